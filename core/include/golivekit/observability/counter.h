@@ -1,0 +1,93 @@
+#pragma once
+/// \file
+/// \brief Counter: a value that only goes up (requests served, errors seen).
+///
+/// \code
+/// auto connections = obs::NewCounter({
+///     .name = "golivekit_websocket_connections_total",
+///     .help = "Total number of WebSocket connections",
+///     .labels = {"status"},
+/// });
+/// connections->WithLabels("success").Inc();
+/// auto errors = connections->WithLabels("error");  // keep the handle: later updates do no lookup
+/// errors.Inc();
+/// \endcode
+///
+/// Thread-safety: every member may be called from any thread. `Inc`/`Add` through a handle take no lock
+/// and allocate nothing (a series that two threads update at once allocates its per-thread stripe once);
+/// `WithLabels` takes a shared lock for the lookup and an exclusive one only to create a series.
+#include <array>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "golivekit/observability/detail/cells.h"
+#include "golivekit/observability/detail/handle.h"
+#include "golivekit/observability/detail/metric_vec.h"
+
+namespace golivekit::observability {
+
+/// Options of `NewCounter` (fields in this order, for designated initializers).
+struct CounterOpts {
+  std::string name;                 ///< e.g. "myapp_page_views_total"; see CheckMetricName
+  std::string help;                 ///< HELP text, any UTF-8
+  std::vector<std::string> labels;  ///< label names, e.g. {"method", "code"}; see CheckLabelName
+};
+
+/// A handle to one series of a counter, returned by `Counter::WithLabels`. Cheap to copy; keep it to
+/// update without a lookup. A kept handle stays valid after `Counter::Delete`/`Reset` and even after the
+/// counter itself is gone: its series is then *detached* — updates are accepted but no longer exported
+/// (call `WithLabels` again to get the live series).
+class CounterChild : public detail::Handle<detail::CounterCell> {
+ public:
+  CounterChild() = default;
+
+  /// Adds 1.
+  void Inc() const noexcept {
+    if (cell_) cell_->Inc();
+  }
+  /// Adds `delta`. A negative or NaN delta is rejected (InvalidArgument) and changes nothing.
+  Status Add(double delta) const;
+  /// The current value (0 for an inert handle).
+  [[nodiscard]] double Value() const noexcept { return cell_ ? cell_->Value() : 0; }
+
+ private:
+  friend class Counter;
+  CounterChild(detail::CellBase* adopted, Status status) : Handle(adopted, std::move(status)) {}
+};
+
+/// A counter family. Create with `NewCounter`, register with `Registry::Register`.
+class Counter final : public detail::MetricVec {
+ public:
+  explicit Counter(CounterOpts opts);
+
+  /// The series for these label values (one per label name, in the order of `CounterOpts::labels`).
+  /// A wrong count or invalid UTF-8 gives an inert handle whose status() says why.
+  template <class... V>
+    requires(std::is_convertible_v<const V&, std::string_view> && ...)
+  CounterChild WithLabels(const V&... values) {
+    const std::array<std::string_view, sizeof...(V)> a{std::string_view(values)...};
+    return WithLabelValues(a);
+  }
+  CounterChild WithLabelValues(std::span<const std::string_view> values);
+  CounterChild WithLabelValues(const std::vector<std::string>& values);
+
+  /// For a counter without labels: `Inc`, `Add`, `Value` of its one series. On a counter with labels
+  /// these do nothing (Add returns FailedPrecondition, Value returns 0): use WithLabels.
+  void Inc() const noexcept {
+    if (auto* c = default_cell()) static_cast<detail::CounterCell*>(c)->Inc();
+  }
+  Status Add(double delta) const;
+  [[nodiscard]] double Value() const noexcept;
+
+  void Collect(std::vector<FamilySnapshot>& out) const override;
+};
+
+/// Creates a counter (not yet registered). Invalid options give an inert counter whose status() says
+/// why; `Registry::Register` refuses it with that error.
+std::shared_ptr<Counter> NewCounter(CounterOpts opts);
+
+}  // namespace golivekit::observability

@@ -1,0 +1,114 @@
+#pragma once
+// Series cells: the lock-free hot paths, inline so that an update compiles to one or two atomic
+// instructions. Not part of the public API.
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "golivekit/observability/detail/metric_vec.h"
+
+namespace golivekit::observability::detail {
+
+inline std::uint64_t DoubleBits(double v) noexcept {
+  std::uint64_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return b;
+}
+inline double BitsDouble(std::uint64_t b) noexcept {
+  double v;
+  std::memcpy(&v, &b, sizeof v);
+  return v;
+}
+
+/// Adds `delta` to a double stored as bits, by compare-and-swap (em++ has no atomic<double>::fetch_add).
+inline void AtomicAddDouble(std::atomic<std::uint64_t>& bits, double delta) noexcept {
+  std::uint64_t old = bits.load(std::memory_order_relaxed);
+  while (!bits.compare_exchange_weak(old, DoubleBits(BitsDouble(old) + delta), std::memory_order_relaxed,
+                                     std::memory_order_relaxed)) {
+  }
+}
+
+/// Per-thread cells a contended counter spreads over, one cache line each (Java's LongAdder).
+struct alignas(64) StripeCell {
+  std::atomic<std::uint64_t> value{0};
+};
+struct Stripe {
+  explicit Stripe(std::uint32_t n) : mask(n - 1), cells(new StripeCell[n]) {}
+  std::uint32_t mask;
+  std::unique_ptr<StripeCell[]> cells;
+};
+/// Number of stripe cells: the hardware's threads rounded up to a power of two, at least 2, at most 64.
+std::uint32_t StripeWidth() noexcept;
+/// A small per-thread number, assigned on a thread's first contended update.
+std::uint32_t ThreadSlot() noexcept;
+
+/// A counter series: integral increments go to one word while uncontended and to a per-thread stripe once
+/// two threads have collided on it; non-integral amounts go to a separate double.
+struct CounterCell final : CellBase {
+  ~CounterCell() override { delete stripe.load(std::memory_order_relaxed); }
+
+  void Inc() noexcept { AddInt(1); }
+  void AddInt(std::uint64_t n) noexcept {
+    Stripe* s = stripe.load(std::memory_order_acquire);
+    if (s == nullptr) {
+      std::uint64_t v = base.load(std::memory_order_relaxed);
+      if (base.compare_exchange_strong(v, v + n, std::memory_order_relaxed, std::memory_order_relaxed)) return;
+      s = Contended();
+    }
+    s->cells[ThreadSlot() & s->mask].value.fetch_add(n, std::memory_order_relaxed);
+  }
+  void AddFloat(double v) noexcept { AtomicAddDouble(float_bits, v); }
+  double Value() const noexcept;
+
+  /// Installs the stripe once (the only allocation of a counter after creation) and returns it.
+  Stripe* Contended() noexcept;
+
+  std::atomic<std::uint64_t> base{0};
+  std::atomic<std::uint64_t> float_bits{0};
+  std::atomic<Stripe*> stripe{nullptr};
+};
+
+/// A gauge series: one double.
+struct GaugeCell final : CellBase {
+  void Set(double v) noexcept { bits.store(DoubleBits(v), std::memory_order_relaxed); }
+  void Add(double v) noexcept { AtomicAddDouble(bits, v); }
+  double Value() const noexcept { return BitsDouble(bits.load(std::memory_order_relaxed)); }
+  std::atomic<std::uint64_t> bits{0};
+};
+
+/// A histogram series: one non-cumulative count per bucket (the last is +Inf) and the sum. The total
+/// count is not stored: it is the sum of the bucket counts read at gather time, which is why `_count`
+/// always equals the `+Inf` bucket in a snapshot, however many threads observe meanwhile.
+struct HistogramCell final : CellBase {
+  explicit HistogramCell(std::shared_ptr<const std::vector<double>> b)
+      : bounds(std::move(b)), counts(new std::atomic<std::uint64_t>[bounds->size() + 1]) {
+    for (std::size_t i = 0; i <= bounds->size(); ++i) counts[i].store(0, std::memory_order_relaxed);
+  }
+  void Observe(double v) noexcept {
+    const double* b = bounds->data();
+    const std::size_t n = bounds->size();
+    std::size_t i = 0;
+    if (n <= 16) {
+      // `!(v <= b)` also sends NaN to the +Inf bucket, as client_golang does.
+      while (i < n && !(v <= b[i])) ++i;
+    } else {
+      std::size_t lo = 0, hi = n;
+      while (lo < hi) {
+        const std::size_t mid = (lo + hi) / 2;
+        if (v <= b[mid]) hi = mid; else lo = mid + 1;
+      }
+      i = std::isnan(v) ? n : lo;
+    }
+    counts[i].fetch_add(1, std::memory_order_relaxed);
+    AtomicAddDouble(sum_bits, v);
+  }
+
+  std::shared_ptr<const std::vector<double>> bounds;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> counts;
+  std::atomic<std::uint64_t> sum_bits{0};
+};
+
+}  // namespace golivekit::observability::detail

@@ -1,0 +1,169 @@
+#pragma once
+// Internals shared by Counter, Gauge and Histogram: label-keyed series storage and the intrusive
+// reference that keeps a series alive while a handle to it exists. Not part of the public API.
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "golivekit/observability/collector.h"
+#include "golivekit/observability/status.h"
+
+namespace golivekit::observability::detail {
+
+/// Header of every series: reference count, the hash of its label values, and the values themselves
+/// (in declaration order). A series is freed when the map and every handle have released it.
+struct CellBase {
+  CellBase() = default;
+  CellBase(const CellBase&) = delete;
+  CellBase& operator=(const CellBase&) = delete;
+  virtual ~CellBase() = default;
+
+  std::atomic<std::uint32_t> refs{1};
+  std::uint64_t hash = 0;
+  std::vector<std::string> label_values;
+};
+
+inline void Retain(CellBase* c) noexcept { c->refs.fetch_add(1, std::memory_order_relaxed); }
+inline void Release(CellBase* c) noexcept {
+  if (c->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete c;
+}
+
+/// Owning reference to a series cell (like an intrusive shared pointer).
+template <class Cell>
+class CellRef {
+ public:
+  CellRef() noexcept = default;
+  /// Adopts one reference already counted for the caller.
+  explicit CellRef(Cell* adopted) noexcept : p_(adopted) {}
+  CellRef(const CellRef& o) noexcept : p_(o.p_) {
+    if (p_) Retain(p_);
+  }
+  CellRef(CellRef&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  CellRef& operator=(CellRef o) noexcept {
+    std::swap(p_, o.p_);
+    return *this;
+  }
+  ~CellRef() {
+    if (p_) Release(p_);
+  }
+  Cell* get() const noexcept { return p_; }
+  Cell* operator->() const noexcept { return p_; }
+  explicit operator bool() const noexcept { return p_ != nullptr; }
+
+ private:
+  Cell* p_ = nullptr;
+};
+
+/// A `void(Args...)` callable reference that does not own or allocate.
+template <class Sig>
+class FunctionRef;
+template <class R, class... Args>
+class FunctionRef<R(Args...)> {
+ public:
+  template <class F>
+    requires(!std::is_same_v<std::remove_cvref_t<F>, FunctionRef>)
+  FunctionRef(F&& f) noexcept  // NOLINT(google-explicit-constructor)
+      : obj_(const_cast<void*>(static_cast<const void*>(&f))),
+        call_([](void* o, Args... a) -> R {
+          return (*static_cast<std::remove_reference_t<F>*>(o))(std::forward<Args>(a)...);
+        }) {}
+  R operator()(Args... a) const { return call_(obj_, std::forward<Args>(a)...); }
+
+ private:
+  void* obj_;
+  R (*call_)(void*, Args...);
+};
+
+std::uint64_t HashLabelValues(std::span<const std::string_view> values) noexcept;
+
+/// The label vector behind every metric: validated options, the series table (open addressing keyed by
+/// the hash of the label values, readers under a shared lock), and the series order for exposition
+/// (kept sorted incrementally so a scrape does not sort).
+class MetricVec : public Collector {
+ public:
+  MetricVec(MetricType type, std::string name, std::string help, std::vector<std::string> labels);
+  ~MetricVec() override;
+  MetricVec(const MetricVec&) = delete;
+  MetricVec& operator=(const MetricVec&) = delete;
+
+  const std::string& name() const noexcept { return name_; }
+  const std::string& help() const noexcept { return help_; }
+  const std::vector<std::string>& label_names() const noexcept { return labels_; }
+  MetricType type() const noexcept { return type_; }
+
+  Status status() const override { return status_; }
+  std::vector<Descriptor> Describe() const override;
+
+  /// Removes the series with these label values. Kept handles to it stay valid but detached: their
+  /// updates are accepted and no longer exported.
+  Status DeleteLabelValues(std::span<const std::string_view> values);
+  template <class... V>
+    requires(std::is_convertible_v<const V&, std::string_view> && ...)
+  Status Delete(const V&... values) {
+    const std::array<std::string_view, sizeof...(V)> a{std::string_view(values)...};
+    return DeleteLabelValues(a);
+  }
+  /// Removes every series (metrics with labels; a metric without labels has nothing to remove and
+  /// returns FailedPrecondition). Kept handles become detached, as with Delete.
+  Status Reset();
+
+  /// Number of live series.
+  std::size_t series_count() const;
+
+ protected:
+  /// Sets the construction error (an inert metric).
+  void set_status(Status s) { status_ = std::move(s); }
+
+  /// Looks up or creates the series; returns a counted reference, or null with `*error` set.
+  CellBase* Acquire(std::span<const std::string_view> values, FunctionRef<CellBase*()> make,
+                    Status* error);
+
+  /// Visits every live series, sorted by label values in sorted label-name order, under a shared lock.
+  /// `sorted_values` receives the values in sorted label-name order.
+  void ForEachSorted(FunctionRef<void(const CellBase&, std::vector<std::string>&& sorted_values)> f) const;
+
+  /// Label names, sorted (for snapshots).
+  const std::vector<std::string>& sorted_label_names() const noexcept { return sorted_labels_; }
+
+  /// For metrics without labels: the one series, created at construction.
+  CellBase* default_cell() const noexcept { return default_cell_; }
+  void InitDefaultCell(CellBase* cell);
+
+ private:
+  struct Slot {
+    std::uint64_t hash;
+    CellBase* cell;  // null when empty
+  };
+  bool Equal(const CellBase& c, std::span<const std::string_view> values) const noexcept;
+  bool Less(const CellBase* a, const CellBase* b) const noexcept;
+  CellBase* FindLocked(std::span<const std::string_view> values, std::uint64_t hash) const noexcept;
+  void InsertLocked(CellBase* cell);
+  void EraseSlotLocked(std::size_t index);
+  void SortOrderLocked() const;
+  Status LabelCountError(std::size_t got) const;
+
+  MetricType type_;
+  std::string name_;
+  std::string help_;
+  std::vector<std::string> labels_;         // declaration order
+  std::vector<std::string> sorted_labels_;  // exposition order
+  std::vector<std::size_t> perm_;           // sorted position -> declaration index
+  Status status_;
+
+  mutable std::shared_mutex mu_;
+  std::vector<Slot> slots_;         // power-of-two size, linear probing, backward-shift deletion
+  std::size_t size_ = 0;
+  mutable std::vector<CellBase*> order_;  // all live cells; [0, sorted_) sorted
+  mutable std::size_t sorted_ = 0;
+  CellBase* default_cell_ = nullptr;
+};
+
+}  // namespace golivekit::observability::detail

@@ -1,0 +1,44 @@
+#pragma once
+/// \file
+/// \brief The exposition encoders. One encoder per format, reading snapshots only.
+///
+/// Both encoders produce exactly what formats.md describes: client_golang's byte layout for text 0.0.4
+/// (HELP, TYPE, samples; `le` last; Go's shortest float spelling) and OpenMetrics 1.0 (counter families
+/// named without `_total`, canonical `le` numbers, floats with `.0`, integer counts, final `# EOF`).
+///
+/// A family with an empty help string gets no HELP line (OpenMetrics treats an empty HELP as absent).
+/// Neither encoder writes timestamps or `_created` samples.
+///
+/// Thread-safety: pure functions of their arguments.
+#include <string>
+#include <string_view>
+
+#include "golivekit/observability/snapshot.h"
+
+namespace golivekit::observability {
+
+/// An exposition format.
+enum class Format {
+  kText,         ///< Prometheus text 0.0.4
+  kOpenMetrics,  ///< OpenMetrics 1.0.0 text
+};
+
+/// The HTTP Content-Type of a format, e.g. "text/plain; version=0.0.4; charset=utf-8".
+std::string_view ContentType(Format format) noexcept;
+
+/// Appends the exposition of `snapshot` to `out`.
+void Encode(const Snapshot& snapshot, Format format, std::string& out);
+
+/// Returns the exposition of `snapshot`.
+std::string Encode(const Snapshot& snapshot, Format format = Format::kText);
+
+/// Go's `strconv.FormatFloat(v, 'g', -1, 64)` as client_golang writes sample values: shortest
+/// round-trip digits, exponent form when the decimal exponent is < -4 or >= 6 (with a sign and at least
+/// two exponent digits, `1e+06`); `NaN`, `+Inf`, `-Inf`. With `Format::kOpenMetrics`, ".0" is appended when the
+/// result has neither '.' nor 'e' (`42` → `42.0`), which is also the canonical form of `le` values.
+std::string FormatFloat(double value, Format format = Format::kText);
+
+/// Appends `FormatFloat(value, format)` to `out` without a temporary string.
+void AppendFloat(std::string& out, double value, Format format = Format::kText);
+
+}  // namespace golivekit::observability

@@ -1,0 +1,99 @@
+#pragma once
+/// \file
+/// \brief Registry: the set of collectors one `/metrics` exposes.
+///
+/// \code
+/// auto registry = obs::NewRegistry({.namespace_ = "myapp", .const_labels = {{"env", "production"}}});
+/// auto views = obs::NewCounter({.name = "page_views_total", .help = "Total page views", .labels = {"page"}});
+/// if (auto st = registry->Register(views); !st.ok()) { /* st.message() says which conflict */ }
+/// views->WithLabels("/home").Inc();
+/// std::string text = registry->Expose();                       // text 0.0.4
+/// std::string om = registry->Expose(obs::Format::kOpenMetrics);  // OpenMetrics 1.0
+/// // myapp_page_views_total{env="production",page="/home"} 1
+/// \endcode
+///
+/// Registration rules (checked by Register, with a message that names the conflict):
+/// - the collector must be valid (an inert metric is refused with its construction error);
+/// - registering the same collector twice, or another one whose family name (after the namespace) is
+///   taken, is AlreadyExists; if the two differ in type, help or label names the message says which;
+/// - a family may not produce a sample name another family produces (`x_bucket`, `x_sum`, `x_count` of a
+///   histogram; a counter `x_total` and a family `x` share the OpenMetrics family name `x`);
+/// - constant labels may not repeat a metric's own label names, nor be `le` on a histogram.
+///
+/// Thread-safety: every member may be called from any thread; Gather/Expose run concurrently with
+/// updates and with each other; Register/Unregister are serialized with them by a mutex.
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "golivekit/observability/collector.h"
+#include "golivekit/observability/encode.h"
+#include "golivekit/observability/snapshot.h"
+#include "golivekit/observability/status.h"
+
+namespace golivekit::observability {
+
+/// Options of `NewRegistry` (fields in this order, for designated initializers).
+struct RegistryOpts {
+  /// The spec's IncludeGoMetrics. Core only records the wish: the target that runs the registry adds the
+  /// runtime metrics it can measure (native: threads, heap, build info; wasm: memory, JS heap).
+  bool include_runtime_metrics = false;
+  /// The spec's IncludeProcessMetrics: honoured by the native target (Linux /proc), ignored elsewhere.
+  bool include_process_metrics = false;
+  /// Prefix for every family name: "myapp" turns "requests_total" into "myapp_requests_total".
+  std::string namespace_;
+  /// Labels added to every exposed series, e.g. {{"service", "golivekit"}, {"env", "production"}}.
+  std::map<std::string, std::string> const_labels;
+};
+
+class Registry {
+ public:
+  explicit Registry(RegistryOpts opts);
+
+  /// OK, or why the options are invalid (bad namespace, constant label name or value). An invalid
+  /// registry refuses every Register with this error and exposes nothing.
+  [[nodiscard]] const Status& status() const noexcept { return status_; }
+  [[nodiscard]] const RegistryOpts& opts() const noexcept { return opts_; }
+
+  /// Adds a collector (a Counter, Gauge, Histogram or any Collector). See the rules above.
+  Status Register(std::shared_ptr<Collector> collector);
+  /// Removes a collector registered before; false if it was not registered.
+  bool Unregister(const std::shared_ptr<Collector>& collector);
+
+  /// An immutable snapshot of every registered family, with the namespace and constant labels applied,
+  /// sorted and validated (see snapshot.h). A family a collector produces that it did not describe, or
+  /// that breaks the invariants, is left out and counted (see dropped_families()).
+  [[nodiscard]] Snapshot Gather() const;
+
+  /// `Encode(Gather(), format)`.
+  [[nodiscard]] std::string Expose(Format format = Format::kText) const;
+
+  /// Families left out of Gather because a collector produced something inconsistent with its
+  /// description (a collector bug); never by a well-behaved collector.
+  [[nodiscard]] std::uint64_t dropped_families() const noexcept;
+
+ private:
+  struct Entry {
+    std::shared_ptr<Collector> collector;
+    std::vector<Descriptor> descriptors;
+    bool trusted;  // one of our own metrics: its Collect output is valid by construction
+  };
+
+  RegistryOpts opts_;
+  Status status_;
+  std::string prefix_;  // namespace_ + "_", or empty
+  mutable std::mutex mu_;
+  std::vector<Entry> entries_;
+  std::map<std::string, Descriptor> families_;        // full family name -> descriptor
+  std::map<std::string, std::string> sample_names_;    // every sample name a family produces -> family
+  mutable std::atomic<std::uint64_t> dropped_{0};
+};
+
+/// Creates a registry. `NewRegistry()` gives one with no namespace and no constant labels.
+std::shared_ptr<Registry> NewRegistry(RegistryOpts opts = {});
+
+}  // namespace golivekit::observability

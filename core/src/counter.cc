@@ -1,0 +1,121 @@
+#include "golivekit/observability/counter.h"
+
+#include <cmath>
+#include <string>
+#include <thread>
+
+#include "golivekit/observability/encode.h"
+
+namespace golivekit::observability {
+namespace detail {
+
+std::uint32_t StripeWidth() noexcept {
+  static const std::uint32_t width = [] {
+    std::uint32_t n = std::thread::hardware_concurrency();
+    std::uint32_t w = 2;
+    while (w < n && w < 64) w *= 2;
+    return w;
+  }();
+  return width;
+}
+
+std::uint32_t ThreadSlot() noexcept {
+  static std::atomic<std::uint32_t> next{0};
+  thread_local const std::uint32_t slot = next.fetch_add(1, std::memory_order_relaxed);
+  return slot;
+}
+
+Stripe* CounterCell::Contended() noexcept {
+  Stripe* s = stripe.load(std::memory_order_acquire);
+  if (s != nullptr) return s;
+  auto* fresh = new Stripe(StripeWidth());
+  if (stripe.compare_exchange_strong(s, fresh, std::memory_order_acq_rel, std::memory_order_acquire)) {
+    return fresh;
+  }
+  delete fresh;  // another thread installed one first
+  return s;
+}
+
+double CounterCell::Value() const noexcept {
+  std::uint64_t n = base.load(std::memory_order_relaxed);
+  if (const Stripe* s = stripe.load(std::memory_order_acquire)) {
+    for (std::uint32_t i = 0; i <= s->mask; ++i) n += s->cells[i].value.load(std::memory_order_relaxed);
+  }
+  return static_cast<double>(n) + BitsDouble(float_bits.load(std::memory_order_relaxed));
+}
+
+}  // namespace detail
+
+namespace {
+
+// Integral deltas below 2^53 go to the integer word (exact and striped); others to the double.
+Status AddTo(detail::CounterCell* cell, double delta, const std::string* name) {
+  if (std::isnan(delta) || delta < 0) {
+    std::string msg = "counter";
+    if (name) msg += " " + *name;
+    msg += ": cannot decrease or add NaN (Add(" + FormatFloat(delta) + ") rejected; value unchanged)";
+    return InvalidArgument(std::move(msg));
+  }
+  if (delta < 9007199254740992.0 && delta == std::trunc(delta)) {
+    cell->AddInt(static_cast<std::uint64_t>(delta));
+  } else {
+    cell->AddFloat(delta);
+  }
+  return {};
+}
+
+}  // namespace
+
+Status CounterChild::Add(double delta) const {
+  if (!cell_) return status_;
+  return AddTo(cell_.get(), delta, nullptr);
+}
+
+Counter::Counter(CounterOpts opts)
+    : MetricVec(MetricType::kCounter, std::move(opts.name), std::move(opts.help), std::move(opts.labels)) {
+  if (status().ok() && label_names().empty()) InitDefaultCell(new detail::CounterCell);
+}
+
+CounterChild Counter::WithLabelValues(std::span<const std::string_view> values) {
+  Status error;
+  detail::CellBase* c = Acquire(values, [] { return static_cast<detail::CellBase*>(new detail::CounterCell); }, &error);
+  return CounterChild(c, std::move(error));
+}
+
+CounterChild Counter::WithLabelValues(const std::vector<std::string>& values) {
+  std::vector<std::string_view> v(values.begin(), values.end());
+  return WithLabelValues(std::span<const std::string_view>(v));
+}
+
+Status Counter::Add(double delta) const {
+  auto* c = static_cast<detail::CounterCell*>(default_cell());
+  if (c == nullptr) {
+    if (!status().ok()) return status();
+    return FailedPrecondition("counter " + name() + " has labels: use WithLabels(...).Add()");
+  }
+  return AddTo(c, delta, &name());
+}
+
+double Counter::Value() const noexcept {
+  auto* c = static_cast<detail::CounterCell*>(default_cell());
+  return c ? c->Value() : 0;
+}
+
+void Counter::Collect(std::vector<FamilySnapshot>& out) const {
+  FamilySnapshot f;
+  f.name = name();
+  f.help = help();
+  f.type = MetricType::kCounter;
+  f.label_names = sorted_label_names();
+  ForEachSorted([&](const detail::CellBase& c, std::vector<std::string>&& values) {
+    SeriesSnapshot s;
+    s.label_values = std::move(values);
+    s.value = static_cast<const detail::CounterCell&>(c).Value();
+    f.series.push_back(std::move(s));
+  });
+  out.push_back(std::move(f));
+}
+
+std::shared_ptr<Counter> NewCounter(CounterOpts opts) { return std::make_shared<Counter>(std::move(opts)); }
+
+}  // namespace golivekit::observability

@@ -1,0 +1,45 @@
+#include "golivekit/observability/gauge.h"
+
+#include <chrono>
+
+namespace golivekit::observability {
+
+double UnixSeconds() noexcept {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+Gauge::Gauge(GaugeOpts opts)
+    : MetricVec(MetricType::kGauge, std::move(opts.name), std::move(opts.help), std::move(opts.labels)) {
+  if (status().ok() && label_names().empty()) InitDefaultCell(new detail::GaugeCell);
+}
+
+GaugeChild Gauge::WithLabelValues(std::span<const std::string_view> values) {
+  Status error;
+  detail::CellBase* c = Acquire(values, [] { return static_cast<detail::CellBase*>(new detail::GaugeCell); }, &error);
+  return GaugeChild(c, std::move(error));
+}
+
+GaugeChild Gauge::WithLabelValues(const std::vector<std::string>& values) {
+  std::vector<std::string_view> v(values.begin(), values.end());
+  return WithLabelValues(std::span<const std::string_view>(v));
+}
+
+void Gauge::Collect(std::vector<FamilySnapshot>& out) const {
+  FamilySnapshot f;
+  f.name = name();
+  f.help = help();
+  f.type = MetricType::kGauge;
+  f.label_names = sorted_label_names();
+  ForEachSorted([&](const detail::CellBase& c, std::vector<std::string>&& values) {
+    SeriesSnapshot s;
+    s.label_values = std::move(values);
+    s.value = static_cast<const detail::GaugeCell&>(c).Value();
+    f.series.push_back(std::move(s));
+  });
+  out.push_back(std::move(f));
+}
+
+std::shared_ptr<Gauge> NewGauge(GaugeOpts opts) { return std::make_shared<Gauge>(std::move(opts)); }
+
+}  // namespace golivekit::observability

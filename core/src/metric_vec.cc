@@ -1,0 +1,288 @@
+#include "golivekit/observability/detail/metric_vec.h"
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <numeric>
+#include <utility>
+
+#include "golivekit/observability/names.h"
+
+namespace golivekit::observability::detail {
+namespace {
+
+constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ull;
+
+inline std::uint64_t Mix(std::uint64_t h, std::uint64_t v) noexcept {
+  h ^= v;
+  h *= kMul;
+  return h ^ (h >> 29);
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string s = "{";
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i) s += ", ";
+    s += names[i];
+  }
+  return s + "}";
+}
+
+}  // namespace
+
+std::uint64_t HashLabelValues(std::span<const std::string_view> values) noexcept {
+  std::uint64_t h = 0x243F6A8885A308D3ull ^ values.size();
+  for (std::string_view v : values) {
+    h = Mix(h, v.size());
+    std::size_t i = 0;
+    for (; i + 8 <= v.size(); i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, v.data() + i, 8);
+      h = Mix(h, w);
+    }
+    if (i < v.size()) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, v.data() + i, v.size() - i);
+      h = Mix(h, w);
+    }
+  }
+  return h;
+}
+
+MetricVec::MetricVec(MetricType type, std::string name, std::string help, std::vector<std::string> labels)
+    : type_(type), name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)) {
+  const char* kind = type_ == MetricType::kCounter   ? "counter"
+                     : type_ == MetricType::kGauge   ? "gauge"
+                     : type_ == MetricType::kHistogram ? "histogram"
+                                                     : "metric";
+  if (Status s = CheckMetricName(name_); !s.ok()) {
+    status_ = InvalidArgument(std::string(kind) + ": " + s.message());
+  } else if (!IsValidUtf8(help_)) {
+    status_ = InvalidArgument(std::string(kind) + " " + name_ + ": help text is not valid UTF-8");
+  }
+  for (std::size_t i = 0; i < labels_.size() && status_.ok(); ++i) {
+    if (Status s = CheckLabelName(labels_[i]); !s.ok()) {
+      status_ = InvalidArgument(std::string(kind) + " " + name_ + ": " + s.message());
+    } else if (type_ == MetricType::kHistogram && labels_[i] == "le") {
+      status_ = InvalidArgument("histogram " + name_ + ": label name \"le\" is reserved for bucket bounds");
+    } else if (std::find(labels_.begin(), labels_.begin() + static_cast<std::ptrdiff_t>(i), labels_[i]) !=
+               labels_.begin() + static_cast<std::ptrdiff_t>(i)) {
+      status_ = InvalidArgument(std::string(kind) + " " + name_ + ": duplicate label name \"" + labels_[i] + "\"");
+    }
+  }
+  perm_.resize(labels_.size());
+  std::iota(perm_.begin(), perm_.end(), std::size_t{0});
+  std::sort(perm_.begin(), perm_.end(), [&](std::size_t a, std::size_t b) { return labels_[a] < labels_[b]; });
+  sorted_labels_.reserve(labels_.size());
+  for (std::size_t i : perm_) sorted_labels_.push_back(labels_[i]);
+  slots_.resize(labels_.empty() ? 1 : 16, Slot{0, nullptr});
+}
+
+MetricVec::~MetricVec() {
+  for (CellBase* c : order_) Release(c);
+  if (default_cell_) Release(default_cell_);
+}
+
+std::vector<Descriptor> MetricVec::Describe() const {
+  return {Descriptor{name_, help_, type_, labels_}};
+}
+
+void MetricVec::InitDefaultCell(CellBase* cell) {
+  // The label-less series lives outside the table: it can never be deleted, so the metric's own
+  // Inc/Set/Observe need no reference counting at all.
+  cell->hash = HashLabelValues({});
+  default_cell_ = cell;
+  Retain(cell);
+  std::unique_lock lock(mu_);
+  InsertLocked(cell);
+}
+
+bool MetricVec::Equal(const CellBase& c, std::span<const std::string_view> values) const noexcept {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (c.label_values[i] != values[i]) return false;
+  }
+  return true;
+}
+
+bool MetricVec::Less(const CellBase* a, const CellBase* b) const noexcept {
+  for (std::size_t i : perm_) {
+    const int r = a->label_values[i].compare(b->label_values[i]);
+    if (r != 0) return r < 0;
+  }
+  return false;
+}
+
+CellBase* MetricVec::FindLocked(std::span<const std::string_view> values, std::uint64_t hash) const noexcept {
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.cell == nullptr) return nullptr;
+    if (s.hash == hash && Equal(*s.cell, values)) return s.cell;
+  }
+}
+
+void MetricVec::InsertLocked(CellBase* cell) {
+  if ((size_ + 1) * 4 > slots_.size() * 3) {
+    std::vector<Slot> old(slots_.size() * 2, Slot{0, nullptr});
+    old.swap(slots_);
+    const std::size_t mask = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.cell == nullptr) continue;
+      std::size_t i = s.hash & mask;
+      while (slots_[i].cell != nullptr) i = (i + 1) & mask;
+      slots_[i] = s;
+    }
+  }
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = cell->hash & mask;
+  while (slots_[i].cell != nullptr) i = (i + 1) & mask;
+  slots_[i] = Slot{cell->hash, cell};
+  ++size_;
+  order_.push_back(cell);
+}
+
+void MetricVec::EraseSlotLocked(std::size_t i) {
+  // Backward-shift deletion keeps linear probing free of tombstones.
+  const std::size_t mask = slots_.size() - 1;
+  CellBase* cell = slots_[i].cell;
+  slots_[i].cell = nullptr;
+  for (std::size_t j = (i + 1) & mask; slots_[j].cell != nullptr; j = (j + 1) & mask) {
+    const std::size_t home = slots_[j].hash & mask;
+    // Move j into the hole at i if its home position is not in the cyclic range (i, j].
+    const bool in_range = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+    if (!in_range) {
+      slots_[i] = slots_[j];
+      slots_[j].cell = nullptr;
+      i = j;
+    }
+  }
+  --size_;
+  const auto it = std::find(order_.begin(), order_.end(), cell);
+  const auto pos = static_cast<std::size_t>(it - order_.begin());
+  order_.erase(it);
+  if (pos < sorted_) --sorted_;
+  Release(cell);
+}
+
+Status MetricVec::LabelCountError(std::size_t got) const {
+  return InvalidArgument(MetricTypeName(type_).data() + std::string(" ") + name_ + ": expected " +
+                         std::to_string(labels_.size()) + " label value" + (labels_.size() == 1 ? "" : "s") +
+                         " " + JoinNames(labels_) + ", got " + std::to_string(got));
+}
+
+CellBase* MetricVec::Acquire(std::span<const std::string_view> values, FunctionRef<CellBase*()> make,
+                             Status* error) {
+  if (!status_.ok()) {
+    *error = status_;
+    return nullptr;
+  }
+  if (values.size() != labels_.size()) {
+    *error = LabelCountError(values.size());
+    return nullptr;
+  }
+  const std::uint64_t hash = HashLabelValues(values);
+  {
+    std::shared_lock lock(mu_);
+    if (CellBase* c = FindLocked(values, hash)) {
+      Retain(c);
+      return c;
+    }
+  }
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!IsValidUtf8(values[i])) {
+      *error = InvalidArgument(MetricTypeName(type_).data() + std::string(" ") + name_ + ": value of label \"" +
+                               labels_[i] + "\" is not valid UTF-8");
+      return nullptr;
+    }
+  }
+  // Build the series outside the lock; another thread may win the race, then ours is dropped.
+  CellBase* fresh = make();
+  fresh->hash = hash;
+  fresh->label_values.assign(values.begin(), values.end());
+  std::unique_lock lock(mu_);
+  if (CellBase* c = FindLocked(values, hash)) {
+    Retain(c);
+    lock.unlock();
+    delete fresh;
+    return c;
+  }
+  InsertLocked(fresh);  // the table's reference is the one `fresh` was born with
+  Retain(fresh);        // and this one is the caller's
+  return fresh;
+}
+
+Status MetricVec::DeleteLabelValues(std::span<const std::string_view> values) {
+  if (!status_.ok()) return status_;
+  if (labels_.empty()) return FailedPrecondition(std::string(MetricTypeName(type_)) + " " + name_ + " has no labels; nothing to delete");
+  if (values.size() != labels_.size()) return LabelCountError(values.size());
+  const std::uint64_t hash = HashLabelValues(values);
+  std::unique_lock lock(mu_);
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = hash & mask; slots_[i].cell != nullptr; i = (i + 1) & mask) {
+    if (slots_[i].hash == hash && Equal(*slots_[i].cell, values)) {
+      EraseSlotLocked(i);
+      return {};
+    }
+  }
+  return NotFound(std::string(MetricTypeName(type_)) + " " + name_ + ": no series with these label values");
+}
+
+Status MetricVec::Reset() {
+  if (!status_.ok()) return status_;
+  if (labels_.empty()) {
+    return FailedPrecondition(std::string(MetricTypeName(type_)) + " " + name_ + " has no labels; nothing to reset");
+  }
+  std::vector<CellBase*> cells;
+  {
+    std::unique_lock lock(mu_);
+    cells.swap(order_);
+    sorted_ = 0;
+    size_ = 0;
+    std::fill(slots_.begin(), slots_.end(), Slot{0, nullptr});
+  }
+  for (CellBase* c : cells) Release(c);
+  return {};
+}
+
+std::size_t MetricVec::series_count() const {
+  std::shared_lock lock(mu_);
+  return size_;
+}
+
+void MetricVec::SortOrderLocked() const {
+  const auto less = [this](const CellBase* a, const CellBase* b) { return Less(a, b); };
+  const auto mid = order_.begin() + static_cast<std::ptrdiff_t>(sorted_);
+  std::sort(mid, order_.end(), less);
+  std::inplace_merge(order_.begin(), mid, order_.end(), less);
+  sorted_ = order_.size();
+}
+
+void MetricVec::ForEachSorted(
+    FunctionRef<void(const CellBase&, std::vector<std::string>&& sorted_values)> f) const {
+  {
+    // New series since the last scrape are sorted into place once; steady state does no sorting.
+    std::shared_lock lock(mu_);
+    if (sorted_ != order_.size()) {
+      lock.unlock();
+      std::unique_lock ulock(mu_);
+      SortOrderLocked();
+    }
+  }
+  std::shared_lock lock(mu_);
+  const auto emit = [&](const CellBase* c) {
+    std::vector<std::string> values;
+    values.reserve(perm_.size());
+    for (std::size_t i : perm_) values.push_back(c->label_values[i]);
+    f(*c, std::move(values));
+  };
+  if (sorted_ == order_.size()) {
+    for (const CellBase* c : order_) emit(c);
+    return;
+  }
+  // A series was created between the sort and this lock: sort a private copy instead.
+  std::vector<CellBase*> copy(order_);
+  std::sort(copy.begin(), copy.end(), [this](const CellBase* a, const CellBase* b) { return Less(a, b); });
+  for (const CellBase* c : copy) emit(c);
+}
+
+}  // namespace golivekit::observability::detail
