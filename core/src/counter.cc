@@ -107,6 +107,7 @@ void Counter::Collect(std::vector<FamilySnapshot>& out) const {
   f.help = help();
   f.type = MetricType::kCounter;
   f.label_names = sorted_label_names();
+  f.series.reserve(series_count());
   ForEachSorted([&](const detail::CellBase& c, std::vector<std::string>&& values) {
     SeriesSnapshot s;
     s.label_values = std::move(values);

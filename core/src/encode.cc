@@ -2,57 +2,109 @@
 // series and bucket bounds once per family, so the cost per sample is a few appends.
 #include "golivekit/observability/encode.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <vector>
 
 namespace golivekit::observability {
 namespace {
 
 constexpr std::string_view kTotal = "_total";
 
-void AppendUint(std::string& out, std::uint64_t v) {
+// Appends to a std::string through a raw pointer: callers reserve an upper bound for a whole line
+// once, then write without per-character capacity checks. `Finish` trims to what was written.
+class Writer {
+ public:
+  explicit Writer(std::string& s) : s_(s), used_(s.size()) {}
+  ~Writer() { s_.resize(used_); }
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Makes room for `n` more bytes and returns where to write them.
+  char* Reserve(std::size_t n) {
+    if (s_.size() - used_ < n) s_.resize(std::max(s_.size() * 2, used_ + n + 4096));
+    return s_.data() + used_;
+  }
+  void Commit(char* p) { used_ = static_cast<std::size_t>(p - s_.data()); }
+  // For AppendFloat, which appends to a string: gives the string trimmed to what was written.
+  std::string& Flush() {
+    s_.resize(used_);
+    return s_;
+  }
+  void Sync() { used_ = s_.size(); }
+
+ private:
+  std::string& s_;
+  std::size_t used_;
+};
+
+inline char* Put(char* p, std::string_view v) {
+  std::memcpy(p, v.data(), v.size());
+  return p + v.size();
+}
+
+char* PutUint(char* p, std::uint64_t v) {
   char buf[20];
-  char* p = buf + sizeof buf;
+  char* q = buf + sizeof buf;
   do {
-    *--p = static_cast<char>('0' + v % 10);
+    *--q = static_cast<char>('0' + v % 10);
     v /= 10;
   } while (v != 0);
-  out.append(p, static_cast<std::size_t>(buf + sizeof buf - p));
+  return Put(p, std::string_view(q, static_cast<std::size_t>(buf + sizeof buf - q)));
 }
 
 // Escapes `\`, newline and (if `quote`) `"`; everything else, UTF-8 included, is written as is.
-void AppendEscaped(std::string& out, std::string_view s, bool quote) {
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    const char* rep = c == '\\' ? "\\\\" : c == '\n' ? "\\n" : (quote && c == '"') ? "\\\"" : nullptr;
-    if (rep == nullptr) continue;
-    out.append(s.data() + start, i - start);
-    out.append(rep, 2);
-    start = i + 1;
+// Needs room for 2 * s.size() bytes.
+char* PutEscaped(char* p, std::string_view s, bool quote) {
+  for (const char c : s) {
+    // One compare passes every byte above '\\' and most below it, the usual case.
+    if (c > '\\' || (c != '\\' && c != '\n' && c != '"') || (c == '"' && !quote)) {
+      *p++ = c;
+      continue;
+    }
+    *p++ = '\\';
+    *p++ = c == '\n' ? 'n' : c;
   }
-  out.append(s.data() + start, s.size() - start);
+  return p;
 }
 
-// `{a="x",b="y"` without the closing brace (empty if no labels), so `le` can follow.
-void OpenLabels(std::string& out, const FamilySnapshot& f, const SeriesSnapshot& s) {
+std::size_t LabelsBound(const FamilySnapshot& f, const SeriesSnapshot& s) {
+  std::size_t n = 2;
+  for (std::size_t i = 0; i < f.label_names.size(); ++i) n += f.label_names[i].size() + 2 * s.label_values[i].size() + 4;
+  return n;
+}
+
+// `{a="x",b="y"` (no closing brace, nothing at all without labels), so `le` can follow.
+char* PutLabels(char* p, const FamilySnapshot& f, const SeriesSnapshot& s) {
   for (std::size_t i = 0; i < f.label_names.size(); ++i) {
-    out += i == 0 ? '{' : ',';
-    out += f.label_names[i];
-    out += "=\"";
-    AppendEscaped(out, s.label_values[i], true);
-    out += '"';
+    *p++ = i == 0 ? '{' : ',';
+    p = Put(p, f.label_names[i]);
+    *p++ = '=';
+    *p++ = '"';
+    p = PutEscaped(p, s.label_values[i], true);
+    *p++ = '"';
   }
+  return p;
 }
 
-void CloseLabels(std::string& out, const std::string& open) {
-  if (!open.empty()) {
-    out += open;
-    out += '}';
+// Sample values go through AppendFloat (a std::string API); integers, the common case, are written
+// in place exactly as AppendFloat would.
+char* PutValue(Writer& w, char* p, double v, Format format) {
+  if (v > -1e6 && v < 1e6 && v == static_cast<double>(static_cast<std::int64_t>(v)) && !(v == 0 && std::signbit(v))) {
+    if (v < 0) *p++ = '-';
+    p = PutUint(p, static_cast<std::uint64_t>(v < 0 ? -v : v));
+    if (format == Format::kOpenMetrics) p = Put(p, ".0");
+    return p;
   }
+  w.Commit(p);
+  AppendFloat(w.Flush(), v, format);
+  w.Sync();
+  return w.Reserve(64);
 }
 
-void AppendValue(std::string& out, double v, Format format) { AppendFloat(out, v, format); }
+constexpr std::size_t kValueRoom = 40;  // a float, a space, a newline
 
 void EncodeFamily(const FamilySnapshot& f, Format format, std::string& out) {
   const bool om = format == Format::kOpenMetrics;
@@ -71,79 +123,85 @@ void EncodeFamily(const FamilySnapshot& f, Format format, std::string& out) {
   }
   if (f.type == MetricType::kUnknown && !om) type = "untyped";
 
+  Writer w(out);
+  char* p = w.Reserve(2 * family.size() + 2 * f.help.size() + 64);
   if (!f.help.empty()) {
-    out += "# HELP ";
-    out += family;
-    out += ' ';
-    AppendEscaped(out, f.help, om);
-    out += '\n';
+    p = Put(p, "# HELP ");
+    p = Put(p, family);
+    *p++ = ' ';
+    p = PutEscaped(p, f.help, om);
+    *p++ = '\n';
   }
-  out += "# TYPE ";
-  out += family;
-  out += ' ';
-  out += type;
-  out += '\n';
+  p = Put(p, "# TYPE ");
+  p = Put(p, family);
+  *p++ = ' ';
+  p = Put(p, type);
+  *p++ = '\n';
+  w.Commit(p);
 
-  std::string labels;
   if (f.type != MetricType::kHistogram) {
     for (const SeriesSnapshot& s : f.series) {
-      labels.clear();
-      OpenLabels(labels, f, s);
-      out += family;
-      out += sample_suffix;
-      CloseLabels(out, labels);
-      out += ' ';
-      AppendValue(out, s.value, format);
-      out += '\n';
+      p = w.Reserve(family.size() + sample_suffix.size() + LabelsBound(f, s) + kValueRoom);
+      p = Put(p, family);
+      p = Put(p, sample_suffix);
+      if (!f.label_names.empty()) {
+        p = PutLabels(p, f, s);
+        *p++ = '}';
+      }
+      *p++ = ' ';
+      p = PutValue(w, p, s.value, format);
+      *p++ = '\n';
+      w.Commit(p);
     }
     return;
   }
 
   std::vector<std::string> le(f.bucket_bounds.size());
   for (std::size_t i = 0; i < le.size(); ++i) AppendFloat(le[i], f.bucket_bounds[i], format);
+  std::size_t le_room = 16;
+  for (const std::string& b : le) le_room = std::max(le_room, b.size() + 8);
   // OpenMetrics allows negative bounds only in histograms without _sum (and then without _count).
   const bool with_sum = !om || f.bucket_bounds.empty() || f.bucket_bounds.front() >= 0;
   for (const SeriesSnapshot& s : f.series) {
-    labels.clear();
-    OpenLabels(labels, f, s);
+    const std::size_t line = family.size() + 8 + LabelsBound(f, s) + kValueRoom;
     const auto bucket = [&](std::string_view bound, std::uint64_t n) {
-      out += family;
-      out += "_bucket";
-      if (labels.empty()) {
-        out += '{';
+      p = w.Reserve(line + le_room);
+      p = Put(p, family);
+      p = Put(p, "_bucket");
+      if (f.label_names.empty()) {
+        *p++ = '{';
       } else {
-        out += labels;
-        out += ',';
+        p = PutLabels(p, f, s);
+        *p++ = ',';
       }
-      out += "le=\"";
-      out += bound;
-      out += "\"} ";
-      if (om) {
-        AppendUint(out, n);
-      } else {
-        AppendFloat(out, static_cast<double>(n));  // client_golang writes 0.0.4 counts as floats
-      }
-      out += '\n';
+      p = Put(p, "le=\"");
+      p = Put(p, bound);
+      p = Put(p, "\"} ");
+      // client_golang writes 0.0.4 counts as floats (1e+06 and up in exponent form); OpenMetrics as integers.
+      p = om ? PutUint(p, n) : PutValue(w, p, static_cast<double>(n), format);
+      *p++ = '\n';
+      w.Commit(p);
     };
     for (std::size_t i = 0; i < le.size(); ++i) bucket(le[i], s.bucket_counts[i]);
     bucket("+Inf", s.count);
     if (!with_sum) continue;
-    out += family;
-    out += "_sum";
-    CloseLabels(out, labels);
-    out += ' ';
-    AppendValue(out, s.sum, format);
-    out += '\n';
-    out += family;
-    out += "_count";
-    CloseLabels(out, labels);
-    out += ' ';
-    if (om) {
-      AppendUint(out, s.count);
-    } else {
-      AppendFloat(out, static_cast<double>(s.count));
+    for (const bool is_sum : {true, false}) {
+      p = w.Reserve(line);
+      p = Put(p, family);
+      p = Put(p, is_sum ? std::string_view("_sum") : std::string_view("_count"));
+      if (!f.label_names.empty()) {
+        p = PutLabels(p, f, s);
+        *p++ = '}';
+      }
+      *p++ = ' ';
+      if (is_sum) {
+        p = PutValue(w, p, s.sum, format);
+      } else {
+        p = om ? PutUint(p, s.count) : PutValue(w, p, static_cast<double>(s.count), format);
+      }
+      *p++ = '\n';
+      w.Commit(p);
     }
-    out += '\n';
   }
 }
 

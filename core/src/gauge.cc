@@ -31,6 +31,7 @@ void Gauge::Collect(std::vector<FamilySnapshot>& out) const {
   f.help = help();
   f.type = MetricType::kGauge;
   f.label_names = sorted_label_names();
+  f.series.reserve(series_count());
   ForEachSorted([&](const detail::CellBase& c, std::vector<std::string>&& values) {
     SeriesSnapshot s;
     s.label_values = std::move(values);

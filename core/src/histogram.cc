@@ -63,6 +63,7 @@ void Histogram::Collect(std::vector<FamilySnapshot>& out) const {
   f.help = help();
   f.type = MetricType::kHistogram;
   f.label_names = sorted_label_names();
+  f.series.reserve(series_count());
   f.bucket_bounds = *bounds_;
   const std::size_t n = bounds_->size();
   ForEachSorted([&](const detail::CellBase& base, std::vector<std::string>&& values) {

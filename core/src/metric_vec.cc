@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <shared_mutex>
 #include <numeric>
 #include <utility>
 
@@ -28,29 +29,89 @@ std::string JoinNames(const std::vector<std::string>& names) {
   return s + "}";
 }
 
+// A small per-thread cache of recent lookups, so that repeating WithLabels with the same values
+// skips the table and its lock. An entry holds a reference to its series (so the memory it points to
+// stays valid) and is trusted only while the metric's id and removal count match: Delete/Reset bump
+// the count, and ids are never reused, so a destroyed metric's entries can never match again.
+struct CacheEntry {
+  std::uint64_t vec_id;
+  std::uint64_t removals;
+  std::uint64_t hash;
+  CellBase* cell;
+};
+constexpr std::size_t kCacheSize = 16;
+struct LookupCache {
+  CacheEntry entries[kCacheSize];
+};
+thread_local constinit LookupCache t_cache{};
+
+// Releases the references the cache holds when the thread ends; constructed on a thread's first insert.
+struct CacheReleaser {
+  ~CacheReleaser() {
+    for (CacheEntry& e : t_cache.entries) {
+      if (e.cell) Release(std::exchange(e.cell, nullptr));
+    }
+  }
+};
+
+std::atomic<std::uint64_t> g_next_vec_id{1};
+
+inline CacheEntry& CacheSlot(std::uint64_t vec_id, std::uint64_t hash) noexcept {
+  return t_cache.entries[(hash ^ (vec_id * kMul)) >> 60 & (kCacheSize - 1)];
+}
+
+void CacheStore(std::uint64_t vec_id, std::uint64_t removals, std::uint64_t hash, CellBase* cell) {
+  thread_local CacheReleaser releaser;
+  (void)releaser;
+  CacheEntry& e = CacheSlot(vec_id, hash);
+  Retain(cell);
+  CellBase* old = std::exchange(e.cell, cell);
+  e.vec_id = vec_id;
+  e.removals = removals;
+  e.hash = hash;
+  if (old) Release(old);
+}
+
 }  // namespace
 
+inline std::uint64_t Read64(const char* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline std::uint64_t Read32(const char* p) noexcept {
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
 std::uint64_t HashLabelValues(std::span<const std::string_view> values) noexcept {
+  // Fixed-size loads only (a variable-length memcpy would be a library call): label values are
+  // short, and this hash sits on every WithLabels lookup.
   std::uint64_t h = 0x243F6A8885A308D3ull ^ values.size();
   for (std::string_view v : values) {
-    h = Mix(h, v.size());
-    std::size_t i = 0;
-    for (; i + 8 <= v.size(); i += 8) {
-      std::uint64_t w;
-      std::memcpy(&w, v.data() + i, 8);
-      h = Mix(h, w);
+    const char* p = v.data();
+    std::size_t n = v.size();
+    const std::uint64_t len = n;
+    for (; n > 8; n -= 8, p += 8) h = Mix(h, Read64(p));
+    std::uint64_t w;
+    if (n >= 4) {
+      w = (Read32(p) << 32) | Read32(p + n - 4);
+    } else if (n > 0) {
+      const auto* u = reinterpret_cast<const unsigned char*>(p);
+      w = (std::uint64_t{u[0]} << 16) | (std::uint64_t{u[n >> 1]} << 8) | u[n - 1];
+    } else {
+      w = 0;
     }
-    if (i < v.size()) {
-      std::uint64_t w = 0;
-      std::memcpy(&w, v.data() + i, v.size() - i);
-      h = Mix(h, w);
-    }
+    h = Mix(h, w ^ (len << 56) ^ len);
   }
   return h;
 }
 
 MetricVec::MetricVec(MetricType type, std::string name, std::string help, std::vector<std::string> labels)
-    : type_(type), name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)) {
+    : id_(g_next_vec_id.fetch_add(1, std::memory_order_relaxed)),
+      type_(type),
+      name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)) {
   const char* kind = type_ == MetricType::kCounter   ? "counter"
                      : type_ == MetricType::kGauge   ? "gauge"
                      : type_ == MetricType::kHistogram ? "histogram"
@@ -98,8 +159,24 @@ void MetricVec::InitDefaultCell(CellBase* cell) {
 }
 
 bool MetricVec::Equal(const CellBase& c, std::span<const std::string_view> values) const noexcept {
+  // Hashes already matched, so this almost always succeeds; an inline loop beats a memcmp call on
+  // the short strings label values usually are.
   for (std::size_t i = 0; i < values.size(); ++i) {
-    if (c.label_values[i] != values[i]) return false;
+    const std::string& a = c.label_values[i];
+    const std::string_view b = values[i];
+    if (a.size() != b.size()) return false;
+    const char* pa = a.data();
+    const char* pb = b.data();
+    std::size_t n = b.size();
+    for (; n >= 8; n -= 8, pa += 8, pb += 8) {
+      if (Read64(pa) != Read64(pb)) return false;
+    }
+    // Overlapping loads cover the 0..7 remaining bytes without a byte loop.
+    if (n >= 4) {
+      if (Read32(pa) != Read32(pb) || Read32(pa + n - 4) != Read32(pb + n - 4)) return false;
+    } else if (n > 0) {
+      if (pa[0] != pb[0] || pa[n >> 1] != pb[n >> 1] || pa[n - 1] != pb[n - 1]) return false;
+    }
   }
   return true;
 }
@@ -142,6 +219,7 @@ void MetricVec::InsertLocked(CellBase* cell) {
 }
 
 void MetricVec::EraseSlotLocked(std::size_t i) {
+  removals_.fetch_add(1, std::memory_order_release);
   // Backward-shift deletion keeps linear probing free of tombstones.
   const std::size_t mask = slots_.size() - 1;
   CellBase* cell = slots_[i].cell;
@@ -181,10 +259,18 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, FunctionR
     return nullptr;
   }
   const std::uint64_t hash = HashLabelValues(values);
+  const std::uint64_t removals = removals_.load(std::memory_order_acquire);
+  if (const CacheEntry& e = CacheSlot(id_, hash);
+      e.cell && e.vec_id == id_ && e.hash == hash && e.removals == removals && Equal(*e.cell, values)) {
+    Retain(e.cell);
+    return e.cell;
+  }
   {
     std::shared_lock lock(mu_);
     if (CellBase* c = FindLocked(values, hash)) {
       Retain(c);
+      lock.unlock();
+      CacheStore(id_, removals, hash, c);
       return c;
     }
   }
@@ -208,6 +294,8 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, FunctionR
   }
   InsertLocked(fresh);  // the table's reference is the one `fresh` was born with
   Retain(fresh);        // and this one is the caller's
+  lock.unlock();
+  CacheStore(id_, removals, hash, fresh);
   return fresh;
 }
 
@@ -235,6 +323,7 @@ Status MetricVec::Reset() {
   std::vector<CellBase*> cells;
   {
     std::unique_lock lock(mu_);
+    removals_.fetch_add(1, std::memory_order_release);
     cells.swap(order_);
     sorted_ = 0;
     size_ = 0;

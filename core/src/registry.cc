@@ -214,6 +214,8 @@ Snapshot Registry::Gather() const {
 
 std::string Registry::Expose(Format format) const { return Encode(Gather(), format); }
 
+void Registry::Expose(Format format, std::string& out) const { Encode(Gather(), format, out); }
+
 std::uint64_t Registry::dropped_families() const noexcept { return dropped_.load(std::memory_order_relaxed); }
 
 std::shared_ptr<Registry> NewRegistry(RegistryOpts opts) { return std::make_shared<Registry>(std::move(opts)); }

@@ -71,6 +71,8 @@ class Registry {
 
   /// `Encode(Gather(), format)`.
   [[nodiscard]] std::string Expose(Format format = Format::kText) const;
+  /// Appends the exposition to `out`: a server that keeps `out` between scrapes reuses its capacity.
+  void Expose(Format format, std::string& out) const;
 
   /// Families left out of Gather because a collector produced something inconsistent with its
   /// description (a collector bug); never by a well-behaved collector.

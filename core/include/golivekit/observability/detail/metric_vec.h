@@ -5,7 +5,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <shared_mutex>
+#include <thread>
 #include <span>
 #include <string>
 #include <string_view>
@@ -84,6 +84,35 @@ class FunctionRef<R(Args...)> {
 
 std::uint64_t HashLabelValues(std::span<const std::string_view> values) noexcept;
 
+/// A reader-writer lock whose shared side is one atomic add to take and one to release, inline.
+/// Writers (series creation, deletion, the first scrape after new series) are rare and short, and
+/// yield while they wait; readers never block each other. Meets the SharedMutex requirements used by
+/// std::shared_lock / std::unique_lock.
+class SharedSpinMutex {
+ public:
+  void lock_shared() noexcept {
+    while (state_.fetch_add(kReader, std::memory_order_acquire) & kWriter) {
+      state_.fetch_sub(kReader, std::memory_order_relaxed);
+      while (state_.load(std::memory_order_relaxed) & kWriter) std::this_thread::yield();
+    }
+  }
+  void unlock_shared() noexcept { state_.fetch_sub(kReader, std::memory_order_release); }
+  void lock() noexcept {
+    for (;;) {
+      std::uint32_t s = state_.load(std::memory_order_relaxed);
+      if (!(s & kWriter) && state_.compare_exchange_weak(s, s | kWriter, std::memory_order_acquire)) break;
+      std::this_thread::yield();
+    }
+    while (state_.load(std::memory_order_acquire) != kWriter) std::this_thread::yield();
+  }
+  void unlock() noexcept { state_.fetch_sub(kWriter, std::memory_order_release); }
+
+ private:
+  static constexpr std::uint32_t kWriter = 1;
+  static constexpr std::uint32_t kReader = 2;
+  std::atomic<std::uint32_t> state_{0};
+};
+
 /// The label vector behind every metric: validated options, the series table (open addressing keyed by
 /// the hash of the label values, readers under a shared lock), and the series order for exposition
 /// (kept sorted incrementally so a scrape does not sort).
@@ -150,6 +179,8 @@ class MetricVec : public Collector {
   void SortOrderLocked() const;
   Status LabelCountError(std::size_t got) const;
 
+  const std::uint64_t id_;                 // unique for the process lifetime (thread caches key on it)
+  std::atomic<std::uint64_t> removals_{0};  // bumped by Delete/Reset: invalidates thread caches
   MetricType type_;
   std::string name_;
   std::string help_;
@@ -158,7 +189,7 @@ class MetricVec : public Collector {
   std::vector<std::size_t> perm_;           // sorted position -> declaration index
   Status status_;
 
-  mutable std::shared_mutex mu_;
+  mutable SharedSpinMutex mu_;
   std::vector<Slot> slots_;         // power-of-two size, linear probing, backward-shift deletion
   std::size_t size_ = 0;
   mutable std::vector<CellBase*> order_;  // all live cells; [0, sorted_) sorted
