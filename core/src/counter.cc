@@ -49,12 +49,10 @@ double CounterCell::Value() const noexcept {
 namespace {
 
 // Integral deltas below 2^53 go to the integer word (exact and striped); others to the double.
-Status AddTo(detail::CounterCell* cell, double delta, const std::string* name) {
+Status AddTo(detail::CounterCell* cell, double delta) {
   if (std::isnan(delta) || delta < 0) {
-    std::string msg = "counter";
-    if (name) msg += " " + *name;
-    msg += ": cannot decrease or add NaN (Add(" + FormatFloat(delta) + ") rejected; value unchanged)";
-    return InvalidArgument(std::move(msg));
+    return InvalidArgument("counter " + cell->name->value + ": cannot decrease or add NaN (Add(" + FormatFloat(delta) +
+                           ") rejected; value unchanged)");
   }
   if (delta < 9007199254740992.0 && delta == std::trunc(delta)) {
     cell->AddInt(static_cast<std::uint64_t>(delta));
@@ -68,7 +66,7 @@ Status AddTo(detail::CounterCell* cell, double delta, const std::string* name) {
 
 Status CounterChild::Add(double delta) const {
   if (!cell_) return status_;
-  return AddTo(cell_.get(), delta, nullptr);
+  return AddTo(cell_.get(), delta);
 }
 
 Counter::Counter(CounterOpts opts)
@@ -93,7 +91,7 @@ Status Counter::Add(double delta) const {
     if (!status().ok()) return status();
     return FailedPrecondition("counter " + name() + " has labels: use WithLabels(...).Add()");
   }
-  return AddTo(c, delta, &name());
+  return AddTo(c, delta);
 }
 
 double Counter::Value() const noexcept {

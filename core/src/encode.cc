@@ -41,7 +41,7 @@ class Writer {
 };
 
 inline char* Put(char* p, std::string_view v) {
-  std::memcpy(p, v.data(), v.size());
+  if (!v.empty()) std::memcpy(p, v.data(), v.size());  // an empty view may have a null data()
   return p + v.size();
 }
 

@@ -111,6 +111,7 @@ std::uint64_t HashLabelValues(std::span<const std::string_view> values) noexcept
 MetricVec::MetricVec(MetricType type, std::string name, std::string help, std::vector<std::string> labels)
     : id_(g_next_vec_id.fetch_add(1, std::memory_order_relaxed)),
       type_(type),
+      shared_name_(new MetricName{{1}, type, name}),
       name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)) {
   const char* kind = type_ == MetricType::kCounter   ? "counter"
                      : type_ == MetricType::kGauge   ? "gauge"
@@ -142,6 +143,16 @@ MetricVec::MetricVec(MetricType type, std::string name, std::string help, std::v
 MetricVec::~MetricVec() {
   for (CellBase* c : order_) Release(c);
   if (default_cell_) Release(default_cell_);
+  Release(shared_name_);
+}
+
+void MetricVec::Init(CellBase* cell, std::span<const std::string_view> values) const {
+  Retain(shared_name_);
+  cell->name = shared_name_;
+  if (!values.empty()) {
+    cell->label_values = std::make_unique<std::string[]>(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) cell->label_values[i] = values[i];
+  }
 }
 
 std::vector<Descriptor> MetricVec::Describe() const {
@@ -151,11 +162,11 @@ std::vector<Descriptor> MetricVec::Describe() const {
 void MetricVec::InitDefaultCell(CellBase* cell) {
   // The label-less series lives outside the table: it can never be deleted, so the metric's own
   // Inc/Set/Observe need no reference counting at all.
-  cell->hash = HashLabelValues({});
+  Init(cell, {});
   default_cell_ = cell;
   Retain(cell);
   std::unique_lock lock(mu_);
-  InsertLocked(cell);
+  InsertLocked(cell, HashLabelValues({}));
 }
 
 bool MetricVec::Equal(const CellBase& c, std::span<const std::string_view> values) const noexcept {
@@ -198,7 +209,7 @@ CellBase* MetricVec::FindLocked(std::span<const std::string_view> values, std::u
   }
 }
 
-void MetricVec::InsertLocked(CellBase* cell) {
+void MetricVec::InsertLocked(CellBase* cell, std::uint64_t hash) {
   if ((size_ + 1) * 4 > slots_.size() * 3) {
     std::vector<Slot> old(slots_.size() * 2, Slot{0, nullptr});
     old.swap(slots_);
@@ -211,9 +222,9 @@ void MetricVec::InsertLocked(CellBase* cell) {
     }
   }
   const std::size_t mask = slots_.size() - 1;
-  std::size_t i = cell->hash & mask;
+  std::size_t i = hash & mask;
   while (slots_[i].cell != nullptr) i = (i + 1) & mask;
-  slots_[i] = Slot{cell->hash, cell};
+  slots_[i] = Slot{hash, cell};
   ++size_;
   order_.push_back(cell);
 }
@@ -283,8 +294,7 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, FunctionR
   }
   // Build the series outside the lock; another thread may win the race, then ours is dropped.
   CellBase* fresh = make();
-  fresh->hash = hash;
-  fresh->label_values.assign(values.begin(), values.end());
+  Init(fresh, values);
   std::unique_lock lock(mu_);
   if (CellBase* c = FindLocked(values, hash)) {
     Retain(c);
@@ -292,7 +302,7 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, FunctionR
     delete fresh;
     return c;
   }
-  InsertLocked(fresh);  // the table's reference is the one `fresh` was born with
+  InsertLocked(fresh, hash);  // the table's reference is the one `fresh` was born with
   Retain(fresh);        // and this one is the caller's
   lock.unlock();
   CacheStore(id_, removals, hash, fresh);

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <thread>
 #include <span>
 #include <string>
@@ -18,17 +19,34 @@
 
 namespace golivekit::observability::detail {
 
-/// Header of every series: reference count, the hash of its label values, and the values themselves
-/// (in declaration order). A series is freed when the map and every handle have released it.
+/// A metric's name and kind, shared by the metric and each of its series so that errors reported
+/// through a kept handle can name the metric even after the metric itself is gone.
+struct MetricName {
+  std::atomic<std::uint32_t> refs{1};
+  MetricType type;
+  std::string value;
+};
+inline void Retain(const MetricName* n) noexcept {
+  const_cast<MetricName*>(n)->refs.fetch_add(1, std::memory_order_relaxed);
+}
+inline void Release(const MetricName* n) noexcept {
+  if (const_cast<MetricName*>(n)->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete n;
+}
+
+/// Header of every series: reference count, the metric's name, and the label values (in declaration
+/// order; as many as the metric has label names). A series is freed when the map and every handle have
+/// released it. Kept small on purpose: its size is most of the memory a series costs.
 struct CellBase {
   CellBase() = default;
   CellBase(const CellBase&) = delete;
   CellBase& operator=(const CellBase&) = delete;
-  virtual ~CellBase() = default;
+  virtual ~CellBase() {
+    if (name) Release(name);
+  }
 
   std::atomic<std::uint32_t> refs{1};
-  std::uint64_t hash = 0;
-  std::vector<std::string> label_values;
+  const MetricName* name = nullptr;
+  std::unique_ptr<std::string[]> label_values;
 };
 
 inline void Retain(CellBase* c) noexcept { c->refs.fetch_add(1, std::memory_order_relaxed); }
@@ -172,9 +190,10 @@ class MetricVec : public Collector {
     CellBase* cell;  // null when empty
   };
   bool Equal(const CellBase& c, std::span<const std::string_view> values) const noexcept;
+  void Init(CellBase* cell, std::span<const std::string_view> values) const;
   bool Less(const CellBase* a, const CellBase* b) const noexcept;
   CellBase* FindLocked(std::span<const std::string_view> values, std::uint64_t hash) const noexcept;
-  void InsertLocked(CellBase* cell);
+  void InsertLocked(CellBase* cell, std::uint64_t hash);
   void EraseSlotLocked(std::size_t index);
   void SortOrderLocked() const;
   Status LabelCountError(std::size_t got) const;
@@ -182,6 +201,7 @@ class MetricVec : public Collector {
   const std::uint64_t id_;                 // unique for the process lifetime (thread caches key on it)
   std::atomic<std::uint64_t> removals_{0};  // bumped by Delete/Reset: invalidates thread caches
   MetricType type_;
+  const MetricName* shared_name_;
   std::string name_;
   std::string help_;
   std::vector<std::string> labels_;         // declaration order
