@@ -223,7 +223,10 @@ std::string_view ContentType(Format format) noexcept {
 }
 
 void Encode(const Snapshot& snapshot, Format format, std::string& out) {
-  for (const FamilySnapshot& f : snapshot.families) EncodeFamily(f, format, out);
+  for (const FamilySnapshot& f : snapshot.families) {
+    // A family with no series yet (a labelled metric nobody has used) is left out, as client_golang does.
+    if (!f.series.empty()) EncodeFamily(f, format, out);
+  }
   if (format == Format::kOpenMetrics) out += "# EOF\n";
 }
 

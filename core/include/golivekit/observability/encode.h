@@ -6,7 +6,8 @@
 /// (HELP, TYPE, samples; `le` last; Go's shortest float spelling) and OpenMetrics 1.0 (counter families
 /// named without `_total`, canonical `le` numbers, floats with `.0`, integer counts, final `# EOF`).
 ///
-/// A family with an empty help string gets no HELP line (OpenMetrics treats an empty HELP as absent).
+/// A family with no series is left out (as client_golang does); one with an empty help string gets no
+/// HELP line (OpenMetrics treats an empty HELP as absent).
 /// Neither encoder writes timestamps or `_created` samples.
 ///
 /// Thread-safety: pure functions of their arguments.
