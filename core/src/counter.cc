@@ -11,18 +11,35 @@ namespace detail {
 
 std::uint32_t StripeWidth() noexcept {
   static const std::uint32_t width = [] {
-    std::uint32_t n = std::thread::hardware_concurrency();
-    std::uint32_t w = 2;
+    const std::uint32_t n = 2 * std::thread::hardware_concurrency();
+    std::uint32_t w = 4;
     while (w < n && w < 64) w *= 2;
     return w;
   }();
   return width;
 }
 
-std::uint32_t ThreadSlot() noexcept {
-  static std::atomic<std::uint32_t> next{0};
-  thread_local const std::uint32_t slot = next.fetch_add(1, std::memory_order_relaxed);
-  return slot;
+namespace {
+std::atomic<std::uint32_t> g_next_slot{0};
+thread_local constinit std::uint32_t t_slot = 0;
+thread_local constinit bool t_slot_set = false;
+}  // namespace
+
+std::uint32_t& ThreadSlot() noexcept {
+  if (!t_slot_set) {
+    t_slot = g_next_slot.fetch_add(1, std::memory_order_relaxed);
+    t_slot_set = true;
+  }
+  return t_slot;
+}
+
+void MoveThreadSlot() noexcept {
+  std::uint32_t& s = ThreadSlot();
+  // xorshift: a different, well-spread cell each time.
+  s ^= s << 13;
+  s ^= s >> 17;
+  s ^= s << 5;
+  if (s == 0) s = 1;
 }
 
 Stripe* CounterCell::Contended() noexcept {

@@ -28,13 +28,6 @@ class Writer {
     return s_.data() + used_;
   }
   void Commit(char* p) { used_ = static_cast<std::size_t>(p - s_.data()); }
-  // For AppendFloat, which appends to a string: gives the string trimmed to what was written.
-  std::string& Flush() {
-    s_.resize(used_);
-    return s_;
-  }
-  void Sync() { used_ = s_.size(); }
-
  private:
   std::string& s_;
   std::size_t used_;
@@ -89,22 +82,9 @@ char* PutLabels(char* p, const FamilySnapshot& f, const SeriesSnapshot& s) {
   return p;
 }
 
-// Sample values go through AppendFloat (a std::string API); integers, the common case, are written
-// in place exactly as AppendFloat would.
-char* PutValue(Writer& w, char* p, double v, Format format) {
-  if (v > -1e6 && v < 1e6 && v == static_cast<double>(static_cast<std::int64_t>(v)) && !(v == 0 && std::signbit(v))) {
-    if (v < 0) *p++ = '-';
-    p = PutUint(p, static_cast<std::uint64_t>(v < 0 ? -v : v));
-    if (format == Format::kOpenMetrics) p = Put(p, ".0");
-    return p;
-  }
-  w.Commit(p);
-  AppendFloat(w.Flush(), v, format);
-  w.Sync();
-  return w.Reserve(64);
-}
+inline char* PutValue(char* p, double v, Format format) { return FormatFloatTo(p, v, format); }
 
-constexpr std::size_t kValueRoom = 40;  // a float, a space, a newline
+constexpr std::size_t kValueRoom = kMaxFloatChars + 8;  // a float, a space, a newline
 
 void EncodeFamily(const FamilySnapshot& f, Format format, std::string& out) {
   const bool om = format == Format::kOpenMetrics;
@@ -149,7 +129,7 @@ void EncodeFamily(const FamilySnapshot& f, Format format, std::string& out) {
         *p++ = '}';
       }
       *p++ = ' ';
-      p = PutValue(w, p, s.value, format);
+      p = PutValue(p, s.value, format);
       *p++ = '\n';
       w.Commit(p);
     }
@@ -178,7 +158,7 @@ void EncodeFamily(const FamilySnapshot& f, Format format, std::string& out) {
       p = Put(p, bound);
       p = Put(p, "\"} ");
       // client_golang writes 0.0.4 counts as floats (1e+06 and up in exponent form); OpenMetrics as integers.
-      p = om ? PutUint(p, n) : PutValue(w, p, static_cast<double>(n), format);
+      p = om ? PutUint(p, n) : PutValue(p, static_cast<double>(n), format);
       *p++ = '\n';
       w.Commit(p);
     };
@@ -195,9 +175,9 @@ void EncodeFamily(const FamilySnapshot& f, Format format, std::string& out) {
       }
       *p++ = ' ';
       if (is_sum) {
-        p = PutValue(w, p, s.sum, format);
+        p = PutValue(p, s.sum, format);
       } else {
-        p = om ? PutUint(p, s.count) : PutValue(w, p, static_cast<double>(s.count), format);
+        p = om ? PutUint(p, s.count) : PutValue(p, static_cast<double>(s.count), format);
       }
       *p++ = '\n';
       w.Commit(p);

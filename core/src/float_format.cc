@@ -15,38 +15,40 @@
 namespace golivekit::observability {
 namespace {
 
-void AppendInt(std::string& out, std::uint64_t v) {
+char* PutInt(char* out, std::uint64_t v) {
   char buf[20];
   char* p = buf + sizeof buf;
   do {
     *--p = static_cast<char>('0' + v % 10);
     v /= 10;
   } while (v != 0);
-  out.append(p, static_cast<std::size_t>(buf + sizeof buf - p));
+  while (p < buf + sizeof buf) *out++ = *p++;
+  return out;
+}
+
+char* PutStr(char* out, std::string_view s) {
+  for (const char c : s) *out++ = c;
+  return out;
 }
 
 }  // namespace
 
-void AppendFloat(std::string& out, double v, Format format) {
+char* FormatFloatTo(char* out, double v, Format format) {
   const bool om = format == Format::kOpenMetrics;
   if (std::isnan(v)) {
-    out += "NaN";
-    return;
+    return PutStr(out, "NaN");
   }
   if (std::isinf(v)) {
-    out += v > 0 ? "+Inf" : "-Inf";
-    return;
+    return PutStr(out, v > 0 ? "+Inf" : "-Inf");
   }
   if (v == 0) {  // also -0, which client_golang writes as 0
-    out += om ? "0.0" : "0";
-    return;
+    return PutStr(out, om ? "0.0" : "0");
   }
   // Integers below 1e6 print as plain digits in both notations: the common case for counters.
   if (v > -1e6 && v < 1e6 && v == std::trunc(v)) {
-    if (v < 0) out += '-';
-    AppendInt(out, static_cast<std::uint64_t>(std::fabs(v)));
-    if (om) out += ".0";
-    return;
+    if (v < 0) *out++ = '-';
+    out = PutInt(out, static_cast<std::uint64_t>(std::fabs(v)));
+    return om ? PutStr(out, ".0") : out;
   }
 
   char buf[64];
@@ -82,37 +84,45 @@ void AppendFloat(std::string& out, double v, Format format) {
   dp += exp;
   const int x = dp - 1;  // decimal exponent of the first digit
 
-  if (neg) out += '-';
+  const std::string_view d(digits, static_cast<std::size_t>(nd));
+  if (neg) *out++ = '-';
   if (x < -4 || x >= 6) {
-    out += digits[0];
+    *out++ = digits[0];
     if (nd > 1) {
-      out += '.';
-      out.append(digits + 1, static_cast<std::size_t>(nd - 1));
+      *out++ = '.';
+      out = PutStr(out, d.substr(1));
     }
-    out += 'e';
-    out += x < 0 ? '-' : '+';
+    *out++ = 'e';
+    *out++ = x < 0 ? '-' : '+';
     const int ax = x < 0 ? -x : x;
-    if (ax < 10) out += '0';
-    AppendInt(out, static_cast<std::uint64_t>(ax));
-    return;
+    if (ax < 10) *out++ = '0';
+    return PutInt(out, static_cast<std::uint64_t>(ax));
   }
+  // Fixed notation: the exponent is in [-4, 5], so at most 4 leading zeros or 5 trailing ones.
   bool has_point = false;
   if (dp <= 0) {
-    out += "0.";
-    out.append(static_cast<std::size_t>(-dp), '0');
-    out.append(digits, static_cast<std::size_t>(nd));
+    out = PutStr(out, "0.");
+    for (int i = 0; i < -dp; ++i) *out++ = '0';
+    out = PutStr(out, d);
     has_point = true;
   } else if (dp >= nd) {
-    out.append(digits, static_cast<std::size_t>(nd));
-    out.append(static_cast<std::size_t>(dp - nd), '0');
+    out = PutStr(out, d);
+    for (int i = 0; i < dp - nd; ++i) *out++ = '0';
   } else {
-    out.append(digits, static_cast<std::size_t>(dp));
-    out += '.';
-    out.append(digits + dp, static_cast<std::size_t>(nd - dp));
+    out = PutStr(out, d.substr(0, static_cast<std::size_t>(dp)));
+    *out++ = '.';
+    out = PutStr(out, d.substr(static_cast<std::size_t>(dp)));
     has_point = true;
   }
-  if (om && !has_point) out += ".0";
+  return om && !has_point ? PutStr(out, ".0") : out;
 }
+
+void AppendFloat(std::string& out, double v, Format format) {
+  char buf[kMaxFloatChars];
+  out.append(buf, static_cast<std::size_t>(FormatFloatTo(buf, v, format) - buf));
+}
+
+
 
 std::string FormatFloat(double value, Format format) {
   std::string s;

@@ -15,7 +15,10 @@ Status CheckBuckets(const std::string& name, std::vector<double>& b) {
                            "use DefaultBuckets for the default layout)");
   }
   for (std::size_t i = 0; i < b.size(); ++i) {
-    if (std::isnan(b[i])) return InvalidArgument("histogram " + name + ": bucket bound " + std::to_string(i) + " is NaN");
+    if (!std::isfinite(b[i])) {
+      return InvalidArgument("histogram " + name + ": bucket bound " + std::to_string(i) + " is " + FormatFloat(b[i]) +
+                             " (bounds must be finite; +Inf is implied)");
+    }
     if (i > 0 && !(b[i] > b[i - 1])) {
       return InvalidArgument("histogram " + name + ": buckets must be strictly increasing (bound " +
                              std::to_string(i) + " = " + FormatFloat(b[i]) + " follows " + FormatFloat(b[i - 1]) + ")");

@@ -18,10 +18,10 @@ namespace golivekit::observability {
 
 /// The fixed identity of one family a collector produces.
 struct Descriptor {
-  std::string name;  ///< without the registry's namespace
-  std::string help;
+  std::string name = {};  ///< without the registry's namespace
+  std::string help = {};
   MetricType type = MetricType::kUnknown;
-  std::vector<std::string> label_names;  ///< in declaration order
+  std::vector<std::string> label_names = {};  ///< in declaration order
 };
 
 class Collector {

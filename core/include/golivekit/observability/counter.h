@@ -32,9 +32,9 @@ namespace golivekit::observability {
 
 /// Options of `NewCounter` (fields in this order, for designated initializers).
 struct CounterOpts {
-  std::string name;                 ///< e.g. "myapp_page_views_total"; see CheckMetricName
-  std::string help;                 ///< HELP text, any UTF-8
-  std::vector<std::string> labels;  ///< label names, e.g. {"method", "code"}; see CheckLabelName
+  std::string name = {};                 ///< e.g. "myapp_page_views_total"; see CheckMetricName
+  std::string help = {};                 ///< HELP text, any UTF-8
+  std::vector<std::string> labels = {};  ///< label names, e.g. {"method", "code"}; see CheckLabelName
 };
 
 /// A handle to one series of a counter, returned by `Counter::WithLabels`. Cheap to copy; keep it to

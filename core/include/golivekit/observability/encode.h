@@ -42,4 +42,10 @@ std::string FormatFloat(double value, Format format = Format::kText);
 /// Appends `FormatFloat(value, format)` to `out` without a temporary string.
 void AppendFloat(std::string& out, double value, Format format = Format::kText);
 
+/// The longest `FormatFloat` result: 17 digits, sign, point, exponent, ".0".
+inline constexpr std::size_t kMaxFloatChars = 32;
+
+/// Writes `FormatFloat(value, format)` at `out` (room for kMaxFloatChars) and returns the end.
+char* FormatFloatTo(char* out, double value, Format format = Format::kText);
+
 }  // namespace golivekit::observability

@@ -28,9 +28,9 @@ namespace golivekit::observability {
 
 /// Options of `NewGauge` (fields in this order, for designated initializers).
 struct GaugeOpts {
-  std::string name;
-  std::string help;
-  std::vector<std::string> labels;
+  std::string name = {};
+  std::string help = {};
+  std::vector<std::string> labels = {};
 };
 
 /// Seconds since the Unix epoch, as `SetToCurrentTime` records it.

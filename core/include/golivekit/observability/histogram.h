@@ -36,10 +36,11 @@ namespace golivekit::observability {
 
 /// Options of `NewHistogram` (fields in this order, for designated initializers).
 struct HistogramOpts {
-  std::string name;
-  std::string help;
-  std::vector<std::string> labels;  ///< may not contain "le"
-  /// Finite upper bounds, strictly increasing, no NaN; `+Inf` is implied (a trailing +Inf is dropped).
+  std::string name = {};
+  std::string help = {};
+  std::vector<std::string> labels = {};  ///< may not contain "le"
+  /// Finite upper bounds, strictly increasing (no NaN, no -Inf); `+Inf` is implied (a trailing +Inf is
+  /// dropped).
   /// Defaults to `DefaultBuckets`; an empty layout is an error.
   std::vector<double> buckets = DefaultBuckets;
 };

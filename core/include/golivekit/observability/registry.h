@@ -20,8 +20,9 @@
 ///   histogram; a counter `x_total` and a family `x` share the OpenMetrics family name `x`);
 /// - constant labels may not repeat a metric's own label names, nor be `le` on a histogram.
 ///
-/// Thread-safety: every member may be called from any thread; Gather/Expose run concurrently with
-/// updates and with each other; Register/Unregister are serialized with them by a mutex.
+/// Thread-safety: every member may be called from any thread. Gather/Expose run concurrently with
+/// metric updates (which never wait for them); Gather, Expose, Register and Unregister are serialized
+/// with each other by the registry's mutex.
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -45,9 +46,9 @@ struct RegistryOpts {
   /// The spec's IncludeProcessMetrics: honoured by the native target (Linux /proc), ignored elsewhere.
   bool include_process_metrics = false;
   /// Prefix for every family name: "myapp" turns "requests_total" into "myapp_requests_total".
-  std::string namespace_;
+  std::string namespace_ = {};
   /// Labels added to every exposed series, e.g. {{"service", "golivekit"}, {"env", "production"}}.
-  std::map<std::string, std::string> const_labels;
+  std::map<std::string, std::string> const_labels = {};
 };
 
 class Registry {

@@ -33,11 +33,11 @@ std::string_view MetricTypeName(MetricType type) noexcept;
 /// One labelled series of a family.
 struct SeriesSnapshot {
   /// Label values, in the order of `FamilySnapshot::label_names`.
-  std::vector<std::string> label_values;
+  std::vector<std::string> label_values = {};
   /// Counter or gauge value (unused for histograms).
   double value = 0;
   /// Histogram: cumulative counts, one per finite bound of `FamilySnapshot::bucket_bounds`.
-  std::vector<std::uint64_t> bucket_counts;
+  std::vector<std::uint64_t> bucket_counts = {};
   /// Histogram: sum of all observations.
   double sum = 0;
   /// Histogram: number of observations; equal to the `+Inf` bucket.
@@ -46,17 +46,17 @@ struct SeriesSnapshot {
 
 /// One metric family: name, metadata and all its series.
 struct FamilySnapshot {
-  std::string name;  ///< full name, namespace included (for counters, `_total` included)
-  std::string help;
+  std::string name = {};  ///< full name, namespace included (for counters, `_total` included)
+  std::string help = {};
   MetricType type = MetricType::kUnknown;
-  std::vector<std::string> label_names;  ///< sorted
-  std::vector<double> bucket_bounds;     ///< histograms: finite upper bounds, strictly increasing
-  std::vector<SeriesSnapshot> series;    ///< sorted by label values
+  std::vector<std::string> label_names = {};  ///< sorted
+  std::vector<double> bucket_bounds = {};     ///< histograms: finite upper bounds, strictly increasing
+  std::vector<SeriesSnapshot> series = {};    ///< sorted by label values
 };
 
 /// Everything a registry holds at one moment.
 struct Snapshot {
-  std::vector<FamilySnapshot> families;  ///< sorted by name
+  std::vector<FamilySnapshot> families = {};  ///< sorted by name
 };
 
 }  // namespace golivekit::observability

@@ -27,7 +27,7 @@ enum class StatusCode {
   kInvalidArgument,     ///< a bad name, label, value or option
   kAlreadyExists,       ///< the same collector, or another one with the same name, is registered
   kFailedPrecondition,  ///< the object is inert or in the wrong state for the call
-  kNotFound,            ///< nothing matched (Unregister of an unknown collector, Delete of a missing series)
+  kNotFound,            ///< nothing matched (Delete of a series that does not exist)
   kResourceExhausted,   ///< a configured limit was reached
 };
 

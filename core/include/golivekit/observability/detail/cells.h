@@ -40,10 +40,12 @@ struct Stripe {
   std::uint32_t mask;
   std::unique_ptr<StripeCell[]> cells;
 };
-/// Number of stripe cells: the hardware's threads rounded up to a power of two, at least 2, at most 64.
+/// Number of stripe cells: twice the hardware's threads rounded up to a power of two, 4 to 64.
 std::uint32_t StripeWidth() noexcept;
-/// A small per-thread number, assigned on a thread's first contended update.
-std::uint32_t ThreadSlot() noexcept;
+/// The calling thread's current stripe index (before masking).
+std::uint32_t& ThreadSlot() noexcept;
+/// Moves the calling thread to another stripe cell after it collided with another thread on one.
+void MoveThreadSlot() noexcept;
 
 /// A counter series: integral increments go to one word while uncontended and to a per-thread stripe once
 /// two threads have collided on it; non-integral amounts go to a separate double.
@@ -58,7 +60,14 @@ struct CounterCell final : CellBase {
       if (base.compare_exchange_strong(v, v + n, std::memory_order_relaxed, std::memory_order_relaxed)) return;
       s = Contended();
     }
-    s->cells[ThreadSlot() & s->mask].value.fetch_add(n, std::memory_order_relaxed);
+    // As Java's LongAdder: a failed compare-and-swap means another thread shares this cell, so this
+    // thread moves to another one for its next update.
+    std::atomic<std::uint64_t>& cell = s->cells[ThreadSlot() & s->mask].value;
+    std::uint64_t v = cell.load(std::memory_order_relaxed);
+    if (!cell.compare_exchange_strong(v, v + n, std::memory_order_relaxed, std::memory_order_relaxed)) {
+      MoveThreadSlot();
+      cell.fetch_add(n, std::memory_order_relaxed);
+    }
   }
   void AddFloat(double v) noexcept { AtomicAddDouble(float_bits, v); }
   double Value() const noexcept;
