@@ -15,15 +15,13 @@
 #include "golivekit/observability/histogram.h"
 #include "golivekit/observability/registry.h"
 
+#include "test_util.h"
+
 namespace obs = golivekit::observability;
 
 namespace {
 
-const obs::FamilySnapshot* FindFamily(const obs::Snapshot& s, const std::string& name) {
-  for (const auto& f : s.families)
-    if (f.name == name) return &f;
-  return nullptr;
-}
+using glk_obs_test::FindFamily;
 
 // Parses "<prefix>{...} <int>" or "<prefix> <int>" lines of a text exposition into the integer that
 // follows the given exact sample prefix. Returns -1 if absent.

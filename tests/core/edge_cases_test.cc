@@ -9,9 +9,13 @@
 
 #include <golivekit/observability.hpp>
 
+#include "test_util.h"
+
 namespace obs = golivekit::observability;
 
 namespace {
+
+using glk_obs_test::SplitMix64;
 
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -37,13 +41,6 @@ bool ReadLabelValue(const std::string& text, std::size_t pos, std::string* out) 
     else return false;
   }
   return false;
-}
-
-std::uint64_t SplitMix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
 }
 
 }  // namespace

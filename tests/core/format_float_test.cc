@@ -12,16 +12,13 @@
 
 #include "golivekit/observability/encode.h"
 
+#include "test_util.h"
+
 namespace obs = golivekit::observability;
 
 namespace {
 
-std::uint64_t SplitMix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+using glk_obs_test::SplitMix64;
 
 double FromBits(std::uint64_t b) {
   double d;

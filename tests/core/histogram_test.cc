@@ -12,15 +12,14 @@
 #include "golivekit/observability/histogram.h"
 #include "golivekit/observability/registry.h"
 
+#include "test_util.h"
+
 namespace obs = golivekit::observability;
 
 namespace {
 
-const obs::FamilySnapshot* FindFamily(const obs::Snapshot& s, const std::string& name) {
-  for (const auto& f : s.families)
-    if (f.name == name) return &f;
-  return nullptr;
-}
+using glk_obs_test::FindFamily;
+using glk_obs_test::SplitMix64;
 
 // Cumulative counts of the single series of a label-less histogram, as Gather reports them, with the
 // +Inf bucket (count) appended.
@@ -48,13 +47,6 @@ std::vector<std::uint64_t> ReferenceCumulative(const std::vector<double>& bounds
   std::uint64_t acc = 0;
   for (std::size_t i = 0; i < out.size(); ++i) out[i] = acc += non_cumulative[i];
   return out;
-}
-
-std::uint64_t SplitMix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
 }
 
 }  // namespace

@@ -10,18 +10,16 @@
 #include "golivekit/observability/histogram.h"
 #include "golivekit/observability/registry.h"
 
+#include "test_util.h"
+
 namespace obs = golivekit::observability;
 
 namespace {
 
+using glk_obs_test::FindFamily;
+
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
-}
-
-const obs::FamilySnapshot* FindFamily(const obs::Snapshot& s, const std::string& name) {
-  for (const auto& f : s.families)
-    if (f.name == name) return &f;
-  return nullptr;
 }
 
 // A collector written by a user: one gauge family with a fixed value.
