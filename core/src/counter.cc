@@ -116,7 +116,7 @@ double Counter::Value() const noexcept {
   return c ? c->Value() : 0;
 }
 
-void Counter::Collect(std::vector<FamilySnapshot>& out) const {
+Status Counter::Collect(std::vector<FamilySnapshot>& out) const {
   FamilySnapshot f;
   f.name = name();
   f.help = help();
@@ -130,6 +130,7 @@ void Counter::Collect(std::vector<FamilySnapshot>& out) const {
     f.series.push_back(std::move(s));
   });
   out.push_back(std::move(f));
+  return {};
 }
 
 std::shared_ptr<Counter> NewCounter(CounterOpts opts) { return std::make_shared<Counter>(std::move(opts)); }

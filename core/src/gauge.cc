@@ -25,7 +25,7 @@ GaugeChild Gauge::WithLabelValues(const std::vector<std::string>& values) {
   return WithLabelValues(std::span<const std::string_view>(v));
 }
 
-void Gauge::Collect(std::vector<FamilySnapshot>& out) const {
+Status Gauge::Collect(std::vector<FamilySnapshot>& out) const {
   FamilySnapshot f;
   f.name = name();
   f.help = help();
@@ -39,6 +39,7 @@ void Gauge::Collect(std::vector<FamilySnapshot>& out) const {
     f.series.push_back(std::move(s));
   });
   out.push_back(std::move(f));
+  return {};
 }
 
 std::shared_ptr<Gauge> NewGauge(GaugeOpts opts) { return std::make_shared<Gauge>(std::move(opts)); }

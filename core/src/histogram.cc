@@ -60,7 +60,7 @@ double HistogramChild::Sum() const noexcept {
   return cell_ ? detail::BitsDouble(cell_->sum_bits.load(std::memory_order_relaxed)) : 0;
 }
 
-void Histogram::Collect(std::vector<FamilySnapshot>& out) const {
+Status Histogram::Collect(std::vector<FamilySnapshot>& out) const {
   FamilySnapshot f;
   f.name = name();
   f.help = help();
@@ -86,6 +86,7 @@ void Histogram::Collect(std::vector<FamilySnapshot>& out) const {
     f.series.push_back(std::move(s));
   });
   out.push_back(std::move(f));
+  return {};
 }
 
 std::shared_ptr<Histogram> NewHistogram(HistogramOpts opts) { return std::make_shared<Histogram>(std::move(opts)); }

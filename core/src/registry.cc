@@ -1,6 +1,7 @@
 #include "golivekit/observability/registry.h"
 
 #include <algorithm>
+#include <exception>
 #include <set>
 #include <utility>
 
@@ -151,7 +152,24 @@ Snapshot Registry::Gather() const {
   std::vector<FamilySnapshot> got;
   for (const Entry& e : entries_) {
     got.clear();
-    e.collector->Collect(got);
+    Status st;
+#if defined(__cpp_exceptions)
+    try {
+      st = e.collector->Collect(got);
+    } catch (const std::exception& ex) {
+      st = FailedPrecondition(std::string("collector threw: ") + ex.what());
+    } catch (...) {
+      st = FailedPrecondition("collector threw a non-standard exception");
+    }
+#else
+    st = e.collector->Collect(got);
+#endif
+    if (!st.ok()) {
+      // All or nothing per collector: a half-collected set of families could mislead more than a gap.
+      failed_.fetch_add(1, std::memory_order_relaxed);
+      last_error_ = st;
+      continue;
+    }
     for (FamilySnapshot& f : got) {
       // A collector may only produce what it described, in the shape snapshot.h promises.
       const auto d = std::find_if(e.descriptors.begin(), e.descriptors.end(),
@@ -217,6 +235,13 @@ std::string Registry::Expose(Format format) const { return Encode(Gather(), form
 void Registry::Expose(Format format, std::string& out) const { Encode(Gather(), format, out); }
 
 std::uint64_t Registry::dropped_families() const noexcept { return dropped_.load(std::memory_order_relaxed); }
+
+std::uint64_t Registry::failed_collects() const noexcept { return failed_.load(std::memory_order_relaxed); }
+
+Status Registry::last_collect_error() const {
+  std::lock_guard lock(mu_);
+  return last_error_;
+}
 
 std::shared_ptr<Registry> NewRegistry(RegistryOpts opts) { return std::make_shared<Registry>(std::move(opts)); }
 

@@ -280,7 +280,7 @@ TEST_SUITE("core") {
       std::vector<obs::Descriptor> Describe() const override {
         return {obs::Descriptor{.name = "legacy_value", .help = "Legacy.", .type = obs::MetricType::kUnknown}};
       }
-      void Collect(std::vector<obs::FamilySnapshot>& out) const override {
+      obs::Status Collect(std::vector<obs::FamilySnapshot>& out) const override {
         obs::FamilySnapshot f;
         f.name = "legacy_value";
         f.help = "Legacy.";
@@ -289,6 +289,7 @@ TEST_SUITE("core") {
         s.value = 17;
         f.series.push_back(s);
         out.push_back(std::move(f));
+        return {};
       }
     };
     auto reg = obs::NewRegistry();

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,7 @@ class FixedCollector : public obs::Collector {
   std::vector<obs::Descriptor> Describe() const override {
     return {obs::Descriptor{.name = name_, .help = "Fixed.", .type = obs::MetricType::kGauge, .label_names = {"k"}}};
   }
-  void Collect(std::vector<obs::FamilySnapshot>& out) const override {
+  obs::Status Collect(std::vector<obs::FamilySnapshot>& out) const override {
     obs::FamilySnapshot f;
     f.name = name_;
     f.help = "Fixed.";
@@ -38,6 +39,7 @@ class FixedCollector : public obs::Collector {
     f.series.push_back(obs::SeriesSnapshot{.label_values = {"a"}, .value = 1});
     f.series.push_back(obs::SeriesSnapshot{.label_values = {"b"}, .value = 2});
     out.push_back(std::move(f));
+    return {};
   }
 
  private:
@@ -343,5 +345,43 @@ TEST_SUITE("core") {
     CHECK(obs::MetricTypeName(obs::MetricType::kGauge) == "gauge");
     CHECK(obs::MetricTypeName(obs::MetricType::kHistogram) == "histogram");
     CHECK(obs::MetricTypeName(obs::MetricType::kUnknown) == "unknown");
+  }
+
+  TEST_CASE("registry: a failing collector is left out and the rest of the scrape stays") {
+    struct Failing final : obs::Collector {
+      std::vector<obs::Descriptor> Describe() const override {
+        return {obs::Descriptor{.name = "flaky", .help = "h", .type = obs::MetricType::kGauge}};
+      }
+      obs::Status Collect(std::vector<obs::FamilySnapshot>& out) const override {
+        obs::FamilySnapshot f;  // appended, then the collector fails: none of it may be exposed
+        f.name = "flaky";
+        f.type = obs::MetricType::kGauge;
+        f.series.push_back(obs::SeriesSnapshot{.value = 1});
+        out.push_back(std::move(f));
+        return obs::FailedPrecondition("flaky: source unavailable");
+      }
+    };
+    auto reg = obs::NewRegistry();
+    auto ok = obs::NewGauge({.name = "steady", .help = "h"});
+    ok->Set(3);
+    REQUIRE(reg->Register(ok).ok());
+    REQUIRE(reg->Register(std::make_shared<Failing>()).ok());
+    CHECK(reg->last_collect_error().ok());
+    const std::string text = reg->Expose();
+    CHECK(text == "# HELP steady h\n# TYPE steady gauge\nsteady 3\n");
+    CHECK(reg->failed_collects() == 1);
+    CHECK(reg->last_collect_error().message() == "flaky: source unavailable");
+#if defined(__cpp_exceptions) && !defined(__EMSCRIPTEN__)  // the wasm core is built without exceptions
+    struct Throwing final : obs::Collector {
+      std::vector<obs::Descriptor> Describe() const override {
+        return {obs::Descriptor{.name = "throws", .help = "h", .type = obs::MetricType::kGauge}};
+      }
+      obs::Status Collect(std::vector<obs::FamilySnapshot>&) const override { throw std::runtime_error("boom"); }
+    };
+    REQUIRE(reg->Register(std::make_shared<Throwing>()).ok());
+    CHECK(reg->Expose() == text);
+    CHECK(reg->failed_collects() == 3);
+    CHECK(reg->last_collect_error().message().find("boom") != std::string::npos);
+#endif
   }
 }

@@ -37,7 +37,12 @@ class Collector {
   /// Appends the current state of the described families. Names carry no namespace and label sets no
   /// constant labels: the registry adds both. `label_names` must be sorted and series sorted by values
   /// (see snapshot.h); the registry checks and sorts families by name.
-  virtual void Collect(std::vector<FamilySnapshot>& out) const = 0;
+  ///
+  /// A collector that cannot produce its families (a file it reads is gone, say) returns an error: the
+  /// registry then leaves out everything this collector appended in this call, keeps the rest of the
+  /// scrape, and counts the failure (Registry::failed_collects). Natively, an exception escaping
+  /// Collect is treated the same way.
+  virtual Status Collect(std::vector<FamilySnapshot>& out) const = 0;
 };
 
 }  // namespace golivekit::observability

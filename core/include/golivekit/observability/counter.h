@@ -83,7 +83,7 @@ class Counter final : public detail::MetricVec {
   Status Add(double delta) const;
   [[nodiscard]] double Value() const noexcept;
 
-  void Collect(std::vector<FamilySnapshot>& out) const override;
+  Status Collect(std::vector<FamilySnapshot>& out) const override;
 };
 
 /// Creates a counter (not yet registered). Invalid options give an inert counter whose status() says

@@ -87,7 +87,7 @@ class Gauge final : public detail::MetricVec {
   void SetToCurrentTime() const noexcept { Set(UnixSeconds()); }
   [[nodiscard]] double Value() const noexcept { return cell() ? cell()->Value() : 0; }
 
-  void Collect(std::vector<FamilySnapshot>& out) const override;
+  Status Collect(std::vector<FamilySnapshot>& out) const override;
 
  private:
   detail::GaugeCell* cell() const noexcept { return static_cast<detail::GaugeCell*>(default_cell()); }

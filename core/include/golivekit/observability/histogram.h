@@ -86,7 +86,7 @@ class Histogram final : public detail::MetricVec {
   /// The validated finite bucket bounds.
   const std::vector<double>& buckets() const noexcept { return *bounds_; }
 
-  void Collect(std::vector<FamilySnapshot>& out) const override;
+  Status Collect(std::vector<FamilySnapshot>& out) const override;
 
  private:
   std::shared_ptr<const std::vector<double>> bounds_;

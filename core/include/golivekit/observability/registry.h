@@ -78,6 +78,10 @@ class Registry {
   /// Families left out of Gather because a collector produced something inconsistent with its
   /// description (a collector bug); never by a well-behaved collector.
   [[nodiscard]] std::uint64_t dropped_families() const noexcept;
+  /// Collect calls that failed (returned an error, or threw natively) and were left out of a Gather.
+  [[nodiscard]] std::uint64_t failed_collects() const noexcept;
+  /// The error of the most recent failed Collect (OK if none failed yet).
+  [[nodiscard]] Status last_collect_error() const;
 
  private:
   struct Entry {
@@ -94,6 +98,8 @@ class Registry {
   std::map<std::string, Descriptor> families_;        // full family name -> descriptor
   std::map<std::string, std::string> sample_names_;    // every sample name a family produces -> family
   mutable std::atomic<std::uint64_t> dropped_{0};
+  mutable std::atomic<std::uint64_t> failed_{0};
+  mutable Status last_error_;  // guarded by mu_
 };
 
 /// Creates a registry. `NewRegistry()` gives one with no namespace and no constant labels.
