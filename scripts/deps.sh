@@ -7,6 +7,8 @@ packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev # native toolchains, sanitizer runtimes
   emscripten nodejs                              # wasm toolchain, and node to run the wasm tests
   doctest-dev libfmt-dev libbenchmark-dev        # tests, float formatting (header-only), benchmarks
+  libcpp-httplib-dev zlib1g-dev pkg-config       # native HTTP exporter (gzip through zlib)
+  prometheus curl wrk                            # promtool, the interop scrape, HTTP tests and load
 )
 
 missing=()
