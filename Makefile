@@ -4,12 +4,14 @@
 #                (a subset: make test PRESETS="native wasm")
 #   make bench   build the native preset and run the Google Benchmark suite
 #                (extra arguments: make bench BENCH_ARGS=--benchmark_filter=Counter)
-#   make demo    the demo server (arrives with a later issue)
+#   make demo    build and run the demo server on http://127.0.0.1:3000 (page on /, metrics on /metrics;
+#                Ctrl-C stops it; other flags: make demo DEMO_ARGS="--port 3001 --sim-users 0")
 #   make clean   remove build/
 
 SHELL := /bin/bash
 PRESETS ?= native clang wasm asan tsan
 BENCH_ARGS ?=
+DEMO_ARGS ?=
 
 .PHONY: all deps test bench demo clean
 
@@ -26,10 +28,15 @@ bench: deps
 	cmake --build --preset native --target observability_bench
 	build/native/bench/observability_bench $(BENCH_ARGS)
 
-demo:
-	@echo "make demo: not available yet. The demo server (native exporter + browser client) arrives with a later issue;" >&2
-	@echo "until then, try the C++ quickstart: cmake --preset native && cmake --build --preset native && build/native/examples/quickstart" >&2
-	@exit 1
+demo: deps
+	cmake --preset native
+	cmake --build --preset native --target demo_server
+	@echo
+	@echo "make demo: build/native/examples/demo_server $(DEMO_ARGS)"
+	@echo "  open http://127.0.0.1:3000/ (the page) and http://127.0.0.1:3000/metrics (what Prometheus scrapes);"
+	@echo "  Prometheus: deploy/prometheus/prometheus.yml, Grafana: deploy/grafana/golivekit-dashboard.json (docs/deployment.md)."
+	@echo "  Ctrl-C stops the server."
+	@exec build/native/examples/demo_server $(DEMO_ARGS)
 
 clean:
 	rm -rf build

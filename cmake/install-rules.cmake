@@ -1,6 +1,7 @@
-# Install rules: headers, the library and a relocatable CMake package, so that consumers write
+# Install rules: headers, the libraries and a relocatable CMake package, so that consumers write
 #   find_package(golivekit_observability CONFIG REQUIRED)
-#   target_link_libraries(app PRIVATE golivekit::observability)
+#   target_link_libraries(app PRIVATE golivekit::observability)        # the core
+#   target_link_libraries(app PRIVATE golivekit::observability_http)   # + the native exporter (natively)
 include(CMakePackageConfigHelpers)
 
 set(GLK_OBS_PACKAGE golivekit_observability)
@@ -17,8 +18,19 @@ install(
   PATTERN "*.h"
   PATTERN "*.hpp")
 
+set(glk_obs_install_targets golivekit_observability_core)
+if(TARGET golivekit_observability_http)
+  install(
+    DIRECTORY "${PROJECT_SOURCE_DIR}/native/include/"
+    DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
+    COMPONENT ${GLK_OBS_PACKAGE}_Development
+    FILES_MATCHING
+    PATTERN "*.h")
+  list(APPEND glk_obs_install_targets golivekit_observability_http)
+endif()
+
 install(
-  TARGETS golivekit_observability_core
+  TARGETS ${glk_obs_install_targets}
   EXPORT ${GLK_OBS_PACKAGE}Targets
   ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}" COMPONENT ${GLK_OBS_PACKAGE}_Development
   LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}" COMPONENT ${GLK_OBS_PACKAGE}_Runtime

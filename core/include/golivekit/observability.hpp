@@ -17,10 +17,12 @@
 /// The spec's Go names map to C++ as in docs/api-cpp.md; errors are values (status.h); snapshots and
 /// encoders are in snapshot.h and encode.h.
 #include "golivekit/observability/buckets.h"    // IWYU pragma: export
+#include "golivekit/observability/callback.h"   // IWYU pragma: export
 #include "golivekit/observability/collector.h"  // IWYU pragma: export
 #include "golivekit/observability/counter.h"    // IWYU pragma: export
 #include "golivekit/observability/encode.h"     // IWYU pragma: export
 #include "golivekit/observability/gauge.h"      // IWYU pragma: export
+#include "golivekit/observability/golivekit_metrics.h"  // IWYU pragma: export
 #include "golivekit/observability/histogram.h"  // IWYU pragma: export
 #include "golivekit/observability/names.h"      // IWYU pragma: export
 #include "golivekit/observability/registry.h"   // IWYU pragma: export

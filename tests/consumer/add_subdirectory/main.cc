@@ -1,7 +1,13 @@
-// A downstream program built with the source tree added by add_subdirectory: registry, counter, exposition.
+// A downstream program built with the source tree added by add_subdirectory: registry, counter, exposition,
+// and (when the native exporter is built) /metrics mounted into a cpp-httplib server.
 #include <cstdio>
 #include <golivekit/observability.hpp>
 #include <string>
+#if GLK_OBS_HAVE_HTTP
+#include <httplib.h>
+
+#include <golivekit/observability/exporter.h>
+#endif
 
 namespace obs = golivekit::observability;
 
@@ -26,5 +32,27 @@ int main() {
     return 1;
   }
   std::fputs(text.c_str(), stdout);
+
+#if GLK_OBS_HAVE_HTTP
+  httplib::Server server;
+  obs::ConfigureServer(server, 2);
+  if (auto st = obs::MountMetrics(server, registry); !st.ok()) {
+    std::fprintf(stderr, "MountMetrics failed: %s\n", st.ToString().c_str());
+    return 1;
+  }
+  obs::Status error;
+  auto exporter = obs::Exporter::Start(registry, {.port = 0, .threads = 1}, &error);
+  if (!exporter) {
+    std::fprintf(stderr, "Exporter::Start failed: %s\n", error.ToString().c_str());
+    return 1;
+  }
+  httplib::Client cli("127.0.0.1", exporter->port());
+  auto res = cli.Get("/metrics");
+  if (!res || res->status != 200 || res->body.find(want) == std::string::npos) {
+    std::fprintf(stderr, "GET /metrics from the exporter failed\n");
+    return 1;
+  }
+  std::puts("standalone /metrics: OK");
+#endif
   return 0;
 }

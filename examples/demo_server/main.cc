@@ -1,0 +1,253 @@
+// The GoliveKit observability demo server: a small LiveView-style app on cpp-httplib whose activity
+// (a browser page, and simulated users) fills the twelve built-in metrics, plus process and runtime
+// metrics, served on /metrics for Prometheus.
+//
+//   make demo      (or: cmake --preset native && cmake --build --preset native --target demo_server &&
+//                   build/native/examples/demo_server)
+//   demo_server [--host 127.0.0.1] [--port 3000] [--threads 32] [--sim-users 6] [--sim-rate 8]
+//               [--join-timeout-ms 3000] [--idle-timeout-ms 60000]
+//
+// --port 0 picks a free port; the first line printed is "listening on http://<host>:<port>" either
+// way. SIGINT (Ctrl-C) and SIGTERM stop it gracefully: the simulated users leave, open connections
+// are closed, long-polls are answered, the server stops.
+#include <golivekit/observability/collectors.h>
+#include <golivekit/observability/exporter.h>
+#include <httplib.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <golivekit/observability.hpp>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "live_app.h"
+#include "routes.h"
+#include "simulator.h"
+
+#ifndef GLK_OBS_DEMO_VERSION
+#define GLK_OBS_DEMO_VERSION "0.1.0"
+#endif
+
+namespace obs = golivekit::observability;
+
+namespace {
+
+struct Flags {
+  std::string host = "127.0.0.1";
+  int port = 3000;
+  int threads = 32;  // long-polls hold a worker each: room for ~25 tabs plus scrapes
+  demo::SimOptions sim;
+  demo::AppOptions app;
+};
+
+void Usage(std::FILE* out) {
+  std::fputs(
+      "usage: demo_server [options]\n"
+      "  --host HOST             address to listen on (default 127.0.0.1)\n"
+      "  --port PORT             port (default 3000; 0: any free port)\n"
+      "  --threads N             HTTP worker threads (default 32; each open long-poll holds one)\n"
+      "  --sim-users N           simulated users kept connected (default 6; 0: none)\n"
+      "  --sim-rate R            simulated events per second, all users together (default 8)\n"
+      "  --join-timeout-ms MS    close connections that do not join within MS (default 3000)\n"
+      "  --idle-timeout-ms MS    close joined views idle for MS (default 60000)\n"
+      "  --help\n",
+      out);
+}
+
+bool ParseInt(std::string_view text, long min, long max, long& out) {
+  char* end = nullptr;
+  const std::string s(text);
+  errno = 0;
+  const long v = std::strtol(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || errno != 0 || v < min || v > max) return false;
+  out = v;
+  return true;
+}
+
+bool ParseDouble(std::string_view text, double min, double max, double& out) {
+  char* end = nullptr;
+  const std::string s(text);
+  const double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0' || !(v >= min && v <= max)) return false;
+  out = v;
+  return true;
+}
+
+// Returns 0 to run, or the exit code (1: bad usage, -1: --help printed).
+int ParseFlags(int argc, char** argv, Flags& f) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    std::string_view value;
+    bool has_value = false;
+    if (const auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string_view::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    if (arg == "--help" || arg == "-h") {
+      Usage(stdout);
+      return -1;
+    }
+    static constexpr std::string_view kOptions[] = {"--host",           "--port",     "--threads",
+                                                    "--sim-users",      "--sim-rate", "--join-timeout-ms",
+                                                    "--idle-timeout-ms"};
+    if (std::find(std::begin(kOptions), std::end(kOptions), arg) == std::end(kOptions)) {
+      std::fprintf(stderr, "demo_server: unknown option %.*s\n", static_cast<int>(arg.size()), arg.data());
+      Usage(stderr);
+      return 1;
+    }
+    if (!has_value) {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "demo_server: %s needs a value\n", argv[i]);
+        return 1;
+      }
+      value = argv[++i];
+    }
+    long n = 0;
+    bool ok = true;
+    if (arg == "--host") {
+      f.host = std::string(value);
+      ok = !f.host.empty();
+    } else if (arg == "--port") {
+      ok = ParseInt(value, 0, 65535, n);
+      f.port = static_cast<int>(n);
+    } else if (arg == "--threads") {
+      ok = ParseInt(value, 1, 1024, n);
+      f.threads = static_cast<int>(n);
+    } else if (arg == "--sim-users") {
+      ok = ParseInt(value, 0, 1000, n);
+      f.sim.users = static_cast<int>(n);
+    } else if (arg == "--sim-rate") {
+      ok = ParseDouble(value, 0.1, 1000, f.sim.events_per_second);
+    } else if (arg == "--join-timeout-ms") {
+      ok = ParseInt(value, 1, 3600000, n);
+      f.app.join_timeout = std::chrono::milliseconds(n);
+    } else {  // --idle-timeout-ms (kOptions)
+      ok = ParseInt(value, 1, 86400000, n);
+      f.app.idle_timeout = std::chrono::milliseconds(n);
+    }
+    if (!ok) {
+      std::fprintf(stderr, "demo_server: invalid value for %.*s: %.*s\n", static_cast<int>(arg.size()),
+                   arg.data(), static_cast<int>(value.size()), value.data());
+      return 1;
+    }
+  }
+  return 0;
+}
+
+bool Check(const obs::Status& st, const char* what) {
+  if (st.ok()) return true;
+  std::fprintf(stderr, "demo_server: %s: %s\n", what, st.ToString().c_str());
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // line by line, also into a pipe (tests read the banner)
+  Flags flags;
+  if (const int rc = ParseFlags(argc, argv, flags); rc != 0) return rc < 0 ? 0 : rc;
+
+  // SIGINT/SIGTERM are handled by sigwait in main, after every other thread (which inherit the mask)
+  // has started: no code runs in a signal handler.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a client that goes away mid-response is not a reason to die
+
+  // Metrics: the registry /metrics exposes, the built-in GoliveKit metrics, process + runtime.
+  auto registry = obs::NewRegistry({.include_runtime_metrics = true, .include_process_metrics = true});
+  obs::GoliveKitMetrics metrics = obs::RegisterGoliveKitMetrics(registry);
+  if (!Check(metrics.status, "RegisterGoliveKitMetrics")) return 1;
+  if (!Check(obs::RegisterPlatformCollectors(registry, GLK_OBS_DEMO_VERSION), "RegisterPlatformCollectors"))
+    return 1;
+
+  httplib::Server server;
+  obs::ConfigureServer(server, flags.threads);
+  if (!Check(obs::MountMetrics(server, registry), "MountMetrics")) return 1;
+
+  demo::LiveApp app(metrics, flags.app);
+  demo::MountLiveRoutes(server, app);
+  demo::SimulatedUsers sim(app, flags.sim);
+  sim.WarmUp();  // every built-in metric has samples before the first scrape
+
+  int port = flags.port;
+  if (port == 0) {
+    port = server.bind_to_any_port(flags.host);
+    if (port < 0) port = 0;
+  } else if (!server.bind_to_port(flags.host, port)) {
+    port = 0;
+  }
+  if (port <= 0) {
+    std::fprintf(stderr, "demo_server: cannot listen on %s:%d (in use? try --port 0 or another port)\n",
+                 flags.host.c_str(), flags.port);
+    return 1;
+  }
+
+  const std::string base = "http://" +
+                           (flags.host.find(':') != std::string::npos ? "[" + flags.host + "]" : flags.host) +
+                           ":" + std::to_string(port);
+  std::printf("listening on %s\n", base.c_str());
+  std::printf("  demo page   %s/\n", base.c_str());
+  std::printf("  metrics     %s/metrics   (check: curl -s %s/metrics | promtool check metrics)\n",
+              base.c_str(), base.c_str());
+  std::printf("  Prometheus  deploy/prometheus/prometheus.yml scrapes localhost:3000 (job golivekit)\n");
+  std::printf("  Grafana     import deploy/grafana/golivekit-dashboard.json; see docs/deployment.md\n");
+  if (flags.sim.users > 0) {
+    std::printf("  simulated   %d users, ~%g events/s in rooms sim-a and sim-b (--sim-users 0: off)\n",
+                flags.sim.users, flags.sim.events_per_second);
+  }
+  std::printf("Ctrl-C stops the server.\n");
+
+  std::atomic<bool> stopping{false};
+  std::thread listener([&] {
+    const bool ok = server.listen_after_bind();
+    if (!stopping.load()) {
+      std::fprintf(stderr, "demo_server: the server stopped unexpectedly (%s)\n", ok ? "ok" : "error");
+      kill(getpid(), SIGTERM);  // wake main's sigwait
+    }
+  });
+
+  std::mutex sweep_mu;
+  std::condition_variable sweep_cv;
+  bool sweep_stop = false;
+  std::thread sweeper([&] {
+    std::unique_lock lock(sweep_mu);
+    while (!sweep_cv.wait_for(lock, std::chrono::milliseconds(250), [&] { return sweep_stop; })) {
+      lock.unlock();
+      app.Sweep();
+      lock.lock();
+    }
+  });
+  sim.Start();
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  stopping = true;
+  std::printf("received %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+
+  sim.Stop();
+  {
+    std::lock_guard lock(sweep_mu);
+    sweep_stop = true;
+  }
+  sweep_cv.notify_all();
+  sweeper.join();
+  app.Shutdown();  // closes every connection and answers waiting long-polls
+  server.stop();   // stops accepting; in-flight requests finish
+  listener.join();
+  std::printf("stopped\n");
+  return 0;
+}

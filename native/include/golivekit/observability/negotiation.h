@@ -1,0 +1,60 @@
+#pragma once
+/// \file
+/// \brief HTTP content negotiation for `/metrics`: pure functions of header and query strings.
+///
+/// No HTTP library here: the exporter calls these with the raw header values, and so can a fuzzer or
+/// another server integration. Every function accepts any input (malformed, truncated, binary) without
+/// crashing, throwing on bad syntax, or reading out of bounds; what it cannot parse it ignores.
+///
+/// \code
+/// obs::NegotiateFormat("application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.3",
+///                      /*enable_openmetrics=*/true);            // Format::kOpenMetrics
+/// obs::AcceptsGzip("gzip, deflate, br");                        // true
+/// obs::ParseNameFilter("name[]=up&name[]=x_total");             // {"up", "x_total"}
+/// \endcode
+///
+/// Thread-safety: pure functions of their arguments.
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "golivekit/observability/encode.h"
+#include "golivekit/observability/snapshot.h"
+
+namespace golivekit::observability {
+
+/// The exposition format for a request's `Accept` header (formats.md §4): the supported type with the
+/// highest q-value, text 0.0.4 when nothing supported is acceptable.
+///
+/// - OpenMetrics 1.0.0 matches `application/openmetrics-text` with `version=1.0.0` or without a version
+///   (any `escaping` parameter is fine: every name this library exposes is a legacy name, valid under
+///   every escaping scheme), and only when `enable_openmetrics`. `version=0.0.1` does *not* match: we
+///   cannot answer with that version's Content-Type, and every Prometheus that asks for 0.0.1 also asks
+///   for 1.0.0 with a higher q. Wildcards (`*/*`, `application/*`) never select OpenMetrics.
+/// - Text 0.0.4 matches `text/plain` with `version=0.0.4` or without a version, `text/*` and `*/*`.
+///   `text/plain;version=1.0.0` (Prometheus 3's UTF-8 text) and protobuf are not produced: skipped.
+/// - A format's q is that of the most specific range that matches it (`text/plain;version=0.0.4` over
+///   `text/plain` over `text/*` over `*/*`); `q=0` means "not acceptable". On equal q the more specific
+///   range wins, then the one written first.
+/// - Media types and parameter names are case-insensitive; parameter values may be quoted; elements
+///   that do not parse (no `/`, a bad q-value) are skipped.
+Format NegotiateFormat(std::string_view accept, bool enable_openmetrics) noexcept;
+
+/// True if an `Accept-Encoding` value accepts gzip: `gzip` or `x-gzip` with a q-value above 0, or
+/// else `*` with a q-value above 0. `gzip;q=0` refuses gzip even when `*` is present. An empty or
+/// absent header accepts nothing but identity.
+bool AcceptsGzip(std::string_view accept_encoding) noexcept;
+
+/// The client_golang family filter: the values of every `name[]` parameter of a URL query string (the
+/// part after `?`, without it), percent-decoded (`+` is a space; `name%5B%5D` is `name[]`), in order.
+/// `std::nullopt` when the query has no `name[]` parameter at all (expose everything); an empty vector
+/// never occurs (`?name[]=` gives `{""}`, which matches no family).
+std::optional<std::vector<std::string>> ParseNameFilter(std::string_view query);
+
+/// Keeps only the families of `snapshot` named in `names`. A counter family matches its full name
+/// (`x_total`) and its OpenMetrics family name (`x`). Order and the other invariants are preserved.
+void FilterFamilies(Snapshot& snapshot, std::span<const std::string> names);
+
+}  // namespace golivekit::observability

@@ -1,0 +1,198 @@
+"""Shared helpers of the interop tests (python3 standard library only).
+
+Every process a test starts goes through `Processes`, which kills it when the test ends, whatever the
+reason: normal exit, a failed assertion, SIGTERM/SIGINT from ctest, or (PR_SET_PDEATHSIG) the test
+process itself being killed. Everything listens on 127.0.0.1 only.
+"""
+
+import ctypes
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+
+class TestFailure(Exception):
+    pass
+
+
+def fail(message):
+    raise TestFailure(message)
+
+
+def check(condition, message):
+    if not condition:
+        fail(message)
+
+
+def log(message):
+    print(message, flush=True)
+
+
+def _on_signal(signum, _frame):
+    # Turn ctest's SIGTERM (timeout) or a Ctrl-C into an exception, so that `finally` blocks kill the
+    # processes we started.
+    raise SystemExit(128 + signum)
+
+
+def install_signal_handlers():
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    # Runs in the child between fork and exec: if this test process dies (even by SIGKILL), the child
+    # gets SIGTERM.
+    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def free_port():
+    """A port that was free a moment ago on 127.0.0.1 (for programs that cannot bind port 0 and report it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Processes:
+    """Starts processes and guarantees they are gone when the `with` block ends."""
+
+    def __init__(self):
+        self.procs = []
+        self.tmp = tempfile.TemporaryDirectory(prefix="glk-interop-")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for name, proc, _ in reversed(self.procs):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    log(f"{name} did not stop on SIGTERM within 10 s: killing it")
+                    proc.kill()
+                    proc.wait()
+        self.tmp.cleanup()
+        return False
+
+    @property
+    def dir(self):
+        return self.tmp.name
+
+    def start(self, name, args):
+        """Starts `args` with stdout and stderr into <tmp>/<name>.log; returns (proc, log path)."""
+        log_path = os.path.join(self.dir, name + ".log")
+        with open(log_path, "wb") as out:
+            proc = subprocess.Popen(
+                args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+            )
+        self.procs.append((name, proc, log_path))
+        return proc, log_path
+
+    def stop_all_cleanly(self):
+        """Stops every process still running with SIGTERM; fails unless each exits with status 0 (a
+        sanitizer report, a crash or a hang on shutdown is a test failure)."""
+        for name, proc, _ in reversed(self.procs):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    fail(f"{name} did not stop within 15 s of SIGTERM")
+            check(proc.returncode == 0, f"{name} exited with status {proc.returncode}")
+
+    def dump_logs(self, limit=4000):
+        for name, _, log_path in self.procs:
+            try:
+                with open(log_path, "rb") as f:
+                    text = f.read().decode("utf-8", "replace")
+            except OSError:
+                continue
+            log(f"----- {name} log (last {limit} chars) -----\n{text[-limit:]}")
+
+
+def wait_until(what, timeout, interval, fn):
+    """Calls fn() until it returns a truthy value; returns that value, or fails after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while True:
+        try:
+            value = fn()
+            if value:
+                return value
+        except (OSError, urllib.error.URLError, ValueError, KeyError) as e:
+            last_error = e
+        if time.monotonic() >= deadline:
+            fail(f"timed out after {timeout} s waiting for {what}" + (f" (last error: {last_error})" if last_error else ""))
+        time.sleep(interval)
+
+
+def http(url, method="GET", data=None, headers=None, timeout=10):
+    """Returns (status, headers, body bytes); HTTP errors are returned, not raised."""
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def http_json(url, method="GET", data=None, timeout=10):
+    status, _, body = http(url, method=method, data=data, timeout=timeout)
+    return status, json.loads(body.decode("utf-8")) if body else None
+
+
+def start_demo(procs, demo_path, extra_args=()):
+    """Starts the demo server on a free loopback port; returns its base URL once /healthz answers."""
+    proc, log_path = procs.start("demo_server", [demo_path, "--host", "127.0.0.1", "--port", "0", *extra_args])
+
+    def banner():
+        if proc.poll() is not None:
+            fail(f"demo_server exited with status {proc.returncode} before listening")
+        with open(log_path, "r", encoding="utf-8", errors="replace") as f:
+            m = re.search(r"^listening on (http://127\.0\.0\.1:\d+)$", f.read(), re.M)
+        return m.group(1) if m else None
+
+    base = wait_until("the demo server's 'listening on' line", 15, 0.05, banner)
+    wait_until(f"{base}/healthz", 15, 0.05, lambda: http(base + "/healthz", timeout=2)[0] == 200)
+    return base, proc
+
+
+def prom_query(prom_base, query, timeout=10):
+    """Runs an instant query; returns the parsed response (fails unless status is success)."""
+    url = prom_base + "/api/v1/query?" + urllib.parse.urlencode({"query": query})
+    status, body = http_json(url, timeout=timeout)
+    check(status == 200 and body and body.get("status") == "success",
+          f"query {query!r}: HTTP {status}, {json.dumps(body)[:400] if body else 'no body'}")
+    return body["data"]
+
+
+def run_test(main):
+    """Runs main(procs) and exits 0, or prints the failure (and every process log) and exits 1."""
+    install_signal_handlers()
+    with Processes() as procs:
+        try:
+            main(procs)
+            procs.stop_all_cleanly()
+        except TestFailure as e:
+            log(f"FAIL: {e}")
+            procs.dump_logs()
+            sys.exit(1)
+        except SystemExit:
+            procs.dump_logs()
+            raise
+    log("PASS")
+    sys.exit(0)
