@@ -9,6 +9,7 @@
 //
 // Usage: http_static_server [--mode static|exporter] [--port N (0: any)] [--threads N]
 //                           [--collectors both|process|runtime|none]
+#include <golivekit/observability/exporter.h>
 #include <httplib.h>
 
 #include <csignal>
@@ -16,7 +17,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <golivekit/observability.hpp>
-#include <golivekit/observability/exporter.h>
 #include <memory>
 #include <string>
 #include <thread>
@@ -45,8 +45,9 @@ std::string StaticBody() {
 
 // The demo server's kind of registry: every built-in GoliveKit family, a few series each.
 std::shared_ptr<obs::Registry> DemoRegistry(const std::string& collectors) {
-  auto registry = obs::NewRegistry({.include_runtime_metrics = collectors == "both" || collectors == "runtime",
-                                    .include_process_metrics = collectors == "both" || collectors == "process"});
+  auto registry =
+      obs::NewRegistry({.include_runtime_metrics = collectors == "both" || collectors == "runtime",
+                        .include_process_metrics = collectors == "both" || collectors == "process"});
   const obs::GoliveKitMetrics m = obs::RegisterGoliveKitMetrics(registry);
   if (!m.status.ok()) {
     std::fprintf(stderr, "RegisterGoliveKitMetrics: %s\n", m.status.ToString().c_str());
@@ -91,7 +92,9 @@ int main(int argc, char** argv) {
       collectors = argv[++i];
     } else {
       std::fprintf(stderr,
-                   "usage: %s [--mode static|exporter] [--port N] [--threads N] [--collectors both|process|runtime|none]\n", argv[0]);
+                   "usage: %s [--mode static|exporter] [--port N] [--threads N] [--collectors "
+                   "both|process|runtime|none]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -119,7 +122,8 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  port = port == 0 ? server.bind_to_any_port("127.0.0.1") : (server.bind_to_port("127.0.0.1", port) ? port : -1);
+  port =
+      port == 0 ? server.bind_to_any_port("127.0.0.1") : (server.bind_to_port("127.0.0.1", port) ? port : -1);
   if (port <= 0) {
     std::fprintf(stderr, "cannot listen on 127.0.0.1\n");
     return 1;

@@ -214,7 +214,8 @@ struct ThreadState {
   bool Gzip(std::string& in, std::string& out) {
     if (in.size() > UINT_MAX / 2) return false;
     if (!zs_ready) {
-      if (deflateInit2(&zs, kGzipLevel, Z_DEFLATED, 15 + 16 /* gzip header */, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+      if (deflateInit2(&zs, kGzipLevel, Z_DEFLATED, 15 + 16 /* gzip header */, 8, Z_DEFAULT_STRATEGY) !=
+          Z_OK) {
         return false;
       }
       zs_ready = true;
@@ -300,8 +301,7 @@ void Scrape(Endpoint& ep, const httplib::Request& req, httplib::Response& res) {
     const Snapshot* snapshot = gathered.get();
     Snapshot filtered;
     if (auto names = ParseNameFilter(QueryOf(req.target))) {
-      filtered = *gathered;
-      FilterFamilies(filtered, *names);
+      filtered = FilterFamilies(*gathered, *names);
       snapshot = &filtered;
     }
 
@@ -426,17 +426,20 @@ void Exporter::Stop() {
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
-std::unique_ptr<Exporter> Exporter::Start(std::shared_ptr<Registry> registry, ServerOpts opts, Status* error) {
+std::unique_ptr<Exporter> Exporter::Start(std::shared_ptr<Registry> registry, ServerOpts opts,
+                                          Status* error) {
   const auto fail = [error](Status st) -> std::unique_ptr<Exporter> {
     if (error) *error = std::move(st);
     return nullptr;
   };
   if (!registry) return fail(InvalidArgument("Exporter::Start: the registry is null"));
   if (opts.port < 0 || opts.port > 65535) {
-    return fail(InvalidArgument("Exporter::Start: port " + std::to_string(opts.port) + " is not in [0, 65535]"));
+    return fail(
+        InvalidArgument("Exporter::Start: port " + std::to_string(opts.port) + " is not in [0, 65535]"));
   }
   if (opts.threads < 1) {
-    return fail(InvalidArgument("Exporter::Start: threads is " + std::to_string(opts.threads) + ", need >= 1"));
+    return fail(
+        InvalidArgument("Exporter::Start: threads is " + std::to_string(opts.threads) + ", need >= 1"));
   }
 
   auto impl = std::make_unique<Impl>();

@@ -16,7 +16,9 @@ namespace {
 
 constexpr bool IsSpace(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-constexpr char Lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr char Lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 std::string_view Trim(std::string_view s) noexcept {
   while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
@@ -108,8 +110,8 @@ std::optional<int> ParseQ(std::string_view raw) noexcept {
 // One element of an Accept or Accept-Encoding list: the value before the first ';' and the
 // parameters this file cares about.
 struct Element {
-  std::string_view value;              // "text/plain", "gzip"
-  int q = 1000;                        // thousandths
+  std::string_view value;  // "text/plain", "gzip"
+  int q = 1000;            // thousandths
   bool has_version = false;
   std::optional<std::string_view> version;  // unquoted (points into `buf`); nullopt if unparsable
   ValueBuf buf{};
@@ -273,23 +275,47 @@ std::optional<std::vector<std::string>> ParseNameFilter(std::string_view query) 
   return names;
 }
 
+namespace {
+
+// Matches family snapshots against a set of names (see FilterFamilies).
+class NameSet {
+ public:
+  explicit NameSet(std::span<const std::string> names) : names_(names.begin(), names.end()) {
+    std::sort(names_.begin(), names_.end());
+  }
+  [[nodiscard]] bool Matches(const FamilySnapshot& f) const {
+    constexpr std::string_view kTotal = "_total";
+    const std::string_view name = f.name;
+    if (Has(name)) return true;
+    return f.type == MetricType::kCounter && name.size() > kTotal.size() &&
+           name.substr(name.size() - kTotal.size()) == kTotal &&
+           Has(name.substr(0, name.size() - kTotal.size()));
+  }
+
+ private:
+  [[nodiscard]] bool Has(std::string_view n) const {
+    return std::binary_search(names_.begin(), names_.end(), n);
+  }
+  std::vector<std::string_view> names_;
+};
+
+}  // namespace
+
 void FilterFamilies(Snapshot& snapshot, std::span<const std::string> names) {
-  std::vector<std::string_view> wanted(names.begin(), names.end());
-  std::sort(wanted.begin(), wanted.end());
-  const auto has = [&](std::string_view n) { return std::binary_search(wanted.begin(), wanted.end(), n); };
-  constexpr std::string_view kTotal = "_total";
+  const NameSet wanted(names);
   auto& families = snapshot.families;
   families.erase(std::remove_if(families.begin(), families.end(),
-                                [&](const FamilySnapshot& f) {
-                                  const std::string_view name = f.name;
-                                  if (has(name)) return false;
-                                  if (f.type == MetricType::kCounter && name.size() > kTotal.size() &&
-                                      name.substr(name.size() - kTotal.size()) == kTotal) {
-                                    return !has(name.substr(0, name.size() - kTotal.size()));
-                                  }
-                                  return true;
-                                }),
+                                [&](const FamilySnapshot& f) { return !wanted.Matches(f); }),
                  families.end());
+}
+
+Snapshot FilterFamilies(const Snapshot& snapshot, std::span<const std::string> names) {
+  const NameSet wanted(names);
+  Snapshot out;
+  for (const FamilySnapshot& f : snapshot.families) {
+    if (wanted.Matches(f)) out.families.push_back(f);
+  }
+  return out;
 }
 
 }  // namespace golivekit::observability

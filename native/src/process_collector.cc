@@ -1,4 +1,5 @@
 // client_golang's process collector for Linux, and RegisterPlatformCollectors.
+#include <atomic>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -150,21 +151,28 @@ class ProcessCollector final : public Collector {
     const double hz = ticks > 0 ? static_cast<double>(ticks) : 100.0;
     const long page = ::sysconf(_SC_PAGESIZE);
 
-    // <root>/stat: "btime <seconds since the epoch>", the boot time that starttime counts from.
-    if (!ReadFile(root_ + "/stat", text, error)) return Fail(error);
-    double btime = -1;
-    for (std::size_t pos = 0; pos < text.size();) {
-      std::size_t end = text.find('\n', pos);
-      if (end == std::string::npos) end = text.size();
-      const std::string_view line = std::string_view(text).substr(pos, end - pos);
-      pos = end + 1;
-      if (line.substr(0, 6) != "btime ") continue;
-      const std::vector<std::string_view> b = SplitFields(line.substr(6));
-      std::uint64_t v = 0;
-      if (!b.empty() && ParseU64(b[0], v)) btime = static_cast<double>(v);
-      break;
+    // The start time never changes for a pid, and <root>/stat is costly for the kernel to generate
+    // (a line per CPU and interrupt): read its btime on the first scrape only.
+    double start = start_time_.load(std::memory_order_relaxed);
+    if (start < 0) {
+      // <root>/stat: "btime <seconds since the epoch>", the boot time that starttime counts from.
+      if (!ReadFile(root_ + "/stat", text, error)) return Fail(error);
+      double btime = -1;
+      for (std::size_t pos = 0; pos < text.size();) {
+        std::size_t end = text.find('\n', pos);
+        if (end == std::string::npos) end = text.size();
+        const std::string_view line = std::string_view(text).substr(pos, end - pos);
+        pos = end + 1;
+        if (line.substr(0, 6) != "btime ") continue;
+        const std::vector<std::string_view> b = SplitFields(line.substr(6));
+        std::uint64_t v = 0;
+        if (!b.empty() && ParseU64(b[0], v)) btime = static_cast<double>(v);
+        break;
+      }
+      if (btime < 0) return Fail("cannot parse " + root_ + "/stat: no btime");
+      start = btime + static_cast<double>(starttime) / hz;
+      start_time_.store(start, std::memory_order_relaxed);
     }
-    if (btime < 0) return Fail("cannot parse " + root_ + "/stat: no btime");
 
     double fds = 0;
     if (!CountFds(fds, error)) return Fail(error);
@@ -181,12 +189,14 @@ class ProcessCollector final : public Collector {
     Push(out, kVsize, static_cast<double>(vsize));
     Push(out, kMaxVsize, max_vsize);
     Push(out, kRss, static_cast<double>(rss) * static_cast<double>(page > 0 ? page : 4096));
-    Push(out, kStart, btime + static_cast<double>(starttime) / hz);
+    Push(out, kStart, start);
     return {};
   }
 
  private:
   static Status Fail(const std::string& why) { return FailedPrecondition("process collector: " + why); }
+
+  mutable std::atomic<double> start_time_{-1};  // seconds since the epoch, once known
 
   // As procfs does: since Linux 6.2 the size of <pid>/fd is the number of open descriptors; older
   // kernels report 0 there, and the entries are counted (the directory's own descriptor included, as

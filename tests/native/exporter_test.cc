@@ -3,6 +3,8 @@
 // routes, self-metrics, Exporter::Start errors and a graceful Stop.
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <golivekit/observability/exporter.h>
+#include <golivekit/observability/negotiation.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -12,14 +14,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <golivekit/observability.hpp>
-#include <golivekit/observability/exporter.h>
-#include <golivekit/observability/negotiation.h>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -73,8 +73,8 @@ std::shared_ptr<obs::Registry> BigRegistry() {
   auto registry = obs::NewRegistry();
   auto requests = obs::NewCounter(
       {.name = "test_http_requests_total", .help = "HTTP requests", .labels = {"path", "code"}});
-  auto latency = obs::NewHistogram(
-      {.name = "test_http_latency_seconds", .help = "HTTP latency", .labels = {"path"}});
+  auto latency =
+      obs::NewHistogram({.name = "test_http_latency_seconds", .help = "HTTP latency", .labels = {"path"}});
   REQUIRE(registry->Register(requests).ok());
   REQUIRE(registry->Register(latency).ok());
   for (int i = 0; i < 40; ++i) {
@@ -152,7 +152,8 @@ bool ParseableText(const std::string& body, std::string& why) {
 double SampleValue(const std::string& body, const std::string& series) {
   std::istringstream in(body);
   for (std::string line; std::getline(in, line);) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
+        line[series.size()] == ' ') {
       return std::strtod(line.c_str() + series.size() + 1, nullptr);
     }
   }
@@ -224,11 +225,11 @@ RawResponse RawRequest(int port, const std::string& request) {
   return res;
 }
 
-std::unique_ptr<obs::Exporter> StartExporter(std::shared_ptr<obs::Registry> registry, obs::ExporterOpts opts = {},
-                                             int threads = 8) {
+std::unique_ptr<obs::Exporter> StartExporter(std::shared_ptr<obs::Registry> registry,
+                                             obs::ExporterOpts opts = {}, int threads = 8) {
   obs::Status error;
-  auto exporter = obs::Exporter::Start(std::move(registry),
-                                       {.host = "127.0.0.1", .port = 0, .threads = threads, .exporter = opts}, &error);
+  auto exporter = obs::Exporter::Start(
+      std::move(registry), {.host = "127.0.0.1", .port = 0, .threads = threads, .exporter = opts}, &error);
   INFO(error.ToString());
   REQUIRE(exporter != nullptr);
   REQUIRE(exporter->port() > 0);
@@ -248,7 +249,9 @@ class BlockingCollector final : public obs::Collector {
       cv_.notify_all();
       cv_.wait(lock, [this] { return released_; });
     }
-    out.push_back({.name = "blocking_value", .help = "Blocks", .type = obs::MetricType::kGauge,
+    out.push_back({.name = "blocking_value",
+                   .help = "Blocks",
+                   .type = obs::MetricType::kGauge,
                    .series = {{.value = 1}}});
     return {};
   }
@@ -278,11 +281,15 @@ class FailingCollector final : public obs::Collector {
  public:
   explicit FailingCollector(bool throws) : throws_(throws) {}
   std::vector<obs::Descriptor> Describe() const override {
-    return {{.name = throws_ ? "throwing_value" : "failing_value", .help = "Fails", .type = obs::MetricType::kGauge}};
+    return {{.name = throws_ ? "throwing_value" : "failing_value",
+             .help = "Fails",
+             .type = obs::MetricType::kGauge}};
   }
   obs::Status Collect(std::vector<obs::FamilySnapshot>& out) const override {
-    out.push_back({.name = throws_ ? "throwing_value" : "failing_value", .help = "Fails",
-                   .type = obs::MetricType::kGauge, .series = {{.value = 1}}});
+    out.push_back({.name = throws_ ? "throwing_value" : "failing_value",
+                   .help = "Fails",
+                   .type = obs::MetricType::kGauge,
+                   .series = {{.value = 1}}});
     if (throws_) throw std::runtime_error("collector exploded");
     return obs::FailedPrecondition("cannot read the source");
   }
@@ -412,7 +419,8 @@ TEST_SUITE("native") {
     {
       auto exporter = StartExporter(registry);
       for (const std::string accept : {"text/plain", kPrometheusAccepts[0].c_str()}) {
-        auto res = Get(exporter->port(), target, {{"Accept", accept}, {"Accept-Encoding", "gzip, deflate, br"}});
+        auto res =
+            Get(exporter->port(), target, {{"Accept", accept}, {"Accept-Encoding", "gzip, deflate, br"}});
         REQUIRE(res);
         CHECK(res->status == 200);
         CHECK(res->body.size() < 1024);
@@ -437,8 +445,8 @@ TEST_SUITE("native") {
       for (const std::string accept : {"text/plain", kPrometheusAccepts[2].c_str()}) {
         CAPTURE(encoding);
         CAPTURE(accept);
-        const std::string headers = "Host: 127.0.0.1\r\nAccept: " + accept + "\r\nAccept-Encoding: " + encoding +
-                                    "\r\nConnection: close\r\n\r\n";
+        const std::string headers = "Host: 127.0.0.1\r\nAccept: " + accept +
+                                    "\r\nAccept-Encoding: " + encoding + "\r\nConnection: close\r\n\r\n";
         const RawResponse get = RawRequest(exporter->port(), "GET " + target + " HTTP/1.1\r\n" + headers);
         const RawResponse head = RawRequest(exporter->port(), "HEAD " + target + " HTTP/1.1\r\n" + headers);
         CHECK(get.status == 200);
@@ -486,9 +494,10 @@ TEST_SUITE("native") {
           "test_temperature_celsius 21.5\n");
 
     // Both names, percent-encoded brackets (written raw: the client would re-encode them).
-    const RawResponse raw = RawRequest(port,
-                                       "GET /metrics?name%5B%5D=test_temperature_celsius&x=1&name%5B%5D=test_events_total "
-                                       "HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    const RawResponse raw =
+        RawRequest(port,
+                   "GET /metrics?name%5B%5D=test_temperature_celsius&x=1&name%5B%5D=test_events_total "
+                   "HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     CHECK(raw.status == 200);
     CHECK(raw.body.find("test_events_total{kind=\"a\"} 1\n") != std::string::npos);
     CHECK(raw.body.find("test_temperature_celsius 21.5\n") != std::string::npos);
@@ -644,7 +653,8 @@ TEST_SUITE("native") {
             problems[s] = "scrape failed";
             return;
           }
-          std::string body = res->get_header_value("Content-Encoding") == "gzip" ? Gunzip(res->body) : res->body;
+          std::string body =
+              res->get_header_value("Content-Encoding") == "gzip" ? Gunzip(res->body) : res->body;
           if (om) {
             if (body.size() < 6 || body.compare(body.size() - 6, 6, "# EOF\n") != 0) {
               problems[s] = "no # EOF";
@@ -665,7 +675,8 @@ TEST_SUITE("native") {
           last = v;
           const double seen = SampleValue(body, "test_ops_total{worker=\"" + mine + "\"}");
           if (seen != i + 1) {
-            problems[s] = "stale scrape: " + mine + " is " + std::to_string(seen) + ", want " + std::to_string(i + 1);
+            problems[s] =
+                "stale scrape: " + mine + " is " + std::to_string(seen) + ", want " + std::to_string(i + 1);
             return;
           }
           ++ok[s];
@@ -682,7 +693,8 @@ TEST_SUITE("native") {
     }
   }
 
-  TEST_CASE("exporter: a failing or throwing collector is left out, the scrape succeeds, errors are counted") {
+  TEST_CASE(
+      "exporter: a failing or throwing collector is left out, the scrape succeeds, errors are counted") {
     auto registry = SmallRegistry();
     REQUIRE(registry->Register(std::make_shared<FailingCollector>(false)).ok());
     REQUIRE(registry->Register(std::make_shared<FailingCollector>(true)).ok());
@@ -706,14 +718,17 @@ TEST_SUITE("native") {
   TEST_CASE("exporter: MountMetrics into a server with other routes; they keep working") {
     auto registry = SmallRegistry();
     TestServer ts;
-    ts.server.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content("home", "text/html"); });
+    ts.server.Get(
+        "/", [](const httplib::Request&, httplib::Response& res) { res.set_content("home", "text/html"); });
     ts.server.Get(R"(/api/items/(\d+))", [](const httplib::Request& req, httplib::Response& res) {
       res.set_content("item " + req.matches[1].str(), "application/json");
     });
-    ts.server.Post("/api/echo",
-                   [](const httplib::Request& req, httplib::Response& res) { res.set_content(req.body, "text/plain"); });
+    ts.server.Post("/api/echo", [](const httplib::Request& req, httplib::Response& res) {
+      res.set_content(req.body, "text/plain");
+    });
     REQUIRE(obs::MountMetrics(ts.server, registry).ok());
-    REQUIRE(obs::MountMetrics(ts.server, registry, {.path = "/v1/metrics.txt", .enable_openmetrics = false}).ok());
+    REQUIRE(obs::MountMetrics(ts.server, registry, {.path = "/v1/metrics.txt", .enable_openmetrics = false})
+                .ok());
     ts.Start();
 
     auto cli = MakeClient(ts.port);
@@ -753,7 +768,8 @@ TEST_SUITE("native") {
     CHECK(obs::MountMetrics(server, nullptr).code() == obs::StatusCode::kInvalidArgument);
     CHECK(obs::MountMetrics(server, obs::NewRegistry(), {.path = "metrics"}).code() ==
           obs::StatusCode::kInvalidArgument);
-    CHECK(obs::MountMetrics(server, obs::NewRegistry(), {.path = ""}).code() == obs::StatusCode::kInvalidArgument);
+    CHECK(obs::MountMetrics(server, obs::NewRegistry(), {.path = ""}).code() ==
+          obs::StatusCode::kInvalidArgument);
 
     auto invalid = obs::NewRegistry({.namespace_ = "1bad"});
     REQUIRE_FALSE(invalid->status().ok());
@@ -761,11 +777,14 @@ TEST_SUITE("native") {
 
     // A family of a self-metric's name that is not ours.
     auto taken = obs::NewRegistry();
-    REQUIRE(taken->Register(obs::NewGauge({.name = "golivekit_metrics_handler_requests_in_flight", .help = "x"})).ok());
+    REQUIRE(
+        taken->Register(obs::NewGauge({.name = "golivekit_metrics_handler_requests_in_flight", .help = "x"}))
+            .ok());
     const obs::Status st = obs::MountMetrics(server, taken);
     CHECK(st.code() == obs::StatusCode::kAlreadyExists);
     // Nothing half-registered: the other self-metrics' names are still free.
-    CHECK(taken->Register(obs::NewCounter({.name = "golivekit_metrics_handler_requests_total", .help = "x"})).ok());
+    CHECK(taken->Register(obs::NewCounter({.name = "golivekit_metrics_handler_requests_total", .help = "x"}))
+              .ok());
   }
 
   TEST_CASE("exporter: self-metrics, shared by every mount of a registry, under its namespace") {
@@ -780,20 +799,22 @@ TEST_SUITE("native") {
     REQUIRE(Get(exporter2->port(), filter));
     auto res = Get(exporter1->port(), filter);
     REQUIRE(res);
-    CHECK(res->body ==
-          "# HELP myapp_golivekit_metrics_handler_errors_total Total number of internal errors of the metrics "
-          "endpoint, by cause (collect: a collector failed and was left out of a scrape).\n"
-          "# TYPE myapp_golivekit_metrics_handler_errors_total counter\n"
-          "myapp_golivekit_metrics_handler_errors_total{cause=\"collect\"} 0\n"
-          "# HELP myapp_golivekit_metrics_handler_requests_in_flight Current number of scrapes being served.\n"
-          "# TYPE myapp_golivekit_metrics_handler_requests_in_flight gauge\n"
-          "myapp_golivekit_metrics_handler_requests_in_flight 1\n"
-          "# HELP myapp_golivekit_metrics_handler_requests_total Total number of scrapes of the metrics endpoint, "
-          "by HTTP status code.\n"
-          "# TYPE myapp_golivekit_metrics_handler_requests_total counter\n"
-          "myapp_golivekit_metrics_handler_requests_total{code=\"200\"} 2\n"
-          "myapp_golivekit_metrics_handler_requests_total{code=\"500\"} 0\n"
-          "myapp_golivekit_metrics_handler_requests_total{code=\"503\"} 0\n");
+    CHECK(
+        res->body ==
+        "# HELP myapp_golivekit_metrics_handler_errors_total Total number of internal errors of the metrics "
+        "endpoint, by cause (collect: a collector failed and was left out of a scrape).\n"
+        "# TYPE myapp_golivekit_metrics_handler_errors_total counter\n"
+        "myapp_golivekit_metrics_handler_errors_total{cause=\"collect\"} 0\n"
+        "# HELP myapp_golivekit_metrics_handler_requests_in_flight Current number of scrapes being served.\n"
+        "# TYPE myapp_golivekit_metrics_handler_requests_in_flight gauge\n"
+        "myapp_golivekit_metrics_handler_requests_in_flight 1\n"
+        "# HELP myapp_golivekit_metrics_handler_requests_total Total number of scrapes of the metrics "
+        "endpoint, "
+        "by HTTP status code.\n"
+        "# TYPE myapp_golivekit_metrics_handler_requests_total counter\n"
+        "myapp_golivekit_metrics_handler_requests_total{code=\"200\"} 2\n"
+        "myapp_golivekit_metrics_handler_requests_total{code=\"500\"} 0\n"
+        "myapp_golivekit_metrics_handler_requests_total{code=\"503\"} 0\n");
 
     // Stopped and started again with the same registry: the self-metrics carry on.
     exporter1.reset();
@@ -851,7 +872,8 @@ TEST_SUITE("native") {
     CHECK(error.code() == obs::StatusCode::kInvalidArgument);
     CHECK(obs::Exporter::Start(obs::NewRegistry(), {.port = 0, .threads = 0}, &error) == nullptr);
     CHECK(error.code() == obs::StatusCode::kInvalidArgument);
-    CHECK(obs::Exporter::Start(obs::NewRegistry(), {.port = 0, .exporter = {.path = "x"}}, &error) == nullptr);
+    CHECK(obs::Exporter::Start(obs::NewRegistry(), {.port = 0, .exporter = {.path = "x"}}, &error) ==
+          nullptr);
     CHECK(error.code() == obs::StatusCode::kInvalidArgument);
     CHECK(obs::Exporter::Start(obs::NewRegistry(), {.host = "256.1.2.3", .port = 0}, &error) == nullptr);
     CHECK(error.code() == obs::StatusCode::kFailedPrecondition);

@@ -1,10 +1,10 @@
 // Unit tests of the pure negotiation functions (negotiation.h): Accept, Accept-Encoding, the name[]
 // filter, and malformed input of every kind.
 #include <doctest/doctest.h>
+#include <golivekit/observability/negotiation.h>
 
 #include <cstdint>
 #include <golivekit/observability.hpp>
-#include <golivekit/observability/negotiation.h>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,7 +69,8 @@ TEST_SUITE("native") {
     CHECK(obs::NegotiateFormat("application/openmetrics-text", true) == kOm);
     CHECK(obs::NegotiateFormat("application/openmetrics-text;version=1.0.0", true) == kOm);
     CHECK(obs::NegotiateFormat("application/openmetrics-text; version=\"1.0.0\"", true) == kOm);
-    CHECK(obs::NegotiateFormat("application/openmetrics-text;version=1.0.0;escaping=underscores", true) == kOm);
+    CHECK(obs::NegotiateFormat("application/openmetrics-text;version=1.0.0;escaping=underscores", true) ==
+          kOm);
     CHECK(obs::NegotiateFormat("application/openmetrics-text;version=1.0.0;charset=utf-8", true) == kOm);
     CHECK(obs::NegotiateFormat("application/openmetrics-text;version=0.0.1", true) == kText);
     CHECK(obs::NegotiateFormat("application/openmetrics-text;version=2.0.0", true) == kText);
@@ -80,13 +81,15 @@ TEST_SUITE("native") {
 
   TEST_CASE("negotiation: case-insensitive types and parameter names, whitespace, quoted values") {
     CHECK(obs::NegotiateFormat("Application/OpenMetrics-Text; Version=1.0.0", true) == kOm);
-    CHECK(obs::NegotiateFormat("  application/openmetrics-text ; version = 1.0.0 ; q = 0.9 , text/plain;q=0.1",
-                               true) == kOm);
+    CHECK(obs::NegotiateFormat(
+              "  application/openmetrics-text ; version = 1.0.0 ; q = 0.9 , text/plain;q=0.1", true) == kOm);
     CHECK(obs::NegotiateFormat("TEXT/PLAIN;q=1,application/openmetrics-text;Q=0.5", true) == kText);
     CHECK(obs::NegotiateFormat("application/openmetrics-text;q=\"0.9\",text/plain;q=0.5", true) == kOm);
     // A comma inside a quoted parameter value does not split the list.
-    CHECK(obs::NegotiateFormat("application/openmetrics-text;foo=\"a,b\";q=0.9,text/plain;q=0.5", true) == kOm);
-    CHECK(obs::NegotiateFormat("application/openmetrics-text;foo=\"a\\\",b\";q=0.9,text/plain;q=0.5", true) == kOm);
+    CHECK(obs::NegotiateFormat("application/openmetrics-text;foo=\"a,b\";q=0.9,text/plain;q=0.5", true) ==
+          kOm);
+    CHECK(obs::NegotiateFormat("application/openmetrics-text;foo=\"a\\\",b\";q=0.9,text/plain;q=0.5", true) ==
+          kOm);
   }
 
   TEST_CASE("negotiation: highest q wins; q=0 means not acceptable") {
@@ -134,7 +137,8 @@ TEST_SUITE("native") {
     // A very long parameter value does not match (and does not overflow anything).
     const std::string long_version(10000, '1');
     CHECK(obs::NegotiateFormat("application/openmetrics-text;version=" + long_version, true) == kText);
-    CHECK(obs::NegotiateFormat("application/openmetrics-text;version=\"" + long_version + "\"", true) == kText);
+    CHECK(obs::NegotiateFormat("application/openmetrics-text;version=\"" + long_version + "\"", true) ==
+          kText);
     // Embedded NUL and high bytes.
     constexpr char kBinary[] = "application/openmetrics-text\0;q=\xff\xfe,\x80/\x81";
     const std::string binary(kBinary, sizeof(kBinary) - 1);
@@ -236,6 +240,13 @@ TEST_SUITE("native") {
     s = registry->Gather();
     obs::FilterFamilies(s, std::vector<std::string>{""});
     CHECK(s.families.empty());
+
+    // The copying form selects the same families and leaves its argument alone.
+    const obs::Snapshot all = registry->Gather();
+    const obs::Snapshot selected =
+        obs::FilterFamilies(all, std::vector<std::string>{"app_requests", "app_temperature"});
+    CHECK(names_of(selected) == std::vector<std::string>{"app_requests_total", "app_temperature"});
+    CHECK(all.families.size() == 3);
 
     s = registry->Gather();
     obs::FilterFamilies(s, std::vector<std::string>{"app_latency_seconds"});

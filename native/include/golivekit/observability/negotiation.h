@@ -57,4 +57,8 @@ std::optional<std::vector<std::string>> ParseNameFilter(std::string_view query);
 /// (`x_total`) and its OpenMetrics family name (`x`). Order and the other invariants are preserved.
 void FilterFamilies(Snapshot& snapshot, std::span<const std::string> names);
 
+/// The same selection as a new snapshot: copies only the families that match (a shared snapshot stays
+/// as it is).
+[[nodiscard]] Snapshot FilterFamilies(const Snapshot& snapshot, std::span<const std::string> names);
+
 }  // namespace golivekit::observability
