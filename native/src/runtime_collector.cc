@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "golivekit/observability/collectors.h"
+#include "proc_file.h"
 #include "golivekit/observability/names.h"
 
 // mallinfo2 (size_t fields) arrived in glibc 2.33; the older mallinfo's int fields wrap above 2 GiB, so
@@ -28,6 +29,8 @@
 namespace golivekit::observability {
 namespace {
 
+using detail::ReadFile;
+
 constexpr const char* kThreads = "golivekit_runtime_threads";
 constexpr const char* kThreadsHelp = "Number of OS threads in the process.";
 constexpr const char* kHeapInuse = "golivekit_runtime_heap_inuse_bytes";
@@ -39,29 +42,6 @@ constexpr const char* kHeapFreeHelp =
 constexpr const char* kBuildInfo = "golivekit_build_info";
 constexpr const char* kBuildInfoHelp =
     "A metric with a constant '1' value labeled by the golivekit-observability version.";
-
-bool ReadFile(const char* path, std::string& out, std::string& error) {
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    error = std::string("cannot open ") + path + ": " + std::strerror(errno);
-    return false;
-  }
-  out.clear();
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      error = std::string("cannot read ") + path + ": " + std::strerror(errno);
-      ::close(fd);
-      return false;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return true;
-}
 
 // The value of "Threads:" in /proc/self/status.
 bool ParseThreads(std::string_view status, double& threads) {
