@@ -9,6 +9,7 @@ packages=(
   doctest-dev libfmt-dev libbenchmark-dev        # tests, float formatting (header-only), benchmarks
   libcpp-httplib-dev zlib1g-dev pkg-config       # native HTTP exporter (gzip through zlib)
   prometheus curl wrk                            # promtool, the interop scrape, HTTP tests and load
+  chromium                                       # the npm package's browser tests (driven by playwright-core)
 )
 
 missing=()
@@ -18,8 +19,19 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# The npm dev dependencies (TypeScript, Vite, esbuild, playwright-core, prom-client for the JS
+# benchmark), exactly as package-lock.json pins them; again only when the lock changed.
+npm_deps() {
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "deps: npm ci"
+    npm ci --no-audit --no-fund
+  fi
+}
+cd "$(dirname "$0")/.."
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "deps: all ${#packages[@]} packages installed"
+  npm_deps
   exit 0
 fi
 
@@ -35,3 +47,4 @@ fi
 echo "deps: installing ${missing[*]}"
 "${sudo[@]}" apt-get update
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+npm_deps

@@ -1,0 +1,33 @@
+// Instantiation shared by both entry points. Browsers and bundlers: the glue fetches
+// observability.wasm from beside itself (`new URL("observability.wasm", import.meta.url)`, which Vite
+// and webpack rewrite to the emitted asset). Node: the glue's fetch() cannot read file: URLs (P2), so
+// the bytes are read here and handed over as wasmBinary.
+import { createApi } from "./api.js";
+import createObservabilityModule from "./observability.mjs";
+import type { LoadOptions, Observability } from "./types.js";
+import type { ModuleArgs } from "./wasm-module.js";
+
+function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === "string" && typeof (globalThis as { window?: unknown }).window === "undefined";
+}
+
+async function readNodeFile(url: string | URL): Promise<Uint8Array> {
+  // A module name in a variable, so that bundlers for the browser neither follow nor warn about it.
+  const fsModule = "node:fs/promises";
+  const fs = (await import(/* @vite-ignore */ fsModule)) as { readFile(p: URL | string): Promise<Uint8Array> };
+  return fs.readFile(typeof url === "string" && !/^[a-z]+:/i.test(url) ? url : new URL(url));
+}
+
+export async function instantiate(options: LoadOptions, defaultWasmUrl: () => URL): Promise<Observability> {
+  const args: ModuleArgs = {};
+  if (options.wasmBinary) {
+    args.wasmBinary = options.wasmBinary;
+  } else if (isNode()) {
+    args.wasmBinary = await readNodeFile(options.wasmUrl ?? defaultWasmUrl());
+  } else if (options.wasmUrl) {
+    const url = String(options.wasmUrl);
+    args.locateFile = () => url;
+  }
+  return createApi(await createObservabilityModule(args));
+}

@@ -1,0 +1,190 @@
+/**
+ * Public types of `@golivekit/observability`: the spec's metrics API in camelCase.
+ *
+ * Every object that owns WebAssembly memory (registries, metrics, label handles) has `dispose()` and
+ * `[Symbol.dispose]()`; a `FinalizationRegistry` frees whatever is dropped without being disposed.
+ *
+ * @packageDocumentation
+ */
+
+/** A label value: strings are used as they are, numbers and booleans through `String(value)`. */
+export type LabelValue = string | number | boolean;
+
+/** Options of {@link Observability.newCounter}. */
+export interface CounterOpts {
+  /** Metric name, `[a-zA-Z_:][a-zA-Z0-9_:]*`; a counter's name should end in `_total`. */
+  name: string;
+  /** HELP text (any UTF-8). */
+  help?: string;
+  /** Label names, in the order `withLabels` takes the values. */
+  labels?: readonly string[];
+}
+
+/** Options of {@link Observability.newGauge}. */
+export type GaugeOpts = CounterOpts;
+
+/** Options of {@link Observability.newHistogram}. */
+export interface HistogramOpts extends CounterOpts {
+  /**
+   * Finite upper bounds, strictly increasing; `+Inf` is implied. Defaults to
+   * {@link Observability.defaultBuckets}.
+   */
+  buckets?: readonly number[];
+}
+
+/** Options of {@link Observability.newRegistry}. */
+export interface RegistryOpts {
+  /** Prefix for every family name: `"myapp"` turns `requests_total` into `myapp_requests_total`. */
+  namespace?: string;
+  /** Labels added to every exposed series, e.g. `{ app: "shop", env: "production" }`. */
+  constLabels?: Readonly<Record<string, string>>;
+  /**
+   * The spec's `IncludeGoMetrics` for this target: registers `golivekit_runtime_wasm_memory_bytes`,
+   * `golivekit_runtime_heap_inuse_bytes` (the wasm allocator), `golivekit_runtime_js_heap_used_bytes`
+   * and `golivekit_runtime_js_heap_limit_bytes` (where the browser or Node reports them) and
+   * `golivekit_build_info{version}`, read at each `expose()`.
+   */
+  includeRuntimeMetrics?: boolean;
+}
+
+/** Where `loadObservability` finds the WebAssembly module. Usually nothing needs to be given. */
+export interface LoadOptions {
+  /** The bytes of `observability.wasm`, if the application has them already. */
+  wasmBinary?: ArrayBuffer | Uint8Array;
+  /** Where to fetch `observability.wasm` from (browsers), or read it from (Node), instead of beside the module. */
+  wasmUrl?: string | URL;
+}
+
+/** What the C++ core reported, as an `Error` whose `code` says which kind (e.g. `"INVALID_ARGUMENT"`). */
+export interface ObservabilityErrorLike extends Error {
+  readonly code: string;
+}
+
+/** Something that owns WebAssembly memory until it is disposed (or garbage-collected). */
+export interface Disposable {
+  /**
+   * Frees the WebAssembly memory behind this object now. Later calls on it throw. Disposing a metric
+   * does not unregister it: a registered metric is exposed until `registry.unregister(metric)`.
+   * Calling `dispose()` twice is harmless.
+   */
+  dispose(): void;
+  [Symbol.dispose](): void;
+}
+
+/** One series of a counter, as returned by `withLabels`. Keep it: updates through it do no lookup. */
+export interface CounterChild {
+  /** Adds 1. */
+  inc(): void;
+  /** Adds `value`, which must be ≥ 0 and not NaN (a `RangeError` otherwise; nothing changes). */
+  add(value: number): void;
+  /** The current value. */
+  value(): number;
+}
+
+/** One series of a gauge. */
+export interface GaugeChild {
+  set(value: number): void;
+  inc(): void;
+  dec(): void;
+  add(value: number): void;
+  sub(value: number): void;
+  /** Sets the gauge to the current Unix time in seconds. */
+  setToCurrentTime(): void;
+  value(): number;
+}
+
+/** One series of a histogram. */
+export interface HistogramChild {
+  /** Records one observation (NaN goes to the `+Inf` bucket and makes the sum NaN). */
+  observe(value: number): void;
+  /** Number of observations so far. */
+  count(): number;
+  /** Sum of the observations so far. */
+  sum(): number;
+}
+
+/** What counters, gauges and histograms have in common. */
+export interface Metric<Child> extends Disposable {
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  /**
+   * The series for these label values, one per label name. The first call for a tuple creates the
+   * series; later calls with the same values find it in a JS-side cache without crossing into wasm.
+   * Throws if the number of values is wrong.
+   */
+  withLabels(...values: LabelValue[]): Child;
+  /**
+   * Removes the series with these label values from the exposition. Handles kept for it stay usable
+   * but are detached (their updates are no longer exported). Returns false if there was none.
+   */
+  remove(...values: LabelValue[]): boolean;
+  /** Removes every series (metrics with labels). Kept handles are detached, as with `remove`. */
+  reset(): void;
+  /** Number of live series. */
+  seriesCount(): number;
+}
+
+/** A counter. Without labels, `inc`/`add`/`value` act on its one series; with labels, use `withLabels`. */
+export interface Counter extends Metric<CounterChild>, CounterChild {}
+/** A gauge. Without labels, the update methods act on its one series; with labels, use `withLabels`. */
+export interface Gauge extends Metric<GaugeChild>, GaugeChild {}
+/** A histogram. Without labels, `observe` acts on its one series; with labels, use `withLabels`. */
+export interface Histogram extends Metric<HistogramChild>, HistogramChild {
+  /** The validated bucket upper bounds (without `+Inf`). */
+  readonly buckets: readonly number[];
+}
+
+/** Any metric a registry accepts. */
+export type AnyMetric = Counter | Gauge | Histogram;
+
+/** The set of metrics one exposition shows. */
+export interface Registry extends Disposable {
+  /** Adds a metric. Throws an error naming the conflict (same name, other type, suffix clash…). */
+  register<M extends AnyMetric>(metric: M): M;
+  /** Removes a metric registered before; false if it was not registered. */
+  unregister(metric: AnyMetric): boolean;
+  /**
+   * The exposition of every registered metric: Prometheus text 0.0.4 by default (handy in the
+   * console), or OpenMetrics 1.0 text with `"openmetrics"`.
+   */
+  expose(format?: "text" | "openmetrics"): string;
+}
+
+/** Measures one duration into a histogram. */
+export interface Timer {
+  /** Observes the seconds elapsed since the timer was created and returns them. */
+  observeDuration(): number;
+  /** Seconds elapsed since the timer was created, without observing. */
+  elapsed(): number;
+}
+
+/** Memory figures of the WebAssembly instance. */
+export interface MemoryStats {
+  /** Size of the wasm linear memory (it grows, never shrinks). */
+  wasmMemoryBytes: number;
+  /** Bytes the wasm allocator has handed out and not got back. */
+  heapInUseBytes: number;
+}
+
+/** The object `loadObservability()` resolves to: the spec's API in camelCase. */
+export interface Observability {
+  newRegistry(opts?: RegistryOpts): Registry;
+  newCounter(opts: CounterOpts): Counter;
+  newGauge(opts: GaugeOpts): Gauge;
+  newHistogram(opts: HistogramOpts): Histogram;
+  /** A timer into a histogram without labels, or into one series of a histogram. */
+  newTimer(histogram: Histogram | HistogramChild): Timer;
+  /** The spec's default latency buckets: .005 .01 .025 .05 .1 .25 .5 1 2.5 5 10 (seconds). */
+  readonly defaultBuckets: readonly number[];
+  /** `count` buckets `start, start+width, …`. Throws unless `count ≥ 1` and `width > 0`. */
+  linearBuckets(start: number, width: number, count: number): number[];
+  /** `count` buckets `start, start*factor, …`. Throws unless `count ≥ 1`, `start > 0`, `factor > 1`. */
+  exponentialBuckets(start: number, factor: number, count: number): number[];
+  /** `count` exponentially spaced buckets from `min` to `max`, both included. */
+  exponentialBucketsRange(min: number, max: number, count: number): number[];
+  /** Memory of this instance (for tests and diagnostics). */
+  memoryStats(): MemoryStats;
+  /** The package version, as `golivekit_build_info` reports it. */
+  readonly version: string;
+}

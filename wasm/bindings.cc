@@ -1,0 +1,222 @@
+// The WebAssembly face of the core, for the npm package (js/). Two kinds of entry point:
+//
+// - embind registrations (EMSCRIPTEN_BINDINGS below) for everything that is called rarely and needs
+//   strings: creating metrics and registries, resolving label values to a series, exposition. Each is a
+//   small adapter over the public core API and nothing more.
+// - plain C exports (extern "C", glk_*) for the hot paths. They take and return numbers only: the
+//   address of a series handle and a double. The JS side keeps a reference to the raw wasm export, so
+//   an update costs one wasm call (a few ns); any string crossing the boundary would cost 150-500 ns.
+//
+// A series handle (CounterChild, GaugeChild, HistogramChild) is allocated here and its address given to
+// JS, which owns it and frees it with glk_child_free (dispose, FinalizationRegistry). The handle keeps
+// its series alive on its own (see counter.h), so a freed metric never leaves JS with a dangling cell.
+#include <emscripten/bind.h>
+#include <emscripten/emscripten.h>
+#include <emscripten/val.h>
+#include <malloc.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "golivekit/observability.hpp"
+
+namespace obs = golivekit::observability;
+using emscripten::val;
+
+namespace {
+
+// Values of Metric::kind(); the JS side uses the same numbers.
+enum Kind : int { kCounter = 0, kGauge = 1, kHistogram = 2 };
+
+// The error of the most recent Metric::Child that returned 0 (JS reads it only after such a call).
+std::string& LastError() {
+  static std::string error;
+  return error;
+}
+
+std::vector<std::string> Strings(const val& array) {
+  if (array.isUndefined() || array.isNull()) return {};
+  return emscripten::vecFromJSArray<std::string>(array);
+}
+
+std::vector<double> Numbers(const val& array) { return emscripten::vecFromJSArray<double>(array); }
+
+std::string ErrorText(const obs::Status& s) { return s.ok() ? std::string() : s.ToString(); }
+
+// One class for the three metric types keeps the JS glue small: JS dispatches on kind().
+class Metric {
+ public:
+  // `buckets` is an array of bounds for a histogram (undefined for the defaults), ignored otherwise.
+  Metric(int kind, std::string name, std::string help, const val& labels, const val& buckets) : kind_(kind) {
+    switch (kind) {
+      case kCounter:
+        vec_ = obs::NewCounter({.name = std::move(name), .help = std::move(help), .labels = Strings(labels)});
+        break;
+      case kGauge:
+        vec_ = obs::NewGauge({.name = std::move(name), .help = std::move(help), .labels = Strings(labels)});
+        break;
+      default:
+        kind_ = kHistogram;
+        vec_ = obs::NewHistogram({.name = std::move(name),
+                                  .help = std::move(help),
+                                  .labels = Strings(labels),
+                                  .buckets = buckets.isUndefined() ? obs::DefaultBuckets : Numbers(buckets)});
+        break;
+    }
+  }
+
+  int kind() const { return kind_; }
+  std::string error() const { return ErrorText(vec_->status()); }
+  std::string name() const { return vec_->name(); }
+  std::string help() const { return vec_->help(); }
+  int labelCount() const { return static_cast<int>(vec_->label_names().size()); }
+  int seriesCount() const { return static_cast<int>(vec_->series_count()); }
+
+  // The address of a new series handle for these label values (free it with glk_child_free), or 0 with
+  // the reason in lastError().
+  std::uintptr_t child(const val& values) const {
+    const std::vector<std::string> v = Strings(values);
+    switch (kind_) {
+      case kCounter: return Adopt(static_cast<obs::Counter&>(*vec_).WithLabelValues(v));
+      case kGauge: return Adopt(static_cast<obs::Gauge&>(*vec_).WithLabelValues(v));
+      default: return Adopt(static_cast<obs::Histogram&>(*vec_).WithLabelValues(v));
+    }
+  }
+
+  std::string remove(const val& values) const {
+    const std::vector<std::string> owned = Strings(values);
+    const std::vector<std::string_view> v(owned.begin(), owned.end());
+    return ErrorText(vec_->DeleteLabelValues(v));
+  }
+  std::string reset() const { return ErrorText(vec_->Reset()); }
+
+  // Bucket bounds of a histogram (empty for other kinds).
+  val buckets() const {
+    val out = val::array();
+    if (kind_ == kHistogram) {
+      for (double b : static_cast<obs::Histogram&>(*vec_).buckets()) out.call<void>("push", b);
+    }
+    return out;
+  }
+
+  const std::shared_ptr<obs::detail::MetricVec>& vec() const { return vec_; }
+
+ private:
+  template <class Child>
+  static std::uintptr_t Adopt(Child c) {
+    if (!c.ok()) {
+      LastError() = c.status().ToString();
+      return 0;
+    }
+    return reinterpret_cast<std::uintptr_t>(new Child(std::move(c)));
+  }
+
+  int kind_;
+  std::shared_ptr<obs::detail::MetricVec> vec_;
+};
+
+class Registry {
+ public:
+  // `const_labels` is a flat array [name, value, name, value, …].
+  Registry(std::string namespace_, const val& const_labels) {
+    obs::RegistryOpts opts{.namespace_ = std::move(namespace_)};
+    const std::vector<std::string> flat = Strings(const_labels);
+    for (std::size_t i = 0; i + 1 < flat.size(); i += 2) opts.const_labels[flat[i]] = flat[i + 1];
+    registry_ = obs::NewRegistry(std::move(opts));
+  }
+
+  std::string error() const { return ErrorText(registry_->status()); }
+  std::string registerMetric(const Metric& m) const { return ErrorText(registry_->Register(m.vec())); }
+  bool unregisterMetric(const Metric& m) const { return registry_->Unregister(m.vec()); }
+  // format: 0 text 0.0.4, 1 OpenMetrics 1.0.
+  std::string expose(int format) const {
+    return registry_->Expose(format == 1 ? obs::Format::kOpenMetrics : obs::Format::kText);
+  }
+
+ private:
+  std::shared_ptr<obs::Registry> registry_;
+};
+
+std::string lastError() { return LastError(); }
+
+val BucketsToArray(const std::vector<double>& b) {
+  val out = val::array();
+  for (double x : b) out.call<void>("push", x);
+  return out;
+}
+val defaultBuckets() { return BucketsToArray(obs::DefaultBuckets); }
+val linearBuckets(double start, double width, int count) {
+  return BucketsToArray(obs::LinearBuckets(start, width, count));
+}
+val exponentialBuckets(double start, double factor, int count) {
+  return BucketsToArray(obs::ExponentialBuckets(start, factor, count));
+}
+val exponentialBucketsRange(double min, double max, int count) {
+  return BucketsToArray(obs::ExponentialBucketsRange(min, max, count));
+}
+
+}  // namespace
+
+// Hot paths: numbers only. `p` is an address returned by Metric::child, never 0 (JS checks).
+extern "C" {
+
+EMSCRIPTEN_KEEPALIVE void glk_counter_inc(obs::CounterChild* p) { p->Inc(); }
+// Returns 0, or 1 if the core refused the amount (negative or NaN: JS checks first and says why).
+EMSCRIPTEN_KEEPALIVE int glk_counter_add(obs::CounterChild* p, double v) { return p->Add(v).ok() ? 0 : 1; }
+EMSCRIPTEN_KEEPALIVE double glk_counter_value(obs::CounterChild* p) { return p->Value(); }
+
+EMSCRIPTEN_KEEPALIVE void glk_gauge_set(obs::GaugeChild* p, double v) { p->Set(v); }
+EMSCRIPTEN_KEEPALIVE void glk_gauge_add(obs::GaugeChild* p, double v) { p->Add(v); }
+EMSCRIPTEN_KEEPALIVE double glk_gauge_value(obs::GaugeChild* p) { return p->Value(); }
+
+EMSCRIPTEN_KEEPALIVE void glk_histogram_observe(obs::HistogramChild* p, double v) { p->Observe(v); }
+EMSCRIPTEN_KEEPALIVE double glk_histogram_count(obs::HistogramChild* p) { return static_cast<double>(p->Count()); }
+EMSCRIPTEN_KEEPALIVE double glk_histogram_sum(obs::HistogramChild* p) { return p->Sum(); }
+
+EMSCRIPTEN_KEEPALIVE void glk_child_free(int kind, std::uintptr_t p) {
+  switch (kind) {
+    case kCounter: delete reinterpret_cast<obs::CounterChild*>(p); break;
+    case kGauge: delete reinterpret_cast<obs::GaugeChild*>(p); break;
+    default: delete reinterpret_cast<obs::HistogramChild*>(p); break;
+  }
+}
+
+// Bytes of the wasm heap in use by the allocator (for the runtime metrics and the leak test).
+EMSCRIPTEN_KEEPALIVE double glk_heap_in_use() { return static_cast<double>(mallinfo().uordblks); }
+
+}  // extern "C"
+
+EMSCRIPTEN_BINDINGS(golivekit_observability) {
+  using emscripten::class_;
+  using emscripten::function;
+
+  class_<Metric>("Metric")
+      .constructor<int, std::string, std::string, const val&, const val&>()
+      .function("kind", &Metric::kind)
+      .function("error", &Metric::error)
+      .function("name", &Metric::name)
+      .function("help", &Metric::help)
+      .function("labelCount", &Metric::labelCount)
+      .function("seriesCount", &Metric::seriesCount)
+      .function("child", &Metric::child)
+      .function("remove", &Metric::remove)
+      .function("reset", &Metric::reset)
+      .function("buckets", &Metric::buckets);
+
+  class_<Registry>("Registry")
+      .constructor<std::string, const val&>()
+      .function("error", &Registry::error)
+      .function("register", &Registry::registerMetric)
+      .function("unregister", &Registry::unregisterMetric)
+      .function("expose", &Registry::expose);
+
+  function("lastError", &lastError);
+  function("defaultBuckets", &defaultBuckets);
+  function("linearBuckets", &linearBuckets);
+  function("exponentialBuckets", &exponentialBuckets);
+  function("exponentialBucketsRange", &exponentialBucketsRange);
+}
