@@ -73,7 +73,6 @@ class Metric {
   std::string error() const { return ErrorText(vec_->status()); }
   std::string name() const { return vec_->name(); }
   std::string help() const { return vec_->help(); }
-  int labelCount() const { return static_cast<int>(vec_->label_names().size()); }
   int seriesCount() const { return static_cast<int>(vec_->series_count()); }
 
   // The address of a new series handle for these label values (free it with glk_child_free), or 0 with
@@ -95,12 +94,9 @@ class Metric {
   std::string reset() const { return ErrorText(vec_->Reset()); }
 
   // Bucket bounds of a histogram (empty for other kinds).
-  val buckets() const {
-    val out = val::array();
-    if (kind_ == kHistogram) {
-      for (double b : static_cast<obs::Histogram&>(*vec_).buckets()) out.call<void>("push", b);
-    }
-    return out;
+  const std::vector<double>& buckets() const {
+    static const std::vector<double> none;
+    return kind_ == kHistogram ? static_cast<obs::Histogram&>(*vec_).buckets() : none;
   }
 
   const std::shared_ptr<obs::detail::MetricVec>& vec() const { return vec_; }
@@ -155,9 +151,36 @@ val linearBuckets(double start, double width, int count) {
 val exponentialBuckets(double start, double factor, int count) {
   return BucketsToArray(obs::ExponentialBuckets(start, factor, count));
 }
-val exponentialBucketsRange(double min, double max, int count) {
-  return BucketsToArray(obs::ExponentialBucketsRange(min, max, count));
+
+// embind sees functions only, over addresses of the adapters above: registering classes would bring
+// embind's class machinery (handles, smart-pointer registrations, ~3 KB gzip of glue) into the module for
+// nothing, since the JS side wraps everything in its own classes anyway. JS owns each address and frees
+// it exactly once (dispose or FinalizationRegistry).
+Metric& M(std::uintptr_t p) { return *reinterpret_cast<Metric*>(p); }
+Registry& R(std::uintptr_t p) { return *reinterpret_cast<Registry*>(p); }
+
+std::uintptr_t metricNew(int kind, std::string name, std::string help, const val& labels, const val& buckets) {
+  return reinterpret_cast<std::uintptr_t>(new Metric(kind, std::move(name), std::move(help), labels, buckets));
 }
+void metricFree(std::uintptr_t m) { delete &M(m); }
+int metricKind(std::uintptr_t m) { return M(m).kind(); }
+std::string metricError(std::uintptr_t m) { return M(m).error(); }
+std::string metricName(std::uintptr_t m) { return M(m).name(); }
+std::string metricHelp(std::uintptr_t m) { return M(m).help(); }
+int metricSeriesCount(std::uintptr_t m) { return M(m).seriesCount(); }
+std::uintptr_t metricChild(std::uintptr_t m, const val& values) { return M(m).child(values); }
+std::string metricRemove(std::uintptr_t m, const val& values) { return M(m).remove(values); }
+std::string metricReset(std::uintptr_t m) { return M(m).reset(); }
+val metricBuckets(std::uintptr_t m) { return BucketsToArray(M(m).buckets()); }
+
+std::uintptr_t registryNew(std::string namespace_, const val& const_labels) {
+  return reinterpret_cast<std::uintptr_t>(new Registry(std::move(namespace_), const_labels));
+}
+void registryFree(std::uintptr_t r) { delete &R(r); }
+std::string registryError(std::uintptr_t r) { return R(r).error(); }
+std::string registryRegister(std::uintptr_t r, std::uintptr_t m) { return R(r).registerMetric(M(m)); }
+bool registryUnregister(std::uintptr_t r, std::uintptr_t m) { return R(r).unregisterMetric(M(m)); }
+std::string registryExpose(std::uintptr_t r, int format) { return R(r).expose(format); }
 
 }  // namespace
 
@@ -191,32 +214,26 @@ EMSCRIPTEN_KEEPALIVE double glk_heap_in_use() { return static_cast<double>(malli
 }  // extern "C"
 
 EMSCRIPTEN_BINDINGS(golivekit_observability) {
-  using emscripten::class_;
   using emscripten::function;
-
-  class_<Metric>("Metric")
-      .constructor<int, std::string, std::string, const val&, const val&>()
-      .function("kind", &Metric::kind)
-      .function("error", &Metric::error)
-      .function("name", &Metric::name)
-      .function("help", &Metric::help)
-      .function("labelCount", &Metric::labelCount)
-      .function("seriesCount", &Metric::seriesCount)
-      .function("child", &Metric::child)
-      .function("remove", &Metric::remove)
-      .function("reset", &Metric::reset)
-      .function("buckets", &Metric::buckets);
-
-  class_<Registry>("Registry")
-      .constructor<std::string, const val&>()
-      .function("error", &Registry::error)
-      .function("register", &Registry::registerMetric)
-      .function("unregister", &Registry::unregisterMetric)
-      .function("expose", &Registry::expose);
-
+  function("metricNew", &metricNew);
+  function("metricFree", &metricFree);
+  function("metricKind", &metricKind);
+  function("metricError", &metricError);
+  function("metricName", &metricName);
+  function("metricHelp", &metricHelp);
+  function("metricSeriesCount", &metricSeriesCount);
+  function("metricChild", &metricChild);
+  function("metricRemove", &metricRemove);
+  function("metricReset", &metricReset);
+  function("metricBuckets", &metricBuckets);
+  function("registryNew", &registryNew);
+  function("registryFree", &registryFree);
+  function("registryError", &registryError);
+  function("registryRegister", &registryRegister);
+  function("registryUnregister", &registryUnregister);
+  function("registryExpose", &registryExpose);
   function("lastError", &lastError);
   function("defaultBuckets", &defaultBuckets);
   function("linearBuckets", &linearBuckets);
   function("exponentialBuckets", &exponentialBuckets);
-  function("exponentialBucketsRange", &exponentialBucketsRange);
 }

@@ -7,6 +7,7 @@
 
 #include "golivekit/observability/encode.h"
 #include "golivekit/observability/names.h"
+#include "sort.h"
 
 namespace golivekit::observability {
 
@@ -69,8 +70,7 @@ CallbackMetric::CallbackMetric(MetricType type, std::string name, std::string he
   }
   perm_.resize(labels_.size());
   std::iota(perm_.begin(), perm_.end(), std::size_t{0});
-  std::sort(perm_.begin(), perm_.end(),
-            [&](std::size_t a, std::size_t b) { return labels_[a] < labels_[b]; });
+  detail::SortBy(perm_, [&](std::size_t a, std::size_t b) { return labels_[a] < labels_[b]; });
   for (std::size_t i : perm_) sorted_labels_.push_back(labels_[i]);
 }
 
@@ -136,7 +136,7 @@ Status CallbackMetric::Collect(std::vector<FamilySnapshot>& out) const {
     CallbackSink sink(*this, f.series);
     fill_(sink);
     if (!sink.status().ok()) return sink.status();
-    std::sort(f.series.begin(), f.series.end(), [](const SeriesSnapshot& a, const SeriesSnapshot& b) {
+    detail::SortBy(f.series, [](const SeriesSnapshot& a, const SeriesSnapshot& b) {
       return a.label_values < b.label_values;
     });
     for (std::size_t i = 1; i < f.series.size(); ++i) {

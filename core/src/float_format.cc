@@ -4,12 +4,19 @@
 // has no floating-point to_chars); we only re-render those digits in Go's notation, because no C/C++
 // formatter picks Go's switch to exponent form (decimal exponent < -4 or >= 6 for shortest output).
 //
+// The npm module is built with GLK_OBS_HOST_SHORTEST_DIGITS (wasm/CMakeLists.txt): JavaScript's
+// Number-to-String is shortest round-trip as well (ECMA-262 Number::toString), so there the digits come
+// from the JS engine (wasm/host_shortest.cc) and {fmt}'s code and tables stay out of the module.
+#if defined(GLK_OBS_HOST_SHORTEST_DIGITS)
+extern "C" int glk_obs_host_shortest(double v, char* out);  // JS String(v): at most 25 chars, their count
+#else
 // FMT_COMPILE formats without {fmt}'s run-time format-string parser, and the static thousands separator
-// keeps std::locale out: together they keep ~250 KB of code out of the WebAssembly module.
+// keeps std::locale out.
 #define FMT_HEADER_ONLY
 #define FMT_STATIC_THOUSANDS_SEPARATOR ','
 #include <fmt/compile.h>
 #include <fmt/format.h>
+#endif
 
 #include <cmath>
 #include <cstdint>
@@ -57,10 +64,13 @@ char* FormatFloatTo(char* out, double v, Format format) {
   }
 
   char buf[64];
-  const auto res = fmt::format_to_n(buf, sizeof buf - 1, FMT_COMPILE("{}"), v);
-  *res.out = '\0';  // std::atoi below reads the exponent up to the terminator
+#if defined(GLK_OBS_HOST_SHORTEST_DIGITS)
+  char* const end = buf + glk_obs_host_shortest(v, buf);
+#else
+  char* const end = fmt::format_to_n(buf, sizeof buf - 1, FMT_COMPILE("{}"), v).out;
+#endif
+  *end = '\0';  // std::atoi below reads the exponent up to the terminator
   const char* p = buf;
-  const char* end = res.out;
   const bool neg = *p == '-';
   if (neg) ++p;
 

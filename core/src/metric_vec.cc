@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "golivekit/observability/names.h"
+#include "sort.h"
 
 namespace golivekit::observability::detail {
 namespace {
@@ -113,6 +114,7 @@ MetricVec::MetricVec(MetricType type, std::string name, std::string help, std::v
       type_(type),
       shared_name_(new MetricName{{1}, type, name}),
       name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)) {
+  trusted_output_ = true;
   const char* kind = type_ == MetricType::kCounter   ? "counter"
                      : type_ == MetricType::kGauge   ? "gauge"
                      : type_ == MetricType::kHistogram ? "histogram"
@@ -134,7 +136,7 @@ MetricVec::MetricVec(MetricType type, std::string name, std::string help, std::v
   }
   perm_.resize(labels_.size());
   std::iota(perm_.begin(), perm_.end(), std::size_t{0});
-  std::sort(perm_.begin(), perm_.end(), [&](std::size_t a, std::size_t b) { return labels_[a] < labels_[b]; });
+  SortBy(perm_, [&](std::size_t a, std::size_t b) { return labels_[a] < labels_[b]; });
   sorted_labels_.reserve(labels_.size());
   for (std::size_t i : perm_) sorted_labels_.push_back(labels_[i]);
   slots_.resize(labels_.empty() ? 1 : 16, Slot{0, nullptr});
@@ -350,9 +352,8 @@ std::size_t MetricVec::series_count() const {
 
 void MetricVec::SortOrderLocked() const {
   const auto less = [this](const CellBase* a, const CellBase* b) { return Less(a, b); };
-  const auto mid = order_.begin() + static_cast<std::ptrdiff_t>(sorted_);
-  std::sort(mid, order_.end(), less);
-  std::inplace_merge(order_.begin(), mid, order_.end(), less);
+  SortRange(order_, sorted_, less);
+  MergeSorted(order_, sorted_, less);
   sorted_ = order_.size();
 }
 
@@ -380,7 +381,7 @@ void MetricVec::ForEachSorted(
   }
   // A series was created between the sort and this lock: sort a private copy instead.
   std::vector<CellBase*> copy(order_);
-  std::sort(copy.begin(), copy.end(), [this](const CellBase* a, const CellBase* b) { return Less(a, b); });
+  SortBy(copy, [this](const CellBase* a, const CellBase* b) { return Less(a, b); });
   for (const CellBase* c : copy) emit(c);
 }
 

@@ -7,6 +7,7 @@
 
 #include "golivekit/observability/detail/metric_vec.h"
 #include "golivekit/observability/names.h"
+#include "sort.h"
 
 namespace golivekit::observability {
 namespace {
@@ -119,7 +120,7 @@ Status Registry::Register(std::shared_ptr<Collector> collector) {
   }
   for (const Descriptor& d : descs) families_.emplace(prefix_ + d.name, d);
   for (auto& [n, f] : new_names) sample_names_.emplace(n, f);
-  const bool trusted = dynamic_cast<const detail::MetricVec*>(collector.get()) != nullptr;
+  const bool trusted = collector->trusted_output_;
   entries_.push_back(Entry{std::move(collector), std::move(descs), trusted});
   return {};
 }
@@ -180,15 +181,15 @@ Snapshot Registry::Gather() const {
       }
       if (!e.trusted) {
         std::vector<std::string> want = d->label_names;
-        std::sort(want.begin(), want.end());
+        detail::SortBy(want, [](const std::string& a, const std::string& b) { return a < b; });
         bool ok = f.label_names == want;
         for (const SeriesSnapshot& s : f.series) {
           ok = ok && s.label_values.size() == want.size() &&
                (f.type != MetricType::kHistogram || s.bucket_counts.size() == f.bucket_bounds.size());
         }
         if (ok && !IsSortedUnique(f.series)) {
-          std::sort(f.series.begin(), f.series.end(),
-                    [](const SeriesSnapshot& a, const SeriesSnapshot& b) { return a.label_values < b.label_values; });
+          detail::SortBy(f.series,
+                         [](const SeriesSnapshot& a, const SeriesSnapshot& b) { return a.label_values < b.label_values; });
           ok = IsSortedUnique(f.series);
         }
         if (!ok) {
@@ -225,8 +226,7 @@ Snapshot Registry::Gather() const {
       snap.families.push_back(std::move(f));
     }
   }
-  std::sort(snap.families.begin(), snap.families.end(),
-            [](const FamilySnapshot& a, const FamilySnapshot& b) { return a.name < b.name; });
+  detail::SortBy(snap.families, [](const FamilySnapshot& a, const FamilySnapshot& b) { return a.name < b.name; });
   return snap;
 }
 

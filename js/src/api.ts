@@ -26,7 +26,7 @@ import type {
   RegistryOpts,
   Timer,
 } from "./types.js";
-import type { NativeMetric, NativeRegistry, WasmModule } from "./wasm-module.js";
+import type { WasmModule } from "./wasm-module.js";
 
 export const VERSION = "0.1.0";
 
@@ -72,12 +72,15 @@ export function createApi(M: WasmModule): Observability {
   const childFree = wasm.glk_child_free;
   const heapInUse = wasm.glk_heap_in_use;
 
-  // Held values: [kind, address] of a series handle, or the embind object of a metric/registry.
+  // Held values: [kind, address] of a series handle; the address of a metric or registry adapter.
   const childFinalizer = hasFinalizationRegistry
     ? new FinalizationRegistry<number[]>((held) => childFree(held[0]!, held[1]!))
     : undefined;
-  const nativeFinalizer = hasFinalizationRegistry
-    ? new FinalizationRegistry<{ delete(): void }>((held) => held.delete())
+  const metricFinalizer = hasFinalizationRegistry
+    ? new FinalizationRegistry<number>((m) => M.metricFree(m))
+    : undefined;
+  const registryFinalizer = hasFinalizationRegistry
+    ? new FinalizationRegistry<number>((r) => M.registryFree(r))
     : undefined;
 
   function toKey(v: LabelValue): string {
@@ -187,7 +190,7 @@ export function createApi(M: WasmModule): Observability {
     readonly name: string;
     readonly help: string;
     readonly labelNames: readonly string[];
-    /** @internal */ _h: NativeMetric | null;
+    /** @internal address of the C++ adapter; 0 once disposed */ _h: number;
     /** @internal */ readonly _n: number;
     /** @internal */ _cache: Cache = new Map();
     /** @internal the one series of a metric without labels */
@@ -198,40 +201,40 @@ export function createApi(M: WasmModule): Observability {
         throw new TypeError(`new${KIND_NAMES[kind]![0]!.toUpperCase()}${KIND_NAMES[kind]!.slice(1)}: options object required`);
       }
       const labels = opts.labels ? Array.from(opts.labels, String) : [];
-      const h = new M.Metric(kind, String(opts.name ?? ""), String(opts.help ?? ""), labels,
+      const h = M.metricNew(kind, String(opts.name ?? ""), String(opts.help ?? ""), labels,
         buckets === undefined ? undefined : Array.from(buckets, Number));
-      const error = h.error();
+      const error = M.metricError(h);
       if (error) {
-        h.delete();
+        M.metricFree(h);
         throw fromStatus(error);
       }
       this._h = h;
-      this.name = h.name();
-      this.help = h.help();
+      this.name = M.metricName(h);
+      this.help = M.metricHelp(h);
       this.labelNames = Object.freeze(labels);
       this._n = labels.length;
-      nativeFinalizer?.register(this, h, this);
+      metricFinalizer?.register(this, h, this);
       if (this._n === 0) this._d = this._make([]);
     }
 
     /** @internal */
-    _native(): NativeMetric {
-      if (this._h === null) throw disposedError(`metric ${this.name}`);
+    _native(): number {
+      if (this._h === 0) throw disposedError(`metric ${this.name}`);
       return this._h;
     }
 
     /** @internal */
     _make(values: string[]): Child {
       const h = this._native();
-      const p = h.child(values);
+      const p = M.metricChild(h, values);
       if (p === 0) throw fromStatus(M.lastError());
-      return new childClasses[h.kind() as 0 | 1 | 2](p) as Child;
+      return new childClasses[M.metricKind(h) as 0 | 1 | 2](p) as Child;
     }
 
     withLabels(...values: LabelValue[]): Child {
       const n = values.length;
       if (n !== this._n || n === 0) {
-        if (this._h === null) throw disposedError(`metric ${this.name}`);
+        if (this._h === 0) throw disposedError(`metric ${this.name}`);
         if (n === 0 && this._n === 0) return this._d!;
         throw new ObservabilityError(
           "INVALID_ARGUMENT",
@@ -259,7 +262,7 @@ export function createApi(M: WasmModule): Observability {
     remove(...values: LabelValue[]): boolean {
       const h = this._native();
       const keys = values.map(toKey);
-      const error = h.remove(keys);
+      const error = M.metricRemove(h, keys);
       this._uncache(keys);
       if (error) {
         if (error.startsWith("NOT_FOUND")) return false;
@@ -269,14 +272,14 @@ export function createApi(M: WasmModule): Observability {
     }
 
     reset(): void {
-      const error = this._native().reset();
+      const error = M.metricReset(this._native());
       if (error) throw fromStatus(error);
       // The handles stay alive (detached) until they are garbage-collected; only the cache forgets them.
       this._cache = new Map();
     }
 
     seriesCount(): number {
-      return this._native().seriesCount();
+      return M.metricSeriesCount(this._native());
     }
 
     /** @internal */
@@ -295,9 +298,9 @@ export function createApi(M: WasmModule): Observability {
 
     dispose(): void {
       const h = this._h;
-      if (h === null) return;
-      this._h = null;
-      nativeFinalizer?.unregister(this);
+      if (h === 0) return;
+      this._h = 0;
+      metricFinalizer?.unregister(this);
       const freeAll = (level: Cache, depth: number): void => {
         for (const v of level.values()) {
           if (depth === 1) (v as AnyChild)._free();
@@ -307,7 +310,7 @@ export function createApi(M: WasmModule): Observability {
       if (this._n > 0) freeAll(this._cache, this._n);
       this._cache = new Map();
       this._d?._free();
-      h.delete();
+      M.metricFree(h);
     }
 
     [Symbol.dispose](): void {
@@ -318,7 +321,7 @@ export function createApi(M: WasmModule): Observability {
     _default(): Child {
       const d = this._d;
       if (d !== null) return d;
-      if (this._h === null) throw disposedError(`metric ${this.name}`);
+      if (this._h === 0) throw disposedError(`metric ${this.name}`);
       throw new ObservabilityError(
         "FAILED_PRECONDITION",
         `${this.name} has labels {${this.labelNames.join(", ")}}: update a series from withLabels(...)`,
@@ -372,7 +375,7 @@ export function createApi(M: WasmModule): Observability {
     readonly buckets: readonly number[];
     constructor(opts: HistogramOpts) {
       super(K_HISTOGRAM, opts, opts?.buckets);
-      this.buckets = Object.freeze(this._native().buckets());
+      this.buckets = Object.freeze(M.metricBuckets(this._native()));
     }
     observe(value: number): void {
       this._default().observe(value);
@@ -409,7 +412,7 @@ export function createApi(M: WasmModule): Observability {
   }
 
   class RegistryImpl implements Registry {
-    /** @internal */ _h: NativeRegistry | null;
+    /** @internal address of the C++ adapter; 0 once disposed */ _h: number;
     /** @internal refreshed before each exposition */
     _collectHooks: Array<() => void> = [];
     /** @internal metrics the registry made itself (runtime metrics), disposed with it */
@@ -419,20 +422,20 @@ export function createApi(M: WasmModule): Observability {
       if (opts === null || typeof opts !== "object") throw new TypeError("newRegistry: options must be an object");
       const flat: string[] = [];
       for (const [k, v] of Object.entries(opts.constLabels ?? {})) flat.push(String(k), String(v));
-      const h = new M.Registry(String(opts.namespace ?? ""), flat);
-      const error = h.error();
+      const h = M.registryNew(String(opts.namespace ?? ""), flat);
+      const error = M.registryError(h);
       if (error) {
-        h.delete();
+        M.registryFree(h);
         throw fromStatus(error);
       }
       this._h = h;
-      nativeFinalizer?.register(this, h, this);
+      registryFinalizer?.register(this, h, this);
       if (opts.includeRuntimeMetrics) this._addRuntimeMetrics();
     }
 
     /** @internal */
-    _native(): NativeRegistry {
-      if (this._h === null) throw disposedError("registry");
+    _native(): number {
+      if (this._h === 0) throw disposedError("registry");
       return this._h;
     }
 
@@ -441,15 +444,15 @@ export function createApi(M: WasmModule): Observability {
       if (!(m instanceof MetricBase)) {
         throw new TypeError("register: not a metric of this instance (made by another loadObservability()?)");
       }
-      const error = this._native().register(m._native());
+      const error = M.registryRegister(this._native(), m._native());
       if (error) throw fromStatus(error);
       return metric;
     }
 
     unregister(metric: AnyMetric): boolean {
       const m = metric as unknown as MetricBase<AnyChild>;
-      if (!(m instanceof MetricBase) || m._h === null) return false;
-      return this._native().unregister(m._h);
+      if (!(m instanceof MetricBase) || m._h === 0) return false;
+      return M.registryUnregister(this._native(), m._h);
     }
 
     expose(format: "text" | "openmetrics" = "text"): string {
@@ -458,18 +461,18 @@ export function createApi(M: WasmModule): Observability {
         throw new TypeError(`expose: unknown format ${JSON.stringify(format)} (text or openmetrics)`);
       }
       for (const hook of this._collectHooks) hook();
-      return h.expose(format === "openmetrics" ? 1 : 0);
+      return M.registryExpose(h, format === "openmetrics" ? 1 : 0);
     }
 
     dispose(): void {
       const h = this._h;
-      if (h === null) return;
-      this._h = null;
-      nativeFinalizer?.unregister(this);
+      if (h === 0) return;
+      this._h = 0;
+      registryFinalizer?.unregister(this);
       for (const m of this._owned) m.dispose();
       this._owned = [];
       this._collectHooks = [];
-      h.delete();
+      M.registryFree(h);
     }
 
     [Symbol.dispose](): void {
@@ -566,9 +569,6 @@ export function createApi(M: WasmModule): Observability {
     exponentialBuckets: (start: number, factor: number, count: number) =>
       buckets("exponentialBuckets", M.exponentialBuckets(start, factor, count),
         "needs count >= 1, start > 0 and factor > 1"),
-    exponentialBucketsRange: (min: number, max: number, count: number) =>
-      buckets("exponentialBucketsRange", M.exponentialBucketsRange(min, max, count),
-        "needs count >= 1 and 0 < min < max"),
     memoryStats,
     version: VERSION,
   };

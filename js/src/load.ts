@@ -12,11 +12,12 @@ function isNode(): boolean {
   return typeof p?.versions?.node === "string" && typeof (globalThis as { window?: unknown }).window === "undefined";
 }
 
-async function readNodeFile(url: string | URL): Promise<Uint8Array> {
+async function readNodeFile(url: string | { readonly href: string }): Promise<Uint8Array> {
   // A module name in a variable, so that bundlers for the browser neither follow nor warn about it.
   const fsModule = "node:fs/promises";
   const fs = (await import(/* @vite-ignore */ fsModule)) as { readFile(p: URL | string): Promise<Uint8Array> };
-  return fs.readFile(typeof url === "string" && !/^[a-z]+:/i.test(url) ? url : new URL(url));
+  const href = typeof url === "string" ? url : url.href;
+  return fs.readFile(/^[a-z][a-z0-9+.-]*:/i.test(href) ? new URL(href) : href);
 }
 
 export async function instantiate(options: LoadOptions, defaultWasmUrl: () => URL): Promise<Observability> {
@@ -26,7 +27,7 @@ export async function instantiate(options: LoadOptions, defaultWasmUrl: () => UR
   } else if (isNode()) {
     args.wasmBinary = await readNodeFile(options.wasmUrl ?? defaultWasmUrl());
   } else if (options.wasmUrl) {
-    const url = String(options.wasmUrl);
+    const url = typeof options.wasmUrl === "string" ? options.wasmUrl : options.wasmUrl.href;
     args.locateFile = () => url;
   }
   return createApi(await createObservabilityModule(args));

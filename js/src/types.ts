@@ -1,3 +1,4 @@
+/// <reference lib="esnext.disposable" preserve="true" />
 /**
  * Public types of `@golivekit/observability`: the spec's metrics API in camelCase.
  *
@@ -51,8 +52,11 @@ export interface RegistryOpts {
 export interface LoadOptions {
   /** The bytes of `observability.wasm`, if the application has them already. */
   wasmBinary?: ArrayBuffer | Uint8Array;
-  /** Where to fetch `observability.wasm` from (browsers), or read it from (Node), instead of beside the module. */
-  wasmUrl?: string | URL;
+  /**
+   * Where to fetch `observability.wasm` from (browsers), or read it from (Node: a path or a `file:` URL),
+   * instead of beside the module. A `URL` object is accepted (anything with `href`).
+   */
+  wasmUrl?: string | { readonly href: string };
 }
 
 /** What the C++ core reported, as an `Error` whose `code` says which kind (e.g. `"INVALID_ARGUMENT"`). */
@@ -181,8 +185,6 @@ export interface Observability {
   linearBuckets(start: number, width: number, count: number): number[];
   /** `count` buckets `start, start*factor, …`. Throws unless `count ≥ 1`, `start > 0`, `factor > 1`. */
   exponentialBuckets(start: number, factor: number, count: number): number[];
-  /** `count` exponentially spaced buckets from `min` to `max`, both included. */
-  exponentialBucketsRange(min: number, max: number, count: number): number[];
   /** Memory of this instance (for tests and diagnostics). */
   memoryStats(): MemoryStats;
   /** The package version, as `golivekit_build_info` reports it. */

@@ -1,30 +1,5 @@
 // The shape of what the emscripten glue (observability.mjs, from wasm/bindings.cc) resolves to. Internal.
 
-/** A metric of any kind on the C++ side (embind class `Metric`). */
-export interface NativeMetric {
-  kind(): number;
-  error(): string;
-  name(): string;
-  help(): string;
-  labelCount(): number;
-  seriesCount(): number;
-  /** Address of a new series handle, or 0 (then `lastError()` says why). */
-  child(values: string[]): number;
-  remove(values: string[]): string;
-  reset(): string;
-  buckets(): number[];
-  delete(): void;
-}
-
-/** embind class `Registry`. */
-export interface NativeRegistry {
-  error(): string;
-  register(m: NativeMetric): string;
-  unregister(m: NativeMetric): boolean;
-  expose(format: number): string;
-  delete(): void;
-}
-
 /** The raw wasm exports the hot paths call (numbers only). */
 export interface WasmExports {
   glk_counter_inc(p: number): void;
@@ -40,14 +15,34 @@ export interface WasmExports {
   glk_heap_in_use(): number;
 }
 
+/**
+ * The embind functions of wasm/bindings.cc. Metrics and registries are addresses of C++ adapters
+ * (numbers), freed with metricFree/registryFree. Strings returned as errors are "" when all went well,
+ * else "CODE: message".
+ */
 export interface WasmModule {
-  Metric: new (kind: number, name: string, help: string, labels: string[], buckets: number[] | undefined) => NativeMetric;
-  Registry: new (namespace: string, constLabels: string[]) => NativeRegistry;
+  metricNew(kind: number, name: string, help: string, labels: string[], buckets: number[] | undefined): number;
+  metricFree(m: number): void;
+  metricKind(m: number): number;
+  metricError(m: number): string;
+  metricName(m: number): string;
+  metricHelp(m: number): string;
+  metricSeriesCount(m: number): number;
+  /** Address of a new series handle, or 0 (then `lastError()` says why). */
+  metricChild(m: number, values: string[]): number;
+  metricRemove(m: number, values: string[]): string;
+  metricReset(m: number): string;
+  metricBuckets(m: number): number[];
+  registryNew(namespace: string, constLabels: string[]): number;
+  registryFree(r: number): void;
+  registryError(r: number): string;
+  registryRegister(r: number, m: number): string;
+  registryUnregister(r: number, m: number): boolean;
+  registryExpose(r: number, format: number): string;
   lastError(): string;
   defaultBuckets(): number[];
   linearBuckets(start: number, width: number, count: number): number[];
   exponentialBuckets(start: number, factor: number, count: number): number[];
-  exponentialBucketsRange(min: number, max: number, count: number): number[];
   HEAP8: Int8Array;
   /** emscripten 3.1.x names the instance's exports `asm`, later versions `wasmExports`. */
   asm?: WasmExports;

@@ -24,6 +24,11 @@ struct Descriptor {
   std::vector<std::string> label_names = {};  ///< in declaration order
 };
 
+class Registry;
+namespace detail {
+class MetricVec;
+}  // namespace detail
+
 class Collector {
  public:
   virtual ~Collector() = default;
@@ -43,6 +48,13 @@ class Collector {
   /// scrape, and counts the failure (Registry::failed_collects). Natively, an exception escaping
   /// Collect is treated the same way.
   virtual Status Collect(std::vector<FamilySnapshot>& out) const = 0;
+
+ private:
+  friend class Registry;
+  friend class detail::MetricVec;
+  // Set by the library's own metrics, whose Collect output is valid by construction: the registry skips
+  // re-validating it. A flag rather than dynamic_cast keeps RTTI out of the WebAssembly module.
+  bool trusted_output_ = false;
 };
 
 }  // namespace golivekit::observability

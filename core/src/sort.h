@@ -1,0 +1,53 @@
+#pragma once
+// Sorting for the core's orderings (label names, series, families). Internal.
+//
+// Every ordering goes through one out-of-line std::sort over 32-bit indices. std::sort instantiated per
+// comparator and element type cost several KB of WebAssembly each (a fifth of the npm module before);
+// the orderings here are off the hot paths (registration, the first scrape after new series), where an
+// indirect comparison call does not matter.
+#include <cstddef>
+#include <cstdint>
+#include <numeric>
+#include <utility>
+#include <vector>
+
+#include "golivekit/observability/detail/metric_vec.h"
+
+namespace golivekit::observability::detail {
+
+/// Sorts `idx` (not stable) so that `less(idx[i + 1], idx[i])` is false for every i.
+void SortIndices(std::vector<std::uint32_t>& idx, FunctionRef<bool(std::uint32_t, std::uint32_t)> less);
+
+/// Sorts v[first, end) by `less`, moving each element once.
+template <class T, class Less>
+void SortRange(std::vector<T>& v, std::size_t first, Less less) {
+  const std::size_t n = v.size() - first;
+  if (n < 2) return;
+  std::vector<std::uint32_t> idx(n);
+  std::iota(idx.begin(), idx.end(), std::uint32_t{0});
+  SortIndices(idx, [&](std::uint32_t a, std::uint32_t b) { return less(v[first + a], v[first + b]); });
+  std::vector<T> sorted;
+  sorted.reserve(n);
+  for (const std::uint32_t i : idx) sorted.push_back(std::move(v[first + i]));
+  for (std::size_t i = 0; i < n; ++i) v[first + i] = std::move(sorted[i]);
+}
+
+template <class T, class Less>
+void SortBy(std::vector<T>& v, Less less) {
+  SortRange(v, 0, less);
+}
+
+/// v[0, mid) and v[mid, end) are each sorted by `less`: merges them (stable).
+template <class T, class Less>
+void MergeSorted(std::vector<T>& v, std::size_t mid, Less less) {
+  if (mid == 0 || mid == v.size()) return;
+  std::vector<T> out;
+  out.reserve(v.size());
+  std::size_t i = 0, j = mid;
+  while (i < mid && j < v.size()) out.push_back(std::move(less(v[j], v[i]) ? v[j++] : v[i++]));
+  while (i < mid) out.push_back(std::move(v[i++]));
+  while (j < v.size()) out.push_back(std::move(v[j++]));
+  v.swap(out);
+}
+
+}  // namespace golivekit::observability::detail

@@ -1,0 +1,48 @@
+// Runs inside the consumer project: imports both entries of the installed package from its own
+// node_modules, runs the shared scenario with each and prints one JSON document for tests/npm/node.mjs.
+import * as defaultEntry from "@golivekit/observability";
+import * as inlineEntry from "@golivekit/observability/inline";
+import { createRequire } from "node:module";
+import { runScenario } from "./scenario.js";
+
+const require = createRequire(import.meta.url);
+const out = {
+  resolved: {
+    default: import.meta.resolve("@golivekit/observability"),
+    inline: import.meta.resolve("@golivekit/observability/inline"),
+    packageJson: import.meta.resolve("@golivekit/observability/package.json"),
+  },
+  exportsOf: { default: Object.keys(defaultEntry).sort(), inline: Object.keys(inlineEntry).sort() },
+  deepImport: null,
+  require: null,
+};
+
+// Only the declared subpaths are reachable.
+try {
+  await import("@golivekit/observability/dist/api.js");
+  out.deepImport = "allowed";
+} catch (e) {
+  out.deepImport = e.code ?? String(e);
+}
+// An ES module package: require() of it is not supported on Node 20 (ERR_REQUIRE_ESM), and that is all.
+try {
+  require("@golivekit/observability");
+  out.require = "ok";
+} catch (e) {
+  out.require = e.code ?? String(e);
+}
+
+out.default = await runScenario("default", defaultEntry);
+out.inline = await runScenario("inline", inlineEntry);
+// The two entries are independent instances.
+out.distinctInstances = (await defaultEntry.loadObservability()) !== (await inlineEntry.loadObservability());
+// An explicit wasmUrl (Node reads the file) gives a new instance that works.
+const wasmUrl = new URL("./observability.wasm", out.resolved.default);
+const own = await defaultEntry.loadObservability({ wasmUrl });
+const reg = own.newRegistry();
+reg.register(own.newGauge({ name: "g" })).set(1.5);
+out.wasmUrlExpose = reg.expose();
+out.wasmUrlNewInstance = own !== (await defaultEntry.loadObservability());
+reg.dispose();
+
+process.stdout.write(JSON.stringify(out));

@@ -1,0 +1,38 @@
+// npm.node: a Node ESM consumer imports @golivekit/observability and @golivekit/observability/inline
+// from its own node_modules (the installed tarball) and runs the shared scenario with both.
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { args, assert, assertEqual, checkScenario, copyApp, fail, main, run } from "./lib.mjs";
+
+main("npm.node", async () => {
+  const ctx = args();
+  const app = copyApp(ctx, "node", "node-app");
+  const r = run(process.execPath, ["check.mjs"], { cwd: app, timeoutMs: 60_000 });
+  let out;
+  try {
+    out = JSON.parse(r.stdout);
+  } catch {
+    fail(`check.mjs did not print JSON:\n${r.stdout}\n${r.stderr}`);
+  }
+  if (r.stderr.trim()) fail(`check.mjs wrote to stderr (warnings?):\n${r.stderr}`);
+
+  const installed = fs.realpathSync(path.join(ctx.consumer, "node_modules", "@golivekit", "observability"));
+  for (const [what, url] of Object.entries(out.resolved)) {
+    const p = fileURLToPath(url);
+    assert(p.startsWith(installed + path.sep), `${what} resolved to ${p}, outside the installed package ${installed}`);
+  }
+  assertEqual(path.relative(installed, fileURLToPath(out.resolved.default)), path.join("dist", "index.js"), "default entry file");
+  assertEqual(path.relative(installed, fileURLToPath(out.resolved.inline)), path.join("dist", "inline.js"), "inline entry file");
+  const expectedExports = ["ObservabilityError", "VERSION", "loadObservability"];
+  assertEqual(out.exportsOf.default, expectedExports, "exports of the default entry");
+  assertEqual(out.exportsOf.inline, expectedExports, "exports of the inline entry");
+  assertEqual(out.deepImport, "ERR_PACKAGE_PATH_NOT_EXPORTED", "deep import of dist/api.js");
+  assert(["ERR_REQUIRE_ESM", "ok"].includes(out.require), `require() of the package: ${out.require}`);
+
+  checkScenario(out.default, { where: "node, default entry", version: ctx.version, entry: "default" });
+  checkScenario(out.inline, { where: "node, inline entry", version: ctx.version, entry: "inline" });
+  assertEqual(out.distinctInstances, true, "the default and inline entries are distinct instances");
+  assertEqual(out.wasmUrlExpose, "# TYPE g gauge\ng 1.5\n", "expose() of an instance loaded with wasmUrl");
+  assertEqual(out.wasmUrlNewInstance, true, "loadObservability({ wasmUrl }) makes a new instance");
+});

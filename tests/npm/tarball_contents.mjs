@@ -1,0 +1,103 @@
+// npm.tarball_contents: the packed tarball holds what users need and nothing else; every relative
+// import in what it ships, and every "exports" target, points at a file it ships.
+import path from "node:path";
+import { args, assert, fail, main, run } from "./lib.mjs";
+
+const REQUIRED = [
+  "package.json",
+  "README.md",
+  "dist/index.js",
+  "dist/index.d.ts",
+  "dist/inline.js",
+  "dist/inline.d.ts",
+  "dist/types.d.ts",
+  "dist/observability.mjs",
+  "dist/observability.wasm",
+  "dist/observability-wasm-inline.js",
+];
+
+// Compiled TypeScript (.js + .d.ts) under dist/, the wasm module and its glue, package metadata.
+const ALLOWED = [
+  /^package\.json$/,
+  /^README\.md$/,
+  /^LICEN[CS]E(\.md|\.txt)?$/,
+  /^dist\/[a-z0-9-]+\.js$/,
+  /^dist\/[a-z0-9-]+\.d\.ts$/,
+  /^dist\/observability\.mjs$/,
+  /^dist\/observability\.wasm$/,
+];
+
+main("npm.tarball_contents", async () => {
+  const ctx = args();
+  const listing = run("tar", ["-tzf", ctx.tarball]).stdout.split("\n").filter(Boolean);
+  const entries = [];
+  for (const e of listing) {
+    assert(e.startsWith("package/"), `tarball entry outside package/: ${e}`);
+    if (!e.endsWith("/")) entries.push(e.slice("package/".length));
+  }
+  const files = new Set(entries);
+  assert(files.size === entries.length, `duplicate entries in the tarball: ${entries.join(", ")}`);
+
+  const missing = REQUIRED.filter((f) => !files.has(f));
+  const unexpected = entries.filter((f) => !ALLOWED.some((re) => re.test(f)));
+  if (missing.length || unexpected.length) {
+    fail(
+      `tarball contents are wrong.\n  missing: ${JSON.stringify(missing)}\n  unexpected: ${JSON.stringify(unexpected)}` +
+        `\n  all: ${JSON.stringify([...files].sort())}`,
+    );
+  }
+  // Belt and braces (ALLOWED already excludes them): no sources, tests, build trees, maps.
+  for (const f of files) {
+    assert(!/^(js|src|tests?|build|node_modules|scripts|core|wasm|native)\//.test(f), `should not ship ${f}`);
+    assert(!(f.endsWith(".ts") && !f.endsWith(".d.ts")) && !f.endsWith(".map") && !f.endsWith(".tsbuildinfo"), `should not ship ${f}`);
+  }
+
+  const read = (f) => run("tar", ["-xOzf", ctx.tarball, `package/${f}`], { env: { LC_ALL: "C" } }).stdout;
+  const pkg = JSON.parse(read("package.json"));
+  assert(pkg.version === ctx.version, `packed version ${pkg.version} != ${ctx.version}`);
+  for (const key of ["dependencies", "peerDependencies", "optionalDependencies", "bundleDependencies", "bundledDependencies"]) {
+    assert(pkg[key] === undefined || Object.keys(pkg[key]).length === 0, `the package must not have ${key}: ${JSON.stringify(pkg[key])}`);
+  }
+  for (const key of ["preinstall", "install", "postinstall"]) {
+    assert(!pkg.scripts?.[key], `the package must not have an ${key} script`);
+  }
+
+  // Every exports / main / types target is shipped.
+  const targets = [];
+  const collect = (v) => {
+    if (typeof v === "string") targets.push(v);
+    else if (v && typeof v === "object") Object.values(v).forEach(collect);
+  };
+  collect(pkg.exports);
+  collect(pkg.main);
+  collect(pkg.types);
+  assert(targets.length > 0, "package.json has no exports");
+  for (const t of targets) {
+    const f = path.posix.normalize(t);
+    assert(files.has(f), `package.json points at ${t}, which the tarball does not have`);
+  }
+  assert(pkg.exports?.["."] && pkg.exports?.["./inline"], `package.json must export "." and "./inline": ${JSON.stringify(pkg.exports)}`);
+
+  // Every relative import / export / reference in shipped .js, .mjs and .d.ts files resolves to a shipped file.
+  const specRe = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["'](\.{1,2}\/[^"']+)["']|\/\/\/\s*<reference\s+path=["']([^"']+)["']/g;
+  let checked = 0;
+  for (const f of files) {
+    if (!/\.(m?js|d\.ts)$/.test(f) || f === "dist/observability-wasm-inline.js") continue;
+    const src = read(f);
+    for (const m of src.matchAll(specRe)) {
+      const spec = m[1] ?? m[2];
+      let target = path.posix.normalize(path.posix.join(path.posix.dirname(f), spec));
+      if (f.endsWith(".d.ts") && target.endsWith(".js")) target = target.replace(/\.js$/, ".d.ts");
+      else if (f.endsWith(".d.ts") && target.endsWith(".mjs")) {
+        const dmts = target.replace(/\.mjs$/, ".d.mts");
+        if (files.has(dmts)) target = dmts;
+      }
+      assert(files.has(target), `${f} imports ${spec}, but the tarball has no ${target}`);
+      checked++;
+    }
+  }
+  // The wasm module is really a wasm module.
+  const magic = run("tar", ["-xOzf", ctx.tarball, "package/dist/observability.wasm"], { env: { LC_ALL: "C" } });
+  assert(magic.stdout.startsWith("\0asm"), "dist/observability.wasm does not start with the wasm magic number");
+  console.log(`${files.size} files, ${checked} relative imports checked: ${[...files].sort().join(" ")}`);
+});
