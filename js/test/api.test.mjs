@@ -1,0 +1,240 @@
+// The JS API on the real wasm build: the spec's operations, label caching, errors, lifetime.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, test } from "node:test";
+
+import { loadObservability, ObservabilityError, VERSION } from "../../dist/index.js";
+import { loadObservability as loadInline } from "../../dist/inline.js";
+
+const obs = await loadObservability();
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+
+const sample = (text, series) => {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : line.slice(series.length + 1);
+};
+
+describe("loading", () => {
+  test("loadObservability() without options shares one instance", async () => {
+    assert.equal(await loadObservability(), obs);
+  });
+  test("with wasmBinary or wasmUrl each call makes a new instance", async () => {
+    const bytes = readFileSync(new URL("../../dist/observability.wasm", import.meta.url));
+    const a = await loadObservability({ wasmBinary: bytes });
+    const b = await loadObservability({ wasmUrl: new URL("../../dist/observability.wasm", import.meta.url) });
+    assert.notEqual(a, obs);
+    assert.notEqual(a, b);
+    a.newCounter({ name: "x_total" }).inc();
+  });
+  test("the inline entry works in Node and is its own instance", async () => {
+    const inl = await loadInline();
+    assert.notEqual(inl, obs);
+    const r = inl.newRegistry();
+    r.register(inl.newCounter({ name: "inline_total", help: "h" })).add(3);
+    assert.equal(sample(r.expose(), "inline_total"), "3");
+  });
+  test("metrics of one instance are refused by another's registry", async () => {
+    const inl = await loadInline();
+    assert.throws(() => inl.newRegistry().register(obs.newCounter({ name: "a_total" })), TypeError);
+  });
+  test("version matches package.json", () => {
+    assert.equal(VERSION, pkg.version);
+    assert.equal(obs.version, pkg.version);
+  });
+});
+
+describe("counters", () => {
+  test("inc, add, value; withLabels caches the handle per tuple", () => {
+    const r = obs.newRegistry();
+    const c = r.register(obs.newCounter({ name: "http_requests_total", help: "Requests.", labels: ["method", "code"] }));
+    const a = c.withLabels("GET", "200");
+    assert.equal(c.withLabels("GET", "200"), a, "same tuple gives the cached handle");
+    assert.equal(c.withLabels("GET", 200), a, "numbers are label values through String()");
+    assert.notEqual(c.withLabels("GET", "500"), a);
+    a.inc();
+    a.add(2.5);
+    c.withLabels("POST", "201").inc();
+    assert.equal(a.value(), 3.5);
+    const text = r.expose();
+    assert.equal(sample(text, 'http_requests_total{code="200",method="GET"}'), "3.5");
+    assert.equal(sample(text, 'http_requests_total{code="201",method="POST"}'), "1");
+    assert.equal(sample(text, 'http_requests_total{code="500",method="GET"}'), "0");
+    assert.match(text, /^# HELP http_requests_total Requests\.\n# TYPE http_requests_total counter\n/);
+    assert.equal(c.seriesCount(), 3);
+    r.dispose();
+  });
+  test("a negative or NaN increment is refused and changes nothing", () => {
+    const c = obs.newCounter({ name: "neg_total" });
+    c.add(1);
+    assert.throws(() => c.add(-1), RangeError);
+    assert.throws(() => c.add(NaN), RangeError);
+    assert.equal(c.value(), 1);
+    c.dispose();
+  });
+  test("wrong label counts and invalid names are clear errors", () => {
+    const c = obs.newCounter({ name: "l_total", labels: ["a", "b"] });
+    assert.throws(() => c.withLabels("x"), (e) => e instanceof ObservabilityError && e.code === "INVALID_ARGUMENT" && /expected 2 label values \{a, b\}, got 1/.test(e.message));
+    assert.throws(() => c.inc(), (e) => e.code === "FAILED_PRECONDITION" && /withLabels/.test(e.message));
+    assert.throws(() => obs.newCounter({ name: "bad name" }), (e) => e.code === "INVALID_ARGUMENT" && /bad name/.test(e.message));
+    assert.throws(() => obs.newCounter({ name: "x_total", labels: ["__reserved"] }), ObservabilityError);
+    assert.throws(() => obs.newCounter({ name: "x_total", labels: ["a", "a"] }), /duplicate label name/);
+    assert.throws(() => obs.newCounter(), TypeError);
+    c.dispose();
+  });
+  test("label values with any Unicode, quotes, backslashes and newlines are escaped", () => {
+    const r = obs.newRegistry();
+    const c = r.register(obs.newCounter({ name: "u_total", labels: ["v"] }));
+    c.withLabels('a"b\\c\nd é 佖').inc();
+    assert.equal(sample(r.expose(), 'u_total{v="a\\"b\\\\c\\nd é 佖"}'), "1");
+    r.dispose();
+  });
+  test("remove and reset detach the series; kept handles stay usable", () => {
+    const r = obs.newRegistry();
+    const c = r.register(obs.newCounter({ name: "rm_total", labels: ["k"] }));
+    const kept = c.withLabels("a");
+    kept.inc();
+    c.withLabels("b").inc();
+    assert.equal(c.remove("a"), true);
+    assert.equal(c.remove("a"), false);
+    assert.equal(sample(r.expose(), 'rm_total{k="a"}'), undefined);
+    kept.inc(); // detached: accepted, not exported
+    assert.equal(sample(r.expose(), 'rm_total{k="a"}'), undefined);
+    const fresh = c.withLabels("a");
+    assert.notEqual(fresh, kept, "the cache forgot the removed tuple");
+    assert.equal(fresh.value(), 0);
+    c.reset();
+    assert.equal(c.seriesCount(), 0);
+    assert.throws(() => obs.newCounter({ name: "nolabels_total" }).reset(), ObservabilityError);
+    r.dispose();
+  });
+});
+
+describe("gauges and histograms", () => {
+  test("gauge set, inc, dec, add, sub, setToCurrentTime", () => {
+    const g = obs.newGauge({ name: "g" });
+    g.set(10);
+    g.inc();
+    g.dec();
+    g.dec();
+    g.add(2.5);
+    g.sub(0.5);
+    assert.equal(g.value(), 11);
+    const child = obs.newGauge({ name: "g2", labels: ["x"] }).withLabels("y");
+    child.setToCurrentTime();
+    assert.ok(Math.abs(child.value() - Date.now() / 1000) < 5);
+    g.dispose();
+  });
+  test("histogram observe, count, sum and the cumulative buckets", () => {
+    const r = obs.newRegistry();
+    const h = r.register(obs.newHistogram({ name: "lat_seconds", help: "L.", buckets: [0.1, 0.5, 1] }));
+    for (const v of [0.05, 0.3, 0.3, 2]) h.observe(v);
+    assert.deepEqual(h.buckets, [0.1, 0.5, 1]);
+    assert.equal(h.count(), 4);
+    assert.equal(h.sum(), 2.65);
+    const text = r.expose();
+    assert.equal(sample(text, 'lat_seconds_bucket{le="0.1"}'), "1");
+    assert.equal(sample(text, 'lat_seconds_bucket{le="0.5"}'), "3");
+    assert.equal(sample(text, 'lat_seconds_bucket{le="1"}'), "3");
+    assert.equal(sample(text, 'lat_seconds_bucket{le="+Inf"}'), "4");
+    assert.equal(sample(text, "lat_seconds_count"), "4");
+    r.dispose();
+  });
+  test("histograms default to the spec's buckets and refuse bad layouts", () => {
+    const h = obs.newHistogram({ name: "d_seconds" });
+    assert.deepEqual(h.buckets, obs.defaultBuckets);
+    assert.deepEqual(obs.defaultBuckets, [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+    assert.throws(() => obs.newHistogram({ name: "b", buckets: [1, 1] }), /bucket/);
+    assert.throws(() => obs.newHistogram({ name: "b", buckets: [] }), ObservabilityError);
+    assert.throws(() => obs.newHistogram({ name: "b", labels: ["le"] }), /reserved/);
+    h.dispose();
+  });
+  test("bucket helpers", () => {
+    assert.deepEqual(obs.linearBuckets(0, 100, 4), [0, 100, 200, 300]);
+    assert.deepEqual(obs.exponentialBuckets(1, 2, 5), [1, 2, 4, 8, 16]);
+    assert.throws(() => obs.linearBuckets(0, 0, 3), ObservabilityError);
+    assert.throws(() => obs.exponentialBuckets(0, 2, 3), ObservabilityError);
+  });
+  test("newTimer observes the elapsed seconds into a histogram or one of its series", async () => {
+    const h = obs.newHistogram({ name: "t_seconds" });
+    const t = obs.newTimer(h);
+    await new Promise((r) => setTimeout(r, 20));
+    const s = t.observeDuration();
+    assert.ok(s >= 0.015 && s < 5, `elapsed ${s}`);
+    assert.equal(h.count(), 1);
+    assert.ok(t.elapsed() >= s);
+    const hv = obs.newHistogram({ name: "tv_seconds", labels: ["op"] });
+    obs.newTimer(hv.withLabels("load")).observeDuration();
+    assert.equal(hv.withLabels("load").count(), 1);
+    assert.throws(() => obs.newTimer(hv), ObservabilityError, "a labelled histogram needs a series");
+    assert.throws(() => obs.newTimer({}), TypeError);
+  });
+});
+
+describe("registry", () => {
+  test("namespace and constant labels apply to every family", () => {
+    const r = obs.newRegistry({ namespace: "shop", constLabels: { env: "prod", app: "web" } });
+    r.register(obs.newCounter({ name: "orders_total", help: "Orders." })).inc();
+    assert.equal(sample(r.expose(), 'shop_orders_total{app="web",env="prod"}'), "1");
+    r.dispose();
+  });
+  test("conflicts are refused with a message naming them", () => {
+    const r = obs.newRegistry();
+    const c = r.register(obs.newCounter({ name: "dup_total", help: "x" }));
+    assert.throws(() => r.register(c), (e) => e.code === "ALREADY_EXISTS");
+    assert.throws(() => r.register(obs.newGauge({ name: "dup_total" })), /different type/);
+    assert.throws(() => r.register(obs.newGauge({ name: "dup" })), ObservabilityError, "dup clashes with dup_total");
+    assert.equal(r.unregister(c), true);
+    assert.equal(r.unregister(c), false);
+    r.register(obs.newGauge({ name: "dup_total" }));
+    assert.throws(() => obs.newRegistry({ namespace: "1bad" }), ObservabilityError);
+    assert.throws(() => obs.newRegistry({ constLabels: { "bad-name": "x" } }), ObservabilityError);
+    r.dispose();
+  });
+  test("expose() gives text 0.0.4, expose('openmetrics') OpenMetrics 1.0", () => {
+    const r = obs.newRegistry();
+    r.register(obs.newCounter({ name: "om_total", help: "x" })).inc();
+    assert.equal(r.expose(), "# HELP om_total x\n# TYPE om_total counter\nom_total 1\n");
+    assert.equal(r.expose("openmetrics"), "# HELP om x\n# TYPE om counter\nom_total 1.0\n# EOF\n");
+    assert.throws(() => r.expose("json"), TypeError);
+    r.dispose();
+  });
+  test("includeRuntimeMetrics adds wasm memory, heap, JS heap and build info, read at expose()", () => {
+    const r = obs.newRegistry({ includeRuntimeMetrics: true });
+    const text = r.expose();
+    assert.equal(sample(text, `golivekit_build_info{version="${VERSION}"}`), "1");
+    assert.ok(Number(sample(text, "golivekit_runtime_wasm_memory_bytes")) >= 65536);
+    assert.ok(Number(sample(text, "golivekit_runtime_heap_inuse_bytes")) > 0);
+    assert.ok(Number(sample(text, "golivekit_runtime_js_heap_used_bytes")) > 0);
+    assert.ok(Number(sample(text, "golivekit_runtime_js_heap_limit_bytes")) > 0);
+    r.dispose();
+  });
+});
+
+describe("lifetime", () => {
+  test("dispose frees the metric and its cached handles; later use throws; twice is harmless", () => {
+    const c = obs.newCounter({ name: "d_total", labels: ["a"] });
+    const child = c.withLabels("x");
+    c.dispose();
+    c.dispose();
+    assert.throws(() => child.inc(), (e) => e.code === "FAILED_PRECONDITION");
+    assert.throws(() => c.withLabels("x"), /disposed/);
+    assert.throws(() => obs.newRegistry().register(c), /disposed/);
+    const r = obs.newRegistry();
+    r.dispose();
+    assert.throws(() => r.expose(), /disposed/);
+  });
+  test("a registered metric stays exposed after its JS handle is disposed", () => {
+    const r = obs.newRegistry();
+    const c = r.register(obs.newCounter({ name: "kept_total" }));
+    c.add(5);
+    c.dispose();
+    assert.equal(sample(r.expose(), "kept_total"), "5");
+    r.dispose();
+  });
+  test("Symbol.dispose: `using`-style disposal", () => {
+    const c = obs.newCounter({ name: "s_total" });
+    assert.equal(typeof c[Symbol.dispose], "function");
+    c[Symbol.dispose]();
+    assert.throws(() => c.inc(), /disposed/);
+  });
+});
