@@ -4,6 +4,7 @@
 #                (a subset: make test PRESETS="native wasm")
 #   make bench   build the native preset and run the Google Benchmark suite
 #                (extra arguments: make bench BENCH_ARGS=--benchmark_filter=Counter)
+#   make bench-js  build the npm package and run the JS benchmark in Node and in Chromium (vs prom-client)
 #   make demo    build and run the demo server on http://127.0.0.1:3000 (page on /, metrics on /metrics;
 #                Ctrl-C stops it; other flags: make demo DEMO_ARGS="--port 3001 --sim-users 0")
 #   make clean   remove build/
@@ -13,7 +14,7 @@ PRESETS ?= native clang wasm asan tsan
 BENCH_ARGS ?=
 DEMO_ARGS ?=
 
-.PHONY: all deps test bench demo clean
+.PHONY: all deps test bench bench-js demo clean
 
 all: test
 
@@ -27,6 +28,11 @@ bench: deps
 	cmake --preset native
 	cmake --build --preset native --target observability_bench
 	build/native/bench/observability_bench $(BENCH_ARGS)
+
+bench-js: deps
+	scripts/build-npm.sh
+	node bench/js/node.mjs
+	node bench/js/browser.mjs
 
 demo: deps
 	cmake --preset native

@@ -3,17 +3,17 @@
 // - embind registrations (EMSCRIPTEN_BINDINGS below) for everything that is called rarely and needs
 //   strings: creating metrics and registries, resolving label values to a series, exposition. Each is a
 //   small adapter over the public core API and nothing more.
-// - plain C exports (extern "C", glk_*) for the hot paths. They take and return numbers only: the
+// - plain C exports (extern "C", glk_*, in hot_paths.cc) for the hot paths. They take and return numbers only: the
 //   address of a series handle and a double. The JS side keeps a reference to the raw wasm export, so
 //   an update costs one wasm call (a few ns); any string crossing the boundary would cost 150-500 ns.
 //
 // A series handle (CounterChild, GaugeChild, HistogramChild) is allocated here and its address given to
-// JS, which owns it and frees it with glk_child_free (dispose, FinalizationRegistry). The handle keeps
-// its series alive on its own (see counter.h), so a freed metric never leaves JS with a dangling cell.
+// JS, which owns it and frees it with glk_child_free (hot_paths.cc; dispose, FinalizationRegistry). The
+// handle keeps its series alive on its own (see counter.h), so a freed metric never leaves JS with a
+// dangling cell.
 #include <emscripten/bind.h>
 #include <emscripten/emscripten.h>
 #include <emscripten/val.h>
-#include <malloc.h>
 
 #include <cstdint>
 #include <memory>
@@ -184,34 +184,6 @@ std::string registryExpose(std::uintptr_t r, int format) { return R(r).expose(fo
 
 }  // namespace
 
-// Hot paths: numbers only. `p` is an address returned by Metric::child, never 0 (JS checks).
-extern "C" {
-
-EMSCRIPTEN_KEEPALIVE void glk_counter_inc(obs::CounterChild* p) { p->Inc(); }
-// Returns 0, or 1 if the core refused the amount (negative or NaN: JS checks first and says why).
-EMSCRIPTEN_KEEPALIVE int glk_counter_add(obs::CounterChild* p, double v) { return p->Add(v).ok() ? 0 : 1; }
-EMSCRIPTEN_KEEPALIVE double glk_counter_value(obs::CounterChild* p) { return p->Value(); }
-
-EMSCRIPTEN_KEEPALIVE void glk_gauge_set(obs::GaugeChild* p, double v) { p->Set(v); }
-EMSCRIPTEN_KEEPALIVE void glk_gauge_add(obs::GaugeChild* p, double v) { p->Add(v); }
-EMSCRIPTEN_KEEPALIVE double glk_gauge_value(obs::GaugeChild* p) { return p->Value(); }
-
-EMSCRIPTEN_KEEPALIVE void glk_histogram_observe(obs::HistogramChild* p, double v) { p->Observe(v); }
-EMSCRIPTEN_KEEPALIVE double glk_histogram_count(obs::HistogramChild* p) { return static_cast<double>(p->Count()); }
-EMSCRIPTEN_KEEPALIVE double glk_histogram_sum(obs::HistogramChild* p) { return p->Sum(); }
-
-EMSCRIPTEN_KEEPALIVE void glk_child_free(int kind, std::uintptr_t p) {
-  switch (kind) {
-    case kCounter: delete reinterpret_cast<obs::CounterChild*>(p); break;
-    case kGauge: delete reinterpret_cast<obs::GaugeChild*>(p); break;
-    default: delete reinterpret_cast<obs::HistogramChild*>(p); break;
-  }
-}
-
-// Bytes of the wasm heap in use by the allocator (for the runtime metrics and the leak test).
-EMSCRIPTEN_KEEPALIVE double glk_heap_in_use() { return static_cast<double>(mallinfo().uordblks); }
-
-}  // extern "C"
 
 EMSCRIPTEN_BINDINGS(golivekit_observability) {
   using emscripten::function;
