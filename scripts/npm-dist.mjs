@@ -3,7 +3,7 @@
 // preset), which scripts/build-npm.sh and `npm pack` (prepack) build.
 // Usage: node scripts/npm-dist.mjs <dir with observability.mjs and observability.wasm>
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -21,7 +21,10 @@ if (!existsSync(tsc)) {
 
 const dist = join(root, "dist");
 mkdirSync(dist, { recursive: true });
-for (const f of ["observability.mjs", "observability.wasm"]) copyFileSync(join(from, f), join(dist, f));
+for (const f of ["observability.mjs", "observability.wasm"]) {
+  copyFileSync(join(from, f), join(dist, f));
+  chmodSync(join(dist, f), 0o644); // the linker marks the .wasm executable; it is data
+}
 const b64 = readFileSync(join(dist, "observability.wasm")).toString("base64");
 writeFileSync(
   join(dist, "observability-wasm-inline.js"),

@@ -15,12 +15,13 @@ import { createRequire } from "node:module";
 import * as esbuild from "esbuild";
 import { chromium } from "playwright-core";
 import { formatTable } from "./cases.mjs";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../../scripts/chromium.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const stubs = join(here, "stubs");
 
 function parseArgs(argv) {
-  const out = { json: null, minTimeMs: 200, repeats: 5, only: null, noProm: false, chromium: "/usr/bin/chromium" };
+  const out = { json: null, minTimeMs: 200, repeats: 5, only: null, noProm: false, chromium: CHROMIUM_PATH };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -156,16 +157,7 @@ try {
   const url = `http://127.0.0.1:${server.address().port}/`;
   browser = await chromium.launch({
     executablePath: args.chromium,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    args: [...CHROMIUM_ARGS],
   });
   const page = await browser.newPage();
   page.on("console", (m) => process.stderr.write(`[page] ${m.text()}\n`));

@@ -13,10 +13,11 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../../scripts/chromium.mjs";
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const APPS = path.join(HERE, "apps");
-export const CHROMIUM = process.env.GLK_OBS_CHROMIUM || "/usr/bin/chromium";
+export const CHROMIUM = process.env.GLK_OBS_CHROMIUM || CHROMIUM_PATH;
 
 export class TestFailure extends Error {}
 
@@ -185,16 +186,7 @@ export async function serveStatic(dir) {
 // ---------------------------------------------------------------------------------------------------
 // Chromium (Debian's, through playwright-core from the root's node_modules).
 
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+
 
 /**
  * Serves `dir`, opens `<origin>/index.html` in Chromium and waits for the page to publish
@@ -210,7 +202,7 @@ export async function runPage(ctx, dir, { timeoutMs = 30_000 } = {}) {
   const consoleLines = [];
   let browser;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS], timeout: 30_000 });
     const context = await browser.newContext();
     await context.route("**/*", (route) => {
       const url = route.request().url();
