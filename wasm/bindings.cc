@@ -23,16 +23,16 @@
 #include <vector>
 
 #include "golivekit/observability.hpp"
+#include "kinds.h"
 
 namespace obs = golivekit::observability;
 using emscripten::val;
 
 namespace {
 
-// Values of Metric::kind(); the JS side uses the same numbers.
-enum Kind : int { kCounter = 0, kGauge = 1, kHistogram = 2 };
+using namespace golivekit::observability::wasm;  // Kind
 
-// The error of the most recent Metric::Child that returned 0 (JS reads it only after such a call).
+// The error of the most recent metricChild that returned 0 (JS reads it only after such a call).
 std::string& LastError() {
   static std::string error;
   return error;
@@ -47,103 +47,13 @@ std::vector<double> Numbers(const val& array) { return emscripten::vecFromJSArra
 
 std::string ErrorText(const obs::Status& s) { return s.ok() ? std::string() : s.ToString(); }
 
-// One class for the three metric types keeps the JS glue small: JS dispatches on kind().
-class Metric {
- public:
-  // `buckets` is an array of bounds for a histogram (undefined for the defaults), ignored otherwise.
-  Metric(int kind, std::string name, std::string help, const val& labels, const val& buckets) : kind_(kind) {
-    switch (kind) {
-      case kCounter:
-        vec_ = obs::NewCounter({.name = std::move(name), .help = std::move(help), .labels = Strings(labels)});
-        break;
-      case kGauge:
-        vec_ = obs::NewGauge({.name = std::move(name), .help = std::move(help), .labels = Strings(labels)});
-        break;
-      default:
-        kind_ = kHistogram;
-        vec_ = obs::NewHistogram({.name = std::move(name),
-                                  .help = std::move(help),
-                                  .labels = Strings(labels),
-                                  .buckets = buckets.isUndefined() ? obs::DefaultBuckets : Numbers(buckets)});
-        break;
-    }
-  }
-
-  int kind() const { return kind_; }
-  std::string error() const { return ErrorText(vec_->status()); }
-  std::string name() const { return vec_->name(); }
-  std::string help() const { return vec_->help(); }
-  int seriesCount() const { return static_cast<int>(vec_->series_count()); }
-
-  // The address of a new series handle for these label values (free it with glk_child_free), or 0 with
-  // the reason in lastError().
-  std::uintptr_t child(const val& values) const {
-    const std::vector<std::string> v = Strings(values);
-    switch (kind_) {
-      case kCounter: return Adopt(static_cast<obs::Counter&>(*vec_).WithLabelValues(v));
-      case kGauge: return Adopt(static_cast<obs::Gauge&>(*vec_).WithLabelValues(v));
-      default: return Adopt(static_cast<obs::Histogram&>(*vec_).WithLabelValues(v));
-    }
-  }
-
-  std::string remove(const val& values) const {
-    const std::vector<std::string> owned = Strings(values);
-    const std::vector<std::string_view> v(owned.begin(), owned.end());
-    return ErrorText(vec_->DeleteLabelValues(v));
-  }
-  std::string reset() const { return ErrorText(vec_->Reset()); }
-
-  // Bucket bounds of a histogram (empty for other kinds).
-  const std::vector<double>& buckets() const {
-    static const std::vector<double> none;
-    return kind_ == kHistogram ? static_cast<obs::Histogram&>(*vec_).buckets() : none;
-  }
-
-  const std::shared_ptr<obs::detail::MetricVec>& vec() const { return vec_; }
-
- private:
-  template <class Child>
-  static std::uintptr_t Adopt(Child c) {
-    if (!c.ok()) {
-      LastError() = c.status().ToString();
-      return 0;
-    }
-    return reinterpret_cast<std::uintptr_t>(new Child(std::move(c)));
-  }
-
-  int kind_;
-  std::shared_ptr<obs::detail::MetricVec> vec_;
-};
-
-class Registry {
- public:
-  // `const_labels` is a flat array [name, value, name, value, …].
-  Registry(std::string namespace_, const val& const_labels) {
-    obs::RegistryOpts opts{.namespace_ = std::move(namespace_)};
-    const std::vector<std::string> flat = Strings(const_labels);
-    for (std::size_t i = 0; i + 1 < flat.size(); i += 2) opts.const_labels[flat[i]] = flat[i + 1];
-    registry_ = obs::NewRegistry(std::move(opts));
-  }
-
-  std::string error() const { return ErrorText(registry_->status()); }
-  std::string registerMetric(const Metric& m) const { return ErrorText(registry_->Register(m.vec())); }
-  bool unregisterMetric(const Metric& m) const { return registry_->Unregister(m.vec()); }
-  // format: 0 text 0.0.4, 1 OpenMetrics 1.0.
-  std::string expose(int format) const {
-    return registry_->Expose(format == 1 ? obs::Format::kOpenMetrics : obs::Format::kText);
-  }
-
- private:
-  std::shared_ptr<obs::Registry> registry_;
-};
-
-std::string lastError() { return LastError(); }
-
 val BucketsToArray(const std::vector<double>& b) {
   val out = val::array();
   for (double x : b) out.call<void>("push", x);
   return out;
 }
+
+std::string lastError() { return LastError(); }
 val defaultBuckets() { return BucketsToArray(obs::DefaultBuckets); }
 val linearBuckets(double start, double width, int count) {
   return BucketsToArray(obs::LinearBuckets(start, width, count));
@@ -152,35 +62,95 @@ val exponentialBuckets(double start, double factor, int count) {
   return BucketsToArray(obs::ExponentialBuckets(start, factor, count));
 }
 
-// embind sees functions only, over addresses of the adapters above: registering classes would bring
-// embind's class machinery (handles, smart-pointer registrations, ~3 KB gzip of glue) into the module for
-// nothing, since the JS side wraps everything in its own classes anyway. JS owns each address and frees
-// it exactly once (dispose or FinalizationRegistry).
-Metric& M(std::uintptr_t p) { return *reinterpret_cast<Metric*>(p); }
-Registry& R(std::uintptr_t p) { return *reinterpret_cast<Registry*>(p); }
+// embind sees functions only, over addresses of heap objects (a Metric, or a registry's shared_ptr):
+// registering classes would bring embind's class machinery (handles, smart-pointer registrations, ~3 KB
+// gzip of glue) into the module for nothing, since the JS side wraps everything in its own classes
+// anyway. JS owns each address and frees it exactly once (dispose or FinalizationRegistry).
 
+// A metric of any of the three types; JS dispatches on `kind`.
+struct Metric {
+  int kind;
+  std::shared_ptr<obs::detail::MetricVec> vec;
+};
+Metric& M(std::uintptr_t p) { return *reinterpret_cast<Metric*>(p); }
+
+template <class Child>
+std::uintptr_t Adopt(Child c) {
+  if (!c.ok()) {
+    LastError() = c.status().ToString();
+    return 0;
+  }
+  return reinterpret_cast<std::uintptr_t>(new Child(std::move(c)));
+}
+
+// `buckets` is an array of bounds for a histogram (undefined for the defaults), ignored otherwise.
 std::uintptr_t metricNew(int kind, std::string name, std::string help, const val& labels, const val& buckets) {
-  return reinterpret_cast<std::uintptr_t>(new Metric(kind, std::move(name), std::move(help), labels, buckets));
+  auto* m = new Metric{kind, nullptr};
+  switch (kind) {
+    case kCounter:
+      m->vec = obs::NewCounter({.name = std::move(name), .help = std::move(help), .labels = Strings(labels)});
+      break;
+    case kGauge:
+      m->vec = obs::NewGauge({.name = std::move(name), .help = std::move(help), .labels = Strings(labels)});
+      break;
+    default:
+      m->kind = kHistogram;
+      m->vec = obs::NewHistogram({.name = std::move(name),
+                                  .help = std::move(help),
+                                  .labels = Strings(labels),
+                                  .buckets = buckets.isUndefined() ? obs::DefaultBuckets : Numbers(buckets)});
+      break;
+  }
+  return reinterpret_cast<std::uintptr_t>(m);
 }
 void metricFree(std::uintptr_t m) { delete &M(m); }
-int metricKind(std::uintptr_t m) { return M(m).kind(); }
-std::string metricError(std::uintptr_t m) { return M(m).error(); }
-std::string metricName(std::uintptr_t m) { return M(m).name(); }
-std::string metricHelp(std::uintptr_t m) { return M(m).help(); }
-int metricSeriesCount(std::uintptr_t m) { return M(m).seriesCount(); }
-std::uintptr_t metricChild(std::uintptr_t m, const val& values) { return M(m).child(values); }
-std::string metricRemove(std::uintptr_t m, const val& values) { return M(m).remove(values); }
-std::string metricReset(std::uintptr_t m) { return M(m).reset(); }
-val metricBuckets(std::uintptr_t m) { return BucketsToArray(M(m).buckets()); }
+int metricKind(std::uintptr_t m) { return M(m).kind; }
+std::string metricError(std::uintptr_t m) { return ErrorText(M(m).vec->status()); }
+std::string metricName(std::uintptr_t m) { return M(m).vec->name(); }
+std::string metricHelp(std::uintptr_t m) { return M(m).vec->help(); }
+int metricSeriesCount(std::uintptr_t m) { return static_cast<int>(M(m).vec->series_count()); }
 
-std::uintptr_t registryNew(std::string namespace_, const val& const_labels) {
-  return reinterpret_cast<std::uintptr_t>(new Registry(std::move(namespace_), const_labels));
+// The address of a new series handle for these label values (free it with glk_child_free), or 0 with
+// the reason in lastError().
+std::uintptr_t metricChild(std::uintptr_t p, const val& values) {
+  const Metric& m = M(p);
+  const std::vector<std::string> v = Strings(values);
+  switch (m.kind) {
+    case kCounter: return Adopt(static_cast<obs::Counter&>(*m.vec).WithLabelValues(v));
+    case kGauge: return Adopt(static_cast<obs::Gauge&>(*m.vec).WithLabelValues(v));
+    default: return Adopt(static_cast<obs::Histogram&>(*m.vec).WithLabelValues(v));
+  }
 }
-void registryFree(std::uintptr_t r) { delete &R(r); }
-std::string registryError(std::uintptr_t r) { return R(r).error(); }
-std::string registryRegister(std::uintptr_t r, std::uintptr_t m) { return R(r).registerMetric(M(m)); }
-bool registryUnregister(std::uintptr_t r, std::uintptr_t m) { return R(r).unregisterMetric(M(m)); }
-std::string registryExpose(std::uintptr_t r, int format) { return R(r).expose(format); }
+std::string metricRemove(std::uintptr_t m, const val& values) {
+  const std::vector<std::string> owned = Strings(values);
+  const std::vector<std::string_view> v(owned.begin(), owned.end());
+  return ErrorText(M(m).vec->DeleteLabelValues(v));
+}
+std::string metricReset(std::uintptr_t m) { return ErrorText(M(m).vec->Reset()); }
+// Bucket bounds of a histogram (empty for other kinds).
+val metricBuckets(std::uintptr_t p) {
+  const Metric& m = M(p);
+  return m.kind == kHistogram ? BucketsToArray(static_cast<obs::Histogram&>(*m.vec).buckets()) : val::array();
+}
+
+// A registry is held through a heap-allocated shared_ptr, as the core hands it out.
+obs::Registry& R(std::uintptr_t p) { return **reinterpret_cast<std::shared_ptr<obs::Registry>*>(p); }
+
+// `const_labels` is a flat array [name, value, name, value, …].
+std::uintptr_t registryNew(std::string namespace_, const val& const_labels) {
+  obs::RegistryOpts opts{.namespace_ = std::move(namespace_)};
+  const std::vector<std::string> flat = Strings(const_labels);
+  for (std::size_t i = 0; i + 1 < flat.size(); i += 2) opts.const_labels[flat[i]] = flat[i + 1];
+  return reinterpret_cast<std::uintptr_t>(new std::shared_ptr<obs::Registry>(obs::NewRegistry(std::move(opts))));
+}
+void registryFree(std::uintptr_t r) { delete reinterpret_cast<std::shared_ptr<obs::Registry>*>(r); }
+std::string registryError(std::uintptr_t r) { return ErrorText(R(r).status()); }
+std::string registryRegister(std::uintptr_t r, std::uintptr_t m) { return ErrorText(R(r).Register(M(m).vec)); }
+bool registryUnregister(std::uintptr_t r, std::uintptr_t m) { return R(r).Unregister(M(m).vec); }
+// format: 0 text 0.0.4, 1 OpenMetrics 1.0.
+std::string registryExpose(std::uintptr_t r, int format) {
+  return R(r).Expose(format == 1 ? obs::Format::kOpenMetrics : obs::Format::kText);
+}
 
 }  // namespace
 

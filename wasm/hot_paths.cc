@@ -8,11 +8,11 @@
 #include <cstdint>
 
 #include "golivekit/observability.hpp"
+#include "kinds.h"
 
 namespace obs = golivekit::observability;
+using namespace golivekit::observability::wasm;  // Kind
 
-// Metric kinds, as in bindings.cc and js/src/api.ts.
-enum Kind : int { kCounter = 0, kGauge = 1, kHistogram = 2 };
 
 // `p` is an address returned by bindings.cc's metricChild, never 0 (JS checks).
 extern "C" {

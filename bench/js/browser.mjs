@@ -14,35 +14,12 @@ import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import * as esbuild from "esbuild";
 import { chromium } from "playwright-core";
+import { benchArgs } from "./args.mjs";
 import { formatTable } from "./cases.mjs";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../../scripts/chromium.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const stubs = join(here, "stubs");
-
-function parseArgs(argv) {
-  const out = { json: null, minTimeMs: 200, repeats: 5, only: null, noProm: false, chromium: CHROMIUM_PATH };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === "--json") out.json = next();
-    else if (a === "--min-time-ms") out.minTimeMs = Number(next());
-    else if (a === "--repeats") out.repeats = Number(next());
-    else if (a === "--only") out.only = next().split(",");
-    else if (a === "--no-prom") out.noProm = true;
-    else if (a === "--chromium") out.chromium = next();
-    else if (a === "-h" || a === "--help") {
-      console.log(
-        "usage: node bench/js/browser.mjs [--json FILE] [--min-time-ms 200] [--repeats 5] [--only id,id] [--no-prom] [--chromium PATH]",
-      );
-      process.exit(0);
-    } else throw new Error(`unknown argument ${a}`);
-  }
-  return out;
-}
 
 // Node built-ins prom-client requires (most only for default metrics, cluster and the pushgateway,
 // none of which the benchmark uses) -> small stand-ins in bench/js/stubs/.
@@ -125,14 +102,17 @@ function serve(root) {
   });
 }
 
-const args = parseArgs(process.argv.slice(2));
+const args = benchArgs(
+  "node bench/js/browser.mjs [--json FILE] [--min-time-ms 200] [--repeats 5] [--only id,id] [--no-prom] [--chromium PATH]",
+  { "no-prom": { type: "boolean", default: false }, chromium: { type: "string", default: CHROMIUM_PATH } },
+);
 const require = createRequire(import.meta.url);
 const promVersion = require("prom-client/package.json").version;
 const dir = mkdtempSync(join(tmpdir(), "glk-bench-js-"));
 let server;
 let browser;
 try {
-  let withProm = !args.noProm;
+  let withProm = !args["no-prom"];
   let bundleNote = null;
   let built;
   try {

@@ -7,29 +7,10 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { createRequire } from "node:module";
 import { loadObservability } from "../../dist/index.js";
+import { benchArgs } from "./args.mjs";
 import { runSuite, formatTable } from "./cases.mjs";
 
-function parseArgs(argv) {
-  const out = { json: null, minTimeMs: 200, repeats: 5, only: null };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === "--json") out.json = next();
-    else if (a === "--min-time-ms") out.minTimeMs = Number(next());
-    else if (a === "--repeats") out.repeats = Number(next());
-    else if (a === "--only") out.only = next().split(",");
-    else if (a === "-h" || a === "--help") {
-      console.log("usage: node bench/js/node.mjs [--json FILE] [--min-time-ms 200] [--repeats 5] [--only id,id]");
-      process.exit(0);
-    } else throw new Error(`unknown argument ${a}`);
-  }
-  return out;
-}
-
-const args = parseArgs(process.argv.slice(2));
+const args = benchArgs("node bench/js/node.mjs [--json FILE] [--min-time-ms 200] [--repeats 5] [--only id,id]");
 const require = createRequire(import.meta.url);
 const prom = require("prom-client");
 const promVersion = require("prom-client/package.json").version;

@@ -29,6 +29,8 @@
 #include <thread>
 #include <vector>
 
+#include "prometheus_accept.h"
+
 namespace obs = golivekit::observability;
 using namespace std::chrono_literals;
 
@@ -38,22 +40,7 @@ constexpr char kTextType[] = "text/plain; version=0.0.4; charset=utf-8";
 constexpr char kOmType[] = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 // The Accept headers of formats.md §4.
-const std::vector<std::string> kPrometheusAccepts = {
-    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
-    "text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
-    "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,"
-    "application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,"
-    "text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
-    "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,"
-    "text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
-    "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
-    "application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,"
-    "text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
-    "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,"
-    "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
-    "application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,"
-    "text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
-};
+const std::vector<std::string>& kPrometheusAccepts = glk_obs_test::PrometheusAcceptHeaders();
 
 // A registry with a labelled counter and a gauge: a small exposition (well under 1 KiB).
 std::shared_ptr<obs::Registry> SmallRegistry() {

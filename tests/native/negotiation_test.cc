@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "prometheus_accept.h"
+
 namespace obs = golivekit::observability;
 
 namespace {
@@ -17,37 +19,12 @@ namespace {
 constexpr obs::Format kText = obs::Format::kText;
 constexpr obs::Format kOm = obs::Format::kOpenMetrics;
 
-// Every Accept header of formats.md §4, as Prometheus sends it.
-const std::vector<std::string>& PrometheusAcceptHeaders() {
-  static const std::vector<std::string> headers = {
-      // 2.x before scrape_protocols (up to 2.47)
-      "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
-      "text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
-      // 2.40-2.47 with native histograms
-      "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,"
-      "application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,"
-      "text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
-      // 2.48+ (scrape_protocols default), captured from Prometheus/2.53.1
-      "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,"
-      "text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
-      // 3.x default
-      "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
-      "application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,"
-      "text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
-      // 3.x with scrape_native_histograms: protobuf first, then the 3.x list
-      "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,"
-      "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
-      "application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,"
-      "text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
-  };
-  return headers;
-}
 
 }  // namespace
 
 TEST_SUITE("native") {
   TEST_CASE("negotiation: every Prometheus Accept header selects OpenMetrics 1.0.0, or text when disabled") {
-    for (const auto& accept : PrometheusAcceptHeaders()) {
+    for (const auto& accept : glk_obs_test::PrometheusAcceptHeaders()) {
       CAPTURE(accept);
       CHECK(obs::NegotiateFormat(accept, true) == kOm);
       CHECK(obs::NegotiateFormat(accept, false) == kText);
