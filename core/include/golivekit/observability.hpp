@@ -18,6 +18,8 @@
 /// encoders are in snapshot.h and encode.h.
 #include "golivekit/observability/buckets.h"    // IWYU pragma: export
 #include "golivekit/observability/callback.h"   // IWYU pragma: export
+#include "golivekit/observability/client_batch.h"  // IWYU pragma: export
+#include "golivekit/observability/client_metrics.h"  // IWYU pragma: export
 #include "golivekit/observability/collector.h"  // IWYU pragma: export
 #include "golivekit/observability/counter.h"    // IWYU pragma: export
 #include "golivekit/observability/encode.h"     // IWYU pragma: export

@@ -1,0 +1,153 @@
+#pragma once
+/// \file
+/// \brief The client-batch format (version 1): how a client — the browser through the npm package, or a
+/// native process — ships its metrics to a server. Specified byte by byte in docs/wire-format.md.
+///
+/// A batch carries, for one client (a random 128-bit id) and one sequence number, the *changes* since
+/// the client's previous batch: counter increments, histogram bucket increments, and the current value
+/// of every gauge. The server (client_metrics.h) applies each (client, sequence) at most once, so a
+/// client may resend a batch as often as it likes until the server has confirmed it.
+///
+/// \code
+/// obs::BatchEncoder encoder(obs::NewClientId());
+/// // every few seconds:
+/// for (std::string& batch : encoder.Encode(registry->Gather())) send(batch);  // each <= 60 KiB
+/// \endcode
+///
+/// Thread-safety: `DecodeBatch`, `EncodeBatch` and `NewClientId` are safe from any thread. A
+/// `BatchEncoder` is not: one thread (or one caller holding a lock) at a time.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "golivekit/observability/snapshot.h"
+#include "golivekit/observability/status.h"
+
+namespace golivekit::observability {
+
+/// The media type of a batch on HTTP (any parameters after it are ignored).
+inline constexpr std::string_view kBatchContentType = "application/vnd.golivekit.metrics-batch";
+/// The format version this library writes and reads.
+inline constexpr std::uint8_t kBatchVersion = 1;
+
+/// A client's identity: 16 random bytes, fixed for the client's lifetime (a page load, a process).
+using ClientId = std::array<std::uint8_t, 16>;
+
+/// A new random client id (std::random_device: the OS's entropy natively, crypto.getRandomValues in
+/// the browser).
+ClientId NewClientId();
+/// The id as 32 lowercase hex digits.
+std::string ClientIdHex(const ClientId& id);
+
+/// One series of a batch family. Which fields are used depends on the family's type.
+struct BatchSeries {
+  /// In the order of `BatchFamily::label_names`.
+  std::vector<std::string> label_values = {};
+  /// Counter: the increment since the previous batch (finite, >= 0). Gauge: the current value (finite).
+  double value = 0;
+  /// Histogram: per-bucket increments, *not* cumulative, one per finite bound and a last one for +Inf.
+  /// The count increment is their sum.
+  std::vector<std::uint64_t> bucket_deltas = {};
+  /// Histogram: the increment of the sum of observations (finite).
+  double sum_delta = 0;
+};
+
+/// One family of a batch.
+struct BatchFamily {
+  std::string name = {};  ///< full name, as the client's registry exposes it (counters end in `_total`)
+  MetricType type = MetricType::kCounter;  ///< counter, gauge or histogram (never unknown)
+  std::vector<std::string> label_names = {};  ///< strictly ascending
+  std::vector<double> bucket_bounds = {};     ///< histograms: finite upper bounds, strictly increasing
+  std::vector<BatchSeries> series = {};
+};
+
+/// A decoded batch.
+struct Batch {
+  ClientId client = {};
+  std::uint64_t sequence = 0;  ///< >= 1, one more for each batch the client makes
+  /// Batches this client has dropped since it started (buffer full, given up): a running total.
+  std::uint64_t dropped_batches = 0;
+  /// The client's last batch: it is going away (page closed, shipper stopped).
+  bool final = false;
+  std::vector<BatchFamily> families = {};
+};
+
+/// Structural limits the decoder enforces before allocating anything. The server's own, usually
+/// tighter, limits (label-value length, series per metric, …) are checked by ClientMetrics::Apply.
+struct DecodeLimits {
+  std::size_t max_bytes = 1 << 20;           ///< whole batch
+  std::size_t max_families = 1024;
+  std::size_t max_series_per_family = 65536;
+  std::size_t max_labels = 32;               ///< label names per family
+  std::size_t max_buckets = 256;             ///< finite bounds per histogram
+  std::size_t max_string_bytes = 4096;       ///< any name or label value
+};
+
+/// Decodes `bytes` into `out` (replacing its contents). Safe on any input: never reads out of bounds,
+/// never allocates more than a small multiple of `bytes.size()`, never throws. Errors are
+/// InvalidArgument with the byte offset and what was wrong, e.g. "batch: offset 23: truncated string".
+/// Structure only: the meaning of names, label values and numbers is checked by the server.
+Status DecodeBatch(std::string_view bytes, Batch& out, const DecodeLimits& limits = {});
+
+/// Appends the encoding of `batch` to `out`. Encodes what it is given (DecodeBatch(EncodeBatch(b)) == b
+/// for any batch within DecodeLimits); BatchEncoder builds valid batches from snapshots.
+void EncodeBatch(const Batch& batch, std::string& out);
+
+/// Options of `BatchEncoder::Encode`.
+struct EncodeOpts {
+  /// Mark the batch(es) as the client's last.
+  bool final = false;
+  /// The client's running total of dropped batches, copied into every batch.
+  std::uint64_t dropped_batches = 0;
+};
+
+/// Turns successive snapshots of a client's registry into batches of changes.
+///
+/// Each `Encode` compares the snapshot with the one of the previous call: counters and histograms
+/// contribute the series that changed (as increments), gauges contribute every series (their current
+/// value, so that the server knows the client is alive and what it holds). Untyped families, and
+/// families named in `skip`, are not shipped. A counter or histogram that went backwards (it was
+/// reset, or deleted and recreated) contributes what it holds now: its history restarts from zero.
+///
+/// Batches are at most `max_batch_bytes`; when the changes need more, they are split over several
+/// batches, each with its own sequence number and each applicable on its own. A single series larger
+/// than the limit (a histogram with thousands of buckets and long labels) is still sent, alone.
+class BatchEncoder {
+ public:
+  /// 60 KiB: under the 64 KiB a browser's keepalive request may carry, with room for headers.
+  static constexpr std::size_t kDefaultMaxBatchBytes = 60 * 1024;
+
+  explicit BatchEncoder(ClientId id, std::size_t max_batch_bytes = kDefaultMaxBatchBytes);
+
+  [[nodiscard]] const ClientId& client() const noexcept { return client_; }
+  /// The sequence number the next batch will get (the first is 1).
+  [[nodiscard]] std::uint64_t next_sequence() const noexcept { return next_sequence_; }
+  /// Family names never shipped (a registry's own runtime metrics, say).
+  std::set<std::string, std::less<>>& skip() noexcept { return skip_; }
+
+  /// The batches carrying what changed since the previous call (none if nothing changed and there is
+  /// no gauge; with `opts.final`, always at least one, possibly empty). The encoder's idea of what the
+  /// server has is advanced at once: resend these exact bytes until they are confirmed.
+  std::vector<std::string> Encode(const Snapshot& snapshot, const EncodeOpts& opts = {});
+
+ private:
+  struct Last {  // what the previous snapshot held for one series
+    double value = 0;
+    double sum = 0;
+    std::uint64_t count = 0;
+    std::vector<std::uint64_t> buckets;  // cumulative, as in the snapshot
+  };
+  ClientId client_;
+  std::size_t max_batch_bytes_;
+  std::uint64_t next_sequence_ = 1;
+  std::set<std::string, std::less<>> skip_;
+  // family name -> label values joined with '\xff' (never part of valid UTF-8) -> last state
+  std::map<std::string, std::map<std::string, Last>, std::less<>> last_;
+};
+
+}  // namespace golivekit::observability

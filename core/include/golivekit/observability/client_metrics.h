@@ -1,0 +1,198 @@
+#pragma once
+/// \file
+/// \brief The server side of client metrics: declarations, validation and the merge engine. Rules in
+/// docs/merge.md; the batch format in client_batch.h and docs/wire-format.md.
+///
+/// \code
+/// auto client = obs::NewClientMetrics({.metrics = {
+///     {.name = "golivekit_client_events_total", .help = "Events handled in the browser.",
+///      .type = obs::MetricType::kCounter, .labels = {"event"}},
+///     {.name = "golivekit_client_event_latency_seconds", .help = "…", .type = obs::MetricType::kHistogram,
+///      .labels = {"event"}, .buckets = obs::DefaultBuckets},
+///     {.name = "golivekit_client_open_views", .help = "…", .type = obs::MetricType::kGauge,
+///      .gauge_policy = obs::GaugePolicy::kSumLive},
+/// }});
+/// registry->Register(client);                       // merged families + self-metrics in /metrics
+/// obs::ApplyResult r = client->Apply(body);         // from HTTP (native/ingest.h) or any transport
+/// \endcode
+///
+/// The server decides: a batch that names an undeclared metric, or one whose type, label names or
+/// bucket layout differ from the declaration, is rejected whole with a reason. HELP and TYPE always
+/// come from the declaration.
+///
+/// Merge rules: counters and histograms add up over all clients and never go backwards (a client that
+/// goes away leaves its contribution in the totals); gauges follow their GaugePolicy over the clients
+/// that are live (seen within `live_timeout`, and not ended by a final batch), except kLast. Each
+/// (client id, sequence) is applied at most once; a batch is applied whole or not at all.
+///
+/// Bounded: at most `max_clients` clients are tracked (each forgotten `client_ttl` after it was last
+/// seen), at most `max_series` series per metric (label sets beyond go to one overflow series whose
+/// label values are all `__overflow__`), label values at most `max_label_value_length` bytes.
+///
+/// Thread-safety: every member may be called from any thread; Apply and Collect are serialized by an
+/// internal mutex (a typical batch takes microseconds).
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "golivekit/observability/client_batch.h"
+#include "golivekit/observability/collector.h"
+#include "golivekit/observability/status.h"
+
+namespace golivekit::observability {
+
+/// How the values that live clients report for one gauge series become the exposed value.
+enum class GaugePolicy {
+  kSumLive,  ///< sum over live clients (open views, say); 0 when none is live
+  kMaxLive,  ///< largest value of a live client; the series disappears when none is live
+  kMinLive,  ///< smallest value of a live client; the series disappears when none is live
+  kLast,     ///< the value most recently received from any client, kept after that client is gone
+};
+
+/// "sum", "max", "min" or "last".
+std::string_view GaugePolicyName(GaugePolicy policy) noexcept;
+
+/// One client metric the server accepts (fields in this order, for designated initializers).
+struct ClientMetricDecl {
+  /// The full name the client's registry exposes, which is also the name in the server's /metrics (plus
+  /// the server registry's namespace, if it has one). Counters end in `_total`.
+  std::string name = {};
+  std::string help = {};
+  /// Counter, gauge or histogram (summaries are not mergeable: there is no summary type here).
+  MetricType type = MetricType::kCounter;
+  /// Label names, in any order (batches list them in ascending order).
+  std::vector<std::string> labels = {};
+  /// Histograms: the finite upper bounds every client must use (e.g. DefaultBuckets).
+  std::vector<double> buckets = {};
+  /// Gauges: how client values combine.
+  GaugePolicy gauge_policy = GaugePolicy::kSumLive;
+  /// Series kept for this metric, the overflow series included; at least 1.
+  std::size_t max_series = 1000;
+};
+
+/// Options of NewClientMetrics (fields in this order, for designated initializers).
+struct ClientMetricsOpts {
+  std::vector<ClientMetricDecl> metrics = {};
+  /// Clients tracked at once (for exactly-once and gauges). A batch from a new client beyond this is
+  /// rejected (reason too_many_clients) until others expire.
+  std::size_t max_clients = 10000;
+  /// A client's state is forgotten this long after its last batch. Clients must not resend a batch
+  /// older than this (the shippers of this library give up on a batch after half of the default).
+  std::chrono::seconds client_ttl{600};
+  /// A client's gauge values count (kSumLive, kMaxLive, kMinLive) while it sent a batch this recently.
+  std::chrono::seconds live_timeout{60};
+  /// Longest label value accepted, in bytes.
+  std::size_t max_label_value_length = 128;
+  /// Per client id: a token bucket of `rate_burst` batches refilled at `rate_per_second` (0: no limit).
+  double rate_per_second = 5;
+  double rate_burst = 20;
+  /// Structural limits of the decoder (DecodeLimits::max_bytes is also the largest batch accepted).
+  DecodeLimits decode_limits = {.max_bytes = 64 * 1024};
+};
+
+/// Why a batch was not applied; also the `reason` label of golivekit_client_ingest_rejections_total.
+/// The transport-level reasons are counted by transports through ClientMetrics::CountRejection.
+enum class RejectReason {
+  kNone = 0,
+  kMalformed,            ///< not a well-formed batch (DecodeBatch failed)
+  kUnsupportedVersion,   ///< a format version this server does not read
+  kUndeclaredMetric,     ///< a family the server did not declare
+  kTypeMismatch,         ///< declared with another type
+  kLabelMismatch,        ///< other label names than declared
+  kBucketMismatch,       ///< a histogram with another bucket layout than declared
+  kInvalidValue,         ///< NaN/Inf, a negative counter increment, an empty histogram sum with counts…
+  kInvalidLabelValue,    ///< a label value that is not UTF-8, or longer than max_label_value_length
+  kDuplicateSeries,      ///< the same family, or the same series, twice in one batch
+  kStaleSequence,        ///< older than the client's replay window (64 sequences): never applied
+  kTooManyClients,       ///< max_clients reached
+  kRateLimited,          ///< the client's token bucket is empty
+  // Transport level (HTTP: native/ingest.h)
+  kBodyTooLarge,         ///< 413
+  kUnsupportedMediaType, ///< 415
+  kUnauthorized,         ///< 401: no token
+  kForbidden,            ///< 403: wrong token
+  kOriginNotAllowed,     ///< 403: browser origin not in the CORS allowlist
+  kMethodNotAllowed,     ///< 405
+};
+inline constexpr int kRejectReasonCount = static_cast<int>(RejectReason::kMethodNotAllowed) + 1;
+
+/// snake_case name of a reason: "malformed", "undeclared_metric", …, "method_not_allowed"; "" for kNone.
+std::string_view RejectReasonName(RejectReason reason) noexcept;
+
+/// The outcome of Apply.
+struct ApplyResult {
+  enum class Outcome {
+    kApplied,    ///< merged
+    kDuplicate,  ///< this (client, sequence) was applied before: nothing done, the client may move on
+    kRejected,   ///< nothing merged; see reason
+  };
+  Outcome outcome = Outcome::kRejected;
+  RejectReason reason = RejectReason::kNone;
+  /// For a rejection: what was wrong, naming the metric and value, e.g.
+  /// "golivekit_client_events_total: label names [page] differ from the declared [event]".
+  std::string message = {};
+  /// For kRateLimited and kTooManyClients: when to try again.
+  std::chrono::milliseconds retry_after{0};
+  /// For kApplied and kDuplicate: the client and sequence.
+  ClientId client = {};
+  std::uint64_t sequence = 0;
+
+  [[nodiscard]] bool accepted() const noexcept { return outcome != Outcome::kRejected; }
+};
+
+class ClientMetrics final : public Collector {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit ClientMetrics(ClientMetricsOpts opts);
+  ~ClientMetrics() override;
+
+  /// OK, or why the declarations or options are invalid (a bad name, duplicate names, bad buckets, …).
+  /// An invalid ClientMetrics rejects every batch and is refused by Registry::Register.
+  [[nodiscard]] Status status() const override { return status_; }
+
+  /// Decodes, validates and merges one batch, all or nothing. `now` is the server's clock (tests pass
+  /// their own). Never throws natively, except std::bad_alloc.
+  ApplyResult Apply(std::string_view batch, Clock::time_point now = Clock::now());
+  /// The same for a batch decoded already (by a transport that decodes itself); `received_bytes` is
+  /// counted in golivekit_client_ingest_received_bytes_total.
+  ApplyResult Apply(const Batch& batch, std::size_t received_bytes, Clock::time_point now = Clock::now());
+
+  /// Counts a batch a transport refused before Apply (413, 415, 401, …) in the self-metrics.
+  void CountRejection(RejectReason reason, std::size_t received_bytes = 0);
+
+  /// Clients currently tracked, and of those the live ones (`now` as for Apply).
+  [[nodiscard]] std::size_t tracked_clients() const;
+  [[nodiscard]] std::size_t live_clients(Clock::time_point now = Clock::now()) const;
+  /// Series currently kept for a declared metric (0 for an unknown name).
+  [[nodiscard]] std::size_t series_count(std::string_view metric) const;
+  [[nodiscard]] const ClientMetricsOpts& opts() const noexcept { return opts_; }
+
+  /// The declared families and the self-metrics:
+  /// golivekit_client_ingest_batches_total{result="applied|duplicate|rejected"},
+  /// golivekit_client_ingest_rejections_total{reason}, golivekit_client_ingest_received_bytes_total,
+  /// golivekit_client_ingest_clients{state="live|tracked"}, golivekit_client_ingest_series{metric},
+  /// golivekit_client_ingest_overflow_series_total{metric} (series that went to the overflow series),
+  /// golivekit_client_ingest_client_dropped_batches_total (drops the clients report).
+  [[nodiscard]] std::vector<Descriptor> Describe() const override;
+  Status Collect(std::vector<FamilySnapshot>& out) const override;
+  /// Collect as of `now` (which clients are live): for tests.
+  Status CollectAt(std::vector<FamilySnapshot>& out, Clock::time_point now) const;
+
+ private:
+  struct State;
+  ClientMetricsOpts opts_;
+  Status status_;
+  mutable std::mutex mu_;
+  std::unique_ptr<State> state_;
+};
+
+/// Creates the merge engine for these declarations (check status() or Register's result).
+std::shared_ptr<ClientMetrics> NewClientMetrics(ClientMetricsOpts opts);
+
+}  // namespace golivekit::observability
