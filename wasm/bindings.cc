@@ -1,20 +1,22 @@
-// The WebAssembly face of the core, for the npm package (js/). Two kinds of entry point:
+// The WebAssembly face of the core, for the npm package (js/): plain C exports (extern "C", glk_*), each
+// a small adapter over the public core API and nothing more. js/src/wasm-module.ts is their JS side.
 //
-// - embind registrations (EMSCRIPTEN_BINDINGS below) for everything that is called rarely and needs
-//   strings: creating metrics and registries, resolving label values to a series, exposition. Each is a
-//   small adapter over the public core API and nothing more.
-// - plain C exports (extern "C", glk_*, in hot_paths.cc) for the hot paths. They take and return numbers only: the
-//   address of a series handle and a double. The JS side keeps a reference to the raw wasm export, so
-//   an update costs one wasm call (a few ns); any string crossing the boundary would cost 150-500 ns.
+// No embind: its runtime (type registry, invoker generation, std::string/val marshalling) was 6 KB of
+// the 9 KB gzip'd JS glue and ~2 KB of the module, for a dozen functions that are called rarely. Values
+// cross as numbers only; strings and arrays go through three scratch buffers in wasm memory:
 //
-// A series handle (CounterChild, GaugeChild, HistogramChild) is allocated here and its address given to
-// JS, which owns it and frees it with glk_child_free (hot_paths.cc; dispose, FinalizationRegistry). The
-// handle keeps its series alive on its own (see counter.h), so a freed metric never leaves JS with a
-// dangling cell.
-#include <emscripten/bind.h>
+// - In (glk_in): JS writes UTF-8 strings into it, each followed by a 0xFF byte (a byte that never occurs
+//   in UTF-8), and passes how many bytes it wrote. Label values may hold any character, NUL included.
+// - Out: a function returning a string or bytes returns their address and leaves their length for
+//   glk_len(). Valid until the next such call (JS copies at once, and frees a large one: glk_release).
+// - Nums (glk_nums): arrays of doubles, both ways (bucket bounds).
+//
+// Hot paths (hot_paths.cc) take and return numbers only: the address of a series handle and a double.
+// An address handed to JS (a metric, a registry, a series handle, a batch encoder) is owned by JS, which
+// frees it exactly once (dispose, FinalizationRegistry, the shipper's stop).
 #include <emscripten/emscripten.h>
-#include <emscripten/val.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -23,49 +25,47 @@
 #include <vector>
 
 #include "golivekit/observability.hpp"
+#include "golivekit/observability/client_batch.h"
 #include "kinds.h"
 
 namespace obs = golivekit::observability;
-using emscripten::val;
 
 namespace {
 
 using namespace golivekit::observability::wasm;  // Kind
 
-// The error of the most recent metricChild that returned 0 (JS reads it only after such a call).
-std::string& LastError() {
-  static std::string error;
-  return error;
-}
+std::string g_in;
+std::string g_out;
+std::size_t g_len = 0;
+std::vector<double> g_nums;
+std::string g_last_error;  // of the most recent glk_metric_child that returned 0
 
-std::vector<std::string> Strings(const val& array) {
-  if (array.isUndefined() || array.isNull()) return {};
-  return emscripten::vecFromJSArray<std::string>(array);
-}
-
-std::vector<double> Numbers(const val& array) { return emscripten::vecFromJSArray<double>(array); }
-
-std::string ErrorText(const obs::Status& s) { return s.ok() ? std::string() : s.ToString(); }
-
-val BucketsToArray(const std::vector<double>& b) {
-  val out = val::array();
-  for (double x : b) out.call<void>("push", x);
+// The strings JS wrote into g_in (its first `n` bytes).
+std::vector<std::string> In(std::size_t n) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (g_in[i] == '\xff') {
+      out.emplace_back(g_in, start, i - start);
+      start = i + 1;
+    }
+  }
   return out;
 }
 
-std::string lastError() { return LastError(); }
-val defaultBuckets() { return BucketsToArray(obs::DefaultBuckets); }
-val linearBuckets(double start, double width, int count) {
-  return BucketsToArray(obs::LinearBuckets(start, width, count));
+const char* Bytes(const std::string& s) {
+  g_len = s.size();
+  return s.data();
 }
-val exponentialBuckets(double start, double factor, int count) {
-  return BucketsToArray(obs::ExponentialBuckets(start, factor, count));
+const char* Out(std::string s) {
+  g_out = std::move(s);
+  return Bytes(g_out);
 }
-
-// embind sees functions only, over addresses of heap objects (a Metric, or a registry's shared_ptr):
-// registering classes would bring embind's class machinery (handles, smart-pointer registrations, ~3 KB
-// gzip of glue) into the module for nothing, since the JS side wraps everything in its own classes
-// anyway. JS owns each address and frees it exactly once (dispose or FinalizationRegistry).
+const char* Error(const obs::Status& s) { return Out(s.ok() ? std::string() : s.ToString()); }
+int Nums(std::vector<double> v) {
+  g_nums = std::move(v);
+  return static_cast<int>(g_nums.size());
+}
 
 // A metric of any of the three types; JS dispatches on `kind`.
 struct Metric {
@@ -74,108 +74,164 @@ struct Metric {
 };
 Metric& M(std::uintptr_t p) { return *reinterpret_cast<Metric*>(p); }
 
+// A registry is held through a heap-allocated shared_ptr, as the core hands it out.
+using RegistryPtr = std::shared_ptr<obs::Registry>;
+obs::Registry& R(std::uintptr_t p) { return **reinterpret_cast<RegistryPtr*>(p); }
+
 template <class Child>
 std::uintptr_t Adopt(Child c) {
   if (!c.ok()) {
-    LastError() = c.status().ToString();
+    g_last_error = c.status().ToString();
     return 0;
   }
   return reinterpret_cast<std::uintptr_t>(new Child(std::move(c)));
 }
 
-// `buckets` is an array of bounds for a histogram (undefined for the defaults), ignored otherwise.
-std::uintptr_t metricNew(int kind, std::string name, std::string help, const val& labels, const val& buckets) {
+// A client's batch encoder and the batches of its latest Encode.
+struct Encoder {
+  obs::BatchEncoder encoder;
+  std::vector<std::string> batches;
+};
+Encoder& E(std::uintptr_t p) { return *reinterpret_cast<Encoder*>(p); }
+
+}  // namespace
+
+extern "C" {
+
+// ---- scratch buffers ---------------------------------------------------------------------------------
+
+// The address of the input buffer, grown to `n` bytes.
+EMSCRIPTEN_KEEPALIVE char* glk_in(std::size_t n) {
+  if (g_in.size() < n) g_in.resize(n);
+  return g_in.data();
+}
+// The length of the bytes whose address the latest string-returning export gave.
+EMSCRIPTEN_KEEPALIVE std::size_t glk_len() { return g_len; }
+// The address of the number array, resized to `n` (JS writes inputs, or reads the `n` outputs).
+EMSCRIPTEN_KEEPALIVE double* glk_nums(std::size_t n) {
+  g_nums.resize(n);
+  return g_nums.data();
+}
+// Frees the output buffer (JS calls it after copying a large output, an exposition say).
+EMSCRIPTEN_KEEPALIVE void glk_release() { std::string().swap(g_out); }
+EMSCRIPTEN_KEEPALIVE const char* glk_last_error() { return Bytes(g_last_error); }
+
+// ---- metrics -----------------------------------------------------------------------------------------
+
+// In: name, help, label names. Histograms: `buckets` bounds in nums, or -1 for the defaults.
+EMSCRIPTEN_KEEPALIVE Metric* glk_metric_new(int kind, std::size_t in, int buckets) {
+  std::vector<std::string> s = In(in);
+  std::string name = std::move(s[0]);
+  std::string help = std::move(s[1]);
+  std::vector<std::string> labels(std::make_move_iterator(s.begin() + 2), std::make_move_iterator(s.end()));
   auto* m = new Metric{kind, nullptr};
   switch (kind) {
     case kCounter:
-      m->vec = obs::NewCounter({.name = std::move(name), .help = std::move(help), .labels = Strings(labels)});
+      m->vec = obs::NewCounter({.name = std::move(name), .help = std::move(help), .labels = std::move(labels)});
       break;
     case kGauge:
-      m->vec = obs::NewGauge({.name = std::move(name), .help = std::move(help), .labels = Strings(labels)});
+      m->vec = obs::NewGauge({.name = std::move(name), .help = std::move(help), .labels = std::move(labels)});
       break;
     default:
       m->kind = kHistogram;
-      m->vec = obs::NewHistogram({.name = std::move(name),
-                                  .help = std::move(help),
-                                  .labels = Strings(labels),
-                                  .buckets = buckets.isUndefined() ? obs::DefaultBuckets : Numbers(buckets)});
+      m->vec = obs::NewHistogram(
+          {.name = std::move(name),
+           .help = std::move(help),
+           .labels = std::move(labels),
+           .buckets = buckets < 0 ? obs::DefaultBuckets : std::vector<double>(g_nums.begin(), g_nums.begin() + buckets)});
       break;
   }
-  return reinterpret_cast<std::uintptr_t>(m);
+  return m;
 }
-void metricFree(std::uintptr_t m) { delete &M(m); }
-int metricKind(std::uintptr_t m) { return M(m).kind; }
-std::string metricError(std::uintptr_t m) { return ErrorText(M(m).vec->status()); }
-std::string metricName(std::uintptr_t m) { return M(m).vec->name(); }
-std::string metricHelp(std::uintptr_t m) { return M(m).vec->help(); }
-int metricSeriesCount(std::uintptr_t m) { return static_cast<int>(M(m).vec->series_count()); }
+EMSCRIPTEN_KEEPALIVE void glk_metric_free(std::uintptr_t m) { delete &M(m); }
+EMSCRIPTEN_KEEPALIVE int glk_metric_kind(std::uintptr_t m) { return M(m).kind; }
+EMSCRIPTEN_KEEPALIVE const char* glk_metric_error(std::uintptr_t m) { return Error(M(m).vec->status()); }
+EMSCRIPTEN_KEEPALIVE const char* glk_metric_name(std::uintptr_t m) { return Out(M(m).vec->name()); }
+EMSCRIPTEN_KEEPALIVE const char* glk_metric_help(std::uintptr_t m) { return Out(M(m).vec->help()); }
+EMSCRIPTEN_KEEPALIVE int glk_metric_series_count(std::uintptr_t m) { return static_cast<int>(M(m).vec->series_count()); }
 
-// The address of a new series handle for these label values (free it with glk_child_free), or 0 with
-// the reason in lastError().
-std::uintptr_t metricChild(std::uintptr_t p, const val& values) {
+// In: label values. The address of a new series handle (free it with glk_child_free), or 0 with the
+// reason in glk_last_error().
+EMSCRIPTEN_KEEPALIVE std::uintptr_t glk_metric_child(std::uintptr_t p, std::size_t in) {
   const Metric& m = M(p);
-  const std::vector<std::string> v = Strings(values);
+  const std::vector<std::string> v = In(in);
   switch (m.kind) {
     case kCounter: return Adopt(static_cast<obs::Counter&>(*m.vec).WithLabelValues(v));
     case kGauge: return Adopt(static_cast<obs::Gauge&>(*m.vec).WithLabelValues(v));
     default: return Adopt(static_cast<obs::Histogram&>(*m.vec).WithLabelValues(v));
   }
 }
-std::string metricRemove(std::uintptr_t m, const val& values) {
-  const std::vector<std::string> owned = Strings(values);
+// In: label values.
+EMSCRIPTEN_KEEPALIVE const char* glk_metric_remove(std::uintptr_t m, std::size_t in) {
+  const std::vector<std::string> owned = In(in);
   const std::vector<std::string_view> v(owned.begin(), owned.end());
-  return ErrorText(M(m).vec->DeleteLabelValues(v));
+  return Error(M(m).vec->DeleteLabelValues(v));
 }
-std::string metricReset(std::uintptr_t m) { return ErrorText(M(m).vec->Reset()); }
-// Bucket bounds of a histogram (empty for other kinds).
-val metricBuckets(std::uintptr_t p) {
+EMSCRIPTEN_KEEPALIVE const char* glk_metric_reset(std::uintptr_t m) { return Error(M(m).vec->Reset()); }
+// Bucket bounds of a histogram into nums (none for other kinds); returns how many.
+EMSCRIPTEN_KEEPALIVE int glk_metric_buckets(std::uintptr_t p) {
   const Metric& m = M(p);
-  return m.kind == kHistogram ? BucketsToArray(static_cast<obs::Histogram&>(*m.vec).buckets()) : val::array();
+  return Nums(m.kind == kHistogram ? static_cast<obs::Histogram&>(*m.vec).buckets() : std::vector<double>());
 }
 
-// A registry is held through a heap-allocated shared_ptr, as the core hands it out.
-obs::Registry& R(std::uintptr_t p) { return **reinterpret_cast<std::shared_ptr<obs::Registry>*>(p); }
+// ---- registries --------------------------------------------------------------------------------------
 
-// `const_labels` is a flat array [name, value, name, value, …].
-std::uintptr_t registryNew(std::string namespace_, const val& const_labels) {
-  obs::RegistryOpts opts{.namespace_ = std::move(namespace_)};
-  const std::vector<std::string> flat = Strings(const_labels);
-  for (std::size_t i = 0; i + 1 < flat.size(); i += 2) opts.const_labels[flat[i]] = flat[i + 1];
-  return reinterpret_cast<std::uintptr_t>(new std::shared_ptr<obs::Registry>(obs::NewRegistry(std::move(opts))));
+// In: namespace, then constant labels as name, value, name, value, …
+EMSCRIPTEN_KEEPALIVE RegistryPtr* glk_registry_new(std::size_t in) {
+  std::vector<std::string> s = In(in);
+  obs::RegistryOpts opts{.namespace_ = std::move(s[0])};
+  for (std::size_t i = 1; i + 1 < s.size(); i += 2) opts.const_labels[s[i]] = s[i + 1];
+  return new RegistryPtr(obs::NewRegistry(std::move(opts)));
 }
-void registryFree(std::uintptr_t r) { delete reinterpret_cast<std::shared_ptr<obs::Registry>*>(r); }
-std::string registryError(std::uintptr_t r) { return ErrorText(R(r).status()); }
-std::string registryRegister(std::uintptr_t r, std::uintptr_t m) { return ErrorText(R(r).Register(M(m).vec)); }
-bool registryUnregister(std::uintptr_t r, std::uintptr_t m) { return R(r).Unregister(M(m).vec); }
+EMSCRIPTEN_KEEPALIVE void glk_registry_free(RegistryPtr* r) { delete r; }
+EMSCRIPTEN_KEEPALIVE const char* glk_registry_error(std::uintptr_t r) { return Error(R(r).status()); }
+EMSCRIPTEN_KEEPALIVE const char* glk_registry_register(std::uintptr_t r, std::uintptr_t m) {
+  return Error(R(r).Register(M(m).vec));
+}
+EMSCRIPTEN_KEEPALIVE int glk_registry_unregister(std::uintptr_t r, std::uintptr_t m) { return R(r).Unregister(M(m).vec); }
 // format: 0 text 0.0.4, 1 OpenMetrics 1.0.
-std::string registryExpose(std::uintptr_t r, int format) {
-  return R(r).Expose(format == 1 ? obs::Format::kOpenMetrics : obs::Format::kText);
+EMSCRIPTEN_KEEPALIVE const char* glk_registry_expose(std::uintptr_t r, int format) {
+  g_out.clear();
+  R(r).Expose(format == 1 ? obs::Format::kOpenMetrics : obs::Format::kText, g_out);
+  return Bytes(g_out);
 }
 
-}  // namespace
+// ---- buckets (into nums; returns how many, 0 for invalid arguments) ----------------------------------
 
-
-EMSCRIPTEN_BINDINGS(golivekit_observability) {
-  using emscripten::function;
-  function("metricNew", &metricNew);
-  function("metricFree", &metricFree);
-  function("metricKind", &metricKind);
-  function("metricError", &metricError);
-  function("metricName", &metricName);
-  function("metricHelp", &metricHelp);
-  function("metricSeriesCount", &metricSeriesCount);
-  function("metricChild", &metricChild);
-  function("metricRemove", &metricRemove);
-  function("metricReset", &metricReset);
-  function("metricBuckets", &metricBuckets);
-  function("registryNew", &registryNew);
-  function("registryFree", &registryFree);
-  function("registryError", &registryError);
-  function("registryRegister", &registryRegister);
-  function("registryUnregister", &registryUnregister);
-  function("registryExpose", &registryExpose);
-  function("lastError", &lastError);
-  function("defaultBuckets", &defaultBuckets);
-  function("linearBuckets", &linearBuckets);
-  function("exponentialBuckets", &exponentialBuckets);
+EMSCRIPTEN_KEEPALIVE int glk_default_buckets() { return Nums(obs::DefaultBuckets); }
+EMSCRIPTEN_KEEPALIVE int glk_linear_buckets(double start, double width, int count) {
+  return Nums(obs::LinearBuckets(start, width, count));
 }
+EMSCRIPTEN_KEEPALIVE int glk_exponential_buckets(double start, double factor, int count) {
+  return Nums(obs::ExponentialBuckets(start, factor, count));
+}
+
+// ---- client batches (the shipper, js/src/shipper.ts) -------------------------------------------------
+
+// A new client: a random id (std::random_device: crypto.getRandomValues) and batches of at most
+// `max_bytes`.
+EMSCRIPTEN_KEEPALIVE Encoder* glk_encoder_new(double max_bytes) {
+  return new Encoder{obs::BatchEncoder(obs::NewClientId(), static_cast<std::size_t>(max_bytes)), {}};
+}
+EMSCRIPTEN_KEEPALIVE void glk_encoder_free(Encoder* e) { delete e; }
+// The client id as 32 hex digits.
+EMSCRIPTEN_KEEPALIVE const char* glk_encoder_client(std::uintptr_t e) {
+  return Out(obs::ClientIdHex(E(e).encoder.client()));
+}
+// In: family names never to ship (added to the encoder's skip set).
+EMSCRIPTEN_KEEPALIVE void glk_encoder_skip(std::uintptr_t e, std::size_t in) {
+  for (std::string& name : In(in)) E(e).encoder.skip().insert(std::move(name));
+}
+// Encodes what changed in the registry since the previous call; returns the number of batches, which
+// glk_encoder_batch hands out until the next call.
+EMSCRIPTEN_KEEPALIVE int glk_encoder_encode(std::uintptr_t e, std::uintptr_t r, int final, double dropped) {
+  Encoder& enc = E(e);
+  enc.batches = enc.encoder.Encode(
+      R(r).Gather(), {.final = final != 0, .dropped_batches = static_cast<std::uint64_t>(dropped)});
+  return static_cast<int>(enc.batches.size());
+}
+EMSCRIPTEN_KEEPALIVE const char* glk_encoder_batch(std::uintptr_t e, int i) {
+  return Bytes(E(e).batches[static_cast<std::size_t>(i)]);
+}
+
+}  // extern "C"

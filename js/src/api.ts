@@ -26,7 +26,7 @@ import type {
   RegistryOpts,
   Timer,
 } from "./types.js";
-import type { WasmModule } from "./wasm-module.js";
+import { bind, type EmModule } from "./wasm-module.js";
 
 export const VERSION = "0.1.0";
 
@@ -57,9 +57,9 @@ function disposedError(what: string): ObservabilityError {
 
 const hasFinalizationRegistry = typeof FinalizationRegistry === "function";
 
-export function createApi(M: WasmModule): Observability {
-  const wasm = M.asm ?? M.wasmExports;
-  if (!wasm) throw new Error("@golivekit/observability: the WebAssembly module has no exports");
+export function createApi(module: EmModule): Observability {
+  const W = bind(module);
+  const { x: wasm, put, str } = W;
   const cInc = wasm.glk_counter_inc;
   const cAdd = wasm.glk_counter_add;
   const cValue = wasm.glk_counter_value;
@@ -77,10 +77,10 @@ export function createApi(M: WasmModule): Observability {
     ? new FinalizationRegistry<number[]>((held) => childFree(held[0]!, held[1]!))
     : undefined;
   const metricFinalizer = hasFinalizationRegistry
-    ? new FinalizationRegistry<number>((m) => M.metricFree(m))
+    ? new FinalizationRegistry<number>(wasm.glk_metric_free)
     : undefined;
   const registryFinalizer = hasFinalizationRegistry
-    ? new FinalizationRegistry<number>((r) => M.registryFree(r))
+    ? new FinalizationRegistry<number>(wasm.glk_registry_free)
     : undefined;
 
   function toKey(v: LabelValue): string {
@@ -201,16 +201,16 @@ export function createApi(M: WasmModule): Observability {
         throw new TypeError(`new${KIND_NAMES[kind]![0]!.toUpperCase()}${KIND_NAMES[kind]!.slice(1)}: options object required`);
       }
       const labels = opts.labels ? Array.from(opts.labels, String) : [];
-      const h = M.metricNew(kind, String(opts.name ?? ""), String(opts.help ?? ""), labels,
-        buckets === undefined ? undefined : Array.from(buckets, Number));
-      const error = M.metricError(h);
+      const h = wasm.glk_metric_new(kind, put([String(opts.name ?? ""), String(opts.help ?? ""), ...labels]),
+        buckets === undefined ? -1 : W.putNums(Array.from(buckets, Number)));
+      const error = str(wasm.glk_metric_error(h));
       if (error) {
-        M.metricFree(h);
+        wasm.glk_metric_free(h);
         throw fromStatus(error);
       }
       this._h = h;
-      this.name = M.metricName(h);
-      this.help = M.metricHelp(h);
+      this.name = str(wasm.glk_metric_name(h));
+      this.help = str(wasm.glk_metric_help(h));
       this.labelNames = Object.freeze(labels);
       this._n = labels.length;
       metricFinalizer?.register(this, h, this);
@@ -226,9 +226,9 @@ export function createApi(M: WasmModule): Observability {
     /** @internal */
     _make(values: string[]): Child {
       const h = this._native();
-      const p = M.metricChild(h, values);
-      if (p === 0) throw fromStatus(M.lastError());
-      return new childClasses[M.metricKind(h) as 0 | 1 | 2](p) as Child;
+      const p = wasm.glk_metric_child(h, put(values));
+      if (p === 0) throw fromStatus(str(wasm.glk_last_error()));
+      return new childClasses[wasm.glk_metric_kind(h) as 0 | 1 | 2](p) as Child;
     }
 
     withLabels(...values: LabelValue[]): Child {
@@ -262,7 +262,7 @@ export function createApi(M: WasmModule): Observability {
     remove(...values: LabelValue[]): boolean {
       const h = this._native();
       const keys = values.map(toKey);
-      const error = M.metricRemove(h, keys);
+      const error = str(wasm.glk_metric_remove(h, put(keys)));
       this._uncache(keys);
       if (error) {
         if (error.startsWith("NOT_FOUND")) return false;
@@ -272,14 +272,14 @@ export function createApi(M: WasmModule): Observability {
     }
 
     reset(): void {
-      const error = M.metricReset(this._native());
+      const error = str(wasm.glk_metric_reset(this._native()));
       if (error) throw fromStatus(error);
       // The handles stay alive (detached) until they are garbage-collected; only the cache forgets them.
       this._cache = new Map();
     }
 
     seriesCount(): number {
-      return M.metricSeriesCount(this._native());
+      return wasm.glk_metric_series_count(this._native());
     }
 
     /** @internal */
@@ -310,7 +310,7 @@ export function createApi(M: WasmModule): Observability {
       if (this._n > 0) freeAll(this._cache, this._n);
       this._cache = new Map();
       this._d?._free();
-      M.metricFree(h);
+      wasm.glk_metric_free(h);
     }
 
     [Symbol.dispose](): void {
@@ -375,7 +375,7 @@ export function createApi(M: WasmModule): Observability {
     readonly buckets: readonly number[];
     constructor(opts: HistogramOpts) {
       super(K_HISTOGRAM, opts, opts?.buckets);
-      this.buckets = Object.freeze(M.metricBuckets(this._native()));
+      this.buckets = Object.freeze(W.nums(wasm.glk_metric_buckets(this._native())));
     }
     observe(value: number): void {
       this._default().observe(value);
@@ -391,7 +391,7 @@ export function createApi(M: WasmModule): Observability {
   // ---- registry ------------------------------------------------------------------------------------
 
   const memoryStats = (): MemoryStats => ({
-    wasmMemoryBytes: (M.HEAP8 as Int8Array).buffer.byteLength,
+    wasmMemoryBytes: wasm.memory.buffer.byteLength,
     heapInUseBytes: heapInUse(),
   });
 
@@ -420,12 +420,13 @@ export function createApi(M: WasmModule): Observability {
 
     constructor(opts: RegistryOpts = {}) {
       if (opts === null || typeof opts !== "object") throw new TypeError("newRegistry: options must be an object");
-      const flat: string[] = [];
+      const ns = String(opts.namespace ?? "");
+      const flat = [ns];
       for (const [k, v] of Object.entries(opts.constLabels ?? {})) flat.push(String(k), String(v));
-      const h = M.registryNew(String(opts.namespace ?? ""), flat);
-      const error = M.registryError(h);
+      const h = wasm.glk_registry_new(put(flat));
+      const error = str(wasm.glk_registry_error(h));
       if (error) {
-        M.registryFree(h);
+        wasm.glk_registry_free(h);
         throw fromStatus(error);
       }
       this._h = h;
@@ -444,7 +445,7 @@ export function createApi(M: WasmModule): Observability {
       if (!(m instanceof MetricBase)) {
         throw new TypeError("register: not a metric of this instance (made by another loadObservability()?)");
       }
-      const error = M.registryRegister(this._native(), m._native());
+      const error = str(wasm.glk_registry_register(this._native(), m._native()));
       if (error) throw fromStatus(error);
       return metric;
     }
@@ -452,7 +453,7 @@ export function createApi(M: WasmModule): Observability {
     unregister(metric: AnyMetric): boolean {
       const m = metric as unknown as MetricBase<AnyChild>;
       if (!(m instanceof MetricBase) || m._h === 0) return false;
-      return M.registryUnregister(this._native(), m._h);
+      return wasm.glk_registry_unregister(this._native(), m._h) !== 0;
     }
 
     expose(format: "text" | "openmetrics" = "text"): string {
@@ -461,7 +462,7 @@ export function createApi(M: WasmModule): Observability {
         throw new TypeError(`expose: unknown format ${JSON.stringify(format)} (text or openmetrics)`);
       }
       for (const hook of this._collectHooks) hook();
-      return M.registryExpose(h, format === "openmetrics" ? 1 : 0);
+      return str(wasm.glk_registry_expose(h, format === "openmetrics" ? 1 : 0));
     }
 
     dispose(): void {
@@ -472,7 +473,7 @@ export function createApi(M: WasmModule): Observability {
       for (const m of this._owned) m.dispose();
       this._owned = [];
       this._collectHooks = [];
-      M.registryFree(h);
+      wasm.glk_registry_free(h);
     }
 
     [Symbol.dispose](): void {
@@ -555,7 +556,7 @@ export function createApi(M: WasmModule): Observability {
     return b;
   }
 
-  const defaultBuckets = Object.freeze(M.defaultBuckets());
+  const defaultBuckets = Object.freeze(W.nums(wasm.glk_default_buckets()));
 
   return {
     newRegistry: (opts?: RegistryOpts) => new RegistryImpl(opts),
@@ -565,9 +566,9 @@ export function createApi(M: WasmModule): Observability {
     newTimer,
     defaultBuckets,
     linearBuckets: (start: number, width: number, count: number) =>
-      buckets("linearBuckets", M.linearBuckets(start, width, count), "needs count >= 1 and width > 0"),
+      buckets("linearBuckets", W.nums(wasm.glk_linear_buckets(start, width, count)), "needs count >= 1 and width > 0"),
     exponentialBuckets: (start: number, factor: number, count: number) =>
-      buckets("exponentialBuckets", M.exponentialBuckets(start, factor, count),
+      buckets("exponentialBuckets", W.nums(wasm.glk_exponential_buckets(start, factor, count)),
         "needs count >= 1, start > 0 and factor > 1"),
     memoryStats,
     version: VERSION,
