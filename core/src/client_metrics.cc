@@ -180,6 +180,13 @@ ClientMetrics::ClientMetrics(ClientMetricsOpts opts) : opts_(std::move(opts)), s
     } else {
       m.decl.buckets.clear();
     }
+    // An unlabelled metric is exposed from the start (0), as a server's own unlabelled metric is; max,
+    // min and last have no value before a client sends one.
+    if (m.labels.empty() && (d.type != MetricType::kGauge || d.gauge_policy == GaugePolicy::kSumLive)) {
+      m.index.emplace(std::string(), 0);
+      m.series.push_back({});
+      if (d.type == MetricType::kHistogram) m.series.back().buckets.assign(d.buckets.size() + 1, 0);
+    }
     const auto idx = static_cast<std::uint32_t>(state_->metrics.size());
     if (!state_->by_name.emplace(d.name, idx).second) invalid(who + "declared twice");
     state_->metrics.push_back(std::move(m));
@@ -333,9 +340,8 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
         target = e->second;
       } else if (const auto n = fresh.find(key); n != fresh.end()) {
         target = n->second;
-      } else if (m.series.size() + fresh.size() < m.decl.max_series - (m.overflow < 0 ? 1 : 0) ||
-                 m.decl.max_series == 1) {
-        // One slot stays free for the overflow series (unless the metric has a single series).
+      } else if (m.series.size() - (m.overflow >= 0 ? 1 : 0) + fresh.size() + 1 < m.decl.max_series) {
+        // One of max_series is kept for the overflow series.
         target = -1 - static_cast<std::int64_t>(fresh.size());
         fresh.emplace(std::move(key), target);
       } else {

@@ -1,0 +1,442 @@
+// The merge engine (client_metrics.h, docs/merge.md): one test per merge rule and per rejection reason.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+#if !defined(GLK_OBS_NO_THREADS)
+#include <thread>
+#endif
+
+#include "golivekit/observability/client_batch.h"
+#include "golivekit/observability/client_metrics.h"
+#include "golivekit/observability/counter.h"
+#include "golivekit/observability/gauge.h"
+#include "golivekit/observability/histogram.h"
+#include "golivekit/observability/registry.h"
+
+#include "test_util.h"
+
+namespace obs = golivekit::observability;
+using namespace std::chrono_literals;
+using Outcome = obs::ApplyResult::Outcome;
+using Reason = obs::RejectReason;
+
+namespace {
+
+const obs::ClientMetrics::Clock::time_point T0{std::chrono::hours(1000)};
+
+obs::ClientMetricsOpts DemoOpts() {
+  return {.metrics = {
+              {.name = "golivekit_client_events_total", .help = "Events handled in the browser.",
+               .type = obs::MetricType::kCounter, .labels = {"event"}},
+              {.name = "golivekit_client_event_latency_seconds", .help = "Event latency in the browser.",
+               .type = obs::MetricType::kHistogram, .labels = {"event"}, .buckets = {0.1, 1}},
+              {.name = "golivekit_client_open_views", .help = "Open views.", .type = obs::MetricType::kGauge,
+               .gauge_policy = obs::GaugePolicy::kSumLive},
+          }};
+}
+
+obs::ClientId Id(std::uint8_t n) {
+  obs::ClientId id{};
+  id[0] = n;
+  id[15] = 0xaa;
+  return id;
+}
+
+obs::BatchFamily Events(std::vector<std::pair<std::string, double>> series) {
+  obs::BatchFamily f{.name = "golivekit_client_events_total", .type = obs::MetricType::kCounter, .label_names = {"event"}};
+  for (auto& [e, v] : series) f.series.push_back({.label_values = {e}, .value = v});
+  return f;
+}
+
+obs::BatchFamily Latency(const std::string& event, std::vector<std::uint64_t> deltas, double sum) {
+  return {.name = "golivekit_client_event_latency_seconds", .type = obs::MetricType::kHistogram,
+          .label_names = {"event"}, .bucket_bounds = {0.1, 1},
+          .series = {{.label_values = {event}, .value = 0, .bucket_deltas = std::move(deltas), .sum_delta = sum}}};
+}
+
+obs::BatchFamily Views(double v) {
+  return {.name = "golivekit_client_open_views", .type = obs::MetricType::kGauge, .label_names = {},
+          .bucket_bounds = {}, .series = {{.label_values = {}, .value = v}}};
+}
+
+std::string Bytes(obs::ClientId id, std::uint64_t seq, std::vector<obs::BatchFamily> families, bool final = false,
+                  std::uint64_t dropped = 0) {
+  obs::Batch b{.client = id, .sequence = seq, .dropped_batches = dropped, .final = final, .families = std::move(families)};
+  std::string out;
+  obs::EncodeBatch(b, out);
+  return out;
+}
+
+// The exposed value of one series (label values in ascending label-name order), or NaN if absent.
+double Value(const obs::ClientMetrics& cm, const std::string& name, const std::vector<std::string>& values = {},
+             obs::ClientMetrics::Clock::time_point now = T0) {
+  std::vector<obs::FamilySnapshot> fams;
+  REQUIRE(cm.CollectAt(fams, now).ok());
+  for (const auto& f : fams) {
+    if (f.name != name) continue;
+    for (const auto& s : f.series) {
+      if (s.label_values == values) return f.type == obs::MetricType::kHistogram ? static_cast<double>(s.count) : s.value;
+    }
+  }
+  return std::nan("");
+}
+
+bool Absent(const obs::ClientMetrics& cm, const std::string& name, const std::vector<std::string>& values = {},
+            obs::ClientMetrics::Clock::time_point now = T0) {
+  return std::isnan(Value(cm, name, values, now));
+}
+
+double Rejections(const obs::ClientMetrics& cm, const std::string& reason) {
+  return Value(cm, "golivekit_client_ingest_rejections_total", {reason});
+}
+
+void CheckRejected(obs::ClientMetrics& cm, const std::string& bytes, Reason reason, const std::string& message_part) {
+  const double before = Rejections(cm, std::string(obs::RejectReasonName(reason)));
+  const std::size_t tracked = cm.tracked_clients();
+  const obs::ApplyResult r = cm.Apply(bytes, T0);
+  CHECK(r.outcome == Outcome::kRejected);
+  CHECK(r.reason == reason);
+  CHECK_MESSAGE(r.message.find(message_part) != std::string::npos, r.message);
+  CHECK(Rejections(cm, std::string(obs::RejectReasonName(reason))) == before + 1);
+  CHECK(cm.tracked_clients() == tracked);  // a rejected batch leaves no client state behind
+}
+
+}  // namespace
+
+TEST_SUITE("client_metrics") {
+  TEST_CASE("declarations are checked") {
+    auto bad = [](obs::ClientMetricDecl d) {
+      return obs::ClientMetrics({.metrics = {std::move(d)}}).status().message();
+    };
+    CHECK(bad({.name = "bad name", .help = "h"}).find("bad name") != std::string::npos);
+    CHECK(bad({.name = "h", .help = "h", .type = obs::MetricType::kHistogram}).find("needs bucket bounds") != std::string::npos);
+    CHECK(bad({.name = "h", .help = "h", .type = obs::MetricType::kHistogram, .labels = {"le"}, .buckets = {1}})
+              .find("label le") != std::string::npos);
+    CHECK(bad({.name = "h", .help = "h", .type = obs::MetricType::kHistogram, .labels = {}, .buckets = {2, 1}})
+              .find("strictly increasing") != std::string::npos);
+    CHECK(bad({.name = "u", .help = "h", .type = obs::MetricType::kUnknown}).find("counter, a gauge or a histogram") !=
+          std::string::npos);
+    CHECK(bad({.name = "c_total", .help = "h", .labels = {"a", "a"}}).find("label a twice") != std::string::npos);
+    CHECK(bad({.name = "c_total", .help = "h", .labels = {"__x"}}).find("__x") != std::string::npos);
+    obs::ClientMetrics twice({.metrics = {{.name = "a_total"}, {.name = "a_total"}}});
+    CHECK(twice.status().message().find("declared twice") != std::string::npos);
+    // An invalid engine is refused by the registry and rejects batches.
+    auto inert = obs::NewClientMetrics({.metrics = {{.name = "bad name"}}});
+    CHECK_FALSE(obs::NewRegistry()->Register(inert).ok());
+    CHECK(inert->Apply(Bytes(Id(1), 1, {}), T0).outcome == Outcome::kRejected);
+  }
+
+  TEST_CASE("counters and histograms add up over clients; HELP and TYPE come from the declaration") {
+    auto cm = obs::NewClientMetrics(DemoOpts());
+    auto reg = obs::NewRegistry({.namespace_ = "", .const_labels = {{"instance", "a"}}});
+    REQUIRE(reg->Register(cm).ok());
+    CHECK(cm->Apply(Bytes(Id(1), 1, {Events({{"click", 2}, {"submit", 1}}), Latency("click", {1, 1, 0}, 0.55)}), T0).outcome ==
+          Outcome::kApplied);
+    CHECK(cm->Apply(Bytes(Id(2), 1, {Events({{"click", 3}}), Latency("click", {0, 0, 2}, 9)}), T0).outcome ==
+          Outcome::kApplied);
+    std::vector<obs::FamilySnapshot> fams;
+    REQUIRE(cm->CollectAt(fams, T0).ok());
+    const std::string text = obs::Encode(obs::Snapshot{.families = {fams[0], fams[1]}}, obs::Format::kText);
+    CHECK(text ==
+          "# HELP golivekit_client_events_total Events handled in the browser.\n"
+          "# TYPE golivekit_client_events_total counter\n"
+          "golivekit_client_events_total{event=\"click\"} 5\n"
+          "golivekit_client_events_total{event=\"submit\"} 1\n"
+          "# HELP golivekit_client_event_latency_seconds Event latency in the browser.\n"
+          "# TYPE golivekit_client_event_latency_seconds histogram\n"
+          "golivekit_client_event_latency_seconds_bucket{event=\"click\",le=\"0.1\"} 1\n"
+          "golivekit_client_event_latency_seconds_bucket{event=\"click\",le=\"1\"} 2\n"
+          "golivekit_client_event_latency_seconds_bucket{event=\"click\",le=\"+Inf\"} 4\n"
+          "golivekit_client_event_latency_seconds_sum{event=\"click\"} 9.55\n"
+          "golivekit_client_event_latency_seconds_count{event=\"click\"} 4\n");
+    // Through the registry: constant labels added, self-metrics there.
+    const std::string exposed = reg->Expose();
+    CHECK(exposed.find("golivekit_client_events_total{event=\"click\",instance=\"a\"} 5\n") != std::string::npos);
+    CHECK(exposed.find("golivekit_client_ingest_batches_total{instance=\"a\",result=\"applied\"} 2\n") != std::string::npos);
+  }
+
+  TEST_CASE("exactly once: a duplicate, a lost response and a replay never count twice") {
+    auto cm = obs::NewClientMetrics(DemoOpts());
+    const std::string b1 = Bytes(Id(1), 1, {Events({{"click", 1}})});
+    const std::string b2 = Bytes(Id(1), 2, {Events({{"click", 10}})});
+    CHECK(cm->Apply(b1, T0).outcome == Outcome::kApplied);
+    const obs::ApplyResult dup = cm->Apply(b1, T0 + 1s);  // retried after a lost response
+    CHECK(dup.outcome == Outcome::kDuplicate);
+    CHECK(dup.accepted());
+    CHECK(dup.sequence == 1);
+    CHECK(cm->Apply(b2, T0 + 2s).outcome == Outcome::kApplied);
+    CHECK(cm->Apply(b1, T0 + 3s).outcome == Outcome::kDuplicate);  // replayed later
+    CHECK(cm->Apply(b2, T0 + 3s).outcome == Outcome::kDuplicate);
+    CHECK(Value(*cm, "golivekit_client_events_total", {"click"}) == 11);
+    CHECK(Value(*cm, "golivekit_client_ingest_batches_total", {"duplicate"}) == 3);
+    CHECK(Value(*cm, "golivekit_client_ingest_batches_total", {"applied"}) == 2);
+  }
+
+  TEST_CASE("out of order within the window is applied once each; older than the window is stale") {
+    auto cm = obs::NewClientMetrics(DemoOpts());
+    CHECK(cm->Apply(Bytes(Id(1), 5, {Events({{"a", 5}})}), T0).outcome == Outcome::kApplied);
+    CHECK(cm->Apply(Bytes(Id(1), 3, {Events({{"a", 3}})}), T0).outcome == Outcome::kApplied);
+    CHECK(cm->Apply(Bytes(Id(1), 4, {Events({{"a", 4}})}), T0).outcome == Outcome::kApplied);
+    CHECK(cm->Apply(Bytes(Id(1), 3, {Events({{"a", 3}})}), T0).outcome == Outcome::kDuplicate);
+    CHECK(cm->Apply(Bytes(Id(1), 100, {Events({{"a", 100}})}), T0).outcome == Outcome::kApplied);
+    CHECK(cm->Apply(Bytes(Id(1), 37, {Events({{"a", 37}})}), T0).outcome == Outcome::kApplied);  // 100 - 63
+    CheckRejected(*cm, Bytes(Id(1), 36, {Events({{"a", 36}})}), Reason::kStaleSequence, "older than the last 64");
+    CheckRejected(*cm, Bytes(Id(1), 4, {Events({{"a", 4}})}), Reason::kStaleSequence, "latest 100");
+    CHECK(Value(*cm, "golivekit_client_events_total", {"a"}) == 5 + 3 + 4 + 100 + 37);
+  }
+
+  TEST_CASE("a batch is applied whole or not at all") {
+    auto cm = obs::NewClientMetrics(DemoOpts());
+    // Valid families first, a bad one last: nothing of it may stick.
+    CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"click", 1}}), Views(3), Latency("x", {1, 0, 0}, NAN)}),
+                  Reason::kInvalidValue, "sum increment is not finite");
+    CHECK(Absent(*cm, "golivekit_client_events_total", {"click"}));
+    CHECK(Value(*cm, "golivekit_client_open_views") == 0);  // declared sum gauge with no client: 0
+    CHECK(cm->series_count("golivekit_client_events_total") == 0);
+    // The same sequence, fixed, is then applied (a rejected batch does not burn its sequence).
+    CHECK(cm->Apply(Bytes(Id(1), 1, {Events({{"click", 1}}), Views(3)}), T0).outcome == Outcome::kApplied);
+    CHECK(Value(*cm, "golivekit_client_events_total", {"click"}) == 1);
+  }
+
+  TEST_CASE("every rejection reason, with a message that names the problem") {
+    auto cm = obs::NewClientMetrics(DemoOpts());
+    CheckRejected(*cm, "not a batch", Reason::kMalformed, "no \"GLKB\" header");
+    std::string v9 = Bytes(Id(1), 1, {});
+    v9[4] = 9;
+    CheckRejected(*cm, v9, Reason::kUnsupportedVersion, "format version 9");
+    CheckRejected(*cm, Bytes(Id(1), 1, {{.name = "my_own_total", .type = obs::MetricType::kCounter}}),
+                  Reason::kUndeclaredMetric, "my_own_total: not a client metric");
+    obs::BatchFamily as_gauge = Events({{"a", 1}});
+    as_gauge.type = obs::MetricType::kGauge;
+    CheckRejected(*cm, Bytes(Id(1), 1, {as_gauge}), Reason::kTypeMismatch, "sent as a gauge, declared as a counter");
+    obs::BatchFamily other_labels = Events({{"a", 1}});
+    other_labels.label_names = {"page"};
+    CheckRejected(*cm, Bytes(Id(1), 1, {other_labels}), Reason::kLabelMismatch, "label names [page] differ from the declared [event]");
+    obs::BatchFamily other_buckets = Latency("a", {1, 0, 0, 0}, 1);
+    other_buckets.bucket_bounds = {0.1, 1, 10};
+    CheckRejected(*cm, Bytes(Id(1), 1, {other_buckets}), Reason::kBucketMismatch, "3 bucket bounds differ");
+    CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", -1}})}), Reason::kInvalidValue, "counter increment -1");
+    CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", NAN}})}), Reason::kInvalidValue, "must be finite");
+    CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", INFINITY}})}), Reason::kInvalidValue, "must be finite");
+    CheckRejected(*cm, Bytes(Id(1), 1, {Views(INFINITY)}), Reason::kInvalidValue, "gauge value is not finite");
+    CheckRejected(*cm, Bytes(Id(1), 1, {Events({{std::string(129, 'x'), 1}})}), Reason::kInvalidLabelValue,
+                  "129 bytes (limit 128)");
+    CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"\xff\xfe", 1}})}), Reason::kInvalidLabelValue, "not UTF-8");
+    CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", 1}, {"a", 2}})}), Reason::kDuplicateSeries, "same series twice");
+    CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", 1}}), Events({{"b", 1}})}), Reason::kDuplicateSeries, "family twice");
+    CHECK(obs::RejectReasonName(Reason::kMethodNotAllowed) == "method_not_allowed");
+    CHECK(obs::RejectReasonName(Reason::kNone).empty());
+    // Transport-level reasons are counted through CountRejection.
+    cm->CountRejection(Reason::kBodyTooLarge, 70000);
+    CHECK(Rejections(*cm, "body_too_large") == 1);
+  }
+
+  TEST_CASE("too many clients: new ones are turned away until old ones expire") {
+    obs::ClientMetricsOpts opts = DemoOpts();
+    opts.max_clients = 2;
+    opts.client_ttl = 100s;
+    auto cm = obs::NewClientMetrics(opts);
+    CHECK(cm->Apply(Bytes(Id(1), 1, {}), T0).outcome == Outcome::kApplied);
+    CHECK(cm->Apply(Bytes(Id(2), 1, {}), T0 + 10s).outcome == Outcome::kApplied);
+    const obs::ApplyResult r = cm->Apply(Bytes(Id(3), 1, {}), T0 + 20s);
+    CHECK(r.reason == Reason::kTooManyClients);
+    CHECK(r.retry_after == 80s);  // when client 1 expires
+    CHECK(cm->Apply(Bytes(Id(1), 2, {}), T0 + 30s).accepted());  // known clients go on
+    CHECK(cm->Apply(Bytes(Id(3), 1, {}), T0 + 111s).outcome == Outcome::kApplied);  // client 2 expired
+    CHECK(cm->tracked_clients() == 2);
+  }
+
+  TEST_CASE("per-client rate limit: a token bucket, with when to come back") {
+    obs::ClientMetricsOpts opts = DemoOpts();
+    opts.rate_per_second = 2;
+    opts.rate_burst = 3;
+    auto cm = obs::NewClientMetrics(opts);
+    for (int i = 1; i <= 3; ++i) CHECK(cm->Apply(Bytes(Id(1), i, {}), T0).outcome == Outcome::kApplied);
+    const obs::ApplyResult r = cm->Apply(Bytes(Id(1), 4, {}), T0);
+    CHECK(r.reason == Reason::kRateLimited);
+    CHECK(r.retry_after == 500ms);
+    CHECK(cm->Apply(Bytes(Id(1), 3, {}), T0).outcome == Outcome::kDuplicate);  // duplicates cost nothing
+    CHECK(cm->Apply(Bytes(Id(1), 4, {}), T0 + 500ms).outcome == Outcome::kApplied);
+    CHECK(cm->Apply(Bytes(Id(2), 1, {}), T0).outcome == Outcome::kApplied);  // other clients unaffected
+  }
+
+  TEST_CASE("gauge policies over live clients") {
+    obs::ClientMetricsOpts opts{.metrics = {
+        {.name = "g_sum", .type = obs::MetricType::kGauge, .labels = {"k"}, .gauge_policy = obs::GaugePolicy::kSumLive},
+        {.name = "g_max", .type = obs::MetricType::kGauge, .labels = {"k"}, .gauge_policy = obs::GaugePolicy::kMaxLive},
+        {.name = "g_min", .type = obs::MetricType::kGauge, .labels = {"k"}, .gauge_policy = obs::GaugePolicy::kMinLive},
+        {.name = "g_last", .type = obs::MetricType::kGauge, .labels = {"k"}, .gauge_policy = obs::GaugePolicy::kLast},
+    }};
+    opts.live_timeout = 60s;
+    opts.client_ttl = 600s;
+    auto cm = obs::NewClientMetrics(opts);
+    auto all = [](double v) {
+      std::vector<obs::BatchFamily> fs;
+      for (const char* n : {"g_sum", "g_max", "g_min", "g_last"}) {
+        fs.push_back({.name = n, .type = obs::MetricType::kGauge, .label_names = {"k"}, .bucket_bounds = {},
+                      .series = {{.label_values = {"x"}, .value = v}}});
+      }
+      return fs;
+    };
+    REQUIRE(cm->Apply(Bytes(Id(1), 1, all(5)), T0).accepted());
+    REQUIRE(cm->Apply(Bytes(Id(2), 1, all(-2)), T0 + 10s).accepted());
+    REQUIRE(cm->Apply(Bytes(Id(3), 1, all(4)), T0 + 20s).accepted());
+    CHECK(Value(*cm, "g_sum", {"x"}, T0 + 30s) == 7);
+    CHECK(Value(*cm, "g_max", {"x"}, T0 + 30s) == 5);
+    CHECK(Value(*cm, "g_min", {"x"}, T0 + 30s) == -2);
+    CHECK(Value(*cm, "g_last", {"x"}, T0 + 30s) == 4);
+    CHECK(cm->live_clients(T0 + 30s) == 3);
+    // Client 1 is no longer live at T0 + 60s: its 5 leaves the live policies.
+    CHECK(Value(*cm, "g_sum", {"x"}, T0 + 65s) == 2);
+    CHECK(Value(*cm, "g_max", {"x"}, T0 + 65s) == 4);
+    // A client's new value replaces its old one.
+    REQUIRE(cm->Apply(Bytes(Id(3), 2, all(1)), T0 + 66s).accepted());
+    CHECK(Value(*cm, "g_sum", {"x"}, T0 + 66s) == -1);
+    CHECK(Value(*cm, "g_last", {"x"}, T0 + 66s) == 1);
+    // Nobody live: sum shows 0, max and min disappear, last stays.
+    CHECK(Value(*cm, "g_sum", {"x"}, T0 + 500s) == 0);
+    CHECK(Absent(*cm, "g_max", {"x"}, T0 + 500s));
+    CHECK(Absent(*cm, "g_min", {"x"}, T0 + 500s));
+    CHECK(Value(*cm, "g_last", {"x"}, T0 + 500s) == 1);
+    CHECK(obs::GaugePolicyName(obs::GaugePolicy::kMinLive) == "min");
+  }
+
+  TEST_CASE("a final batch ends the client's gauges at once, and a later part cannot revive them") {
+    auto cm = obs::NewClientMetrics(DemoOpts());
+    REQUIRE(cm->Apply(Bytes(Id(1), 1, {Views(1)}), T0).accepted());
+    REQUIRE(cm->Apply(Bytes(Id(2), 1, {Views(1)}), T0).accepted());
+    CHECK(Value(*cm, "golivekit_client_open_views") == 2);
+    // The page closes: its final batch is split in two, the second part arriving late.
+    REQUIRE(cm->Apply(Bytes(Id(1), 3, {Events({{"close", 1}})}, true), T0 + 1s).accepted());
+    CHECK(Value(*cm, "golivekit_client_open_views", {}, T0 + 1s) == 1);
+    REQUIRE(cm->Apply(Bytes(Id(1), 2, {Views(1)}, true), T0 + 2s).accepted());
+    CHECK(Value(*cm, "golivekit_client_open_views", {}, T0 + 2s) == 1);
+    CHECK(Value(*cm, "golivekit_client_events_total", {"close"}, T0 + 2s) == 1);
+    CHECK(cm->live_clients(T0 + 2s) == 1);
+  }
+
+  TEST_CASE("totals never go backwards when clients expire; client state is forgotten after the ttl") {
+    obs::ClientMetricsOpts opts = DemoOpts();
+    opts.client_ttl = 60s;
+    auto cm = obs::NewClientMetrics(opts);
+    for (std::uint8_t c = 1; c <= 10; ++c) {
+      REQUIRE(cm->Apply(Bytes(Id(c), 1, {Events({{"click", 1}}), Latency("click", {0, 1, 0}, 0.5), Views(1)}), T0).accepted());
+    }
+    CHECK(cm->tracked_clients() == 10);
+    // One more client much later: the ten expire on the way.
+    REQUIRE(cm->Apply(Bytes(Id(99), 1, {Events({{"click", 1}})}), T0 + 61s).accepted());
+    CHECK(cm->tracked_clients() == 1);
+    CHECK(Value(*cm, "golivekit_client_events_total", {"click"}, T0 + 61s) == 11);
+    CHECK(Value(*cm, "golivekit_client_event_latency_seconds", {"click"}, T0 + 61s) == 10);
+    CHECK(Value(*cm, "golivekit_client_open_views", {}, T0 + 61s) == 0);
+  }
+
+  TEST_CASE("series cap: label sets beyond it go to one overflow series, counted") {
+    obs::ClientMetricsOpts opts = DemoOpts();
+    opts.metrics[0].max_series = 3;
+    auto cm = obs::NewClientMetrics(opts);
+    REQUIRE(cm->Apply(Bytes(Id(1), 1, {Events({{"a", 1}, {"b", 1}, {"c", 1}, {"d", 1}})}), T0).accepted());
+    REQUIRE(cm->Apply(Bytes(Id(1), 2, {Events({{"a", 1}, {"e", 5}})}), T0).accepted());
+    CHECK(cm->series_count("golivekit_client_events_total") == 3);
+    CHECK(Value(*cm, "golivekit_client_events_total", {"a"}) == 2);
+    CHECK(Value(*cm, "golivekit_client_events_total", {"b"}) == 1);
+    CHECK(Value(*cm, "golivekit_client_events_total", {"__overflow__"}) == 1 + 1 + 5);
+    CHECK(Absent(*cm, "golivekit_client_events_total", {"d"}));
+    CHECK(Value(*cm, "golivekit_client_ingest_overflow_series_total", {"golivekit_client_events_total"}) == 3);
+    CHECK(Value(*cm, "golivekit_client_ingest_series", {"golivekit_client_events_total"}) == 3);
+  }
+
+  TEST_CASE("self-metrics: results, bytes, clients and the drops clients report") {
+    auto cm = obs::NewClientMetrics(DemoOpts());
+    const std::string b1 = Bytes(Id(1), 1, {}, false, 3);
+    REQUIRE(cm->Apply(b1, T0).accepted());
+    REQUIRE(cm->Apply(b1, T0).accepted());                                  // duplicate: drops not counted again
+    REQUIRE(cm->Apply(Bytes(Id(1), 2, {}, false, 5), T0).accepted());      // a running total: +2
+    REQUIRE(cm->Apply(Bytes(Id(2), 1, {}, false, 1), T0).accepted());
+    (void)cm->Apply("junk", T0);
+    CHECK(Value(*cm, "golivekit_client_ingest_client_dropped_batches_total") == 6);
+    CHECK(Value(*cm, "golivekit_client_ingest_batches_total", {"applied"}) == 3);
+    CHECK(Value(*cm, "golivekit_client_ingest_batches_total", {"duplicate"}) == 1);
+    CHECK(Value(*cm, "golivekit_client_ingest_batches_total", {"rejected"}) == 1);
+    CHECK(Value(*cm, "golivekit_client_ingest_received_bytes_total") == static_cast<double>(3 * b1.size() + Bytes(Id(2), 1, {}, false, 1).size() + 4));
+    CHECK(Value(*cm, "golivekit_client_ingest_clients", {"tracked"}) == 2);
+    CHECK(Value(*cm, "golivekit_client_ingest_clients", {"live"}) == 2);
+    CHECK(Value(*cm, "golivekit_client_ingest_clients", {"live"}, T0 + 61s) == 0);
+  }
+
+  TEST_CASE("end to end: what a client registry records is what the server exposes") {
+    auto client = obs::NewRegistry();
+    auto events = obs::NewCounter({.name = "golivekit_client_events_total", .help = "x", .labels = {"event"}});
+    auto latency = obs::NewHistogram({.name = "golivekit_client_event_latency_seconds", .help = "x",
+                                      .labels = {"event"}, .buckets = {0.1, 1}});
+    auto views = obs::NewGauge({.name = "golivekit_client_open_views", .help = "x"});
+    REQUIRE(client->Register(events).ok());
+    REQUIRE(client->Register(latency).ok());
+    REQUIRE(client->Register(views).ok());
+    obs::ClientMetricsOpts opts = DemoOpts();
+    opts.rate_per_second = 0;  // hundreds of batches at one instant
+    auto cm = obs::NewClientMetrics(opts);
+    obs::BatchEncoder enc(obs::NewClientId(), 300);  // small batches: splitting on the way
+    std::uint64_t rng = 7;
+    for (int round = 0; round < 20; ++round) {
+      for (int i = 0; i < 30; ++i) {
+        const std::string e = "e" + std::to_string(glk_obs_test::SplitMix64(rng) % 12);
+        events->WithLabels(e).Add(static_cast<double>(glk_obs_test::SplitMix64(rng) % 4));
+        latency->WithLabels(e).Observe(static_cast<double>(glk_obs_test::SplitMix64(rng) % 2000) / 1000);
+      }
+      views->Set(static_cast<double>(round % 3));
+      for (const std::string& b : enc.Encode(client->Gather())) {
+        REQUIRE(cm->Apply(b, T0).accepted());
+        REQUIRE(cm->Apply(b, T0).outcome == Outcome::kDuplicate);  // every batch sent twice
+      }
+    }
+    std::vector<obs::FamilySnapshot> fams;
+    REQUIRE(cm->CollectAt(fams, T0).ok());
+    obs::Snapshot server;
+    for (std::size_t i = 0; i < 3; ++i) server.families.push_back(fams[i]);
+    obs::Snapshot mine = client->Gather();
+    // Same families, same order (the client's names sort the same way), same values; HELP differs.
+    for (auto& f : mine.families) f.help.clear();
+    for (auto& f : server.families) f.help.clear();
+    std::sort(server.families.begin(), server.families.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    CHECK(obs::Encode(server, obs::Format::kText) == obs::Encode(mine, obs::Format::kText));
+  }
+
+#if !defined(GLK_OBS_NO_THREADS)
+  TEST_CASE("concurrent clients and scrapes: exact totals") {
+    obs::ClientMetricsOpts opts = DemoOpts();
+    opts.rate_per_second = 0;
+    auto cm = obs::NewClientMetrics(opts);
+    auto reg = obs::NewRegistry();
+    REQUIRE(reg->Register(cm).ok());
+    constexpr int kThreads = 8;
+    constexpr int kBatches = 200;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 1; i <= kBatches; ++i) {
+          const std::string b = Bytes(Id(static_cast<std::uint8_t>(t + 1)), i, {Events({{"click", 1}}), Latency("click", {1, 0, 0}, 0.01)});
+          (void)cm->Apply(b);
+          (void)cm->Apply(b);  // a retry
+        }
+      });
+    }
+    std::thread scraper([&] {
+      for (int i = 0; i < 50; ++i) CHECK(!reg->Expose().empty());
+    });
+    for (auto& th : threads) th.join();
+    scraper.join();
+    CHECK(Value(*cm, "golivekit_client_events_total", {"click"}, obs::ClientMetrics::Clock::now()) == kThreads * kBatches);
+    CHECK(Value(*cm, "golivekit_client_event_latency_seconds", {"click"}, obs::ClientMetrics::Clock::now()) ==
+          kThreads * kBatches);
+    CHECK(Value(*cm, "golivekit_client_ingest_batches_total", {"duplicate"}, obs::ClientMetrics::Clock::now()) ==
+          kThreads * kBatches);
+  }
+#endif
+}
