@@ -24,8 +24,12 @@ import type {
   Observability,
   Registry,
   RegistryOpts,
+  Shipper,
+  ShippingOpts,
   Timer,
 } from "./types.js";
+import { ObservabilityError } from "./errors.js";
+import { ship } from "./shipper.js";
 import { bind, type EmModule } from "./wasm-module.js";
 
 export const VERSION = "0.1.0";
@@ -35,15 +39,7 @@ const K_GAUGE = 1;
 const K_HISTOGRAM = 2;
 const KIND_NAMES = ["counter", "gauge", "histogram"];
 
-/** An error the C++ core reported, or a misuse the JS side caught first. */
-export class ObservabilityError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = "ObservabilityError";
-    this.code = code;
-  }
-}
+export { ObservabilityError };
 
 // The core's status text is "CODE: message".
 function fromStatus(text: string): ObservabilityError {
@@ -417,10 +413,13 @@ export function createApi(module: EmModule): Observability {
     _collectHooks: Array<() => void> = [];
     /** @internal metrics the registry made itself (runtime metrics), disposed with it */
     _owned: AnyMetric[] = [];
+    /** @internal the namespace and "_", or "" */
+    _prefix: string;
 
     constructor(opts: RegistryOpts = {}) {
       if (opts === null || typeof opts !== "object") throw new TypeError("newRegistry: options must be an object");
       const ns = String(opts.namespace ?? "");
+      this._prefix = ns && `${ns}_`;
       const flat = [ns];
       for (const [k, v] of Object.entries(opts.constLabels ?? {})) flat.push(String(k), String(v));
       const h = wasm.glk_registry_new(put(flat));
@@ -558,6 +557,28 @@ export function createApi(module: EmModule): Observability {
 
   const defaultBuckets = Object.freeze(W.nums(wasm.glk_default_buckets()));
 
+  // One client: its own batch encoder (random id) over the registry, its runtime metrics skipped.
+  function startShipping(registry: Registry, opts: ShippingOpts): Shipper {
+    const r = registry as RegistryImpl;
+    if (!(r instanceof RegistryImpl)) throw new TypeError("startShipping: not a registry of this instance");
+    r._native();
+    const e = wasm.glk_encoder_new(opts?.maxBatchBytes ?? 61440);
+    wasm.glk_encoder_skip(e, put(r._owned.map((m) => r._prefix + m.name)));
+    try {
+      return ship({
+        id: str(wasm.glk_encoder_client(e)),
+        encode(final, dropped) {
+          const n = wasm.glk_encoder_encode(e, r._native(), final ? 1 : 0, dropped);
+          return Array.from({ length: n }, (_, i) => W.bytes(wasm.glk_encoder_batch(e, i)));
+        },
+        free: () => wasm.glk_encoder_free(e),
+      }, opts);
+    } catch (err) {
+      wasm.glk_encoder_free(e);
+      throw err;
+    }
+  }
+
   return {
     newRegistry: (opts?: RegistryOpts) => new RegistryImpl(opts),
     newCounter: (opts: CounterOpts) => new CounterImpl(opts),
@@ -572,5 +593,6 @@ export function createApi(module: EmModule): Observability {
         "needs count >= 1, start > 0 and factor > 1"),
     memoryStats,
     version: VERSION,
+    startShipping,
   };
 }

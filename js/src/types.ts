@@ -189,4 +189,105 @@ export interface Observability {
   memoryStats(): MemoryStats;
   /** The package version, as `golivekit_build_info` reports it. */
   readonly version: string;
+  /**
+   * Ships what `registry` records to the server's ingest endpoint as client batches: every
+   * `intervalMs`, on `flush()`, when the page is hidden or unloaded, and at `stop()`. The registry's own
+   * runtime metrics (`includeRuntimeMetrics`) are not shipped. See docs/api-js.md, "Shipping to the server".
+   */
+  startShipping(registry: Registry, opts: ShippingOpts): Shipper;
+}
+
+/** What {@link ShippingOpts.fetch} must resolve to: the parts of a `Response` the shipper reads. */
+export interface ResponseLike {
+  /** HTTP status: 2xx confirms the batch; 408, 429 and 5xx retry; any other status drops it. */
+  readonly status: number;
+  /** `Retry-After` (seconds or an HTTP-date) is honoured as the shortest wait before a retry. */
+  readonly headers?: { get(name: string): string | null } | undefined;
+  /** The server's JSON answer: `{"result":"applied"|"duplicate"}`, or `{"error", "message"}`. */
+  json?(): Promise<unknown>;
+}
+
+/** The request the shipper makes for each batch (always `fetch(url, init)`, one batch per request). */
+export interface ShippingRequestInit {
+  method: "POST";
+  /** One batch (format in docs/wire-format.md), at most `maxBatchBytes`. */
+  body: Uint8Array;
+  /** `content-type: application/vnd.golivekit.metrics-batch` plus {@link ShippingOpts.headers}. */
+  headers: Record<string, string>;
+  /** True while the bodies of keepalive requests in flight stay within the browser's 64 KiB. */
+  keepalive: boolean;
+}
+
+/** A `fetch`-compatible function (the global `fetch` fits; so does one over the app's websocket). */
+export type FetchLike = (url: string, init: ShippingRequestInit) => Promise<ResponseLike>;
+
+/** Options of {@link Observability.startShipping}. */
+export interface ShippingOpts {
+  /** The server's ingest endpoint, e.g. `"/metrics/ingest"` (a cross-origin URL needs the server's CORS allowlist). */
+  url: string;
+  /** How often a batch of what changed is made and sent. Default 15000 ms. */
+  intervalMs?: number;
+  /** The transport. Default `globalThis.fetch`; without one, `navigator.sendBeacon`. */
+  fetch?: FetchLike;
+  /** Extra request headers, e.g. `{ authorization: "Bearer …" }` for a server with an ingest token. */
+  headers?: Record<string, string>;
+  /**
+   * Batches waiting for the server (unsent, or to be retried) are kept up to this many bytes; beyond,
+   * the oldest is dropped and counted (the server learns the count from the next batches). Default 262144.
+   */
+  maxBufferBytes?: number;
+  /** Largest batch; more changes are split over several. Default 61440 (fits a 64 KiB keepalive request). */
+  maxBatchBytes?: number;
+  /** First retry delay bound (full jitter: a random wait up to it, doubling per failure). Default 1000 ms. */
+  initialBackoffMs?: number;
+  /** Largest retry delay bound. Default 60000 ms. */
+  maxBackoffMs?: number;
+  /** How long `stop()` waits for the server to confirm the last batches. Default 10000 ms. */
+  stopTimeoutMs?: number;
+}
+
+/** Counters of a shipper since it started. */
+export interface ShipperStats {
+  /** Batches made (changes found at an interval, a flush, a page hide or stop). */
+  batches: number;
+  /** Requests made (first sends and retries). */
+  sent: number;
+  /** Batches the server confirmed: applied, or recognized as already applied (`duplicate`). */
+  accepted: number;
+  /** Of `accepted`: the server had applied them before (a retry after a lost answer). */
+  duplicate: number;
+  /** Batches the server refused for good (a 4xx other than 408/429); they are not resent. */
+  rejected: number;
+  /** Batches lost on this side: buffer full, not confirmed within 5 minutes, or left at `stop()`. */
+  dropped: number;
+  /** Requests that failed with a retryable status (408, 429, 5xx) or a network error. */
+  retries: number;
+  /** Batches waiting for the server now, and their bytes. */
+  bufferedBatches: number;
+  bufferedBytes: number;
+  /** The most recent problem (a refusal, a network error), for diagnostics. */
+  lastError?: string;
+}
+
+/**
+ * Ships one registry's changes to the server. Each shipper is one client (its own random id and
+ * sequence numbers); a page or process may run several.
+ */
+export interface Shipper {
+  /** This client's id: 32 hex digits, random, fixed for the shipper's lifetime. */
+  readonly clientId: string;
+  /**
+   * Makes a batch of what changed now and resolves once the server has confirmed (applied, or found
+   * duplicate) every batch made before the call. Rejects with an {@link ObservabilityErrorLike} if one
+   * of them was dropped or refused (its `code`: `"RESOURCE_EXHAUSTED"`, or `"HTTP_400"` etc.).
+   */
+  flush(): Promise<void>;
+  /**
+   * Stops the timer and page listeners, sends a final batch (the server then stops counting this
+   * client's gauges) and waits for the server, at most `stopTimeoutMs`. Rejects like `flush`, or with
+   * `"DEADLINE_EXCEEDED"`. Calling it again does nothing.
+   */
+  stop(): Promise<void>;
+  /** Counters since the start. */
+  stats(): ShipperStats;
 }

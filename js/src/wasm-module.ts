@@ -74,7 +74,7 @@ export interface Wasm {
   /** The string whose address an export returned (its length from glk_len). */
   str(p: number): string;
   /** A copy of the bytes whose address an export returned. */
-  bytes(p: number): Uint8Array;
+  bytes(p: number): Uint8Array<ArrayBuffer>;
   /** Writes numbers into the number buffer; returns how many. */
   putNums(v: readonly number[]): number;
   /** The first `n` numbers of the number buffer (an export returned `n`). */

@@ -1,0 +1,257 @@
+// Ships a registry's changes to the server as client batches (docs/wire-format.md): periodic batches,
+// one request at a time and in order, retries with full-jitter exponential backoff honouring
+// Retry-After, a bounded buffer that drops its oldest batch (counted, and the count travels in the next
+// batches), and on page hide/unload everything buffered at once with keepalive.
+//
+// Exactly once is the server's job (docs/merge.md): each batch carries (client id, sequence), so a
+// batch is resent byte for byte until the server confirms it, and a duplicate is harmless.
+import { ObservabilityError } from "./errors.js";
+import type { ResponseLike, Shipper, ShipperStats, ShippingOpts } from "./types.js";
+
+/** What api.ts gives the shipper: one client's batch encoder over one registry. */
+export interface BatchSource {
+  id: string;
+  /** The batches of what changed since the previous call (copies). */
+  encode(final: boolean, dropped: number): Uint8Array<ArrayBuffer>[];
+  free(): void;
+}
+
+/** The media type of a batch (kBatchContentType in core/include/golivekit/observability/client_batch.h). */
+export const BATCH_CONTENT_TYPE = "application/vnd.golivekit.metrics-batch";
+
+const KEEPALIVE_BUDGET = 65536; // what a browser lets keepalive requests carry in total
+const GIVE_UP_MS = 300_000; // half the server's default client_ttl: never resend older batches
+const STOP_TIMEOUT_MS = 10_000;
+
+interface Batch {
+  body: Uint8Array<ArrayBuffer>;
+  t: number; // when it was made (Date.now())
+  busy?: boolean; // a request with it is in flight
+  // Settles the batch's outcome: undefined when the server confirmed it, else why it was lost.
+  done: (e?: ObservabilityError) => void;
+  p: Promise<ObservabilityError | undefined>;
+}
+
+type Timer = ReturnType<typeof setTimeout> & { unref?(): void; ref?(): void };
+
+// Retry-After: delay-seconds or an HTTP-date; in ms, 0 when absent or unreadable.
+function retryAfterMs(v: string | null | undefined): number {
+  if (!v) return 0;
+  const ms = /^\s*\d+\s*$/.test(v) ? Number(v) * 1000 : Date.parse(v) - Date.now();
+  return ms > 0 ? ms : 0;
+}
+
+export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
+  if (!opts || typeof opts.url !== "string") throw new TypeError("startShipping: options with a url required");
+  const g = globalThis as unknown as {
+    fetch?: ShippingOpts["fetch"];
+    navigator?: { sendBeacon?(url: string, body: Blob): boolean };
+    document?: Document;
+    addEventListener?: typeof addEventListener;
+    removeEventListener?: typeof removeEventListener;
+  };
+  const {
+    url,
+    intervalMs = 15_000,
+    maxBufferBytes = 256 * 1024,
+    initialBackoffMs = 1000,
+    maxBackoffMs = 60_000,
+  } = opts;
+  const fetchFn = opts.fetch ?? g.fetch;
+  const headers = { "content-type": BATCH_CONTENT_TYPE, ...opts.headers };
+  const s: ShipperStats = {
+    batches: 0, sent: 0, accepted: 0, duplicate: 0, rejected: 0, dropped: 0, retries: 0,
+    bufferedBatches: 0, bufferedBytes: 0,
+  };
+  const queue: Batch[] = [];
+  let keepaliveBytes = 0; // bodies of keepalive requests in flight
+  let failures = 0; // consecutive retryable failures (the backoff exponent)
+  let retryTimer: Timer | undefined;
+  let ended = false; // a final batch was made (stop, or the page went away)
+  let stopping = false; // stop() was called: timers keep a Node process alive until it is done
+  let closed = false; // stop() finished: the encoder is freed
+
+  // Calls fn after ms; until stop(), without keeping a Node process alive.
+  const later = (fn: () => void, ms: number): Timer => {
+    const t: Timer = setTimeout(fn, ms);
+    if (!stopping) t.unref?.();
+    return t;
+  };
+
+  const fail = (code: string, message: string) => new ObservabilityError(code, message);
+
+  function remove(b: Batch, e?: ObservabilityError): void {
+    const i = queue.indexOf(b);
+    if (i >= 0) queue.splice(i, 1);
+    if (e) s.lastError = e.message;
+    b.done(e);
+  }
+
+  function drop(b: Batch, why: string): void {
+    s.dropped++;
+    remove(b, fail("RESOURCE_EXHAUSTED", `batch dropped: ${why}`));
+  }
+
+  // Encodes what changed into the buffer; the oldest idle batches go when it is over its bound.
+  function encode(final: boolean): void {
+    if (ended || closed) return;
+    ended = final;
+    let bodies: Uint8Array<ArrayBuffer>[];
+    try {
+      bodies = src.encode(final, s.dropped);
+    } catch (e) {
+      s.lastError = String((e as Error)?.message ?? e); // a disposed registry, say
+      return;
+    }
+    for (const body of bodies) {
+      let done!: Batch["done"];
+      const p = new Promise<ObservabilityError | undefined>((r) => (done = r));
+      queue.push({ body, t: Date.now(), done, p });
+      s.batches++;
+    }
+    let bytes = 0;
+    for (const b of queue) bytes += b.body.length;
+    for (let i = 0; bytes > maxBufferBytes && i < queue.length; ) {
+      const b = queue[i]!;
+      if (b.busy) i++;
+      else {
+        bytes -= b.body.length;
+        drop(b, `buffer full (${maxBufferBytes} bytes)`);
+      }
+    }
+  }
+
+  // One request; settles the batch (confirmed, rejected) or leaves it queued for a retry, whose
+  // delay it returns (-1: no retry needed).
+  async function send(b: Batch): Promise<number> {
+    b.busy = true;
+    s.sent++;
+    const n = b.body.length;
+    const keepalive = keepaliveBytes + n <= KEEPALIVE_BUDGET;
+    if (keepalive) keepaliveBytes += n;
+    let status = 0;
+    let wait = 0;
+    let info: { result?: unknown; error?: unknown; message?: unknown } = {};
+    try {
+      if (fetchFn) {
+        const res: ResponseLike = await fetchFn(url, { method: "POST", body: b.body, headers, keepalive });
+        status = res.status;
+        wait = retryAfterMs(res.headers?.get("retry-after"));
+        info = ((await res.json?.().catch(() => 0)) || {}) as typeof info;
+      } else {
+        // No fetch (old browsers): a beacon. No headers, no answer: queued counts as confirmed.
+        status = g.navigator?.sendBeacon?.(url, new Blob([b.body], { type: BATCH_CONTENT_TYPE })) ? 200 : 0;
+      }
+    } catch (e) {
+      s.lastError = `${url}: ${(e as Error)?.message ?? e}`; // network error, CORS refusal
+    } finally {
+      if (keepalive) keepaliveBytes -= n;
+      b.busy = false;
+    }
+    if (status >= 200 && status < 300) {
+      failures = 0;
+      s.accepted++;
+      if (info.result === "duplicate") s.duplicate++;
+      remove(b);
+      return -1;
+    }
+    if (status && status !== 408 && status !== 429 && status < 500) {
+      s.rejected++;
+      remove(b, fail(`HTTP_${status}`, `batch rejected with HTTP ${status}${info.error ? ` ${info.error}` : ""}${info.message ? `: ${info.message}` : ""}`));
+      return -1;
+    }
+    if (status) s.lastError = `HTTP ${status}${info.error ? ` ${info.error}` : ""}`;
+    s.retries++;
+    // Full jitter: anywhere up to the exponential bound; Retry-After is a minimum.
+    return Math.max(wait, Math.random() * Math.min(maxBackoffMs, initialBackoffMs * 2 ** failures++));
+  }
+
+  // After a request: the next one now, or after the retry delay.
+  function next(delay: number): void {
+    if (delay < 0) pump();
+    else if (!retryTimer) {
+      retryTimer = later(() => {
+        retryTimer = undefined;
+        pump();
+      }, delay);
+    }
+  }
+
+  // Sends the oldest batch unless one is already on its way or a retry is pending.
+  let pumping = false;
+  function pump(): void {
+    if (pumping || retryTimer || closed) return;
+    while (queue[0] && Date.now() - queue[0].t > GIVE_UP_MS) drop(queue[0], "not confirmed within 5 minutes");
+    const b = queue[0];
+    if (!b || b.busy) return;
+    pumping = true;
+    void send(b).then((delay) => {
+      pumping = false;
+      next(delay);
+    });
+  }
+
+  // The page is going away (or may be, once hidden): everything not in flight, now, with keepalive.
+  function sendAll(final: boolean): void {
+    encode(final);
+    for (const b of queue) {
+      if (!b.busy && keepaliveBytes + b.body.length <= KEEPALIVE_BUDGET) void send(b).then(next);
+    }
+  }
+
+  const onVisibility = () => {
+    if (g.document?.visibilityState === "hidden") sendAll(false);
+  };
+  const onPageHide = (e: Event) => sendAll(!(e as PageTransitionEvent).persisted);
+  g.document?.addEventListener("visibilitychange", onVisibility);
+  g.addEventListener?.("pagehide", onPageHide);
+
+  const tick = () => {
+    encode(false);
+    pump();
+  };
+  const interval = setInterval(tick, intervalMs);
+  (interval as { unref?: () => void }).unref?.();
+
+  // Resolves when every batch buffered now is confirmed; rejects on the first that is lost.
+  async function settle(batches: Batch[]): Promise<void> {
+    for (const e of await Promise.all(batches.map((b) => b.p))) if (e) throw e;
+  }
+
+  return {
+    clientId: src.id,
+    flush() {
+      if (stopping) return Promise.reject(fail("FAILED_PRECONDITION", "the shipper was stopped"));
+      tick();
+      return settle(queue.slice());
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      retryTimer?.ref?.();
+      clearInterval(interval);
+      g.document?.removeEventListener("visibilitychange", onVisibility);
+      g.removeEventListener?.("pagehide", onPageHide);
+      encode(true);
+      pump();
+      const timeoutMs = opts.stopTimeoutMs ?? STOP_TIMEOUT_MS;
+      let timer: Timer | undefined;
+      const pending = queue.slice();
+      try {
+        await Promise.race([
+          settle(pending),
+          new Promise((_, reject) => {
+            timer = later(() => reject(fail("DEADLINE_EXCEEDED", `${queue.length} batch(es) not confirmed within ${timeoutMs} ms`)), timeoutMs);
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+        clearTimeout(retryTimer);
+        closed = true;
+        for (const b of queue.slice()) if (!b.busy) drop(b, "the shipper stopped");
+        src.free();
+      }
+    },
+    stats: () => ({ ...s, bufferedBatches: queue.length, bufferedBytes: queue.reduce((a, b) => a + b.body.length, 0) }),
+  };
+}
