@@ -336,7 +336,11 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
       }
       std::string key = JoinKey(s.label_values);
       std::int64_t target;
-      if (const auto e = m.index.find(key); e != m.index.end()) {
+      if (!m.labels.empty() &&
+          std::all_of(s.label_values.begin(), s.label_values.end(), [](const std::string& v) { return v == kOverflowValue; })) {
+        // A client naming the overflow series itself joins it; as a series of its own it would clash.
+        target = std::numeric_limits<std::int64_t>::min();
+      } else if (const auto e = m.index.find(key); e != m.index.end()) {
         target = e->second;
       } else if (const auto n = fresh.find(key); n != fresh.end()) {
         target = n->second;

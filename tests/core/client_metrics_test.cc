@@ -350,6 +350,21 @@ TEST_SUITE("client_metrics") {
     CHECK(Absent(*cm, "golivekit_client_events_total", {"d"}));
     CHECK(Value(*cm, "golivekit_client_ingest_overflow_series_total", {"golivekit_client_events_total"}) == 3);
     CHECK(Value(*cm, "golivekit_client_ingest_series", {"golivekit_client_events_total"}) == 3);
+    // A client that names the overflow series itself joins it (a series of its own would clash).
+    REQUIRE(cm->Apply(Bytes(Id(1), 3, {Events({{"__overflow__", 1}})}), T0).accepted());
+    CHECK(Value(*cm, "golivekit_client_events_total", {"__overflow__"}) == 8);
+    auto reg = obs::NewRegistry();
+    REQUIRE(reg->Register(cm).ok());
+    CHECK(reg->Expose().find("golivekit_client_events_total{event=\"__overflow__\"} 8\n") != std::string::npos);
+  }
+
+  TEST_CASE("max_series 1 on a labelled metric: everything goes to the overflow series") {
+    obs::ClientMetricsOpts opts = DemoOpts();
+    opts.metrics[0].max_series = 1;
+    auto cm = obs::NewClientMetrics(opts);
+    REQUIRE(cm->Apply(Bytes(Id(1), 1, {Events({{"a", 1}, {"b", 2}})}), T0).accepted());
+    CHECK(cm->series_count("golivekit_client_events_total") == 1);
+    CHECK(Value(*cm, "golivekit_client_events_total", {"__overflow__"}) == 3);
   }
 
   TEST_CASE("self-metrics: results, bytes, clients and the drops clients report") {
