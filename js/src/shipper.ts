@@ -68,13 +68,15 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   let failures = 0; // consecutive retryable failures (the backoff exponent)
   let retryTimer: Timer | undefined;
   let ended = false; // a final batch was made (stop, or the page went away)
-  let stopping = false; // stop() was called: timers keep a Node process alive until it is done
+  let stopping = false; // stop() was called
   let closed = false; // stop() finished: the encoder is freed
+  // flush() and stop() calls waiting: while there are any, a retry keeps a Node process alive.
+  let waiting = 0;
 
-  // Calls fn after ms; until stop(), without keeping a Node process alive.
+  // Calls fn after ms; unless someone waits, without keeping a Node process alive.
   const later = (fn: () => void, ms: number): Timer => {
     const t: Timer = setTimeout(fn, ms);
-    if (!stopping) t.unref?.();
+    if (!waiting) t.unref?.();
     return t;
   };
 
@@ -93,20 +95,23 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   }
 
   // Encodes what changed into the buffer; the oldest idle batches go when it is over its bound.
-  function encode(final: boolean): void {
-    if (ended || closed) return;
+  // Returns the batches buffered before and the new ones (those a flush waits for).
+  function encode(final: boolean): Batch[] {
+    const all = queue.slice();
+    if (ended || closed) return all;
     ended = final;
-    let bodies: Uint8Array<ArrayBuffer>[];
+    let bodies: Uint8Array<ArrayBuffer>[] = [];
     try {
       bodies = src.encode(final, s.dropped);
     } catch (e) {
       s.lastError = String((e as Error)?.message ?? e); // a disposed registry, say
-      return;
     }
     for (const body of bodies) {
       let done!: Batch["done"];
       const p = new Promise<ObservabilityError | undefined>((r) => (done = r));
-      queue.push({ body, t: Date.now(), done, p });
+      const b = { body, t: Date.now(), done, p };
+      queue.push(b);
+      all.push(b);
       s.batches++;
     }
     let bytes = 0;
@@ -119,6 +124,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
         drop(b, `buffer full (${maxBufferBytes} bytes)`);
       }
     }
+    return all;
   }
 
   // One request; settles the batch (confirmed, rejected) or leaves it queued for a retry, whose
@@ -207,36 +213,40 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   g.addEventListener?.("pagehide", onPageHide);
 
   const tick = () => {
-    encode(false);
+    const all = encode(false);
     pump();
+    return all;
   };
   const interval = setInterval(tick, intervalMs);
   (interval as { unref?: () => void }).unref?.();
 
-  // Resolves when every batch buffered now is confirmed; rejects on the first that is lost.
+  // Resolves when all these batches are confirmed; rejects with why one was lost.
   async function settle(batches: Batch[]): Promise<void> {
-    for (const e of await Promise.all(batches.map((b) => b.p))) if (e) throw e;
+    waiting++;
+    retryTimer?.ref?.();
+    try {
+      for (const e of await Promise.all(batches.map((b) => b.p))) if (e) throw e;
+    } finally {
+      if (!--waiting) retryTimer?.unref?.();
+    }
   }
 
   return {
     clientId: src.id,
     flush() {
       if (stopping) return Promise.reject(fail("FAILED_PRECONDITION", "the shipper was stopped"));
-      tick();
-      return settle(queue.slice());
+      return settle(tick());
     },
     async stop() {
       if (stopping) return;
       stopping = true;
-      retryTimer?.ref?.();
       clearInterval(interval);
       g.document?.removeEventListener("visibilitychange", onVisibility);
       g.removeEventListener?.("pagehide", onPageHide);
-      encode(true);
+      const pending = encode(true);
       pump();
       const timeoutMs = opts.stopTimeoutMs ?? STOP_TIMEOUT_MS;
       let timer: Timer | undefined;
-      const pending = queue.slice();
       try {
         await Promise.race([
           settle(pending),
