@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Diagnostic (Node only): the cost of the raw wasm exports the hot paths call, without the JS wrapper,
 // next to the pure-JS increment. Tells whether a slow row of node.mjs is the wrapper or the wasm side.
-// It uses the glue's INTERNAL embind functions (metricNew/metricChild, js/src/wasm-module.ts), so it
-// may need updating when those change.
+// It uses the module's INTERNAL C exports (glk_metric_new/glk_metric_child, wasm/bindings.cc and
+// js/src/wasm-module.ts), so it may need updating when those change.
 //
 //   node bench/js/wasm-floor.mjs
 import { readFileSync } from "node:fs";
@@ -11,13 +11,25 @@ import { measure } from "./cases.mjs";
 
 const M = await createModule({ wasmBinary: readFileSync(new URL("../../dist/observability.wasm", import.meta.url)) });
 const w = M.asm ?? M.wasmExports;
-if (typeof M.metricNew !== "function" || typeof M.metricChild !== "function") {
-  console.error("wasm-floor: the glue has no metricNew/metricChild any more; update this script (js/src/wasm-module.ts)");
+if (typeof w.glk_metric_new !== "function" || typeof w.glk_metric_child !== "function") {
+  console.error("wasm-floor: the module has no glk_metric_new/glk_metric_child any more; update this script (wasm/bindings.cc)");
   process.exit(2);
 }
+// glk_metric_new reads name and help from the input buffer: UTF-8, each followed by 0xFF.
+const metric = (kind, name) => {
+  const text = [name, "x"];
+  let at = w.glk_in(64);
+  const mem = new Uint8Array(w.memory.buffer);
+  const start = at;
+  for (const s of text) {
+    at += new TextEncoder().encodeInto(s, mem.subarray(at)).written;
+    mem[at++] = 255;
+  }
+  return w.glk_metric_child(w.glk_metric_new(kind, at - start, -1), 0);
+};
 const ps = [];
-for (let k = 0; k < 8; k++) ps.push(M.metricChild(M.metricNew(0, `c${k}_total`, "x", [], undefined), []));
-const hp = M.metricChild(M.metricNew(2, "h_seconds", "x", [], undefined), []);
+for (let k = 0; k < 8; k++) ps.push(metric(0, `c${k}_total`));
+const hp = metric(2, "h_seconds");
 const inc = w.glk_counter_inc;
 const observe = w.glk_histogram_observe;
 const objs = Array.from({ length: 8 }, () => ({ v: 0 }));
