@@ -198,10 +198,15 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   }
 
   // The page is going away (or may be, once hidden): everything not in flight, now, with keepalive.
+  // At most 32 at once: they may arrive in any order, and the server's replay window is 64 sequences.
   function sendAll(final: boolean): void {
     encode(final);
+    let n = 0;
     for (const b of queue) {
-      if (!b.busy && keepaliveBytes + b.body.length <= KEEPALIVE_BUDGET) void send(b).then(next);
+      if (!b.busy && n < 32 && keepaliveBytes + b.body.length <= KEEPALIVE_BUDGET) {
+        n++;
+        void send(b).then(next);
+      }
     }
   }
 
