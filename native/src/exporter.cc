@@ -1,4 +1,4 @@
-// The /metrics endpoint on cpp-httplib (exporter.h). The only translation unit that includes httplib.h.
+// The /metrics endpoint on cpp-httplib (exporter.h).
 //
 // How this file keeps cpp-httplib 0.11.4's own behaviour out of the way (checked against the library, and
 // by tests/native/exporter_test.cc):
@@ -447,8 +447,17 @@ std::unique_ptr<Exporter> Exporter::Start(std::shared_ptr<Registry> registry, Se
   // An idle keep-alive connection holds a worker until this timeout (cpp-httplib does not close it on
   // stop): 1 s instead of 5 s bounds how long Stop() waits for one. Scrapers reconnect for free.
   impl->server.set_keep_alive_timeout(1);
+  IngestOpts ingest = opts.ingest.value_or(IngestOpts{});
+  if (opts.client_metrics && ingest.path == opts.exporter.path) {
+    return fail(InvalidArgument("Exporter::Start: the ingest path is the metrics path " + ingest.path));
+  }
   if (Status st = MountMetrics(impl->server, std::move(registry), std::move(opts.exporter)); !st.ok()) {
     return fail(st);
+  }
+  if (opts.client_metrics) {
+    if (Status st = MountIngest(impl->server, std::move(opts.client_metrics), std::move(ingest)); !st.ok()) {
+      return fail(st);
+    }
   }
 
   errno = 0;

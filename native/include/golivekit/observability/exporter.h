@@ -41,8 +41,11 @@
 /// `Exporter` members may be called from any thread.
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "golivekit/observability/client_metrics.h"
+#include "golivekit/observability/ingest.h"
 #include "golivekit/observability/registry.h"
 #include "golivekit/observability/status.h"
 
@@ -91,6 +94,13 @@ struct ServerOpts {
   int threads = 16;
   /// The endpoint's options (MountMetrics).
   ExporterOpts exporter = {};
+  /// If set, the server also takes client-metrics batches (MountIngest, ingest.h) on `ingest.path`.
+  /// Register `client_metrics` in the registry for the merged metrics to be exposed.
+  std::shared_ptr<ClientMetrics> client_metrics = nullptr;
+  /// The ingest endpoint's options (used with `client_metrics`; unset: IngestOpts' defaults). An
+  /// optional rather than a plain member: g++ 12 warns about a false "maybe uninitialized" string in
+  /// callers' designated initializers of a ServerOpts with IngestOpts inline.
+  std::optional<IngestOpts> ingest = std::nullopt;
 };
 
 /// A standalone exporter: a server of its own that serves one registry on `opts.exporter.path`, from a

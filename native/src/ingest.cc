@@ -1,0 +1,558 @@
+// The client-metrics ingest endpoint on cpp-httplib (ingest.h).
+//
+// What cpp-httplib 0.11.4 does that shapes this file (checked against the library, and by
+// tests/native/ingest_test.cc):
+// - POST is routed through the ContentReader overload, so the body is read only when and as far as we
+//   ask: the size cap holds for any Content-Length, a chunked body, or a gzip'd one (the reader hands
+//   us decompressed bytes), without touching the server-wide payload_max_length.
+// - A body the handler leaves unread stays in the connection and is parsed as the next request(s) (a
+//   desync: behind a proxy that reuses connections, someone else's request). So a request refused
+//   before its body is read has the body drained (it is small: the cap bounds it), or, when that fails
+//   or would pass the cap, the connection must be closed after the response. A handler's
+//   `Connection: close` header does not do that (the server only adds Keep-Alive and reads on); what
+//   does is a response written by a chunked content provider that returns false once it has written
+//   the whole body and the last chunk: the response on the wire is complete, and the server then drops
+//   the connection as if writing had failed (CloseAfterResponse).
+// - Handler patterns are std::regex: the path is escaped.
+#include "golivekit/observability/ingest.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "golivekit/observability/client_batch.h"
+
+namespace golivekit::observability {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kJson = "application/json";
+constexpr std::string_view kAllow = "POST, OPTIONS";
+
+// ---------------------------------------------------------------------------------------------------
+// Small text helpers.
+
+char Lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view Trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Length of the valid UTF-8 sequence at the start of `s`, or 0 if it does not begin with one
+// (overlong forms, surrogates and code points above U+10FFFF are invalid).
+std::size_t Utf8SequenceLength(std::string_view s) noexcept {
+  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char c = b(0);
+  if (c < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80;
+  unsigned char hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (s.size() < n || b(1) < lo || b(1) > hi) return 0;
+  for (std::size_t i = 2; i < n; ++i) {
+    if (b(i) < 0x80 || b(i) > 0xBF) return 0;
+  }
+  return n;
+}
+
+// Appends `s` as a JSON string (with the quotes). Messages may quote what a client sent (a label value
+// that is not UTF-8, say): bytes that are not valid UTF-8 become U+FFFD, so the body is always valid
+// JSON.
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  while (!s.empty()) {
+    const auto c = static_cast<unsigned char>(s.front());
+    if (c >= 0x80) {
+      const std::size_t n = Utf8SequenceLength(s);
+      if (n == 0) {
+        out += "\\ufffd";
+        s.remove_prefix(1);
+      } else {
+        out.append(s.data(), n);
+        s.remove_prefix(n);
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 0xF]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+    s.remove_prefix(1);
+  }
+  out.push_back('"');
+}
+
+// Equal, in a time that depends only on the length of `expected` (the secret), not on where `given`
+// first differs.
+bool ConstantTimeEquals(std::string_view given, std::string_view expected) noexcept {
+  if (given.empty()) return expected.empty();
+  unsigned diff = given.size() == expected.size() ? 0U : 1U;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    diff |= static_cast<unsigned char>(given[i % given.size()]) ^ static_cast<unsigned char>(expected[i]);
+  }
+  return diff == 0;
+}
+
+// Whole seconds for Retry-After, rounded up, at least 1.
+std::string RetryAfterSeconds(std::chrono::milliseconds wait) {
+  const auto ms = wait.count() < 0 ? 0 : wait.count();
+  const auto seconds = (ms + 999) / 1000;
+  return std::to_string(seconds < 1 ? 1 : seconds);
+}
+
+// `text` as a std::regex matching exactly that string.
+std::string RegexEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() * 2);
+  for (const char c : text) {
+    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+// "scheme://host[:port]" with no path, query, user info or trailing '/': what a browser sends.
+bool ValidOrigin(std::string_view origin) noexcept {
+  const std::size_t sep = origin.find("://");
+  if (sep == std::string_view::npos || sep == 0) return false;
+  for (std::size_t i = 0; i < sep; ++i) {
+    const char c = origin[i];
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alpha && !(i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))) return false;
+  }
+  const std::string_view rest = origin.substr(sep + 3);
+  if (rest.empty()) return false;
+  for (const char c : rest) {
+    if (c == '/' || c == '?' || c == '#' || c == '@' || c == ' ' || static_cast<unsigned char>(c) < 0x20) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Per-address token buckets, in a table of bounded size: the least recently seen address is forgotten
+// first. A forgotten address comes back with a full bucket, which only an address that has been idle
+// while `max` others were seen gets; an attacker spraying addresses to evict buckets owns those
+// addresses anyway.
+
+class AddressLimiter {
+ public:
+  AddressLimiter(double rate, double burst, std::size_t max) : rate_(rate), burst_(burst), max_(max) {}
+
+  // nullopt: allowed (a token was taken); else how long until the next token.
+  std::optional<std::chrono::milliseconds> Take(const std::string& address, Clock::time_point now) {
+    if (rate_ <= 0) return std::nullopt;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = index_.find(address);
+    if (it == index_.end()) {
+      if (lru_.size() >= max_) {
+        index_.erase(lru_.back().address);
+        lru_.pop_back();
+      }
+      lru_.push_front(Bucket{address, burst_, now});
+      it = index_.emplace(address, lru_.begin()).first;
+    } else if (it->second != lru_.begin()) {
+      lru_.splice(lru_.begin(), lru_, it->second);
+    }
+    Bucket& b = *it->second;
+    const double elapsed = std::chrono::duration<double>(now - b.refilled).count();
+    if (elapsed > 0) {
+      b.tokens = std::min(burst_, b.tokens + elapsed * rate_);
+      b.refilled = now;
+    }
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return std::nullopt;
+    }
+    const double wait = (1 - b.tokens) / rate_;
+    return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(wait * 1000)));
+  }
+
+ private:
+  struct Bucket {
+    std::string address;
+    double tokens;
+    Clock::time_point refilled;
+  };
+  const double rate_;
+  const double burst_;
+  const std::size_t max_;
+  std::mutex mu_;
+  std::list<Bucket> lru_;  // most recently seen first
+  std::unordered_map<std::string, std::list<Bucket>::iterator> index_;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// The endpoint.
+
+struct Endpoint {
+  std::shared_ptr<ClientMetrics> client;
+  IngestOpts opts;
+  bool any_origin = false;
+  std::string allow_headers;  // the preflight's Access-Control-Allow-Headers
+  std::unique_ptr<AddressLimiter> limiter;
+};
+
+enum class BodyRead {
+  kOk,
+  kTooLarge,  // declared or grew past the cap
+  kBroken,    // the reader failed: bad Content-Length, bad chunk, connection lost
+};
+
+struct Body {
+  BodyRead result = BodyRead::kOk;
+  std::size_t bytes = 0;  // read (or declared, for a Content-Length past the cap)
+};
+
+// Reads the body into `out` (or only counts it, if `out` is null), at most `cap` bytes.
+Body ReadBody(const httplib::Request& req, const httplib::ContentReader& reader, std::size_t cap,
+              std::string* out) {
+  Body body;
+  // As cpp-httplib reads it: chunked only for exactly "chunked"; another transfer coding has no
+  // length we could check before reading, so it is refused.
+  if (req.has_header("Transfer-Encoding")) {
+    if (!EqualsIgnoreCase(Trim(req.get_header_value("Transfer-Encoding")), "chunked")) {
+      body.result = BodyRead::kBroken;
+      return body;
+    }
+  } else {
+    if (!req.has_header("Content-Length")) return body;  // HTTP/1.1: no length, no body
+    const std::string text = req.get_header_value("Content-Length");
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+    if (text.empty() || text.front() < '0' || text.front() > '9' || *end != '\0' || errno != 0) {
+      body.result = BodyRead::kBroken;
+      return body;
+    }
+    const std::uint64_t declared = v;
+    if (declared > cap) {
+      body.result = BodyRead::kTooLarge;
+      body.bytes = static_cast<std::size_t>(std::min<std::uint64_t>(declared, SIZE_MAX));
+      return body;
+    }
+    if (declared == 0) return body;
+    if (out) out->reserve(static_cast<std::size_t>(declared));
+  }
+  bool too_large = false;
+  const bool ok = reader([&](const char* data, std::size_t n) {
+    if (n > cap - body.bytes) {
+      too_large = true;
+      return false;
+    }
+    body.bytes += n;
+    if (out) out->append(data, n);
+    return true;
+  });
+  if (!ok) body.result = too_large ? BodyRead::kTooLarge : BodyRead::kBroken;
+  return body;
+}
+
+void SetJson(httplib::Response& res, int status, std::string body) {
+  res.status = status;
+  res.set_content(std::move(body), std::string(kJson));
+}
+
+void SetError(httplib::Response& res, int status, std::string_view error, std::string_view message) {
+  std::string body = "{\"error\":";
+  AppendJsonString(body, error);
+  body += ",\"message\":";
+  AppendJsonString(body, message);
+  body += "}";
+  SetJson(res, status, std::move(body));
+}
+
+// Makes the server close the connection once this (complete) response is written: see the top of this
+// file. The body is sent chunked.
+void CloseAfterResponse(httplib::Response& res) {
+  res.set_header("Connection", "close");
+  auto body = std::make_shared<const std::string>(std::move(res.body));
+  res.body.clear();
+  std::string content_type = res.get_header_value("Content-Type");
+  res.headers.erase("Content-Type");
+  res.set_chunked_content_provider(std::move(content_type), [body](std::size_t, httplib::DataSink& sink) {
+    if (!body->empty()) sink.write(body->data(), body->size());
+    sink.done();
+    return false;  // all written: "fails" only to end the connection
+  });
+}
+
+// CORS response headers for an allowed origin.
+void SetCors(httplib::Response& res, const std::string& origin) {
+  res.set_header("Access-Control-Allow-Origin", origin);
+  res.set_header("Access-Control-Expose-Headers", "Retry-After");
+  res.set_header("Vary", "Origin");
+}
+
+bool OriginAllowed(const Endpoint& ep, const std::string& origin) {
+  if (ep.any_origin) return true;
+  for (const std::string& allowed : ep.opts.allowed_origins) {
+    if (allowed == origin) return true;
+  }
+  return false;
+}
+
+std::string RemoteAddress(const Endpoint& ep, const httplib::Request& req) {
+  if (!ep.opts.trusted_proxy_header.empty() && req.has_header(ep.opts.trusted_proxy_header.c_str())) {
+    const std::string value = req.get_header_value(ep.opts.trusted_proxy_header.c_str());
+    std::string_view first(value);
+    first = Trim(first.substr(0, first.find(',')));
+    if (!first.empty()) return std::string(first);
+  }
+  return req.remote_addr;
+}
+
+// A refusal before Apply: answered, counted, and the unread body (if any: `reader`) drained, or the
+// connection closed.
+void Refuse(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
+            const httplib::ContentReader* reader, int status, RejectReason reason, std::string_view message) {
+  Body drained;
+  if (reader) drained = ReadBody(req, *reader, ep.opts.max_body_bytes, nullptr);
+  SetError(res, status, RejectReasonName(reason), message);
+  if (drained.result != BodyRead::kOk) CloseAfterResponse(res);
+  ep.client->CountRejection(reason, std::min(drained.bytes, ep.opts.max_body_bytes));
+}
+
+void Post(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
+          const httplib::ContentReader& reader) {
+  const IngestOpts& opts = ep.opts;
+  if (req.has_header("Origin")) {
+    const std::string origin = req.get_header_value("Origin");
+    if (!OriginAllowed(ep, origin)) {
+      Refuse(ep, req, res, &reader, 403, RejectReason::kOriginNotAllowed,
+             "origin " + origin + " is not allowed to post metrics here");
+      return;
+    }
+    SetCors(res, origin);
+  }
+
+  if (ep.limiter) {
+    if (auto wait = ep.limiter->Take(RemoteAddress(ep, req), Clock::now())) {
+      res.set_header("Retry-After", RetryAfterSeconds(*wait));
+      Refuse(ep, req, res, &reader, 429, RejectReason::kRateLimited,
+             "too many requests from this address, retry later");
+      return;
+    }
+  }
+
+  if (!opts.bearer_token.empty()) {
+    const std::string header = req.get_header_value("Authorization");
+    const std::string_view auth = Trim(header);
+    const std::size_t space = auth.find(' ');
+    if (space == std::string_view::npos || !EqualsIgnoreCase(auth.substr(0, space), "Bearer")) {
+      res.set_header("WWW-Authenticate", "Bearer");
+      Refuse(ep, req, res, &reader, 401, RejectReason::kUnauthorized,
+             "this endpoint needs an Authorization: Bearer token");
+      return;
+    }
+    if (!ConstantTimeEquals(Trim(auth.substr(space + 1)), opts.bearer_token)) {
+      Refuse(ep, req, res, &reader, 403, RejectReason::kForbidden, "the bearer token is not valid here");
+      return;
+    }
+  }
+
+  const std::string content_type = req.get_header_value("Content-Type");
+  const std::string_view media_type = Trim(std::string_view(content_type).substr(0, content_type.find(';')));
+  if (!EqualsIgnoreCase(media_type, kBatchContentType)) {
+    Refuse(ep, req, res, &reader, 415, RejectReason::kUnsupportedMediaType,
+           "Content-Type must be " + std::string(kBatchContentType) +
+               (content_type.empty() ? std::string(", not missing") : ", not " + content_type));
+    return;
+  }
+
+  std::string batch;
+  const Body body = ReadBody(req, reader, opts.max_body_bytes, &batch);
+  if (body.result != BodyRead::kOk) {
+    // What is left of the body cannot be told apart from a next request: the connection ends here.
+    if (body.result == BodyRead::kTooLarge) {
+      SetError(res, 413, RejectReasonName(RejectReason::kBodyTooLarge),
+               "the body is larger than " + std::to_string(opts.max_body_bytes) + " bytes");
+      ep.client->CountRejection(RejectReason::kBodyTooLarge, std::min(body.bytes, opts.max_body_bytes));
+    } else {
+      SetError(res, 400, RejectReasonName(RejectReason::kMalformed), "the request body could not be read");
+      ep.client->CountRejection(RejectReason::kMalformed, body.bytes);
+    }
+    CloseAfterResponse(res);
+    return;
+  }
+
+  const ApplyResult result = ep.client->Apply(batch);
+  if (result.accepted()) {
+    std::string json = result.outcome == ApplyResult::Outcome::kApplied ? "{\"result\":\"applied\",\"sequence\":"
+                                                                         : "{\"result\":\"duplicate\",\"sequence\":";
+    json += std::to_string(result.sequence);
+    json += "}";
+    SetJson(res, 200, std::move(json));
+    return;
+  }
+  int status = 400;
+  switch (result.reason) {
+    case RejectReason::kRateLimited:
+      status = 429;
+      break;
+    case RejectReason::kTooManyClients:
+      status = 503;
+      break;
+    case RejectReason::kStaleSequence:
+      status = 409;
+      break;
+    default:
+      break;
+  }
+  if (status == 429 || status == 503) res.set_header("Retry-After", RetryAfterSeconds(result.retry_after));
+  SetError(res, status, RejectReasonName(result.reason), result.message);
+}
+
+void Options(Endpoint& ep, const httplib::Request& req, httplib::Response& res) {
+  if (!req.has_header("Origin")) {  // not a preflight: say what the path supports
+    res.status = 204;
+    res.set_header("Allow", std::string(kAllow));
+    return;
+  }
+  const std::string origin = req.get_header_value("Origin");
+  if (!OriginAllowed(ep, origin)) {
+    Refuse(ep, req, res, nullptr, 403, RejectReason::kOriginNotAllowed,
+           "origin " + origin + " is not allowed to post metrics here");
+    return;
+  }
+  res.status = 204;
+  res.set_header("Access-Control-Allow-Origin", origin);
+  res.set_header("Access-Control-Allow-Methods", std::string(kAllow));
+  res.set_header("Access-Control-Allow-Headers", ep.allow_headers);
+  res.set_header("Access-Control-Max-Age", "600");
+  res.set_header("Vary", "Origin");
+}
+
+void MethodNotAllowed(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
+                      const httplib::ContentReader* reader) {
+  res.set_header("Allow", std::string(kAllow));
+  if (req.has_header("Origin") && OriginAllowed(ep, req.get_header_value("Origin"))) {
+    SetCors(res, req.get_header_value("Origin"));
+  }
+  Refuse(ep, req, res, reader, 405, RejectReason::kMethodNotAllowed,
+         "method " + req.method + " is not allowed: use POST");
+}
+
+}  // namespace
+
+Status MountIngest(httplib::Server& server, std::shared_ptr<ClientMetrics> client_metrics, IngestOpts opts) {
+  if (!client_metrics) return InvalidArgument("MountIngest: client_metrics is null");
+  if (!client_metrics->status().ok()) return client_metrics->status();
+  if (opts.path.empty() || opts.path.front() != '/') {
+    return InvalidArgument("MountIngest: path \"" + opts.path + "\" does not begin with '/'");
+  }
+  if (opts.max_body_bytes == 0) return InvalidArgument("MountIngest: max_body_bytes is 0");
+  if (opts.max_tracked_addresses == 0) return InvalidArgument("MountIngest: max_tracked_addresses is 0");
+  if (!std::isfinite(opts.address_rate_per_second) || opts.address_rate_per_second < 0 ||
+      !std::isfinite(opts.address_burst) || opts.address_burst < 0) {
+    return InvalidArgument("MountIngest: address_rate_per_second and address_burst must be finite and >= 0");
+  }
+  if (opts.address_rate_per_second > 0 && opts.address_burst < 1) {
+    return InvalidArgument("MountIngest: address_burst must be at least 1 when there is a rate limit");
+  }
+
+  auto ep = std::make_shared<Endpoint>();
+  for (const std::string& origin : opts.allowed_origins) {
+    if (origin == "*") {
+      ep->any_origin = true;
+    } else if (!ValidOrigin(origin)) {
+      return InvalidArgument("MountIngest: allowed origin \"" + origin +
+                             "\" is not \"*\" nor scheme://host[:port] (no path, no trailing '/')");
+    }
+  }
+  ep->allow_headers = "content-type, authorization";
+  for (const std::string& header : opts.extra_allowed_headers) {
+    if (header.empty() || header.find_first_of(",\r\n") != std::string::npos) {
+      return InvalidArgument("MountIngest: extra allowed header \"" + header + "\" is not a header name");
+    }
+    ep->allow_headers += ", " + header;
+  }
+  if (opts.address_rate_per_second > 0) {
+    ep->limiter = std::make_unique<AddressLimiter>(opts.address_rate_per_second, opts.address_burst,
+                                                   opts.max_tracked_addresses);
+  }
+  ep->client = std::move(client_metrics);
+  ep->opts = std::move(opts);
+
+  const std::string pattern = RegexEscape(ep->opts.path);
+  server.Post(pattern, [ep](const httplib::Request& req, httplib::Response& res,
+                            const httplib::ContentReader& reader) { Post(*ep, req, res, reader); });
+  server.Options(pattern, [ep](const httplib::Request& req, httplib::Response& res) { Options(*ep, req, res); });
+  const auto not_allowed_with_body = [ep](const httplib::Request& req, httplib::Response& res,
+                                          const httplib::ContentReader& reader) {
+    MethodNotAllowed(*ep, req, res, &reader);
+  };
+  server.Put(pattern, not_allowed_with_body);
+  server.Patch(pattern, not_allowed_with_body);
+  server.Delete(pattern, not_allowed_with_body);
+  // GET and HEAD, and a DELETE without a body, which cpp-httplib routes to the plain handlers.
+  const auto not_allowed = [ep](const httplib::Request& req, httplib::Response& res) {
+    MethodNotAllowed(*ep, req, res, nullptr);
+  };
+  server.Get(pattern, not_allowed);
+  server.Delete(pattern, not_allowed);
+  return {};
+}
+
+}  // namespace golivekit::observability
