@@ -1,19 +1,25 @@
 // The GoliveKit observability demo server: a small LiveView-style app on cpp-httplib whose activity
 // (a browser page, and simulated users) fills the twelve built-in metrics, plus process and runtime
-// metrics, served on /metrics for Prometheus.
+// metrics, served on /metrics for Prometheus. Browsers (and native clients) ship client metrics to
+// POST /metrics/ingest, merged into the same /metrics.
 //
 //   make demo      (or: cmake --preset native && cmake --build --preset native --target demo_server &&
 //                   build/native/examples/demo_server)
 //   demo_server [--host 127.0.0.1] [--port 3000] [--threads 32] [--sim-users 6] [--sim-rate 8]
 //               [--join-timeout-ms 3000] [--idle-timeout-ms 60000]
+//               [--allow-origin ORIGIN]... [--ingest-token TOKEN] [--ingest-rate R] [--ingest-burst B]
+//               [--no-ingest]
 //
 // --port 0 picks a free port; the first line printed is "listening on http://<host>:<port>" either
 // way. SIGINT (Ctrl-C) and SIGTERM stop it gracefully: the simulated users leave, open connections
 // are closed, long-polls are answered, the server stops.
+#include <golivekit/observability/client_metrics.h>
 #include <golivekit/observability/collectors.h>
 #include <golivekit/observability/exporter.h>
+#include <golivekit/observability/ingest.h>
 #include <httplib.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,10 +31,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <golivekit/observability.hpp>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "live_app.h"
 #include "routes.h"
@@ -48,6 +57,11 @@ struct Flags {
   int threads = 32;  // long-polls hold a worker each: room for ~25 tabs plus scrapes
   demo::SimOptions sim;
   demo::AppOptions app;
+  bool ingest = true;
+  std::vector<std::string> allow_origins;  // besides the server's own origin
+  std::string ingest_token;
+  double ingest_rate = 0;   // 0: the defaults (per client 5/s, per address 50/s)
+  double ingest_burst = 0;  // 0: the defaults (per client 20, per address 200)
 };
 
 void Usage(std::FILE* out) {
@@ -60,6 +74,12 @@ void Usage(std::FILE* out) {
       "  --sim-rate R            simulated events per second, all users together (default 8)\n"
       "  --join-timeout-ms MS    close connections that do not join within MS (default 3000)\n"
       "  --idle-timeout-ms MS    close joined views idle for MS (default 60000)\n"
+      "  --allow-origin ORIGIN   also accept client metrics from pages of ORIGIN (repeatable; the\n"
+      "                          server's own origin is always allowed; \"*\": any)\n"
+      "  --ingest-token TOKEN    require Authorization: Bearer TOKEN on /metrics/ingest\n"
+      "  --ingest-rate R         batches per second, per client and per address (default 5 and 50)\n"
+      "  --ingest-burst B        burst, per client and per address (default 20 and 200)\n"
+      "  --no-ingest             do not take client metrics\n"
       "  --help\n",
       out);
 }
@@ -98,9 +118,14 @@ int ParseFlags(int argc, char** argv, Flags& f) {
       Usage(stdout);
       return -1;
     }
-    static constexpr std::string_view kOptions[] = {"--host",           "--port",     "--threads",
-                                                    "--sim-users",      "--sim-rate", "--join-timeout-ms",
-                                                    "--idle-timeout-ms"};
+    if (arg == "--no-ingest" && !has_value) {
+      f.ingest = false;
+      continue;
+    }
+    static constexpr std::string_view kOptions[] = {
+        "--host",          "--port",         "--threads",      "--sim-users",   "--sim-rate",
+        "--join-timeout-ms", "--idle-timeout-ms", "--allow-origin", "--ingest-token", "--ingest-rate",
+        "--ingest-burst"};
     if (std::find(std::begin(kOptions), std::end(kOptions), arg) == std::end(kOptions)) {
       std::fprintf(stderr, "demo_server: unknown option %.*s\n", static_cast<int>(arg.size()), arg.data());
       Usage(stderr);
@@ -132,6 +157,16 @@ int ParseFlags(int argc, char** argv, Flags& f) {
     } else if (arg == "--join-timeout-ms") {
       ok = ParseInt(value, 1, 3600000, n);
       f.app.join_timeout = std::chrono::milliseconds(n);
+    } else if (arg == "--allow-origin") {
+      f.allow_origins.emplace_back(value);
+      ok = !value.empty();
+    } else if (arg == "--ingest-token") {
+      f.ingest_token = std::string(value);
+      ok = !f.ingest_token.empty();
+    } else if (arg == "--ingest-rate") {
+      ok = ParseDouble(value, 0.001, 1e9, f.ingest_rate);
+    } else if (arg == "--ingest-burst") {
+      ok = ParseDouble(value, 1, 1e9, f.ingest_burst);
     } else {  // --idle-timeout-ms (kOptions)
       ok = ParseInt(value, 1, 86400000, n);
       f.app.idle_timeout = std::chrono::milliseconds(n);
@@ -150,6 +185,34 @@ bool Check(const obs::Status& st, const char* what) {
   std::fprintf(stderr, "demo_server: %s: %s\n", what, st.ToString().c_str());
   return false;
 }
+
+// The client metrics the demo page (and any native client) may ship; anything else is refused.
+std::shared_ptr<obs::ClientMetrics> NewDemoClientMetrics(const Flags& f) {
+  obs::ClientMetricsOpts opts{.metrics = {
+                                  {.name = "golivekit_client_events_total",
+                                   .help = "Events handled in the browser, by event.",
+                                   .type = obs::MetricType::kCounter,
+                                   .labels = {"event"}},
+                                  {.name = "golivekit_client_event_latency_seconds",
+                                   .help = "Time from a user event to the patched page, as the browser saw it.",
+                                   .type = obs::MetricType::kHistogram,
+                                   .labels = {"event"},
+                                   .buckets = obs::DefaultBuckets},
+                                  {.name = "golivekit_client_open_views",
+                                   .help = "Views open in browsers (sum over live clients).",
+                                   .type = obs::MetricType::kGauge,
+                                   .gauge_policy = obs::GaugePolicy::kSumLive},
+                              }};
+  if (f.ingest_rate > 0) opts.rate_per_second = f.ingest_rate;
+  if (f.ingest_burst > 0) opts.rate_burst = f.ingest_burst;
+  return obs::NewClientMetrics(std::move(opts));
+}
+
+// cpp-httplib keeps the listening socket in a protected member; the demo widens its backlog.
+class Server : public httplib::Server {
+ public:
+  [[nodiscard]] socket_t listening_socket() const { return svr_sock_.load(); }
+};
 
 }  // namespace
 
@@ -173,8 +236,13 @@ int main(int argc, char** argv) {
   if (!Check(metrics.status, "RegisterGoliveKitMetrics")) return 1;
   if (!Check(obs::RegisterPlatformCollectors(registry, GLK_OBS_DEMO_VERSION), "RegisterPlatformCollectors"))
     return 1;
+  std::shared_ptr<obs::ClientMetrics> client_metrics;
+  if (flags.ingest) {
+    client_metrics = NewDemoClientMetrics(flags);
+    if (!Check(registry->Register(client_metrics), "client metrics")) return 1;
+  }
 
-  httplib::Server server;
+  Server server;
   obs::ConfigureServer(server, flags.threads);
   if (!Check(obs::MountMetrics(server, registry), "MountMetrics")) return 1;
 
@@ -195,14 +263,37 @@ int main(int argc, char** argv) {
                  flags.host.c_str(), flags.port);
     return 1;
   }
+  // cpp-httplib listens with a backlog of 5: a burst of new connections (wrk, a page's parallel
+  // requests) would overflow it. listen() again on a listening socket only changes the backlog.
+  ::listen(server.listening_socket(), SOMAXCONN);
 
   const std::string base = "http://" +
                            (flags.host.find(':') != std::string::npos ? "[" + flags.host + "]" : flags.host) +
                            ":" + std::to_string(port);
+  // The ingest endpoint is mounted once the port is known: the page's own origin is always allowed
+  // (browsers send Origin on same-origin POSTs too), under the name it was reached by.
+  if (flags.ingest) {
+    std::vector<std::string> origins = {base};
+    if (flags.host == "127.0.0.1" || flags.host == "localhost" || flags.host == "0.0.0.0") {
+      for (const char* alias : {"http://127.0.0.1:", "http://localhost:"}) {
+        const std::string origin = alias + std::to_string(port);
+        if (origin != base) origins.push_back(origin);
+      }
+    }
+    origins.insert(origins.end(), flags.allow_origins.begin(), flags.allow_origins.end());
+    obs::IngestOpts ingest{.allowed_origins = origins, .bearer_token = flags.ingest_token};
+    if (flags.ingest_rate > 0) ingest.address_rate_per_second = flags.ingest_rate;
+    if (flags.ingest_burst > 0) ingest.address_burst = flags.ingest_burst;
+    if (!Check(obs::MountIngest(server, client_metrics, std::move(ingest)), "MountIngest")) return 1;
+  }
   std::printf("listening on %s\n", base.c_str());
   std::printf("  demo page   %s/\n", base.c_str());
   std::printf("  metrics     %s/metrics   (check: curl -s %s/metrics | promtool check metrics)\n",
               base.c_str(), base.c_str());
+  if (flags.ingest) {
+    std::printf("  ingest      %s/metrics/ingest   (client metrics; token %s; --no-ingest: off)\n", base.c_str(),
+                flags.ingest_token.empty() ? "off" : "required");
+  }
   std::printf("  Prometheus  deploy/prometheus/prometheus.yml scrapes localhost:3000 (job golivekit)\n");
   std::printf("  Grafana     import deploy/grafana/golivekit-dashboard.json; see docs/deployment.md\n");
   if (flags.sim.users > 0) {
