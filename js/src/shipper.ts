@@ -12,7 +12,7 @@ import type { ResponseLike, Shipper, ShipperStats, ShippingOpts } from "./types.
 export interface BatchSource {
   id: string;
   /** The batches of what changed since the previous call (copies). */
-  encode(final: boolean, dropped: number): Uint8Array<ArrayBuffer>[];
+  encode(final: boolean, dropped: number): Uint8Array[];
   free(): void;
 }
 
@@ -24,7 +24,7 @@ const GIVE_UP_MS = 300_000; // half the server's default client_ttl: never resen
 const STOP_TIMEOUT_MS = 10_000;
 
 interface Batch {
-  body: Uint8Array<ArrayBuffer>;
+  body: Uint8Array;
   t: number; // when it was made (Date.now())
   busy?: boolean; // a request with it is in flight
   // Settles the batch's outcome: undefined when the server confirmed it, else why it was lost.
@@ -100,7 +100,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     const all = queue.slice();
     if (ended || closed) return all;
     ended = final;
-    let bodies: Uint8Array<ArrayBuffer>[] = [];
+    let bodies: Uint8Array[] = [];
     try {
       bodies = src.encode(final, s.dropped);
     } catch (e) {
@@ -146,7 +146,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
         info = ((await res.json?.().catch(() => 0)) || {}) as typeof info;
       } else {
         // No fetch (old browsers): a beacon. No headers, no answer: queued counts as confirmed.
-        status = g.navigator?.sendBeacon?.(url, new Blob([b.body], { type: BATCH_CONTENT_TYPE })) ? 200 : 0;
+        status = g.navigator?.sendBeacon?.(url, new Blob([b.body as BlobPart], { type: BATCH_CONTENT_TYPE })) ? 200 : 0;
       }
     } catch (e) {
       s.lastError = `${url}: ${(e as Error)?.message ?? e}`; // network error, CORS refusal

@@ -3,7 +3,7 @@
 
 /** The raw wasm exports (wasm/bindings.cc, wasm/hot_paths.cc). Addresses are numbers. */
 export interface WasmExports {
-  memory: WebAssembly.Memory;
+  memory: { readonly buffer: ArrayBuffer };
   glk_counter_inc(p: number): void;
   glk_counter_add(p: number, v: number): number;
   glk_counter_value(p: number): number;
@@ -74,7 +74,7 @@ export interface Wasm {
   /** The string whose address an export returned (its length from glk_len). */
   str(p: number): string;
   /** A copy of the bytes whose address an export returned. */
-  bytes(p: number): Uint8Array<ArrayBuffer>;
+  bytes(p: number): Uint8Array;
   /** Writes numbers into the number buffer; returns how many. */
   putNums(v: readonly number[]): number;
   /** The first `n` numbers of the number buffer (an export returned `n`). */
