@@ -223,15 +223,16 @@ EMSCRIPTEN_KEEPALIVE void glk_encoder_skip(std::uintptr_t e, std::size_t in) {
   for (std::string& name : In(in)) E(e).encoder.skip().insert(std::move(name));
 }
 // Encodes what changed in the registry since the previous call; returns the number of batches, which
-// glk_encoder_batch hands out until the next call.
+// glk_encoder_batch hands out, each once.
 EMSCRIPTEN_KEEPALIVE int glk_encoder_encode(std::uintptr_t e, std::uintptr_t r, int final, double dropped) {
   Encoder& enc = E(e);
   enc.batches = enc.encoder.Encode(
       R(r).Gather(), {.final = final != 0, .dropped_batches = static_cast<std::uint64_t>(dropped)});
   return static_cast<int>(enc.batches.size());
 }
+// Batch i of the latest Encode, moved into the output buffer (JS copies each once).
 EMSCRIPTEN_KEEPALIVE const char* glk_encoder_batch(std::uintptr_t e, int i) {
-  return Bytes(E(e).batches[static_cast<std::size_t>(i)]);
+  return Out(std::move(E(e).batches[static_cast<std::size_t>(i)]));
 }
 
 }  // extern "C"

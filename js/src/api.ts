@@ -569,7 +569,9 @@ export function createApi(module: EmModule): Observability {
         id: str(wasm.glk_encoder_client(e)),
         encode(final, dropped) {
           const n = wasm.glk_encoder_encode(e, r._native(), final ? 1 : 0, dropped);
-          return Array.from({ length: n }, (_, i) => W.bytes(wasm.glk_encoder_batch(e, i)));
+          const out = Array.from({ length: n }, (_, i) => W.bytes(wasm.glk_encoder_batch(e, i)));
+          wasm.glk_release();
+          return out;
         },
         free: () => wasm.glk_encoder_free(e),
       }, opts);

@@ -426,6 +426,22 @@ test("without fetch, batches go by navigator.sendBeacon (a queued beacon counts 
   }
 });
 
+test("a stopped shipper leaves nothing behind in the wasm heap", async () => {
+  const before = obs.memoryStats().heapInUseBytes;
+  const registry = obs.newRegistry();
+  const c = registry.register(obs.newCounter({ name: "mem_total", help: "h", labels: ["k"] }));
+  for (let i = 0; i < 3000; i++) c.withLabels(`${"k".repeat(40)}${i}`).inc(); // ~150 KB of batches
+  const fetch = fakeFetch();
+  const shipper = obs.startShipping(registry, { url: "/x", intervalMs: HOUR, fetch });
+  await shipper.flush();
+  assert.ok(fetch.calls.length >= 3);
+  await shipper.stop();
+  c.dispose();
+  registry.dispose();
+  const after = obs.memoryStats().heapInUseBytes;
+  assert.ok(after - before < 8192, `heap in use ${before} -> ${after}`);
+});
+
 test("startShipping checks its arguments", () => {
   const registry = obs.newRegistry();
   assert.throws(() => obs.startShipping(registry, {}), TypeError);
