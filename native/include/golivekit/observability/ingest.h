@@ -88,7 +88,7 @@ struct IngestOpts {
   double address_rate_per_second = 50;
   double address_burst = 200;
   /// Addresses whose buckets are kept; beyond, the least recently seen is forgotten (its next request
-  /// starts with a full bucket). Bounds the limiter's memory (~100 bytes per address). At least 1.
+  /// starts with a full bucket). Bounds the limiter's memory (~150 bytes per address). At least 1.
   std::size_t max_tracked_addresses = 10000;
   /// Behind a reverse proxy: the request header that carries the client's address (e.g.
   /// "X-Forwarded-For"; its first address is used). Empty: the peer address of the connection. Set it
