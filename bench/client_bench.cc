@@ -101,6 +101,18 @@ void BM_ClientBatchApply(benchmark::State& state) {
 }
 BENCHMARK(BM_ClientBatchApply)->Arg(0)->Arg(90)->Unit(benchmark::kMicrosecond);
 
+// A resent batch (retry, unload beacon): recognised from its header.
+void BM_ClientBatchDuplicate(benchmark::State& state) {
+  std::size_t header = 0;
+  const std::string typical = TypicalBody(&header, 0);
+  auto cm = obs::NewClientMetrics(ServerOpts());
+  if (cm->Apply(typical).outcome != obs::ApplyResult::Outcome::kApplied) state.SkipWithError("not applied");
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(cm->Apply(typical));
+  }
+}
+BENCHMARK(BM_ClientBatchDuplicate)->Unit(benchmark::kMicrosecond);
+
 void BM_ClientBatchDecode(benchmark::State& state) {
   std::size_t header = 0;
   const std::string typical = TypicalBody(&header, static_cast<std::size_t>(state.range(0)));

@@ -176,6 +176,14 @@ TEST_SUITE("client_metrics") {
     CHECK(Value(*cm, "golivekit_client_events_total", {"click"}) == 11);
     CHECK(Value(*cm, "golivekit_client_ingest_batches_total", {"duplicate"}) == 3);
     CHECK(Value(*cm, "golivekit_client_ingest_batches_total", {"applied"}) == 2);
+    // Known from the header alone: the rest is not even decoded.
+    std::string resent = b2;
+    resent.resize(resent.size() - 3);
+    CHECK(cm->Apply(resent, T0 + 4s).outcome == Outcome::kDuplicate);
+    // Not applied yet: decoded, and refused as malformed.
+    std::string b3 = Bytes(Id(1), 3, {Events({{"click", 1}})});
+    b3.resize(b3.size() - 3);
+    CHECK(cm->Apply(b3, T0 + 4s).reason == Reason::kMalformed);
   }
 
   TEST_CASE("out of order within the window is applied once each; older than the window is stale") {
