@@ -8,6 +8,7 @@ packages=(
   emscripten nodejs                              # wasm toolchain, and node to run the wasm tests
   doctest-dev libfmt-dev libbenchmark-dev        # tests, float formatting (header-only), benchmarks
   libcpp-httplib-dev zlib1g-dev pkg-config       # native HTTP exporter (gzip through zlib)
+  nlohmann-json3-dev                             # JSON bodies of the ingest endpoint (header-only)
   prometheus curl wrk                            # promtool, the interop scrape, HTTP tests and load
   chromium                                       # the npm package's browser tests (driven by playwright-core)
 )

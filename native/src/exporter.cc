@@ -44,6 +44,7 @@
 #include "golivekit/observability/gauge.h"
 #include "golivekit/observability/negotiation.h"
 #include "golivekit/observability/snapshot.h"
+#include "http_util.h"
 
 namespace golivekit::observability {
 namespace {
@@ -340,17 +341,6 @@ void MethodNotAllowed(Endpoint& ep, const httplib::Request& req, httplib::Respon
   ep.self->requests->WithLabels("405").Inc();
 }
 
-// `text` as a std::regex matching exactly that string.
-std::string RegexEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() * 2);
-  for (const char c : text) {
-    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) out.push_back('\\');
-    out.push_back(c);
-  }
-  return out;
-}
-
 }  // namespace
 
 Status MountMetrics(httplib::Server& server, std::shared_ptr<Registry> registry, ExporterOpts opts) {
@@ -370,7 +360,7 @@ Status MountMetrics(httplib::Server& server, std::shared_ptr<Registry> registry,
   ep->self = std::move(self);
   ep->opts = std::move(opts);
 
-  const std::string pattern = RegexEscape(ep->opts.path);
+  const std::string pattern = detail::RegexEscape(ep->opts.path);
   server.Get(pattern, [ep](const httplib::Request& req, httplib::Response& res) { Scrape(*ep, req, res); });
   const auto not_allowed = [ep](const httplib::Request& req, httplib::Response& res) {
     MethodNotAllowed(*ep, req, res);

@@ -17,6 +17,7 @@
 #include "golivekit/observability/ingest.h"
 
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -36,6 +37,7 @@
 #include <vector>
 
 #include "golivekit/observability/client_batch.h"
+#include "http_util.h"
 
 namespace golivekit::observability {
 namespace {
@@ -64,84 +66,6 @@ std::string_view Trim(std::string_view s) noexcept {
   return s;
 }
 
-// Length of the valid UTF-8 sequence at the start of `s`, or 0 if it does not begin with one
-// (overlong forms, surrogates and code points above U+10FFFF are invalid).
-std::size_t Utf8SequenceLength(std::string_view s) noexcept {
-  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char c = b(0);
-  if (c < 0x80) return 1;
-  std::size_t n = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (s.size() < n || b(1) < lo || b(1) > hi) return 0;
-  for (std::size_t i = 2; i < n; ++i) {
-    if (b(i) < 0x80 || b(i) > 0xBF) return 0;
-  }
-  return n;
-}
-
-// Appends `s` as a JSON string (with the quotes). Messages may quote what a client sent (a label value
-// that is not UTF-8, say): bytes that are not valid UTF-8 become U+FFFD, so the body is always valid
-// JSON.
-void AppendJsonString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  while (!s.empty()) {
-    const auto c = static_cast<unsigned char>(s.front());
-    if (c >= 0x80) {
-      const std::size_t n = Utf8SequenceLength(s);
-      if (n == 0) {
-        out += "\\ufffd";
-        s.remove_prefix(1);
-      } else {
-        out.append(s.data(), n);
-        s.remove_prefix(n);
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xF]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-    s.remove_prefix(1);
-  }
-  out.push_back('"');
-}
-
 // Equal, in a time that depends only on the length of `expected` (the secret), not on where `given`
 // first differs.
 bool ConstantTimeEquals(std::string_view given, std::string_view expected) noexcept {
@@ -158,17 +82,6 @@ std::string RetryAfterSeconds(std::chrono::milliseconds wait) {
   const auto ms = wait.count() < 0 ? 0 : wait.count();
   const auto seconds = (ms + 999) / 1000;
   return std::to_string(seconds < 1 ? 1 : seconds);
-}
-
-// `text` as a std::regex matching exactly that string.
-std::string RegexEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() * 2);
-  for (const char c : text) {
-    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) out.push_back('\\');
-    out.push_back(c);
-  }
-  return out;
 }
 
 // "scheme://host[:port]" with no path, query, user info or trailing '/': what a browser sends.
@@ -314,13 +227,11 @@ void SetJson(httplib::Response& res, int status, std::string body) {
   res.set_content(std::move(body), std::string(kJson));
 }
 
+// Messages may quote what a client sent (a label value that is not UTF-8, say): such bytes become
+// U+FFFD, so the body is always valid JSON.
 void SetError(httplib::Response& res, int status, std::string_view error, std::string_view message) {
-  std::string body = "{\"error\":";
-  AppendJsonString(body, error);
-  body += ",\"message\":";
-  AppendJsonString(body, message);
-  body += "}";
-  SetJson(res, status, std::move(body));
+  const nlohmann::json body = {{"error", error}, {"message", message}};
+  SetJson(res, status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 // Makes the server close the connection once this (complete) response is written: see the top of this
@@ -439,11 +350,10 @@ void Post(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
 
   const ApplyResult result = ep.client->Apply(batch);
   if (result.accepted()) {
-    std::string json = result.outcome == ApplyResult::Outcome::kApplied ? "{\"result\":\"applied\",\"sequence\":"
-                                                                         : "{\"result\":\"duplicate\",\"sequence\":";
-    json += std::to_string(result.sequence);
-    json += "}";
-    SetJson(res, 200, std::move(json));
+    const nlohmann::json body = {
+        {"result", result.outcome == ApplyResult::Outcome::kApplied ? "applied" : "duplicate"},
+        {"sequence", result.sequence}};
+    SetJson(res, 200, body.dump());
     return;
   }
   int status = 400;
@@ -535,7 +445,7 @@ Status MountIngest(httplib::Server& server, std::shared_ptr<ClientMetrics> clien
   ep->client = std::move(client_metrics);
   ep->opts = std::move(opts);
 
-  const std::string pattern = RegexEscape(ep->opts.path);
+  const std::string pattern = detail::RegexEscape(ep->opts.path);
   server.Post(pattern, [ep](const httplib::Request& req, httplib::Response& res,
                             const httplib::ContentReader& reader) { Post(*ep, req, res, reader); });
   server.Options(pattern, [ep](const httplib::Request& req, httplib::Response& res) { Options(*ep, req, res); });

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "prometheus_accept.h"
+#include "socket_util.h"
 
 namespace obs = golivekit::observability;
 using namespace std::chrono_literals;
@@ -172,13 +173,7 @@ struct RawResponse {
 };
 
 RawResponse RawRequest(int port, const std::string& request) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  const int fd = glk_obs_test::ConnectLoopback(port);
   std::size_t sent = 0;
   while (sent < request.size()) {
     const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "ingest_util.h"
+#include "socket_util.h"
 
 namespace obs = golivekit::observability;
 using namespace std::chrono_literals;
@@ -74,16 +75,6 @@ void CheckAccepted(const httplib::Result& res, const std::string& result, std::u
   CHECK(json->at("sequence") == std::to_string(sequence));
 }
 
-int Connect(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  return fd;
-}
 
 void SendAll(int fd, const std::string& data) {
   std::size_t sent = 0;
@@ -96,7 +87,7 @@ void SendAll(int fd, const std::string& data) {
 
 // Sends `request` byte for byte and returns everything the server answers until it closes.
 std::string RawExchange(int port, const std::string& request) {
-  const int fd = Connect(port);
+  const int fd = glk_obs_test::ConnectLoopback(port);
   SendAll(fd, request);
   std::string data;
   char buf[4096];
@@ -155,7 +146,7 @@ TEST_SUITE("native") {
     // A lost response: the request reaches the server, the client never reads the answer and resends.
     const std::string second = MakeBatch(Id(1), 2, 7);
     {
-      const int fd = Connect(s.port);
+      const int fd = glk_obs_test::ConnectLoopback(s.port);
       SendAll(fd, PostRequest(second));
       ::shutdown(fd, SHUT_WR);
       ::close(fd);  // the response is lost

@@ -8,6 +8,7 @@
 #include <golivekit/observability/exporter.h>
 #include <golivekit/observability/ingest.h>
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 #include <sys/socket.h>
 
 #include <cctype>
@@ -120,94 +121,20 @@ inline double SampleValue(const std::string& body, const std::string& series) {
   return std::nan("");
 }
 
-// A flat JSON object of strings and numbers, parsed strictly: nullopt if `text` is anything else.
+// A flat JSON object of strings and numbers (numbers as written), or nullopt if `text` is anything else.
 inline std::optional<std::map<std::string, std::string>> ParseFlatJson(const std::string& text) {
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;
   std::map<std::string, std::string> out;
-  std::size_t i = 0;
-  const auto ws = [&] {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r')) ++i;
-  };
-  const auto str = [&](std::string& s) -> bool {
-    if (i >= text.size() || text[i] != '"') return false;
-    ++i;
-    while (i < text.size() && text[i] != '"') {
-      const auto c = static_cast<unsigned char>(text[i]);
-      if (c < 0x20) return false;
-      if (c != '\\') {
-        s.push_back(text[i++]);
-        continue;
-      }
-      if (++i >= text.size()) return false;
-      const char e = text[i++];
-      switch (e) {
-        case '"': s.push_back('"'); break;
-        case '\\': s.push_back('\\'); break;
-        case '/': s.push_back('/'); break;
-        case 'n': s.push_back('\n'); break;
-        case 'r': s.push_back('\r'); break;
-        case 't': s.push_back('\t'); break;
-        case 'b': s.push_back('\b'); break;
-        case 'f': s.push_back('\f'); break;
-        case 'u': {
-          if (i + 4 > text.size()) return false;
-          const unsigned long cp = std::strtoul(text.substr(i, 4).c_str(), nullptr, 16);
-          i += 4;
-          if (cp < 0x80) {
-            s.push_back(static_cast<char>(cp));
-          } else if (cp < 0x800) {
-            s.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-            s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-          } else {
-            s.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-            s.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-            s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-          }
-          break;
-        }
-        default: return false;
-      }
-    }
-    if (i >= text.size()) return false;
-    ++i;
-    return true;
-  };
-  ws();
-  if (i >= text.size() || text[i++] != '{') return std::nullopt;
-  ws();
-  if (i < text.size() && text[i] == '}') return ++i, out;
-  while (true) {
-    ws();
-    std::string key;
-    if (!str(key)) return std::nullopt;
-    ws();
-    if (i >= text.size() || text[i++] != ':') return std::nullopt;
-    ws();
-    std::string value;
-    if (i < text.size() && text[i] == '"') {
-      if (!str(value)) return std::nullopt;
+  for (const auto& [key, value] : j.items()) {
+    if (value.is_string()) {
+      out[key] = value.get<std::string>();
+    } else if (value.is_number()) {
+      out[key] = value.dump();
     } else {
-      const std::size_t start = i;
-      while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '-' ||
-                                 text[i] == '.' || text[i] == 'e' || text[i] == 'E' || text[i] == '+')) {
-        ++i;
-      }
-      if (i == start) return std::nullopt;
-      value = text.substr(start, i - start);
+      return std::nullopt;
     }
-    out[key] = value;
-    ws();
-    if (i < text.size() && text[i] == ',') {
-      ++i;
-      continue;
-    }
-    if (i < text.size() && text[i] == '}') {
-      ++i;
-      break;
-    }
-    return std::nullopt;
   }
-  ws();
-  if (i != text.size()) return std::nullopt;
   return out;
 }
 
