@@ -38,6 +38,11 @@ REQUIRED = [
     ("presence", r"golivekit_presence_count"),
     ("component instances", r"golivekit_component_instances"),
     ("process CPU", r"rate\(process_cpu_seconds_total\{"),
+    ("browser events", r"rate\(golivekit_client_events_total\{"),
+    ("browser vs server latency", r"golivekit_client_event_latency_seconds_bucket"),
+    ("open views", r"golivekit_client_open_views\{"),
+    ("web vitals", r"golivekit_client_web_vitals_lcp_seconds_bucket"),
+    ("client batches", r"golivekit_client_ingest_batches_total\{"),
     ("process RSS", r"process_resident_memory_bytes\{"),
 ]
 
