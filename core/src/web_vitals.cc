@@ -1,0 +1,44 @@
+#include "golivekit/observability/web_vitals.h"
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace golivekit::observability {
+
+// The bounds and HELP texts are also in js/src/vitals.ts (WEB_VITALS_METRICS): change both together,
+// a browser and a server that disagree on buckets reject each other's batches (bucket_mismatch).
+
+std::vector<double> WebVitalsLcpBuckets() { return {0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10}; }
+std::vector<double> WebVitalsInpBuckets() { return {0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2}; }
+std::vector<double> WebVitalsClsBuckets() { return {0.01, 0.05, 0.1, 0.15, 0.25, 0.5, 1}; }
+std::vector<double> WebVitalsFcpBuckets() { return {0.5, 1, 1.5, 1.8, 2.5, 3, 4, 6}; }
+std::vector<double> WebVitalsTtfbBuckets() { return {0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.4, 1.8, 3}; }
+
+std::vector<ClientMetricDecl> WebVitalsClientMetrics() {
+  const auto histogram = [](std::string_view name, std::string help, std::vector<double> buckets) {
+    return ClientMetricDecl{.name = std::string(name),
+                            .help = std::move(help),
+                            .type = MetricType::kHistogram,
+                            .buckets = std::move(buckets)};
+  };
+  return {
+      histogram(kWebVitalsLcpName,
+                "Largest Contentful Paint of page loads, in seconds (web.dev: good <= 2.5, poor > 4).",
+                WebVitalsLcpBuckets()),
+      histogram(kWebVitalsInpName,
+                "Interaction to Next Paint of page views, in seconds (web.dev: good <= 0.2, poor > 0.5).",
+                WebVitalsInpBuckets()),
+      histogram(kWebVitalsClsName,
+                "Cumulative Layout Shift of page views, unitless (web.dev: good <= 0.1, poor > 0.25).",
+                WebVitalsClsBuckets()),
+      histogram(kWebVitalsFcpName,
+                "First Contentful Paint of page loads, in seconds (web.dev: good <= 1.8, poor > 3).",
+                WebVitalsFcpBuckets()),
+      histogram(kWebVitalsTtfbName,
+                "Time to First Byte of page loads, in seconds (web.dev: good <= 0.8, poor > 1.8).",
+                WebVitalsTtfbBuckets()),
+  };
+}
+
+}  // namespace golivekit::observability
