@@ -11,6 +11,8 @@ const REQUIRED = [
   "dist/inline.js",
   "dist/inline.d.ts",
   "dist/types.d.ts",
+  "dist/vitals.js",
+  "dist/vitals.d.ts",
   "dist/observability.mjs",
   "dist/observability.wasm",
   "dist/observability-wasm-inline.js",
@@ -55,9 +57,13 @@ main("npm.tarball_contents", async () => {
   const read = (f) => run("tar", ["-xOzf", ctx.tarball, `package/${f}`], { env: { LC_ALL: "C" } }).stdout;
   const pkg = JSON.parse(read("package.json"));
   assert(pkg.version === ctx.version, `packed version ${pkg.version} != ${ctx.version}`);
-  for (const key of ["dependencies", "peerDependencies", "optionalDependencies", "bundleDependencies", "bundledDependencies"]) {
+  for (const key of ["dependencies", "optionalDependencies", "bundleDependencies", "bundledDependencies"]) {
     assert(pkg[key] === undefined || Object.keys(pkg[key]).length === 0, `the package must not have ${key}: ${JSON.stringify(pkg[key])}`);
   }
+  // One peer dependency, optional: web-vitals, for the /vitals entry only (npm does not install it).
+  const peers = JSON.stringify(pkg.peerDependencies ?? {});
+  assert(peers === JSON.stringify({ "web-vitals": "^6" }), `the only peer dependency must be web-vitals ^6: ${peers}`);
+  assert(pkg.peerDependenciesMeta?.["web-vitals"]?.optional === true, `web-vitals must be an optional peer: ${JSON.stringify(pkg.peerDependenciesMeta)}`);
   for (const key of ["preinstall", "install", "postinstall"]) {
     assert(!pkg.scripts?.[key], `the package must not have an ${key} script`);
   }
@@ -76,7 +82,8 @@ main("npm.tarball_contents", async () => {
     const f = path.posix.normalize(t);
     assert(files.has(f), `package.json points at ${t}, which the tarball does not have`);
   }
-  assert(pkg.exports?.["."] && pkg.exports?.["./inline"], `package.json must export "." and "./inline": ${JSON.stringify(pkg.exports)}`);
+  assert(pkg.exports?.["."] && pkg.exports?.["./inline"] && pkg.exports?.["./vitals"],
+    `package.json must export ".", "./inline" and "./vitals": ${JSON.stringify(pkg.exports)}`);
 
   // Every relative import / export / reference in shipped .js, .mjs and .d.ts files resolves to a shipped file.
   const specRe = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["'](\.{1,2}\/[^"']+)["']|\/\/\/\s*<reference\s+path=["']([^"']+)["']/g;
@@ -96,6 +103,13 @@ main("npm.tarball_contents", async () => {
       checked++;
     }
   }
+  // Only the /vitals entry imports web-vitals (the optional peer): the other entries work without it.
+  const bareRe = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["']web-vitals(?:\/[^"']*)?["']/;
+  for (const f of files) {
+    if (!/\.(m?js|d\.ts)$/.test(f) || f === "dist/observability-wasm-inline.js" || f === "dist/vitals.js") continue;
+    assert(!bareRe.test(read(f)), `${f} imports web-vitals; only dist/vitals.js may`);
+  }
+  assert(bareRe.test(read("dist/vitals.js")), "dist/vitals.js does not import web-vitals");
   // The wasm module is really a wasm module.
   const magic = run("tar", ["-xOzf", ctx.tarball, "package/dist/observability.wasm"], { env: { LC_ALL: "C" } });
   assert(magic.stdout.startsWith("\0asm"), "dist/observability.wasm does not start with the wasm magic number");
