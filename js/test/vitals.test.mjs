@@ -209,6 +209,16 @@ describe("the real web-vitals package", () => {
     for (const fn of Object.values(LISTENERS)) assert.equal(typeof wv[fn], "function");
   });
 
+  test("the installed web-vitals rates with the thresholds our buckets have as bounds", async () => {
+    const wv = await import("web-vitals");
+    for (const m of WEB_VITALS_METRICS) {
+      const thresholds = wv[`${m.key.toUpperCase()}Thresholds`];
+      assert.equal(thresholds?.length, 2, `web-vitals exports ${m.key.toUpperCase()}Thresholds`);
+      const [good, poor] = m.key === "cls" ? thresholds : thresholds.map((ms) => ms / 1000);
+      assert.deepEqual([good, poor], CONTRACT[m.key].slice(2), m.name);
+    }
+  });
+
   test("the package's ./vitals export resolves (self-reference through package.json exports)", async () => {
     const viaExports = await import("@golivekit/observability/vitals");
     assert.equal(viaExports.recordWebVitals, recordWebVitals);
