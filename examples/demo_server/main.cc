@@ -3,12 +3,16 @@
 // metrics, served on /metrics for Prometheus. Browsers (and native clients) ship client metrics to
 // POST /metrics/ingest, merged into the same /metrics.
 //
+// The page on / and the dashboard on /dashboard.html are a web app (examples/demo_server/web) that uses
+// the npm package as users do; scripts/build-demo-web.sh bundles it into build/demo-web/dist, the
+// default --web-root.
+//
 //   make demo      (or: cmake --preset native && cmake --build --preset native --target demo_server &&
 //                   build/native/examples/demo_server)
 //   demo_server [--host 127.0.0.1] [--port 3000] [--threads 32] [--sim-users 6] [--sim-rate 8]
 //               [--join-timeout-ms 3000] [--idle-timeout-ms 60000]
 //               [--allow-origin ORIGIN]... [--ingest-token TOKEN] [--ingest-rate R] [--ingest-burst B]
-//               [--no-ingest]
+//               [--no-ingest] [--web-root DIR]
 //
 // --port 0 picks a free port; the first line printed is "listening on http://<host>:<port>" either
 // way. SIGINT (Ctrl-C) and SIGTERM stop it gracefully: the simulated users leave, open connections
@@ -17,6 +21,7 @@
 #include <golivekit/observability/collectors.h>
 #include <golivekit/observability/exporter.h>
 #include <golivekit/observability/ingest.h>
+#include <golivekit/observability/web_vitals.h>
 #include <httplib.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -46,6 +51,10 @@
 #ifndef GLK_OBS_DEMO_VERSION
 #define GLK_OBS_DEMO_VERSION "0.1.0"
 #endif
+// Where scripts/build-demo-web.sh puts the web app (CMake defines it as <source>/build/demo-web/dist).
+#ifndef GLK_OBS_DEMO_WEB_ROOT
+#define GLK_OBS_DEMO_WEB_ROOT "build/demo-web/dist"
+#endif
 
 namespace obs = golivekit::observability;
 
@@ -62,6 +71,7 @@ struct Flags {
   std::string ingest_token;
   double ingest_rate = 0;   // 0: the defaults (per client 5/s, per address 50/s)
   double ingest_burst = 0;  // 0: the defaults (per client 20, per address 200)
+  std::string web_root = GLK_OBS_DEMO_WEB_ROOT;
 };
 
 void Usage(std::FILE* out) {
@@ -80,6 +90,8 @@ void Usage(std::FILE* out) {
       "  --ingest-rate R         batches per second, per client and per address (default 5 and 50)\n"
       "  --ingest-burst B        burst, per client and per address (default 20 and 200)\n"
       "  --no-ingest             do not take client metrics\n"
+      "  --web-root DIR          serve the demo's web app from DIR (default: " GLK_OBS_DEMO_WEB_ROOT ",\n"
+      "                          where scripts/build-demo-web.sh builds it)\n"
       "  --help\n",
       out);
 }
@@ -125,7 +137,7 @@ int ParseFlags(int argc, char** argv, Flags& f) {
     static constexpr std::string_view kOptions[] = {
         "--host",          "--port",         "--threads",      "--sim-users",   "--sim-rate",
         "--join-timeout-ms", "--idle-timeout-ms", "--allow-origin", "--ingest-token", "--ingest-rate",
-        "--ingest-burst"};
+        "--ingest-burst",  "--web-root"};
     if (std::find(std::begin(kOptions), std::end(kOptions), arg) == std::end(kOptions)) {
       std::fprintf(stderr, "demo_server: unknown option %.*s\n", static_cast<int>(arg.size()), arg.data());
       Usage(stderr);
@@ -167,6 +179,9 @@ int ParseFlags(int argc, char** argv, Flags& f) {
       ok = ParseDouble(value, 0.001, 1e9, f.ingest_rate);
     } else if (arg == "--ingest-burst") {
       ok = ParseDouble(value, 1, 1e9, f.ingest_burst);
+    } else if (arg == "--web-root") {
+      f.web_root = std::string(value);
+      ok = !f.web_root.empty();
     } else {  // --idle-timeout-ms (kOptions)
       ok = ParseInt(value, 1, 86400000, n);
       f.app.idle_timeout = std::chrono::milliseconds(n);
@@ -186,23 +201,48 @@ bool Check(const obs::Status& st, const char* what) {
   return false;
 }
 
-// The client metrics the demo page (and any native client) may ship; anything else is refused.
+// The client metrics the demo page (and any native client) may ship; anything else is refused. The
+// histograms use the buckets of their server-side counterparts, so that both sides compare bucket by
+// bucket; the page (examples/demo_server/web/src/metrics.js) declares the same. Label values are few
+// and chosen by the page; max_series bounds what a hostile client could add.
 std::shared_ptr<obs::ClientMetrics> NewDemoClientMetrics(const Flags& f) {
-  obs::ClientMetricsOpts opts{.metrics = {
-                                  {.name = "golivekit_client_events_total",
-                                   .help = "Events handled in the browser, by event.",
-                                   .type = obs::MetricType::kCounter,
-                                   .labels = {"event"}},
-                                  {.name = "golivekit_client_event_latency_seconds",
-                                   .help = "Time from a user event to the patched page, as the browser saw it.",
-                                   .type = obs::MetricType::kHistogram,
-                                   .labels = {"event"},
-                                   .buckets = obs::DefaultBuckets},
-                                  {.name = "golivekit_client_open_views",
-                                   .help = "Views open in browsers (sum over live clients).",
-                                   .type = obs::MetricType::kGauge,
-                                   .gauge_policy = obs::GaugePolicy::kSumLive},
-                              }};
+  obs::ClientMetricsOpts opts{
+      .metrics = {
+          {.name = "golivekit_client_events_total",
+           .help = "Events the browser sent, by event.",
+           .type = obs::MetricType::kCounter,
+           .labels = {"event"},
+           .max_series = 50},
+          {.name = "golivekit_client_event_latency_seconds",
+           .help = "Time from a user event to the server's reply applied to the page, as the browser saw it.",
+           .type = obs::MetricType::kHistogram,
+           .labels = {"event"},
+           .buckets = obs::GoliveKitEventLatencyBuckets(),
+           .max_series = 50},
+          {.name = "golivekit_client_render_seconds",
+           .help = "Time to apply a render or a diff to the page's DOM, by component.",
+           .type = obs::MetricType::kHistogram,
+           .labels = {"component"},
+           .buckets = obs::GoliveKitRenderLatencyBuckets(),
+           .max_series = 50},
+          {.name = "golivekit_client_message_size_bytes",
+           .help = "Sizes of the LiveView messages the browser sent and received.",
+           .type = obs::MetricType::kHistogram,
+           .labels = {"direction"},
+           .buckets = obs::GoliveKitSizeBuckets(),
+           .max_series = 5},
+          {.name = "golivekit_client_errors_total",
+           .help = "Errors seen in the browser, by type (network, http, server, script).",
+           .type = obs::MetricType::kCounter,
+           .labels = {"type"},
+           .max_series = 20},
+          {.name = "golivekit_client_open_views",
+           .help = "Views open in browsers (sum over live clients).",
+           .type = obs::MetricType::kGauge,
+           .gauge_policy = obs::GaugePolicy::kSumLive},
+      }};
+  // Web Vitals (LCP, INP, CLS, FCP, TTFB), buckets aligned with their good/poor thresholds.
+  for (obs::ClientMetricDecl& decl : obs::WebVitalsClientMetrics()) opts.metrics.push_back(std::move(decl));
   if (f.ingest_rate > 0) opts.rate_per_second = f.ingest_rate;
   if (f.ingest_burst > 0) opts.rate_burst = f.ingest_burst;
   return obs::NewClientMetrics(std::move(opts));
@@ -248,6 +288,7 @@ int main(int argc, char** argv) {
 
   demo::LiveApp app(metrics, flags.app);
   demo::MountLiveRoutes(server, app);
+  const bool web_built = demo::MountWebRoot(server, flags.web_root);
   demo::SimulatedUsers sim(app, flags.sim);
   sim.WarmUp();  // every built-in metric has samples before the first scrape
 
@@ -287,7 +328,13 @@ int main(int argc, char** argv) {
     if (!Check(obs::MountIngest(server, client_metrics, std::move(ingest)), "MountIngest")) return 1;
   }
   std::printf("listening on %s\n", base.c_str());
-  std::printf("  demo page   %s/\n", base.c_str());
+  if (web_built) {
+    std::printf("  demo page   %s/\n", base.c_str());
+    std::printf("  dashboard   %s/dashboard.html   (what /metrics shows, drawn every 2 s)\n", base.c_str());
+  } else {
+    std::printf("  demo page   %s/   (not built: no index.html in %s; run make demo or scripts/build-demo-web.sh)\n",
+                base.c_str(), flags.web_root.c_str());
+  }
   std::printf("  metrics     %s/metrics   (check: curl -s %s/metrics | promtool check metrics)\n",
               base.c_str(), base.c_str());
   if (flags.ingest) {

@@ -1,12 +1,12 @@
 #include "routes.h"
 
 #include <httplib.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <string>
 
 #include "json_util.h"
-#include "page.h"
 
 namespace demo {
 namespace {
@@ -29,13 +29,43 @@ bool SessionParam(const httplib::Request& req, httplib::Response& res, std::stri
   return true;
 }
 
+bool IsFile(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
 }  // namespace
 
-void MountLiveRoutes(httplib::Server& server, LiveApp& app, RoutesOptions opts) {
-  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+bool MountWebRoot(httplib::Server& server, const std::string& dir) {
+  const bool built = !dir.empty() && IsFile(dir + "/index.html") && server.set_mount_point("/", dir);
+  if (built) {
+    server.set_file_extension_and_mimetype_mapping("wasm", "application/wasm");
+    server.set_file_extension_and_mimetype_mapping("js", "text/javascript; charset=utf-8");
+    server.set_file_extension_and_mimetype_mapping("html", "text/html; charset=utf-8");
+    server.set_file_request_handler([](const httplib::Request& req, httplib::Response& res) {
+      // Vite names the files under assets/ after their content; the pages themselves must be fresh.
+      res.set_header("Cache-Control",
+                     req.path.rfind("/assets/", 0) == 0 ? "public, max-age=31536000, immutable" : "no-store");
+    });
+  }
+  // Files take precedence over handlers: this answers / only when there is no index.html to serve.
+  server.Get("/", [dir](const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "no-store");
-    res.set_content(PageHtml().data(), PageHtml().size(), "text/html; charset=utf-8");
+    res.set_content(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>GoliveKit observability demo"
+        "</title></head>\n<body style=\"font: 15px/1.5 system-ui, sans-serif; margin: 2rem\">\n"
+        "<h1>The demo's web app is not built</h1>\n<p>There is no <code>index.html</code> in <code>" +
+            HtmlEscape(dir) +
+            "</code>. Run <code>make demo</code> (it builds the app with <code>scripts/build-demo-web.sh</code> and "
+            "starts this server), or start the server with <code>--web-root DIR</code>.</p>\n"
+            "<p>Meanwhile <a href=\"/metrics\">/metrics</a> and the <code>/live/*</code> routes work.</p>\n"
+            "</body></html>\n",
+        "text/html; charset=utf-8");
   });
+  return built;
+}
+
+void MountLiveRoutes(httplib::Server& server, LiveApp& app, RoutesOptions opts) {
   server.Get("/healthz",
              [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
 

@@ -99,13 +99,16 @@ def expect(metrics, name, want, **labels):
 
 def main(procs):
     args = PARSER.parse_args()
-    base, proc = start_demo(procs, args.demo, ["--sim-users", "0", "--join-timeout-ms", "2000"])
+    base, proc = start_demo(procs, args.demo,
+                            ["--sim-users", "0", "--join-timeout-ms", "2000", "--web-root", "/nonexistent/demo-web"])
 
-    # The page: plain HTML, nothing loaded from elsewhere.
+    # The page: HTML, nothing loaded from elsewhere. Its web app (examples/demo_server/web) is bundled by
+    # scripts/build-demo-web.sh and tested in Chromium by npm.demo_chromium; without it (the web root
+    # here does not exist) / says how to build it.
     status, headers, page = http(base + "/")
     page = page.decode()
     check(status == 200 and headers.get("Content-Type", "").startswith("text/html"), f"GET /: {status} {headers}")
-    check("/live/connect" in page and "/live/event" in page and "/live/poll" in page, "page does not use the live routes")
+    check("make demo" in page, "GET / without a web app does not say how to build it")
     check(not re.search(r'(src|href)\s*=\s*"(https?:)?//', page), "page loads an external resource")
 
     m = scrape(base)
