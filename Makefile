@@ -5,8 +5,9 @@
 #   make bench   build the native preset and run the Google Benchmark suite
 #                (extra arguments: make bench BENCH_ARGS=--benchmark_filter=Counter)
 #   make bench-js  build the npm package and run the JS benchmark in Node and in Chromium (vs prom-client)
-#   make demo    build and run the demo server on http://127.0.0.1:3000 (page on /, metrics on /metrics;
-#                Ctrl-C stops it; other flags: make demo DEMO_ARGS="--port 3001 --sim-users 0")
+#   make demo    build the demo's web app (scripts/build-demo-web.sh) and server, run it on http://127.0.0.1:3000
+#                (page on /, dashboard on /dashboard.html, metrics on /metrics; Ctrl-C stops it; other
+#                flags: make demo DEMO_ARGS="--port 3001 --sim-users 0")
 #   make clean   remove build/
 
 SHELL := /bin/bash
@@ -35,11 +36,14 @@ bench-js: deps
 	node bench/js/browser.mjs
 
 demo: deps
+	scripts/build-demo-web.sh
 	cmake --preset native
 	cmake --build --preset native --target demo_server
 	@echo
 	@echo "make demo: build/native/examples/demo_server $(DEMO_ARGS)"
-	@echo "  open http://127.0.0.1:3000/ (the page) and http://127.0.0.1:3000/metrics (what Prometheus scrapes);"
+	@echo "  the page       http://127.0.0.1:3000/  (a LiveView-style app recording and shipping browser metrics)"
+	@echo "  the dashboard  http://127.0.0.1:3000/dashboard.html  (server and browser series, from /metrics)"
+	@echo "  the metrics    http://127.0.0.1:3000/metrics  (what Prometheus scrapes)"
 	@echo "  Prometheus: deploy/prometheus/prometheus.yml, Grafana: deploy/grafana/golivekit-dashboard.json (docs/deployment.md)."
 	@echo "  Ctrl-C stops the server."
 	@exec build/native/examples/demo_server $(DEMO_ARGS)
