@@ -90,8 +90,8 @@ void Usage(std::FILE* out) {
       "  --ingest-rate R         batches per second, per client and per address (default 5 and 50)\n"
       "  --ingest-burst B        burst, per client and per address (default 20 and 200)\n"
       "  --no-ingest             do not take client metrics\n"
-      "  --web-root DIR          serve the demo's web app from DIR (default: " GLK_OBS_DEMO_WEB_ROOT ",\n"
-      "                          where scripts/build-demo-web.sh builds it)\n"
+      "  --web-root DIR          serve the demo's web app from DIR (default: build/demo-web/dist of\n"
+      "                          the source tree, where scripts/build-demo-web.sh builds it)\n"
       "  --help\n",
       out);
 }
@@ -135,9 +135,19 @@ int ParseFlags(int argc, char** argv, Flags& f) {
       continue;
     }
     static constexpr std::string_view kOptions[] = {
-        "--host",          "--port",         "--threads",      "--sim-users",   "--sim-rate",
-        "--join-timeout-ms", "--idle-timeout-ms", "--allow-origin", "--ingest-token", "--ingest-rate",
-        "--ingest-burst",  "--web-root"};
+        "--host",
+        "--port",
+        "--threads",
+        "--sim-users",
+        "--sim-rate",
+        "--join-timeout-ms",
+        "--idle-timeout-ms",
+        "--allow-origin",
+        "--ingest-token",
+        "--ingest-rate",
+        "--ingest-burst",
+        "--web-root",
+    };
     if (std::find(std::begin(kOptions), std::end(kOptions), arg) == std::end(kOptions)) {
       std::fprintf(stderr, "demo_server: unknown option %.*s\n", static_cast<int>(arg.size()), arg.data());
       Usage(stderr);
@@ -333,14 +343,15 @@ int main(int argc, char** argv) {
     std::printf("  demo page   %s/\n", base.c_str());
     std::printf("  dashboard   %s/dashboard.html   (what /metrics shows, drawn every 2 s)\n", base.c_str());
   } else {
-    std::printf("  demo page   %s/   (not built: no index.html in %s; run make demo or scripts/build-demo-web.sh)\n",
-                base.c_str(), flags.web_root.c_str());
+    std::printf(
+        "  demo page   %s/   (not built: no index.html in %s; run make demo or scripts/build-demo-web.sh)\n",
+        base.c_str(), flags.web_root.c_str());
   }
   std::printf("  metrics     %s/metrics   (check: curl -s %s/metrics | promtool check metrics)\n",
               base.c_str(), base.c_str());
   if (flags.ingest) {
-    std::printf("  ingest      %s/metrics/ingest   (client metrics; token %s; --no-ingest: off)\n", base.c_str(),
-                flags.ingest_token.empty() ? "off" : "required");
+    std::printf("  ingest      %s/metrics/ingest   (client metrics; token %s; --no-ingest: off)\n",
+                base.c_str(), flags.ingest_token.empty() ? "off" : "required");
   }
   std::printf("  Prometheus  deploy/prometheus/prometheus.yml scrapes localhost:3000 (job golivekit)\n");
   std::printf("  Grafana     import deploy/grafana/golivekit-dashboard.json; see docs/deployment.md\n");

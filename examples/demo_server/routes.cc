@@ -56,7 +56,8 @@ bool MountWebRoot(httplib::Server& server, const std::string& dir) {
         "</title></head>\n<body style=\"font: 15px/1.5 system-ui, sans-serif; margin: 2rem\">\n"
         "<h1>The demo's web app is not built</h1>\n<p>There is no <code>index.html</code> in <code>" +
             HtmlEscape(dir) +
-            "</code>. Run <code>make demo</code> (it builds the app with <code>scripts/build-demo-web.sh</code> and "
+            "</code>. Run <code>make demo</code> (it builds the app with "
+            "<code>scripts/build-demo-web.sh</code> and "
             "starts this server), or start the server with <code>--web-root DIR</code>.</p>\n"
             "<p>Meanwhile <a href=\"/metrics\">/metrics</a> and the <code>/live/*</code> routes work.</p>\n"
             "</body></html>\n",
