@@ -9,7 +9,8 @@ import { countAtMost, histogram, histogramDelta, parseExposition, quantile, sum 
 const params = new URLSearchParams(location.search);
 const EVERY_MS = Math.max(250, Number(params.get("every")) || 2000);
 const WINDOW_S = Math.max(10, Number(params.get("window")) || 120); // what the charts show
-const QUANTILE_WINDOW_MS = 30_000; // p95 over the last 30 s, as rate(...[30s]) would
+const RATE_WINDOW_MS = 10_000; // rates over the last 10 s: browsers ship every few seconds, not every scrape
+const QUANTILE_WINDOW_MS = 30_000; // p95 over the last 30 s, as histogram_quantile over rate(...[30s]) would
 const KEEP_MS = (WINDOW_S + 60) * 1000;
 const SERVER = "#2459c7";
 const BROWSER = "#d9731f";
@@ -18,7 +19,7 @@ const $ = (id) => document.getElementById(id);
 
 const charts = {
   rate: new LineChart($("chart-rate"), {
-    title: "Events per second",
+    title: "Events per second, over 10 s",
     series: [
       { label: "server: events handled (incl. simulated users)", color: SERVER },
       { label: "browsers: events sent", color: BROWSER },
@@ -96,14 +97,18 @@ function p95(now, before, key) {
 
 function series() {
   const out = { rate: [], latency: [], render: [], views: [] };
-  history.forEach((s, i) => {
-    const prev = history[i - 1];
-    // The scrape closest to 30 s before this one (the oldest there is, early on).
-    let base = null;
+  // The latest scrape at least `ms` before scrape i (the oldest there is, early on); null for the first.
+  const before = (i, ms) => {
+    let found = null;
     for (let k = i - 1; k >= 0; k--) {
-      base = history[k];
-      if (history[k].t <= s.t - QUANTILE_WINDOW_MS) break;
+      found = history[k];
+      if (found.t <= history[i].t - ms) break;
     }
+    return found;
+  };
+  history.forEach((s, i) => {
+    const prev = before(i, RATE_WINDOW_MS);
+    const base = before(i, QUANTILE_WINDOW_MS);
     if (prev) out.rate.push({ t: s.t, values: [rate(s, prev, "serverEvents"), rate(s, prev, "clientEvents")] });
     if (base) {
       out.latency.push({ t: s.t, values: [p95(s, base, "serverLatency"), p95(s, base, "clientLatency")] });
