@@ -96,10 +96,13 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
 
   // Encodes what changed into the buffer; the oldest idle batches go when it is over its bound.
   // Returns the batches buffered before and the new ones (those a flush waits for).
-  function encode(final: boolean): Batch[] {
+  // `late`: the page has ended, but reports arrive after its final batch (web-vitals reports INP and
+  // CLS on visibilitychange, which follows pagehide when a visible tab is closed): what changed still
+  // goes. Such a batch need not be final: the server ignores gauges of a client that ended.
+  function encode(final: boolean, late = false): Batch[] {
     const all = queue.slice();
-    if (ended || closed) return all;
-    ended = final;
+    if (closed || (ended && !late)) return all;
+    ended = ended || final;
     let bodies: Uint8Array[] = [];
     try {
       bodies = src.encode(final, s.dropped);
@@ -199,8 +202,8 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
 
   // The page is going away (or may be, once hidden): everything not in flight, now, with keepalive.
   // At most 32 at once: they may arrive in any order, and the server's replay window is 64 sequences.
-  function sendAll(final: boolean): void {
-    encode(final);
+  function sendAll(final: boolean, late = false): void {
+    encode(final, late);
     let n = 0;
     for (const b of queue) {
       if (!b.busy && n < 32 && keepaliveBytes + b.body.length <= KEEPALIVE_BUDGET) {
@@ -211,7 +214,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   }
 
   const onVisibility = () => {
-    if (g.document?.visibilityState === "hidden") sendAll(false);
+    if (g.document?.visibilityState === "hidden") sendAll(false, ended && !stopping);
   };
   const onPageHide = (e: Event) => sendAll(!(e as PageTransitionEvent).persisted);
   g.document?.addEventListener("visibilitychange", onVisibility);

@@ -388,6 +388,33 @@ describe("page hide and unload (browser globals simulated)", () => {
     assert.equal(fetch.calls.length, 4);
   });
 
+  test("what is recorded after the final batch, on the visibilitychange that follows pagehide, still goes", async () => {
+    // Closing a visible tab: pagehide first, then visibilitychange -> hidden, where web-vitals reports
+    // INP and CLS.
+    const page = fakePage();
+    const { events, fetch } = setup();
+    events.withLabels("a").inc();
+    page.pagehide(false);
+    await sleep(10);
+    assert.equal(fetch.calls.length, 1);
+    assert.equal(header(fetch.calls[0].body).final, true);
+    events.withLabels("late").inc();
+    page.hide();
+    await sleep(10);
+    assert.equal(fetch.calls.length, 2);
+    const late = fetch.calls[1];
+    assert.equal(header(late.body).final, false); // the client ended already: the server keeps it ended
+    assert.equal(header(late.body).sequence, 2);
+    assert.equal(late.init.keepalive, true);
+    assert.ok(text(late.body).includes("late"));
+    // A further hide carries nothing already sent (only the gauges, which every batch holds).
+    page.hide();
+    await sleep(10);
+    assert.equal(fetch.calls.length, 3);
+    assert.ok(!text(fetch.calls[2].body).includes("events_total"));
+    assert.ok(text(fetch.calls[2].body).includes("app_open_views"));
+  });
+
   test("pagehide into the back/forward cache (persisted) is not final", async () => {
     const page = fakePage();
     const { fetch } = setup();
