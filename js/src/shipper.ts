@@ -96,9 +96,9 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
 
   // Encodes what changed into the buffer; the oldest idle batches go when it is over its bound.
   // Returns the batches buffered before and the new ones (those a flush waits for).
-  // `late`: the page has ended, but reports arrive after its final batch (web-vitals reports INP and
-  // CLS on visibilitychange, which follows pagehide when a visible tab is closed): what changed still
-  // goes. Such a batch need not be final: the server ignores gauges of a client that ended.
+  // `late`: the page has ended, but reports arrive after its final batch (INP and CLS are reported on
+  // visibilitychange, which follows pagehide when a visible tab is closed): what changed still goes.
+  // Such a batch need not be final: the server ignores gauges of a client that ended.
   function encode(final: boolean, late = false): Batch[] {
     const all = queue.slice();
     if (closed || (ended && !late)) return all;
