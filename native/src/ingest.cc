@@ -20,7 +20,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -37,6 +36,7 @@
 #include <vector>
 
 #include "golivekit/observability/client_batch.h"
+#include "http_parse.h"
 #include "http_util.h"
 
 namespace golivekit::observability {
@@ -47,61 +47,10 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kAllow = "POST, OPTIONS";
 
-// ---------------------------------------------------------------------------------------------------
-// Small text helpers.
-
-char Lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
-
-std::string_view Trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// Equal, in a time that depends only on the length of `expected` (the secret), not on where `given`
-// first differs.
-bool ConstantTimeEquals(std::string_view given, std::string_view expected) noexcept {
-  if (given.empty()) return expected.empty();
-  unsigned diff = given.size() == expected.size() ? 0U : 1U;
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    diff |= static_cast<unsigned char>(given[i % given.size()]) ^ static_cast<unsigned char>(expected[i]);
-  }
-  return diff == 0;
-}
-
-// Whole seconds for Retry-After, rounded up, at least 1.
-std::string RetryAfterSeconds(std::chrono::milliseconds wait) {
-  const auto ms = wait.count() < 0 ? 0 : wait.count();
-  const auto seconds = (ms + 999) / 1000;
-  return std::to_string(seconds < 1 ? 1 : seconds);
-}
-
-// "scheme://host[:port]" with no path, query, user info or trailing '/': what a browser sends.
-bool ValidOrigin(std::string_view origin) noexcept {
-  const std::size_t sep = origin.find("://");
-  if (sep == std::string_view::npos || sep == 0) return false;
-  for (std::size_t i = 0; i < sep; ++i) {
-    const char c = origin[i];
-    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (!alpha && !(i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))) return false;
-  }
-  const std::string_view rest = origin.substr(sep + 3);
-  if (rest.empty()) return false;
-  for (const char c : rest) {
-    if (c == '/' || c == '?' || c == '#' || c == '@' || c == ' ' || static_cast<unsigned char>(c) < 0x20) {
-      return false;
-    }
-  }
-  return true;
-}
+using detail::ConstantTimeEquals;
+using detail::EqualsIgnoreCase;
+using detail::RetryAfterSeconds;
+using detail::ValidOrigin;
 
 // ---------------------------------------------------------------------------------------------------
 // Per-address token buckets, in a table of bounded size: the least recently seen address is forgotten
@@ -185,21 +134,18 @@ Body ReadBody(const httplib::Request& req, const httplib::ContentReader& reader,
   // As cpp-httplib reads it: chunked only for exactly "chunked"; another transfer coding has no
   // length we could check before reading, so it is refused.
   if (req.has_header("Transfer-Encoding")) {
-    if (!EqualsIgnoreCase(Trim(req.get_header_value("Transfer-Encoding")), "chunked")) {
+    if (!EqualsIgnoreCase(detail::TrimSpaces(req.get_header_value("Transfer-Encoding")), "chunked")) {
       body.result = BodyRead::kBroken;
       return body;
     }
   } else {
     if (!req.has_header("Content-Length")) return body;  // HTTP/1.1: no length, no body
-    const std::string text = req.get_header_value("Content-Length");
-    char* end = nullptr;
-    errno = 0;
-    const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-    if (text.empty() || text.front() < '0' || text.front() > '9' || *end != '\0' || errno != 0) {
+    const std::optional<std::uint64_t> length = detail::ParseContentLength(req.get_header_value("Content-Length"));
+    if (!length) {
       body.result = BodyRead::kBroken;
       return body;
     }
-    const std::uint64_t declared = v;
+    const std::uint64_t declared = *length;
     if (declared > cap) {
       body.result = BodyRead::kTooLarge;
       body.bytes = static_cast<std::size_t>(std::min<std::uint64_t>(declared, SIZE_MAX));
@@ -267,8 +213,7 @@ bool OriginAllowed(const Endpoint& ep, const std::string& origin) {
 std::string RemoteAddress(const Endpoint& ep, const httplib::Request& req) {
   if (!ep.opts.trusted_proxy_header.empty() && req.has_header(ep.opts.trusted_proxy_header.c_str())) {
     const std::string value = req.get_header_value(ep.opts.trusted_proxy_header.c_str());
-    std::string_view first(value);
-    first = Trim(first.substr(0, first.find(',')));
+    const std::string_view first = detail::FirstForwardedAddress(value);
     if (!first.empty()) return std::string(first);
   }
   return req.remote_addr;
@@ -309,23 +254,21 @@ void Post(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
 
   if (!opts.bearer_token.empty()) {
     const std::string header = req.get_header_value("Authorization");
-    const std::string_view auth = Trim(header);
-    const std::size_t space = auth.find(' ');
-    if (space == std::string_view::npos || !EqualsIgnoreCase(auth.substr(0, space), "Bearer")) {
+    const std::optional<std::string_view> token = detail::BearerCredentials(header);
+    if (!token) {
       res.set_header("WWW-Authenticate", "Bearer");
       Refuse(ep, req, res, &reader, 401, RejectReason::kUnauthorized,
              "this endpoint needs an Authorization: Bearer token");
       return;
     }
-    if (!ConstantTimeEquals(Trim(auth.substr(space + 1)), opts.bearer_token)) {
+    if (!ConstantTimeEquals(*token, opts.bearer_token)) {
       Refuse(ep, req, res, &reader, 403, RejectReason::kForbidden, "the bearer token is not valid here");
       return;
     }
   }
 
   const std::string content_type = req.get_header_value("Content-Type");
-  const std::string_view media_type = Trim(std::string_view(content_type).substr(0, content_type.find(';')));
-  if (!EqualsIgnoreCase(media_type, kBatchContentType)) {
+  if (!detail::IsBatchMediaType(content_type)) {
     Refuse(ep, req, res, &reader, 415, RejectReason::kUnsupportedMediaType,
            "Content-Type must be " + std::string(kBatchContentType) +
                (content_type.empty() ? std::string(", not missing") : ", not " + content_type));

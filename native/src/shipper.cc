@@ -13,7 +13,6 @@
 #include <httplib.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -29,6 +28,8 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "http_parse.h"
 
 namespace golivekit::observability {
 namespace {
@@ -70,11 +71,7 @@ Status ParseUrl(const std::string& url, Url& out) {
 
 // Delta-seconds of a Retry-After header (an HTTP-date is ignored: the backoff applies).
 milliseconds RetryAfter(const httplib::Response& res) {
-  const std::string value = res.get_header_value("Retry-After");
-  if (value.empty() || value.size() > 9 || value.find_first_not_of("0123456789") != std::string::npos) {
-    return milliseconds(0);
-  }
-  return milliseconds(std::strtoll(value.c_str(), nullptr, 10) * 1000);
+  return detail::ParseRetryAfter(res.get_header_value("Retry-After"));
 }
 
 bool Retryable(int status) { return status == 408 || status == 429 || status >= 500; }

@@ -1,0 +1,101 @@
+// Pure parsers of HTTP header values (http_parse.h).
+#include "http_parse.h"
+
+#include <cstddef>
+
+#include "golivekit/observability/client_batch.h"
+
+namespace golivekit::observability::detail {
+namespace {
+
+constexpr char Lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+constexpr bool IsDigit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+}  // namespace
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view TrimSpaces(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool IsBatchMediaType(std::string_view content_type) noexcept {
+  return EqualsIgnoreCase(TrimSpaces(content_type.substr(0, content_type.find(';'))), kBatchContentType);
+}
+
+bool ValidOrigin(std::string_view origin) noexcept {
+  const std::size_t sep = origin.find("://");
+  if (sep == std::string_view::npos || sep == 0) return false;
+  for (std::size_t i = 0; i < sep; ++i) {
+    const char c = origin[i];
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alpha && !(i > 0 && (IsDigit(c) || c == '+' || c == '-' || c == '.'))) return false;
+  }
+  const std::string_view rest = origin.substr(sep + 3);
+  if (rest.empty()) return false;
+  for (const char c : rest) {
+    if (c == '/' || c == '?' || c == '#' || c == '@' || c == ' ' || static_cast<unsigned char>(c) < 0x20) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string_view FirstForwardedAddress(std::string_view value) noexcept {
+  return TrimSpaces(value.substr(0, value.find(',')));
+}
+
+std::optional<std::string_view> BearerCredentials(std::string_view authorization) noexcept {
+  const std::string_view auth = TrimSpaces(authorization);
+  const std::size_t space = auth.find(' ');
+  if (space == std::string_view::npos || !EqualsIgnoreCase(auth.substr(0, space), "Bearer")) return std::nullopt;
+  return TrimSpaces(auth.substr(space + 1));
+}
+
+bool ConstantTimeEquals(std::string_view given, std::string_view expected) noexcept {
+  if (given.empty()) return expected.empty();
+  unsigned diff = given.size() == expected.size() ? 0U : 1U;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    diff |= static_cast<unsigned char>(given[i % given.size()]) ^ static_cast<unsigned char>(expected[i]);
+  }
+  return diff == 0;
+}
+
+std::optional<std::uint64_t> ParseContentLength(std::string_view value) noexcept {
+  if (value.empty()) return std::nullopt;
+  std::uint64_t v = 0;
+  for (const char c : value) {
+    if (!IsDigit(c)) return std::nullopt;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (v > (UINT64_MAX - digit) / 10) return std::nullopt;
+    v = v * 10 + digit;
+  }
+  return v;
+}
+
+std::chrono::milliseconds ParseRetryAfter(std::string_view value) noexcept {
+  if (value.empty() || value.size() > 9) return std::chrono::milliseconds(0);
+  std::int64_t seconds = 0;
+  for (const char c : value) {
+    if (!IsDigit(c)) return std::chrono::milliseconds(0);
+    seconds = seconds * 10 + (c - '0');
+  }
+  return std::chrono::milliseconds(seconds * 1000);
+}
+
+std::string RetryAfterSeconds(std::chrono::milliseconds wait) {
+  const auto ms = wait.count() < 0 ? 0 : wait.count();
+  const auto seconds = ms / 1000 + (ms % 1000 != 0 ? 1 : 0);  // rounded up, without overflow
+  return std::to_string(seconds < 1 ? 1 : seconds);
+}
+
+}  // namespace golivekit::observability::detail
