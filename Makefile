@@ -1,6 +1,7 @@
 # Entry points. The real logic lives in scripts/ and CMakePresets.json.
 #   make deps    install the Debian packages a fresh machine lacks (apt-get; sudo if not root)
-#   make test    configure, build and test the presets native clang wasm asan tsan; prints "N passed, N failed"
+#   make test    configure, build and test the presets native clang wasm asan tsan fuzz; prints "N passed, N failed"
+#                (fuzz also runs each libFuzzer target for FUZZ_SECONDS=20: docs/reliability.md)
 #                (a subset: make test PRESETS="native wasm")
 #   make bench   build the native preset and run the Google Benchmark suite
 #                (extra arguments: make bench BENCH_ARGS=--benchmark_filter=Counter)
@@ -11,7 +12,7 @@
 #   make clean   remove build/
 
 SHELL := /bin/bash
-PRESETS ?= native clang wasm asan tsan
+PRESETS ?= native clang wasm asan tsan fuzz
 BENCH_ARGS ?=
 DEMO_ARGS ?=
 

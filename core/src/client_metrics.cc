@@ -176,7 +176,9 @@ ClientMetrics::ClientMetrics(ClientMetricsOpts opts) : opts_(std::move(opts)), s
   };
   if (opts_.max_clients == 0) invalid("max_clients must be at least 1");
   if (opts_.client_ttl.count() <= 0 || opts_.live_timeout.count() <= 0) invalid("client_ttl and live_timeout must be positive");
-  if (opts_.rate_per_second < 0 || !(opts_.rate_burst >= 1)) invalid("rate_per_second must be >= 0 and rate_burst >= 1");
+  if (!(opts_.rate_per_second >= 0) || !std::isfinite(opts_.rate_per_second) || !(opts_.rate_burst >= 1)) {
+    invalid("rate_per_second must be finite and >= 0, and rate_burst >= 1");
+  }
   for (const ClientMetricDecl& d : opts_.metrics) {
     const std::string who = d.name + ": ";
     if (const Status st = CheckMetricName(d.name); !st.ok()) invalid(st.message());
@@ -311,7 +313,10 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
     if (tokens < 1) {
       ApplyResult r = reject(RejectReason::kRateLimited, "client " + ClientIdHex(batch.client) + " sends faster than " +
                                                              std::to_string(opts_.rate_per_second) + " batches/s");
-      r.retry_after = std::chrono::milliseconds(static_cast<long long>(std::ceil((1 - tokens) / opts_.rate_per_second * 1000)));
+      // At most a day: with a tiny rate the wait would not fit in 64 bits (and converting it would be UB).
+      const double wait_ms = std::ceil((1 - tokens) / opts_.rate_per_second * 1000);
+      constexpr double kMaxWaitMs = 24.0 * 3600 * 1000;
+      r.retry_after = std::chrono::milliseconds(static_cast<long long>(wait_ms < kMaxWaitMs ? wait_ms : kMaxWaitMs));
       return r;
     }
   }

@@ -87,8 +87,10 @@ class AddressLimiter {
       b.tokens -= 1;
       return std::nullopt;
     }
-    const double wait = (1 - b.tokens) / rate_;
-    return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(wait * 1000)));
+    // At most a day: with a tiny rate the wait would not fit in 64 bits (and converting it would be UB).
+    const double wait_ms = std::ceil((1 - b.tokens) / rate_ * 1000);
+    constexpr double kMaxWaitMs = 24.0 * 3600 * 1000;
+    return std::chrono::milliseconds(static_cast<std::int64_t>(wait_ms < kMaxWaitMs ? wait_ms : kMaxWaitMs));
   }
 
  private:

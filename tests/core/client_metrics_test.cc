@@ -274,6 +274,24 @@ TEST_SUITE("client_metrics") {
     CHECK(cm->Apply(Bytes(Id(2), 1, {}), T0).outcome == Outcome::kApplied);  // other clients unaffected
   }
 
+  TEST_CASE("rate limit: a tiny rate gives a bounded Retry-After; a rate that is not finite is refused") {
+    // Found by review while fuzzing: the wait (1 - tokens) / rate was converted to 64-bit milliseconds
+    // unchecked, undefined behaviour (UBSan) for a rate like 1e-300.
+    obs::ClientMetricsOpts opts = DemoOpts();
+    opts.rate_per_second = 1e-300;
+    opts.rate_burst = 1;
+    auto cm = obs::NewClientMetrics(opts);
+    REQUIRE(cm->status().ok());
+    CHECK(cm->Apply(Bytes(Id(1), 1, {}), T0).outcome == Outcome::kApplied);
+    const obs::ApplyResult r = cm->Apply(Bytes(Id(1), 2, {}), T0);
+    CHECK(r.reason == Reason::kRateLimited);
+    CHECK(r.retry_after == std::chrono::hours(24));
+    for (const double bad : {std::numeric_limits<double>::infinity(), std::nan(""), -1.0}) {
+      opts.rate_per_second = bad;
+      CHECK_FALSE(obs::NewClientMetrics(opts)->status().ok());
+    }
+  }
+
   TEST_CASE("gauge policies over live clients") {
     obs::ClientMetricsOpts opts{.metrics = {
         {.name = "g_sum", .type = obs::MetricType::kGauge, .labels = {"k"}, .gauge_policy = obs::GaugePolicy::kSumLive},

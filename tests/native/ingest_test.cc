@@ -387,6 +387,15 @@ TEST_SUITE("native") {
     CHECK(glk_obs_test::SampleValue(text, Rejections("undeclared_metric")) == 2);
   }
 
+  TEST_CASE("ingest: a tiny per-address rate gives a Retry-After of at most a day") {
+    // Found by review while fuzzing: the wait was converted to 64-bit milliseconds unchecked (UBSan).
+    IngestServer s({.address_rate_per_second = 1e-300, .address_burst = 1});
+    CheckAccepted(s.Post(MakeBatch(Id(1), 1, 1)), "applied", 1);
+    auto res = s.Post(MakeBatch(Id(2), 1, 1));
+    CheckError(res, 429, "rate_limited");
+    CHECK(res->get_header_value("Retry-After") == "86400");
+  }
+
   TEST_CASE("ingest: per-address rate limit: 429 with Retry-After; proxy header; bounded LRU table") {
     IngestServer s({.address_rate_per_second = 0.5, .address_burst = 2});
     CheckAccepted(s.Post(MakeBatch(Id(1), 1, 1)), "applied", 1);
