@@ -122,6 +122,7 @@ enum class BodyRead {
   kOk,
   kTooLarge,  // declared or grew past the cap
   kBroken,    // the reader failed: bad Content-Length, bad chunk, connection lost
+  kTimedOut,  // still arriving at the deadline (a body trickled byte by byte)
 };
 
 struct Body {
@@ -129,9 +130,11 @@ struct Body {
   std::size_t bytes = 0;  // read (or declared, for a Content-Length past the cap)
 };
 
-// Reads the body into `out` (or only counts it, if `out` is null), at most `cap` bytes.
+// Reads the body into `out` (or only counts it, if `out` is null), at most `cap` bytes, until
+// `deadline`. cpp-httplib calls the reader's callback for every chunk it receives, so a trickle is cut
+// at the first byte after the deadline; a body that stops altogether ends at the read timeout.
 Body ReadBody(const httplib::Request& req, const httplib::ContentReader& reader, std::size_t cap,
-              std::string* out) {
+              std::string* out, Clock::time_point deadline) {
   Body body;
   // As cpp-httplib reads it: chunked only for exactly "chunked"; another transfer coding has no
   // length we could check before reading, so it is refused.
@@ -157,7 +160,12 @@ Body ReadBody(const httplib::Request& req, const httplib::ContentReader& reader,
     if (out) out->reserve(static_cast<std::size_t>(declared));
   }
   bool too_large = false;
+  bool timed_out = false;
   const bool ok = reader([&](const char* data, std::size_t n) {
+    if (Clock::now() > deadline) {
+      timed_out = true;
+      return false;
+    }
     if (n > cap - body.bytes) {
       too_large = true;
       return false;
@@ -166,7 +174,7 @@ Body ReadBody(const httplib::Request& req, const httplib::ContentReader& reader,
     if (out) out->append(data, n);
     return true;
   });
-  if (!ok) body.result = too_large ? BodyRead::kTooLarge : BodyRead::kBroken;
+  if (!ok) body.result = too_large ? BodyRead::kTooLarge : timed_out ? BodyRead::kTimedOut : BodyRead::kBroken;
   return body;
 }
 
@@ -226,7 +234,7 @@ std::string RemoteAddress(const Endpoint& ep, const httplib::Request& req) {
 void Refuse(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
             const httplib::ContentReader* reader, int status, RejectReason reason, std::string_view message) {
   Body drained;
-  if (reader) drained = ReadBody(req, *reader, ep.opts.max_body_bytes, nullptr);
+  if (reader) drained = ReadBody(req, *reader, ep.opts.max_body_bytes, nullptr, Clock::now() + ep.opts.body_timeout);
   SetError(res, status, RejectReasonName(reason), message);
   if (drained.result != BodyRead::kOk) CloseAfterResponse(res);
   ep.client->CountRejection(reason, std::min(drained.bytes, ep.opts.max_body_bytes));
@@ -278,13 +286,17 @@ void Post(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
   }
 
   std::string batch;
-  const Body body = ReadBody(req, reader, opts.max_body_bytes, &batch);
+  const Body body = ReadBody(req, reader, opts.max_body_bytes, &batch, Clock::now() + opts.body_timeout);
   if (body.result != BodyRead::kOk) {
     // What is left of the body cannot be told apart from a next request: the connection ends here.
     if (body.result == BodyRead::kTooLarge) {
       SetError(res, 413, RejectReasonName(RejectReason::kBodyTooLarge),
                "the body is larger than " + std::to_string(opts.max_body_bytes) + " bytes");
       ep.client->CountRejection(RejectReason::kBodyTooLarge, std::min(body.bytes, opts.max_body_bytes));
+    } else if (body.result == BodyRead::kTimedOut) {
+      SetError(res, 408, RejectReasonName(RejectReason::kMalformed),
+               "the body did not arrive within " + std::to_string(opts.body_timeout.count()) + " ms");
+      ep.client->CountRejection(RejectReason::kMalformed, body.bytes);
     } else {
       SetError(res, 400, RejectReasonName(RejectReason::kMalformed), "the request body could not be read");
       ep.client->CountRejection(RejectReason::kMalformed, body.bytes);
@@ -359,6 +371,7 @@ Status MountIngest(httplib::Server& server, std::shared_ptr<ClientMetrics> clien
   }
   if (opts.max_body_bytes == 0) return InvalidArgument("MountIngest: max_body_bytes is 0");
   if (opts.max_tracked_addresses == 0) return InvalidArgument("MountIngest: max_tracked_addresses is 0");
+  if (opts.body_timeout.count() < 1) return InvalidArgument("MountIngest: body_timeout is under 1 ms");
   if (!std::isfinite(opts.address_rate_per_second) || opts.address_rate_per_second < 0 ||
       !std::isfinite(opts.address_burst) || opts.address_burst < 0) {
     return InvalidArgument("MountIngest: address_rate_per_second and address_burst must be finite and >= 0");

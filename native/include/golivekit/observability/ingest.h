@@ -28,6 +28,7 @@
 /// | ... and the token is `bearer_token`                | 403    | forbidden                |
 /// | `Content-Type` is kBatchContentType                | 415    | unsupported_media_type   |
 /// | body at most `max_body_bytes`                      | 413    | body_too_large           |
+/// | ... and all of it within `body_timeout`            | 408    | malformed                |
 /// | ClientMetrics::Apply: applied or duplicate         | 200    | (`{"result":..}`)        |
 /// | ... client rate limited / too many clients         | 429/503| rate_limited / too_many_clients |
 /// | ... sequence outside the replay window             | 409    | stale_sequence           |
@@ -70,6 +71,11 @@ struct IngestOpts {
   /// declared Content-Length, or a chunked body that grows past it, gets 413 and the connection is
   /// closed. The server-wide `set_payload_max_length` is left alone. At least 1.
   std::size_t max_body_bytes = 64 * 1024;
+  /// The whole body must have arrived this long after the request's headers were read. cpp-httplib's
+  /// read timeout (5 s) bounds each read, not a body trickled a byte at a time (slowloris), which would
+  /// hold a worker thread for as long as it likes: past this deadline the request gets 408 (`error`
+  /// "malformed", counted as such) and the connection is closed. At least 1 ms.
+  std::chrono::milliseconds body_timeout{10000};
   /// Browser origins allowed to post, exactly as browsers send them ("https://app.example.com",
   /// "http://localhost:3000": scheme, host and non-default port, no path or trailing '/'), or "*" for
   /// any. Empty: no browser may post (requests without an Origin header still may).
@@ -100,7 +106,7 @@ struct IngestOpts {
 /// existing server.
 ///
 /// Errors, with nothing mounted: InvalidArgument for a null `client_metrics`, a path that does not
-/// begin with '/', `max_body_bytes` or `max_tracked_addresses` of 0, a negative or non-finite rate or
+/// begin with '/', `max_body_bytes` or `max_tracked_addresses` of 0, a `body_timeout` under 1 ms, a negative or non-finite rate or
 /// burst, or an allowed origin that is neither "*" nor of the form scheme://host[:port]; the
 /// ClientMetrics' own error if it is invalid.
 Status MountIngest(httplib::Server& server, std::shared_ptr<ClientMetrics> client_metrics,
