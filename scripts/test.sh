@@ -3,7 +3,7 @@
 # Usage: scripts/test.sh [preset...]   (default: native clang wasm asan tsan fuzz; or PRESETS="native wasm")
 # A preset that does not configure or build counts as one failure. Exit status: 0 only if all passed.
 # The fuzz preset also fuzzes: each build/fuzz/tests/fuzz/fuzz_* target runs for FUZZ_SECONDS (default 20)
-# on a temporary copy of its seed corpus (tests/fuzz/corpus/<target>, left unchanged), two at a time;
+# on a temporary copy of its seed corpus (tests/fuzz/corpus/<target>, left unchanged), nproc at a time;
 # each target counts as one test. Crash inputs are kept in build/logs/fuzz/<target>/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
