@@ -90,7 +90,7 @@ struct Shipper::Impl {
   BatchEncoder encoder;
   std::unique_ptr<httplib::Client> client;
   std::mt19937_64 rng{std::random_device{}()};
-  unsigned attempts = 0;                 // failed attempts of the front batch
+  unsigned attempts = 0;                 // failed attempts since the server last answered
   Clock::time_point next_send;           // backoff: no request before this
   Clock::time_point next_tick;
 
@@ -137,7 +137,6 @@ void Shipper::Impl::SettleFront(bool failed) {
   }
   buffer.pop_front();
   stats.buffered_batches = buffer.size();
-  attempts = 0;
   progress.notify_all();
 }
 
@@ -203,12 +202,14 @@ void Shipper::Impl::SendFront(Clock::time_point deadline) {
       ++stats.batches_accepted;
     }
     SettleFront(/*failed=*/false);
+    attempts = 0;  // the server answers: the backoff starts over (not when a batch is dropped unsent)
     next_send = now;
     return;
   }
   if (res && !Retryable(status)) {
     ++stats.batches_rejected;
     SettleFront(/*failed=*/true);
+    attempts = 0;
     next_send = now;
     return;
   }
