@@ -2,8 +2,9 @@
 //
 // The input is one or more batches, concatenated: it is cut before every "GLKB" (the batch magic)
 // after its start. Each piece is applied to a fresh engine (a small declared set, tight limits, no
-// rate limit) at successive times, then applied again: a batch that was applied or was a duplicate is
-// a duplicate the second time; a rejected one is rejected again, for the same reason. After all pieces
+// rate limit) at successive times, then applied again, as bytes and as a decoded Batch: a batch that
+// was applied or was a duplicate is a duplicate the second time; a rejected one is rejected again, for
+// the same reason. After all pieces
 // the engine's own bounds hold, and a registry holding it gathers without dropping a family and
 // exposes well-formed text or OpenMetrics.
 #include <chrono>
@@ -113,6 +114,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     now += std::chrono::milliseconds(700);
     const obs::ApplyResult first = engine->Apply(piece, now);
     const obs::ApplyResult second = engine->Apply(piece, now + std::chrono::milliseconds(1));
+    // A transport that decodes itself: the Batch overload agrees with the bytes one.
+    obs::Batch decoded;
+    const bool decodes = obs::DecodeBatch(piece, decoded, engine->opts().decode_limits).ok();
+    // Not decodable: malformed, or a duplicate (Apply answers a (client, sequence) it has applied from
+    // the header alone, before decoding the rest).
+    GLK_FUZZ_CHECK(decodes || first.outcome == Outcome::kDuplicate || first.reason == obs::RejectReason::kMalformed ||
+                   first.reason == obs::RejectReason::kUnsupportedVersion);
     if (first.accepted()) {
       GLK_FUZZ_CHECK(first.reason == obs::RejectReason::kNone);
       GLK_FUZZ_CHECK(second.outcome == Outcome::kDuplicate);
@@ -122,6 +130,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       GLK_FUZZ_CHECK(!first.message.empty());
       GLK_FUZZ_CHECK(second.outcome == Outcome::kRejected);
       GLK_FUZZ_CHECK(second.reason == first.reason);
+    }
+    if (decodes) {
+      const obs::ApplyResult third = engine->Apply(decoded, piece.size(), now + std::chrono::milliseconds(2));
+      GLK_FUZZ_CHECK(third.outcome == second.outcome && third.reason == second.reason);
     }
   }
 
