@@ -169,7 +169,12 @@ ClientMetrics::ClientMetrics(ClientMetricsOpts opts) : opts_(std::move(opts)), s
     if (status_.ok()) status_ = InvalidArgument("client metrics: " + std::move(why));
   };
   if (opts_.max_clients == 0) invalid("max_clients must be at least 1");
-  if (opts_.client_ttl.count() <= 0 || opts_.live_timeout.count() <= 0) invalid("client_ttl and live_timeout must be positive");
+  // At most a year: added to time points, a larger duration could overflow the clock's representation.
+  constexpr std::chrono::seconds kMaxDuration = std::chrono::hours(24 * 366);
+  if (opts_.client_ttl.count() <= 0 || opts_.live_timeout.count() <= 0 || opts_.client_ttl > kMaxDuration ||
+      opts_.live_timeout > kMaxDuration) {
+    invalid("client_ttl and live_timeout must be positive and at most a year");
+  }
   if (!(opts_.rate_per_second >= 0) || !std::isfinite(opts_.rate_per_second) || !(opts_.rate_burst >= 1)) {
     invalid("rate_per_second must be finite and >= 0, and rate_burst >= 1");
   }

@@ -124,6 +124,9 @@ TEST_SUITE("client_metrics") {
           std::string::npos);
     CHECK(bad({.name = "c_total", .help = "h", .labels = {"a", "a"}}).find("label a twice") != std::string::npos);
     CHECK(bad({.name = "c_total", .help = "h", .labels = {"__x"}}).find("__x") != std::string::npos);
+    obs::ClientMetricsOpts forever;
+    forever.client_ttl = std::chrono::hours(24LL * 365 * 1000000);
+    CHECK(obs::ClientMetrics(forever).status().message().find("at most a year") != std::string::npos);
     obs::ClientMetrics twice({.metrics = {{.name = "a_total"}, {.name = "a_total"}}});
     CHECK(twice.status().message().find("declared twice") != std::string::npos);
     // An invalid engine is refused by the registry and rejects batches.

@@ -85,6 +85,7 @@ struct ClientMetricsOpts {
   /// older than this (the shippers of this library give up on a batch after half of the default).
   std::chrono::seconds client_ttl{600};
   /// A client's gauge values count (kSumLive, kMaxLive, kMinLive) while it sent a batch this recently.
+  /// (Both durations: positive, at most a year.)
   std::chrono::seconds live_timeout{60};
   /// Longest label value accepted, in bytes.
   std::size_t max_label_value_length = 128;
