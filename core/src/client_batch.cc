@@ -7,6 +7,8 @@
 #include <random>
 #include <utility>
 
+#include "series_key.h"
+
 namespace golivekit::observability {
 namespace {
 
@@ -288,15 +290,6 @@ BatchEncoder::BatchEncoder(ClientId id, std::size_t max_batch_bytes)
 
 namespace {
 
-std::string SeriesKey(const std::vector<std::string>& values) {
-  std::string key;
-  for (const std::string& v : values) {
-    key += v;
-    key += '\xff';
-  }
-  return key;
-}
-
 std::size_t SeriesSize(const BatchFamily& f, const BatchSeries& s) {
   std::size_t n = 0;
   for (const std::string& v : s.label_values) n += StringSize(v);
@@ -327,7 +320,7 @@ std::vector<std::string> BatchEncoder::Encode(const Snapshot& snapshot, const En
     BatchFamily out{.name = fam.name, .type = fam.type, .label_names = fam.label_names,
                     .bucket_bounds = fam.type == MetricType::kHistogram ? fam.bucket_bounds : std::vector<double>{}};
     for (const SeriesSnapshot& s : fam.series) {
-      std::string key = SeriesKey(s.label_values);
+      std::string key = detail::SeriesKey(s.label_values);
       const Last* prev = nullptr;
       if (prev_family != last_.end()) {
         const auto it = prev_family->second.find(key);

@@ -17,6 +17,8 @@
 #include <utility>
 
 #include "golivekit/observability/names.h"
+#include "golivekit/observability/detail/token_bucket.h"
+#include "series_key.h"
 #include "sort.h"
 
 namespace golivekit::observability {
@@ -47,15 +49,6 @@ constexpr std::string_view kReasonNames[kRejectReasonCount] = {
     "origin_not_allowed",
     "method_not_allowed",
 };
-
-std::string JoinKey(const std::vector<std::string>& values) {
-  std::string key;
-  for (const std::string& v : values) {
-    key += v;
-    key += '\xff';  // never part of valid UTF-8, so no two value lists share a key
-  }
-  return key;
-}
 
 std::string List(const std::vector<std::string>& v) {
   std::string s = "[";
@@ -119,7 +112,7 @@ struct ClientMetrics::State {
   struct Metric {
     ClientMetricDecl decl;
     std::vector<std::string> labels;  // ascending
-    std::unordered_map<std::string, std::uint32_t> index;  // JoinKey(values) -> series
+    std::unordered_map<std::string, std::uint32_t> index;  // SeriesKey(values) -> series
     std::vector<Series> series;
     std::int64_t overflow = -1;  // index of the overflow series, once made
     std::uint64_t overflowed = 0;
@@ -130,8 +123,7 @@ struct ClientMetrics::State {
     std::uint64_t window = 0;  // bit i: max_sequence - i was applied
     std::uint64_t dropped = 0;
     bool ended = false;
-    double tokens = 0;
-    Clock::time_point tokens_at;
+    detail::TokenBucket rate;
     std::unordered_map<std::uint64_t, double> gauges;  // (metric << 32 | series) -> value
     std::list<ClientId>::iterator lru;
   };
@@ -307,15 +299,13 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
     return r;
   }
   if (client != nullptr && opts_.rate_per_second > 0) {
-    const double elapsed = std::chrono::duration<double>(now - client->tokens_at).count();
-    const double tokens = std::min(opts_.rate_burst, client->tokens + std::max(0.0, elapsed) * opts_.rate_per_second);
-    if (tokens < 1) {
+    // Refilling changes nothing a rejection would have to undo; the token is taken only once the batch
+    // is applied.
+    client->rate.Refill(now, opts_.rate_per_second, opts_.rate_burst);
+    if (const auto wait = client->rate.Wait(opts_.rate_per_second); wait.count() > 0) {
       ApplyResult r = reject(RejectReason::kRateLimited, "client " + ClientIdHex(batch.client) + " sends faster than " +
                                                              std::to_string(opts_.rate_per_second) + " batches/s");
-      // At most a day: with a tiny rate the wait would not fit in 64 bits (and converting it would be UB).
-      const double wait_ms = std::ceil((1 - tokens) / opts_.rate_per_second * 1000);
-      constexpr double kMaxWaitMs = 24.0 * 3600 * 1000;
-      r.retry_after = std::chrono::milliseconds(static_cast<long long>(wait_ms < kMaxWaitMs ? wait_ms : kMaxWaitMs));
+      r.retry_after = wait;
       return r;
     }
   }
@@ -380,7 +370,7 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
           }
           break;
       }
-      std::string key = JoinKey(s.label_values);
+      std::string key = detail::SeriesKey(s.label_values);
       std::int64_t target;
       if (!m.labels.empty() &&
           std::all_of(s.label_values.begin(), s.label_values.end(), [](const std::string& v) { return v == kOverflowValue; })) {
@@ -411,14 +401,9 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
     st.lru.push_back(batch.client);
     client = &st.clients[batch.client];
     client->lru = std::prev(st.lru.end());
-    client->tokens = opts_.rate_burst;
-    client->tokens_at = now;
+    client->rate = detail::TokenBucket::Full(opts_.rate_burst, now);
   }
-  if (opts_.rate_per_second > 0) {
-    const double elapsed = std::chrono::duration<double>(now - client->tokens_at).count();
-    client->tokens = std::min(opts_.rate_burst, client->tokens + std::max(0.0, elapsed) * opts_.rate_per_second) - 1;
-    client->tokens_at = now;
-  }
+  if (opts_.rate_per_second > 0) client->rate.Take();
   if (batch.sequence > client->max_sequence) {
     const std::uint64_t shift = batch.sequence - client->max_sequence;
     client->window = shift >= kWindow ? 0 : client->window << shift;
@@ -458,7 +443,7 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
         const auto k = static_cast<std::size_t>(-1 - target);
         if (k == created.size()) {
           created.push_back(static_cast<std::uint32_t>(m.series.size()));
-          m.index.emplace(JoinKey(s.label_values), created.back());
+          m.index.emplace(detail::SeriesKey(s.label_values), created.back());
           m.series.push_back({.values = s.label_values});
           if (m.decl.type == MetricType::kHistogram) m.series.back().buckets.assign(m.decl.buckets.size() + 1, 0);
         }

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "golivekit/observability/client_batch.h"
+#include "golivekit/observability/detail/token_bucket.h"
 #include "http_parse.h"
 #include "http_util.h"
 
@@ -72,32 +73,22 @@ class AddressLimiter {
         index_.erase(lru_.back().address);
         lru_.pop_back();
       }
-      lru_.push_front(Bucket{address, burst_, now});
+      lru_.push_front(Bucket{address, detail::TokenBucket::Full(burst_, now)});
       it = index_.emplace(address, lru_.begin()).first;
     } else if (it->second != lru_.begin()) {
       lru_.splice(lru_.begin(), lru_, it->second);
     }
-    Bucket& b = *it->second;
-    const double elapsed = std::chrono::duration<double>(now - b.refilled).count();
-    if (elapsed > 0) {
-      b.tokens = std::min(burst_, b.tokens + elapsed * rate_);
-      b.refilled = now;
-    }
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return std::nullopt;
-    }
-    // At most a day: with a tiny rate the wait would not fit in 64 bits (and converting it would be UB).
-    const double wait_ms = std::ceil((1 - b.tokens) / rate_ * 1000);
-    constexpr double kMaxWaitMs = 24.0 * 3600 * 1000;
-    return std::chrono::milliseconds(static_cast<std::int64_t>(wait_ms < kMaxWaitMs ? wait_ms : kMaxWaitMs));
+    detail::TokenBucket& b = it->second->bucket;
+    b.Refill(now, rate_, burst_);
+    if (const auto wait = b.Wait(rate_); wait.count() > 0) return wait;
+    b.Take();
+    return std::nullopt;
   }
 
  private:
   struct Bucket {
     std::string address;
-    double tokens;
-    Clock::time_point refilled;
+    detail::TokenBucket bucket;
   };
   const double rate_;
   const double burst_;
