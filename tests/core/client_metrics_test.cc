@@ -8,9 +8,7 @@
 #include <memory>
 #include <string>
 #include <vector>
-#if !defined(GLK_OBS_NO_THREADS)
 #include <thread>
-#endif
 
 #include "golivekit/observability/client_batch.h"
 #include "golivekit/observability/client_metrics.h"
@@ -452,8 +450,8 @@ TEST_SUITE("client_metrics") {
     CHECK(obs::Encode(server, obs::Format::kText) == obs::Encode(mine, obs::Format::kText));
   }
 
-#if !defined(GLK_OBS_NO_THREADS)
   TEST_CASE("concurrent clients and scrapes: exact totals") {
+    GLK_OBS_SKIP_WITHOUT_THREADS();
     obs::ClientMetricsOpts opts = DemoOpts();
     opts.rate_per_second = 0;
     auto cm = obs::NewClientMetrics(opts);
@@ -482,5 +480,4 @@ TEST_SUITE("client_metrics") {
     CHECK(Value(*cm, "golivekit_client_ingest_batches_total", {"duplicate"}, obs::ClientMetrics::Clock::now()) ==
           kThreads * kBatches);
   }
-#endif
 }

@@ -1,19 +1,18 @@
 // Built-in GoliveKit metrics (golivekit_metrics.h): names, types, labels, help, buckets, the recording
 // helpers, registration rules, the hooks adapter, and an in-process subset of promtool's lint.
+#include "golivekit/observability/golivekit_metrics.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
-#ifndef GLK_OBS_NO_THREADS
-#include <atomic>
-#include <thread>
-#endif
 
-#include "golivekit/observability/golivekit_metrics.h"
 #include "golivekit/observability/registry.h"
 #include "test_util.h"
 
@@ -590,8 +589,8 @@ TEST_SUITE("core") {
     CHECK(hooks.Count(obs::kHookAfterEvent) == 1);
   }
 
-#ifndef GLK_OBS_NO_THREADS
   TEST_CASE("golivekit metrics: scopes and hooks from many threads") {
+    GLK_OBS_SKIP_WITHOUT_THREADS();
     auto reg = obs::NewRegistry();
     const obs::GoliveKitMetrics m = obs::RegisterGoliveKitMetrics(reg);
     auto events = obs::NewCounter({.name = "plugin_events_total", .help = "e", .labels = {"event"}});
@@ -627,5 +626,4 @@ TEST_SUITE("core") {
           kThreads * kPerThread);
     CHECK(events->WithLabels("click").Value() == kThreads * kPerThread);
   }
-#endif  // GLK_OBS_NO_THREADS
 }
