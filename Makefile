@@ -1,5 +1,7 @@
 # Entry points. The real logic lives in scripts/ and CMakePresets.json.
-#   make deps    install the Debian packages a fresh machine lacks (apt-get; sudo if not root)
+#   make deps    install what a fresh Debian 12 lacks: Debian packages (apt-get; sudo if not root), the tools'
+#                Node 22 (tools/node, from the npm registry, pinned), the npm dev dependencies (npm ci)
+#                (TOOL_NODE=0 on any target: use the node on PATH, >= 20.19, instead of tools/node)
 #   make test    configure, build and test the presets native clang wasm asan tsan fuzz; prints "N passed, N failed"
 #                (fuzz also runs each libFuzzer target for FUZZ_SECONDS=20: docs/reliability.md)
 #                (a subset: make test PRESETS="native wasm")
@@ -13,6 +15,13 @@
 
 SHELL := /bin/bash
 PRESETS ?= native clang wasm asan tsan fuzz
+# The tools' Node (scripts/deps.sh installs it): first on PATH for everything below. TOOL_NODE=0 uses the
+# node already on PATH instead (it must then be >= 20.19).
+TOOL_NODE ?= 1
+export TOOL_NODE
+ifneq ($(TOOL_NODE),0)
+export PATH := $(CURDIR)/tools/node/node_modules/.bin:$(PATH)
+endif
 BENCH_ARGS ?=
 DEMO_ARGS ?=
 

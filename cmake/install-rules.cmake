@@ -58,6 +58,12 @@ install(
   DESTINATION "${GLK_OBS_INSTALL_CMAKEDIR}"
   COMPONENT ${GLK_OBS_PACKAGE}_Development)
 
+# The license, where Debian and GNUInstallDirs put a package's documentation.
+install(
+  FILES "${PROJECT_SOURCE_DIR}/LICENSE"
+  DESTINATION "${CMAKE_INSTALL_DATADIR}/doc/${GLK_OBS_PACKAGE}"
+  COMPONENT ${GLK_OBS_PACKAGE}_Runtime)
+
 # The build tree is usable as a package too: -Dgolivekit_observability_DIR=<build dir>.
 export(
   EXPORT ${GLK_OBS_PACKAGE}Targets

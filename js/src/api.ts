@@ -53,7 +53,10 @@ function disposedError(what: string): ObservabilityError {
 
 const hasFinalizationRegistry = typeof FinalizationRegistry === "function";
 
-export function createApi(module: EmModule): Observability {
+/** Fills `words` with cryptographically random values (Web Crypto's getRandomValues), if there is one. */
+export type RandomWords = ((words: Uint32Array) => void) | undefined;
+
+export function createApi(module: EmModule, randomWords: RandomWords): Observability {
   const W = bind(module);
   const { x: wasm, put, str } = W;
   const cInc = wasm.glk_counter_inc;
@@ -562,7 +565,12 @@ export function createApi(module: EmModule): Observability {
     const r = registry as RegistryImpl;
     if (!(r instanceof RegistryImpl)) throw new TypeError("startShipping: not a registry of this instance");
     r._native();
-    const e = wasm.glk_encoder_new(opts?.maxBatchBytes ?? 61440);
+    if (!randomWords) {
+      throw new ObservabilityError("FAILED_PRECONDITION", "startShipping: no Web Crypto (crypto.getRandomValues) for a client id");
+    }
+    const id = new Uint32Array(4);
+    randomWords(id);
+    const e = wasm.glk_encoder_new(opts?.maxBatchBytes ?? 61440, id[0]!, id[1]!, id[2]!, id[3]!);
     wasm.glk_encoder_skip(e, put(r._owned.map((m) => r._prefix + m.name)));
     try {
       return ship({

@@ -20,6 +20,24 @@ async function readNodeFile(url: string | { readonly href: string }): Promise<Ui
   return fs.readFile(/^[a-z][a-z0-9+.-]*:/i.test(href) ? new URL(href) : href);
 }
 
+interface WebCrypto {
+  getRandomValues(array: Uint32Array): Uint32Array;
+}
+
+// Web Crypto for client ids: globalThis.crypto in browsers, workers and Node >= 19. Node 18 has it only
+// as node:crypto's webcrypto (its ES modules see no global `crypto`). Undefined where there is none:
+// then startShipping says so, and recording works as ever.
+async function randomWords(): Promise<((words: Uint32Array) => void) | undefined> {
+  let crypto = (globalThis as { crypto?: Partial<WebCrypto> }).crypto;
+  if (typeof crypto?.getRandomValues !== "function" && isNode()) {
+    const cryptoModule = "node:crypto"; // in a variable: bundlers for the browser neither follow nor warn
+    crypto = ((await import(/* @vite-ignore */ cryptoModule)) as { webcrypto: WebCrypto }).webcrypto;
+  }
+  const source = crypto as WebCrypto | undefined;
+  if (typeof source?.getRandomValues !== "function") return undefined;
+  return (words) => void source.getRandomValues(words);
+}
+
 export async function instantiate(options: LoadOptions, defaultWasmUrl: () => URL): Promise<Observability> {
   const args: ModuleArgs = {};
   if (options.wasmBinary) {
@@ -30,5 +48,6 @@ export async function instantiate(options: LoadOptions, defaultWasmUrl: () => UR
     const url = typeof options.wasmUrl === "string" ? options.wasmUrl : options.wasmUrl.href;
     args.locateFile = () => url;
   }
-  return createApi(await createObservabilityModule(args));
+  const [module, random] = await Promise.all([createObservabilityModule(args), randomWords()]);
+  return createApi(module, random);
 }

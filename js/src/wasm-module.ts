@@ -40,7 +40,8 @@ export interface WasmExports {
   glk_default_buckets(): number;
   glk_linear_buckets(start: number, width: number, count: number): number;
   glk_exponential_buckets(start: number, factor: number, count: number): number;
-  glk_encoder_new(maxBytes: number): number;
+  /** w0..w3: the client id's 128 random bits, as four unsigned 32-bit words. */
+  glk_encoder_new(maxBytes: number, w0: number, w1: number, w2: number, w3: number): number;
   glk_encoder_free(e: number): void;
   glk_encoder_client(e: number): number;
   glk_encoder_skip(e: number, inLen: number): void;

@@ -8,6 +8,16 @@ import fs from "node:fs";
 import path from "node:path";
 import { assert, fail } from "./lib.mjs";
 
+// A demo_server never outlives its test, however the test ends. setpriv (util-linux, on every Debian)
+// asks the kernel to SIGKILL it when this Node process dies, even by SIGKILL or a crash; and an exit
+// through process.exit() (lib.mjs's main(), or a tool that exits the process, as playwright-core does
+// on a Node it refuses) kills the ones still running first.
+const SETPRIV = "/usr/bin/setpriv";
+const running = new Set();
+process.on("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 export function demoServerPath(ctx) {
   const p = process.env.GLK_OBS_DEMO_SERVER || path.join(ctx.work, "native-demo", "examples", "demo_server");
   assert(fs.existsSync(p), `demo_server not found at ${p} (the fixture npm.demo_server builds it; or set GLK_OBS_DEMO_SERVER)`);
@@ -19,10 +29,12 @@ export function demoServerPath(ctx) {
  * printed "listening on http://<host>:<port>".
  */
 export async function startDemoServer(ctx, flags = []) {
-  const child = spawn(demoServerPath(ctx), ["--host", "127.0.0.1", "--port", "0", "--sim-users", "0", ...flags], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const argv = [demoServerPath(ctx), "--host", "127.0.0.1", "--port", "0", "--sim-users", "0", ...flags];
+  const child = spawn(SETPRIV, ["--pdeathsig", "SIGKILL", "--", ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+  running.add(child);
+  child.on("exit", () => running.delete(child));
   let output = "";
+  let earlyExit;
   const base = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`demo_server did not start within 10 s:\n${output}`)), 10_000);
     const onData = (d) => {
@@ -35,14 +47,16 @@ export async function startDemoServer(ctx, flags = []) {
     };
     child.stdout.on("data", onData);
     child.stderr.on("data", (d) => (output += d));
-    child.on("exit", (code, signal) => {
+    earlyExit = (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`demo_server exited (${code ?? signal}) before listening:\n${output}`));
-    });
+    };
+    child.on("exit", earlyExit);
   }).catch((e) => fail(e.message));
-  child.removeAllListeners("exit");
+  child.off("exit", earlyExit);
   return {
     base,
+    pid: child.pid,
     get output() {
       return output;
     },

@@ -42,7 +42,7 @@ export function main(name, body) {
     .then(body)
     .then(
       () => {
-        console.log(`${name}: OK (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+        console.log(`${name}: OK (${((Date.now() - t0) / 1000).toFixed(1)} s, Node ${process.version})`);
         process.exit(0);
       },
       (err) => {

@@ -6,6 +6,7 @@ import { args, assert, fail, main, run } from "./lib.mjs";
 const REQUIRED = [
   "package.json",
   "README.md",
+  "LICENSE",
   "dist/index.js",
   "dist/index.d.ts",
   "dist/inline.js",
@@ -57,6 +58,9 @@ main("npm.tarball_contents", async () => {
   const read = (f) => run("tar", ["-xOzf", ctx.tarball, `package/${f}`], { env: { LC_ALL: "C" } }).stdout;
   const pkg = JSON.parse(read("package.json"));
   assert(pkg.version === ctx.version, `packed version ${pkg.version} != ${ctx.version}`);
+  assert(pkg.license === "Apache-2.0", `package.json "license" must be "Apache-2.0": ${JSON.stringify(pkg.license)}`);
+  assert(read("LICENSE").includes("Apache License\n                           Version 2.0, January 2004"),
+    "the tarball's LICENSE is not the Apache License 2.0");
   for (const key of ["dependencies", "optionalDependencies", "bundleDependencies", "bundledDependencies"]) {
     assert(pkg[key] === undefined || Object.keys(pkg[key]).length === 0, `the package must not have ${key}: ${JSON.stringify(pkg[key])}`);
   }
