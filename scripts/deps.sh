@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, only what is missing:
 #   1. Debian's packages (apt-get; root, or a user with sudo);
-#   2. the Node.js of the tools (tools/node: the official Node 22 binary from the npm registry, pinned
+#   2. the Node.js of the tools (tools/node: the official Node 22 x86-64 binary from the npm registry, pinned
 #      and verified by tools/node/package-lock.json). The Makefile puts tools/node/node_modules/.bin
 #      first on its PATH: Vite and playwright-core need Node >= 20, Debian 12's own is 18. The package
 #      itself is also tested with the system's /usr/bin/node. `make ... TOOL_NODE=0` skips this step and
@@ -72,11 +72,15 @@ npm_ci_in() {
 
 # The tools' Node (step 2): npm verifies the tarball against the lock's sha512 before unpacking it.
 tool_node() {
-  npm_ci_in tools/node
   local node=tools/node/node_modules/.bin/node
+  if [ "$(uname -m)" != x86_64 ]; then
+    echo "deps: tools/node pins the x86-64 Linux build of Node, and this is $(uname -m):" \
+      "use your own Node >= 20.19 with TOOL_NODE=0 (make test TOOL_NODE=0)" >&2
+    exit 1
+  fi
+  npm_ci_in tools/node
   if ! "$node" --version >/dev/null 2>&1; then
-    echo "deps: $node does not run: no official Node build for $(uname -m) in tools/node/package.json;" \
-      "use your own Node >= 20.19 with TOOL_NODE=0" >&2
+    echo "deps: $node does not run (npm ci in tools/node said why above)" >&2
     exit 1
   fi
   echo "deps: tools run on Node $("$node" --version) ($node); the system's node is $(/usr/bin/node --version 2>/dev/null || echo missing)"
