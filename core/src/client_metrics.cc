@@ -26,7 +26,8 @@ namespace golivekit::observability {
 namespace {
 
 constexpr std::string_view kOverflowValue = "__overflow__";
-constexpr std::uint64_t kWindow = 64;  // sequences remembered per client (one bit each)
+// Sequences remembered below a client's newest, one bit each (the newest itself is max_sequence).
+constexpr std::uint64_t kWindow = 64;
 
 constexpr std::string_view kReasonNames[kRejectReasonCount] = {
     "",
@@ -120,12 +121,38 @@ struct ClientMetrics::State {
   struct Client {
     Clock::time_point last_seen;
     std::uint64_t max_sequence = 0;
-    std::uint64_t window = 0;  // bit i: max_sequence - i was applied
+    std::uint64_t window = 0;  // bit i: max_sequence - 1 - i was applied
     std::uint64_t dropped = 0;
     bool ended = false;
     detail::TokenBucket rate;
     std::unordered_map<std::uint64_t, double> gauges;  // (metric << 32 | series) -> value
     std::list<ClientId>::iterator lru;
+
+    // Older than the kWindow sequences below the newest: whether it was applied is not known any more.
+    [[nodiscard]] bool Stale(std::uint64_t sequence) const {
+      return sequence < max_sequence && max_sequence - sequence > kWindow;
+    }
+    // The newest was applied by definition (max_sequence only moves on an applied batch), so the window
+    // spends its 64 bits on the 64 sequences below it.
+    [[nodiscard]] bool Applied(std::uint64_t sequence) const {
+      if (sequence > max_sequence || Stale(sequence)) return false;
+      const std::uint64_t age = max_sequence - sequence;
+      return age == 0 || ((window >> (age - 1)) & 1) != 0;
+    }
+    // `sequence` is neither applied nor stale.
+    void MarkApplied(std::uint64_t sequence) {
+      if (sequence == max_sequence) return;  // the newest is applied by definition
+      if (sequence < max_sequence) {
+        window |= std::uint64_t{1} << (max_sequence - sequence - 1);
+        return;
+      }
+      const std::uint64_t shift = sequence - max_sequence;
+      std::uint64_t moved = shift >= kWindow ? 0 : window << shift;
+      // The old newest is now `shift` behind; a new client (max_sequence 0) has no old newest.
+      if (max_sequence != 0 && shift <= kWindow) moved |= std::uint64_t{1} << (shift - 1);
+      window = moved;
+      max_sequence = sequence;
+    }
   };
 
   std::vector<Metric> metrics;
@@ -229,8 +256,7 @@ ApplyResult ClientMetrics::Apply(std::string_view bytes, Clock::time_point now) 
       State& st = *state_;
       const auto it = st.clients.find(head->first);
       if (it != st.clients.end() && it->second.last_seen + opts_.client_ttl > now &&
-          head->second <= it->second.max_sequence && it->second.max_sequence - head->second < kWindow &&
-          ((it->second.window >> (it->second.max_sequence - head->second)) & 1) != 0) {
+          it->second.Applied(head->second)) {
         st.received_bytes += bytes.size();
         st.batches[1]++;
         st.Touch(it->second, now);
@@ -273,20 +299,18 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
   ApplyResult ok;
   ok.client = batch.client;
   ok.sequence = batch.sequence;
-  if (client != nullptr && batch.sequence <= client->max_sequence) {
-    const std::uint64_t age = client->max_sequence - batch.sequence;
-    if (age >= kWindow) {
-      return reject(RejectReason::kStaleSequence,
-                    "batch " + std::to_string(batch.sequence) + " of client " + ClientIdHex(batch.client) +
-                        " is older than the last " + std::to_string(kWindow) + " (latest " +
-                        std::to_string(client->max_sequence) + ")");
-    }
-    if ((client->window >> age) & 1) {
-      st.Touch(*client, now);
-      st.batches[1]++;
-      ok.outcome = ApplyResult::Outcome::kDuplicate;
-      return ok;
-    }
+  if (client != nullptr && client->Stale(batch.sequence)) {
+    return reject(RejectReason::kStaleSequence,
+                  "batch " + std::to_string(batch.sequence) + " of client " + ClientIdHex(batch.client) +
+                      " is " + std::to_string(client->max_sequence - batch.sequence) +
+                      " behind its latest, " + std::to_string(client->max_sequence) + " (only the " +
+                      std::to_string(kWindow) + " below the latest are remembered)");
+  }
+  if (client != nullptr && client->Applied(batch.sequence)) {
+    st.Touch(*client, now);
+    st.batches[1]++;
+    ok.outcome = ApplyResult::Outcome::kDuplicate;
+    return ok;
   }
 
   // --- admission: the client table and the client's rate -------------------------------------------
@@ -404,14 +428,7 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
     client->rate = detail::TokenBucket::Full(opts_.rate_burst, now);
   }
   if (opts_.rate_per_second > 0) client->rate.Take();
-  if (batch.sequence > client->max_sequence) {
-    const std::uint64_t shift = batch.sequence - client->max_sequence;
-    client->window = shift >= kWindow ? 0 : client->window << shift;
-    client->window |= 1;
-    client->max_sequence = batch.sequence;
-  } else {
-    client->window |= std::uint64_t{1} << (client->max_sequence - batch.sequence);
-  }
+  client->MarkApplied(batch.sequence);
   st.Touch(*client, now);
   if (batch.dropped_batches > client->dropped) {
     st.client_dropped += batch.dropped_batches - client->dropped;

@@ -197,9 +197,40 @@ TEST_SUITE("client_metrics") {
     CHECK(cm->Apply(Bytes(Id(1), 3, {Events({{"a", 3}})}), T0).outcome == Outcome::kDuplicate);
     CHECK(cm->Apply(Bytes(Id(1), 100, {Events({{"a", 100}})}), T0).outcome == Outcome::kApplied);
     CHECK(cm->Apply(Bytes(Id(1), 37, {Events({{"a", 37}})}), T0).outcome == Outcome::kApplied);  // 100 - 63
-    CheckRejected(*cm, Bytes(Id(1), 36, {Events({{"a", 36}})}), Reason::kStaleSequence, "older than the last 64");
-    CheckRejected(*cm, Bytes(Id(1), 4, {Events({{"a", 4}})}), Reason::kStaleSequence, "latest 100");
+    CheckRejected(*cm, Bytes(Id(1), 35, {Events({{"a", 35}})}), Reason::kStaleSequence,
+                  "65 behind its latest");
+    CheckRejected(*cm, Bytes(Id(1), 4, {Events({{"a", 4}})}), Reason::kStaleSequence, "latest, 100");
     CHECK(Value(*cm, "golivekit_client_events_total", {"a"}) == 5 + 3 + 4 + 100 + 37);
+  }
+
+  TEST_CASE("exactly once: each of the 64 sequences below the newest is applied once; 65 behind is stale") {
+    auto cm = obs::NewClientMetrics(DemoOpts());
+    CHECK(cm->Apply(Bytes(Id(1), 100, {Events({{"a", 1}})}), T0).outcome == Outcome::kApplied);
+    // 64 behind the newest: inside the window merge.md promises, applied once, then a duplicate.
+    const std::string behind64 = Bytes(Id(1), 36, {Events({{"a", 10}})});
+    CHECK(cm->Apply(behind64, T0).outcome == Outcome::kApplied);
+    CHECK(cm->Apply(behind64, T0).outcome == Outcome::kDuplicate);
+    std::string resent = behind64;  // the header-only duplicate check agrees
+    resent.resize(resent.size() - 3);
+    CHECK(cm->Apply(resent, T0).outcome == Outcome::kDuplicate);
+    // 65 behind: stale, never applied.
+    CheckRejected(*cm, Bytes(Id(1), 35, {Events({{"a", 100}})}), Reason::kStaleSequence, "65 behind");
+    CHECK(Value(*cm, "golivekit_client_events_total", {"a"}) == 11);
+    // The newest moves on by one: 36 falls out of the window, 37 (never sent) is now 64 behind.
+    CHECK(cm->Apply(Bytes(Id(1), 101, {Events({{"a", 1000}})}), T0).outcome == Outcome::kApplied);
+    CheckRejected(*cm, behind64, Reason::kStaleSequence, "65 behind");
+    CHECK(cm->Apply(Bytes(Id(1), 37, {Events({{"a", 10000}})}), T0).outcome == Outcome::kApplied);
+    CHECK(Value(*cm, "golivekit_client_events_total", {"a"}) == 11011);
+
+    // A jump of exactly 64: the old newest is then 64 behind and still known as applied.
+    CHECK(cm->Apply(Bytes(Id(2), 1, {Events({{"b", 1}})}), T0).outcome == Outcome::kApplied);
+    CHECK(cm->Apply(Bytes(Id(2), 65, {Events({{"b", 2}})}), T0).outcome == Outcome::kApplied);
+    CHECK(cm->Apply(Bytes(Id(2), 1, {Events({{"b", 1}})}), T0).outcome == Outcome::kDuplicate);
+    CHECK(cm->Apply(Bytes(Id(2), 2, {Events({{"b", 4}})}), T0).outcome == Outcome::kApplied);
+    CHECK(cm->Apply(Bytes(Id(2), 66, {Events({{"b", 8}})}), T0).outcome == Outcome::kApplied);
+    CheckRejected(*cm, Bytes(Id(2), 1, {Events({{"b", 1}})}), Reason::kStaleSequence, "65 behind");
+    CHECK(cm->Apply(Bytes(Id(2), 2, {Events({{"b", 4}})}), T0).outcome == Outcome::kDuplicate);
+    CHECK(Value(*cm, "golivekit_client_events_total", {"b"}) == 15);
   }
 
   TEST_CASE("a batch is applied whole or not at all") {
