@@ -125,7 +125,13 @@ struct ClientMetrics::State {
     std::uint64_t dropped = 0;
     bool ended = false;
     detail::TokenBucket rate;
-    std::unordered_map<std::uint64_t, double> gauges;  // (metric << 32 | series) -> value
+    struct Gauge {
+      double value;
+      std::uint64_t sequence;  // of the batch that set it
+    };
+    // (metric << 32 | series) -> the client's value. Live policies: while the client is live and not
+    // ended. kLast: only the sequence matters, kept after a final batch so a late older part loses.
+    std::unordered_map<std::uint64_t, Gauge> gauges;
     std::list<ClientId>::iterator lru;
 
     // Older than the kWindow sequences below the newest: whether it was applied is not known any more.
@@ -174,6 +180,21 @@ struct ClientMetrics::State {
       if (it->second.last_seen + ttl > now) break;
       clients.erase(it);
       lru.pop_front();
+    }
+  }
+
+  // A client's current value of a gauge series is the one of its highest sequence: batches may arrive
+  // out of order (the unload flush sends several at once), and a late older one must not win.
+  static void SetGauge(const Metric& m, Series& ser, Client& c, std::uint64_t key, double value,
+                       std::uint64_t sequence) {
+    const bool last = m.decl.gauge_policy == GaugePolicy::kLast;
+    if (c.ended && !last) return;  // its live values are gone for good
+    const auto [g, fresh] = c.gauges.try_emplace(key, Client::Gauge{value, sequence});
+    if (!fresh && g->second.sequence > sequence) return;
+    g->second = {value, sequence};
+    if (last) {
+      ser.value = value;
+      ser.has_last = true;
     }
   }
 
@@ -435,9 +456,12 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
     client->dropped = batch.dropped_batches;
   }
   if (batch.final) {
-    // A final batch ends the client's gauges at once; a part of it that arrives later must not revive them.
+    // A final batch ends the client's live gauges at once; a part of it that arrives later must not
+    // revive them (`ended` stays). kLast entries stay: they only say which sequence set the value.
     client->ended = true;
-    client->gauges.clear();
+    std::erase_if(client->gauges, [&](const auto& g) {
+      return st.metrics[static_cast<std::size_t>(g.first >> 32)].decl.gauge_policy != GaugePolicy::kLast;
+    });
   }
 
   for (const Target& t : targets) {
@@ -474,12 +498,7 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
           ser.value += s.value;
           break;
         case MetricType::kGauge:
-          if (m.decl.gauge_policy == GaugePolicy::kLast) {
-            ser.value = s.value;
-            ser.has_last = true;
-          } else if (!client->ended) {
-            client->gauges[(std::uint64_t{t.metric} << 32) | idx] = s.value;
-          }
+          State::SetGauge(m, ser, *client, (std::uint64_t{t.metric} << 32) | idx, s.value, batch.sequence);
           break;
         default:
           for (std::size_t b = 0; b < ser.buckets.size() && b < s.bucket_deltas.size(); ++b) {
@@ -581,11 +600,13 @@ Status ClientMetrics::CollectAt(std::vector<FamilySnapshot>& out, Clock::time_po
   for (const auto& [id, c] : st.clients) {
     if (!live(c)) continue;
     ++live_count;
-    for (const auto& [key, v] : c.gauges) {
+    for (const auto& [key, g] : c.gauges) {
       const auto mi = static_cast<std::size_t>(key >> 32);
       const auto si = static_cast<std::size_t>(key & 0xffffffffu);
-      double& a = agg[mi][si];
       const GaugePolicy p = st.metrics[mi].decl.gauge_policy;
+      if (p == GaugePolicy::kLast) continue;  // exposed from the series itself
+      const double v = g.value;
+      double& a = agg[mi][si];
       if (n[mi][si] == 0) {
         a = v;
       } else if (p == GaugePolicy::kSumLive) {

@@ -367,6 +367,71 @@ TEST_SUITE("client_metrics") {
     CHECK(obs::GaugePolicyName(obs::GaugePolicy::kMinLive) == "min");
   }
 
+  TEST_CASE("a late older batch merges its counts, yet never replaces a gauge set by a higher sequence") {
+    obs::ClientMetricsOpts opts{.metrics = {
+                                    {.name = "g_sum",
+                                     .type = obs::MetricType::kGauge,
+                                     .labels = {"k"},
+                                     .gauge_policy = obs::GaugePolicy::kSumLive},
+                                    {.name = "g_max",
+                                     .type = obs::MetricType::kGauge,
+                                     .labels = {"k"},
+                                     .gauge_policy = obs::GaugePolicy::kMaxLive},
+                                    {.name = "g_min",
+                                     .type = obs::MetricType::kGauge,
+                                     .labels = {"k"},
+                                     .gauge_policy = obs::GaugePolicy::kMinLive},
+                                    {.name = "g_last",
+                                     .type = obs::MetricType::kGauge,
+                                     .labels = {"k"},
+                                     .gauge_policy = obs::GaugePolicy::kLast},
+                                    {.name = "c_total", .type = obs::MetricType::kCounter},
+                                }};
+    auto cm = obs::NewClientMetrics(opts);
+    // Every gauge series at `v`, and the counter up by `inc`.
+    auto batch = [](obs::ClientId id, std::uint64_t seq, double v, double inc, bool final = false) {
+      std::vector<obs::BatchFamily> fs;
+      for (const char* n : {"g_sum", "g_max", "g_min", "g_last"}) {
+        fs.push_back({.name = n,
+                      .type = obs::MetricType::kGauge,
+                      .label_names = {"k"},
+                      .bucket_bounds = {},
+                      .series = {{.label_values = {"x"}, .value = v}}});
+      }
+      fs.push_back({.name = "c_total",
+                    .type = obs::MetricType::kCounter,
+                    .label_names = {},
+                    .bucket_bounds = {},
+                    .series = {{.label_values = {}, .value = inc}}});
+      return Bytes(id, seq, std::move(fs), final);
+    };
+    auto gauges = [&] {
+      std::vector<double> v;
+      for (const char* n : {"g_sum", "g_max", "g_min", "g_last"}) v.push_back(Value(*cm, n, {"x"}));
+      return v;
+    };
+    // The unload flush: sequence 5 arrives before 2.
+    REQUIRE(cm->Apply(batch(Id(1), 5, 5, 1), T0).outcome == Outcome::kApplied);
+    REQUIRE(cm->Apply(batch(Id(1), 2, 9, 10), T0).outcome == Outcome::kApplied);
+    CHECK(gauges() == std::vector<double>{5, 5, 5, 5});
+    CHECK(Value(*cm, "c_total") == 11);  // the late batch's increment counts, once
+    REQUIRE(cm->Apply(batch(Id(1), 2, 9, 10), T0).outcome == Outcome::kDuplicate);
+    // Another client in between: kLast follows it; client 1's late sequence 3 changes no gauge.
+    REQUIRE(cm->Apply(batch(Id(2), 1, 7, 100), T0).outcome == Outcome::kApplied);
+    REQUIRE(cm->Apply(batch(Id(1), 3, -50, 1000), T0).outcome == Outcome::kApplied);
+    CHECK(gauges() == std::vector<double>{12, 7, 5, 7});
+    CHECK(Value(*cm, "c_total") == 1111);
+    // A newer sequence does replace the value.
+    REQUIRE(cm->Apply(batch(Id(1), 6, 4, 0), T0).outcome == Outcome::kApplied);
+    CHECK(gauges() == std::vector<double>{11, 7, 4, 4});
+    // The final batch (8) before its older part (7): the live values end, kLast keeps the final's value.
+    REQUIRE(cm->Apply(batch(Id(1), 8, 6, 1, true), T0).outcome == Outcome::kApplied);
+    CHECK(gauges() == std::vector<double>{7, 7, 7, 6});
+    REQUIRE(cm->Apply(batch(Id(1), 7, 3, 1), T0).outcome == Outcome::kApplied);
+    CHECK(gauges() == std::vector<double>{7, 7, 7, 6});
+    CHECK(Value(*cm, "c_total") == 1113);
+  }
+
   TEST_CASE("a final batch ends the client's gauges at once, and a later part cannot revive them") {
     auto cm = obs::NewClientMetrics(DemoOpts());
     REQUIRE(cm->Apply(Bytes(Id(1), 1, {Views(1)}), T0).accepted());
