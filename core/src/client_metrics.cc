@@ -16,8 +16,9 @@
 #include <unordered_set>
 #include <utility>
 
-#include "golivekit/observability/names.h"
 #include "golivekit/observability/detail/token_bucket.h"
+#include "golivekit/observability/encode.h"
+#include "golivekit/observability/names.h"
 #include "series_key.h"
 #include "sort.h"
 
@@ -40,6 +41,7 @@ constexpr std::string_view kReasonNames[kRejectReasonCount] = {
     "invalid_value",
     "invalid_label_value",
     "duplicate_series",
+    "total_out_of_range",
     "stale_sequence",
     "too_many_clients",
     "rate_limited",
@@ -50,6 +52,53 @@ constexpr std::string_view kReasonNames[kRejectReasonCount] = {
     "origin_not_allowed",
     "method_not_allowed",
 };
+
+// The largest count a histogram keeps: every integer up to 2^53 is exact as a double (what the
+// exposition and PromQL compute with), and below it no sum of counts can wrap a 64-bit integer.
+constexpr std::uint64_t kMaxExactCount = std::uint64_t{1} << 53;
+
+// What the totals of one series would be after the series of a batch so far.
+struct Projected {
+  double value = 0;  // counter total
+  double sum = 0;    // histogram sum
+  std::uint64_t count = 0;
+};
+
+// Adds one series of a batch to `p`, or says why the totals would leave the range where they stay
+// finite and exact (then `p` is left as it was). Phase 2 adds the same numbers in the same order, so
+// what passes here cannot overflow there.
+std::optional<std::string> Project(MetricType type, const BatchSeries& s, std::size_t buckets, Projected& p) {
+  if (type == MetricType::kCounter) {
+    const double total = p.value + s.value;
+    if (!std::isfinite(total)) {
+      return "the counter total would not be finite (" + FormatFloat(p.value) + " + " + FormatFloat(s.value) +
+             ")";
+    }
+    p.value = total;
+    return std::nullopt;
+  }
+  if (type != MetricType::kHistogram) return std::nullopt;
+  // Checked one bucket at a time: the deltas of one batch may themselves add up past 2^64.
+  std::uint64_t added = 0;
+  for (std::size_t b = 0; b < buckets && b < s.bucket_deltas.size(); ++b) {
+    if (s.bucket_deltas[b] > kMaxExactCount - added) {
+      return std::string("the observation count increment of one batch passes 2^53");
+    }
+    added += s.bucket_deltas[b];
+  }
+  if (added > kMaxExactCount - p.count) {
+    return "the observation count would pass 2^53 (" + std::to_string(p.count) + " + " +
+           std::to_string(added) + "), beyond which it is not exact";
+  }
+  const double sum = p.sum + s.sum_delta;
+  if (!std::isfinite(sum)) {
+    return "the histogram sum would not be finite (" + FormatFloat(p.sum) + " + " + FormatFloat(s.sum_delta) +
+           ")";
+  }
+  p.count += added;
+  p.sum = sum;
+  return std::nullopt;
+}
 
 std::string List(const std::vector<std::string>& v) {
   std::string s = "[";
@@ -109,6 +158,7 @@ struct ClientMetrics::State {
     bool has_last = false;                 // kLast: a value was received
     std::vector<std::uint64_t> buckets = {};  // histogram, per bucket (not cumulative), +Inf last
     double sum = 0;
+    std::uint64_t count = 0;  // histogram: the sum of `buckets`, at most kMaxExactCount
   };
   struct Metric {
     ClientMetricDecl decl;
@@ -181,6 +231,11 @@ struct ClientMetrics::State {
       clients.erase(it);
       lru.pop_front();
     }
+  }
+
+  static Projected Totals(const Series& s) { return {.value = s.value, .sum = s.sum, .count = s.count}; }
+  static Projected OverflowTotals(const Metric& m) {
+    return m.overflow >= 0 ? Totals(m.series[static_cast<std::size_t>(m.overflow)]) : Projected{};
   }
 
   // A client's current value of a gauge series is the one of its highest sequence: batches may arrive
@@ -390,6 +445,8 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
     Target t{.metric = it->second, .family = &f, .series = {}};
     t.series.reserve(f.series.size());
     std::unordered_map<std::string, std::int64_t> fresh;  // new series of this batch, by key
+    // The overflow series is the one series several of a family's series may add to in one batch.
+    std::optional<Projected> overflow_totals;
     for (const BatchSeries& s : f.series) {
       for (const std::string& v : s.label_values) {
         if (v.size() > opts_.max_label_value_length) {
@@ -435,6 +492,14 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
       if (target != std::numeric_limits<std::int64_t>::min() &&
           std::find(t.series.begin(), t.series.end(), target) != t.series.end()) {
         return reject(RejectReason::kDuplicateSeries, f.name + ": the same series twice in one batch");
+      }
+      // Checked against the current totals, so a batch that would push one out of range changes nothing.
+      const bool to_overflow = target == std::numeric_limits<std::int64_t>::min();
+      if (to_overflow && !overflow_totals) overflow_totals = State::OverflowTotals(m);
+      Projected one = target >= 0 ? State::Totals(m.series[static_cast<std::size_t>(target)]) : Projected{};
+      Projected& totals = to_overflow ? *overflow_totals : one;
+      if (auto why = Project(m.decl.type, s, m.decl.buckets.size() + 1, totals)) {
+        return reject(RejectReason::kTotalOutOfRange, f.name + List(s.label_values) + ": " + *why);
       }
       t.series.push_back(target);
     }
@@ -501,10 +566,10 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
           State::SetGauge(m, ser, *client, (std::uint64_t{t.metric} << 32) | idx, s.value, batch.sequence);
           break;
         default:
+          // Phase 1 projected these very additions: every count stays within kMaxExactCount.
           for (std::size_t b = 0; b < ser.buckets.size() && b < s.bucket_deltas.size(); ++b) {
-            // Saturate: a hostile count must not wrap a total around (totals never go backwards).
-            const std::uint64_t room = UINT64_MAX - ser.buckets[b];
-            ser.buckets[b] += std::min(room, s.bucket_deltas[b]);
+            ser.buckets[b] += s.bucket_deltas[b];
+            ser.count += s.bucket_deltas[b];
           }
           ser.sum += s.sum_delta;
           break;

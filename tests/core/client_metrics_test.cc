@@ -272,11 +272,60 @@ TEST_SUITE("client_metrics") {
     CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"\xff\xfe", 1}})}), Reason::kInvalidLabelValue, "not UTF-8");
     CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", 1}, {"a", 2}})}), Reason::kDuplicateSeries, "same series twice");
     CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", 1}}), Events({{"b", 1}})}), Reason::kDuplicateSeries, "family twice");
+    CHECK(obs::RejectReasonName(Reason::kTotalOutOfRange) == "total_out_of_range");
     CHECK(obs::RejectReasonName(Reason::kMethodNotAllowed) == "method_not_allowed");
     CHECK(obs::RejectReasonName(Reason::kNone).empty());
     // Transport-level reasons are counted through CountRejection.
     cm->CountRejection(Reason::kBodyTooLarge, 70000);
     CHECK(Rejections(*cm, "body_too_large") == 1);
+  }
+
+  TEST_CASE("totals stay finite and exact: a batch that would push one out of range is refused whole") {
+    auto cm = obs::NewClientMetrics(DemoOpts());
+    const double big = std::numeric_limits<double>::max();
+    // A counter near the largest double, twice: the second would make the total +Inf for everyone.
+    REQUIRE(cm->Apply(Bytes(Id(1), 1, {Events({{"a", big}})}), T0).outcome == Outcome::kApplied);
+    CheckRejected(*cm, Bytes(Id(1), 2, {Events({{"a", big}})}), Reason::kTotalOutOfRange,
+                  "golivekit_client_events_total[a]: the counter total would not be finite");
+    CHECK(Value(*cm, "golivekit_client_events_total", {"a"}) == big);
+    // A histogram count up to 2^53 exactly is kept; one more observation is refused.
+    const std::uint64_t exact = std::uint64_t{1} << 53;
+    REQUIRE(cm->Apply(Bytes(Id(2), 1, {Latency("h", {exact - 2, 0, 1}, 1)}), T0).outcome ==
+            Outcome::kApplied);
+    REQUIRE(cm->Apply(Bytes(Id(2), 2, {Latency("h", {0, 1, 0}, 1)}), T0).outcome == Outcome::kApplied);
+    CHECK(Value(*cm, "golivekit_client_event_latency_seconds", {"h"}) == static_cast<double>(exact));
+    CheckRejected(*cm, Bytes(Id(2), 3, {Latency("h", {0, 1, 0}, 1)}), Reason::kTotalOutOfRange,
+                  "observation count would pass 2^53");
+    // Deltas of one batch whose sum wraps a 64-bit integer (to 1) are refused, not wrapped.
+    CheckRejected(*cm, Bytes(Id(3), 1, {Latency("w", {UINT64_MAX, UINT64_MAX, 3}, 1)}),
+                  Reason::kTotalOutOfRange, "increment of one batch passes 2^53");
+    CHECK(Absent(*cm, "golivekit_client_event_latency_seconds", {"w"}));
+    // A histogram sum that would overflow.
+    REQUIRE(cm->Apply(Bytes(Id(3), 1, {Latency("s", {1, 0, 0}, big)}), T0).outcome == Outcome::kApplied);
+    CheckRejected(*cm, Bytes(Id(3), 2, {Latency("s", {1, 0, 0}, big)}), Reason::kTotalOutOfRange,
+                  "histogram sum would not be finite");
+    // A valid series and a gauge with one series out of range: nothing of the batch is merged.
+    CheckRejected(*cm, Bytes(Id(4), 1, {Events({{"b", 1}}), Views(2), Latency("h", {1, 0, 0}, 0.5)}),
+                  Reason::kTotalOutOfRange, "golivekit_client_event_latency_seconds[h]");
+    CHECK(Absent(*cm, "golivekit_client_events_total", {"b"}));
+    CHECK(Value(*cm, "golivekit_client_open_views") == 0);
+    CHECK(Value(*cm, "golivekit_client_event_latency_seconds", {"h"}) == static_cast<double>(exact));
+    CHECK(cm->series_count("golivekit_client_events_total") == 1);
+    // The refused sequence is free: fixed, it is applied.
+    CHECK(cm->Apply(Bytes(Id(4), 1, {Events({{"b", 1}}), Views(2)}), T0).outcome == Outcome::kApplied);
+    CHECK(Value(*cm, "golivekit_client_events_total", {"b"}) == 1);
+
+    // Several series of one batch that land in the overflow series add up there: checked together.
+    obs::ClientMetricsOpts opts = DemoOpts();
+    opts.metrics[0].max_series = 1;
+    auto capped = obs::NewClientMetrics(opts);
+    CheckRejected(*capped, Bytes(Id(1), 1, {Events({{"x", big}, {"y", big}})}), Reason::kTotalOutOfRange,
+                  "golivekit_client_events_total[y]");
+    CHECK(capped->series_count("golivekit_client_events_total") == 0);
+    REQUIRE(capped->Apply(Bytes(Id(1), 1, {Events({{"x", big}})}), T0).outcome == Outcome::kApplied);
+    CheckRejected(*capped, Bytes(Id(1), 2, {Events({{"z", big}})}), Reason::kTotalOutOfRange,
+                  "not be finite");
+    CHECK(Value(*capped, "golivekit_client_events_total", {"__overflow__"}) == big);
   }
 
   TEST_CASE("too many clients: new ones are turned away until old ones expire") {

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstring>
 #include <golivekit/observability.hpp>
+#include <limits>
 #include <memory>
 #include <string>
 #include <thread>
@@ -385,6 +386,16 @@ TEST_SUITE("native") {
     CHECK(glk_obs_test::SampleValue(text, "golivekit_client_ingest_batches_total{result=\"applied\"}") == 0);
     CHECK(glk_obs_test::SampleValue(text, Rejections("malformed")) == 3);
     CHECK(glk_obs_test::SampleValue(text, Rejections("undeclared_metric")) == 2);
+  }
+
+  TEST_CASE("ingest: a batch that would make a total non-finite is 400 total_out_of_range; nothing merged") {
+    IngestServer s;
+    const double big = std::numeric_limits<double>::max();
+    CheckAccepted(s.Post(MakeBatch(Id(1), 1, big)), "applied", 1);
+    CheckError(s.Post(MakeBatch(Id(1), 2, big, 3.0)), 400, "total_out_of_range");
+    CHECK(s.Value(kEvents) == big);
+    CHECK(s.Value(kViews) == 0);  // the gauge of the refused batch did not stick either
+    CHECK(s.Value(Rejections("total_out_of_range")) == 1);
   }
 
   TEST_CASE("ingest: a tiny per-address rate gives a Retry-After of at most a day") {

@@ -109,6 +109,7 @@ enum class RejectReason {
   kInvalidValue,         ///< NaN/Inf, a negative counter increment, an empty histogram sum with counts…
   kInvalidLabelValue,    ///< a label value that is not UTF-8, or longer than max_label_value_length
   kDuplicateSeries,      ///< the same family, or the same series, twice in one batch
+  kTotalOutOfRange,      ///< would make a counter total or histogram sum non-finite, or a count pass 2^53
   kStaleSequence,        ///< more than 64 sequences behind the client's newest: never applied
   kTooManyClients,       ///< max_clients reached
   kRateLimited,          ///< the client's token bucket is empty
