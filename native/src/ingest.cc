@@ -231,6 +231,28 @@ void Refuse(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
   ep.client->CountRejection(reason, std::min(drained.bytes, ep.opts.max_body_bytes));
 }
 
+// cpp-httplib 0.11.4 undoes a body's coding only when Content-Encoding is exactly "gzip" or "deflate"
+// (or contains "br"), and passes any other value through as if it were identity: "GZIP" would reach
+// the decoder compressed, "compress" or "gzip, gzip" would be merged as it stands. So the coding is
+// judged here, and the header rewritten to what cpp-httplib reads: removed for identity, exactly
+// "gzip" for a single gzip (undone by cpp-httplib as it is read, the cap applying to what it yields).
+// Anything else is 415; its body is drained as raw bytes (the header is gone), within the cap.
+bool AcceptContentEncoding(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
+                           const httplib::ContentReader& reader) {
+  const std::string value = req.get_header_value("Content-Encoding");
+  // Two Content-Encoding fields are a list of two codings, like "gzip, gzip".
+  const detail::ContentCoding coding = req.get_header_value_count("Content-Encoding") > 1
+                                           ? detail::ContentCoding::kUnsupported
+                                           : detail::ParseContentEncoding(value);
+  httplib::Headers& headers = const_cast<httplib::Request&>(req).headers;
+  headers.erase("Content-Encoding");
+  if (coding == detail::ContentCoding::kGzip) headers.emplace("Content-Encoding", "gzip");
+  if (coding != detail::ContentCoding::kUnsupported) return true;
+  Refuse(ep, req, res, &reader, 415, RejectReason::kUnsupportedMediaType,
+         "Content-Encoding " + value + " is not supported: send identity or a single gzip");
+  return false;
+}
+
 void Post(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
           const httplib::ContentReader& reader) {
   const IngestOpts& opts = ep.opts;
@@ -275,6 +297,8 @@ void Post(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
                (content_type.empty() ? std::string(", not missing") : ", not " + content_type));
     return;
   }
+
+  if (!AcceptContentEncoding(ep, req, res, reader)) return;
 
   std::string batch;
   const Body body = ReadBody(req, reader, opts.max_body_bytes, &batch, Clock::now() + opts.body_timeout);

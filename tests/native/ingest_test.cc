@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <atomic>
 #include <chrono>
@@ -100,6 +101,21 @@ std::string RawExchange(int port, const std::string& request) {
 std::string PostRequest(const std::string& body) {
   return "POST /metrics/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " + kBatchType +
          "\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// `data` gzip'd (one member, as `Content-Encoding: gzip` carries it).
+std::string Gzip(const std::string& data) {
+  z_stream z{};
+  REQUIRE(deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+  std::string out(deflateBound(&z, static_cast<uLong>(data.size())), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
 }
 
 template <typename Pred>
@@ -225,6 +241,37 @@ TEST_SUITE("native") {
     CheckAccepted(s.Post(batch, {}, "Application/VND.GoliveKit.Metrics-Batch ; v=1"), "applied", 1);
     CHECK(s.Value(kEvents) == 1);
     CHECK(s.Value(Rejections("unsupported_media_type")) == 4);
+  }
+
+  TEST_CASE("ingest: Content-Encoding: identity or one gzip (any case) is undone; any other coding is 415") {
+    IngestServer s({.max_body_bytes = 4096});
+    const std::string batch = MakeBatch(Id(1), 1, 100);
+    // Codings the server does not undo: refused, not merged as if they were identity.
+    CheckError(s.Post(batch, {{"Content-Encoding", "compress"}}), 415, "unsupported_media_type");
+    CheckError(s.Post(batch, {{"Content-Encoding", "x-unknown"}}), 415, "unsupported_media_type");
+    CheckError(s.Post(batch, {{"Content-Encoding", "deflate"}}), 415, "unsupported_media_type");
+    // Several codings, in one field or in two: refused rather than undone once.
+    CheckError(s.Post(Gzip(Gzip(batch)), {{"Content-Encoding", "gzip, gzip"}}), 415,
+               "unsupported_media_type");
+    CheckError(s.Post(Gzip(Gzip(batch)), {{"Content-Encoding", "gzip"}, {"Content-Encoding", "gzip"}}), 415,
+               "unsupported_media_type");
+    CHECK(std::isnan(s.Value(kEvents)));
+    CHECK(s.Value(Rejections("unsupported_media_type")) == 5);
+    // The refused bodies were drained: the same keep-alive connection goes on.
+    auto cli = s.Client();
+    cli.set_keep_alive(true);
+    CheckError(cli.Post("/metrics/ingest", {{"Content-Encoding", "compress"}}, batch, kBatchType), 415,
+               "unsupported_media_type");
+    CheckAccepted(cli.Post("/metrics/ingest", {{"Content-Encoding", "identity"}}, batch, kBatchType),
+                  "applied", 1);
+    // gzip in any case, x-gzip, surrounding spaces.
+    CheckAccepted(s.Post(Gzip(MakeBatch(Id(1), 2, 10)), {{"Content-Encoding", "GZIP"}}), "applied", 2);
+    CheckAccepted(s.Post(Gzip(MakeBatch(Id(1), 3, 1)), {{"Content-Encoding", "gzip"}}), "applied", 3);
+    CheckAccepted(s.Post(Gzip(MakeBatch(Id(1), 4, 1000)), {{"Content-Encoding", "X-Gzip "}}), "applied", 4);
+    CHECK(s.Value(kEvents) == 1111);
+    // The cap applies to the decompressed bytes, whatever the spelling.
+    CheckError(s.Post(Gzip(std::string(100000, 'x')), {{"Content-Encoding", "Gzip"}}), 413, "body_too_large");
+    CHECK(s.Value(Rejections("unsupported_media_type")) == 6);
   }
 
   TEST_CASE("ingest: bearer token: 401 without it, 403 when wrong, 200 when right; keep-alive survives") {

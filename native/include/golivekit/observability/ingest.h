@@ -27,6 +27,7 @@
 /// | `Authorization: Bearer <token>` present            | 401    | unauthorized             |
 /// | ... and the token is `bearer_token`                | 403    | forbidden                |
 /// | `Content-Type` is kBatchContentType                | 415    | unsupported_media_type   |
+/// | `Content-Encoding` absent, identity, or one gzip   | 415    | unsupported_media_type   |
 /// | body at most `max_body_bytes`                      | 413    | body_too_large           |
 /// | ... and all of it within `body_timeout`            | 408    | malformed                |
 /// | ClientMetrics::Apply: applied or duplicate         | 200    | (`{"result":..}`)        |
