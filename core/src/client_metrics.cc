@@ -46,6 +46,7 @@ constexpr std::string_view kReasonNames[kRejectReasonCount] = {
     "too_many_clients",
     "rate_limited",
     "body_too_large",
+    "incomplete_body",
     "unsupported_media_type",
     "unauthorized",
     "forbidden",

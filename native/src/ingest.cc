@@ -111,15 +111,27 @@ struct Endpoint {
 
 enum class BodyRead {
   kOk,
-  kTooLarge,  // declared or grew past the cap
-  kBroken,    // the reader failed: bad Content-Length, bad chunk, connection lost
-  kTimedOut,  // still arriving at the deadline (a body trickled byte by byte)
+  kTooLarge,    // declared or grew past the cap
+  kBroken,      // the reader failed: bad Content-Length, bad chunk, corrupt gzip, connection lost
+  kTimedOut,    // still arriving at the deadline (a body trickled byte by byte)
+  kIncomplete,  // the connection ended before the Content-Length arrived (an identity body)
 };
 
 struct Body {
   BodyRead result = BodyRead::kOk;
-  std::size_t bytes = 0;  // read (or declared, for a Content-Length past the cap)
+  std::size_t bytes = 0;     // read (or declared, for a Content-Length past the cap)
+  std::size_t declared = 0;  // the Content-Length, if any
 };
+
+// Why cpp-httplib's reader failed when our callback did not stop it. With a Content-Length and no
+// content coding, the only cause left is the connection ending early: that is no batch at all, and not
+// the client's malformed one. A chunked or gzip'd body cut short cannot be told apart from a corrupt
+// one (cpp-httplib 0.11.4 says only "false"), so those stay kBroken.
+BodyRead ReaderFailure(const httplib::Request& req, const Body& body) {
+  const bool identity_with_length =
+      !req.has_header("Transfer-Encoding") && !req.has_header("Content-Encoding");
+  return identity_with_length && body.bytes < body.declared ? BodyRead::kIncomplete : BodyRead::kBroken;
+}
 
 // Reads the body into `out` (or only counts it, if `out` is null), at most `cap` bytes, until
 // `deadline`. cpp-httplib calls the reader's callback for every chunk it receives, so a trickle is cut
@@ -147,6 +159,7 @@ Body ReadBody(const httplib::Request& req, const httplib::ContentReader& reader,
       body.bytes = static_cast<std::size_t>(std::min<std::uint64_t>(declared, SIZE_MAX));
       return body;
     }
+    body.declared = static_cast<std::size_t>(declared);
     if (declared == 0) return body;
     if (out) out->reserve(static_cast<std::size_t>(declared));
   }
@@ -165,7 +178,11 @@ Body ReadBody(const httplib::Request& req, const httplib::ContentReader& reader,
     if (out) out->append(data, n);
     return true;
   });
-  if (!ok) body.result = too_large ? BodyRead::kTooLarge : timed_out ? BodyRead::kTimedOut : BodyRead::kBroken;
+  if (!ok) {
+    body.result = too_large   ? BodyRead::kTooLarge
+                  : timed_out ? BodyRead::kTimedOut
+                              : ReaderFailure(req, body);
+  }
   return body;
 }
 
@@ -308,6 +325,12 @@ void Post(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
       SetError(res, 413, RejectReasonName(RejectReason::kBodyTooLarge),
                "the body is larger than " + std::to_string(opts.max_body_bytes) + " bytes");
       ep.client->CountRejection(RejectReason::kBodyTooLarge, std::min(body.bytes, opts.max_body_bytes));
+    } else if (body.result == BodyRead::kIncomplete) {
+      // A transport failure like 413, counted under its own reason: no batch reached the engine.
+      SetError(res, 400, RejectReasonName(RejectReason::kIncompleteBody),
+               "the connection ended after " + std::to_string(body.bytes) + " of the " +
+                   std::to_string(body.declared) + " bytes of Content-Length");
+      ep.client->CountRejection(RejectReason::kIncompleteBody, body.bytes);
     } else if (body.result == BodyRead::kTimedOut) {
       SetError(res, 408, RejectReasonName(RejectReason::kMalformed),
                "the body did not arrive within " + std::to_string(opts.body_timeout.count()) + " ms");

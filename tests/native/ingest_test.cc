@@ -227,6 +227,26 @@ TEST_SUITE("native") {
     CHECK(s.Value(Rejections("body_too_large")) == 3);
   }
 
+  TEST_CASE("ingest: a body cut short by the client is counted as incomplete_body, never as malformed") {
+    IngestServer s;
+    {
+      const int fd = glk_obs_test::ConnectLoopback(s.port);
+      SendAll(fd, "POST /metrics/ingest HTTP/1.1\r\nHost: x\r\nContent-Type: " + kBatchType +
+                      "\r\nContent-Length: 1000\r\n\r\n" + std::string(10, 'x'));
+      ::shutdown(fd, SHUT_WR);
+      ::close(fd);  // 990 bytes short
+    }
+    const std::string rejected = "golivekit_client_ingest_batches_total{result=\"rejected\"}";
+    REQUIRE(Eventually([&] { return s.Value(rejected) == 1; }));
+    const std::string text = s.Metrics();
+    CHECK(glk_obs_test::SampleValue(text, Rejections("malformed")) == 0);
+    CHECK(glk_obs_test::SampleValue(text, Rejections("incomplete_body")) == 1);
+    CHECK(glk_obs_test::SampleValue(text, "golivekit_client_ingest_received_bytes_total") == 10);
+    // The server is fine afterwards.
+    CheckAccepted(s.Post(MakeBatch(Id(1), 1, 2)), "applied", 1);
+    CHECK(s.Value(kEvents) == 2);
+  }
+
   TEST_CASE("ingest: 415 for another or no Content-Type; parameters and case are ignored") {
     IngestServer s;
     const std::string batch = MakeBatch(Id(1), 1, 1);

@@ -115,6 +115,7 @@ enum class RejectReason {
   kRateLimited,          ///< the client's token bucket is empty
   // Transport level (HTTP: native/ingest.h)
   kBodyTooLarge,         ///< 413
+  kIncompleteBody,       ///< the connection ended before the body its Content-Length announced
   kUnsupportedMediaType, ///< 415
   kUnauthorized,         ///< 401: no token
   kForbidden,            ///< 403: wrong token
