@@ -2,6 +2,7 @@
 // section by section.
 #include "golivekit/observability/client_batch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -157,6 +158,36 @@ class Reader {
   Status error_;
 };
 
+// The fields of the fixed header, in order.
+struct HeaderField {
+  std::size_t offset;
+  std::size_t size;
+  std::string_view name;
+};
+constexpr HeaderField kHeaderFields[] = {
+    {0, 4, "the magic \"GLKB\""}, {4, 1, "the version"}, {5, 1, "the flags"}, {6, 16, "the client id"}};
+static_assert(kHeaderFields[3].offset + kHeaderFields[3].size == kHeaderFixed);
+
+// The magic, as far as the input goes: a prefix of it is a cut header, anything else is not a batch.
+bool StartsLikeMagic(std::string_view bytes) {
+  const std::size_t n = std::min(bytes.size(), sizeof kMagic);
+  return n == 0 || std::memcmp(bytes.data(), kMagic, n) == 0;  // memcmp wants non-null pointers, even for 0
+}
+
+// Says which field of the fixed header a `size`-byte input cuts off and where: the "offset" the
+// decoder's messages promise, even before the fixed header is complete.
+std::string TruncatedHeader(std::size_t size) {
+  std::string message = "batch: truncated header: " + std::to_string(size) + " bytes, the fixed header is " +
+                        std::to_string(kHeaderFixed);
+  for (const HeaderField& f : kHeaderFields) {
+    if (size >= f.offset + f.size) continue;
+    message += " (" + std::string(f.name) + " at offset " + std::to_string(f.offset) + " is ";
+    message += size == f.offset ? std::string("missing") : "cut off at offset " + std::to_string(size);
+    return message + ")";
+  }
+  return message;
+}
+
 }  // namespace
 
 ClientId NewClientId() {
@@ -216,17 +247,22 @@ Status DecodeBatch(std::string_view bytes, Batch& out, const DecodeLimits& limit
     return InvalidArgument("batch: " + std::to_string(bytes.size()) + " bytes (limit " +
                            std::to_string(limits.max_bytes) + ")");
   }
-  if (bytes.size() < kHeaderFixed || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
+  if (!StartsLikeMagic(bytes)) {
     return InvalidArgument("batch: not a golivekit metrics batch (no \"GLKB\" header)");
   }
-  const auto version = static_cast<std::uint8_t>(bytes[4]);
-  if (version != kBatchVersion) {
-    return InvalidArgument("batch: format version " + std::to_string(version) + " (this server reads version " +
-                           std::to_string(kBatchVersion) + ")");
+  // The bytes that are there are judged before the cut: a wrong version or flags byte is the better news.
+  if (bytes.size() > 4) {
+    const auto version = static_cast<std::uint8_t>(bytes[4]);
+    if (version != kBatchVersion) {
+      return InvalidArgument("batch: format version " + std::to_string(version) +
+                             " (this server reads version " + std::to_string(kBatchVersion) + ")");
+    }
   }
-  const auto flags = static_cast<std::uint8_t>(bytes[5]);
-  if ((flags & ~kFlagFinal) != 0) return InvalidArgument("batch: offset 5: unknown flags");
-  out.final = (flags & kFlagFinal) != 0;
+  if (bytes.size() > 5 && (static_cast<std::uint8_t>(bytes[5]) & ~kFlagFinal) != 0) {
+    return InvalidArgument("batch: offset 5: unknown flags");
+  }
+  if (bytes.size() < kHeaderFixed) return InvalidArgument(TruncatedHeader(bytes.size()));
+  out.final = (static_cast<std::uint8_t>(bytes[5]) & kFlagFinal) != 0;
   std::memcpy(out.client.data(), bytes.data() + 6, out.client.size());
 
   Reader r(bytes, limits);

@@ -16,8 +16,9 @@
 #include <unordered_set>
 #include <utility>
 
-#include "golivekit/observability/names.h"
 #include "golivekit/observability/detail/token_bucket.h"
+#include "golivekit/observability/encode.h"
+#include "golivekit/observability/names.h"
 #include "series_key.h"
 #include "sort.h"
 
@@ -26,7 +27,8 @@ namespace golivekit::observability {
 namespace {
 
 constexpr std::string_view kOverflowValue = "__overflow__";
-constexpr std::uint64_t kWindow = 64;  // sequences remembered per client (one bit each)
+// Sequences remembered below a client's newest, one bit each (the newest itself is max_sequence).
+constexpr std::uint64_t kWindow = 64;
 
 constexpr std::string_view kReasonNames[kRejectReasonCount] = {
     "",
@@ -39,16 +41,65 @@ constexpr std::string_view kReasonNames[kRejectReasonCount] = {
     "invalid_value",
     "invalid_label_value",
     "duplicate_series",
+    "total_out_of_range",
     "stale_sequence",
     "too_many_clients",
     "rate_limited",
     "body_too_large",
+    "incomplete_body",
     "unsupported_media_type",
     "unauthorized",
     "forbidden",
     "origin_not_allowed",
     "method_not_allowed",
 };
+
+// The largest count a histogram keeps: every integer up to 2^53 is exact as a double (what the
+// exposition and PromQL compute with), and below it no sum of counts can wrap a 64-bit integer.
+constexpr std::uint64_t kMaxExactCount = std::uint64_t{1} << 53;
+
+// What the totals of one series would be after the series of a batch so far.
+struct Projected {
+  double value = 0;  // counter total
+  double sum = 0;    // histogram sum
+  std::uint64_t count = 0;
+};
+
+// Adds one series of a batch to `p`, or says why the totals would leave the range where they stay
+// finite and exact (then `p` is left as it was). Phase 2 adds the same numbers in the same order, so
+// what passes here cannot overflow there.
+std::optional<std::string> Project(MetricType type, const BatchSeries& s, std::size_t buckets, Projected& p) {
+  if (type == MetricType::kCounter) {
+    const double total = p.value + s.value;
+    if (!std::isfinite(total)) {
+      return "the counter total would not be finite (" + FormatFloat(p.value) + " + " + FormatFloat(s.value) +
+             ")";
+    }
+    p.value = total;
+    return std::nullopt;
+  }
+  if (type != MetricType::kHistogram) return std::nullopt;
+  // Checked one bucket at a time: the deltas of one batch may themselves add up past 2^64.
+  std::uint64_t added = 0;
+  for (std::size_t b = 0; b < buckets && b < s.bucket_deltas.size(); ++b) {
+    if (s.bucket_deltas[b] > kMaxExactCount - added) {
+      return std::string("the observation count increment of one batch passes 2^53");
+    }
+    added += s.bucket_deltas[b];
+  }
+  if (added > kMaxExactCount - p.count) {
+    return "the observation count would pass 2^53 (" + std::to_string(p.count) + " + " +
+           std::to_string(added) + "), beyond which it is not exact";
+  }
+  const double sum = p.sum + s.sum_delta;
+  if (!std::isfinite(sum)) {
+    return "the histogram sum would not be finite (" + FormatFloat(p.sum) + " + " + FormatFloat(s.sum_delta) +
+           ")";
+  }
+  p.count += added;
+  p.sum = sum;
+  return std::nullopt;
+}
 
 std::string List(const std::vector<std::string>& v) {
   std::string s = "[";
@@ -108,6 +159,7 @@ struct ClientMetrics::State {
     bool has_last = false;                 // kLast: a value was received
     std::vector<std::uint64_t> buckets = {};  // histogram, per bucket (not cumulative), +Inf last
     double sum = 0;
+    std::uint64_t count = 0;  // histogram: the sum of `buckets`, at most kMaxExactCount
   };
   struct Metric {
     ClientMetricDecl decl;
@@ -120,12 +172,44 @@ struct ClientMetrics::State {
   struct Client {
     Clock::time_point last_seen;
     std::uint64_t max_sequence = 0;
-    std::uint64_t window = 0;  // bit i: max_sequence - i was applied
+    std::uint64_t window = 0;  // bit i: max_sequence - 1 - i was applied
     std::uint64_t dropped = 0;
     bool ended = false;
     detail::TokenBucket rate;
-    std::unordered_map<std::uint64_t, double> gauges;  // (metric << 32 | series) -> value
+    struct Gauge {
+      double value;
+      std::uint64_t sequence;  // of the batch that set it
+    };
+    // (metric << 32 | series) -> the client's value. Live policies: while the client is live and not
+    // ended. kLast: only the sequence matters, kept after a final batch so a late older part loses.
+    std::unordered_map<std::uint64_t, Gauge> gauges;
     std::list<ClientId>::iterator lru;
+
+    // Older than the kWindow sequences below the newest: whether it was applied is not known any more.
+    [[nodiscard]] bool Stale(std::uint64_t sequence) const {
+      return sequence < max_sequence && max_sequence - sequence > kWindow;
+    }
+    // The newest was applied by definition (max_sequence only moves on an applied batch), so the window
+    // spends its 64 bits on the 64 sequences below it.
+    [[nodiscard]] bool Applied(std::uint64_t sequence) const {
+      if (sequence > max_sequence || Stale(sequence)) return false;
+      const std::uint64_t age = max_sequence - sequence;
+      return age == 0 || ((window >> (age - 1)) & 1) != 0;
+    }
+    // `sequence` is neither applied nor stale.
+    void MarkApplied(std::uint64_t sequence) {
+      if (sequence == max_sequence) return;  // the newest is applied by definition
+      if (sequence < max_sequence) {
+        window |= std::uint64_t{1} << (max_sequence - sequence - 1);
+        return;
+      }
+      const std::uint64_t shift = sequence - max_sequence;
+      std::uint64_t moved = shift >= kWindow ? 0 : window << shift;
+      // The old newest is now `shift` behind; a new client (max_sequence 0) has no old newest.
+      if (max_sequence != 0 && shift <= kWindow) moved |= std::uint64_t{1} << (shift - 1);
+      window = moved;
+      max_sequence = sequence;
+    }
   };
 
   std::vector<Metric> metrics;
@@ -147,6 +231,26 @@ struct ClientMetrics::State {
       if (it->second.last_seen + ttl > now) break;
       clients.erase(it);
       lru.pop_front();
+    }
+  }
+
+  static Projected Totals(const Series& s) { return {.value = s.value, .sum = s.sum, .count = s.count}; }
+  static Projected OverflowTotals(const Metric& m) {
+    return m.overflow >= 0 ? Totals(m.series[static_cast<std::size_t>(m.overflow)]) : Projected{};
+  }
+
+  // A client's current value of a gauge series is the one of its highest sequence: batches may arrive
+  // out of order (the unload flush sends several at once), and a late older one must not win.
+  static void SetGauge(const Metric& m, Series& ser, Client& c, std::uint64_t key, double value,
+                       std::uint64_t sequence) {
+    const bool last = m.decl.gauge_policy == GaugePolicy::kLast;
+    if (c.ended && !last) return;  // its live values are gone for good
+    const auto [g, fresh] = c.gauges.try_emplace(key, Client::Gauge{value, sequence});
+    if (!fresh && g->second.sequence > sequence) return;
+    g->second = {value, sequence};
+    if (last) {
+      ser.value = value;
+      ser.has_last = true;
     }
   }
 
@@ -229,8 +333,7 @@ ApplyResult ClientMetrics::Apply(std::string_view bytes, Clock::time_point now) 
       State& st = *state_;
       const auto it = st.clients.find(head->first);
       if (it != st.clients.end() && it->second.last_seen + opts_.client_ttl > now &&
-          head->second <= it->second.max_sequence && it->second.max_sequence - head->second < kWindow &&
-          ((it->second.window >> (it->second.max_sequence - head->second)) & 1) != 0) {
+          it->second.Applied(head->second)) {
         st.received_bytes += bytes.size();
         st.batches[1]++;
         st.Touch(it->second, now);
@@ -273,20 +376,18 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
   ApplyResult ok;
   ok.client = batch.client;
   ok.sequence = batch.sequence;
-  if (client != nullptr && batch.sequence <= client->max_sequence) {
-    const std::uint64_t age = client->max_sequence - batch.sequence;
-    if (age >= kWindow) {
-      return reject(RejectReason::kStaleSequence,
-                    "batch " + std::to_string(batch.sequence) + " of client " + ClientIdHex(batch.client) +
-                        " is older than the last " + std::to_string(kWindow) + " (latest " +
-                        std::to_string(client->max_sequence) + ")");
-    }
-    if ((client->window >> age) & 1) {
-      st.Touch(*client, now);
-      st.batches[1]++;
-      ok.outcome = ApplyResult::Outcome::kDuplicate;
-      return ok;
-    }
+  if (client != nullptr && client->Stale(batch.sequence)) {
+    return reject(RejectReason::kStaleSequence,
+                  "batch " + std::to_string(batch.sequence) + " of client " + ClientIdHex(batch.client) +
+                      " is " + std::to_string(client->max_sequence - batch.sequence) +
+                      " behind its latest, " + std::to_string(client->max_sequence) + " (only the " +
+                      std::to_string(kWindow) + " below the latest are remembered)");
+  }
+  if (client != nullptr && client->Applied(batch.sequence)) {
+    st.Touch(*client, now);
+    st.batches[1]++;
+    ok.outcome = ApplyResult::Outcome::kDuplicate;
+    return ok;
   }
 
   // --- admission: the client table and the client's rate -------------------------------------------
@@ -345,6 +446,8 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
     Target t{.metric = it->second, .family = &f, .series = {}};
     t.series.reserve(f.series.size());
     std::unordered_map<std::string, std::int64_t> fresh;  // new series of this batch, by key
+    // The overflow series is the one series several of a family's series may add to in one batch.
+    std::optional<Projected> overflow_totals;
     for (const BatchSeries& s : f.series) {
       for (const std::string& v : s.label_values) {
         if (v.size() > opts_.max_label_value_length) {
@@ -391,6 +494,14 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
           std::find(t.series.begin(), t.series.end(), target) != t.series.end()) {
         return reject(RejectReason::kDuplicateSeries, f.name + ": the same series twice in one batch");
       }
+      // Checked against the current totals, so a batch that would push one out of range changes nothing.
+      const bool to_overflow = target == std::numeric_limits<std::int64_t>::min();
+      if (to_overflow && !overflow_totals) overflow_totals = State::OverflowTotals(m);
+      Projected one = target >= 0 ? State::Totals(m.series[static_cast<std::size_t>(target)]) : Projected{};
+      Projected& totals = to_overflow ? *overflow_totals : one;
+      if (auto why = Project(m.decl.type, s, m.decl.buckets.size() + 1, totals)) {
+        return reject(RejectReason::kTotalOutOfRange, f.name + List(s.label_values) + ": " + *why);
+      }
       t.series.push_back(target);
     }
     targets.push_back(std::move(t));
@@ -404,23 +515,19 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
     client->rate = detail::TokenBucket::Full(opts_.rate_burst, now);
   }
   if (opts_.rate_per_second > 0) client->rate.Take();
-  if (batch.sequence > client->max_sequence) {
-    const std::uint64_t shift = batch.sequence - client->max_sequence;
-    client->window = shift >= kWindow ? 0 : client->window << shift;
-    client->window |= 1;
-    client->max_sequence = batch.sequence;
-  } else {
-    client->window |= std::uint64_t{1} << (client->max_sequence - batch.sequence);
-  }
+  client->MarkApplied(batch.sequence);
   st.Touch(*client, now);
   if (batch.dropped_batches > client->dropped) {
     st.client_dropped += batch.dropped_batches - client->dropped;
     client->dropped = batch.dropped_batches;
   }
   if (batch.final) {
-    // A final batch ends the client's gauges at once; a part of it that arrives later must not revive them.
+    // A final batch ends the client's live gauges at once; a part of it that arrives later must not
+    // revive them (`ended` stays). kLast entries stay: they only say which sequence set the value.
     client->ended = true;
-    client->gauges.clear();
+    std::erase_if(client->gauges, [&](const auto& g) {
+      return st.metrics[static_cast<std::size_t>(g.first >> 32)].decl.gauge_policy != GaugePolicy::kLast;
+    });
   }
 
   for (const Target& t : targets) {
@@ -457,18 +564,13 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
           ser.value += s.value;
           break;
         case MetricType::kGauge:
-          if (m.decl.gauge_policy == GaugePolicy::kLast) {
-            ser.value = s.value;
-            ser.has_last = true;
-          } else if (!client->ended) {
-            client->gauges[(std::uint64_t{t.metric} << 32) | idx] = s.value;
-          }
+          State::SetGauge(m, ser, *client, (std::uint64_t{t.metric} << 32) | idx, s.value, batch.sequence);
           break;
         default:
+          // Phase 1 projected these very additions: every count stays within kMaxExactCount.
           for (std::size_t b = 0; b < ser.buckets.size() && b < s.bucket_deltas.size(); ++b) {
-            // Saturate: a hostile count must not wrap a total around (totals never go backwards).
-            const std::uint64_t room = UINT64_MAX - ser.buckets[b];
-            ser.buckets[b] += std::min(room, s.bucket_deltas[b]);
+            ser.buckets[b] += s.bucket_deltas[b];
+            ser.count += s.bucket_deltas[b];
           }
           ser.sum += s.sum_delta;
           break;
@@ -564,11 +666,13 @@ Status ClientMetrics::CollectAt(std::vector<FamilySnapshot>& out, Clock::time_po
   for (const auto& [id, c] : st.clients) {
     if (!live(c)) continue;
     ++live_count;
-    for (const auto& [key, v] : c.gauges) {
+    for (const auto& [key, g] : c.gauges) {
       const auto mi = static_cast<std::size_t>(key >> 32);
       const auto si = static_cast<std::size_t>(key & 0xffffffffu);
-      double& a = agg[mi][si];
       const GaugePolicy p = st.metrics[mi].decl.gauge_policy;
+      if (p == GaugePolicy::kLast) continue;  // exposed from the series itself
+      const double v = g.value;
+      double& a = agg[mi][si];
       if (n[mi][si] == 0) {
         a = v;
       } else if (p == GaugePolicy::kSumLive) {

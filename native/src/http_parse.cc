@@ -70,6 +70,15 @@ bool ConstantTimeEquals(std::string_view given, std::string_view expected) noexc
   return diff == 0;
 }
 
+ContentCoding ParseContentEncoding(std::string_view value) noexcept {
+  const std::string_view coding = TrimSpaces(value);
+  if (coding.empty() || EqualsIgnoreCase(coding, "identity")) return ContentCoding::kIdentity;
+  // A list ("gzip, gzip") would have to be undone step by step, each step under the size cap: one
+  // gzip is all a client of this library sends, so anything else is refused rather than half undone.
+  if (EqualsIgnoreCase(coding, "gzip") || EqualsIgnoreCase(coding, "x-gzip")) return ContentCoding::kGzip;
+  return ContentCoding::kUnsupported;
+}
+
 std::optional<std::uint64_t> ParseContentLength(std::string_view value) noexcept {
   if (value.empty()) return std::nullopt;
   std::uint64_t v = 0;

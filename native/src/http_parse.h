@@ -36,6 +36,16 @@ std::optional<std::string_view> BearerCredentials(std::string_view authorization
 // first differs.
 bool ConstantTimeEquals(std::string_view given, std::string_view expected) noexcept;
 
+// The content codings of a request body the ingest endpoint undoes.
+enum class ContentCoding {
+  kIdentity,     // no Content-Encoding, an empty one, or "identity"
+  kGzip,         // exactly one "gzip" or "x-gzip"
+  kUnsupported,  // any other coding, or a list of several ("gzip, gzip")
+};
+
+// A Content-Encoding value, ignoring case and surrounding spaces and tabs.
+ContentCoding ParseContentEncoding(std::string_view value) noexcept;
+
 // A Content-Length value: decimal digits only (no sign, no spaces), within 64 bits; nullopt otherwise.
 std::optional<std::uint64_t> ParseContentLength(std::string_view value) noexcept;
 

@@ -111,15 +111,27 @@ struct Endpoint {
 
 enum class BodyRead {
   kOk,
-  kTooLarge,  // declared or grew past the cap
-  kBroken,    // the reader failed: bad Content-Length, bad chunk, connection lost
-  kTimedOut,  // still arriving at the deadline (a body trickled byte by byte)
+  kTooLarge,    // declared or grew past the cap
+  kBroken,      // the reader failed: bad Content-Length, bad chunk, corrupt gzip, connection lost
+  kTimedOut,    // still arriving at the deadline (a body trickled byte by byte)
+  kIncomplete,  // the connection ended before the Content-Length arrived (an identity body)
 };
 
 struct Body {
   BodyRead result = BodyRead::kOk;
-  std::size_t bytes = 0;  // read (or declared, for a Content-Length past the cap)
+  std::size_t bytes = 0;     // read (or declared, for a Content-Length past the cap)
+  std::size_t declared = 0;  // the Content-Length, if any
 };
+
+// Why cpp-httplib's reader failed when our callback did not stop it. With a Content-Length and no
+// content coding, the only cause left is the connection ending early: that is no batch at all, and not
+// the client's malformed one. A chunked or gzip'd body cut short cannot be told apart from a corrupt
+// one (cpp-httplib 0.11.4 says only "false"), so those stay kBroken.
+BodyRead ReaderFailure(const httplib::Request& req, const Body& body) {
+  const bool identity_with_length =
+      !req.has_header("Transfer-Encoding") && !req.has_header("Content-Encoding");
+  return identity_with_length && body.bytes < body.declared ? BodyRead::kIncomplete : BodyRead::kBroken;
+}
 
 // Reads the body into `out` (or only counts it, if `out` is null), at most `cap` bytes, until
 // `deadline`. cpp-httplib calls the reader's callback for every chunk it receives, so a trickle is cut
@@ -147,6 +159,7 @@ Body ReadBody(const httplib::Request& req, const httplib::ContentReader& reader,
       body.bytes = static_cast<std::size_t>(std::min<std::uint64_t>(declared, SIZE_MAX));
       return body;
     }
+    body.declared = static_cast<std::size_t>(declared);
     if (declared == 0) return body;
     if (out) out->reserve(static_cast<std::size_t>(declared));
   }
@@ -165,7 +178,11 @@ Body ReadBody(const httplib::Request& req, const httplib::ContentReader& reader,
     if (out) out->append(data, n);
     return true;
   });
-  if (!ok) body.result = too_large ? BodyRead::kTooLarge : timed_out ? BodyRead::kTimedOut : BodyRead::kBroken;
+  if (!ok) {
+    body.result = too_large   ? BodyRead::kTooLarge
+                  : timed_out ? BodyRead::kTimedOut
+                              : ReaderFailure(req, body);
+  }
   return body;
 }
 
@@ -231,6 +248,28 @@ void Refuse(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
   ep.client->CountRejection(reason, std::min(drained.bytes, ep.opts.max_body_bytes));
 }
 
+// cpp-httplib 0.11.4 undoes a body's coding only when Content-Encoding is exactly "gzip" or "deflate"
+// (or contains "br"), and passes any other value through as if it were identity: "GZIP" would reach
+// the decoder compressed, "compress" or "gzip, gzip" would be merged as it stands. So the coding is
+// judged here, and the header rewritten to what cpp-httplib reads: removed for identity, exactly
+// "gzip" for a single gzip (undone by cpp-httplib as it is read, the cap applying to what it yields).
+// Anything else is 415; its body is drained as raw bytes (the header is gone), within the cap.
+bool AcceptContentEncoding(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
+                           const httplib::ContentReader& reader) {
+  const std::string value = req.get_header_value("Content-Encoding");
+  // Two Content-Encoding fields are a list of two codings, like "gzip, gzip".
+  const detail::ContentCoding coding = req.get_header_value_count("Content-Encoding") > 1
+                                           ? detail::ContentCoding::kUnsupported
+                                           : detail::ParseContentEncoding(value);
+  httplib::Headers& headers = const_cast<httplib::Request&>(req).headers;
+  headers.erase("Content-Encoding");
+  if (coding == detail::ContentCoding::kGzip) headers.emplace("Content-Encoding", "gzip");
+  if (coding != detail::ContentCoding::kUnsupported) return true;
+  Refuse(ep, req, res, &reader, 415, RejectReason::kUnsupportedMediaType,
+         "Content-Encoding " + value + " is not supported: send identity or a single gzip");
+  return false;
+}
+
 void Post(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
           const httplib::ContentReader& reader) {
   const IngestOpts& opts = ep.opts;
@@ -276,6 +315,8 @@ void Post(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
     return;
   }
 
+  if (!AcceptContentEncoding(ep, req, res, reader)) return;
+
   std::string batch;
   const Body body = ReadBody(req, reader, opts.max_body_bytes, &batch, Clock::now() + opts.body_timeout);
   if (body.result != BodyRead::kOk) {
@@ -284,6 +325,12 @@ void Post(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
       SetError(res, 413, RejectReasonName(RejectReason::kBodyTooLarge),
                "the body is larger than " + std::to_string(opts.max_body_bytes) + " bytes");
       ep.client->CountRejection(RejectReason::kBodyTooLarge, std::min(body.bytes, opts.max_body_bytes));
+    } else if (body.result == BodyRead::kIncomplete) {
+      // A transport failure like 413, counted under its own reason: no batch reached the engine.
+      SetError(res, 400, RejectReasonName(RejectReason::kIncompleteBody),
+               "the connection ended after " + std::to_string(body.bytes) + " of the " +
+                   std::to_string(body.declared) + " bytes of Content-Length");
+      ep.client->CountRejection(RejectReason::kIncompleteBody, body.bytes);
     } else if (body.result == BodyRead::kTimedOut) {
       SetError(res, 408, RejectReasonName(RejectReason::kMalformed),
                "the body did not arrive within " + std::to_string(opts.body_timeout.count()) + " ms");

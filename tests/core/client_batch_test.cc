@@ -131,7 +131,9 @@ TEST_SUITE("client_batch") {
     const std::string good = Encode(Sample());
     obs::Batch got;
     auto error = [&](const std::string& bytes) { return obs::DecodeBatch(bytes, got).message(); };
-    CHECK(error("") == "batch: not a golivekit metrics batch (no \"GLKB\" header)");
+    CHECK(error("") ==
+          "batch: truncated header: 0 bytes, the fixed header is 22 (the magic \"GLKB\" at offset 0 is "
+          "missing)");
     CHECK(error("{\"json\": true, \"padding\": 123}") == "batch: not a golivekit metrics batch (no \"GLKB\" header)");
     std::string v2 = good;
     v2[4] = 2;
@@ -147,6 +149,44 @@ TEST_SUITE("client_batch") {
                                .families = {{.name = "a", .type = obs::MetricType::kCounter}}});
     type[22 + 3 + 2] = 7;  // the type byte after the 1-byte name "a"
     CHECK(error(type).find("unknown metric type") != std::string::npos);
+  }
+
+  TEST_CASE("a header cut short names the field cut off and its offset; only a wrong magic says no GLKB") {
+    const std::string good = Encode(Sample());
+    struct Field {
+      std::size_t begin;
+      std::size_t end;
+      std::string name;
+    };
+    const Field fields[] = {
+        {0, 4, "the magic \"GLKB\""}, {4, 5, "the version"}, {5, 6, "the flags"}, {6, 22, "the client id"}};
+    for (const Field& f : fields) {
+      for (std::size_t n = f.begin; n < f.end; ++n) {
+        obs::Batch got;
+        const std::string message = obs::DecodeBatch(std::string_view(good).substr(0, n), got).message();
+        CAPTURE(n);
+        CAPTURE(message);
+        CHECK(message.find("truncated header: " + std::to_string(n) + " bytes, the fixed header is 22") !=
+              std::string::npos);
+        const std::string where = f.name + " at offset " + std::to_string(f.begin) + " is ";
+        CHECK(message.find(where + (n == f.begin ? "missing" : "cut off at offset " + std::to_string(n))) !=
+              std::string::npos);
+        CHECK(message.find("no \"GLKB\" header") == std::string::npos);
+      }
+    }
+    // The magic really absent or wrong, however short the input.
+    obs::Batch got;
+    for (const std::string& bad : {std::string("X"), std::string("GX"), std::string("GLKX"),
+                                   "GLKX" + good.substr(4), std::string("glkb\x01\x00")}) {
+      CAPTURE(bad);
+      CHECK(obs::DecodeBatch(bad, got).message() ==
+            "batch: not a golivekit metrics batch (no \"GLKB\" header)");
+    }
+    // A wrong byte before the cut is named before the cut: the version, then the flags.
+    CHECK(obs::DecodeBatch(std::string("GLKB\x02\x00", 6), got).message().find("format version 2") !=
+          std::string::npos);
+    CHECK(obs::DecodeBatch(std::string("GLKB\x01\x04", 6), got).message() ==
+          "batch: offset 5: unknown flags");
   }
 
   TEST_CASE("hostile counts are refused before anything is allocated") {

@@ -195,9 +195,40 @@ TEST_SUITE("client_metrics") {
     CHECK(cm->Apply(Bytes(Id(1), 3, {Events({{"a", 3}})}), T0).outcome == Outcome::kDuplicate);
     CHECK(cm->Apply(Bytes(Id(1), 100, {Events({{"a", 100}})}), T0).outcome == Outcome::kApplied);
     CHECK(cm->Apply(Bytes(Id(1), 37, {Events({{"a", 37}})}), T0).outcome == Outcome::kApplied);  // 100 - 63
-    CheckRejected(*cm, Bytes(Id(1), 36, {Events({{"a", 36}})}), Reason::kStaleSequence, "older than the last 64");
-    CheckRejected(*cm, Bytes(Id(1), 4, {Events({{"a", 4}})}), Reason::kStaleSequence, "latest 100");
+    CheckRejected(*cm, Bytes(Id(1), 35, {Events({{"a", 35}})}), Reason::kStaleSequence,
+                  "65 behind its latest");
+    CheckRejected(*cm, Bytes(Id(1), 4, {Events({{"a", 4}})}), Reason::kStaleSequence, "latest, 100");
     CHECK(Value(*cm, "golivekit_client_events_total", {"a"}) == 5 + 3 + 4 + 100 + 37);
+  }
+
+  TEST_CASE("exactly once: each of the 64 sequences below the newest is applied once; 65 behind is stale") {
+    auto cm = obs::NewClientMetrics(DemoOpts());
+    CHECK(cm->Apply(Bytes(Id(1), 100, {Events({{"a", 1}})}), T0).outcome == Outcome::kApplied);
+    // 64 behind the newest: inside the window merge.md promises, applied once, then a duplicate.
+    const std::string behind64 = Bytes(Id(1), 36, {Events({{"a", 10}})});
+    CHECK(cm->Apply(behind64, T0).outcome == Outcome::kApplied);
+    CHECK(cm->Apply(behind64, T0).outcome == Outcome::kDuplicate);
+    std::string resent = behind64;  // the header-only duplicate check agrees
+    resent.resize(resent.size() - 3);
+    CHECK(cm->Apply(resent, T0).outcome == Outcome::kDuplicate);
+    // 65 behind: stale, never applied.
+    CheckRejected(*cm, Bytes(Id(1), 35, {Events({{"a", 100}})}), Reason::kStaleSequence, "65 behind");
+    CHECK(Value(*cm, "golivekit_client_events_total", {"a"}) == 11);
+    // The newest moves on by one: 36 falls out of the window, 37 (never sent) is now 64 behind.
+    CHECK(cm->Apply(Bytes(Id(1), 101, {Events({{"a", 1000}})}), T0).outcome == Outcome::kApplied);
+    CheckRejected(*cm, behind64, Reason::kStaleSequence, "65 behind");
+    CHECK(cm->Apply(Bytes(Id(1), 37, {Events({{"a", 10000}})}), T0).outcome == Outcome::kApplied);
+    CHECK(Value(*cm, "golivekit_client_events_total", {"a"}) == 11011);
+
+    // A jump of exactly 64: the old newest is then 64 behind and still known as applied.
+    CHECK(cm->Apply(Bytes(Id(2), 1, {Events({{"b", 1}})}), T0).outcome == Outcome::kApplied);
+    CHECK(cm->Apply(Bytes(Id(2), 65, {Events({{"b", 2}})}), T0).outcome == Outcome::kApplied);
+    CHECK(cm->Apply(Bytes(Id(2), 1, {Events({{"b", 1}})}), T0).outcome == Outcome::kDuplicate);
+    CHECK(cm->Apply(Bytes(Id(2), 2, {Events({{"b", 4}})}), T0).outcome == Outcome::kApplied);
+    CHECK(cm->Apply(Bytes(Id(2), 66, {Events({{"b", 8}})}), T0).outcome == Outcome::kApplied);
+    CheckRejected(*cm, Bytes(Id(2), 1, {Events({{"b", 1}})}), Reason::kStaleSequence, "65 behind");
+    CHECK(cm->Apply(Bytes(Id(2), 2, {Events({{"b", 4}})}), T0).outcome == Outcome::kDuplicate);
+    CHECK(Value(*cm, "golivekit_client_events_total", {"b"}) == 15);
   }
 
   TEST_CASE("a batch is applied whole or not at all") {
@@ -239,11 +270,60 @@ TEST_SUITE("client_metrics") {
     CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"\xff\xfe", 1}})}), Reason::kInvalidLabelValue, "not UTF-8");
     CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", 1}, {"a", 2}})}), Reason::kDuplicateSeries, "same series twice");
     CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", 1}}), Events({{"b", 1}})}), Reason::kDuplicateSeries, "family twice");
+    CHECK(obs::RejectReasonName(Reason::kTotalOutOfRange) == "total_out_of_range");
     CHECK(obs::RejectReasonName(Reason::kMethodNotAllowed) == "method_not_allowed");
     CHECK(obs::RejectReasonName(Reason::kNone).empty());
     // Transport-level reasons are counted through CountRejection.
     cm->CountRejection(Reason::kBodyTooLarge, 70000);
     CHECK(Rejections(*cm, "body_too_large") == 1);
+  }
+
+  TEST_CASE("totals stay finite and exact: a batch that would push one out of range is refused whole") {
+    auto cm = obs::NewClientMetrics(DemoOpts());
+    const double big = std::numeric_limits<double>::max();
+    // A counter near the largest double, twice: the second would make the total +Inf for everyone.
+    REQUIRE(cm->Apply(Bytes(Id(1), 1, {Events({{"a", big}})}), T0).outcome == Outcome::kApplied);
+    CheckRejected(*cm, Bytes(Id(1), 2, {Events({{"a", big}})}), Reason::kTotalOutOfRange,
+                  "golivekit_client_events_total[a]: the counter total would not be finite");
+    CHECK(Value(*cm, "golivekit_client_events_total", {"a"}) == big);
+    // A histogram count up to 2^53 exactly is kept; one more observation is refused.
+    const std::uint64_t exact = std::uint64_t{1} << 53;
+    REQUIRE(cm->Apply(Bytes(Id(2), 1, {Latency("h", {exact - 2, 0, 1}, 1)}), T0).outcome ==
+            Outcome::kApplied);
+    REQUIRE(cm->Apply(Bytes(Id(2), 2, {Latency("h", {0, 1, 0}, 1)}), T0).outcome == Outcome::kApplied);
+    CHECK(Value(*cm, "golivekit_client_event_latency_seconds", {"h"}) == static_cast<double>(exact));
+    CheckRejected(*cm, Bytes(Id(2), 3, {Latency("h", {0, 1, 0}, 1)}), Reason::kTotalOutOfRange,
+                  "observation count would pass 2^53");
+    // Deltas of one batch whose sum wraps a 64-bit integer (to 1) are refused, not wrapped.
+    CheckRejected(*cm, Bytes(Id(3), 1, {Latency("w", {UINT64_MAX, UINT64_MAX, 3}, 1)}),
+                  Reason::kTotalOutOfRange, "increment of one batch passes 2^53");
+    CHECK(Absent(*cm, "golivekit_client_event_latency_seconds", {"w"}));
+    // A histogram sum that would overflow.
+    REQUIRE(cm->Apply(Bytes(Id(3), 1, {Latency("s", {1, 0, 0}, big)}), T0).outcome == Outcome::kApplied);
+    CheckRejected(*cm, Bytes(Id(3), 2, {Latency("s", {1, 0, 0}, big)}), Reason::kTotalOutOfRange,
+                  "histogram sum would not be finite");
+    // A valid series and a gauge with one series out of range: nothing of the batch is merged.
+    CheckRejected(*cm, Bytes(Id(4), 1, {Events({{"b", 1}}), Views(2), Latency("h", {1, 0, 0}, 0.5)}),
+                  Reason::kTotalOutOfRange, "golivekit_client_event_latency_seconds[h]");
+    CHECK(Absent(*cm, "golivekit_client_events_total", {"b"}));
+    CHECK(Value(*cm, "golivekit_client_open_views") == 0);
+    CHECK(Value(*cm, "golivekit_client_event_latency_seconds", {"h"}) == static_cast<double>(exact));
+    CHECK(cm->series_count("golivekit_client_events_total") == 1);
+    // The refused sequence is free: fixed, it is applied.
+    CHECK(cm->Apply(Bytes(Id(4), 1, {Events({{"b", 1}}), Views(2)}), T0).outcome == Outcome::kApplied);
+    CHECK(Value(*cm, "golivekit_client_events_total", {"b"}) == 1);
+
+    // Several series of one batch that land in the overflow series add up there: checked together.
+    obs::ClientMetricsOpts opts = DemoOpts();
+    opts.metrics[0].max_series = 1;
+    auto capped = obs::NewClientMetrics(opts);
+    CheckRejected(*capped, Bytes(Id(1), 1, {Events({{"x", big}, {"y", big}})}), Reason::kTotalOutOfRange,
+                  "golivekit_client_events_total[y]");
+    CHECK(capped->series_count("golivekit_client_events_total") == 0);
+    REQUIRE(capped->Apply(Bytes(Id(1), 1, {Events({{"x", big}})}), T0).outcome == Outcome::kApplied);
+    CheckRejected(*capped, Bytes(Id(1), 2, {Events({{"z", big}})}), Reason::kTotalOutOfRange,
+                  "not be finite");
+    CHECK(Value(*capped, "golivekit_client_events_total", {"__overflow__"}) == big);
   }
 
   TEST_CASE("too many clients: new ones are turned away until old ones expire") {
@@ -332,6 +412,71 @@ TEST_SUITE("client_metrics") {
     CHECK(Absent(*cm, "g_min", {"x"}, T0 + 500s));
     CHECK(Value(*cm, "g_last", {"x"}, T0 + 500s) == 1);
     CHECK(obs::GaugePolicyName(obs::GaugePolicy::kMinLive) == "min");
+  }
+
+  TEST_CASE("a late older batch merges its counts, yet never replaces a gauge set by a higher sequence") {
+    obs::ClientMetricsOpts opts{.metrics = {
+                                    {.name = "g_sum",
+                                     .type = obs::MetricType::kGauge,
+                                     .labels = {"k"},
+                                     .gauge_policy = obs::GaugePolicy::kSumLive},
+                                    {.name = "g_max",
+                                     .type = obs::MetricType::kGauge,
+                                     .labels = {"k"},
+                                     .gauge_policy = obs::GaugePolicy::kMaxLive},
+                                    {.name = "g_min",
+                                     .type = obs::MetricType::kGauge,
+                                     .labels = {"k"},
+                                     .gauge_policy = obs::GaugePolicy::kMinLive},
+                                    {.name = "g_last",
+                                     .type = obs::MetricType::kGauge,
+                                     .labels = {"k"},
+                                     .gauge_policy = obs::GaugePolicy::kLast},
+                                    {.name = "c_total", .type = obs::MetricType::kCounter},
+                                }};
+    auto cm = obs::NewClientMetrics(opts);
+    // Every gauge series at `v`, and the counter up by `inc`.
+    auto batch = [](obs::ClientId id, std::uint64_t seq, double v, double inc, bool final = false) {
+      std::vector<obs::BatchFamily> fs;
+      for (const char* n : {"g_sum", "g_max", "g_min", "g_last"}) {
+        fs.push_back({.name = n,
+                      .type = obs::MetricType::kGauge,
+                      .label_names = {"k"},
+                      .bucket_bounds = {},
+                      .series = {{.label_values = {"x"}, .value = v}}});
+      }
+      fs.push_back({.name = "c_total",
+                    .type = obs::MetricType::kCounter,
+                    .label_names = {},
+                    .bucket_bounds = {},
+                    .series = {{.label_values = {}, .value = inc}}});
+      return Bytes(id, seq, std::move(fs), final);
+    };
+    auto gauges = [&] {
+      std::vector<double> v;
+      for (const char* n : {"g_sum", "g_max", "g_min", "g_last"}) v.push_back(Value(*cm, n, {"x"}));
+      return v;
+    };
+    // The unload flush: sequence 5 arrives before 2.
+    REQUIRE(cm->Apply(batch(Id(1), 5, 5, 1), T0).outcome == Outcome::kApplied);
+    REQUIRE(cm->Apply(batch(Id(1), 2, 9, 10), T0).outcome == Outcome::kApplied);
+    CHECK(gauges() == std::vector<double>{5, 5, 5, 5});
+    CHECK(Value(*cm, "c_total") == 11);  // the late batch's increment counts, once
+    REQUIRE(cm->Apply(batch(Id(1), 2, 9, 10), T0).outcome == Outcome::kDuplicate);
+    // Another client in between: kLast follows it; client 1's late sequence 3 changes no gauge.
+    REQUIRE(cm->Apply(batch(Id(2), 1, 7, 100), T0).outcome == Outcome::kApplied);
+    REQUIRE(cm->Apply(batch(Id(1), 3, -50, 1000), T0).outcome == Outcome::kApplied);
+    CHECK(gauges() == std::vector<double>{12, 7, 5, 7});
+    CHECK(Value(*cm, "c_total") == 1111);
+    // A newer sequence does replace the value.
+    REQUIRE(cm->Apply(batch(Id(1), 6, 4, 0), T0).outcome == Outcome::kApplied);
+    CHECK(gauges() == std::vector<double>{11, 7, 4, 4});
+    // The final batch (8) before its older part (7): the live values end, kLast keeps the final's value.
+    REQUIRE(cm->Apply(batch(Id(1), 8, 6, 1, true), T0).outcome == Outcome::kApplied);
+    CHECK(gauges() == std::vector<double>{7, 7, 7, 6});
+    REQUIRE(cm->Apply(batch(Id(1), 7, 3, 1), T0).outcome == Outcome::kApplied);
+    CHECK(gauges() == std::vector<double>{7, 7, 7, 6});
+    CHECK(Value(*cm, "c_total") == 1113);
   }
 
   TEST_CASE("a final batch ends the client's gauges at once, and a later part cannot revive them") {

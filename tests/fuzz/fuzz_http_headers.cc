@@ -88,6 +88,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     GLK_FUZZ_CHECK(std::to_string(*length) == canonical);
   }
 
+  // Content-Encoding: identity and gzip only from exactly those words (any case, trimmed).
+  {
+    const detail::ContentCoding coding = detail::ParseContentEncoding(input);
+    const std::string lowered = Lowered(detail::TrimSpaces(input));
+    if (coding == detail::ContentCoding::kGzip) GLK_FUZZ_CHECK(lowered == "gzip" || lowered == "x-gzip");
+    if (coding == detail::ContentCoding::kIdentity) GLK_FUZZ_CHECK(lowered.empty() || lowered == "identity");
+  }
+
   // Retry-After, read by the shipper.
   {
     const std::chrono::milliseconds wait = detail::ParseRetryAfter(input);

@@ -22,6 +22,23 @@ TEST_SUITE("native") {
     CHECK_FALSE(detail::IsBatchMediaType("application/vnd.golivekit.metrics-batchx"));
   }
 
+  TEST_CASE("http_parse: Content-Encoding: identity or a single gzip, any case, surrounding spaces") {
+    using detail::ContentCoding;
+    for (const std::string_view identity : {"", " ", "identity", "IDENTITY", "\tidentity "}) {
+      CAPTURE(identity);
+      CHECK(detail::ParseContentEncoding(identity) == ContentCoding::kIdentity);
+    }
+    for (const std::string_view gzip : {"gzip", "GZIP", " gzip\t", "x-gzip", "X-Gzip"}) {
+      CAPTURE(gzip);
+      CHECK(detail::ParseContentEncoding(gzip) == ContentCoding::kGzip);
+    }
+    for (const std::string_view other : {"compress", "x-unknown", "deflate", "br", "gzip, gzip",
+                                         "gzip,identity", "identity, gzip", "gzip;q=1", "gzipx", ","}) {
+      CAPTURE(other);
+      CHECK(detail::ParseContentEncoding(other) == ContentCoding::kUnsupported);
+    }
+  }
+
   TEST_CASE("http_parse: origins are scheme://host[:port] and nothing more") {
     CHECK(detail::ValidOrigin("https://app.example.com"));
     CHECK(detail::ValidOrigin("http://127.0.0.1:3000"));

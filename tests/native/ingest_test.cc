@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <atomic>
 #include <chrono>
@@ -18,6 +19,7 @@
 #include <cstdint>
 #include <cstring>
 #include <golivekit/observability.hpp>
+#include <limits>
 #include <memory>
 #include <string>
 #include <thread>
@@ -99,6 +101,21 @@ std::string RawExchange(int port, const std::string& request) {
 std::string PostRequest(const std::string& body) {
   return "POST /metrics/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " + kBatchType +
          "\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// `data` gzip'd (one member, as `Content-Encoding: gzip` carries it).
+std::string Gzip(const std::string& data) {
+  z_stream z{};
+  REQUIRE(deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+  std::string out(deflateBound(&z, static_cast<uLong>(data.size())), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
 }
 
 template <typename Pred>
@@ -210,6 +227,26 @@ TEST_SUITE("native") {
     CHECK(s.Value(Rejections("body_too_large")) == 3);
   }
 
+  TEST_CASE("ingest: a body cut short by the client is counted as incomplete_body, never as malformed") {
+    IngestServer s;
+    {
+      const int fd = glk_obs_test::ConnectLoopback(s.port);
+      SendAll(fd, "POST /metrics/ingest HTTP/1.1\r\nHost: x\r\nContent-Type: " + kBatchType +
+                      "\r\nContent-Length: 1000\r\n\r\n" + std::string(10, 'x'));
+      ::shutdown(fd, SHUT_WR);
+      ::close(fd);  // 990 bytes short
+    }
+    const std::string rejected = "golivekit_client_ingest_batches_total{result=\"rejected\"}";
+    REQUIRE(Eventually([&] { return s.Value(rejected) == 1; }));
+    const std::string text = s.Metrics();
+    CHECK(glk_obs_test::SampleValue(text, Rejections("malformed")) == 0);
+    CHECK(glk_obs_test::SampleValue(text, Rejections("incomplete_body")) == 1);
+    CHECK(glk_obs_test::SampleValue(text, "golivekit_client_ingest_received_bytes_total") == 10);
+    // The server is fine afterwards.
+    CheckAccepted(s.Post(MakeBatch(Id(1), 1, 2)), "applied", 1);
+    CHECK(s.Value(kEvents) == 2);
+  }
+
   TEST_CASE("ingest: 415 for another or no Content-Type; parameters and case are ignored") {
     IngestServer s;
     const std::string batch = MakeBatch(Id(1), 1, 1);
@@ -224,6 +261,37 @@ TEST_SUITE("native") {
     CheckAccepted(s.Post(batch, {}, "Application/VND.GoliveKit.Metrics-Batch ; v=1"), "applied", 1);
     CHECK(s.Value(kEvents) == 1);
     CHECK(s.Value(Rejections("unsupported_media_type")) == 4);
+  }
+
+  TEST_CASE("ingest: Content-Encoding: identity or one gzip (any case) is undone; any other coding is 415") {
+    IngestServer s({.max_body_bytes = 4096});
+    const std::string batch = MakeBatch(Id(1), 1, 100);
+    // Codings the server does not undo: refused, not merged as if they were identity.
+    CheckError(s.Post(batch, {{"Content-Encoding", "compress"}}), 415, "unsupported_media_type");
+    CheckError(s.Post(batch, {{"Content-Encoding", "x-unknown"}}), 415, "unsupported_media_type");
+    CheckError(s.Post(batch, {{"Content-Encoding", "deflate"}}), 415, "unsupported_media_type");
+    // Several codings, in one field or in two: refused rather than undone once.
+    CheckError(s.Post(Gzip(Gzip(batch)), {{"Content-Encoding", "gzip, gzip"}}), 415,
+               "unsupported_media_type");
+    CheckError(s.Post(Gzip(Gzip(batch)), {{"Content-Encoding", "gzip"}, {"Content-Encoding", "gzip"}}), 415,
+               "unsupported_media_type");
+    CHECK(std::isnan(s.Value(kEvents)));
+    CHECK(s.Value(Rejections("unsupported_media_type")) == 5);
+    // The refused bodies were drained: the same keep-alive connection goes on.
+    auto cli = s.Client();
+    cli.set_keep_alive(true);
+    CheckError(cli.Post("/metrics/ingest", {{"Content-Encoding", "compress"}}, batch, kBatchType), 415,
+               "unsupported_media_type");
+    CheckAccepted(cli.Post("/metrics/ingest", {{"Content-Encoding", "identity"}}, batch, kBatchType),
+                  "applied", 1);
+    // gzip in any case, x-gzip, surrounding spaces.
+    CheckAccepted(s.Post(Gzip(MakeBatch(Id(1), 2, 10)), {{"Content-Encoding", "GZIP"}}), "applied", 2);
+    CheckAccepted(s.Post(Gzip(MakeBatch(Id(1), 3, 1)), {{"Content-Encoding", "gzip"}}), "applied", 3);
+    CheckAccepted(s.Post(Gzip(MakeBatch(Id(1), 4, 1000)), {{"Content-Encoding", "X-Gzip "}}), "applied", 4);
+    CHECK(s.Value(kEvents) == 1111);
+    // The cap applies to the decompressed bytes, whatever the spelling.
+    CheckError(s.Post(Gzip(std::string(100000, 'x')), {{"Content-Encoding", "Gzip"}}), 413, "body_too_large");
+    CHECK(s.Value(Rejections("unsupported_media_type")) == 6);
   }
 
   TEST_CASE("ingest: bearer token: 401 without it, 403 when wrong, 200 when right; keep-alive survives") {
@@ -385,6 +453,16 @@ TEST_SUITE("native") {
     CHECK(glk_obs_test::SampleValue(text, "golivekit_client_ingest_batches_total{result=\"applied\"}") == 0);
     CHECK(glk_obs_test::SampleValue(text, Rejections("malformed")) == 3);
     CHECK(glk_obs_test::SampleValue(text, Rejections("undeclared_metric")) == 2);
+  }
+
+  TEST_CASE("ingest: a batch that would make a total non-finite is 400 total_out_of_range; nothing merged") {
+    IngestServer s;
+    const double big = std::numeric_limits<double>::max();
+    CheckAccepted(s.Post(MakeBatch(Id(1), 1, big)), "applied", 1);
+    CheckError(s.Post(MakeBatch(Id(1), 2, big, 3.0)), 400, "total_out_of_range");
+    CHECK(s.Value(kEvents) == big);
+    CHECK(s.Value(kViews) == 0);  // the gauge of the refused batch did not stick either
+    CHECK(s.Value(Rejections("total_out_of_range")) == 1);
   }
 
   TEST_CASE("ingest: a tiny per-address rate gives a Retry-After of at most a day") {

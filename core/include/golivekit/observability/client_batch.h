@@ -90,7 +90,9 @@ struct DecodeLimits {
 
 /// Decodes `bytes` into `out` (replacing its contents). Safe on any input: never reads out of bounds,
 /// never allocates more than a small multiple of `bytes.size()`, never throws. Errors are
-/// InvalidArgument with the byte offset and what was wrong, e.g. "batch: offset 23: truncated string".
+/// InvalidArgument with the byte offset and what was wrong, e.g. "batch: offset 23: truncated string";
+/// an input shorter than the 22-byte fixed header names the field it cuts off: "batch: truncated
+/// header: 10 bytes, the fixed header is 22 (the client id at offset 6 is cut off at offset 10)".
 /// Structure only: the meaning of names, label values and numbers is checked by the server.
 Status DecodeBatch(std::string_view bytes, Batch& out, const DecodeLimits& limits = {});
 

@@ -109,11 +109,13 @@ enum class RejectReason {
   kInvalidValue,         ///< NaN/Inf, a negative counter increment, an empty histogram sum with counts…
   kInvalidLabelValue,    ///< a label value that is not UTF-8, or longer than max_label_value_length
   kDuplicateSeries,      ///< the same family, or the same series, twice in one batch
-  kStaleSequence,        ///< older than the client's replay window (64 sequences): never applied
+  kTotalOutOfRange,      ///< would make a counter total or histogram sum non-finite, or a count pass 2^53
+  kStaleSequence,        ///< more than 64 sequences behind the client's newest: never applied
   kTooManyClients,       ///< max_clients reached
   kRateLimited,          ///< the client's token bucket is empty
   // Transport level (HTTP: native/ingest.h)
   kBodyTooLarge,         ///< 413
+  kIncompleteBody,       ///< the connection ended before the body its Content-Length announced
   kUnsupportedMediaType, ///< 415
   kUnauthorized,         ///< 401: no token
   kForbidden,            ///< 403: wrong token

@@ -27,8 +27,10 @@
 /// | `Authorization: Bearer <token>` present            | 401    | unauthorized             |
 /// | ... and the token is `bearer_token`                | 403    | forbidden                |
 /// | `Content-Type` is kBatchContentType                | 415    | unsupported_media_type   |
+/// | `Content-Encoding` absent, identity, or one gzip   | 415    | unsupported_media_type   |
 /// | body at most `max_body_bytes`                      | 413    | body_too_large           |
 /// | ... and all of it within `body_timeout`            | 408    | malformed                |
+/// | ... and all of it before the connection ends       | 400    | incomplete_body          |
 /// | ClientMetrics::Apply: applied or duplicate         | 200    | (`{"result":..}`)        |
 /// | ... client rate limited / too many clients         | 429/503| rate_limited / too_many_clients |
 /// | ... sequence outside the replay window             | 409    | stale_sequence           |
