@@ -47,6 +47,7 @@ constexpr std::string_view kReasonNames[kRejectReasonCount] = {
     "rate_limited",
     "body_too_large",
     "incomplete_body",
+    "body_timeout",
     "unsupported_media_type",
     "unauthorized",
     "forbidden",

@@ -332,9 +332,9 @@ void Post(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
                    std::to_string(body.declared) + " bytes of Content-Length");
       ep.client->CountRejection(RejectReason::kIncompleteBody, body.bytes);
     } else if (body.result == BodyRead::kTimedOut) {
-      SetError(res, 408, RejectReasonName(RejectReason::kMalformed),
+      SetError(res, 408, RejectReasonName(RejectReason::kBodyTimeout),
                "the body did not arrive within " + std::to_string(opts.body_timeout.count()) + " ms");
-      ep.client->CountRejection(RejectReason::kMalformed, body.bytes);
+      ep.client->CountRejection(RejectReason::kBodyTimeout, body.bytes);
     } else {
       SetError(res, 400, RejectReasonName(RejectReason::kMalformed), "the request body could not be read");
       ep.client->CountRejection(RejectReason::kMalformed, body.bytes);

@@ -271,6 +271,8 @@ TEST_SUITE("client_metrics") {
     CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", 1}, {"a", 2}})}), Reason::kDuplicateSeries, "same series twice");
     CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", 1}}), Events({{"b", 1}})}), Reason::kDuplicateSeries, "family twice");
     CHECK(obs::RejectReasonName(Reason::kTotalOutOfRange) == "total_out_of_range");
+    CHECK(obs::RejectReasonName(Reason::kIncompleteBody) == "incomplete_body");
+    CHECK(obs::RejectReasonName(Reason::kBodyTimeout) == "body_timeout");
     CHECK(obs::RejectReasonName(Reason::kMethodNotAllowed) == "method_not_allowed");
     CHECK(obs::RejectReasonName(Reason::kNone).empty());
     // Transport-level reasons are counted through CountRejection.

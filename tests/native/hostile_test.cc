@@ -503,6 +503,11 @@ TEST_SUITE("native") {
     // A slow body holds a worker at most body_timeout + one byte's wait; the scrape waited for at most
     // two rounds of them.
     CHECK(longest < 2 * 2.5 + 0.5);
+    // Counted as what happened (no batch reached the engine), never as a malformed batch.
+    const std::string metrics = s.Metrics();
+    CHECK(glk_obs_test::SampleValue(metrics, "golivekit_client_ingest_rejections_total{reason=\"body_timeout\"}") ==
+          kAttackers);
+    CHECK(std::isnan(glk_obs_test::SampleValue(metrics, "golivekit_client_ingest_rejections_total{reason=\"malformed\"}")));
     CHECK(scrape < 2 * 2.5 + 1);
     CHECK(s.Value("golivekit_client_ingest_rejections_total{reason=\"malformed\"}") == kAttackers);
     CheckApplied(s.Post(MakeBatch(Id(1), 1, 1)));

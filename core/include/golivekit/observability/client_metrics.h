@@ -116,6 +116,7 @@ enum class RejectReason {
   // Transport level (HTTP: native/ingest.h)
   kBodyTooLarge,         ///< 413
   kIncompleteBody,       ///< the connection ended before the body its Content-Length announced
+  kBodyTimeout,          ///< 408: the body did not arrive within the transport's deadline
   kUnsupportedMediaType, ///< 415
   kUnauthorized,         ///< 401: no token
   kForbidden,            ///< 403: wrong token

@@ -29,7 +29,7 @@
 /// | `Content-Type` is kBatchContentType                | 415    | unsupported_media_type   |
 /// | `Content-Encoding` absent, identity, or one gzip   | 415    | unsupported_media_type   |
 /// | body at most `max_body_bytes`                      | 413    | body_too_large           |
-/// | ... and all of it within `body_timeout`            | 408    | malformed                |
+/// | ... and all of it within `body_timeout`            | 408    | body_timeout             |
 /// | ... and all of it before the connection ends       | 400    | incomplete_body          |
 /// | ClientMetrics::Apply: applied or duplicate         | 200    | (`{"result":..}`)        |
 /// | ... client rate limited / too many clients         | 429/503| rate_limited / too_many_clients |
