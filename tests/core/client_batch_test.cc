@@ -151,7 +151,7 @@ TEST_SUITE("client_batch") {
     CHECK(error(type).find("unknown metric type") != std::string::npos);
   }
 
-  TEST_CASE("a header cut short names the field cut off and its offset; only a wrong magic says no GLKB") {
+  TEST_CASE("a header cut short names the field cut off and its offset, only a wrong magic says no GLKB") {
     const std::string good = Encode(Sample());
     struct Field {
       std::size_t begin;
@@ -247,7 +247,7 @@ TEST_SUITE("client_batch") {
 }
 
 TEST_SUITE("batch_encoder") {
-  TEST_CASE("first batch carries every series, later ones what changed; gauges always") {
+  TEST_CASE("first batch carries every series, later ones what changed, gauges always") {
     auto reg = obs::NewRegistry();
     auto c = obs::NewCounter({.name = "events_total", .help = "h", .labels = {"event"}});
     auto g = obs::NewGauge({.name = "open_views", .help = "h"});
@@ -321,7 +321,7 @@ TEST_SUITE("batch_encoder") {
     CHECK(b.families.at(0).series.at(0).value == 4);
   }
 
-  TEST_CASE("nothing to say: no batch, and no sequence number used; final: always one") {
+  TEST_CASE("nothing to say: no batch, and no sequence number used, final: always one") {
     auto reg = obs::NewRegistry();
     auto c = obs::NewCounter({.name = "n_total", .help = "h"});
     REQUIRE(reg->Register(c).ok());

@@ -133,7 +133,7 @@ TEST_SUITE("client_metrics") {
     CHECK(inert->Apply(Bytes(Id(1), 1, {}), T0).outcome == Outcome::kRejected);
   }
 
-  TEST_CASE("counters and histograms add up over clients; HELP and TYPE come from the declaration") {
+  TEST_CASE("counters and histograms add up over clients, HELP and TYPE come from the declaration") {
     auto cm = obs::NewClientMetrics(DemoOpts());
     auto reg = obs::NewRegistry({.namespace_ = "", .const_labels = {{"instance", "a"}}});
     REQUIRE(reg->Register(cm).ok());
@@ -187,7 +187,7 @@ TEST_SUITE("client_metrics") {
     CHECK(cm->Apply(b3, T0 + 4s).reason == Reason::kMalformed);
   }
 
-  TEST_CASE("out of order within the window is applied once each; older than the window is stale") {
+  TEST_CASE("out of order within the window is applied once each, older than the window is stale") {
     auto cm = obs::NewClientMetrics(DemoOpts());
     CHECK(cm->Apply(Bytes(Id(1), 5, {Events({{"a", 5}})}), T0).outcome == Outcome::kApplied);
     CHECK(cm->Apply(Bytes(Id(1), 3, {Events({{"a", 3}})}), T0).outcome == Outcome::kApplied);
@@ -201,7 +201,7 @@ TEST_SUITE("client_metrics") {
     CHECK(Value(*cm, "golivekit_client_events_total", {"a"}) == 5 + 3 + 4 + 100 + 37);
   }
 
-  TEST_CASE("exactly once: each of the 64 sequences below the newest is applied once; 65 behind is stale") {
+  TEST_CASE("exactly once: each of the 64 sequences below the newest is applied once, 65 behind is stale") {
     auto cm = obs::NewClientMetrics(DemoOpts());
     CHECK(cm->Apply(Bytes(Id(1), 100, {Events({{"a", 1}})}), T0).outcome == Outcome::kApplied);
     // 64 behind the newest: inside the window merge.md promises, applied once, then a duplicate.
@@ -357,7 +357,7 @@ TEST_SUITE("client_metrics") {
     CHECK(cm->Apply(Bytes(Id(2), 1, {}), T0).outcome == Outcome::kApplied);  // other clients unaffected
   }
 
-  TEST_CASE("rate limit: a tiny rate gives a bounded Retry-After; a rate that is not finite is refused") {
+  TEST_CASE("rate limit: a tiny rate gives a bounded Retry-After, a rate that is not finite is refused") {
     // Found by review while fuzzing: the wait (1 - tokens) / rate was converted to 64-bit milliseconds
     // unchecked, undefined behaviour (UBSan) for a rate like 1e-300.
     obs::ClientMetricsOpts opts = DemoOpts();
@@ -495,7 +495,7 @@ TEST_SUITE("client_metrics") {
     CHECK(cm->live_clients(T0 + 2s) == 1);
   }
 
-  TEST_CASE("totals never go backwards when clients expire; client state is forgotten after the ttl") {
+  TEST_CASE("totals never go backwards when clients expire, client state is forgotten after the ttl") {
     obs::ClientMetricsOpts opts = DemoOpts();
     opts.client_ttl = 60s;
     auto cm = obs::NewClientMetrics(opts);

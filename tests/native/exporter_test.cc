@@ -395,7 +395,7 @@ TEST_SUITE("native") {
     }
   }
 
-  TEST_CASE("exporter: a tiny body is never compressed; gzip_min_bytes = 0 compresses it") {
+  TEST_CASE("exporter: a tiny body is never compressed, gzip_min_bytes = 0 compresses it") {
     auto registry = SmallRegistry();
     const std::string target = "/metrics?name[]=test_events_total";
     {
@@ -697,7 +697,7 @@ TEST_SUITE("native") {
     CHECK(registry->failed_collects() >= 6);
   }
 
-  TEST_CASE("exporter: MountMetrics into a server with other routes; they keep working") {
+  TEST_CASE("exporter: MountMetrics into a server with other routes, they keep working") {
     auto registry = SmallRegistry();
     TestServer ts;
     ts.server.Get(

@@ -463,7 +463,7 @@ TEST_SUITE("native") {
     CheckApplied(s.Post(MakeBatch(Id(1), 1, 1)));
   }
 
-  TEST_CASE("hostile: slowloris bodies a byte a second end at body_timeout (408); scrapes get through") {
+  TEST_CASE("hostile: slowloris bodies a byte a second end at body_timeout (408), scrapes get through") {
     obs::IngestOpts opts{.body_timeout = 1500ms, .address_rate_per_second = 0};
     constexpr int kThreads = 4;
     constexpr int kAttackers = 8;  // twice the pool
@@ -507,9 +507,8 @@ TEST_SUITE("native") {
     const std::string metrics = s.Metrics();
     CHECK(glk_obs_test::SampleValue(metrics, "golivekit_client_ingest_rejections_total{reason=\"body_timeout\"}") ==
           kAttackers);
-    CHECK(std::isnan(glk_obs_test::SampleValue(metrics, "golivekit_client_ingest_rejections_total{reason=\"malformed\"}")));
+    CHECK(glk_obs_test::SampleValue(metrics, "golivekit_client_ingest_rejections_total{reason=\"malformed\"}") == 0);
     CHECK(scrape < 2 * 2.5 + 1);
-    CHECK(s.Value("golivekit_client_ingest_rejections_total{reason=\"malformed\"}") == kAttackers);
     CheckApplied(s.Post(MakeBatch(Id(1), 1, 1)));
   }
 

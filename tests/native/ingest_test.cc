@@ -131,7 +131,7 @@ bool Eventually(Pred pred, std::chrono::milliseconds timeout = 10s) {
 }  // namespace
 
 TEST_SUITE("native") {
-  TEST_CASE("ingest: batches are applied and merged; /metrics shows exactly their values") {
+  TEST_CASE("ingest: batches are applied and merged, /metrics shows exactly their values") {
     IngestServer s;
     CheckAccepted(s.Post(MakeBatch(Id(1), 1, 3, 2.0, false, 0.05)), "applied", 1);
     CheckAccepted(s.Post(MakeBatch(Id(2), 1, 4, 5.0, false, 2.5)), "applied", 1);
@@ -247,7 +247,7 @@ TEST_SUITE("native") {
     CHECK(s.Value(kEvents) == 2);
   }
 
-  TEST_CASE("ingest: 415 for another or no Content-Type; parameters and case are ignored") {
+  TEST_CASE("ingest: 415 for another or no Content-Type, parameters and case are ignored") {
     IngestServer s;
     const std::string batch = MakeBatch(Id(1), 1, 1);
     CheckError(s.Post(batch, {}, "text/plain"), 415, "unsupported_media_type");
@@ -263,7 +263,7 @@ TEST_SUITE("native") {
     CHECK(s.Value(Rejections("unsupported_media_type")) == 4);
   }
 
-  TEST_CASE("ingest: Content-Encoding: identity or one gzip (any case) is undone; any other coding is 415") {
+  TEST_CASE("ingest: Content-Encoding: identity or one gzip (any case) is undone, any other coding is 415") {
     IngestServer s({.max_body_bytes = 4096});
     const std::string batch = MakeBatch(Id(1), 1, 100);
     // Codings the server does not undo: refused, not merged as if they were identity.
@@ -294,7 +294,7 @@ TEST_SUITE("native") {
     CHECK(s.Value(Rejections("unsupported_media_type")) == 6);
   }
 
-  TEST_CASE("ingest: bearer token: 401 without it, 403 when wrong, 200 when right; keep-alive survives") {
+  TEST_CASE("ingest: bearer token: 401 without it, 403 when wrong, 200 when right, keep-alive survives") {
     IngestServer s({.bearer_token = "s3cret-token"});
     const std::string batch = MakeBatch(Id(1), 1, 1);
     auto res = s.Post(batch);
@@ -397,7 +397,7 @@ TEST_SUITE("native") {
     CHECK(s.Value("golivekit_client_ingest_batches_total{result=\"applied\"}") == 0);
   }
 
-  TEST_CASE("ingest: 400 with a JSON error naming the reason; nothing merged") {
+  TEST_CASE("ingest: 400 with a JSON error naming the reason, nothing merged") {
     IngestServer s;
     CheckError(s.Post("definitely not a batch"), 400, "malformed");
     CheckError(s.Post(""), 400, "malformed");
@@ -455,7 +455,7 @@ TEST_SUITE("native") {
     CHECK(glk_obs_test::SampleValue(text, Rejections("undeclared_metric")) == 2);
   }
 
-  TEST_CASE("ingest: a batch that would make a total non-finite is 400 total_out_of_range; nothing merged") {
+  TEST_CASE("ingest: a batch that would make a total non-finite is 400 total_out_of_range, nothing merged") {
     IngestServer s;
     const double big = std::numeric_limits<double>::max();
     CheckAccepted(s.Post(MakeBatch(Id(1), 1, big)), "applied", 1);
@@ -474,7 +474,7 @@ TEST_SUITE("native") {
     CHECK(res->get_header_value("Retry-After") == "86400");
   }
 
-  TEST_CASE("ingest: per-address rate limit: 429 with Retry-After; proxy header; bounded LRU table") {
+  TEST_CASE("ingest: per-address rate limit: 429 with Retry-After, proxy header, bounded LRU table") {
     IngestServer s({.address_rate_per_second = 0.5, .address_burst = 2});
     CheckAccepted(s.Post(MakeBatch(Id(1), 1, 1)), "applied", 1);
     CheckAccepted(s.Post(MakeBatch(Id(2), 1, 1)), "applied", 1);

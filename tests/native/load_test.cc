@@ -194,7 +194,7 @@ TEST_SUITE("native") {
     fleet.clear();  // Stop: final batches
   }
 
-  TEST_CASE("load: the server restarted mid-stream: the shipper backs off, recovers; nothing counted twice") {
+  TEST_CASE("load: the server restarted mid-stream: the shipper backs off, recovers, nothing counted twice") {
     auto first = std::make_unique<LoadServer>(4);
     const int port = first->port();
     ClientRegistry reg;

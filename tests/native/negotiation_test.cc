@@ -42,7 +42,7 @@ TEST_SUITE("native") {
     }
   }
 
-  TEST_CASE("negotiation: OpenMetrics with version 1.0.0 or none; 0.0.1 and other versions do not match") {
+  TEST_CASE("negotiation: OpenMetrics with version 1.0.0 or none, 0.0.1 and other versions do not match") {
     CHECK(obs::NegotiateFormat("application/openmetrics-text", true) == kOm);
     CHECK(obs::NegotiateFormat("application/openmetrics-text;version=1.0.0", true) == kOm);
     CHECK(obs::NegotiateFormat("application/openmetrics-text; version=\"1.0.0\"", true) == kOm);
@@ -69,7 +69,7 @@ TEST_SUITE("native") {
           kOm);
   }
 
-  TEST_CASE("negotiation: highest q wins; q=0 means not acceptable") {
+  TEST_CASE("negotiation: highest q wins, q=0 means not acceptable") {
     CHECK(obs::NegotiateFormat("text/plain;q=0.9,application/openmetrics-text;q=0.8", true) == kText);
     CHECK(obs::NegotiateFormat("text/plain;q=0.8,application/openmetrics-text;q=0.9", true) == kOm);
     CHECK(obs::NegotiateFormat("application/openmetrics-text;q=0,text/plain;q=0.1", true) == kText);

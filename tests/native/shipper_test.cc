@@ -195,7 +195,7 @@ TEST_SUITE("native") {
     CHECK(Eventually([&] { return s.Value(kEvents) == 6; }));
   }
 
-  TEST_CASE("shipper: 503 with Retry-After is retried no sooner than it says; 5xx with a short backoff") {
+  TEST_CASE("shipper: 503 with Retry-After is retried no sooner than it says, 5xx with a short backoff") {
     FakeIngest fake;
     fake.fail_first = 1;
     fake.Set(503, "1");
@@ -246,7 +246,7 @@ TEST_SUITE("native") {
     CHECK_FALSE(shipper->Flush(100ms));  // stopped
   }
 
-  TEST_CASE("shipper: a permanently rejected batch is dropped and counted; later batches go on") {
+  TEST_CASE("shipper: a permanently rejected batch is dropped and counted, later batches go on") {
     IngestServer s;
     ClientRegistry client;
     auto undeclared = obs::NewCounter({.name = "not_declared_total", .help = "Not declared on the server."});
