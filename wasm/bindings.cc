@@ -213,10 +213,8 @@ EMSCRIPTEN_KEEPALIVE int glk_exponential_buckets(double start, double factor, in
 // batches of at most `max_bytes`.
 EMSCRIPTEN_KEEPALIVE Encoder* glk_encoder_new(double max_bytes, std::uint32_t w0, std::uint32_t w1,
                                               std::uint32_t w2, std::uint32_t w3) {
-  const std::uint32_t words[4] = {w0, w1, w2, w3};
-  obs::ClientId id;
-  for (std::size_t i = 0; i < id.size(); ++i) id[i] = static_cast<std::uint8_t>(words[i / 4] >> (8 * (i % 4)));
-  return new Encoder{obs::BatchEncoder(id, static_cast<std::size_t>(max_bytes)), {}};
+  return new Encoder{obs::BatchEncoder(obs::ClientIdFromWords({w0, w1, w2, w3}), static_cast<std::size_t>(max_bytes)),
+                     {}};
 }
 EMSCRIPTEN_KEEPALIVE void glk_encoder_free(Encoder* e) { delete e; }
 // The client id as 32 hex digits.

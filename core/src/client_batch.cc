@@ -192,11 +192,12 @@ std::string TruncatedHeader(std::size_t size) {
 
 ClientId NewClientId() {
   std::random_device rd;
+  return ClientIdFromWords({rd(), rd(), rd(), rd()});
+}
+
+ClientId ClientIdFromWords(const std::array<std::uint32_t, 4>& words) {
   ClientId id;
-  for (std::size_t i = 0; i < id.size(); i += 4) {
-    const std::uint32_t r = rd();
-    for (std::size_t j = 0; j < 4; ++j) id[i + j] = static_cast<std::uint8_t>(r >> (8 * j));
-  }
+  for (std::size_t i = 0; i < id.size(); ++i) id[i] = static_cast<std::uint8_t>(words[i / 4] >> (8 * (i % 4)));
   return id;
 }
 

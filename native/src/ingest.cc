@@ -270,6 +270,35 @@ bool AcceptContentEncoding(Endpoint& ep, const httplib::Request& req, httplib::R
   return false;
 }
 
+// Answers a body that was not read whole: one status and reason per way it failed, the bytes that
+// arrived counted as received. What is left of the body cannot be told apart from a next request, so
+// the connection ends here.
+void RefuseUnreadBody(Endpoint& ep, httplib::Response& res, const Body& body) {
+  const IngestOpts& opts = ep.opts;
+  int status = 400;
+  RejectReason reason = RejectReason::kMalformed;
+  std::string message = "the request body could not be read";
+  std::size_t counted = body.bytes;
+  if (body.result == BodyRead::kTooLarge) {
+    status = 413;
+    reason = RejectReason::kBodyTooLarge;
+    message = "the body is larger than " + std::to_string(opts.max_body_bytes) + " bytes";
+    counted = std::min(body.bytes, opts.max_body_bytes);  // bytes is what was declared
+  } else if (body.result == BodyRead::kIncomplete) {
+    // No batch reached the engine: a transport failure like 413, never the client's malformed batch.
+    reason = RejectReason::kIncompleteBody;
+    message = "the connection ended after " + std::to_string(body.bytes) + " of the " +
+              std::to_string(body.declared) + " bytes of Content-Length";
+  } else if (body.result == BodyRead::kTimedOut) {
+    status = 408;
+    reason = RejectReason::kBodyTimeout;
+    message = "the body did not arrive within " + std::to_string(opts.body_timeout.count()) + " ms";
+  }
+  SetError(res, status, RejectReasonName(reason), message);
+  ep.client->CountRejection(reason, counted);
+  CloseAfterResponse(res);
+}
+
 void Post(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
           const httplib::ContentReader& reader) {
   const IngestOpts& opts = ep.opts;
@@ -320,26 +349,7 @@ void Post(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
   std::string batch;
   const Body body = ReadBody(req, reader, opts.max_body_bytes, &batch, Clock::now() + opts.body_timeout);
   if (body.result != BodyRead::kOk) {
-    // What is left of the body cannot be told apart from a next request: the connection ends here.
-    if (body.result == BodyRead::kTooLarge) {
-      SetError(res, 413, RejectReasonName(RejectReason::kBodyTooLarge),
-               "the body is larger than " + std::to_string(opts.max_body_bytes) + " bytes");
-      ep.client->CountRejection(RejectReason::kBodyTooLarge, std::min(body.bytes, opts.max_body_bytes));
-    } else if (body.result == BodyRead::kIncomplete) {
-      // A transport failure like 413, counted under its own reason: no batch reached the engine.
-      SetError(res, 400, RejectReasonName(RejectReason::kIncompleteBody),
-               "the connection ended after " + std::to_string(body.bytes) + " of the " +
-                   std::to_string(body.declared) + " bytes of Content-Length");
-      ep.client->CountRejection(RejectReason::kIncompleteBody, body.bytes);
-    } else if (body.result == BodyRead::kTimedOut) {
-      SetError(res, 408, RejectReasonName(RejectReason::kBodyTimeout),
-               "the body did not arrive within " + std::to_string(opts.body_timeout.count()) + " ms");
-      ep.client->CountRejection(RejectReason::kBodyTimeout, body.bytes);
-    } else {
-      SetError(res, 400, RejectReasonName(RejectReason::kMalformed), "the request body could not be read");
-      ep.client->CountRejection(RejectReason::kMalformed, body.bytes);
-    }
-    CloseAfterResponse(res);
+    RefuseUnreadBody(ep, res, body);
     return;
   }
 

@@ -244,6 +244,11 @@ TEST_SUITE("client_batch") {
     CHECK(ids.size() == 100);
     CHECK(obs::ClientIdHex(Id(0xf0)) == "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
   }
+
+  TEST_CASE("a client id from four random words: each word little-endian, in order") {
+    CHECK(obs::ClientIdHex(obs::ClientIdFromWords({0x03020100u, 0x07060504u, 0x0b0a0908u, 0x0f0e0d0cu})) ==
+          "000102030405060708090a0b0c0d0e0f");
+  }
 }
 
 TEST_SUITE("batch_encoder") {

@@ -38,9 +38,11 @@ inline constexpr std::uint8_t kBatchVersion = 1;
 /// A client's identity: 16 random bytes, fixed for the client's lifetime (a page load, a process).
 using ClientId = std::array<std::uint8_t, 16>;
 
-/// A new random client id (std::random_device: the OS's entropy natively, crypto.getRandomValues in
-/// the browser).
+/// A new random client id from std::random_device (the OS's entropy). The browser build draws the
+/// words from Web Crypto in JS instead and uses ClientIdFromWords.
 ClientId NewClientId();
+/// The id made of four random 32-bit words, each little-endian.
+ClientId ClientIdFromWords(const std::array<std::uint32_t, 4>& words);
 /// The id as 32 lowercase hex digits.
 std::string ClientIdHex(const ClientId& id);
 
