@@ -7,7 +7,7 @@
 
 #include "golivekit/observability/encode.h"
 #include "golivekit/observability/names.h"
-#include "sort.h"
+#include "snapshot/sort.h"
 
 namespace golivekit::observability {
 

@@ -8,7 +8,7 @@
 #include <random>
 #include <utility>
 
-#include "series_key.h"
+#include "client_batch/series_key.h"
 
 namespace golivekit::observability {
 namespace {

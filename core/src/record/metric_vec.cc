@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "golivekit/observability/names.h"
-#include "sort.h"
+#include "snapshot/sort.h"
 
 namespace golivekit::observability::detail {
 namespace {

@@ -1,4 +1,4 @@
-#include "sort.h"
+#include "snapshot/sort.h"
 
 #include <algorithm>
 

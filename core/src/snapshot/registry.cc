@@ -7,7 +7,7 @@
 
 #include "golivekit/observability/detail/metric_vec.h"
 #include "golivekit/observability/names.h"
-#include "sort.h"
+#include "snapshot/sort.h"
 
 namespace golivekit::observability {
 namespace {

@@ -19,8 +19,8 @@
 #include "golivekit/observability/detail/token_bucket.h"
 #include "golivekit/observability/encode.h"
 #include "golivekit/observability/names.h"
-#include "series_key.h"
-#include "sort.h"
+#include "client_batch/series_key.h"
+#include "snapshot/sort.h"
 
 namespace golivekit::observability {
 
