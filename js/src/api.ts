@@ -29,14 +29,12 @@ import type {
   Timer,
 } from "./types.js";
 import { ObservabilityError } from "./errors.js";
+import { K_COUNTER, K_GAUGE, K_HISTOGRAM, MAX_BATCH_BYTES, VERSION } from "./generated/constants.js";
 import { ship } from "./shipper.js";
 import { bind, type EmModule } from "./wasm-module.js";
 
-export const VERSION = "0.1.0";
+export { VERSION };
 
-const K_COUNTER = 0;
-const K_GAUGE = 1;
-const K_HISTOGRAM = 2;
 const KIND_NAMES = ["counter", "gauge", "histogram"];
 
 export { ObservabilityError };
@@ -570,7 +568,7 @@ export function createApi(module: EmModule, randomWords: RandomWords): Observabi
     }
     const id = new Uint32Array(4);
     randomWords(id);
-    const e = wasm.glk_encoder_new(opts?.maxBatchBytes ?? 61440, id[0]!, id[1]!, id[2]!, id[3]!);
+    const e = wasm.glk_encoder_new(opts?.maxBatchBytes ?? MAX_BATCH_BYTES, id[0]!, id[1]!, id[2]!, id[3]!);
     wasm.glk_encoder_skip(e, put(r._owned.map((m) => r._prefix + m.name)));
     try {
       return ship({

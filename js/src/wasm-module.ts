@@ -1,7 +1,10 @@
 // The JS side of wasm/bindings.cc's C exports: strings and number arrays through the module's scratch
 // buffers, everything else as numbers. Internal.
 
-/** The raw wasm exports (wasm/bindings.cc, wasm/hot_paths.cc). Addresses are numbers. */
+/**
+ * The raw wasm exports (wasm/bindings.cc, wasm/hot_paths.cc). Addresses are numbers. Written by hand;
+ * js/test/wasm_exports.test.mjs checks it against the built module (names, parameter counts).
+ */
 export interface WasmExports {
   memory: { readonly buffer: ArrayBuffer };
   glk_counter_inc(p: number): void;
