@@ -6,7 +6,7 @@
 // Exactly once is the server's job (docs/merge.md): each batch carries (client id, sequence), so a
 // batch is resent byte for byte until the server confirms it, and a duplicate is harmless.
 import { ObservabilityError } from "./errors.js";
-import type { ResponseLike, Shipper, ShipperStats, ShippingOpts } from "./types.js";
+import type { ObservabilityErrorCode, ResponseLike, Shipper, ShipperStats, ShippingOpts } from "./types.js";
 
 /** What api.ts gives the shipper: one client's batch encoder over one registry. */
 export interface BatchSource {
@@ -80,7 +80,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     return t;
   };
 
-  const fail = (code: string, message: string) => new ObservabilityError(code, message);
+  const fail = (code: ObservabilityErrorCode, message: string) => new ObservabilityError(code, message);
 
   function remove(b: Batch, e?: ObservabilityError): void {
     const i = queue.indexOf(b);

@@ -1,0 +1,94 @@
+// A registry: the C++ registry adapter (wasm/bindings.cc) with the metrics of the same instance
+// registered in it, and its exposition.
+import { disposedError } from "./errors.js";
+import { NativeMetric } from "./metrics.js";
+import { RuntimeMetrics } from "./runtime-metrics.js";
+import type { SeriesHandle } from "./series.js";
+import type { AnyMetric, Registry, RegistryOpts } from "./types.js";
+import type { WasmCore } from "./wasm-core.js";
+
+// The C++ adapter of a new registry, or the error the core found in the options.
+function newAdapter(core: WasmCore, namespace: string, constLabels: Readonly<Record<string, string>>): number {
+  const flat = [namespace];
+  for (const [name, value] of Object.entries(constLabels)) flat.push(String(name), String(value));
+  const address = core.exports.glk_registry_new(core.putStrings(flat));
+  const error = core.errorAt(core.exports.glk_registry_error(address));
+  if (error) {
+    core.exports.glk_registry_free(address);
+    throw error;
+  }
+  return address;
+}
+
+export class MetricRegistry implements Registry {
+  /** @internal the instance the registry lives in */
+  readonly core: WasmCore;
+  #address: number; // 0 once disposed
+  readonly #prefix: string; // the namespace and "_", or ""
+  #runtime: RuntimeMetrics | undefined;
+
+  constructor(core: WasmCore, opts: RegistryOpts = {}) {
+    if (opts === null || typeof opts !== "object") throw new TypeError("newRegistry: options must be an object");
+    const namespace = String(opts.namespace ?? "");
+    this.core = core;
+    this.#address = newAdapter(core, namespace, opts.constLabels ?? {});
+    this.#prefix = namespace && `${namespace}_`;
+    core.registryFinalizer?.register(this, this.#address, this);
+    if (opts.includeRuntimeMetrics) this.#runtime = new RuntimeMetrics(core, this);
+  }
+
+  /** @internal the adapter's address, or the error of a disposed registry */
+  nativeAddress(): number {
+    if (this.#address === 0) throw disposedError("registry");
+    return this.#address;
+  }
+
+  /** @internal the family names of the runtime metrics (a shipper leaves them out) */
+  runtimeFamilies(): string[] {
+    return this.#runtime?.names().map((name) => this.#prefix + name) ?? [];
+  }
+
+  register<T extends AnyMetric>(metric: T): T {
+    const own = this.#own(metric);
+    if (own === undefined) {
+      throw new TypeError("register: not a metric of this instance (made by another loadObservability()?)");
+    }
+    const registry = this.nativeAddress();
+    this.core.check(this.core.exports.glk_registry_register(registry, own.nativeAddress()));
+    return metric;
+  }
+
+  unregister(metric: AnyMetric): boolean {
+    const own = this.#own(metric);
+    if (own === undefined || own.disposed) return false;
+    return this.core.exports.glk_registry_unregister(this.nativeAddress(), own.nativeAddress()) !== 0;
+  }
+
+  expose(format: "text" | "openmetrics" = "text"): string {
+    const registry = this.nativeAddress();
+    if (format !== "text" && format !== "openmetrics") {
+      throw new TypeError(`expose: unknown format ${JSON.stringify(format)} (text or openmetrics)`);
+    }
+    this.#runtime?.refresh();
+    return this.core.string(this.core.exports.glk_registry_expose(registry, format === "openmetrics" ? 1 : 0));
+  }
+
+  dispose(): void {
+    const address = this.#address;
+    if (address === 0) return;
+    this.#address = 0;
+    this.core.registryFinalizer?.unregister(this);
+    this.#runtime?.dispose();
+    this.#runtime = undefined;
+    this.core.exports.glk_registry_free(address);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  // The metric as this instance's class, if it is one of this instance.
+  #own(metric: AnyMetric): NativeMetric<SeriesHandle> | undefined {
+    return metric instanceof NativeMetric && metric.core === this.core ? metric : undefined;
+  }
+}
