@@ -3,7 +3,7 @@
 // only the first time: a repeated `withLabels('GET', '200')` is two Map lookups.
 import { COUNTER, GAUGE, HISTOGRAM, KIND_NAMES, type MetricKind } from "./constants.js";
 import { disposedError, ObservabilityError } from "./errors.js";
-import { CounterSeries, GaugeSeries, HistogramSeries, type SeriesHandle } from "./series.js";
+import type { CounterSeries, GaugeSeries, HistogramSeries, SeriesHandle } from "./series.js";
 import type {
   Counter,
   CounterOpts,
@@ -14,7 +14,8 @@ import type {
   LabelValue,
   Metric,
 } from "./types.js";
-import type { WasmCore } from "./wasm-core.js";
+import { METRIC_ADAPTER, type WasmCore } from "./wasm-core.js";
+import type { WasmExports } from "./wasm-module.js";
 
 function labelKey(value: LabelValue): string {
   return typeof value === "string" ? value : String(value);
@@ -34,9 +35,13 @@ export class SeriesCache<S> {
 
   /** The series of these values (one per level), if it was made before. */
   find(values: readonly LabelValue[]): S | undefined {
-    let node: Level<S> | S | undefined = this.#root;
-    for (let i = 0; i < values.length && node !== undefined; i++) node = (node as Level<S>).get(labelKey(values[i]!));
-    return node as S | undefined;
+    const last = values.length - 1;
+    let level: Level<S> | undefined = this.#root;
+    for (let i = 0; i < last; i++) {
+      level = level.get(labelKey(values[i]!)) as Level<S> | undefined;
+      if (level === undefined) return undefined;
+    }
+    return level.get(labelKey(values[last]!)) as S | undefined;
   }
 
   add(keys: readonly string[], series: S): void {
@@ -100,6 +105,7 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
   readonly labelNames: readonly string[];
   /** @internal the instance the metric lives in */
   readonly core: WasmCore;
+  readonly #wasm: WasmExports;
   #address: number; // 0 once disposed
   readonly #cache: SeriesCache<S>;
   readonly #onlySeries: S | null = null; // of a metric without labels
@@ -112,12 +118,13 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
     const labels = opts.labels ? Array.from(opts.labels, String) : [];
     const address = newAdapter(core, kind, opts, labels, buckets);
     this.core = core;
+    this.#wasm = core.exports;
     this.#address = address;
-    this.name = core.string(core.exports.glk_metric_name(address));
-    this.help = core.string(core.exports.glk_metric_help(address));
+    this.name = core.string(this.#wasm.glk_metric_name(address));
+    this.help = core.string(this.#wasm.glk_metric_help(address));
     this.labelNames = Object.freeze(labels);
     this.#cache = new SeriesCache(labels.length);
-    core.metricFinalizer?.register(this, address, this);
+    core.freeWithOwner(this, METRIC_ADAPTER, address);
     if (labels.length === 0) this.#onlySeries = this.#newSeries([]);
   }
 
@@ -140,7 +147,7 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
   remove(...values: LabelValue[]): boolean {
     const address = this.nativeAddress();
     const keys = values.map(labelKey);
-    const error = this.core.errorAt(this.core.exports.glk_metric_remove(address, this.core.putStrings(keys)));
+    const error = this.core.errorAt(this.#wasm.glk_metric_remove(address, this.core.putStrings(keys)));
     this.#cache.delete(keys);
     if (error?.code === "NOT_FOUND") return false;
     if (error) throw error;
@@ -148,23 +155,22 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
   }
 
   reset(): void {
-    this.core.check(this.core.exports.glk_metric_reset(this.nativeAddress()));
+    this.core.check(this.#wasm.glk_metric_reset(this.nativeAddress()));
     // The handles stay alive (detached) until they are garbage-collected; only the cache forgets them.
     this.#cache.clear();
   }
 
   seriesCount(): number {
-    return this.core.exports.glk_metric_series_count(this.nativeAddress());
+    return this.#wasm.glk_metric_series_count(this.nativeAddress());
   }
 
   dispose(): void {
     const address = this.#address;
     if (address === 0) return;
     this.#address = 0;
-    this.core.metricFinalizer?.unregister(this);
     this.#cache.drain((series) => series.free());
     this.#onlySeries?.free();
-    this.core.exports.glk_metric_free(address);
+    this.core.free(this, METRIC_ADAPTER, address);
   }
 
   [Symbol.dispose](): void {
@@ -181,9 +187,6 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
       `${this.name} has labels {${this.labelNames.join(", ")}}: update a series from withLabels(...)`,
     );
   }
-
-  /** @internal a handle on the C++ series handle at `address` */
-  protected abstract wrapSeries(address: number): S;
 
   // withLabels() without values on a metric without labels, or with the wrong number of them.
   #withoutLabels(count: number): S {
@@ -203,18 +206,15 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
   }
 
   #newSeries(keys: string[]): S {
-    const address = this.core.exports.glk_metric_child(this.nativeAddress(), this.core.putStrings(keys));
-    if (address === 0) throw this.core.errorAt(this.core.exports.glk_last_error())!;
-    return this.wrapSeries(address);
+    const address = this.#wasm.glk_metric_child(this.nativeAddress(), this.core.putStrings(keys));
+    if (address === 0) throw this.core.errorAt(this.#wasm.glk_last_error())!;
+    return new this.core.seriesClasses[this.#wasm.glk_metric_kind(this.#address)]!(this.core, address) as S;
   }
 }
 
 export class CounterMetric extends NativeMetric<CounterSeries> implements Counter {
   constructor(core: WasmCore, opts: CounterOpts) {
     super(core, COUNTER, opts);
-  }
-  protected wrapSeries(address: number): CounterSeries {
-    return new CounterSeries(this.core, address);
   }
   inc(): void {
     this.onlySeries().inc();
@@ -230,9 +230,6 @@ export class CounterMetric extends NativeMetric<CounterSeries> implements Counte
 export class GaugeMetric extends NativeMetric<GaugeSeries> implements Gauge {
   constructor(core: WasmCore, opts: GaugeOpts) {
     super(core, GAUGE, opts);
-  }
-  protected wrapSeries(address: number): GaugeSeries {
-    return new GaugeSeries(this.core, address);
   }
   set(value: number): void {
     this.onlySeries().set(value);
@@ -262,9 +259,6 @@ export class HistogramMetric extends NativeMetric<HistogramSeries> implements Hi
   constructor(core: WasmCore, opts: HistogramOpts) {
     super(core, HISTOGRAM, opts, opts?.buckets);
     this.buckets = Object.freeze(core.numbers(core.exports.glk_metric_buckets(this.nativeAddress())));
-  }
-  protected wrapSeries(address: number): HistogramSeries {
-    return new HistogramSeries(this.core, address);
   }
   observe(value: number): void {
     this.onlySeries().observe(value);

@@ -5,7 +5,8 @@ import { NativeMetric } from "./metrics.js";
 import { RuntimeMetrics } from "./runtime-metrics.js";
 import type { SeriesHandle } from "./series.js";
 import type { AnyMetric, Registry, RegistryOpts } from "./types.js";
-import type { WasmCore } from "./wasm-core.js";
+import { REGISTRY_ADAPTER, type WasmCore } from "./wasm-core.js";
+import type { WasmExports } from "./wasm-module.js";
 
 // The C++ adapter of a new registry, or the error the core found in the options.
 function newAdapter(core: WasmCore, namespace: string, constLabels: Readonly<Record<string, string>>): number {
@@ -23,6 +24,7 @@ function newAdapter(core: WasmCore, namespace: string, constLabels: Readonly<Rec
 export class MetricRegistry implements Registry {
   /** @internal the instance the registry lives in */
   readonly core: WasmCore;
+  readonly #wasm: WasmExports;
   #address: number; // 0 once disposed
   readonly #prefix: string; // the namespace and "_", or ""
   #runtime: RuntimeMetrics | undefined;
@@ -31,9 +33,10 @@ export class MetricRegistry implements Registry {
     if (opts === null || typeof opts !== "object") throw new TypeError("newRegistry: options must be an object");
     const namespace = String(opts.namespace ?? "");
     this.core = core;
+    this.#wasm = core.exports;
     this.#address = newAdapter(core, namespace, opts.constLabels ?? {});
     this.#prefix = namespace && `${namespace}_`;
-    core.registryFinalizer?.register(this, this.#address, this);
+    core.freeWithOwner(this, REGISTRY_ADAPTER, this.#address);
     if (opts.includeRuntimeMetrics) this.#runtime = new RuntimeMetrics(core, this);
   }
 
@@ -54,14 +57,14 @@ export class MetricRegistry implements Registry {
       throw new TypeError("register: not a metric of this instance (made by another loadObservability()?)");
     }
     const registry = this.nativeAddress();
-    this.core.check(this.core.exports.glk_registry_register(registry, own.nativeAddress()));
+    this.core.check(this.#wasm.glk_registry_register(registry, own.nativeAddress()));
     return metric;
   }
 
   unregister(metric: AnyMetric): boolean {
     const own = this.#own(metric);
     if (own === undefined || own.disposed) return false;
-    return this.core.exports.glk_registry_unregister(this.nativeAddress(), own.nativeAddress()) !== 0;
+    return this.#wasm.glk_registry_unregister(this.nativeAddress(), own.nativeAddress()) !== 0;
   }
 
   expose(format: "text" | "openmetrics" = "text"): string {
@@ -70,17 +73,16 @@ export class MetricRegistry implements Registry {
       throw new TypeError(`expose: unknown format ${JSON.stringify(format)} (text or openmetrics)`);
     }
     this.#runtime?.refresh();
-    return this.core.string(this.core.exports.glk_registry_expose(registry, format === "openmetrics" ? 1 : 0));
+    return this.core.string(this.#wasm.glk_registry_expose(registry, format === "openmetrics" ? 1 : 0));
   }
 
   dispose(): void {
     const address = this.#address;
     if (address === 0) return;
     this.#address = 0;
-    this.core.registryFinalizer?.unregister(this);
     this.#runtime?.dispose();
     this.#runtime = undefined;
-    this.core.exports.glk_registry_free(address);
+    this.core.free(this, REGISTRY_ADAPTER, address);
   }
 
   [Symbol.dispose](): void {

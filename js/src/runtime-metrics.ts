@@ -25,7 +25,6 @@ function jsHeap(): JsHeap | undefined {
 
 export class RuntimeMetrics {
   readonly #core: WasmCore;
-  readonly #registry: Registry;
   readonly #gauges: GaugeMetric[] = [];
   readonly #wasmMemory: GaugeMetric;
   readonly #heapInUse: GaugeMetric;
@@ -35,17 +34,21 @@ export class RuntimeMetrics {
   /** Registers the gauges with `registry`, which disposes them (dispose()) with itself. */
   constructor(core: WasmCore, registry: Registry) {
     this.#core = core;
-    this.#registry = registry;
-    this.#wasmMemory = this.#add("golivekit_runtime_wasm_memory_bytes",
+    const add = (name: string, help: string, labels: string[] = []): GaugeMetric => {
+      const gauge = new GaugeMetric(core, { name, help, labels });
+      this.#gauges.push(gauge);
+      return registry.register(gauge);
+    };
+    this.#wasmMemory = add("golivekit_runtime_wasm_memory_bytes",
       "Size of the WebAssembly linear memory of the metrics module (grows, never shrinks).");
-    this.#heapInUse = this.#add("golivekit_runtime_heap_inuse_bytes",
+    this.#heapInUse = add("golivekit_runtime_heap_inuse_bytes",
       "Bytes handed out by the allocator of the metrics module and not yet returned.");
-    this.#add("golivekit_build_info", "Version of golivekit-observability; always 1.", ["version"])
+    add("golivekit_build_info", "Version of golivekit-observability; always 1.", ["version"])
       .withLabels(VERSION).set(1);
     if (jsHeap() !== undefined) {
-      this.#jsHeapUsed = this.#add("golivekit_runtime_js_heap_used_bytes",
+      this.#jsHeapUsed = add("golivekit_runtime_js_heap_used_bytes",
         "JS heap in use, where the browser (performance.memory) or Node (process.memoryUsage) reports it.");
-      this.#jsHeapLimit = this.#add("golivekit_runtime_js_heap_limit_bytes",
+      this.#jsHeapLimit = add("golivekit_runtime_js_heap_limit_bytes",
         "JS heap limit (browser) or JS heap reserved (Node), where reported.");
     }
   }
@@ -69,11 +72,5 @@ export class RuntimeMetrics {
 
   dispose(): void {
     for (const gauge of this.#gauges) gauge.dispose();
-  }
-
-  #add(name: string, help: string, labels?: string[]): GaugeMetric {
-    const gauge = new GaugeMetric(this.#core, labels ? { name, help, labels } : { name, help });
-    this.#gauges.push(gauge);
-    return this.#registry.register(gauge);
   }
 }

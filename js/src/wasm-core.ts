@@ -7,33 +7,41 @@
 // at once and unregisters; the finalizer is the safety net for what is dropped.
 import { type ObservabilityError, statusError } from "./errors.js";
 import type { MetricKind } from "./constants.js";
+import { type SeriesClass, seriesClassesFor } from "./series.js";
 import type { MemoryStats } from "./types.js";
 import type { EmModule, WasmExports } from "./wasm-module.js";
 
-const hasFinalizationRegistry = typeof FinalizationRegistry === "function";
-
-function finalizer<Held>(free: (held: Held) => void): FinalizationRegistry<Held> | undefined {
-  return hasFinalizationRegistry ? new FinalizationRegistry(free) : undefined;
-}
+/** What a finalizer frees: a series handle of a metric kind, a metric adapter or a registry adapter. */
+export const METRIC_ADAPTER = 3;
+export const REGISTRY_ADAPTER = 4;
+export type Owned = MetricKind | typeof METRIC_ADAPTER | typeof REGISTRY_ADAPTER;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export class WasmCore {
   readonly exports: WasmExports;
-  /** Held value: [kind, address] of a series handle. */
-  readonly seriesFinalizer: FinalizationRegistry<[MetricKind, number]> | undefined;
-  /** Held value: the address of a metric adapter. */
-  readonly metricFinalizer: FinalizationRegistry<number> | undefined;
-  /** Held value: the address of a registry adapter. */
-  readonly registryFinalizer: FinalizationRegistry<number> | undefined;
+  /** The series handle classes of this instance, by metric kind. */
+  readonly seriesClasses: readonly SeriesClass[];
+  readonly #finalizer: FinalizationRegistry<[Owned, number]> | undefined;
 
   constructor(module: EmModule) {
-    const wasm = (module.asm ?? module.wasmExports)!;
-    this.exports = wasm;
-    this.seriesFinalizer = finalizer(([kind, address]) => wasm.glk_child_free(kind, address));
-    this.metricFinalizer = finalizer(wasm.glk_metric_free);
-    this.registryFinalizer = finalizer(wasm.glk_registry_free);
+    this.exports = (module.asm ?? module.wasmExports)!;
+    this.seriesClasses = seriesClassesFor(this.exports);
+    if (typeof FinalizationRegistry === "function") {
+      this.#finalizer = new FinalizationRegistry(([what, address]) => this.#free(what, address));
+    }
+  }
+
+  /** Has the C++ object at `address` freed once `owner` is garbage-collected, unless free() came first. */
+  freeWithOwner(owner: object, what: Owned, address: number): void {
+    this.#finalizer?.register(owner, [what, address], owner);
+  }
+
+  /** Frees the C++ object at `address` of `owner` now. */
+  free(owner: object, what: Owned, address: number): void {
+    this.#finalizer?.unregister(owner);
+    this.#free(what, address);
   }
 
   /** Writes strings into the input buffer (UTF-8, each followed by 0xFF); returns the bytes written. */
@@ -88,6 +96,12 @@ export class WasmCore {
 
   memoryStats(): MemoryStats {
     return { wasmMemoryBytes: this.exports.memory.buffer.byteLength, heapInUseBytes: this.exports.glk_heap_in_use() };
+  }
+
+  #free(what: Owned, address: number): void {
+    if (what === METRIC_ADAPTER) this.exports.glk_metric_free(address);
+    else if (what === REGISTRY_ADAPTER) this.exports.glk_registry_free(address);
+    else this.exports.glk_child_free(what, address);
   }
 
   // A fresh view each time: memory growth detaches the old buffer.
