@@ -8,4 +8,3 @@ export const COUNTER = 0;
 export const GAUGE = 1;
 export const HISTOGRAM = 2;
 export type MetricKind = typeof COUNTER | typeof GAUGE | typeof HISTOGRAM;
-export const KIND_NAMES = ["counter", "gauge", "histogram"] as const;

@@ -1,7 +1,7 @@
 // Counters, gauges and histograms: each wraps the address of a C++ metric adapter (wasm/bindings.cc)
 // and keeps its series handles in a JS-side cache, so that the strings of a label tuple cross into wasm
 // only the first time: a repeated `withLabels('GET', '200')` is two Map lookups.
-import { COUNTER, GAUGE, HISTOGRAM, KIND_NAMES, type MetricKind } from "./constants.js";
+import { COUNTER, GAUGE, HISTOGRAM, type MetricKind } from "./constants.js";
 import { disposedError, ObservabilityError } from "./errors.js";
 import type { CounterSeries, GaugeSeries, HistogramSeries, SeriesHandle } from "./series.js";
 import type {
@@ -16,6 +16,8 @@ import type {
 } from "./types.js";
 import { METRIC_ADAPTER, type WasmCore } from "./wasm-core.js";
 import type { WasmExports } from "./wasm-module.js";
+
+const FACTORY_NAMES = ["newCounter", "newGauge", "newHistogram"] as const;
 
 function labelKey(value: LabelValue): string {
   return typeof value === "string" ? value : String(value);
@@ -85,19 +87,6 @@ export class SeriesCache<S> {
   }
 }
 
-// The C++ adapter of a new metric, or the error the core found in the options.
-function newAdapter(core: WasmCore, kind: MetricKind, opts: CounterOpts, labels: string[], buckets?: readonly number[]): number {
-  const wasm = core.exports;
-  const strings = core.putStrings([String(opts.name ?? ""), String(opts.help ?? ""), ...labels]);
-  const address = wasm.glk_metric_new(kind, strings, buckets === undefined ? -1 : core.putNumbers(Array.from(buckets, Number)));
-  const error = core.errorAt(wasm.glk_metric_error(address));
-  if (error) {
-    wasm.glk_metric_free(address);
-    throw error;
-  }
-  return address;
-}
-
 /** What counters, gauges and histograms share: the adapter, the series cache, the lifetime. */
 export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> {
   readonly name: string;
@@ -111,20 +100,19 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
   readonly #onlySeries: S | null = null; // of a metric without labels
 
   constructor(core: WasmCore, kind: MetricKind, opts: CounterOpts, buckets?: readonly number[]) {
-    if (opts === null || typeof opts !== "object") {
-      const kindName = KIND_NAMES[kind];
-      throw new TypeError(`new${kindName[0]!.toUpperCase()}${kindName.slice(1)}: options object required`);
-    }
+    if (opts === null || typeof opts !== "object") throw new TypeError(`${FACTORY_NAMES[kind]}: options object required`);
     const labels = opts.labels ? Array.from(opts.labels, String) : [];
-    const address = newAdapter(core, kind, opts, labels, buckets);
+    const wasm = core.exports;
+    const strings = core.putStrings([String(opts.name ?? ""), String(opts.help ?? ""), ...labels]);
+    const bounds = buckets === undefined ? -1 : core.putNumbers(Array.from(buckets, Number));
+    const address = core.adopt(this, METRIC_ADAPTER, wasm.glk_metric_new(kind, strings, bounds));
     this.core = core;
-    this.#wasm = core.exports;
+    this.#wasm = wasm;
     this.#address = address;
-    this.name = core.string(this.#wasm.glk_metric_name(address));
-    this.help = core.string(this.#wasm.glk_metric_help(address));
+    this.name = core.string(wasm.glk_metric_name(address));
+    this.help = core.string(wasm.glk_metric_help(address));
     this.labelNames = Object.freeze(labels);
     this.#cache = new SeriesCache(labels.length);
-    core.freeWithOwner(this, METRIC_ADAPTER, address);
     if (labels.length === 0) this.#onlySeries = this.#newSeries([]);
   }
 
@@ -208,7 +196,7 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
   #newSeries(keys: string[]): S {
     const address = this.#wasm.glk_metric_child(this.nativeAddress(), this.core.putStrings(keys));
     if (address === 0) throw this.core.errorAt(this.#wasm.glk_last_error())!;
-    return new this.core.seriesClasses[this.#wasm.glk_metric_kind(this.#address)]!(this.core, address) as S;
+    return new this.core.seriesClasses[this.#wasm.glk_metric_kind(this.#address)]!(address) as S;
   }
 }
 

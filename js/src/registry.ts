@@ -8,19 +8,6 @@ import type { AnyMetric, Registry, RegistryOpts } from "./types.js";
 import { REGISTRY_ADAPTER, type WasmCore } from "./wasm-core.js";
 import type { WasmExports } from "./wasm-module.js";
 
-// The C++ adapter of a new registry, or the error the core found in the options.
-function newAdapter(core: WasmCore, namespace: string, constLabels: Readonly<Record<string, string>>): number {
-  const flat = [namespace];
-  for (const [name, value] of Object.entries(constLabels)) flat.push(String(name), String(value));
-  const address = core.exports.glk_registry_new(core.putStrings(flat));
-  const error = core.errorAt(core.exports.glk_registry_error(address));
-  if (error) {
-    core.exports.glk_registry_free(address);
-    throw error;
-  }
-  return address;
-}
-
 export class MetricRegistry implements Registry {
   /** @internal the instance the registry lives in */
   readonly core: WasmCore;
@@ -32,11 +19,12 @@ export class MetricRegistry implements Registry {
   constructor(core: WasmCore, opts: RegistryOpts = {}) {
     if (opts === null || typeof opts !== "object") throw new TypeError("newRegistry: options must be an object");
     const namespace = String(opts.namespace ?? "");
+    const strings = [namespace];
+    for (const [name, value] of Object.entries(opts.constLabels ?? {})) strings.push(String(name), String(value));
     this.core = core;
     this.#wasm = core.exports;
-    this.#address = newAdapter(core, namespace, opts.constLabels ?? {});
+    this.#address = core.adopt(this, REGISTRY_ADAPTER, this.#wasm.glk_registry_new(core.putStrings(strings)));
     this.#prefix = namespace && `${namespace}_`;
-    core.freeWithOwner(this, REGISTRY_ADAPTER, this.#address);
     if (opts.includeRuntimeMetrics) this.#runtime = new RuntimeMetrics(core, this);
   }
 

@@ -10,14 +10,14 @@ import type { WasmExports } from "./wasm-module.js";
 export abstract class SeriesHandle {
   /** @internal the C++ handle's address; 0 once freed with its metric */
   protected address: number;
-  /** @internal the instance's exports, on the prototype (see seriesClassesFor) */
+  /** @internal the instance, on the prototype (see seriesClassesFor) */
+  declare protected readonly core: WasmCore;
+  /** @internal the instance's exports, on the prototype */
   declare protected readonly wasm: WasmExports;
-  readonly #core: WasmCore;
 
-  constructor(core: WasmCore, address: number) {
+  constructor(address: number) {
     this.address = address;
-    this.#core = core;
-    core.freeWithOwner(this, this.kind(), address);
+    this.core.freeWithOwner(this, this.kind(), address);
   }
 
   /** @internal */
@@ -28,7 +28,7 @@ export abstract class SeriesHandle {
     const address = this.address;
     if (address === 0) return;
     this.address = 0;
-    this.#core.free(this, this.kind(), address);
+    this.core.free(this, this.kind(), address);
   }
 
   /** @internal the address to update through, or the error of a freed handle */
@@ -100,15 +100,16 @@ export class HistogramSeries extends SeriesHandle implements HistogramChild {
   }
 }
 
-export type SeriesClass = new (core: WasmCore, address: number) => SeriesHandle;
+export type SeriesClass = new (address: number) => SeriesHandle;
 
 /**
- * The series classes of one instance, by metric kind: subclasses whose prototype holds the instance's
- * exports. The JIT then takes the wasm function an update calls for a constant, as it would a
- * closure's, and calls it as fast; the exports in a field of each handle cost ~10 % on the hottest paths.
+ * The series classes of one instance, by metric kind: subclasses whose prototype holds the instance
+ * and its exports. The JIT then takes the wasm function an update calls for a constant, as it would a
+ * closure's, and calls it as fast (the exports in a field of each handle cost ~10 % on the hottest
+ * paths); and a handle holds nothing but its address.
  */
-export function seriesClassesFor(wasm: WasmExports): readonly SeriesClass[] {
+export function seriesClassesFor(core: WasmCore): readonly SeriesClass[] {
   const classes: SeriesClass[] = [class extends CounterSeries {}, class extends GaugeSeries {}, class extends HistogramSeries {}];
-  for (const Series of classes) Object.defineProperty(Series.prototype, "wasm", { value: wasm });
+  for (const Series of classes) Object.defineProperties(Series.prototype, { core: { value: core }, wasm: { value: core.exports } });
   return classes;
 }

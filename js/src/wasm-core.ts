@@ -27,7 +27,7 @@ export class WasmCore {
 
   constructor(module: EmModule) {
     this.exports = (module.asm ?? module.wasmExports)!;
-    this.seriesClasses = seriesClassesFor(this.exports);
+    this.seriesClasses = seriesClassesFor(this);
     if (typeof FinalizationRegistry === "function") {
       this.#finalizer = new FinalizationRegistry(([what, address]) => this.#free(what, address));
     }
@@ -36,6 +36,21 @@ export class WasmCore {
   /** Has the C++ object at `address` freed once `owner` is garbage-collected, unless free() came first. */
   freeWithOwner(owner: object, what: Owned, address: number): void {
     this.#finalizer?.register(owner, [what, address], owner);
+  }
+
+  /**
+   * The address of a new metric or registry adapter, owned by `owner` from now on; or, if the core found
+   * an error in its options, frees it and throws that.
+   */
+  adopt(owner: object, what: typeof METRIC_ADAPTER | typeof REGISTRY_ADAPTER, address: number): number {
+    const wasm = this.exports;
+    const error = this.errorAt(what === METRIC_ADAPTER ? wasm.glk_metric_error(address) : wasm.glk_registry_error(address));
+    if (error) {
+      this.#free(what, address);
+      throw error;
+    }
+    this.freeWithOwner(owner, what, address);
+    return address;
   }
 
   /** Frees the C++ object at `address` of `owner` now. */
