@@ -60,7 +60,10 @@ function startShipping(core: WasmCore, randomWords: RandomWords, registry: Regis
   }
   registry.nativeAddress(); // a disposed registry says so here
   if (!randomWords) {
-    throw new ObservabilityError("FAILED_PRECONDITION", "startShipping: no Web Crypto (crypto.getRandomValues) for a client id");
+    throw new ObservabilityError(
+      "FAILED_PRECONDITION",
+      "startShipping: no Web Crypto (crypto.getRandomValues) for a client id",
+    );
   }
   const idWords = new Uint32Array(4);
   randomWords(idWords);

@@ -100,7 +100,9 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
   readonly #onlySeries: S | null = null; // of a metric without labels
 
   constructor(core: WasmCore, kind: MetricKind, opts: CounterOpts, buckets?: readonly number[]) {
-    if (opts === null || typeof opts !== "object") throw new TypeError(`${FACTORY_NAMES[kind]}: options object required`);
+    if (opts === null || typeof opts !== "object") {
+      throw new TypeError(`${FACTORY_NAMES[kind]}: options object required`);
+    }
     const labels = opts.labels ? Array.from(opts.labels, String) : [];
     const wasm = core.exports;
     const strings = core.putStrings([String(opts.name ?? ""), String(opts.help ?? ""), ...labels]);
@@ -181,9 +183,10 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
     if (this.#address === 0) throw disposedError(`metric ${this.name}`);
     if (count === 0 && this.#onlySeries !== null) return this.#onlySeries;
     const expected = this.labelNames.length;
+    const names = this.labelNames.join(", ");
     throw new ObservabilityError(
       "INVALID_ARGUMENT",
-      `${this.name}: expected ${expected} label value${expected === 1 ? "" : "s"} {${this.labelNames.join(", ")}}, got ${count}`,
+      `${this.name}: expected ${expected} label value${expected === 1 ? "" : "s"} {${names}}, got ${count}`,
     );
   }
 

@@ -109,7 +109,13 @@ export type SeriesClass = new (address: number) => SeriesHandle;
  * paths); and a handle holds nothing but its address.
  */
 export function seriesClassesFor(core: WasmCore): readonly SeriesClass[] {
-  const classes: SeriesClass[] = [class extends CounterSeries {}, class extends GaugeSeries {}, class extends HistogramSeries {}];
-  for (const Series of classes) Object.defineProperties(Series.prototype, { core: { value: core }, wasm: { value: core.exports } });
+  const classes: SeriesClass[] = [
+    class extends CounterSeries {},
+    class extends GaugeSeries {},
+    class extends HistogramSeries {},
+  ];
+  for (const Series of classes) {
+    Object.defineProperties(Series.prototype, { core: { value: core }, wasm: { value: core.exports } });
+  }
   return classes;
 }

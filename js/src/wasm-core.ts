@@ -44,7 +44,8 @@ export class WasmCore {
    */
   adopt(owner: object, what: typeof METRIC_ADAPTER | typeof REGISTRY_ADAPTER, address: number): number {
     const wasm = this.exports;
-    const error = this.errorAt(what === METRIC_ADAPTER ? wasm.glk_metric_error(address) : wasm.glk_registry_error(address));
+    const status = what === METRIC_ADAPTER ? wasm.glk_metric_error(address) : wasm.glk_registry_error(address);
+    const error = this.errorAt(status);
     if (error) {
       this.#free(what, address);
       throw error;
