@@ -1,13 +1,13 @@
-// Ships a registry's changes to the server as client batches (docs/wire-format.md): periodic batches,
+// Ships a registry's changes to the server as client batches (docs/client-batch.md): periodic batches,
 // one request at a time and in order, retries with full-jitter exponential backoff honouring
 // Retry-After, a bounded buffer that drops its oldest batch (counted, and the count travels in the next
 // batches), and on page hide/unload everything buffered at once with keepalive.
 //
 // Exactly once is the server's job (docs/merge.md): each batch carries (client id, sequence), so a
 // batch is resent byte for byte until the server confirms it, and a duplicate is harmless.
+import { BATCH_CONTENT_TYPE } from "./constants.js";
 import { ObservabilityError } from "./errors.js";
-import { BATCH_CONTENT_TYPE } from "./generated/constants.js";
-import type { ResponseLike, Shipper, ShipperStats, ShippingOpts } from "./types.js";
+import type { ObservabilityErrorCode, ResponseLike, Shipper, ShipperStats, ShippingOpts } from "./types.js";
 
 /** What api.ts gives the shipper: one client's batch encoder over one registry. */
 export interface BatchSource {
@@ -78,7 +78,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     return t;
   };
 
-  const fail = (code: string, message: string) => new ObservabilityError(code, message);
+  const fail = (code: ObservabilityErrorCode, message: string) => new ObservabilityError(code, message);
 
   function remove(b: Batch, e?: ObservabilityError): void {
     const i = queue.indexOf(b);
