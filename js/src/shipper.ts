@@ -3,6 +3,9 @@
 // Retry-After, a bounded buffer that drops its oldest batch (counted, and the count travels in the next
 // batches), and on page hide/unload everything buffered at once with keepalive.
 //
+// The delivery policy (docs/shipping.md) is the native shipper's too (native/src/shipper.cc): both run
+// the scenarios of tests/fixtures/shipping_scenarios.json, so change the three together.
+//
 // Exactly once is the server's job (docs/merge.md): each batch carries (client id, sequence), so a
 // batch is resent byte for byte until the server confirms it, and a duplicate is harmless.
 import { BATCH_CONTENT_TYPE } from "./constants.js";
@@ -18,8 +21,11 @@ export interface BatchSource {
 }
 
 const KEEPALIVE_BUDGET = 65536; // what a browser lets keepalive requests carry in total
-const GIVE_UP_MS = 300_000; // half the server's default client_ttl: never resend older batches
-const STOP_TIMEOUT_MS = 10_000;
+// The defaults of docs/shipping.md (ShipperOpts in native/include/golivekit/observability/shipper.h).
+const INITIAL_BACKOFF_MS = 1000;
+const MAX_BACKOFF_MS = 30_000;
+const MAX_BATCH_AGE_MS = 300_000; // half the server's default client_ttl: never resend older batches
+const STOP_TIMEOUT_MS = 5000;
 
 interface Batch {
   body: Uint8Array;
@@ -32,11 +38,19 @@ interface Batch {
 
 type Timer = ReturnType<typeof setTimeout> & { unref?(): void; ref?(): void };
 
-// Retry-After: delay-seconds or an HTTP-date; in ms, 0 when absent or unreadable.
+// Retry-After: delta-seconds (at most 9 digits) or an HTTP-date; in ms, 0 when absent, unreadable or past.
 function retryAfterMs(v: string | null | undefined): number {
-  if (!v) return 0;
-  const ms = /^\s*\d+\s*$/.test(v) ? Number(v) * 1000 : Date.parse(v) - Date.now();
+  const text = v?.trim();
+  if (!text) return 0;
+  const ms = /^\d{1,9}$/.test(text) ? Number(text) * 1000 : Date.parse(text) - Date.now();
   return ms > 0 ? ms : 0;
+}
+
+// The wait before a retry (docs/shipping.md): full jitter under a bound doubling per consecutive
+// failure, never sooner than the server's Retry-After, never longer than the largest backoff.
+function retryWaitMs(failures: number, retryAfter: number, initial: number, max: number): number {
+  const jittered = Math.floor(Math.random() * Math.min(max, initial * 2 ** failures));
+  return Math.max(jittered, Math.min(retryAfter, max));
 }
 
 export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
@@ -52,8 +66,9 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     url,
     intervalMs = 15_000,
     maxBufferBytes = 256 * 1024,
-    initialBackoffMs = 1000,
-    maxBackoffMs = 60_000,
+    initialBackoffMs = INITIAL_BACKOFF_MS,
+    maxBackoffMs = MAX_BACKOFF_MS,
+    maxBatchAgeMs = MAX_BATCH_AGE_MS,
   } = opts;
   const fetchFn = opts.fetch ?? g.fetch;
   const headers = { "content-type": BATCH_CONTENT_TYPE, ...opts.headers };
@@ -63,7 +78,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   };
   const queue: Batch[] = [];
   let keepaliveBytes = 0; // bodies of keepalive requests in flight
-  let failures = 0; // consecutive retryable failures (the backoff exponent)
+  let failures = 0; // retryable failures since the server last answered (the backoff exponent)
   let retryTimer: Timer | undefined;
   let ended = false; // a final batch was made (stop, or the page went away)
   let stopping = false; // stop() was called
@@ -156,21 +171,23 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
       b.busy = false;
     }
     if (status >= 200 && status < 300) {
+      // The server answered: the backoff starts over. A duplicate is delivered too (the server had it:
+      // the answer to an earlier attempt was lost), and counted apart.
       failures = 0;
-      s.accepted++;
       if (info.result === "duplicate") s.duplicate++;
+      else s.accepted++;
       remove(b);
       return -1;
     }
     if (status && status !== 408 && status !== 429 && status < 500) {
+      failures = 0;
       s.rejected++;
       remove(b, fail(`HTTP_${status}`, `batch rejected with HTTP ${status}${info.error ? ` ${info.error}` : ""}${info.message ? `: ${info.message}` : ""}`));
       return -1;
     }
     if (status) s.lastError = `HTTP ${status}${info.error ? ` ${info.error}` : ""}`;
     s.retries++;
-    // Full jitter: anywhere up to the exponential bound; Retry-After is a minimum.
-    return Math.max(wait, Math.random() * Math.min(maxBackoffMs, initialBackoffMs * 2 ** failures++));
+    return retryWaitMs(failures++, wait, initialBackoffMs, maxBackoffMs);
   }
 
   // After a request: the next one now, or after the retry delay.
@@ -188,7 +205,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   let pumping = false;
   function pump(): void {
     if (pumping || retryTimer || closed) return;
-    while (queue[0] && Date.now() - queue[0].t > GIVE_UP_MS) drop(queue[0], "not confirmed within 5 minutes");
+    while (queue[0] && Date.now() - queue[0].t > maxBatchAgeMs) drop(queue[0], `not confirmed within ${maxBatchAgeMs} ms`);
     const b = queue[0];
     if (!b || b.busy) return;
     pumping = true;

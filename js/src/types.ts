@@ -226,7 +226,7 @@ export interface Observability {
 export interface ResponseLike {
   /** HTTP status: 2xx confirms the batch; 408, 429 and 5xx retry; any other status drops it. */
   readonly status: number;
-  /** `Retry-After` (seconds or an HTTP-date) is honoured as the shortest wait before a retry. */
+  /** `Retry-After` (seconds or an HTTP-date) is honoured as the shortest wait before a retry, up to `maxBackoffMs`. */
   readonly headers?: { get(name: string): string | null } | undefined;
   /** The server's JSON answer: `{"result":"applied"|"duplicate"}`, or `{"error", "message"}`. */
   json?(): Promise<unknown>;
@@ -265,9 +265,11 @@ export interface ShippingOpts {
   maxBatchBytes?: number;
   /** First retry delay bound (full jitter: a random wait up to it, doubling per failure). Default 1000 ms. */
   initialBackoffMs?: number;
-  /** Largest retry delay bound. Default 60000 ms. */
+  /** Largest retry delay bound, and the longest `Retry-After` honoured. Default 30000 ms. */
   maxBackoffMs?: number;
-  /** How long `stop()` waits for the server to confirm the last batches. Default 10000 ms. */
+  /** A batch not delivered this long after it was made is given up (counted in `dropped`). Default 300000 ms. */
+  maxBatchAgeMs?: number;
+  /** How long `stop()` waits for the server to confirm the last batches. Default 5000 ms. */
   stopTimeoutMs?: number;
 }
 
@@ -277,13 +279,16 @@ export interface ShipperStats {
   batches: number;
   /** Requests made (first sends and retries). */
   sent: number;
-  /** Batches the server confirmed: applied, or recognized as already applied (`duplicate`). */
+  /** Batches the server applied. */
   accepted: number;
-  /** Of `accepted`: the server had applied them before (a retry after a lost answer). */
+  /**
+   * Batches the server had applied already (a retry after a lost answer): delivered too, but not counted
+   * in `accepted` (docs/shipping.md). Delivered batches are `accepted + duplicate`.
+   */
   duplicate: number;
   /** Batches the server refused for good (a 4xx other than 408/429); they are not resent. */
   rejected: number;
-  /** Batches lost on this side: buffer full, not confirmed within 5 minutes, or left at `stop()`. */
+  /** Batches lost on this side: buffer full, not confirmed within `maxBatchAgeMs`, or left at `stop()`. */
   dropped: number;
   /** Requests that failed with a retryable status (408, 429, 5xx) or a network error. */
   retries: number;

@@ -1,7 +1,9 @@
 // Pure parsers of HTTP header values (http_parse.h).
 #include "http_parse.h"
 
+#include <chrono>
 #include <cstddef>
+#include <optional>
 
 #include "golivekit/observability/client_batch.h"
 
@@ -11,6 +13,61 @@ namespace {
 constexpr char Lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 constexpr bool IsDigit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+// A cursor over an HTTP-date: each step consumes its part or fails (and the date with it).
+class DateReader {
+ public:
+  explicit DateReader(std::string_view text) noexcept : text_(text) {}
+  bool Literal(std::string_view literal) noexcept {
+    if (text_.substr(pos_, literal.size()) != literal) return false;
+    pos_ += literal.size();
+    return true;
+  }
+  bool Number(std::size_t digits, int& out) noexcept {
+    if (pos_ + digits > text_.size()) return false;
+    out = 0;
+    for (std::size_t i = 0; i < digits; ++i) {
+      const char c = text_[pos_ + i];
+      if (!IsDigit(c)) return false;
+      out = out * 10 + (c - '0');
+    }
+    pos_ += digits;
+    return true;
+  }
+  bool Month(unsigned& out) noexcept {
+    static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    for (unsigned i = 0; i < 12; ++i) {
+      if (Literal(kMonths[i])) {
+        out = i + 1;
+        return true;
+      }
+    }
+    return false;
+  }
+  bool Time(int& h, int& m, int& s) noexcept {
+    return Number(2, h) && Literal(":") && Number(2, m) && Literal(":") && Number(2, s);
+  }
+  // Past the day name: "Sun" (IMF-fixdate, asctime) or "Sunday" (RFC 850).
+  void SkipDayName() noexcept {
+    while (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != ' ') ++pos_;
+  }
+  [[nodiscard]] bool AtEnd() const noexcept { return pos_ == text_.size(); }
+
+ private:
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
+std::optional<std::chrono::system_clock::time_point> DateFromFields(int year, unsigned month, int day,
+                                                                    int hour, int minute,
+                                                                    int second) noexcept {
+  using namespace std::chrono;
+  const year_month_day date{std::chrono::year{year}, std::chrono::month{month},
+                            std::chrono::day{static_cast<unsigned>(day)}};
+  if (!date.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  return system_clock::time_point(sys_days{date}) + hours{hour} + minutes{minute} + seconds{second};
+}
 
 }  // namespace
 
@@ -99,6 +156,40 @@ std::chrono::milliseconds ParseRetryAfter(std::string_view value) noexcept {
     seconds = seconds * 10 + (c - '0');
   }
   return std::chrono::milliseconds(seconds * 1000);
+}
+
+std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_view value) noexcept {
+  DateReader r(value);
+  r.SkipDayName();
+  int day = 0;
+  unsigned month = 0;
+  int year = 0;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
+  bool ok = false;
+  if (value.size() > 3 && value[3] == ',') {  // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+    ok = r.Literal(", ") && r.Number(2, day) && r.Literal(" ") && r.Month(month) && r.Literal(" ") &&
+         r.Number(4, year) && r.Literal(" ") && r.Time(hour, minute, second) && r.Literal(" GMT");
+  } else if (r.Literal(", ")) {  // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
+    ok = r.Number(2, day) && r.Literal("-") && r.Month(month) && r.Literal("-") && r.Number(2, year) &&
+         r.Literal(" ") && r.Time(hour, minute, second) && r.Literal(" GMT");
+    year += year < 70 ? 2000 : 1900;
+  } else {  // asctime: Sun Nov  6 08:49:37 1994
+    ok = r.Literal(" ") && r.Month(month) && r.Literal(" ") &&
+         (r.Literal(" ") ? r.Number(1, day) : r.Number(2, day)) && r.Literal(" ") &&
+         r.Time(hour, minute, second) && r.Literal(" ") && r.Number(4, year);
+  }
+  if (!ok || !r.AtEnd()) return std::nullopt;
+  return DateFromFields(year, month, day, hour, minute, second);
+}
+
+std::chrono::milliseconds ParseRetryAfter(std::string_view value,
+                                          std::chrono::system_clock::time_point now) noexcept {
+  if (const std::chrono::milliseconds delta = ParseRetryAfter(value); delta.count() > 0) return delta;
+  const auto date = ParseHttpDate(value);
+  if (!date || *date <= now) return std::chrono::milliseconds(0);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*date - now);
 }
 
 std::string RetryAfterSeconds(std::chrono::milliseconds wait) {

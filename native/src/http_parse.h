@@ -50,8 +50,17 @@ ContentCoding ParseContentEncoding(std::string_view value) noexcept;
 std::optional<std::uint64_t> ParseContentLength(std::string_view value) noexcept;
 
 // The delta-seconds of a Retry-After value (at most 9 digits, nothing else); 0 for anything else (an
-// HTTP-date included: the caller's own backoff applies).
+// HTTP-date included: see the overload below).
 std::chrono::milliseconds ParseRetryAfter(std::string_view value) noexcept;
+
+// An HTTP-date (RFC 9110 5.6.7): IMF-fixdate, or the obsolete RFC 850 and asctime forms recipients
+// must still accept; nullopt for anything else.
+std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_view value) noexcept;
+
+// A Retry-After value as a wait from `now`: delta-seconds, or an HTTP-date minus `now`; 0 when absent,
+// unreadable or in the past (the caller's own backoff applies). docs/shipping.md.
+std::chrono::milliseconds ParseRetryAfter(std::string_view value,
+                                          std::chrono::system_clock::time_point now) noexcept;
 
 // Whole seconds for a Retry-After header, rounded up, at least 1.
 std::string RetryAfterSeconds(std::chrono::milliseconds wait);

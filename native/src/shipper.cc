@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <deque>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "http_parse.h"
+#include "shipper_hooks.h"
 
 namespace golivekit::observability {
 namespace {
@@ -69,12 +71,44 @@ Status ParseUrl(const std::string& url, Url& out) {
   return {};
 }
 
-// Delta-seconds of a Retry-After header (an HTTP-date is ignored: the backoff applies).
-milliseconds RetryAfter(const httplib::Response& res) {
-  return detail::ParseRetryAfter(res.get_header_value("Retry-After"));
+bool Retryable(int status) { return status == 408 || status == 429 || status >= 500; }
+
+// The wait before retry number `attempts` + 1 (docs/shipping.md): full jitter under an exponential
+// bound, never sooner than the server's Retry-After, never longer than backoff_max.
+milliseconds RetryWait(unsigned attempts, double random, milliseconds retry_after, const ShipperOpts& opts) {
+  std::int64_t bound = opts.backoff_initial.count();
+  for (unsigned i = 0; i < attempts && bound < opts.backoff_max.count(); ++i) bound *= 2;
+  bound = std::min(bound, opts.backoff_max.count());
+  const milliseconds jittered(static_cast<std::int64_t>(random * static_cast<double>(bound)));
+  return std::max(jittered, std::min(retry_after, opts.backoff_max));
 }
 
-bool Retryable(int status) { return status == 408 || status == 429 || status >= 500; }
+// The real surroundings: steady time, condition variables, cpp-httplib, a seeded generator.
+void CompleteHooks(detail::ShipperHooks& hooks, httplib::Client& client, const Url& url,
+                   const httplib::Headers& headers) {
+  if (!hooks.now) hooks.now = [] { return Clock::now(); };
+  if (!hooks.wall_now) hooks.wall_now = [] { return std::chrono::system_clock::now(); };
+  if (!hooks.wait_until) {
+    hooks.wait_until = [](std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                          Clock::time_point until,
+                          const std::function<bool()>& ready) { return cv.wait_until(lock, until, ready); };
+  }
+  if (!hooks.post) {
+    hooks.post = [&client, &url, &headers](const std::string& body, milliseconds timeout) {
+      client.set_connection_timeout(timeout);
+      client.set_read_timeout(timeout);
+      client.set_write_timeout(timeout);
+      const httplib::Result res = client.Post(url.path, headers, body, std::string(kBatchContentType));
+      if (!res) return detail::ShipperResponse{};
+      return detail::ShipperResponse{true, res->status, res->get_header_value("Retry-After"), res->body};
+    };
+  }
+  if (!hooks.random) {
+    hooks.random = [rng = std::mt19937_64{std::random_device{}()}]() mutable {
+      return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+    };
+  }
+}
 
 }  // namespace
 
@@ -89,7 +123,7 @@ struct Shipper::Impl {
   // The shipper thread's own.
   BatchEncoder encoder;
   std::unique_ptr<httplib::Client> client;
-  std::mt19937_64 rng{std::random_device{}()};
+  detail::ShipperHooks hooks;
   unsigned attempts = 0;                 // failed attempts since the server last answered
   Clock::time_point next_send;           // backoff: no request before this
   Clock::time_point next_tick;
@@ -122,6 +156,7 @@ struct Shipper::Impl {
   void Run();
   void Encode(bool final);
   void SendFront(Clock::time_point deadline);
+  void DropUndelivered();
   // Under mu: the front batch is settled; `failed` if it was dropped or rejected.
   void SettleFront(bool failed);
 };
@@ -151,7 +186,7 @@ void Shipper::Impl::Encode(bool final) {
   // After reading the generation: a Flush that asked before this point is served by this gather.
   const Snapshot snapshot = registry->Gather();
   std::vector<std::string> batches = encoder.Encode(snapshot, {.final = final, .dropped_batches = dropped});
-  const Clock::time_point now = Clock::now();
+  const Clock::time_point now = hooks.now();
   std::uint64_t sequence = encoder.next_sequence() - batches.size();
 
   std::lock_guard<std::mutex> lock(mu);
@@ -177,7 +212,7 @@ void Shipper::Impl::Encode(bool final) {
 
 void Shipper::Impl::SendFront(Clock::time_point deadline) {
   const Pending& p = buffer.front();  // only this thread removes it
-  Clock::time_point now = Clock::now();
+  Clock::time_point now = hooks.now();
   if (now - p.made > opts.max_batch_age) {
     std::lock_guard<std::mutex> lock(mu);
     ++stats.batches_dropped;
@@ -186,17 +221,14 @@ void Shipper::Impl::SendFront(Clock::time_point deadline) {
   }
   const milliseconds limit = std::min(
       opts.request_timeout, std::max(milliseconds(1), std::chrono::duration_cast<milliseconds>(deadline - now)));
-  client->set_connection_timeout(limit);
-  client->set_read_timeout(limit);
-  client->set_write_timeout(limit);
-  httplib::Result res = client->Post(url.path, headers, p.bytes, std::string(kBatchContentType));
+  const detail::ShipperResponse res = hooks.post(p.bytes, limit);
 
-  now = Clock::now();
+  now = hooks.now();
   std::lock_guard<std::mutex> lock(mu);
   ++stats.requests_sent;
-  const int status = res ? res->status : 0;
-  if (status >= 200 && status < 300) {
-    if (res->body.find("\"result\":\"duplicate\"") != std::string::npos) {
+  if (res.answered && res.status >= 200 && res.status < 300) {
+    // A duplicate is delivered too: the server had it (the answer to an earlier attempt was lost).
+    if (res.body.find("\"result\":\"duplicate\"") != std::string::npos) {
       ++stats.batches_duplicate;
     } else {
       ++stats.batches_accepted;
@@ -206,32 +238,37 @@ void Shipper::Impl::SendFront(Clock::time_point deadline) {
     next_send = now;
     return;
   }
-  if (res && !Retryable(status)) {
+  if (res.answered && !Retryable(res.status)) {
     ++stats.batches_rejected;
     SettleFront(/*failed=*/true);
     attempts = 0;
     next_send = now;
     return;
   }
-  // Full jitter: uniform in [0, min(max, initial * 2^attempts)], then no sooner than Retry-After.
   ++stats.retries;
-  const unsigned shift = std::min(attempts, 30U);
+  const milliseconds retry_after =
+      res.answered ? detail::ParseRetryAfter(res.retry_after, hooks.wall_now()) : milliseconds(0);
+  next_send = now + RetryWait(attempts, hooks.random(), retry_after, opts);
   ++attempts;
-  const auto ceiling = std::min<std::int64_t>(opts.backoff_max.count(),
-                                              opts.backoff_initial.count() * (std::int64_t{1} << shift));
-  milliseconds wait(std::uniform_int_distribution<std::int64_t>(0, std::max<std::int64_t>(ceiling, 0))(rng));
-  if (res) wait = std::max(wait, RetryAfter(res.value()));
-  next_send = now + wait;
+}
+
+// Stop's deadline passed: what is still buffered is lost, and counted so.
+void Shipper::Impl::DropUndelivered() {
+  std::lock_guard<std::mutex> lock(mu);
+  while (!buffer.empty()) {
+    ++stats.batches_dropped;
+    SettleFront(/*failed=*/true);
+  }
 }
 
 void Shipper::Impl::Run() {
-  next_tick = Clock::now() + opts.interval;
-  next_send = Clock::now();
+  next_tick = hooks.now() + opts.interval;
+  next_send = hooks.now();
   std::uint64_t served = 0;  // the last flush generation encoded for
   std::unique_lock<std::mutex> lock(mu);
   while (!stopping) {
     const bool flush = flush_requested > served;
-    const Clock::time_point now = Clock::now();
+    const Clock::time_point now = hooks.now();
     if (flush || now >= next_tick) {
       served = flush_requested;
       lock.unlock();
@@ -239,7 +276,7 @@ void Shipper::Impl::Run() {
         Encode(/*final=*/false);
       } catch (...) {  // std::bad_alloc: try again at the next tick
       }
-      next_tick = Clock::now() + opts.interval;
+      next_tick = hooks.now() + opts.interval;
       lock.lock();
       continue;
     }
@@ -248,13 +285,13 @@ void Shipper::Impl::Run() {
       try {
         SendFront(Clock::time_point::max());
       } catch (...) {
-        next_send = Clock::now() + opts.backoff_initial;
+        next_send = hooks.now() + opts.backoff_initial;
       }
       lock.lock();
       continue;
     }
     const Clock::time_point until = buffer.empty() ? next_tick : std::min(next_tick, next_send);
-    wake.wait_until(lock, until, [&] { return stopping || flush_requested > served; });
+    hooks.wait_until(lock, wake, until, [&] { return stopping || flush_requested > served; });
   }
   const Clock::time_point deadline = stop_deadline;
   lock.unlock();
@@ -267,19 +304,23 @@ void Shipper::Impl::Run() {
   while (true) {
     lock.lock();
     const bool empty = buffer.empty();
-    lock.unlock();
-    const Clock::time_point now = Clock::now();
+    const Clock::time_point now = hooks.now();
     if (empty || now >= deadline) break;
     if (now < next_send) {
-      std::this_thread::sleep_until(std::min(next_send, deadline));
+      hooks.wait_until(lock, wake, std::min(next_send, deadline), [] { return false; });
+      lock.unlock();
       continue;
     }
+    lock.unlock();
     try {
       SendFront(deadline);
     } catch (...) {
+      lock.lock();
       break;
     }
   }
+  lock.unlock();
+  DropUndelivered();
 
   lock.lock();
   for (Waiter* w : waiters) {
@@ -325,11 +366,12 @@ void Shipper::Stop() {
   {
     std::unique_lock<std::mutex> lock(im.mu);
     im.stopping = true;
-    im.stop_deadline = Clock::now() + im.opts.stop_timeout;
+    im.stop_deadline = im.hooks.now() + im.opts.stop_timeout;
     im.wake.notify_all();
     // The thread bounds each request by the deadline; a request that was already running when Stop
     // came (with the full request_timeout) is cut at the deadline.
-    if (!im.progress.wait_until(lock, im.stop_deadline + milliseconds(50), [&] { return im.exited; })) {
+    const Clock::time_point cut = Clock::now() + im.opts.stop_timeout + milliseconds(50);
+    if (!im.progress.wait_until(lock, cut, [&] { return im.exited; })) {
       lock.unlock();
       im.client->stop();
     }
@@ -339,6 +381,11 @@ void Shipper::Stop() {
 }
 
 std::unique_ptr<Shipper> Shipper::Start(std::shared_ptr<Registry> registry, ShipperOpts opts, Status* error) {
+  return detail::StartShipperWithHooks(std::move(registry), std::move(opts), {}, error);
+}
+
+std::unique_ptr<Shipper> detail::ShipperAccess::Start(std::shared_ptr<Registry> registry, ShipperOpts opts,
+                                                      ShipperHooks hooks, Status* error) {
   const auto fail = [error](Status st) -> std::unique_ptr<Shipper> {
     if (error) *error = std::move(st);
     return nullptr;
@@ -357,7 +404,7 @@ std::unique_ptr<Shipper> Shipper::Start(std::shared_ptr<Registry> registry, Ship
   Url url;
   if (Status st = ParseUrl(opts.url, url); !st.ok()) return fail(st);
 
-  auto impl = std::make_unique<Impl>(NewClientId(), opts.max_batch_bytes);
+  auto impl = std::make_unique<Shipper::Impl>(NewClientId(), opts.max_batch_bytes);
   impl->client = std::make_unique<httplib::Client>(url.scheme_host_port);
   if (!impl->client->is_valid()) {
     return fail(InvalidArgument("Shipper::Start: cannot make a client for \"" + opts.url + "\""));
@@ -369,10 +416,17 @@ std::unique_ptr<Shipper> Shipper::Start(std::shared_ptr<Registry> registry, Ship
   impl->registry = std::move(registry);
   impl->url = std::move(url);
   impl->opts = std::move(opts);
+  impl->hooks = std::move(hooks);
+  CompleteHooks(impl->hooks, *impl->client, impl->url, impl->headers);
 
-  Impl* raw = impl.get();
+  Shipper::Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->Run(); });
   return std::unique_ptr<Shipper>(new Shipper(std::move(impl)));
+}
+
+std::unique_ptr<Shipper> detail::StartShipperWithHooks(std::shared_ptr<Registry> registry, ShipperOpts opts,
+                                                       ShipperHooks hooks, Status* error) {
+  return ShipperAccess::Start(std::move(registry), std::move(opts), std::move(hooks), error);
 }
 
 }  // namespace golivekit::observability

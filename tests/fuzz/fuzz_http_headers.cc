@@ -101,6 +101,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::chrono::milliseconds wait = detail::ParseRetryAfter(input);
     GLK_FUZZ_CHECK(wait.count() >= 0 && wait.count() <= 999'999'999'000);
     GLK_FUZZ_CHECK(wait.count() % 1000 == 0);
+    // With HTTP-dates too: never negative, and delta-seconds read alike.
+    const std::chrono::milliseconds dated =
+        detail::ParseRetryAfter(input, std::chrono::system_clock::time_point{});
+    GLK_FUZZ_CHECK(dated.count() >= 0);
+    if (wait.count() > 0) GLK_FUZZ_CHECK(dated == wait);
   }
 
   // Retry-After, written by the endpoint, from any duration (the first 8 bytes).

@@ -88,4 +88,25 @@ TEST_SUITE("native") {
     // The rounding used to add 999 first: signed overflow (UBSan) for the largest durations.
     CHECK(detail::RetryAfterSeconds(std::chrono::milliseconds::max()) == "9223372036854776");
   }
+
+  TEST_CASE("http_parse: HTTP-dates in the three forms, and Retry-After as a date") {
+    using std::chrono::system_clock;
+    const system_clock::time_point expected = std::chrono::sys_days{std::chrono::year{1994} / 11 / 6} +
+                                              std::chrono::hours{8} + std::chrono::minutes{49} + 37s;
+    CHECK(detail::ParseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT") == expected);   // IMF-fixdate
+    CHECK(detail::ParseHttpDate("Sunday, 06-Nov-94 08:49:37 GMT") == expected);  // RFC 850
+    CHECK(detail::ParseHttpDate("Sun Nov  6 08:49:37 1994") == expected);        // asctime
+    for (const char* bad : {"", "soon", "Sun, 06 Nov 1994 08:49:37", "Sun, 06 Nov 1994 08:49:37 UTC",
+                            "Sun, 31 Feb 1994 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT",
+                            "Sun, 06 Nov 1994 08:49:37 GMT ", "Sun, 6 Nov 1994 08:49:37 GMT", "2026-01-01"}) {
+      CAPTURE(bad);
+      CHECK_FALSE(detail::ParseHttpDate(bad).has_value());
+    }
+    const system_clock::time_point now = expected - 90s;
+    CHECK(detail::ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", now) == 90s);
+    CHECK(detail::ParseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", expected + 1s) == 0s);  // past
+    CHECK(detail::ParseRetryAfter("7", now) == 7s);
+    CHECK(detail::ParseRetryAfter("soon", now) == 0s);
+    CHECK(detail::ParseRetryAfter("", now) == 0s);
+  }
 }

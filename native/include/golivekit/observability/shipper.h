@@ -2,7 +2,7 @@
 /// \file
 /// \brief A native client of the ingest endpoint: ships a registry's metrics to a server as client
 /// batches (client_batch.h), from a background thread, over cpp-httplib's HTTP client. See
-/// docs/shipper-cpp.md.
+/// docs/shipper-cpp.md; the delivery policy, shared with the browser's shipper: docs/shipping.md.
 ///
 /// \code
 /// auto registry = obs::NewRegistry();       // the metrics this process ships (declared on the server)
@@ -20,10 +20,11 @@
 /// one BatchEncoder (one client id per Shipper) and appends the batches to a FIFO buffer of at most
 /// `max_buffer_bytes`; when a new batch does not fit, the oldest ones are dropped (counted, and reported
 /// to the server in every later batch). Batches are sent one at a time, in order:
-/// - 2xx: confirmed (applied, or a duplicate of one the server had: a response that was lost);
+/// - 2xx: delivered (applied, or a duplicate of one the server had: a response that was lost);
 /// - 408, 429, 5xx, or no response (connection refused, timeout): sent again after a full-jitter
 ///   exponential backoff (uniform in [0, min(backoff_max, backoff_initial * 2^attempt)]), and never
-///   before the response's `Retry-After`; a batch older than `max_batch_age` is given up (dropped);
+///   before the response's `Retry-After` (delta-seconds or HTTP-date, honoured up to backoff_max); a
+///   batch older than `max_batch_age` is given up (dropped);
 /// - any other 4xx (a metric the server does not declare, a bad token, …): dropped, counted as rejected,
 ///   and the next batch goes on.
 ///
@@ -49,6 +50,10 @@
 
 namespace golivekit::observability {
 
+namespace detail {
+struct ShipperAccess;
+}  // namespace detail
+
 /// Options of `Shipper::Start` (fields in this order, for designated initializers).
 struct ShipperOpts {
   /// The ingest endpoint: "http://host[:port]/path" (or "https://…", if cpp-httplib has TLS).
@@ -62,7 +67,8 @@ struct ShipperOpts {
   /// Largest batch (BatchEncoder); keep it at most the server's IngestOpts::max_body_bytes.
   std::size_t max_batch_bytes = BatchEncoder::kDefaultMaxBatchBytes;
   /// Backoff of retries: the first wait is drawn from [0, backoff_initial], doubling up to backoff_max.
-  std::chrono::milliseconds backoff_initial{500};
+  /// backoff_max also caps a server's Retry-After.
+  std::chrono::milliseconds backoff_initial{1000};
   std::chrono::milliseconds backoff_max{30000};
   /// A batch not confirmed this long after it was made is given up (dropped). Half the server's default
   /// client_ttl: a batch the server may have forgotten it applied is never sent again.
@@ -70,7 +76,7 @@ struct ShipperOpts {
   /// Limit of one request (connect, send, receive).
   std::chrono::milliseconds request_timeout{10000};
   /// Stop() tries this long to deliver the buffered batches and the final one.
-  std::chrono::milliseconds stop_timeout{2000};
+  std::chrono::milliseconds stop_timeout{5000};
   /// Family names never shipped (runtime or process metrics of the registry, say).
   std::vector<std::string> skip = {};
 };
@@ -82,7 +88,7 @@ struct ShipperStats {
   std::uint64_t batches_accepted = 0; ///< confirmed: applied by the server
   std::uint64_t batches_duplicate = 0;///< confirmed: the server had applied it already (a lost response)
   std::uint64_t batches_rejected = 0; ///< refused for good (4xx other than 408/429): dropped
-  std::uint64_t batches_dropped = 0;  ///< dropped unsent: buffer full, or older than max_batch_age
+  std::uint64_t batches_dropped = 0;  ///< lost here: buffer full, older than max_batch_age, or left at Stop
   std::uint64_t retries = 0;          ///< failed attempts that were (or will be) retried
   std::size_t buffered_batches = 0;   ///< waiting to be sent or confirmed
   std::size_t buffered_bytes = 0;
@@ -108,7 +114,7 @@ class Shipper {
 
   /// Gathers one last time and encodes a final batch (the server then stops counting this client's
   /// gauges at once), tries for up to `stop_timeout` to deliver it and the buffered batches, and joins
-  /// the thread. What is still unsent is lost. Idempotent.
+  /// the thread. What is still undelivered is lost (counted in batches_dropped). Idempotent.
   void Stop();
 
   [[nodiscard]] ShipperStats stats() const;
@@ -116,6 +122,7 @@ class Shipper {
   [[nodiscard]] const ClientId& client_id() const noexcept;
 
  private:
+  friend struct detail::ShipperAccess;
   struct Impl;
   explicit Shipper(std::unique_ptr<Impl> impl) noexcept;
   std::unique_ptr<Impl> impl_;
