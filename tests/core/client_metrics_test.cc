@@ -115,12 +115,12 @@ TEST_SUITE("client_metrics") {
     CHECK(bad({.name = "bad name", .help = "h"}).find("bad name") != std::string::npos);
     CHECK(bad({.name = "h", .help = "h", .type = obs::MetricType::kHistogram}).find("needs bucket bounds") != std::string::npos);
     CHECK(bad({.name = "h", .help = "h", .type = obs::MetricType::kHistogram, .labels = {"le"}, .buckets = {1}})
-              .find("label le") != std::string::npos);
+              .find("label name \"le\" is reserved") != std::string::npos);
     CHECK(bad({.name = "h", .help = "h", .type = obs::MetricType::kHistogram, .labels = {}, .buckets = {2, 1}})
               .find("strictly increasing") != std::string::npos);
     CHECK(bad({.name = "u", .help = "h", .type = obs::MetricType::kUnknown}).find("counter, a gauge or a histogram") !=
           std::string::npos);
-    CHECK(bad({.name = "c_total", .help = "h", .labels = {"a", "a"}}).find("label a twice") != std::string::npos);
+    CHECK(bad({.name = "c_total", .help = "h", .labels = {"a", "a"}}).find("duplicate label name \"a\"") != std::string::npos);
     CHECK(bad({.name = "c_total", .help = "h", .labels = {"__x"}}).find("__x") != std::string::npos);
     obs::ClientMetricsOpts forever;
     forever.client_ttl = std::chrono::hours(24LL * 365 * 1000000);
