@@ -65,6 +65,22 @@ std::uint8_t TypeCode(MetricType t) {
 
 // --- reading ---------------------------------------------------------------------------------------
 
+enum class VarintRead { kOk, kTruncated, kTooLong };
+
+// Reads the varint at `pos` into `v` and moves `pos` past it. At most ten bytes, the tenth carrying
+// only the 64th bit.
+inline VarintRead ReadVarint(std::string_view in, std::size_t& pos, std::uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (pos >= in.size()) return VarintRead::kTruncated;
+    const auto b = static_cast<std::uint8_t>(in[pos++]);
+    if (shift == 63 && b > 1) break;
+    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) return VarintRead::kOk;
+  }
+  return VarintRead::kTooLong;
+}
+
 // A cursor that fails once and stays failed: every read after an error returns zeros, so the decoder
 // can read a whole structure and check once, while the first error (with its offset) is kept.
 class Reader {
@@ -92,19 +108,12 @@ class Reader {
 
   std::uint64_t Varint() {
     const std::size_t at = pos_;
-    std::uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (remaining() < 1) {
-        Fail(at, "truncated varint");
-        return 0;
-      }
-      const auto b = static_cast<std::uint8_t>(in_[pos_++]);
-      // The tenth byte may only carry the 64th bit.
-      if (shift == 63 && b > 1) break;
-      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) return v;
+    std::uint64_t v;
+    switch (ReadVarint(in_, pos_, v)) {
+      case VarintRead::kOk: return v;
+      case VarintRead::kTruncated: Fail(at, "truncated varint"); break;
+      case VarintRead::kTooLong: Fail(at, "varint longer than 64 bits"); break;
     }
-    Fail(at, "varint longer than 64 bits");
     return 0;
   }
 
@@ -210,10 +219,9 @@ std::optional<std::uint8_t> PeekBatchVersion(std::string_view bytes) {
 
 std::optional<BatchHeader> PeekBatchHeader(std::string_view bytes) {
   if (PeekBatchVersion(bytes) != kBatchVersion || bytes.size() < kHeaderFixed) return std::nullopt;
-  const DecodeLimits limits;
-  Reader r(bytes.substr(kHeaderFixed), limits);
-  const std::uint64_t sequence = r.Varint();
-  if (r.failed() || sequence == 0) return std::nullopt;
+  std::size_t pos = kHeaderFixed;
+  std::uint64_t sequence;
+  if (ReadVarint(bytes, pos, sequence) != VarintRead::kOk || sequence == 0) return std::nullopt;
   return BatchHeader{.client = ReadClientId(bytes), .sequence = sequence};
 }
 

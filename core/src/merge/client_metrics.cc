@@ -394,10 +394,9 @@ struct ClientMetrics::State {
     ++rejections[Index(reason)];
     return Rejection(reason, std::move(message));
   }
-  ApplyResult Duplicate(Client& c, const ClientId& id, std::uint64_t sequence, Clock::time_point now) {
+  void CountDuplicate(Client& c, Clock::time_point now) {
     Touch(c, now);
     ++batches[Index(Outcome::kDuplicate)];
-    return Answer(Outcome::kDuplicate, id, sequence);
   }
 
   // --- the client table ------------------------------------------------------------------------------
@@ -428,13 +427,14 @@ struct ClientMetrics::State {
 
   // --- before phase 1: exactly once and admission ----------------------------------------------------
 
-  // A batch known by its header to be applied already (a client that expired without Expire having
-  // run yet is not known any more).
-  std::optional<ApplyResult> AnswerResent(const BatchHeader& header, std::size_t size, Clock::time_point now) {
+  // Counts a batch known by its header to be applied already, if it is (a client that expired without
+  // Expire having run yet is not known any more).
+  bool CountIfResent(const BatchHeader& header, std::size_t size, Clock::time_point now) {
     Client* c = FindClient(header.client);
-    if (c == nullptr || c->last_seen + opts.client_ttl <= now || !c->Applied(header.sequence)) return std::nullopt;
+    if (c == nullptr || c->last_seen + opts.client_ttl <= now || !c->Applied(header.sequence)) return false;
     received_bytes += size;
-    return Duplicate(*c, header.client, header.sequence, now);
+    CountDuplicate(*c, now);
+    return true;
   }
 
   // Has this (client, sequence) been applied, or is it too old to know?
@@ -447,8 +447,9 @@ struct ClientMetrics::State {
                         std::to_string(client->max_sequence) + " (only the " + std::to_string(kWindow) +
                         " below the latest are remembered)");
     }
-    if (client->Applied(batch.sequence)) return Duplicate(*client, batch.client, batch.sequence, now);
-    return std::nullopt;
+    if (!client->Applied(batch.sequence)) return std::nullopt;
+    CountDuplicate(*client, now);
+    return Answer(Outcome::kDuplicate, batch.client, batch.sequence);
   }
 
   // The client table's limit and the client's rate.
@@ -818,7 +819,9 @@ ApplyResult ClientMetrics::Apply(std::string_view bytes, Clock::time_point now) 
   if (bytes.size() <= opts_.decode_limits.max_bytes) {
     if (const std::optional<BatchHeader> header = PeekBatchHeader(bytes)) {
       std::lock_guard lock(mu_);
-      if (auto duplicate = state_->AnswerResent(*header, bytes.size(), now)) return *std::move(duplicate);
+      if (state_->CountIfResent(*header, bytes.size(), now)) {
+        return Answer(Outcome::kDuplicate, header->client, header->sequence);
+      }
     }
   }
   Batch batch;
