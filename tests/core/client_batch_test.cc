@@ -191,7 +191,8 @@ TEST_SUITE("client_batch") {
 
   TEST_CASE("the header alone gives the client id and sequence, or nothing when it is not a whole header") {
     obs::Batch b = Sample();
-    for (const std::uint64_t seq : {std::uint64_t{1}, std::uint64_t{300}, std::numeric_limits<std::uint64_t>::max()}) {
+    for (const std::uint64_t seq :
+         {std::uint64_t{1}, std::uint64_t{300}, std::numeric_limits<std::uint64_t>::max()}) {
       b.sequence = seq;
       const std::string bytes = Encode(b);
       const auto header = obs::PeekBatchHeader(bytes);

@@ -1,4 +1,6 @@
 // The merge engine (client_metrics.h, docs/merge.md): one test per merge rule and per rejection reason.
+#include "golivekit/observability/client_metrics.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -7,17 +9,15 @@
 #include <limits>
 #include <memory>
 #include <string>
-#include <vector>
 #include <thread>
+#include <vector>
 
 #include "golivekit/observability/callback.h"
 #include "golivekit/observability/client_batch.h"
-#include "golivekit/observability/client_metrics.h"
 #include "golivekit/observability/counter.h"
 #include "golivekit/observability/gauge.h"
 #include "golivekit/observability/histogram.h"
 #include "golivekit/observability/registry.h"
-
 #include "test_util.h"
 
 namespace obs = golivekit::observability;
@@ -115,13 +115,15 @@ TEST_SUITE("client_metrics") {
     };
     CHECK(bad({.name = "bad name", .help = "h"}).find("bad name") != std::string::npos);
     CHECK(bad({.name = "h", .help = "h", .type = obs::MetricType::kHistogram}).find("needs bucket bounds") != std::string::npos);
-    CHECK(bad({.name = "h", .help = "h", .type = obs::MetricType::kHistogram, .labels = {"le"}, .buckets = {1}})
-              .find("label name \"le\" is reserved") != std::string::npos);
+    CHECK(
+        bad({.name = "h", .help = "h", .type = obs::MetricType::kHistogram, .labels = {"le"}, .buckets = {1}})
+            .find("label name \"le\" is reserved") != std::string::npos);
     CHECK(bad({.name = "h", .help = "h", .type = obs::MetricType::kHistogram, .labels = {}, .buckets = {2, 1}})
               .find("strictly increasing") != std::string::npos);
     CHECK(bad({.name = "u", .help = "h", .type = obs::MetricType::kUnknown}).find("counter, a gauge or a histogram") !=
           std::string::npos);
-    CHECK(bad({.name = "c_total", .help = "h", .labels = {"a", "a"}}).find("duplicate label name \"a\"") != std::string::npos);
+    CHECK(bad({.name = "c_total", .help = "h", .labels = {"a", "a"}}).find("duplicate label name \"a\"") !=
+          std::string::npos);
     CHECK(bad({.name = "c_total", .help = "h", .labels = {"__x"}}).find("__x") != std::string::npos);
     obs::ClientMetricsOpts forever;
     forever.client_ttl = std::chrono::hours(24LL * 365 * 1000000);
@@ -165,16 +167,20 @@ TEST_SUITE("client_metrics") {
 
   TEST_CASE("a client metric, a counter and a callback counter refuse a declaration in the same words") {
     auto client = [](std::vector<std::string> labels, std::string help = "h") {
-      return obs::ClientMetrics({.metrics = {{.name = "c_total", .help = std::move(help), .labels = std::move(labels)}}})
+      return obs::ClientMetrics(
+                 {.metrics = {{.name = "c_total", .help = std::move(help), .labels = std::move(labels)}}})
           .status()
           .message();
     };
     auto counter = [](std::vector<std::string> labels, std::string help = "h") {
-      return obs::NewCounter({.name = "c_total", .help = std::move(help), .labels = std::move(labels)})->status().message();
+      return obs::NewCounter({.name = "c_total", .help = std::move(help), .labels = std::move(labels)})
+          ->status()
+          .message();
     };
     auto callback = [](std::vector<std::string> labels, std::string help = "h") {
-      return obs::NewCallbackCounterVec({.name = "c_total", .help = std::move(help), .labels = std::move(labels)},
-                                        [](obs::CallbackSink&) {})
+      return obs::NewCallbackCounterVec(
+                 {.name = "c_total", .help = std::move(help), .labels = std::move(labels)},
+                 [](obs::CallbackSink&) {})
           ->status()
           .message();
     };

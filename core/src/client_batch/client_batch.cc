@@ -110,9 +110,14 @@ class Reader {
     const std::size_t at = pos_;
     std::uint64_t v;
     switch (ReadVarint(in_, pos_, v)) {
-      case VarintRead::kOk: return v;
-      case VarintRead::kTruncated: Fail(at, "truncated varint"); break;
-      case VarintRead::kTooLong: Fail(at, "varint longer than 64 bits"); break;
+      case VarintRead::kOk:
+        return v;
+      case VarintRead::kTruncated:
+        Fail(at, "truncated varint");
+        break;
+      case VarintRead::kTooLong:
+        Fail(at, "varint longer than 64 bits");
+        break;
     }
     return 0;
   }
@@ -179,9 +184,9 @@ struct HeaderField {
   std::string_view name;
 };
 constexpr HeaderField kHeaderFields[] = {{0, sizeof kMagic, "the magic \"GLKB\""},
-                                        {kVersionAt, 1, "the version"},
-                                        {kFlagsAt, 1, "the flags"},
-                                        {kClientIdAt, sizeof(ClientId), "the client id"}};
+                                         {kVersionAt, 1, "the version"},
+                                         {kFlagsAt, 1, "the flags"},
+                                         {kClientIdAt, sizeof(ClientId), "the client id"}};
 static_assert(kHeaderFields[3].offset + kHeaderFields[3].size == kHeaderFixed);
 
 // The magic, as far as the input goes: a prefix of it is a cut header, anything else is not a batch.
@@ -213,7 +218,8 @@ ClientId ReadClientId(std::string_view bytes) {
 }  // namespace
 
 std::optional<std::uint8_t> PeekBatchVersion(std::string_view bytes) {
-  if (bytes.size() <= kVersionAt || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return std::nullopt;
+  if (bytes.size() <= kVersionAt || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+    return std::nullopt;
   return static_cast<std::uint8_t>(bytes[kVersionAt]);
 }
 
@@ -288,8 +294,8 @@ Status DecodeBatch(std::string_view bytes, Batch& out, const DecodeLimits& limit
   }
   // The bytes that are there are judged before the cut: a wrong version or flags byte is the better news.
   if (const auto version = PeekBatchVersion(bytes); version && *version != kBatchVersion) {
-    return InvalidArgument("batch: format version " + std::to_string(*version) + " (this server reads version " +
-                           std::to_string(kBatchVersion) + ")");
+    return InvalidArgument("batch: format version " + std::to_string(*version) +
+                           " (this server reads version " + std::to_string(kBatchVersion) + ")");
   }
   if (bytes.size() > kFlagsAt && (static_cast<std::uint8_t>(bytes[kFlagsAt]) & ~kFlagFinal) != 0) {
     return InvalidArgument("batch: offset " + std::to_string(kFlagsAt) + ": unknown flags");
@@ -400,7 +406,8 @@ bool HistogramRestarted(const SeriesSnapshot& now, const std::vector<std::uint64
 
 // Per-bucket (not cumulative) increments, +Inf last, from the cumulative counts now and before
 // (`prev_buckets` nullptr: from zero).
-std::vector<std::uint64_t> BucketDeltas(const SeriesSnapshot& now, const std::vector<std::uint64_t>* prev_buckets,
+std::vector<std::uint64_t> BucketDeltas(const SeriesSnapshot& now,
+                                        const std::vector<std::uint64_t>* prev_buckets,
                                         std::uint64_t prev_count) {
   const std::size_t nb = now.bucket_counts.size();
   std::vector<std::uint64_t> deltas(nb + 1);
@@ -419,8 +426,12 @@ std::vector<std::uint64_t> BucketDeltas(const SeriesSnapshot& now, const std::ve
 // when they do not fit in one; each batch takes the next sequence.
 class BatchPacker {
  public:
-  BatchPacker(const ClientId& client, const EncodeOpts& opts, std::size_t max_bytes, std::uint64_t& next_sequence)
-      : batch_{.client = client, .sequence = 0, .dropped_batches = opts.dropped_batches, .final = opts.final,
+  BatchPacker(const ClientId& client, const EncodeOpts& opts, std::size_t max_bytes,
+              std::uint64_t& next_sequence)
+      : batch_{.client = client,
+               .sequence = 0,
+               .dropped_batches = opts.dropped_batches,
+               .final = opts.final,
                .families = {}},
         // The fixed part, then the sequence and family-count varints at their largest, and the drops.
         header_(kHeaderFixed + 10 + VarintSize(opts.dropped_batches) + 5),
@@ -434,10 +445,12 @@ class BatchPacker {
     const std::size_t family_header = FamilyHeaderSize(family);
     std::size_t i = 0;
     while (i < series.size()) {
-      if (size_ + family_header + SeriesSize(family, series[i]) > max_bytes_ && !batch_.families.empty()) Flush();
-      BatchFamily& part = batch_.families.emplace_back(BatchFamily{
-          .name = family.name, .type = family.type, .label_names = family.label_names,
-          .bucket_bounds = family.bucket_bounds});
+      if (size_ + family_header + SeriesSize(family, series[i]) > max_bytes_ && !batch_.families.empty())
+        Flush();
+      BatchFamily& part = batch_.families.emplace_back(BatchFamily{.name = family.name,
+                                                                   .type = family.type,
+                                                                   .label_names = family.label_names,
+                                                                   .bucket_bounds = family.bucket_bounds});
       size_ += family_header;
       // At least one series per part, so that an oversized series still travels (alone).
       do {
@@ -475,7 +488,8 @@ class BatchPacker {
 
 }  // namespace
 
-std::optional<BatchSeries> BatchEncoder::SeriesChange(MetricType type, const SeriesSnapshot& s, const Last* prev) {
+std::optional<BatchSeries> BatchEncoder::SeriesChange(MetricType type, const SeriesSnapshot& s,
+                                                      const Last* prev) {
   BatchSeries change{.label_values = s.label_values};
   switch (type) {
     case MetricType::kCounter:
@@ -486,10 +500,11 @@ std::optional<BatchSeries> BatchEncoder::SeriesChange(MetricType type, const Ser
       change.value = s.value;  // always sent: it says the client is alive and what it holds
       break;
     default: {
-      const bool restarted =
-          HistogramRestarted(s, prev != nullptr ? &prev->buckets : nullptr, prev != nullptr ? prev->count : 0);
+      const bool restarted = HistogramRestarted(s, prev != nullptr ? &prev->buckets : nullptr,
+                                                prev != nullptr ? prev->count : 0);
       if (!restarted && s.count == prev->count) return std::nullopt;
-      change.bucket_deltas = BucketDeltas(s, restarted ? nullptr : &prev->buckets, restarted ? 0 : prev->count);
+      change.bucket_deltas =
+          BucketDeltas(s, restarted ? nullptr : &prev->buckets, restarted ? 0 : prev->count);
       change.sum_delta = restarted ? s.sum : s.sum - prev->sum;
       break;
     }
@@ -514,8 +529,8 @@ std::vector<BatchFamily> BatchEncoder::TakeChanges(const Snapshot& snapshot) {
         if (it != prev_family->second.end()) prev = &it->second;
       }
       if (auto change = SeriesChange(fam.type, s, prev)) out.series.push_back(std::move(*change));
-      now_family.emplace(std::move(key), Last{.value = s.value, .sum = s.sum, .count = s.count,
-                                              .buckets = s.bucket_counts});
+      now_family.emplace(std::move(key),
+                         Last{.value = s.value, .sum = s.sum, .count = s.count, .buckets = s.bucket_counts});
     }
     if (!out.series.empty()) changed.push_back(std::move(out));
   }

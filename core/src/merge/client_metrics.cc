@@ -15,10 +15,10 @@
 #include <unordered_set>
 #include <utility>
 
+#include "client_batch/series_key.h"
 #include "golivekit/observability/detail/token_bucket.h"
 #include "golivekit/observability/encode.h"
 #include "golivekit/observability/names.h"
-#include "client_batch/series_key.h"
 #include "record/declaration.h"
 #include "snapshot/sort.h"
 
@@ -189,23 +189,26 @@ enum SelfMetricId : std::size_t {
   kSelfMetricCount,
 };
 constexpr SelfMetric kSelf[kSelfMetricCount] = {
-    {"golivekit_client_ingest_batches_total", "Client batches received, by result (applied, duplicate, rejected).",
-     MetricType::kCounter, "result"},
-    {"golivekit_client_ingest_rejections_total", "Client batches rejected, by reason.", MetricType::kCounter, "reason"},
-    {"golivekit_client_ingest_received_bytes_total", "Bytes of client batches received.", MetricType::kCounter, ""},
-    {"golivekit_client_ingest_clients", "Clients tracked for exactly-once delivery, and of those the live ones.",
-     MetricType::kGauge, "state"},
+    {"golivekit_client_ingest_batches_total",
+     "Client batches received, by result (applied, duplicate, rejected).", MetricType::kCounter, "result"},
+    {"golivekit_client_ingest_rejections_total", "Client batches rejected, by reason.", MetricType::kCounter,
+     "reason"},
+    {"golivekit_client_ingest_received_bytes_total", "Bytes of client batches received.",
+     MetricType::kCounter, ""},
+    {"golivekit_client_ingest_clients",
+     "Clients tracked for exactly-once delivery, and of those the live ones.", MetricType::kGauge, "state"},
     {"golivekit_client_ingest_series", "Series kept per client metric.", MetricType::kGauge, "metric"},
     {"golivekit_client_ingest_overflow_series_total",
-     "Samples of client metrics that went to the overflow series (series limit reached).", MetricType::kCounter,
-     "metric"},
+     "Samples of client metrics that went to the overflow series (series limit reached).",
+     MetricType::kCounter, "metric"},
     {"golivekit_client_ingest_client_dropped_batches_total",
      "Batches the clients report they dropped (buffer full, given up).", MetricType::kCounter, ""},
 };
 
 FamilySnapshot SelfFamily(SelfMetricId id) {
   const SelfMetric& m = kSelf[id];
-  FamilySnapshot f{.name = std::string(m.name), .help = std::string(m.help), .type = m.type, .label_names = {}};
+  FamilySnapshot f{
+      .name = std::string(m.name), .help = std::string(m.help), .type = m.type, .label_names = {}};
   if (!m.label.empty()) f.label_names.emplace_back(m.label);
   return f;
 }
@@ -215,7 +218,9 @@ void Sample(FamilySnapshot& f, std::vector<std::string> values, double v) {
 }
 
 void SortSeries(std::vector<SeriesSnapshot>& series) {
-  detail::SortBy(series, [](const SeriesSnapshot& a, const SeriesSnapshot& b) { return a.label_values < b.label_values; });
+  detail::SortBy(series, [](const SeriesSnapshot& a, const SeriesSnapshot& b) {
+    return a.label_values < b.label_values;
+  });
 }
 
 Status CheckOptions(const ClientMetricsOpts& opts) {
@@ -382,7 +387,8 @@ struct ClientMetrics::State {
       m.index.emplace(std::string(), m.AddSeries({}));
     }
     const auto idx = static_cast<std::uint32_t>(metrics.size());
-    if (!by_name.emplace(d.name, idx).second && problem.ok()) problem = InvalidArgument(d.name + ": declared twice");
+    if (!by_name.emplace(d.name, idx).second && problem.ok())
+      problem = InvalidArgument(d.name + ": declared twice");
     metrics.push_back(std::move(m));
     return problem;
   }
@@ -442,10 +448,10 @@ struct ClientMetrics::State {
     if (client == nullptr) return std::nullopt;
     if (client->Stale(batch.sequence)) {
       return Reject(RejectReason::kStaleSequence,
-                    "batch " + std::to_string(batch.sequence) + " of client " + ClientIdHex(batch.client) + " is " +
-                        std::to_string(client->max_sequence - batch.sequence) + " behind its latest, " +
-                        std::to_string(client->max_sequence) + " (only the " + std::to_string(kWindow) +
-                        " below the latest are remembered)");
+                    "batch " + std::to_string(batch.sequence) + " of client " + ClientIdHex(batch.client) +
+                        " is " + std::to_string(client->max_sequence - batch.sequence) +
+                        " behind its latest, " + std::to_string(client->max_sequence) + " (only the " +
+                        std::to_string(kWindow) + " below the latest are remembered)");
     }
     if (!client->Applied(batch.sequence)) return std::nullopt;
     CountDuplicate(*client, now);
@@ -467,8 +473,9 @@ struct ClientMetrics::State {
     // is applied.
     client->rate.Refill(now, opts.rate_per_second, opts.rate_burst);
     if (const auto wait = client->rate.Wait(opts.rate_per_second); wait.count() > 0) {
-      ApplyResult r = Reject(RejectReason::kRateLimited, "client " + ClientIdHex(batch.client) + " sends faster than " +
-                                                             std::to_string(opts.rate_per_second) + " batches/s");
+      ApplyResult r =
+          Reject(RejectReason::kRateLimited, "client " + ClientIdHex(batch.client) + " sends faster than " +
+                                                 std::to_string(opts.rate_per_second) + " batches/s");
       r.retry_after = wait;
       return r;
     }
@@ -496,18 +503,18 @@ struct ClientMetrics::State {
 
   static std::optional<Problem> CheckDeclared(const BatchFamily& f, const Metric& m) {
     if (f.type != m.decl.type) {
-      return Problem{RejectReason::kTypeMismatch, f.name + ": sent as a " + std::string(MetricTypeName(f.type)) +
-                                                      ", declared as a " + std::string(MetricTypeName(m.decl.type))};
+      return Problem{RejectReason::kTypeMismatch,
+                     f.name + ": sent as a " + std::string(MetricTypeName(f.type)) + ", declared as a " +
+                         std::string(MetricTypeName(m.decl.type))};
     }
     if (f.label_names != m.labels) {
-      return Problem{RejectReason::kLabelMismatch,
-                     f.name + ": label names " + List(f.label_names) + " differ from the declared " + List(m.labels)};
+      return Problem{RejectReason::kLabelMismatch, f.name + ": label names " + List(f.label_names) +
+                                                       " differ from the declared " + List(m.labels)};
     }
     if (f.type == MetricType::kHistogram && f.bucket_bounds != m.decl.buckets) {
-      return Problem{RejectReason::kBucketMismatch,
-                     f.name + ": " + std::to_string(f.bucket_bounds.size()) +
-                         " bucket bounds differ from the declared layout (" + std::to_string(m.decl.buckets.size()) +
-                         " bounds)"};
+      return Problem{RejectReason::kBucketMismatch, f.name + ": " + std::to_string(f.bucket_bounds.size()) +
+                                                        " bucket bounds differ from the declared layout (" +
+                                                        std::to_string(m.decl.buckets.size()) + " bounds)"};
     }
     return std::nullopt;
   }
@@ -515,21 +522,24 @@ struct ClientMetrics::State {
   std::optional<Problem> CheckSeriesValues(const BatchFamily& f, const BatchSeries& s) const {
     for (const std::string& v : s.label_values) {
       if (v.size() > opts.max_label_value_length) {
-        return Problem{RejectReason::kInvalidLabelValue, f.name + ": a label value of " + std::to_string(v.size()) +
-                                                             " bytes (limit " +
-                                                             std::to_string(opts.max_label_value_length) + ")"};
+        return Problem{RejectReason::kInvalidLabelValue,
+                       f.name + ": a label value of " + std::to_string(v.size()) + " bytes (limit " +
+                           std::to_string(opts.max_label_value_length) + ")"};
       }
-      if (!IsValidUtf8(v)) return Problem{RejectReason::kInvalidLabelValue, f.name + ": a label value is not UTF-8"};
+      if (!IsValidUtf8(v))
+        return Problem{RejectReason::kInvalidLabelValue, f.name + ": a label value is not UTF-8"};
     }
     switch (f.type) {
       case MetricType::kCounter:
         if (!std::isfinite(s.value) || s.value < 0) {
-          return Problem{RejectReason::kInvalidValue,
-                         f.name + ": counter increment " + std::to_string(s.value) + " (must be finite and >= 0)"};
+          return Problem{
+              RejectReason::kInvalidValue,
+              f.name + ": counter increment " + std::to_string(s.value) + " (must be finite and >= 0)"};
         }
         break;
       case MetricType::kGauge:
-        if (!std::isfinite(s.value)) return Problem{RejectReason::kInvalidValue, f.name + ": gauge value is not finite"};
+        if (!std::isfinite(s.value))
+          return Problem{RejectReason::kInvalidValue, f.name + ": gauge value is not finite"};
         break;
       default:
         if (!std::isfinite(s.sum_delta)) {
@@ -552,7 +562,8 @@ struct ClientMetrics::State {
     if (const auto e = m.index.find(key); e != m.index.end()) {
       return {.kind = SeriesTarget::Kind::kExisting, .index = e->second};
     }
-    if (const auto n = fresh.find(key); n != fresh.end()) return {.kind = SeriesTarget::Kind::kNew, .index = n->second};
+    if (const auto n = fresh.find(key); n != fresh.end())
+      return {.kind = SeriesTarget::Kind::kNew, .index = n->second};
     if (!m.HasRoomFor(fresh.size())) return {.kind = SeriesTarget::Kind::kOverflow};
     const auto k = static_cast<std::uint32_t>(fresh.size());
     fresh.emplace(std::move(key), k);
@@ -575,8 +586,10 @@ struct ClientMetrics::State {
       }
       // Checked against the current totals, so a batch that would push one out of range changes nothing.
       if (to_overflow && !overflow_totals) overflow_totals = OverflowTotals(m);
-      Projected one = target.kind == SeriesTarget::Kind::kExisting ? Totals(m.series[target.index]) : Projected{};
-      if (auto why = Project(m.decl.type, s, m.decl.buckets.size() + 1, to_overflow ? *overflow_totals : one)) {
+      Projected one =
+          target.kind == SeriesTarget::Kind::kExisting ? Totals(m.series[target.index]) : Projected{};
+      if (auto why =
+              Project(m.decl.type, s, m.decl.buckets.size() + 1, to_overflow ? *overflow_totals : one)) {
         return Problem{RejectReason::kTotalOutOfRange, f.name + List(s.label_values) + ": " + *why};
       }
       targets.push_back(target);
@@ -585,7 +598,9 @@ struct ClientMetrics::State {
   }
 
   static Projected Totals(const Series& s) { return {.value = s.value, .sum = s.sum, .count = s.count}; }
-  static Projected OverflowTotals(const Metric& m) { return m.overflow ? Totals(m.series[*m.overflow]) : Projected{}; }
+  static Projected OverflowTotals(const Metric& m) {
+    return m.overflow ? Totals(m.series[*m.overflow]) : Projected{};
+  }
 
   // --- phase 2: apply; nothing below can fail on input -----------------------------------------------
 
@@ -642,7 +657,8 @@ struct ClientMetrics::State {
       case SeriesTarget::Kind::kOverflow:
         break;
     }
-    if (!m.overflow) m.overflow = m.AddSeries(std::vector<std::string>(m.labels.size(), std::string(kOverflowValue)));
+    if (!m.overflow)
+      m.overflow = m.AddSeries(std::vector<std::string>(m.labels.size(), std::string(kOverflowValue)));
     ++m.overflowed;
     return *m.overflow;
   }
@@ -711,8 +727,12 @@ struct ClientMetrics::State {
 
   FamilySnapshot MergedFamily(std::size_t mi, const LiveGauges& live) const {
     const Metric& m = metrics[mi];
-    FamilySnapshot f{.name = m.decl.name, .help = m.decl.help, .type = m.decl.type, .label_names = m.labels,
-                     .bucket_bounds = m.decl.buckets, .series = {}};
+    FamilySnapshot f{.name = m.decl.name,
+                     .help = m.decl.help,
+                     .type = m.decl.type,
+                     .label_names = m.labels,
+                     .bucket_bounds = m.decl.buckets,
+                     .series = {}};
     f.series.reserve(m.series.size());
     for (std::size_t si = 0; si < m.series.size(); ++si) {
       if (auto s = MergedSeries(m, m.series[si], live.value[mi][si], live.clients[mi][si])) {
@@ -839,7 +859,8 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
   State& st = *state_;
   st.received_bytes += received_bytes;
   if (!status_.ok()) return st.Reject(RejectReason::kUndeclaredMetric, status_.message());
-  if (batch.sequence == 0) return st.Reject(RejectReason::kMalformed, "batch: sequence 0 (sequences start at 1)");
+  if (batch.sequence == 0)
+    return st.Reject(RejectReason::kMalformed, "batch: sequence 0 (sequences start at 1)");
   st.Expire(now);
   State::Client* client = st.FindClient(batch.client);
   if (auto answer = st.CheckSequence(batch, client, now)) return *std::move(answer);

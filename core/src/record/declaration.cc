@@ -15,16 +15,18 @@ Status CheckLabelNames(const std::string& who, MetricType type, const std::vecto
     if (type == MetricType::kHistogram && *it == "le") {
       return InvalidArgument(who + "label name \"le\" is reserved for bucket bounds");
     }
-    if (std::find(labels.begin(), it, *it) != it) return InvalidArgument(who + "duplicate label name \"" + *it + "\"");
+    if (std::find(labels.begin(), it, *it) != it)
+      return InvalidArgument(who + "duplicate label name \"" + *it + "\"");
   }
   return {};
 }
 
 }  // namespace
 
-Status CheckFamilyDecl(std::string_view kind, MetricType type, const std::string& name, const std::string& help,
-                       const std::vector<std::string>& labels) {
-  if (const Status s = CheckMetricName(name); !s.ok()) return InvalidArgument(std::string(kind) + ": " + s.message());
+Status CheckFamilyDecl(std::string_view kind, MetricType type, const std::string& name,
+                       const std::string& help, const std::vector<std::string>& labels) {
+  if (const Status s = CheckMetricName(name); !s.ok())
+    return InvalidArgument(std::string(kind) + ": " + s.message());
   const std::string who = std::string(kind) + " " + name + ": ";
   if (!IsValidUtf8(help)) return InvalidArgument(who + "help text is not valid UTF-8");
   return CheckLabelNames(who, type, labels);

@@ -15,8 +15,8 @@ namespace golivekit::observability::detail {
 /// OK, or InvalidArgument naming the declaration ("<kind> <name>: …"): the metric name, the help text
 /// (UTF-8), each label name, a label name twice, and `le` on a histogram (it is the bucket bound's label).
 /// `kind` says what is declared: "counter", "callback gauge", ….
-Status CheckFamilyDecl(std::string_view kind, MetricType type, const std::string& name, const std::string& help,
-                       const std::vector<std::string>& labels);
+Status CheckFamilyDecl(std::string_view kind, MetricType type, const std::string& name,
+                       const std::string& help, const std::vector<std::string>& labels);
 
 /// The label names in the order they are exposed (ascending), and where each was declared.
 struct LabelOrder {
