@@ -18,6 +18,12 @@ install(
   PATTERN "*.h"
   PATTERN "*.hpp")
 
+# Generated from project(VERSION) by core/CMakeLists.txt.
+install(
+  FILES "${GLK_OBS_GENERATED_INCLUDE_DIR}/golivekit/observability/version.h"
+  DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/golivekit/observability"
+  COMPONENT ${GLK_OBS_PACKAGE}_Development)
+
 set(glk_obs_install_targets golivekit_observability_core)
 if(TARGET golivekit_observability_http)
   install(

@@ -1,5 +1,7 @@
 // The WebAssembly face of the core, for the npm package (js/): plain C exports (extern "C", glk_*), each
-// a small adapter over the public core API and nothing more. js/src/wasm-module.ts is their JS side.
+// a small adapter over the public core API and nothing more. js/src/wasm-module.ts declares them for
+// TypeScript (js/test/wasm_exports.test.mjs checks names and parameter counts against the built
+// module); js/src/wasm-core.ts is their JS side.
 //
 // No embind: its runtime (type registry, invoker generation, std::string/val marshalling) was 6 KB of
 // the 9 KB gzip'd JS glue and ~2 KB of the module, for a dozen functions that are called rarely. Values

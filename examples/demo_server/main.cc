@@ -48,9 +48,6 @@
 #include "routes.h"
 #include "simulator.h"
 
-#ifndef GLK_OBS_DEMO_VERSION
-#define GLK_OBS_DEMO_VERSION "0.1.0"
-#endif
 // Where scripts/build-demo-web.sh puts the web app (CMake defines it as <source>/build/demo-web/dist).
 #ifndef GLK_OBS_DEMO_WEB_ROOT
 #define GLK_OBS_DEMO_WEB_ROOT "build/demo-web/dist"
@@ -285,7 +282,8 @@ int main(int argc, char** argv) {
   auto registry = obs::NewRegistry({.include_runtime_metrics = true, .include_process_metrics = true});
   obs::GoliveKitMetrics metrics = obs::RegisterGoliveKitMetrics(registry);
   if (!Check(metrics.status, "RegisterGoliveKitMetrics")) return 1;
-  if (!Check(obs::RegisterPlatformCollectors(registry, GLK_OBS_DEMO_VERSION), "RegisterPlatformCollectors"))
+  if (!Check(obs::RegisterPlatformCollectors(registry, std::string(obs::kVersion)),
+             "RegisterPlatformCollectors"))
     return 1;
   std::shared_ptr<obs::ClientMetrics> client_metrics;
   if (flags.ingest) {

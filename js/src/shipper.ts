@@ -5,8 +5,9 @@
 //
 // Exactly once is the server's job (docs/merge.md): each batch carries (client id, sequence), so a
 // batch is resent byte for byte until the server confirms it, and a duplicate is harmless.
+import { BATCH_CONTENT_TYPE } from "./constants.js";
 import { ObservabilityError } from "./errors.js";
-import type { ResponseLike, Shipper, ShipperStats, ShippingOpts } from "./types.js";
+import type { ObservabilityErrorCode, ResponseLike, Shipper, ShipperStats, ShippingOpts } from "./types.js";
 
 /** What api.ts gives the shipper: one client's batch encoder over one registry. */
 export interface BatchSource {
@@ -15,9 +16,6 @@ export interface BatchSource {
   encode(final: boolean, dropped: number): Uint8Array[];
   free(): void;
 }
-
-/** The media type of a batch (kBatchContentType in core/include/golivekit/observability/client_batch.h). */
-export const BATCH_CONTENT_TYPE = "application/vnd.golivekit.metrics-batch";
 
 const KEEPALIVE_BUDGET = 65536; // what a browser lets keepalive requests carry in total
 const GIVE_UP_MS = 300_000; // half the server's default client_ttl: never resend older batches
@@ -80,7 +78,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     return t;
   };
 
-  const fail = (code: string, message: string) => new ObservabilityError(code, message);
+  const fail = (code: ObservabilityErrorCode, message: string) => new ObservabilityError(code, message);
 
   function remove(b: Batch, e?: ObservabilityError): void {
     const i = queue.indexOf(b);

@@ -59,9 +59,34 @@ export interface LoadOptions {
   wasmUrl?: string | { readonly href: string };
 }
 
+/**
+ * What kind of error an {@link ObservabilityErrorLike} is. The C++ core's status codes
+ * (docs/errors.md), and what only the JS side reports:
+ *
+ * - `"INVALID_ARGUMENT"`: a bad metric name, label name, bucket layout or registry option; a wrong
+ *   number of label values.
+ * - `"ALREADY_EXISTS"`: `register` of a metric registered before, or whose name clashes with one.
+ * - `"FAILED_PRECONDITION"`: the call does not fit the object: an update without `withLabels` on a
+ *   metric with labels, any use of something disposed, a stopped shipper, no Web Crypto for shipping.
+ * - `"NOT_FOUND"`: nothing matched.
+ * - `"RESOURCE_EXHAUSTED"`: a limit was reached (a shipped batch dropped on this side).
+ * - `"DEADLINE_EXCEEDED"`: the shipper's `stop()` waited `stopTimeoutMs` in vain.
+ * - `` `HTTP_${status}` ``: the server refused a shipped batch with that status (`"HTTP_400"`, …).
+ * - `"UNKNOWN"`: a status the core could not name (not expected).
+ */
+export type ObservabilityErrorCode =
+  | "INVALID_ARGUMENT"
+  | "ALREADY_EXISTS"
+  | "FAILED_PRECONDITION"
+  | "NOT_FOUND"
+  | "RESOURCE_EXHAUSTED"
+  | "DEADLINE_EXCEEDED"
+  | `HTTP_${number}`
+  | "UNKNOWN";
+
 /** What the C++ core reported, as an `Error` whose `code` says which kind (e.g. `"INVALID_ARGUMENT"`). */
 export interface ObservabilityErrorLike extends Error {
-  readonly code: string;
+  readonly code: ObservabilityErrorCode;
 }
 
 /** Something that owns WebAssembly memory until it is disposed (or garbage-collected). */

@@ -1,7 +1,9 @@
-// The JS side of wasm/bindings.cc's C exports: strings and number arrays through the module's scratch
-// buffers, everything else as numbers. Internal.
+// The types of wasm/bindings.cc's C exports and of the emscripten glue. Internal; wasm-core.ts wraps them.
 
-/** The raw wasm exports (wasm/bindings.cc, wasm/hot_paths.cc). Addresses are numbers. */
+/**
+ * The raw wasm exports (wasm/bindings.cc, wasm/hot_paths.cc). Addresses are numbers. Written by hand;
+ * js/test/wasm_exports.test.mjs checks it against the built module (names, parameter counts).
+ */
 export interface WasmExports {
   memory: { readonly buffer: ArrayBuffer };
   glk_counter_inc(p: number): void;
@@ -63,57 +65,3 @@ export interface ModuleArgs {
 }
 
 export type ModuleFactory = (args: ModuleArgs) => Promise<EmModule>;
-
-/**
- * The exports plus marshalling. Errors returned as strings are "" when all went well, else
- * "CODE: message".
- */
-export interface Wasm {
-  x: WasmExports;
-  /** Writes strings into the input buffer (UTF-8, each followed by 0xFF); returns the bytes written. */
-  put(strings: readonly string[]): number;
-  /** The string whose address an export returned (its length from glk_len). */
-  str(p: number): string;
-  /** A copy of the bytes whose address an export returned. */
-  bytes(p: number): Uint8Array;
-  /** Writes numbers into the number buffer; returns how many. */
-  putNums(v: readonly number[]): number;
-  /** The first `n` numbers of the number buffer (an export returned `n`). */
-  nums(n: number): number[];
-}
-
-export function bind(m: EmModule): Wasm {
-  const x = (m.asm ?? m.wasmExports)!;
-  const enc = new TextEncoder();
-  const dec = new TextDecoder();
-  // A fresh view each time: memory growth detaches the old buffer.
-  const u8 = () => new Uint8Array(x.memory.buffer);
-  const bytes = (p: number) => u8().slice(p, p + x.glk_len());
-  return {
-    x,
-    put(strings) {
-      let max = 0;
-      for (const s of strings) max += s.length * 3 + 1;
-      const start = x.glk_in(max);
-      const mem = u8();
-      let at = start;
-      for (const s of strings) {
-        at += enc.encodeInto(s, mem.subarray(at)).written!;
-        mem[at++] = 255;
-      }
-      return at - start;
-    },
-    str(p) {
-      const n = x.glk_len();
-      const s = dec.decode(u8().subarray(p, p + n));
-      if (n > 4096) x.glk_release(); // do not keep an exposition's worth of wasm heap
-      return s;
-    },
-    bytes,
-    putNums(v) {
-      new Float64Array(x.memory.buffer, x.glk_nums(v.length), v.length).set(v);
-      return v.length;
-    },
-    nums: (n) => Array.from(new Float64Array(x.memory.buffer, x.glk_nums(n), n)),
-  };
-}

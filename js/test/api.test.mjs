@@ -238,3 +238,69 @@ describe("lifetime", () => {
     assert.throws(() => c.inc(), /disposed/);
   });
 });
+
+describe("error codes", () => {
+  // ObservabilityErrorCode in js/src/types.ts: the core's StatusCodeName values and the JS side's own.
+  const CODES = new Set(["INVALID_ARGUMENT", "ALREADY_EXISTS", "FAILED_PRECONDITION", "NOT_FOUND", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED", "UNKNOWN"]);
+  const codeOf = (f) => {
+    try {
+      f();
+    } catch (e) {
+      assert.ok(e instanceof ObservabilityError, `not an ObservabilityError: ${e}`);
+      assert.ok(e instanceof Error);
+      assert.equal(e.name, "ObservabilityError");
+      assert.ok(CODES.has(e.code), `undocumented code ${e.code}`);
+      return e.code;
+    }
+    assert.fail("did not throw");
+  };
+
+  test("what the core refuses carries its status code", () => {
+    assert.equal(codeOf(() => obs.newCounter({ name: "bad name" })), "INVALID_ARGUMENT");
+    assert.equal(codeOf(() => obs.newGauge({ name: "g", labels: ["__x"] })), "INVALID_ARGUMENT");
+    assert.equal(codeOf(() => obs.newHistogram({ name: "h", buckets: [2, 1] })), "INVALID_ARGUMENT");
+    assert.equal(codeOf(() => obs.newRegistry({ namespace: "1bad" })), "INVALID_ARGUMENT");
+    const r = obs.newRegistry();
+    const c = r.register(obs.newCounter({ name: "codes_total", labels: ["a"] }));
+    assert.equal(codeOf(() => r.register(c)), "ALREADY_EXISTS");
+    assert.equal(codeOf(() => r.register(obs.newGauge({ name: "codes_total" }))), "ALREADY_EXISTS");
+    assert.equal(codeOf(() => obs.newCounter({ name: "plain_total" }).reset()), "FAILED_PRECONDITION");
+    assert.equal(codeOf(() => c.remove("a", "b")), "INVALID_ARGUMENT");
+    assert.equal(c.remove("never"), false, "NOT_FOUND is remove()'s false, not an error");
+    r.dispose();
+  });
+
+  test("what the JS side catches first has the code the core would give", () => {
+    const c = obs.newCounter({ name: "js_codes_total", labels: ["a", "b"] });
+    assert.equal(codeOf(() => c.withLabels("x")), "INVALID_ARGUMENT");
+    assert.equal(codeOf(() => c.withLabels()), "INVALID_ARGUMENT");
+    assert.equal(codeOf(() => c.inc()), "FAILED_PRECONDITION");
+    assert.equal(codeOf(() => obs.newTimer(obs.newHistogram({ name: "t_codes", labels: ["x"] }))), "FAILED_PRECONDITION");
+    assert.equal(codeOf(() => obs.linearBuckets(0, 0, 3)), "INVALID_ARGUMENT");
+    assert.equal(codeOf(() => obs.exponentialBuckets(1, 1, 3)), "INVALID_ARGUMENT");
+    const child = c.withLabels("x", "y");
+    c.dispose();
+    assert.equal(codeOf(() => child.inc()), "FAILED_PRECONDITION");
+    assert.equal(codeOf(() => c.withLabels("x", "y")), "FAILED_PRECONDITION");
+    const r = obs.newRegistry();
+    r.dispose();
+    assert.equal(codeOf(() => r.expose()), "FAILED_PRECONDITION");
+    assert.equal(codeOf(() => obs.startShipping(r, { url: "/ingest" })), "FAILED_PRECONDITION");
+  });
+
+  test("misuse of the JS types stays a TypeError or RangeError, without a code", () => {
+    assert.throws(() => obs.newCounter(null), (e) => e instanceof TypeError && e.code === undefined && /newCounter/.test(e.message));
+    assert.throws(() => obs.newGauge(1), (e) => e instanceof TypeError && /newGauge/.test(e.message));
+    assert.throws(() => obs.newHistogram("h"), (e) => e instanceof TypeError && /newHistogram/.test(e.message));
+    assert.throws(() => obs.newCounter({ name: "r_total" }).add(-1), (e) => e instanceof RangeError && e.code === undefined);
+  });
+
+  test("the core's status text becomes code and message", async () => {
+    const { statusError } = await import("../../dist/errors.js");
+    const e = statusError("ALREADY_EXISTS: counter x is already registered");
+    assert.ok(e instanceof ObservabilityError);
+    assert.equal(e.code, "ALREADY_EXISTS");
+    assert.equal(e.message, "counter x is already registered");
+    assert.equal(statusError("no code here").code, "UNKNOWN");
+  });
+});

@@ -17,6 +17,8 @@ const REQUIRED = [
   "dist/observability.mjs",
   "dist/observability.wasm",
   "dist/observability-wasm-inline.js",
+  "dist/generated/constants.js",
+  "dist/generated/web-vitals.js",
 ];
 
 // Compiled TypeScript (.js + .d.ts) under dist/, the wasm module and its glue, package metadata.
@@ -26,6 +28,7 @@ const ALLOWED = [
   /^LICEN[CS]E(\.md|\.txt)?$/,
   /^dist\/[a-z0-9-]+\.js$/,
   /^dist\/[a-z0-9-]+\.d\.ts$/,
+  /^dist\/generated\/[a-z0-9-]+\.(js|d\.ts)$/, // written from the C++ by the build (wasm/js_constants.cc)
   /^dist\/observability\.mjs$/,
   /^dist\/observability\.wasm$/,
 ];

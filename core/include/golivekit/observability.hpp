@@ -31,4 +31,5 @@
 #include "golivekit/observability/snapshot.h"   // IWYU pragma: export
 #include "golivekit/observability/status.h"     // IWYU pragma: export
 #include "golivekit/observability/timer.h"      // IWYU pragma: export
+#include "golivekit/observability/version.h"    // IWYU pragma: export
 #include "golivekit/observability/web_vitals.h"  // IWYU pragma: export

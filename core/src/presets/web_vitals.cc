@@ -6,8 +6,9 @@
 
 namespace golivekit::observability {
 
-// The bounds and HELP texts are also in js/src/vitals.ts (WEB_VITALS_METRICS): change both together,
-// a browser and a server that disagree on buckets reject each other's batches (bucket_mismatch).
+// The npm package's WEB_VITALS_METRICS (js/src/vitals.ts) is generated from WebVitalsClientMetrics() by
+// the wasm build (wasm/js_constants.cc): a browser and a server that disagreed on buckets would reject
+// each other's batches (bucket_mismatch).
 
 std::vector<double> WebVitalsLcpBuckets() { return {0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10}; }
 std::vector<double> WebVitalsInpBuckets() { return {0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2}; }

@@ -12,6 +12,9 @@
 namespace obs = golivekit::observability;
 
 int main() {
+  // From version.h, which the vendored project generates into the parent's build tree.
+  std::printf("golivekit_observability %s\n", GLK_OBS_VERSION);
+
   auto registry = obs::NewRegistry();
   auto events = obs::NewCounter({
       .name = "consumer_events_total",

@@ -35,6 +35,12 @@ bool Scrape(int port, const std::string& want) {
 }  // namespace
 
 int main() {
+  if (obs::kVersion != PACKAGE_VERSION) {
+    std::fprintf(stderr, "version.h says %s, the CMake package %s\n", GLK_OBS_VERSION, PACKAGE_VERSION);
+    return 1;
+  }
+  std::printf("golivekit_observability %s\n", GLK_OBS_VERSION);
+
   auto registry = obs::NewRegistry();
   auto events = obs::NewCounter({
       .name = "consumer_events_total",

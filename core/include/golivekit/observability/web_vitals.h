@@ -14,8 +14,9 @@
 /// The bucket bounds include web.dev's thresholds between "good", "needs improvement" and "poor", so the
 /// share of good page views is one bucket over the count, e.g. for LCP
 /// `…_lcp_seconds_bucket{le="2.5"} / …_lcp_seconds_count`. The names, HELP texts and buckets are those
-/// of `WEB_VITALS_METRICS` in the npm package. A browser registry with a namespace or constant labels
-/// exposes other names or labels: adjust the returned declarations (`name`, `labels`) to match.
+/// of `WEB_VITALS_METRICS` in the npm package, which the build generates from here. A browser registry
+/// with a namespace or constant labels exposes other names or labels: adjust the returned declarations
+/// (`name`, `labels`) to match.
 /// Details: docs/api-js.md, "Web Vitals".
 ///
 /// Thread-safety: every function here is pure and may be called from any thread.

@@ -28,11 +28,7 @@
 #include "golivekit/observability/collector.h"
 #include "golivekit/observability/registry.h"
 #include "golivekit/observability/status.h"
-
-#ifndef GLK_OBS_VERSION
-/// The library version, the default `golivekit_build_info{version}`.
-#define GLK_OBS_VERSION "0.1.0"
-#endif
+#include "golivekit/observability/version.h"  // GLK_OBS_VERSION, the default golivekit_build_info{version}
 
 namespace golivekit::observability {
 

@@ -13,6 +13,8 @@ import type {
   LoadOptions,
   MemoryStats,
   Observability,
+  ObservabilityErrorCode,
+  ObservabilityErrorLike,
   Registry,
   RegistryOpts,
   Timer,
@@ -85,8 +87,13 @@ export async function run(options?: LoadOptions): Promise<string> {
   } catch (e: unknown) {
     if (e instanceof ObservabilityError) {
       const code: string = e.code;
+      const typed: ObservabilityErrorCode = e.code;
+      const like: ObservabilityErrorLike = e;
+      const refused: ObservabilityErrorCode = "HTTP_400";
+      // @ts-expect-error -- codes are the core's status names, upper case
+      const wrong: ObservabilityErrorCode = "invalid_argument";
       const err: Error = e;
-      return `${code} ${err.message}`;
+      return `${code} ${typed} ${like.code} ${refused} ${wrong} ${err.message}`;
     }
     if (e instanceof RangeError) return e.message;
   }

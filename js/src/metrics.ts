@@ -1,0 +1,263 @@
+// Counters, gauges and histograms: each wraps the address of a C++ metric adapter (wasm/bindings.cc)
+// and keeps its series handles in a JS-side cache, so that the strings of a label tuple cross into wasm
+// only the first time: a repeated `withLabels('GET', '200')` is two Map lookups.
+import { COUNTER, GAUGE, HISTOGRAM, type MetricKind } from "./constants.js";
+import { disposedError, ObservabilityError } from "./errors.js";
+import type { CounterSeries, GaugeSeries, HistogramSeries, SeriesHandle } from "./series.js";
+import type {
+  Counter,
+  CounterOpts,
+  Gauge,
+  GaugeOpts,
+  Histogram,
+  HistogramOpts,
+  LabelValue,
+  Metric,
+} from "./types.js";
+import { METRIC_ADAPTER, type WasmCore } from "./wasm-core.js";
+import type { WasmExports } from "./wasm-module.js";
+
+const FACTORY_NAMES = ["newCounter", "newGauge", "newHistogram"] as const;
+
+function labelKey(value: LabelValue): string {
+  return typeof value === "string" ? value : String(value);
+}
+
+// One level per label; the last level maps the last value to the series.
+type Level<S> = Map<string, Level<S> | S>;
+
+/** The series of a metric with labels, by their label values. */
+export class SeriesCache<S> {
+  #root: Level<S> = new Map();
+  readonly #depth: number;
+
+  constructor(depth: number) {
+    this.#depth = depth;
+  }
+
+  /** The series of these values (one per level), if it was made before. */
+  find(values: readonly LabelValue[]): S | undefined {
+    const last = values.length - 1;
+    let level: Level<S> | undefined = this.#root;
+    for (let i = 0; i < last; i++) {
+      level = level.get(labelKey(values[i]!)) as Level<S> | undefined;
+      if (level === undefined) return undefined;
+    }
+    return level.get(labelKey(values[last]!)) as S | undefined;
+  }
+
+  add(keys: readonly string[], series: S): void {
+    let level = this.#root;
+    for (let i = 0; i < keys.length - 1; i++) {
+      let next = level.get(keys[i]!) as Level<S> | undefined;
+      if (next === undefined) level.set(keys[i]!, (next = new Map()));
+      level = next;
+    }
+    level.set(keys[keys.length - 1]!, series);
+  }
+
+  /** Forgets the series of these values, and the levels that are left empty. */
+  delete(keys: readonly string[]): void {
+    const path: Level<S>[] = [this.#root];
+    for (let i = 0; i < keys.length - 1; i++) {
+      const next = path[i]!.get(keys[i]!) as Level<S> | undefined;
+      if (next === undefined) return;
+      path.push(next);
+    }
+    path[keys.length - 1]?.delete(keys[keys.length - 1]!);
+    for (let i = keys.length - 1; i > 0; i--) {
+      if (path[i]!.size === 0) path[i - 1]!.delete(keys[i - 1]!);
+    }
+  }
+
+  clear(): void {
+    this.#root = new Map();
+  }
+
+  /** Empties the cache and hands every series it held to `visit`. */
+  drain(visit: (series: S) => void): void {
+    const walk = (level: Level<S>, depth: number): void => {
+      for (const node of level.values()) {
+        if (depth === 1) visit(node as S);
+        else walk(node as Level<S>, depth - 1);
+      }
+    };
+    if (this.#depth > 0) walk(this.#root, this.#depth);
+    this.clear();
+  }
+}
+
+/** What counters, gauges and histograms share: the adapter, the series cache, the lifetime. */
+export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> {
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  /** @internal the instance the metric lives in */
+  readonly core: WasmCore;
+  readonly #wasm: WasmExports;
+  #address: number; // 0 once disposed
+  readonly #cache: SeriesCache<S>;
+  readonly #onlySeries: S | null = null; // of a metric without labels
+
+  constructor(core: WasmCore, kind: MetricKind, opts: CounterOpts, buckets?: readonly number[]) {
+    if (opts === null || typeof opts !== "object") {
+      throw new TypeError(`${FACTORY_NAMES[kind]}: options object required`);
+    }
+    const labels = opts.labels ? Array.from(opts.labels, String) : [];
+    const wasm = core.exports;
+    const strings = core.putStrings([String(opts.name ?? ""), String(opts.help ?? ""), ...labels]);
+    const bounds = buckets === undefined ? -1 : core.putNumbers(Array.from(buckets, Number));
+    const address = core.adopt(this, METRIC_ADAPTER, wasm.glk_metric_new(kind, strings, bounds));
+    this.core = core;
+    this.#wasm = wasm;
+    this.#address = address;
+    this.name = core.string(wasm.glk_metric_name(address));
+    this.help = core.string(wasm.glk_metric_help(address));
+    this.labelNames = Object.freeze(labels);
+    this.#cache = new SeriesCache(labels.length);
+    if (labels.length === 0) this.#onlySeries = this.#newSeries([]);
+  }
+
+  /** @internal true once disposed */
+  get disposed(): boolean {
+    return this.#address === 0;
+  }
+
+  /** @internal the adapter's address, or the error of a disposed metric */
+  nativeAddress(): number {
+    if (this.#address === 0) throw disposedError(`metric ${this.name}`);
+    return this.#address;
+  }
+
+  withLabels(...values: LabelValue[]): S {
+    if (values.length !== this.labelNames.length || values.length === 0) return this.#withoutLabels(values.length);
+    return this.#cache.find(values) ?? this.#addSeries(values.map(labelKey));
+  }
+
+  remove(...values: LabelValue[]): boolean {
+    const address = this.nativeAddress();
+    const keys = values.map(labelKey);
+    const error = this.core.errorAt(this.#wasm.glk_metric_remove(address, this.core.putStrings(keys)));
+    this.#cache.delete(keys);
+    if (error?.code === "NOT_FOUND") return false;
+    if (error) throw error;
+    return true;
+  }
+
+  reset(): void {
+    this.core.check(this.#wasm.glk_metric_reset(this.nativeAddress()));
+    // The handles stay alive (detached) until they are garbage-collected; only the cache forgets them.
+    this.#cache.clear();
+  }
+
+  seriesCount(): number {
+    return this.#wasm.glk_metric_series_count(this.nativeAddress());
+  }
+
+  dispose(): void {
+    const address = this.#address;
+    if (address === 0) return;
+    this.#address = 0;
+    this.#cache.drain((series) => series.free());
+    this.#onlySeries?.free();
+    this.core.free(this, METRIC_ADAPTER, address);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** @internal the series updates on the metric itself go to, or why there is none */
+  onlySeries(): S {
+    const series = this.#onlySeries;
+    if (series !== null) return series;
+    if (this.#address === 0) throw disposedError(`metric ${this.name}`);
+    throw new ObservabilityError(
+      "FAILED_PRECONDITION",
+      `${this.name} has labels {${this.labelNames.join(", ")}}: update a series from withLabels(...)`,
+    );
+  }
+
+  // withLabels() without values on a metric without labels, or with the wrong number of them.
+  #withoutLabels(count: number): S {
+    if (this.#address === 0) throw disposedError(`metric ${this.name}`);
+    if (count === 0 && this.#onlySeries !== null) return this.#onlySeries;
+    const expected = this.labelNames.length;
+    const names = this.labelNames.join(", ");
+    throw new ObservabilityError(
+      "INVALID_ARGUMENT",
+      `${this.name}: expected ${expected} label value${expected === 1 ? "" : "s"} {${names}}, got ${count}`,
+    );
+  }
+
+  #addSeries(keys: string[]): S {
+    const series = this.#newSeries(keys);
+    this.#cache.add(keys, series);
+    return series;
+  }
+
+  #newSeries(keys: string[]): S {
+    const address = this.#wasm.glk_metric_child(this.nativeAddress(), this.core.putStrings(keys));
+    if (address === 0) throw this.core.errorAt(this.#wasm.glk_last_error())!;
+    return new this.core.seriesClasses[this.#wasm.glk_metric_kind(this.#address)]!(address) as S;
+  }
+}
+
+export class CounterMetric extends NativeMetric<CounterSeries> implements Counter {
+  constructor(core: WasmCore, opts: CounterOpts) {
+    super(core, COUNTER, opts);
+  }
+  inc(): void {
+    this.onlySeries().inc();
+  }
+  add(value: number): void {
+    this.onlySeries().add(value);
+  }
+  value(): number {
+    return this.onlySeries().value();
+  }
+}
+
+export class GaugeMetric extends NativeMetric<GaugeSeries> implements Gauge {
+  constructor(core: WasmCore, opts: GaugeOpts) {
+    super(core, GAUGE, opts);
+  }
+  set(value: number): void {
+    this.onlySeries().set(value);
+  }
+  inc(): void {
+    this.onlySeries().add(1);
+  }
+  dec(): void {
+    this.onlySeries().add(-1);
+  }
+  add(value: number): void {
+    this.onlySeries().add(value);
+  }
+  sub(value: number): void {
+    this.onlySeries().add(-value);
+  }
+  setToCurrentTime(): void {
+    this.onlySeries().setToCurrentTime();
+  }
+  value(): number {
+    return this.onlySeries().value();
+  }
+}
+
+export class HistogramMetric extends NativeMetric<HistogramSeries> implements Histogram {
+  readonly buckets: readonly number[];
+  constructor(core: WasmCore, opts: HistogramOpts) {
+    super(core, HISTOGRAM, opts, opts?.buckets);
+    this.buckets = Object.freeze(core.numbers(core.exports.glk_metric_buckets(this.nativeAddress())));
+  }
+  observe(value: number): void {
+    this.onlySeries().observe(value);
+  }
+  count(): number {
+    return this.onlySeries().count();
+  }
+  sum(): number {
+    return this.onlySeries().sum();
+  }
+}

@@ -1,0 +1,84 @@
+// A registry: the C++ registry adapter (wasm/bindings.cc) with the metrics of the same instance
+// registered in it, and its exposition.
+import { disposedError } from "./errors.js";
+import { NativeMetric } from "./metrics.js";
+import { RuntimeMetrics } from "./runtime-metrics.js";
+import type { SeriesHandle } from "./series.js";
+import type { AnyMetric, Registry, RegistryOpts } from "./types.js";
+import { REGISTRY_ADAPTER, type WasmCore } from "./wasm-core.js";
+import type { WasmExports } from "./wasm-module.js";
+
+export class MetricRegistry implements Registry {
+  /** @internal the instance the registry lives in */
+  readonly core: WasmCore;
+  readonly #wasm: WasmExports;
+  #address: number; // 0 once disposed
+  readonly #prefix: string; // the namespace and "_", or ""
+  #runtime: RuntimeMetrics | undefined;
+
+  constructor(core: WasmCore, opts: RegistryOpts = {}) {
+    if (opts === null || typeof opts !== "object") throw new TypeError("newRegistry: options must be an object");
+    const namespace = String(opts.namespace ?? "");
+    const strings = [namespace];
+    for (const [name, value] of Object.entries(opts.constLabels ?? {})) strings.push(String(name), String(value));
+    this.core = core;
+    this.#wasm = core.exports;
+    this.#address = core.adopt(this, REGISTRY_ADAPTER, this.#wasm.glk_registry_new(core.putStrings(strings)));
+    this.#prefix = namespace && `${namespace}_`;
+    if (opts.includeRuntimeMetrics) this.#runtime = new RuntimeMetrics(core, this);
+  }
+
+  /** @internal the adapter's address, or the error of a disposed registry */
+  nativeAddress(): number {
+    if (this.#address === 0) throw disposedError("registry");
+    return this.#address;
+  }
+
+  /** @internal the family names of the runtime metrics (a shipper leaves them out) */
+  runtimeFamilies(): string[] {
+    return this.#runtime?.names().map((name) => this.#prefix + name) ?? [];
+  }
+
+  register<T extends AnyMetric>(metric: T): T {
+    const own = this.#own(metric);
+    if (own === undefined) {
+      throw new TypeError("register: not a metric of this instance (made by another loadObservability()?)");
+    }
+    const registry = this.nativeAddress();
+    this.core.check(this.#wasm.glk_registry_register(registry, own.nativeAddress()));
+    return metric;
+  }
+
+  unregister(metric: AnyMetric): boolean {
+    const own = this.#own(metric);
+    if (own === undefined || own.disposed) return false;
+    return this.#wasm.glk_registry_unregister(this.nativeAddress(), own.nativeAddress()) !== 0;
+  }
+
+  expose(format: "text" | "openmetrics" = "text"): string {
+    const registry = this.nativeAddress();
+    if (format !== "text" && format !== "openmetrics") {
+      throw new TypeError(`expose: unknown format ${JSON.stringify(format)} (text or openmetrics)`);
+    }
+    this.#runtime?.refresh();
+    return this.core.string(this.#wasm.glk_registry_expose(registry, format === "openmetrics" ? 1 : 0));
+  }
+
+  dispose(): void {
+    const address = this.#address;
+    if (address === 0) return;
+    this.#address = 0;
+    this.#runtime?.dispose();
+    this.#runtime = undefined;
+    this.core.free(this, REGISTRY_ADAPTER, address);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  // The metric as this instance's class, if it is one of this instance.
+  #own(metric: AnyMetric): NativeMetric<SeriesHandle> | undefined {
+    return metric instanceof NativeMetric && metric.core === this.core ? metric : undefined;
+  }
+}

@@ -1,0 +1,127 @@
+// One instance of the C++ core compiled to WebAssembly: its exports, the marshalling of strings and
+// number arrays through the module's scratch buffers (everything else crosses as numbers), the
+// finalizers that free what JS drops, and the reading of the core's errors.
+//
+// Memory: a JS object that owns wasm memory registers with a FinalizationRegistry whose held value is
+// only what is needed to free it (never the object itself, which would keep it alive). dispose() frees
+// at once and unregisters; the finalizer is the safety net for what is dropped.
+import { type ObservabilityError, statusError } from "./errors.js";
+import type { MetricKind } from "./constants.js";
+import { type SeriesClass, seriesClassesFor } from "./series.js";
+import type { MemoryStats } from "./types.js";
+import type { EmModule, WasmExports } from "./wasm-module.js";
+
+/** What a finalizer frees: a series handle of a metric kind, a metric adapter or a registry adapter. */
+export const METRIC_ADAPTER = 3;
+export const REGISTRY_ADAPTER = 4;
+export type Owned = MetricKind | typeof METRIC_ADAPTER | typeof REGISTRY_ADAPTER;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class WasmCore {
+  readonly exports: WasmExports;
+  /** The series handle classes of this instance, by metric kind. */
+  readonly seriesClasses: readonly SeriesClass[];
+  readonly #finalizer: FinalizationRegistry<[Owned, number]> | undefined;
+
+  constructor(module: EmModule) {
+    this.exports = (module.asm ?? module.wasmExports)!;
+    this.seriesClasses = seriesClassesFor(this);
+    if (typeof FinalizationRegistry === "function") {
+      this.#finalizer = new FinalizationRegistry(([what, address]) => this.#free(what, address));
+    }
+  }
+
+  /** Has the C++ object at `address` freed once `owner` is garbage-collected, unless free() came first. */
+  freeWithOwner(owner: object, what: Owned, address: number): void {
+    this.#finalizer?.register(owner, [what, address], owner);
+  }
+
+  /**
+   * The address of a new metric or registry adapter, owned by `owner` from now on; or, if the core found
+   * an error in its options, frees it and throws that.
+   */
+  adopt(owner: object, what: typeof METRIC_ADAPTER | typeof REGISTRY_ADAPTER, address: number): number {
+    const wasm = this.exports;
+    const status = what === METRIC_ADAPTER ? wasm.glk_metric_error(address) : wasm.glk_registry_error(address);
+    const error = this.errorAt(status);
+    if (error) {
+      this.#free(what, address);
+      throw error;
+    }
+    this.freeWithOwner(owner, what, address);
+    return address;
+  }
+
+  /** Frees the C++ object at `address` of `owner` now. */
+  free(owner: object, what: Owned, address: number): void {
+    this.#finalizer?.unregister(owner);
+    this.#free(what, address);
+  }
+
+  /** Writes strings into the input buffer (UTF-8, each followed by 0xFF); returns the bytes written. */
+  putStrings(strings: readonly string[]): number {
+    let max = 0;
+    for (const s of strings) max += s.length * 3 + 1;
+    const start = this.exports.glk_in(max);
+    const memory = this.#memory();
+    let at = start;
+    for (const s of strings) {
+      at += encoder.encodeInto(s, memory.subarray(at)).written!;
+      memory[at++] = 255;
+    }
+    return at - start;
+  }
+
+  /** The string whose address an export returned (its length from glk_len). */
+  string(address: number): string {
+    const length = this.exports.glk_len();
+    const s = decoder.decode(this.#memory().subarray(address, address + length));
+    if (length > 4096) this.exports.glk_release(); // do not keep an exposition's worth of wasm heap
+    return s;
+  }
+
+  /** A copy of the bytes whose address an export returned. */
+  bytes(address: number): Uint8Array {
+    return this.#memory().slice(address, address + this.exports.glk_len());
+  }
+
+  /** Writes numbers into the number buffer; returns how many. */
+  putNumbers(values: readonly number[]): number {
+    new Float64Array(this.exports.memory.buffer, this.exports.glk_nums(values.length), values.length).set(values);
+    return values.length;
+  }
+
+  /** The first `count` numbers of the number buffer (an export returned `count`). */
+  numbers(count: number): number[] {
+    return Array.from(new Float64Array(this.exports.memory.buffer, this.exports.glk_nums(count), count));
+  }
+
+  /** The error in the status text at `address` (an export's answer), or undefined if it is empty (OK). */
+  errorAt(address: number): ObservabilityError | undefined {
+    const text = this.string(address);
+    return text ? statusError(text) : undefined;
+  }
+
+  /** Throws the error in the status text at `address`, if there is one. */
+  check(address: number): void {
+    const error = this.errorAt(address);
+    if (error) throw error;
+  }
+
+  memoryStats(): MemoryStats {
+    return { wasmMemoryBytes: this.exports.memory.buffer.byteLength, heapInUseBytes: this.exports.glk_heap_in_use() };
+  }
+
+  #free(what: Owned, address: number): void {
+    if (what === METRIC_ADAPTER) this.exports.glk_metric_free(address);
+    else if (what === REGISTRY_ADAPTER) this.exports.glk_registry_free(address);
+    else this.exports.glk_child_free(what, address);
+  }
+
+  // A fresh view each time: memory growth detaches the old buffer.
+  #memory(): Uint8Array {
+    return new Uint8Array(this.exports.memory.buffer);
+  }
+}
