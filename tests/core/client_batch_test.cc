@@ -189,6 +189,34 @@ TEST_SUITE("client_batch") {
           "batch: offset 5: unknown flags");
   }
 
+  TEST_CASE("the header alone gives the client id and sequence, or nothing when it is not a whole header") {
+    obs::Batch b = Sample();
+    for (const std::uint64_t seq :
+         {std::uint64_t{1}, std::uint64_t{300}, std::numeric_limits<std::uint64_t>::max()}) {
+      b.sequence = seq;
+      const std::string bytes = Encode(b);
+      const auto header = obs::PeekBatchHeader(bytes);
+      REQUIRE(header.has_value());
+      CHECK(header->client == Id(1));
+      CHECK(header->sequence == seq);
+      CHECK(obs::PeekBatchVersion(bytes) == obs::kBatchVersion);
+      // The sequence and the header before it are all the peek reads: the rest may be anything.
+      std::size_t sequence_end = 22 + 1;
+      while (static_cast<std::uint8_t>(bytes[sequence_end - 1]) & 0x80) ++sequence_end;
+      CHECK(obs::PeekBatchHeader(std::string_view(bytes).substr(0, sequence_end))->sequence == seq);
+      CHECK_FALSE(obs::PeekBatchHeader(std::string_view(bytes).substr(0, sequence_end - 1)).has_value());
+    }
+    std::string other = Encode(Sample());
+    other[4] = 2;
+    CHECK_FALSE(obs::PeekBatchHeader(other).has_value());
+    CHECK(obs::PeekBatchVersion(other) == 2);
+    other[0] = 'X';
+    CHECK_FALSE(obs::PeekBatchVersion(other).has_value());
+    CHECK_FALSE(obs::PeekBatchVersion("GLKB").has_value());
+    b.sequence = 0;
+    CHECK_FALSE(obs::PeekBatchHeader(Encode(b)).has_value());
+  }
+
   TEST_CASE("hostile counts are refused before anything is allocated") {
     const std::string head = std::string("GLKB\x01\x00", 6) + std::string(16, '\0') + std::string("\x01\x00", 2);
     obs::Batch got;

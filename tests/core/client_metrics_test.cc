@@ -1,4 +1,6 @@
 // The merge engine (client_metrics.h, docs/merge.md): one test per merge rule and per rejection reason.
+#include "golivekit/observability/client_metrics.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -7,16 +9,15 @@
 #include <limits>
 #include <memory>
 #include <string>
-#include <vector>
 #include <thread>
+#include <vector>
 
+#include "golivekit/observability/callback.h"
 #include "golivekit/observability/client_batch.h"
-#include "golivekit/observability/client_metrics.h"
 #include "golivekit/observability/counter.h"
 #include "golivekit/observability/gauge.h"
 #include "golivekit/observability/histogram.h"
 #include "golivekit/observability/registry.h"
-
 #include "test_util.h"
 
 namespace obs = golivekit::observability;
@@ -114,13 +115,15 @@ TEST_SUITE("client_metrics") {
     };
     CHECK(bad({.name = "bad name", .help = "h"}).find("bad name") != std::string::npos);
     CHECK(bad({.name = "h", .help = "h", .type = obs::MetricType::kHistogram}).find("needs bucket bounds") != std::string::npos);
-    CHECK(bad({.name = "h", .help = "h", .type = obs::MetricType::kHistogram, .labels = {"le"}, .buckets = {1}})
-              .find("label le") != std::string::npos);
+    CHECK(
+        bad({.name = "h", .help = "h", .type = obs::MetricType::kHistogram, .labels = {"le"}, .buckets = {1}})
+            .find("label name \"le\" is reserved") != std::string::npos);
     CHECK(bad({.name = "h", .help = "h", .type = obs::MetricType::kHistogram, .labels = {}, .buckets = {2, 1}})
               .find("strictly increasing") != std::string::npos);
     CHECK(bad({.name = "u", .help = "h", .type = obs::MetricType::kUnknown}).find("counter, a gauge or a histogram") !=
           std::string::npos);
-    CHECK(bad({.name = "c_total", .help = "h", .labels = {"a", "a"}}).find("label a twice") != std::string::npos);
+    CHECK(bad({.name = "c_total", .help = "h", .labels = {"a", "a"}}).find("duplicate label name \"a\"") !=
+          std::string::npos);
     CHECK(bad({.name = "c_total", .help = "h", .labels = {"__x"}}).find("__x") != std::string::npos);
     obs::ClientMetricsOpts forever;
     forever.client_ttl = std::chrono::hours(24LL * 365 * 1000000);
@@ -160,6 +163,43 @@ TEST_SUITE("client_metrics") {
     const std::string exposed = reg->Expose();
     CHECK(exposed.find("golivekit_client_events_total{event=\"click\",instance=\"a\"} 5\n") != std::string::npos);
     CHECK(exposed.find("golivekit_client_ingest_batches_total{instance=\"a\",result=\"applied\"} 2\n") != std::string::npos);
+  }
+
+  TEST_CASE("a client metric, a counter and a callback counter refuse a declaration in the same words") {
+    auto client = [](std::vector<std::string> labels, std::string help = "h") {
+      return obs::ClientMetrics(
+                 {.metrics = {{.name = "c_total", .help = std::move(help), .labels = std::move(labels)}}})
+          .status()
+          .message();
+    };
+    auto counter = [](std::vector<std::string> labels, std::string help = "h") {
+      return obs::NewCounter({.name = "c_total", .help = std::move(help), .labels = std::move(labels)})
+          ->status()
+          .message();
+    };
+    auto callback = [](std::vector<std::string> labels, std::string help = "h") {
+      return obs::NewCallbackCounterVec(
+                 {.name = "c_total", .help = std::move(help), .labels = std::move(labels)},
+                 [](obs::CallbackSink&) {})
+          ->status()
+          .message();
+    };
+    const std::string twice = "c_total: duplicate label name \"a\"";
+    CHECK(client({"b", "a", "a"}) == "client metrics: counter " + twice);
+    CHECK(counter({"b", "a", "a"}) == "counter " + twice);
+    CHECK(callback({"b", "a", "a"}) == "callback counter " + twice);
+    const std::string reserved = "c_total: label name \"_x\" is reserved";
+    CHECK(client({"_x"}).find(reserved) != std::string::npos);
+    CHECK(counter({"_x"}).find(reserved) != std::string::npos);
+    CHECK(callback({"_x"}).find(reserved) != std::string::npos);
+    // Help is exposed as it is declared: a client metric's must be UTF-8 too.
+    CHECK(client({}, "\xff") == "client metrics: counter c_total: help text is not valid UTF-8");
+    CHECK(counter({}, "\xff") == "counter c_total: help text is not valid UTF-8");
+    // The label names of a client metric are exposed, and expected in batches, in ascending order.
+    auto cm = obs::NewClientMetrics({.metrics = {{.name = "c_total", .help = "h", .labels = {"b", "a"}}}});
+    std::vector<obs::FamilySnapshot> out;
+    REQUIRE(cm->CollectAt(out, T0).ok());
+    CHECK(out.front().label_names == std::vector<std::string>{"a", "b"});
   }
 
   TEST_CASE("exactly once: a duplicate, a lost response and a replay never count twice") {

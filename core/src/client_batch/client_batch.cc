@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <utility>
 
@@ -15,7 +16,11 @@ namespace {
 
 constexpr char kMagic[4] = {'G', 'L', 'K', 'B'};
 constexpr std::uint8_t kFlagFinal = 0x01;
-constexpr std::size_t kHeaderFixed = 4 + 1 + 1 + 16;  // magic, version, flags, client id
+// The fixed header: magic, version, flags, client id; the sequence (a varint) follows it.
+constexpr std::size_t kVersionAt = sizeof kMagic;
+constexpr std::size_t kFlagsAt = kVersionAt + 1;
+constexpr std::size_t kClientIdAt = kFlagsAt + 1;
+constexpr std::size_t kHeaderFixed = kClientIdAt + sizeof(ClientId);
 
 // --- writing ---------------------------------------------------------------------------------------
 
@@ -60,6 +65,22 @@ std::uint8_t TypeCode(MetricType t) {
 
 // --- reading ---------------------------------------------------------------------------------------
 
+enum class VarintRead { kOk, kTruncated, kTooLong };
+
+// Reads the varint at `pos` into `v` and moves `pos` past it. At most ten bytes, the tenth carrying
+// only the 64th bit.
+inline VarintRead ReadVarint(std::string_view in, std::size_t& pos, std::uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (pos >= in.size()) return VarintRead::kTruncated;
+    const auto b = static_cast<std::uint8_t>(in[pos++]);
+    if (shift == 63 && b > 1) break;
+    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) return VarintRead::kOk;
+  }
+  return VarintRead::kTooLong;
+}
+
 // A cursor that fails once and stays failed: every read after an error returns zeros, so the decoder
 // can read a whole structure and check once, while the first error (with its offset) is kept.
 class Reader {
@@ -87,19 +108,17 @@ class Reader {
 
   std::uint64_t Varint() {
     const std::size_t at = pos_;
-    std::uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (remaining() < 1) {
+    std::uint64_t v;
+    switch (ReadVarint(in_, pos_, v)) {
+      case VarintRead::kOk:
+        return v;
+      case VarintRead::kTruncated:
         Fail(at, "truncated varint");
-        return 0;
-      }
-      const auto b = static_cast<std::uint8_t>(in_[pos_++]);
-      // The tenth byte may only carry the 64th bit.
-      if (shift == 63 && b > 1) break;
-      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) return v;
+        break;
+      case VarintRead::kTooLong:
+        Fail(at, "varint longer than 64 bits");
+        break;
     }
-    Fail(at, "varint longer than 64 bits");
     return 0;
   }
 
@@ -164,8 +183,10 @@ struct HeaderField {
   std::size_t size;
   std::string_view name;
 };
-constexpr HeaderField kHeaderFields[] = {
-    {0, 4, "the magic \"GLKB\""}, {4, 1, "the version"}, {5, 1, "the flags"}, {6, 16, "the client id"}};
+constexpr HeaderField kHeaderFields[] = {{0, sizeof kMagic, "the magic \"GLKB\""},
+                                         {kVersionAt, 1, "the version"},
+                                         {kFlagsAt, 1, "the flags"},
+                                         {kClientIdAt, sizeof(ClientId), "the client id"}};
 static_assert(kHeaderFields[3].offset + kHeaderFields[3].size == kHeaderFixed);
 
 // The magic, as far as the input goes: a prefix of it is a cut header, anything else is not a batch.
@@ -188,7 +209,27 @@ std::string TruncatedHeader(std::size_t size) {
   return message;
 }
 
+ClientId ReadClientId(std::string_view bytes) {
+  ClientId id;
+  std::memcpy(id.data(), bytes.data() + kClientIdAt, id.size());
+  return id;
+}
+
 }  // namespace
+
+std::optional<std::uint8_t> PeekBatchVersion(std::string_view bytes) {
+  if (bytes.size() <= kVersionAt || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+    return std::nullopt;
+  return static_cast<std::uint8_t>(bytes[kVersionAt]);
+}
+
+std::optional<BatchHeader> PeekBatchHeader(std::string_view bytes) {
+  if (PeekBatchVersion(bytes) != kBatchVersion || bytes.size() < kHeaderFixed) return std::nullopt;
+  std::size_t pos = kHeaderFixed;
+  std::uint64_t sequence;
+  if (ReadVarint(bytes, pos, sequence) != VarintRead::kOk || sequence == 0) return std::nullopt;
+  return BatchHeader{.client = ReadClientId(bytes), .sequence = sequence};
+}
 
 ClientId NewClientId() {
   std::random_device rd;
@@ -252,19 +293,16 @@ Status DecodeBatch(std::string_view bytes, Batch& out, const DecodeLimits& limit
     return InvalidArgument("batch: not a golivekit metrics batch (no \"GLKB\" header)");
   }
   // The bytes that are there are judged before the cut: a wrong version or flags byte is the better news.
-  if (bytes.size() > 4) {
-    const auto version = static_cast<std::uint8_t>(bytes[4]);
-    if (version != kBatchVersion) {
-      return InvalidArgument("batch: format version " + std::to_string(version) +
-                             " (this server reads version " + std::to_string(kBatchVersion) + ")");
-    }
+  if (const auto version = PeekBatchVersion(bytes); version && *version != kBatchVersion) {
+    return InvalidArgument("batch: format version " + std::to_string(*version) +
+                           " (this server reads version " + std::to_string(kBatchVersion) + ")");
   }
-  if (bytes.size() > 5 && (static_cast<std::uint8_t>(bytes[5]) & ~kFlagFinal) != 0) {
-    return InvalidArgument("batch: offset 5: unknown flags");
+  if (bytes.size() > kFlagsAt && (static_cast<std::uint8_t>(bytes[kFlagsAt]) & ~kFlagFinal) != 0) {
+    return InvalidArgument("batch: offset " + std::to_string(kFlagsAt) + ": unknown flags");
   }
   if (bytes.size() < kHeaderFixed) return InvalidArgument(TruncatedHeader(bytes.size()));
-  out.final = (static_cast<std::uint8_t>(bytes[5]) & kFlagFinal) != 0;
-  std::memcpy(out.client.data(), bytes.data() + 6, out.client.size());
+  out.final = (static_cast<std::uint8_t>(bytes[kFlagsAt]) & kFlagFinal) != 0;
+  out.client = ReadClientId(bytes);
 
   Reader r(bytes, limits);
   for (std::size_t i = 0; i < kHeaderFixed; ++i) r.Byte();
@@ -346,10 +384,137 @@ std::size_t FamilyHeaderSize(const BatchFamily& f) {
 
 }  // namespace
 
-std::vector<std::string> BatchEncoder::Encode(const Snapshot& snapshot, const EncodeOpts& opts) {
-  // 1. What changed, family by family, as one list of (family header, series) pieces.
+namespace {
+
+// A counter's increment since `prev` (nullptr: a new series). A value below the previous one means the
+// series was reset: it starts again from zero.
+double CounterIncrement(double now, const double* prev) {
+  return prev != nullptr && now >= *prev ? now - *prev : now;
+}
+
+// Whether a histogram series restarted since the previous snapshot (or is new): then all it holds is new.
+bool HistogramRestarted(const SeriesSnapshot& now, const std::vector<std::uint64_t>* prev_buckets,
+                        std::uint64_t prev_count) {
+  if (prev_buckets == nullptr || prev_buckets->size() != now.bucket_counts.size() || now.count < prev_count) {
+    return true;
+  }
+  for (std::size_t i = 0; i < now.bucket_counts.size(); ++i) {
+    if (now.bucket_counts[i] < (*prev_buckets)[i]) return true;
+  }
+  return false;
+}
+
+// Per-bucket (not cumulative) increments, +Inf last, from the cumulative counts now and before
+// (`prev_buckets` nullptr: from zero).
+std::vector<std::uint64_t> BucketDeltas(const SeriesSnapshot& now,
+                                        const std::vector<std::uint64_t>* prev_buckets,
+                                        std::uint64_t prev_count) {
+  const std::size_t nb = now.bucket_counts.size();
+  std::vector<std::uint64_t> deltas(nb + 1);
+  std::uint64_t below = 0;  // new observations in the buckets so far (cumulative)
+  for (std::size_t i = 0; i <= nb; ++i) {
+    const std::uint64_t cum_now = i < nb ? now.bucket_counts[i] : now.count;
+    const std::uint64_t cum_prev = prev_buckets == nullptr ? 0 : (i < nb ? (*prev_buckets)[i] : prev_count);
+    const std::uint64_t d = cum_now - cum_prev;
+    deltas[i] = d >= below ? d - below : 0;
+    below = d >= below ? d : below;
+  }
+  return deltas;
+}
+
+// Fills batches of at most `max_bytes` with families, splitting a family's series over several batches
+// when they do not fit in one; each batch takes the next sequence.
+class BatchPacker {
+ public:
+  BatchPacker(const ClientId& client, const EncodeOpts& opts, std::size_t max_bytes,
+              std::uint64_t& next_sequence)
+      : batch_{.client = client,
+               .sequence = 0,
+               .dropped_batches = opts.dropped_batches,
+               .final = opts.final,
+               .families = {}},
+        // The fixed part, then the sequence and family-count varints at their largest, and the drops.
+        header_(kHeaderFixed + 10 + VarintSize(opts.dropped_batches) + 5),
+        size_(header_),
+        max_bytes_(max_bytes),
+        next_sequence_(next_sequence) {}
+
+  void Add(BatchFamily family) {
+    std::vector<BatchSeries> series = std::move(family.series);
+    family.series.clear();
+    const std::size_t family_header = FamilyHeaderSize(family);
+    std::size_t i = 0;
+    while (i < series.size()) {
+      if (size_ + family_header + SeriesSize(family, series[i]) > max_bytes_ && !batch_.families.empty())
+        Flush();
+      BatchFamily& part = batch_.families.emplace_back(BatchFamily{.name = family.name,
+                                                                   .type = family.type,
+                                                                   .label_names = family.label_names,
+                                                                   .bucket_bounds = family.bucket_bounds});
+      size_ += family_header;
+      // At least one series per part, so that an oversized series still travels (alone).
+      do {
+        size_ += SeriesSize(family, series[i]);
+        part.series.push_back(std::move(series[i]));
+        ++i;
+      } while (i < series.size() && size_ + SeriesSize(family, series[i]) <= max_bytes_);
+    }
+  }
+
+  std::vector<std::string> Finish() {
+    // The final flag must reach the server even when nothing changed.
+    if (!batch_.families.empty() || (batch_.final && batches_.empty())) Flush();
+    return std::move(batches_);
+  }
+
+ private:
+  void Flush() {
+    batch_.sequence = next_sequence_++;
+    std::string bytes;
+    bytes.reserve(size_);
+    EncodeBatch(batch_, bytes);
+    batches_.push_back(std::move(bytes));
+    batch_.families.clear();
+    size_ = header_;
+  }
+
+  Batch batch_;
+  std::size_t header_;
+  std::size_t size_;
+  std::size_t max_bytes_;
+  std::uint64_t& next_sequence_;
+  std::vector<std::string> batches_;
+};
+
+}  // namespace
+
+std::optional<BatchSeries> BatchEncoder::SeriesChange(MetricType type, const SeriesSnapshot& s,
+                                                      const Last* prev) {
+  BatchSeries change{.label_values = s.label_values};
+  switch (type) {
+    case MetricType::kCounter:
+      change.value = CounterIncrement(s.value, prev != nullptr ? &prev->value : nullptr);
+      if (prev != nullptr && !(change.value > 0)) return std::nullopt;
+      break;
+    case MetricType::kGauge:
+      change.value = s.value;  // always sent: it says the client is alive and what it holds
+      break;
+    default: {
+      const bool restarted = HistogramRestarted(s, prev != nullptr ? &prev->buckets : nullptr,
+                                                prev != nullptr ? prev->count : 0);
+      if (!restarted && s.count == prev->count) return std::nullopt;
+      change.bucket_deltas =
+          BucketDeltas(s, restarted ? nullptr : &prev->buckets, restarted ? 0 : prev->count);
+      change.sum_delta = restarted ? s.sum : s.sum - prev->sum;
+      break;
+    }
+  }
+  return change;
+}
+
+std::vector<BatchFamily> BatchEncoder::TakeChanges(const Snapshot& snapshot) {
   std::vector<BatchFamily> changed;
-  std::map<std::string, std::map<std::string, Last>, std::less<>> now;
+  LastValues now;
   for (const FamilySnapshot& fam : snapshot.families) {
     if (fam.type == MetricType::kUnknown || skip_.count(fam.name) != 0) continue;
     const auto prev_family = last_.find(fam.name);
@@ -363,81 +528,20 @@ std::vector<std::string> BatchEncoder::Encode(const Snapshot& snapshot, const En
         const auto it = prev_family->second.find(key);
         if (it != prev_family->second.end()) prev = &it->second;
       }
-      Last cur{.value = s.value, .sum = s.sum, .count = s.count, .buckets = s.bucket_counts};
-      BatchSeries bs{.label_values = s.label_values};
-      bool include = false;
-      switch (fam.type) {
-        case MetricType::kCounter:
-          // A value below the last one means the series was reset: it starts again from zero.
-          bs.value = prev != nullptr && s.value >= prev->value ? s.value - prev->value : s.value;
-          include = prev == nullptr || bs.value > 0;
-          break;
-        case MetricType::kGauge:
-          bs.value = s.value;
-          include = true;
-          break;
-        default: {
-          bool reset = prev == nullptr || prev->buckets.size() != s.bucket_counts.size() || s.count < prev->count;
-          for (std::size_t i = 0; !reset && i < s.bucket_counts.size(); ++i) reset = s.bucket_counts[i] < prev->buckets[i];
-          const std::size_t nb = s.bucket_counts.size();
-          bs.bucket_deltas.resize(nb + 1);
-          std::uint64_t below = 0;  // new observations in the buckets so far (cumulative)
-          for (std::size_t i = 0; i <= nb; ++i) {
-            const std::uint64_t cum_now = i < nb ? s.bucket_counts[i] : s.count;
-            const std::uint64_t cum_prev = reset ? 0 : (i < nb ? prev->buckets[i] : prev->count);
-            const std::uint64_t d = cum_now - cum_prev;
-            bs.bucket_deltas[i] = d >= below ? d - below : 0;
-            below = d >= below ? d : below;
-          }
-          bs.sum_delta = reset ? s.sum : s.sum - prev->sum;
-          include = reset || s.count != prev->count;
-          break;
-        }
-      }
-      now_family.emplace(std::move(key), std::move(cur));
-      if (include) out.series.push_back(std::move(bs));
+      if (auto change = SeriesChange(fam.type, s, prev)) out.series.push_back(std::move(*change));
+      now_family.emplace(std::move(key),
+                         Last{.value = s.value, .sum = s.sum, .count = s.count, .buckets = s.bucket_counts});
     }
     if (!out.series.empty()) changed.push_back(std::move(out));
   }
   last_ = std::move(now);
+  return changed;
+}
 
-  // 2. Pack the pieces into batches of at most max_batch_bytes (header: fixed part + 3 varints).
-  std::vector<std::string> batches;
-  Batch batch{.client = client_, .final = opts.final, .families = {}};
-  batch.dropped_batches = opts.dropped_batches;
-  const std::size_t header = kHeaderFixed + 10 + VarintSize(opts.dropped_batches) + 5;
-  std::size_t size = header;
-  auto flush = [&] {
-    batch.sequence = next_sequence_++;
-    std::string bytes;
-    bytes.reserve(size);
-    EncodeBatch(batch, bytes);
-    batches.push_back(std::move(bytes));
-    batch.families.clear();
-    size = header;
-  };
-  for (BatchFamily& f : changed) {
-    std::vector<BatchSeries> series = std::move(f.series);
-    f.series.clear();
-    const std::size_t fh = FamilyHeaderSize(f);
-    std::size_t i = 0;
-    while (i < series.size()) {
-      if (size + fh + SeriesSize(f, series[i]) > max_batch_bytes_ && !batch.families.empty()) flush();
-      BatchFamily& part = batch.families.emplace_back(BatchFamily{.name = f.name, .type = f.type,
-                                                                  .label_names = f.label_names,
-                                                                  .bucket_bounds = f.bucket_bounds});
-      size += fh;
-      // At least one series per part, so that an oversized series still travels (alone).
-      do {
-        size += SeriesSize(f, series[i]);
-        part.series.push_back(std::move(series[i]));
-        ++i;
-      } while (i < series.size() && size + SeriesSize(f, series[i]) <= max_batch_bytes_);
-    }
-  }
-  // The final flag must reach the server even when nothing changed.
-  if (!batch.families.empty() || (opts.final && batches.empty())) flush();
-  return batches;
+std::vector<std::string> BatchEncoder::Encode(const Snapshot& snapshot, const EncodeOpts& opts) {
+  BatchPacker packer(client_, opts, max_batch_bytes_, next_sequence_);
+  for (BatchFamily& family : TakeChanges(snapshot)) packer.Add(std::move(family));
+  return packer.Finish();
 }
 
 }  // namespace golivekit::observability

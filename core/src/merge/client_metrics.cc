@@ -1,13 +1,12 @@
 // The merge engine. docs/merge.md states the rules; the comments here say why they are kept this way.
 //
-// Apply works in two phases so that a batch is applied whole or not at all: phase 1 decodes and
-// validates everything and resolves every series to an index (or to "create it"), touching nothing;
-// phase 2 only adds numbers and cannot fail.
+// Apply works in two phases so that a batch is applied whole or not at all: phase 1 (Validate) decodes
+// and validates everything and resolves every series to a target, touching nothing; phase 2 (Commit)
+// only adds numbers and cannot fail.
 #include "golivekit/observability/client_metrics.h"
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <list>
 #include <map>
@@ -16,10 +15,11 @@
 #include <unordered_set>
 #include <utility>
 
+#include "client_batch/series_key.h"
 #include "golivekit/observability/detail/token_bucket.h"
 #include "golivekit/observability/encode.h"
 #include "golivekit/observability/names.h"
-#include "client_batch/series_key.h"
+#include "record/declaration.h"
 #include "snapshot/sort.h"
 
 namespace golivekit::observability {
@@ -30,6 +30,7 @@ constexpr std::string_view kOverflowValue = "__overflow__";
 // Sequences remembered below a client's newest, one bit each (the newest itself is max_sequence).
 constexpr std::uint64_t kWindow = 64;
 
+// The `reason` label of golivekit_client_ingest_rejections_total, indexed by RejectReason.
 constexpr std::string_view kReasonNames[kRejectReasonCount] = {
     "",
     "malformed",
@@ -54,6 +55,16 @@ constexpr std::string_view kReasonNames[kRejectReasonCount] = {
     "origin_not_allowed",
     "method_not_allowed",
 };
+static_assert(kReasonNames[kRejectReasonCount - 1] == "method_not_allowed");
+
+// The `result` label of golivekit_client_ingest_batches_total, indexed by ApplyResult::Outcome.
+using Outcome = ApplyResult::Outcome;
+constexpr std::size_t kOutcomeCount = static_cast<std::size_t>(Outcome::kRejected) + 1;
+constexpr std::string_view kOutcomeNames[kOutcomeCount] = {"applied", "duplicate", "rejected"};
+
+constexpr std::size_t Index(Outcome outcome) { return static_cast<std::size_t>(outcome); }
+constexpr std::size_t Index(RejectReason reason) { return static_cast<std::size_t>(reason); }
+constexpr std::size_t kReasonCount = kRejectReasonCount;
 
 // The largest count a histogram keeps: every integer up to 2^53 is exact as a double (what the
 // exposition and PromQL compute with), and below it no sum of counts can wrap a 64-bit integer.
@@ -108,32 +119,139 @@ std::string List(const std::vector<std::string>& v) {
   return s + "]";
 }
 
-ApplyResult Reject(RejectReason reason, std::string message) {
+// Why phase 1 refuses a batch, before the refusal is counted.
+struct Problem {
+  RejectReason reason;
+  std::string message;
+};
+
+ApplyResult Rejection(RejectReason reason, std::string message) {
   ApplyResult r;
-  r.outcome = ApplyResult::Outcome::kRejected;
+  r.outcome = Outcome::kRejected;
   r.reason = reason;
   r.message = std::move(message);
   return r;
 }
 
-// The client id and sequence of a batch with a well-formed version-1 header, without decoding further.
-std::optional<std::pair<ClientId, std::uint64_t>> PeekHeader(std::string_view b) {
-  constexpr std::size_t kFixed = 22;
-  if (b.size() < kFixed + 1 || std::memcmp(b.data(), "GLKB", 4) != 0 || static_cast<std::uint8_t>(b[4]) != kBatchVersion) {
-    return std::nullopt;
+ApplyResult Answer(Outcome outcome, const ClientId& client, std::uint64_t sequence) {
+  ApplyResult r;
+  r.outcome = outcome;
+  r.client = client;
+  r.sequence = sequence;
+  return r;
+}
+
+// Where phase 1 resolved one series of a batch to: a series the metric has, the k-th series this batch
+// creates for the metric, or the overflow series.
+struct SeriesTarget {
+  enum class Kind : std::uint8_t { kExisting, kNew, kOverflow };
+  Kind kind = Kind::kOverflow;
+  std::uint32_t index = 0;  // kExisting: the series; kNew: k; kOverflow: 0
+
+  bool operator==(const SeriesTarget&) const = default;
+};
+
+// A client's gauge values are keyed by (metric, series), packed into one integer.
+std::uint64_t GaugeKey(std::uint32_t metric, std::uint32_t series) {
+  return (std::uint64_t{metric} << 32) | series;
+}
+std::size_t GaugeKeyMetric(std::uint64_t key) { return static_cast<std::size_t>(key >> 32); }
+std::size_t GaugeKeySeries(std::uint64_t key) { return static_cast<std::size_t>(key & 0xffffffffu); }
+
+// Folds the value of one more live client into a gauge series' value (`first`: the first such client).
+void FoldGauge(GaugePolicy policy, double& folded, double value, bool first) {
+  if (first) {
+    folded = value;
+  } else if (policy == GaugePolicy::kSumLive) {
+    folded += value;
+  } else if (policy == GaugePolicy::kMaxLive) {
+    folded = std::max(folded, value);
+  } else if (policy == GaugePolicy::kMinLive) {
+    folded = std::min(folded, value);
   }
-  std::pair<ClientId, std::uint64_t> out{};
-  std::memcpy(out.first.data(), b.data() + 6, out.first.size());
-  std::uint64_t seq = 0;
-  for (std::size_t i = 0; i < 9 && kFixed + i < b.size(); ++i) {
-    const auto byte = static_cast<std::uint8_t>(b[kFixed + i]);
-    seq |= static_cast<std::uint64_t>(byte & 0x7f) << (7 * i);
-    if ((byte & 0x80) == 0) {
-      out.second = seq;
-      return seq == 0 ? std::nullopt : std::optional(out);
+}
+
+// The self-metrics, in the order Describe lists them.
+struct SelfMetric {
+  std::string_view name;
+  std::string_view help;
+  MetricType type;
+  std::string_view label;  // "" for none
+};
+enum SelfMetricId : std::size_t {
+  kBatchesTotal,
+  kRejectionsTotal,
+  kReceivedBytesTotal,
+  kClients,
+  kSeries,
+  kOverflowSeriesTotal,
+  kClientDroppedBatchesTotal,
+  kSelfMetricCount,
+};
+constexpr SelfMetric kSelf[kSelfMetricCount] = {
+    {"golivekit_client_ingest_batches_total",
+     "Client batches received, by result (applied, duplicate, rejected).", MetricType::kCounter, "result"},
+    {"golivekit_client_ingest_rejections_total", "Client batches rejected, by reason.", MetricType::kCounter,
+     "reason"},
+    {"golivekit_client_ingest_received_bytes_total", "Bytes of client batches received.",
+     MetricType::kCounter, ""},
+    {"golivekit_client_ingest_clients",
+     "Clients tracked for exactly-once delivery, and of those the live ones.", MetricType::kGauge, "state"},
+    {"golivekit_client_ingest_series", "Series kept per client metric.", MetricType::kGauge, "metric"},
+    {"golivekit_client_ingest_overflow_series_total",
+     "Samples of client metrics that went to the overflow series (series limit reached).",
+     MetricType::kCounter, "metric"},
+    {"golivekit_client_ingest_client_dropped_batches_total",
+     "Batches the clients report they dropped (buffer full, given up).", MetricType::kCounter, ""},
+};
+
+FamilySnapshot SelfFamily(SelfMetricId id) {
+  const SelfMetric& m = kSelf[id];
+  FamilySnapshot f{
+      .name = std::string(m.name), .help = std::string(m.help), .type = m.type, .label_names = {}};
+  if (!m.label.empty()) f.label_names.emplace_back(m.label);
+  return f;
+}
+
+void Sample(FamilySnapshot& f, std::vector<std::string> values, double v) {
+  f.series.push_back({.label_values = std::move(values), .value = v});
+}
+
+void SortSeries(std::vector<SeriesSnapshot>& series) {
+  detail::SortBy(series, [](const SeriesSnapshot& a, const SeriesSnapshot& b) {
+    return a.label_values < b.label_values;
+  });
+}
+
+Status CheckOptions(const ClientMetricsOpts& opts) {
+  if (opts.max_clients == 0) return InvalidArgument("max_clients must be at least 1");
+  // At most a year: added to time points, a larger duration could overflow the clock's representation.
+  constexpr std::chrono::seconds kMaxDuration = std::chrono::hours(24 * 366);
+  if (opts.client_ttl.count() <= 0 || opts.live_timeout.count() <= 0 || opts.client_ttl > kMaxDuration ||
+      opts.live_timeout > kMaxDuration) {
+    return InvalidArgument("client_ttl and live_timeout must be positive and at most a year");
+  }
+  if (!(opts.rate_per_second >= 0) || !std::isfinite(opts.rate_per_second) || !(opts.rate_burst >= 1)) {
+    return InvalidArgument("rate_per_second must be finite and >= 0, and rate_burst >= 1");
+  }
+  return {};
+}
+
+// The checks of a client metric beyond those of every family declaration (detail::CheckFamilyDecl).
+Status CheckClientDecl(const ClientMetricDecl& d) {
+  const std::string who = d.name + ": ";
+  if (d.type != MetricType::kCounter && d.type != MetricType::kGauge && d.type != MetricType::kHistogram) {
+    return InvalidArgument(who + "a client metric is a counter, a gauge or a histogram");
+  }
+  if (d.max_series == 0) return InvalidArgument(who + "max_series must be at least 1");
+  if (d.type != MetricType::kHistogram) return {};
+  if (d.buckets.empty()) return InvalidArgument(who + "a histogram needs bucket bounds");
+  for (std::size_t i = 0; i < d.buckets.size(); ++i) {
+    if (!std::isfinite(d.buckets[i]) || (i > 0 && !(d.buckets[i] > d.buckets[i - 1]))) {
+      return InvalidArgument(who + "bucket bounds must be finite and strictly increasing");
     }
   }
-  return std::nullopt;  // sequences above 2^63 take the decoder's path
+  return {};
 }
 
 }  // namespace
@@ -167,8 +285,18 @@ struct ClientMetrics::State {
     std::vector<std::string> labels;  // ascending
     std::unordered_map<std::string, std::uint32_t> index;  // SeriesKey(values) -> series
     std::vector<Series> series;
-    std::int64_t overflow = -1;  // index of the overflow series, once made
+    std::optional<std::uint32_t> overflow = std::nullopt;  // the overflow series, once made
     std::uint64_t overflowed = 0;
+
+    std::uint32_t AddSeries(std::vector<std::string> values) {
+      series.push_back({.values = std::move(values)});
+      if (decl.type == MetricType::kHistogram) series.back().buckets.assign(decl.buckets.size() + 1, 0);
+      return static_cast<std::uint32_t>(series.size() - 1);
+    }
+    // Series the label sets of clients may still create: one of max_series is kept for the overflow.
+    [[nodiscard]] bool HasRoomFor(std::size_t fresh) const {
+      return series.size() - (overflow ? 1 : 0) + fresh + 1 < decl.max_series;
+    }
   };
   struct Client {
     Clock::time_point last_seen;
@@ -181,7 +309,7 @@ struct ClientMetrics::State {
       double value;
       std::uint64_t sequence;  // of the batch that set it
     };
-    // (metric << 32 | series) -> the client's value. Live policies: while the client is live and not
+    // GaugeKey(metric, series) -> the client's value. Live policies: while the client is live and not
     // ended. kLast: only the sequence matters, kept after a final batch so a late older part loses.
     std::unordered_map<std::uint64_t, Gauge> gauges;
     std::list<ClientId>::iterator lru;
@@ -211,8 +339,26 @@ struct ClientMetrics::State {
       window = moved;
       max_sequence = sequence;
     }
+    [[nodiscard]] bool Live(Clock::time_point now, std::chrono::seconds live_timeout) const {
+      return !ended && last_seen + live_timeout > now;
+    }
+  };
+  // What phase 1 resolved one family of a batch to.
+  struct FamilyPlan {
+    std::uint32_t metric;
+    const BatchFamily* family;
+    std::vector<SeriesTarget> series;  // one per series of the family
+  };
+  // The gauge values of the live clients, folded per metric and series by the metric's policy.
+  struct LiveGauges {
+    std::vector<std::vector<double>> value;
+    std::vector<std::vector<std::uint32_t>> clients;  // live clients that sent a value
+    std::size_t live_clients = 0;
   };
 
+  explicit State(const ClientMetricsOpts& o) : opts(o) {}
+
+  const ClientMetricsOpts& opts;
   std::vector<Metric> metrics;
   std::map<std::string, std::uint32_t, std::less<>> by_name;
   // Ordered, not hashed: the id is the client's choice, and a hostile client picking ids that share
@@ -221,23 +367,322 @@ struct ClientMetrics::State {
   std::map<ClientId, Client> clients;
   std::list<ClientId> lru;  // least recently seen first
 
-  std::uint64_t batches[3] = {0, 0, 0};  // applied, duplicate, rejected
+  std::uint64_t batches[kOutcomeCount] = {};
   std::uint64_t rejections[kRejectReasonCount] = {};
   std::uint64_t received_bytes = 0;
   std::uint64_t client_dropped = 0;
 
-  void Expire(Clock::time_point now, std::chrono::seconds ttl) {
+  // --- declarations ----------------------------------------------------------------------------------
+
+  // Adds the metric even when its declaration is invalid (the engine is then invalid as a whole), and
+  // says what is wrong with it.
+  Status Declare(const ClientMetricDecl& d) {
+    Status problem = detail::CheckFamilyDecl(MetricTypeName(d.type), d.type, d.name, d.help, d.labels);
+    if (problem.ok()) problem = CheckClientDecl(d);
+    Metric m{.decl = d, .labels = detail::SortLabels(d.labels).names, .index = {}, .series = {}};
+    if (d.type != MetricType::kHistogram) m.decl.buckets.clear();
+    // An unlabelled metric is exposed from the start (0), as a server's own unlabelled metric is; max,
+    // min and last have no value before a client sends one.
+    if (m.labels.empty() && (d.type != MetricType::kGauge || d.gauge_policy == GaugePolicy::kSumLive)) {
+      m.index.emplace(std::string(), m.AddSeries({}));
+    }
+    const auto idx = static_cast<std::uint32_t>(metrics.size());
+    if (!by_name.emplace(d.name, idx).second && problem.ok())
+      problem = InvalidArgument(d.name + ": declared twice");
+    metrics.push_back(std::move(m));
+    return problem;
+  }
+
+  // --- counting outcomes -----------------------------------------------------------------------------
+
+  ApplyResult Reject(RejectReason reason, std::string message) {
+    ++batches[Index(Outcome::kRejected)];
+    ++rejections[Index(reason)];
+    return Rejection(reason, std::move(message));
+  }
+  void CountDuplicate(Client& c, Clock::time_point now) {
+    Touch(c, now);
+    ++batches[Index(Outcome::kDuplicate)];
+  }
+
+  // --- the client table ------------------------------------------------------------------------------
+
+  void Expire(Clock::time_point now) {
     while (!lru.empty()) {
       const auto it = clients.find(lru.front());
-      if (it->second.last_seen + ttl > now) break;
+      if (it->second.last_seen + opts.client_ttl > now) break;
       clients.erase(it);
       lru.pop_front();
     }
   }
+  Client* FindClient(const ClientId& id) {
+    const auto it = clients.find(id);
+    return it == clients.end() ? nullptr : &it->second;
+  }
+  Client& AddClient(const ClientId& id, Clock::time_point now) {
+    lru.push_back(id);
+    Client& c = clients[id];
+    c.lru = std::prev(lru.end());
+    c.rate = detail::TokenBucket::Full(opts.rate_burst, now);
+    return c;
+  }
+  void Touch(Client& c, Clock::time_point now) {
+    c.last_seen = now;
+    lru.splice(lru.end(), lru, c.lru);
+  }
+
+  // --- before phase 1: exactly once and admission ----------------------------------------------------
+
+  // Counts a batch known by its header to be applied already, if it is (a client that expired without
+  // Expire having run yet is not known any more).
+  bool CountIfResent(const BatchHeader& header, std::size_t size, Clock::time_point now) {
+    Client* c = FindClient(header.client);
+    if (c == nullptr || c->last_seen + opts.client_ttl <= now || !c->Applied(header.sequence)) return false;
+    received_bytes += size;
+    CountDuplicate(*c, now);
+    return true;
+  }
+
+  // Has this (client, sequence) been applied, or is it too old to know?
+  std::optional<ApplyResult> CheckSequence(const Batch& batch, Client* client, Clock::time_point now) {
+    if (client == nullptr) return std::nullopt;
+    if (client->Stale(batch.sequence)) {
+      return Reject(RejectReason::kStaleSequence,
+                    "batch " + std::to_string(batch.sequence) + " of client " + ClientIdHex(batch.client) +
+                        " is " + std::to_string(client->max_sequence - batch.sequence) +
+                        " behind its latest, " + std::to_string(client->max_sequence) + " (only the " +
+                        std::to_string(kWindow) + " below the latest are remembered)");
+    }
+    if (!client->Applied(batch.sequence)) return std::nullopt;
+    CountDuplicate(*client, now);
+    return Answer(Outcome::kDuplicate, batch.client, batch.sequence);
+  }
+
+  // The client table's limit and the client's rate.
+  std::optional<ApplyResult> Admit(const Batch& batch, Client* client, Clock::time_point now) {
+    if (client == nullptr && clients.size() >= opts.max_clients) {
+      ApplyResult r = Reject(RejectReason::kTooManyClients,
+                             "the server tracks " + std::to_string(clients.size()) + " clients, its limit");
+      const auto oldest = clients.find(lru.front())->second.last_seen + opts.client_ttl;
+      r.retry_after = std::max(std::chrono::milliseconds(1000),
+                               std::chrono::duration_cast<std::chrono::milliseconds>(oldest - now));
+      return r;
+    }
+    if (client == nullptr || opts.rate_per_second <= 0) return std::nullopt;
+    // Refilling changes nothing a rejection would have to undo; the token is taken only once the batch
+    // is applied.
+    client->rate.Refill(now, opts.rate_per_second, opts.rate_burst);
+    if (const auto wait = client->rate.Wait(opts.rate_per_second); wait.count() > 0) {
+      ApplyResult r =
+          Reject(RejectReason::kRateLimited, "client " + ClientIdHex(batch.client) + " sends faster than " +
+                                                 std::to_string(opts.rate_per_second) + " batches/s");
+      r.retry_after = wait;
+      return r;
+    }
+    return std::nullopt;
+  }
+
+  // --- phase 1: validate everything and resolve every series; nothing changes ------------------------
+
+  std::optional<Problem> Validate(const Batch& batch, std::vector<FamilyPlan>& plan) const {
+    plan.reserve(batch.families.size());
+    std::unordered_set<std::uint32_t> seen_metrics;
+    for (const BatchFamily& f : batch.families) {
+      const auto it = by_name.find(f.name);
+      if (it == by_name.end()) {
+        return Problem{RejectReason::kUndeclaredMetric, f.name + ": not a client metric this server accepts"};
+      }
+      if (!seen_metrics.insert(it->second).second) {
+        return Problem{RejectReason::kDuplicateSeries, f.name + ": family twice in one batch"};
+      }
+      FamilyPlan& p = plan.emplace_back(FamilyPlan{.metric = it->second, .family = &f, .series = {}});
+      if (auto problem = ResolveFamily(f, metrics[it->second], p.series)) return problem;
+    }
+    return std::nullopt;
+  }
+
+  static std::optional<Problem> CheckDeclared(const BatchFamily& f, const Metric& m) {
+    if (f.type != m.decl.type) {
+      return Problem{RejectReason::kTypeMismatch,
+                     f.name + ": sent as a " + std::string(MetricTypeName(f.type)) + ", declared as a " +
+                         std::string(MetricTypeName(m.decl.type))};
+    }
+    if (f.label_names != m.labels) {
+      return Problem{RejectReason::kLabelMismatch, f.name + ": label names " + List(f.label_names) +
+                                                       " differ from the declared " + List(m.labels)};
+    }
+    if (f.type == MetricType::kHistogram && f.bucket_bounds != m.decl.buckets) {
+      return Problem{RejectReason::kBucketMismatch, f.name + ": " + std::to_string(f.bucket_bounds.size()) +
+                                                        " bucket bounds differ from the declared layout (" +
+                                                        std::to_string(m.decl.buckets.size()) + " bounds)"};
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Problem> CheckSeriesValues(const BatchFamily& f, const BatchSeries& s) const {
+    for (const std::string& v : s.label_values) {
+      if (v.size() > opts.max_label_value_length) {
+        return Problem{RejectReason::kInvalidLabelValue,
+                       f.name + ": a label value of " + std::to_string(v.size()) + " bytes (limit " +
+                           std::to_string(opts.max_label_value_length) + ")"};
+      }
+      if (!IsValidUtf8(v))
+        return Problem{RejectReason::kInvalidLabelValue, f.name + ": a label value is not UTF-8"};
+    }
+    switch (f.type) {
+      case MetricType::kCounter:
+        if (!std::isfinite(s.value) || s.value < 0) {
+          return Problem{
+              RejectReason::kInvalidValue,
+              f.name + ": counter increment " + std::to_string(s.value) + " (must be finite and >= 0)"};
+        }
+        break;
+      case MetricType::kGauge:
+        if (!std::isfinite(s.value))
+          return Problem{RejectReason::kInvalidValue, f.name + ": gauge value is not finite"};
+        break;
+      default:
+        if (!std::isfinite(s.sum_delta)) {
+          return Problem{RejectReason::kInvalidValue, f.name + ": histogram sum increment is not finite"};
+        }
+        break;
+    }
+    return std::nullopt;
+  }
+
+  // The series a batch's label values go to; `fresh` holds the series this batch creates so far.
+  static SeriesTarget Resolve(const Metric& m, const BatchSeries& s,
+                              std::unordered_map<std::string, std::uint32_t>& fresh) {
+    // A client naming the overflow series itself joins it; as a series of its own it would clash.
+    const bool names_overflow =
+        !m.labels.empty() && std::all_of(s.label_values.begin(), s.label_values.end(),
+                                         [](const std::string& v) { return v == kOverflowValue; });
+    if (names_overflow) return {.kind = SeriesTarget::Kind::kOverflow};
+    std::string key = detail::SeriesKey(s.label_values);
+    if (const auto e = m.index.find(key); e != m.index.end()) {
+      return {.kind = SeriesTarget::Kind::kExisting, .index = e->second};
+    }
+    if (const auto n = fresh.find(key); n != fresh.end())
+      return {.kind = SeriesTarget::Kind::kNew, .index = n->second};
+    if (!m.HasRoomFor(fresh.size())) return {.kind = SeriesTarget::Kind::kOverflow};
+    const auto k = static_cast<std::uint32_t>(fresh.size());
+    fresh.emplace(std::move(key), k);
+    return {.kind = SeriesTarget::Kind::kNew, .index = k};
+  }
+
+  std::optional<Problem> ResolveFamily(const BatchFamily& f, const Metric& m,
+                                       std::vector<SeriesTarget>& targets) const {
+    if (auto problem = CheckDeclared(f, m)) return problem;
+    targets.reserve(f.series.size());
+    std::unordered_map<std::string, std::uint32_t> fresh;  // new series of this batch, by key -> k
+    // The overflow series is the one series several of a family's series may add to in one batch.
+    std::optional<Projected> overflow_totals;
+    for (const BatchSeries& s : f.series) {
+      if (auto problem = CheckSeriesValues(f, s)) return problem;
+      const SeriesTarget target = Resolve(m, s, fresh);
+      const bool to_overflow = target.kind == SeriesTarget::Kind::kOverflow;
+      if (!to_overflow && std::find(targets.begin(), targets.end(), target) != targets.end()) {
+        return Problem{RejectReason::kDuplicateSeries, f.name + ": the same series twice in one batch"};
+      }
+      // Checked against the current totals, so a batch that would push one out of range changes nothing.
+      if (to_overflow && !overflow_totals) overflow_totals = OverflowTotals(m);
+      Projected one =
+          target.kind == SeriesTarget::Kind::kExisting ? Totals(m.series[target.index]) : Projected{};
+      if (auto why =
+              Project(m.decl.type, s, m.decl.buckets.size() + 1, to_overflow ? *overflow_totals : one)) {
+        return Problem{RejectReason::kTotalOutOfRange, f.name + List(s.label_values) + ": " + *why};
+      }
+      targets.push_back(target);
+    }
+    return std::nullopt;
+  }
 
   static Projected Totals(const Series& s) { return {.value = s.value, .sum = s.sum, .count = s.count}; }
   static Projected OverflowTotals(const Metric& m) {
-    return m.overflow >= 0 ? Totals(m.series[static_cast<std::size_t>(m.overflow)]) : Projected{};
+    return m.overflow ? Totals(m.series[*m.overflow]) : Projected{};
+  }
+
+  // --- phase 2: apply; nothing below can fail on input -----------------------------------------------
+
+  void Commit(const Batch& batch, const std::vector<FamilyPlan>& plan, Client* known, Clock::time_point now) {
+    Client& client = known != nullptr ? *known : AddClient(batch.client, now);
+    RecordBatch(client, batch, now);
+    for (const FamilyPlan& p : plan) AddFamily(p, client, batch.sequence);
+    ++batches[Index(Outcome::kApplied)];
+  }
+
+  // What the client's state keeps of an applied batch: its sequence, its rate, its drops, its end.
+  void RecordBatch(Client& client, const Batch& batch, Clock::time_point now) {
+    if (opts.rate_per_second > 0) client.rate.Take();
+    client.MarkApplied(batch.sequence);
+    Touch(client, now);
+    if (batch.dropped_batches > client.dropped) {
+      client_dropped += batch.dropped_batches - client.dropped;
+      client.dropped = batch.dropped_batches;
+    }
+    if (batch.final) EndLiveGauges(client);
+  }
+
+  // A final batch ends the client's live gauges at once; a part of it that arrives later must not
+  // revive them (`ended` stays). kLast entries stay: they only say which sequence set the value.
+  void EndLiveGauges(Client& client) {
+    client.ended = true;
+    std::erase_if(client.gauges, [&](const auto& g) {
+      return metrics[GaugeKeyMetric(g.first)].decl.gauge_policy != GaugePolicy::kLast;
+    });
+  }
+
+  void AddFamily(const FamilyPlan& p, Client& client, std::uint64_t sequence) {
+    Metric& m = metrics[p.metric];
+    std::vector<std::uint32_t> created;  // k -> index of the k-th new series
+    for (std::size_t i = 0; i < p.family->series.size(); ++i) {
+      const BatchSeries& s = p.family->series[i];
+      const std::uint32_t idx = SeriesIndex(m, p.series[i], s, created);
+      AddToSeries(p.metric, idx, s, client, sequence);
+    }
+  }
+
+  // The series phase 1 resolved `target` to, made now if it is new.
+  static std::uint32_t SeriesIndex(Metric& m, SeriesTarget target, const BatchSeries& s,
+                                   std::vector<std::uint32_t>& created) {
+    switch (target.kind) {
+      case SeriesTarget::Kind::kExisting:
+        return target.index;
+      case SeriesTarget::Kind::kNew:
+        if (target.index == created.size()) {
+          created.push_back(m.AddSeries(s.label_values));
+          m.index.emplace(detail::SeriesKey(s.label_values), created.back());
+        }
+        return created[target.index];
+      case SeriesTarget::Kind::kOverflow:
+        break;
+    }
+    if (!m.overflow)
+      m.overflow = m.AddSeries(std::vector<std::string>(m.labels.size(), std::string(kOverflowValue)));
+    ++m.overflowed;
+    return *m.overflow;
+  }
+
+  void AddToSeries(std::uint32_t metric, std::uint32_t idx, const BatchSeries& s, Client& client,
+                   std::uint64_t sequence) {
+    Metric& m = metrics[metric];
+    Series& ser = m.series[idx];
+    switch (m.decl.type) {
+      case MetricType::kCounter:
+        ser.value += s.value;
+        break;
+      case MetricType::kGauge:
+        SetGauge(m, ser, client, GaugeKey(metric, idx), s.value, sequence);
+        break;
+      default:
+        // Phase 1 projected these very additions: every count stays within kMaxExactCount.
+        for (std::size_t b = 0; b < ser.buckets.size() && b < s.bucket_deltas.size(); ++b) {
+          ser.buckets[b] += s.bucket_deltas[b];
+          ser.count += s.bucket_deltas[b];
+        }
+        ser.sum += s.sum_delta;
+        break;
+    }
   }
 
   // A client's current value of a gauge series is the one of its highest sequence: batches may arrive
@@ -255,61 +700,124 @@ struct ClientMetrics::State {
     }
   }
 
-  void Touch(Client& c, Clock::time_point now) {
-    c.last_seen = now;
-    lru.splice(lru.end(), lru, c.lru);
+  // --- collection ------------------------------------------------------------------------------------
+
+  LiveGauges FoldLiveGauges(Clock::time_point now) const {
+    LiveGauges live;
+    live.value.resize(metrics.size());
+    live.clients.resize(metrics.size());
+    for (std::size_t i = 0; i < metrics.size(); ++i) {
+      live.value[i].assign(metrics[i].series.size(), 0);
+      live.clients[i].assign(metrics[i].series.size(), 0);
+    }
+    for (const auto& [id, c] : clients) {
+      if (!c.Live(now, opts.live_timeout)) continue;
+      ++live.live_clients;
+      for (const auto& [key, g] : c.gauges) {
+        const std::size_t mi = GaugeKeyMetric(key);
+        const std::size_t si = GaugeKeySeries(key);
+        const GaugePolicy policy = metrics[mi].decl.gauge_policy;
+        if (policy == GaugePolicy::kLast) continue;  // exposed from the series itself
+        FoldGauge(policy, live.value[mi][si], g.value, live.clients[mi][si] == 0);
+        ++live.clients[mi][si];
+      }
+    }
+    return live;
+  }
+
+  FamilySnapshot MergedFamily(std::size_t mi, const LiveGauges& live) const {
+    const Metric& m = metrics[mi];
+    FamilySnapshot f{.name = m.decl.name,
+                     .help = m.decl.help,
+                     .type = m.decl.type,
+                     .label_names = m.labels,
+                     .bucket_bounds = m.decl.buckets,
+                     .series = {}};
+    f.series.reserve(m.series.size());
+    for (std::size_t si = 0; si < m.series.size(); ++si) {
+      if (auto s = MergedSeries(m, m.series[si], live.value[mi][si], live.clients[mi][si])) {
+        f.series.push_back(std::move(*s));
+      }
+    }
+    SortSeries(f.series);
+    return f;
+  }
+
+  // A series as exposed; nullopt for a gauge series that has no value now.
+  static std::optional<SeriesSnapshot> MergedSeries(const Metric& m, const Series& s, double live_value,
+                                                    std::uint32_t live_clients) {
+    SeriesSnapshot o{.label_values = s.values};
+    switch (m.decl.type) {
+      case MetricType::kCounter:
+        o.value = s.value;
+        break;
+      case MetricType::kGauge:
+        if (m.decl.gauge_policy == GaugePolicy::kLast) {
+          if (!s.has_last) return std::nullopt;
+          o.value = s.value;
+        } else if (live_clients == 0) {
+          if (m.decl.gauge_policy != GaugePolicy::kSumLive) return std::nullopt;
+          o.value = 0;
+        } else {
+          o.value = live_value;
+        }
+        break;
+      default:
+        SetCumulativeBuckets(s, m.decl.buckets.size(), o);
+        o.sum = s.sum;
+        break;
+    }
+    return o;
+  }
+
+  static void SetCumulativeBuckets(const Series& s, std::size_t bounds, SeriesSnapshot& o) {
+    o.bucket_counts.resize(bounds);
+    std::uint64_t cum = 0;
+    for (std::size_t b = 0; b < s.buckets.size(); ++b) {
+      cum = s.buckets[b] > UINT64_MAX - cum ? UINT64_MAX : cum + s.buckets[b];
+      if (b < o.bucket_counts.size()) o.bucket_counts[b] = cum;
+    }
+    o.count = cum;
+  }
+
+  void AppendSelfMetrics(std::vector<FamilySnapshot>& out, std::size_t live_clients) const {
+    FamilySnapshot results = SelfFamily(kBatchesTotal);
+    for (std::size_t o = 0; o < kOutcomeCount; ++o) {
+      Sample(results, {std::string(kOutcomeNames[o])}, static_cast<double>(batches[o]));
+    }
+    FamilySnapshot reasons = SelfFamily(kRejectionsTotal);
+    for (std::size_t r = Index(RejectReason::kNone) + 1; r < kReasonCount; ++r) {
+      Sample(reasons, {std::string(kReasonNames[r])}, static_cast<double>(rejections[r]));
+    }
+    SortSeries(reasons.series);
+    FamilySnapshot bytes = SelfFamily(kReceivedBytesTotal);
+    Sample(bytes, {}, static_cast<double>(received_bytes));
+    FamilySnapshot tracked = SelfFamily(kClients);
+    Sample(tracked, {"live"}, static_cast<double>(live_clients));
+    Sample(tracked, {"tracked"}, static_cast<double>(clients.size()));
+    FamilySnapshot series = SelfFamily(kSeries);
+    FamilySnapshot overflow = SelfFamily(kOverflowSeriesTotal);
+    for (const Metric& m : metrics) {
+      Sample(series, {m.decl.name}, static_cast<double>(m.series.size()));
+      Sample(overflow, {m.decl.name}, static_cast<double>(m.overflowed));
+    }
+    SortSeries(series.series);
+    SortSeries(overflow.series);
+    FamilySnapshot dropped = SelfFamily(kClientDroppedBatchesTotal);
+    Sample(dropped, {}, static_cast<double>(client_dropped));
+    for (FamilySnapshot* f : {&results, &reasons, &bytes, &tracked, &series, &overflow, &dropped}) {
+      out.push_back(std::move(*f));
+    }
   }
 };
 
-ClientMetrics::ClientMetrics(ClientMetricsOpts opts) : opts_(std::move(opts)), state_(std::make_unique<State>()) {
-  auto invalid = [&](std::string why) {
-    if (status_.ok()) status_ = InvalidArgument("client metrics: " + std::move(why));
-  };
-  if (opts_.max_clients == 0) invalid("max_clients must be at least 1");
-  // At most a year: added to time points, a larger duration could overflow the clock's representation.
-  constexpr std::chrono::seconds kMaxDuration = std::chrono::hours(24 * 366);
-  if (opts_.client_ttl.count() <= 0 || opts_.live_timeout.count() <= 0 || opts_.client_ttl > kMaxDuration ||
-      opts_.live_timeout > kMaxDuration) {
-    invalid("client_ttl and live_timeout must be positive and at most a year");
-  }
-  if (!(opts_.rate_per_second >= 0) || !std::isfinite(opts_.rate_per_second) || !(opts_.rate_burst >= 1)) {
-    invalid("rate_per_second must be finite and >= 0, and rate_burst >= 1");
-  }
+ClientMetrics::ClientMetrics(ClientMetricsOpts opts)
+    : opts_(std::move(opts)), state_(std::make_unique<State>(opts_)) {
+  status_ = CheckOptions(opts_);
   for (const ClientMetricDecl& d : opts_.metrics) {
-    const std::string who = d.name + ": ";
-    if (const Status st = CheckMetricName(d.name); !st.ok()) invalid(st.message());
-    if (d.type != MetricType::kCounter && d.type != MetricType::kGauge && d.type != MetricType::kHistogram) {
-      invalid(who + "a client metric is a counter, a gauge or a histogram");
-    }
-    if (d.max_series == 0) invalid(who + "max_series must be at least 1");
-    State::Metric m{.decl = d, .labels = d.labels, .index = {}, .series = {}};
-    detail::SortBy(m.labels, [](const std::string& a, const std::string& b) { return a < b; });
-    for (std::size_t i = 0; i < m.labels.size(); ++i) {
-      if (const Status st = CheckLabelName(m.labels[i]); !st.ok()) invalid(who + st.message());
-      if (i > 0 && m.labels[i] == m.labels[i - 1]) invalid(who + "label " + m.labels[i] + " twice");
-      if (d.type == MetricType::kHistogram && m.labels[i] == "le") invalid(who + "a histogram cannot have a label le");
-    }
-    if (d.type == MetricType::kHistogram) {
-      if (d.buckets.empty()) invalid(who + "a histogram needs bucket bounds");
-      for (std::size_t i = 0; i < d.buckets.size(); ++i) {
-        if (!std::isfinite(d.buckets[i]) || (i > 0 && !(d.buckets[i] > d.buckets[i - 1]))) {
-          invalid(who + "bucket bounds must be finite and strictly increasing");
-        }
-      }
-    } else {
-      m.decl.buckets.clear();
-    }
-    // An unlabelled metric is exposed from the start (0), as a server's own unlabelled metric is; max,
-    // min and last have no value before a client sends one.
-    if (m.labels.empty() && (d.type != MetricType::kGauge || d.gauge_policy == GaugePolicy::kSumLive)) {
-      m.index.emplace(std::string(), 0);
-      m.series.push_back({});
-      if (d.type == MetricType::kHistogram) m.series.back().buckets.assign(d.buckets.size() + 1, 0);
-    }
-    const auto idx = static_cast<std::uint32_t>(state_->metrics.size());
-    if (!state_->by_name.emplace(d.name, idx).second) invalid(who + "declared twice");
-    state_->metrics.push_back(std::move(m));
+    if (Status st = state_->Declare(d); !st.ok() && status_.ok()) status_ = std::move(st);
   }
+  if (!status_.ok()) status_ = InvalidArgument("client metrics: " + status_.message());
 }
 
 ClientMetrics::~ClientMetrics() = default;
@@ -320,8 +828,8 @@ std::shared_ptr<ClientMetrics> NewClientMetrics(ClientMetricsOpts opts) {
 
 void ClientMetrics::CountRejection(RejectReason reason, std::size_t received_bytes) {
   std::lock_guard lock(mu_);
-  state_->batches[2]++;
-  state_->rejections[static_cast<int>(reason) % kRejectReasonCount]++;
+  state_->batches[Index(Outcome::kRejected)]++;
+  state_->rejections[Index(reason) % kReasonCount]++;
   state_->received_bytes += received_bytes;
 }
 
@@ -329,30 +837,19 @@ ApplyResult ClientMetrics::Apply(std::string_view bytes, Clock::time_point now) 
   // A resent batch (a retry, an unload beacon racing a request) is known from its header alone: answer
   // it without decoding the rest. Clients resend the same bytes, so nothing is lost by not looking.
   if (bytes.size() <= opts_.decode_limits.max_bytes) {
-    if (const auto head = PeekHeader(bytes)) {
+    if (const std::optional<BatchHeader> header = PeekBatchHeader(bytes)) {
       std::lock_guard lock(mu_);
-      State& st = *state_;
-      const auto it = st.clients.find(head->first);
-      if (it != st.clients.end() && it->second.last_seen + opts_.client_ttl > now &&
-          it->second.Applied(head->second)) {
-        st.received_bytes += bytes.size();
-        st.batches[1]++;
-        st.Touch(it->second, now);
-        ApplyResult r;
-        r.outcome = ApplyResult::Outcome::kDuplicate;
-        r.client = head->first;
-        r.sequence = head->second;
-        return r;
+      if (state_->CountIfResent(*header, bytes.size(), now)) {
+        return Answer(Outcome::kDuplicate, header->client, header->sequence);
       }
     }
   }
   Batch batch;
   if (const Status st = DecodeBatch(bytes, batch, opts_.decode_limits); !st.ok()) {
-    const bool version = bytes.size() > 4 && std::memcmp(bytes.data(), "GLKB", 4) == 0 &&
-                         static_cast<std::uint8_t>(bytes[4]) != kBatchVersion;
-    const RejectReason reason = version ? RejectReason::kUnsupportedVersion : RejectReason::kMalformed;
+    const bool other_version = PeekBatchVersion(bytes).value_or(kBatchVersion) != kBatchVersion;
+    const RejectReason reason = other_version ? RejectReason::kUnsupportedVersion : RejectReason::kMalformed;
     CountRejection(reason, bytes.size());
-    return Reject(reason, st.message());
+    return Rejection(reason, st.message());
   }
   return Apply(batch, bytes.size(), now);
 }
@@ -361,226 +858,17 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
   std::lock_guard lock(mu_);
   State& st = *state_;
   st.received_bytes += received_bytes;
-  auto reject = [&](RejectReason reason, std::string message) {
-    st.batches[2]++;
-    st.rejections[static_cast<int>(reason)]++;
-    return Reject(reason, std::move(message));
-  };
-  if (!status_.ok()) return reject(RejectReason::kUndeclaredMetric, status_.message());
-  if (batch.sequence == 0) return reject(RejectReason::kMalformed, "batch: sequence 0 (sequences start at 1)");
-
-  st.Expire(now, opts_.client_ttl);
-
-  // --- exactly once: has this (client, sequence) been applied? ---------------------------------------
-  auto found = st.clients.find(batch.client);
-  State::Client* client = found == st.clients.end() ? nullptr : &found->second;
-  ApplyResult ok;
-  ok.client = batch.client;
-  ok.sequence = batch.sequence;
-  if (client != nullptr && client->Stale(batch.sequence)) {
-    return reject(RejectReason::kStaleSequence,
-                  "batch " + std::to_string(batch.sequence) + " of client " + ClientIdHex(batch.client) +
-                      " is " + std::to_string(client->max_sequence - batch.sequence) +
-                      " behind its latest, " + std::to_string(client->max_sequence) + " (only the " +
-                      std::to_string(kWindow) + " below the latest are remembered)");
-  }
-  if (client != nullptr && client->Applied(batch.sequence)) {
-    st.Touch(*client, now);
-    st.batches[1]++;
-    ok.outcome = ApplyResult::Outcome::kDuplicate;
-    return ok;
-  }
-
-  // --- admission: the client table and the client's rate -------------------------------------------
-  if (client == nullptr && st.clients.size() >= opts_.max_clients) {
-    ApplyResult r = reject(RejectReason::kTooManyClients,
-                           "the server tracks " + std::to_string(st.clients.size()) + " clients, its limit");
-    const auto oldest = st.clients.find(st.lru.front())->second.last_seen + opts_.client_ttl;
-    r.retry_after = std::max(std::chrono::milliseconds(1000),
-                             std::chrono::duration_cast<std::chrono::milliseconds>(oldest - now));
-    return r;
-  }
-  if (client != nullptr && opts_.rate_per_second > 0) {
-    // Refilling changes nothing a rejection would have to undo; the token is taken only once the batch
-    // is applied.
-    client->rate.Refill(now, opts_.rate_per_second, opts_.rate_burst);
-    if (const auto wait = client->rate.Wait(opts_.rate_per_second); wait.count() > 0) {
-      ApplyResult r = reject(RejectReason::kRateLimited, "client " + ClientIdHex(batch.client) + " sends faster than " +
-                                                             std::to_string(opts_.rate_per_second) + " batches/s");
-      r.retry_after = wait;
-      return r;
-    }
-  }
-
-  // --- phase 1: validate everything and resolve every series; nothing changes ----------------------
-  struct Target {
-    std::uint32_t metric;
-    const BatchFamily* family;
-    std::vector<std::int64_t> series;  // index, or -1 - k for the k-th new series of this metric
-  };
-  std::vector<Target> targets;
-  targets.reserve(batch.families.size());
-  std::unordered_set<std::uint32_t> seen_metrics;
-  for (const BatchFamily& f : batch.families) {
-    const auto it = st.by_name.find(f.name);
-    if (it == st.by_name.end()) {
-      return reject(RejectReason::kUndeclaredMetric, f.name + ": not a client metric this server accepts");
-    }
-    const State::Metric& m = st.metrics[it->second];
-    if (!seen_metrics.insert(it->second).second) {
-      return reject(RejectReason::kDuplicateSeries, f.name + ": family twice in one batch");
-    }
-    if (f.type != m.decl.type) {
-      return reject(RejectReason::kTypeMismatch, f.name + ": sent as a " + std::string(MetricTypeName(f.type)) +
-                                                     ", declared as a " + std::string(MetricTypeName(m.decl.type)));
-    }
-    if (f.label_names != m.labels) {
-      return reject(RejectReason::kLabelMismatch,
-                    f.name + ": label names " + List(f.label_names) + " differ from the declared " + List(m.labels));
-    }
-    if (f.type == MetricType::kHistogram && f.bucket_bounds != m.decl.buckets) {
-      return reject(RejectReason::kBucketMismatch,
-                    f.name + ": " + std::to_string(f.bucket_bounds.size()) +
-                        " bucket bounds differ from the declared layout (" + std::to_string(m.decl.buckets.size()) +
-                        " bounds)");
-    }
-    Target t{.metric = it->second, .family = &f, .series = {}};
-    t.series.reserve(f.series.size());
-    std::unordered_map<std::string, std::int64_t> fresh;  // new series of this batch, by key
-    // The overflow series is the one series several of a family's series may add to in one batch.
-    std::optional<Projected> overflow_totals;
-    for (const BatchSeries& s : f.series) {
-      for (const std::string& v : s.label_values) {
-        if (v.size() > opts_.max_label_value_length) {
-          return reject(RejectReason::kInvalidLabelValue,
-                        f.name + ": a label value of " + std::to_string(v.size()) + " bytes (limit " +
-                            std::to_string(opts_.max_label_value_length) + ")");
-        }
-        if (!IsValidUtf8(v)) return reject(RejectReason::kInvalidLabelValue, f.name + ": a label value is not UTF-8");
-      }
-      switch (f.type) {
-        case MetricType::kCounter:
-          if (!std::isfinite(s.value) || s.value < 0) {
-            return reject(RejectReason::kInvalidValue, f.name + ": counter increment " + std::to_string(s.value) +
-                                                           " (must be finite and >= 0)");
-          }
-          break;
-        case MetricType::kGauge:
-          if (!std::isfinite(s.value)) return reject(RejectReason::kInvalidValue, f.name + ": gauge value is not finite");
-          break;
-        default:
-          if (!std::isfinite(s.sum_delta)) {
-            return reject(RejectReason::kInvalidValue, f.name + ": histogram sum increment is not finite");
-          }
-          break;
-      }
-      std::string key = detail::SeriesKey(s.label_values);
-      std::int64_t target;
-      if (!m.labels.empty() &&
-          std::all_of(s.label_values.begin(), s.label_values.end(), [](const std::string& v) { return v == kOverflowValue; })) {
-        // A client naming the overflow series itself joins it; as a series of its own it would clash.
-        target = std::numeric_limits<std::int64_t>::min();
-      } else if (const auto e = m.index.find(key); e != m.index.end()) {
-        target = e->second;
-      } else if (const auto n = fresh.find(key); n != fresh.end()) {
-        target = n->second;
-      } else if (m.series.size() - (m.overflow >= 0 ? 1 : 0) + fresh.size() + 1 < m.decl.max_series) {
-        // One of max_series is kept for the overflow series.
-        target = -1 - static_cast<std::int64_t>(fresh.size());
-        fresh.emplace(std::move(key), target);
-      } else {
-        target = std::numeric_limits<std::int64_t>::min();  // the overflow series
-      }
-      if (target != std::numeric_limits<std::int64_t>::min() &&
-          std::find(t.series.begin(), t.series.end(), target) != t.series.end()) {
-        return reject(RejectReason::kDuplicateSeries, f.name + ": the same series twice in one batch");
-      }
-      // Checked against the current totals, so a batch that would push one out of range changes nothing.
-      const bool to_overflow = target == std::numeric_limits<std::int64_t>::min();
-      if (to_overflow && !overflow_totals) overflow_totals = State::OverflowTotals(m);
-      Projected one = target >= 0 ? State::Totals(m.series[static_cast<std::size_t>(target)]) : Projected{};
-      Projected& totals = to_overflow ? *overflow_totals : one;
-      if (auto why = Project(m.decl.type, s, m.decl.buckets.size() + 1, totals)) {
-        return reject(RejectReason::kTotalOutOfRange, f.name + List(s.label_values) + ": " + *why);
-      }
-      t.series.push_back(target);
-    }
-    targets.push_back(std::move(t));
-  }
-
-  // --- phase 2: apply; nothing below can fail on input ----------------------------------------------
-  if (client == nullptr) {
-    st.lru.push_back(batch.client);
-    client = &st.clients[batch.client];
-    client->lru = std::prev(st.lru.end());
-    client->rate = detail::TokenBucket::Full(opts_.rate_burst, now);
-  }
-  if (opts_.rate_per_second > 0) client->rate.Take();
-  client->MarkApplied(batch.sequence);
-  st.Touch(*client, now);
-  if (batch.dropped_batches > client->dropped) {
-    st.client_dropped += batch.dropped_batches - client->dropped;
-    client->dropped = batch.dropped_batches;
-  }
-  if (batch.final) {
-    // A final batch ends the client's live gauges at once; a part of it that arrives later must not
-    // revive them (`ended` stays). kLast entries stay: they only say which sequence set the value.
-    client->ended = true;
-    std::erase_if(client->gauges, [&](const auto& g) {
-      return st.metrics[static_cast<std::size_t>(g.first >> 32)].decl.gauge_policy != GaugePolicy::kLast;
-    });
-  }
-
-  for (const Target& t : targets) {
-    State::Metric& m = st.metrics[t.metric];
-    const BatchFamily& f = *t.family;
-    std::vector<std::uint32_t> created;  // -1 - k -> index
-    for (std::size_t i = 0; i < f.series.size(); ++i) {
-      const BatchSeries& s = f.series[i];
-      std::int64_t target = t.series[i];
-      std::uint32_t idx;
-      if (target == std::numeric_limits<std::int64_t>::min()) {
-        if (m.overflow < 0) {
-          m.overflow = static_cast<std::int64_t>(m.series.size());
-          m.series.push_back({.values = std::vector<std::string>(m.labels.size(), std::string(kOverflowValue))});
-          if (m.decl.type == MetricType::kHistogram) m.series.back().buckets.assign(m.decl.buckets.size() + 1, 0);
-        }
-        idx = static_cast<std::uint32_t>(m.overflow);
-        ++m.overflowed;
-      } else if (target < 0) {
-        const auto k = static_cast<std::size_t>(-1 - target);
-        if (k == created.size()) {
-          created.push_back(static_cast<std::uint32_t>(m.series.size()));
-          m.index.emplace(detail::SeriesKey(s.label_values), created.back());
-          m.series.push_back({.values = s.label_values});
-          if (m.decl.type == MetricType::kHistogram) m.series.back().buckets.assign(m.decl.buckets.size() + 1, 0);
-        }
-        idx = created[k];
-      } else {
-        idx = static_cast<std::uint32_t>(target);
-      }
-      State::Series& ser = m.series[idx];
-      switch (m.decl.type) {
-        case MetricType::kCounter:
-          ser.value += s.value;
-          break;
-        case MetricType::kGauge:
-          State::SetGauge(m, ser, *client, (std::uint64_t{t.metric} << 32) | idx, s.value, batch.sequence);
-          break;
-        default:
-          // Phase 1 projected these very additions: every count stays within kMaxExactCount.
-          for (std::size_t b = 0; b < ser.buckets.size() && b < s.bucket_deltas.size(); ++b) {
-            ser.buckets[b] += s.bucket_deltas[b];
-            ser.count += s.bucket_deltas[b];
-          }
-          ser.sum += s.sum_delta;
-          break;
-      }
-    }
-  }
-  st.batches[0]++;
-  ok.outcome = ApplyResult::Outcome::kApplied;
-  return ok;
+  if (!status_.ok()) return st.Reject(RejectReason::kUndeclaredMetric, status_.message());
+  if (batch.sequence == 0)
+    return st.Reject(RejectReason::kMalformed, "batch: sequence 0 (sequences start at 1)");
+  st.Expire(now);
+  State::Client* client = st.FindClient(batch.client);
+  if (auto answer = st.CheckSequence(batch, client, now)) return *std::move(answer);
+  if (auto refusal = st.Admit(batch, client, now)) return *std::move(refusal);
+  std::vector<State::FamilyPlan> plan;
+  if (auto problem = st.Validate(batch, plan)) return st.Reject(problem->reason, std::move(problem->message));
+  st.Commit(batch, plan, client, now);
+  return Answer(Outcome::kApplied, batch.client, batch.sequence);
 }
 
 std::size_t ClientMetrics::tracked_clients() const {
@@ -591,7 +879,7 @@ std::size_t ClientMetrics::tracked_clients() const {
 std::size_t ClientMetrics::live_clients(Clock::time_point now) const {
   std::lock_guard lock(mu_);
   std::size_t n = 0;
-  for (const auto& [id, c] : state_->clients) n += !c.ended && c.last_seen + opts_.live_timeout > now;
+  for (const auto& [id, c] : state_->clients) n += c.Live(now, opts_.live_timeout);
   return n;
 }
 
@@ -601,49 +889,13 @@ std::size_t ClientMetrics::series_count(std::string_view metric) const {
   return it == state_->by_name.end() ? 0 : state_->metrics[it->second].series.size();
 }
 
-namespace {
-
-// The self-metrics, in the order Describe lists them.
-struct SelfMetric {
-  std::string_view name;
-  std::string_view help;
-  MetricType type;
-  std::string_view label;  // "" for none
-};
-constexpr SelfMetric kSelf[] = {
-    {"golivekit_client_ingest_batches_total", "Client batches received, by result (applied, duplicate, rejected).",
-     MetricType::kCounter, "result"},
-    {"golivekit_client_ingest_rejections_total", "Client batches rejected, by reason.", MetricType::kCounter, "reason"},
-    {"golivekit_client_ingest_received_bytes_total", "Bytes of client batches received.", MetricType::kCounter, ""},
-    {"golivekit_client_ingest_clients", "Clients tracked for exactly-once delivery, and of those the live ones.",
-     MetricType::kGauge, "state"},
-    {"golivekit_client_ingest_series", "Series kept per client metric.", MetricType::kGauge, "metric"},
-    {"golivekit_client_ingest_overflow_series_total",
-     "Samples of client metrics that went to the overflow series (series limit reached).", MetricType::kCounter,
-     "metric"},
-    {"golivekit_client_ingest_client_dropped_batches_total",
-     "Batches the clients report they dropped (buffer full, given up).", MetricType::kCounter, ""},
-};
-
-FamilySnapshot SelfFamily(const SelfMetric& m) {
-  FamilySnapshot f{.name = std::string(m.name), .help = std::string(m.help), .type = m.type, .label_names = {}};
-  if (!m.label.empty()) f.label_names.emplace_back(m.label);
-  return f;
-}
-
-void Sample(FamilySnapshot& f, std::vector<std::string> values, double v) {
-  f.series.push_back({.label_values = std::move(values), .value = v});
-}
-
-}  // namespace
-
 std::vector<Descriptor> ClientMetrics::Describe() const {
   std::vector<Descriptor> d;
   for (const State::Metric& m : state_->metrics) {
     d.push_back({.name = m.decl.name, .help = m.decl.help, .type = m.decl.type, .label_names = m.decl.labels});
   }
-  for (const SelfMetric& m : kSelf) {
-    const FamilySnapshot f = SelfFamily(m);
+  for (std::size_t id = 0; id < kSelfMetricCount; ++id) {
+    const FamilySnapshot f = SelfFamily(static_cast<SelfMetricId>(id));
     d.push_back({.name = f.name, .help = f.help, .type = f.type, .label_names = f.label_names});
   }
   return d;
@@ -654,108 +906,9 @@ Status ClientMetrics::Collect(std::vector<FamilySnapshot>& out) const { return C
 Status ClientMetrics::CollectAt(std::vector<FamilySnapshot>& out, Clock::time_point now) const {
   std::lock_guard lock(mu_);
   const State& st = *state_;
-  auto live = [&](const State::Client& c) { return !c.ended && c.last_seen + opts_.live_timeout > now; };
-
-  // Gauge values of live clients, per metric and series.
-  std::vector<std::vector<double>> agg(st.metrics.size());
-  std::vector<std::vector<std::uint32_t>> n(st.metrics.size());
-  for (std::size_t i = 0; i < st.metrics.size(); ++i) {
-    agg[i].assign(st.metrics[i].series.size(), 0);
-    n[i].assign(st.metrics[i].series.size(), 0);
-  }
-  std::size_t live_count = 0;
-  for (const auto& [id, c] : st.clients) {
-    if (!live(c)) continue;
-    ++live_count;
-    for (const auto& [key, g] : c.gauges) {
-      const auto mi = static_cast<std::size_t>(key >> 32);
-      const auto si = static_cast<std::size_t>(key & 0xffffffffu);
-      const GaugePolicy p = st.metrics[mi].decl.gauge_policy;
-      if (p == GaugePolicy::kLast) continue;  // exposed from the series itself
-      const double v = g.value;
-      double& a = agg[mi][si];
-      if (n[mi][si] == 0) {
-        a = v;
-      } else if (p == GaugePolicy::kSumLive) {
-        a += v;
-      } else if (p == GaugePolicy::kMaxLive) {
-        a = std::max(a, v);
-      } else if (p == GaugePolicy::kMinLive) {
-        a = std::min(a, v);
-      }
-      ++n[mi][si];
-    }
-  }
-
-  for (std::size_t mi = 0; mi < st.metrics.size(); ++mi) {
-    const State::Metric& m = st.metrics[mi];
-    FamilySnapshot f{.name = m.decl.name, .help = m.decl.help, .type = m.decl.type, .label_names = m.labels,
-                     .bucket_bounds = m.decl.buckets, .series = {}};
-    f.series.reserve(m.series.size());
-    for (std::size_t si = 0; si < m.series.size(); ++si) {
-      const State::Series& s = m.series[si];
-      SeriesSnapshot o{.label_values = s.values};
-      switch (m.decl.type) {
-        case MetricType::kCounter:
-          o.value = s.value;
-          break;
-        case MetricType::kGauge:
-          if (m.decl.gauge_policy == GaugePolicy::kLast) {
-            if (!s.has_last) continue;
-            o.value = s.value;
-          } else if (n[mi][si] == 0) {
-            if (m.decl.gauge_policy != GaugePolicy::kSumLive) continue;
-            o.value = 0;
-          } else {
-            o.value = agg[mi][si];
-          }
-          break;
-        default: {
-          o.bucket_counts.resize(m.decl.buckets.size());
-          std::uint64_t cum = 0;
-          for (std::size_t b = 0; b < s.buckets.size(); ++b) {
-            cum = s.buckets[b] > UINT64_MAX - cum ? UINT64_MAX : cum + s.buckets[b];
-            if (b < o.bucket_counts.size()) o.bucket_counts[b] = cum;
-          }
-          o.count = cum;
-          o.sum = s.sum;
-          break;
-        }
-      }
-      f.series.push_back(std::move(o));
-    }
-    detail::SortBy(f.series, [](const SeriesSnapshot& a, const SeriesSnapshot& b) { return a.label_values < b.label_values; });
-    out.push_back(std::move(f));
-  }
-
-  auto by_values = [](const SeriesSnapshot& a, const SeriesSnapshot& b) { return a.label_values < b.label_values; };
-  FamilySnapshot batches = SelfFamily(kSelf[0]);
-  Sample(batches, {"applied"}, static_cast<double>(st.batches[0]));
-  Sample(batches, {"duplicate"}, static_cast<double>(st.batches[1]));
-  Sample(batches, {"rejected"}, static_cast<double>(st.batches[2]));
-  FamilySnapshot rejections = SelfFamily(kSelf[1]);
-  for (int r = 1; r < kRejectReasonCount; ++r) {
-    Sample(rejections, {std::string(kReasonNames[r])}, static_cast<double>(st.rejections[r]));
-  }
-  detail::SortBy(rejections.series, by_values);
-  FamilySnapshot bytes = SelfFamily(kSelf[2]);
-  Sample(bytes, {}, static_cast<double>(st.received_bytes));
-  FamilySnapshot clients = SelfFamily(kSelf[3]);
-  Sample(clients, {"live"}, static_cast<double>(live_count));
-  Sample(clients, {"tracked"}, static_cast<double>(st.clients.size()));
-  FamilySnapshot series = SelfFamily(kSelf[4]);
-  FamilySnapshot overflow = SelfFamily(kSelf[5]);
-  for (const State::Metric& m : st.metrics) {
-    Sample(series, {m.decl.name}, static_cast<double>(m.series.size()));
-    Sample(overflow, {m.decl.name}, static_cast<double>(m.overflowed));
-  }
-  detail::SortBy(series.series, by_values);
-  detail::SortBy(overflow.series, by_values);
-  FamilySnapshot dropped = SelfFamily(kSelf[6]);
-  Sample(dropped, {}, static_cast<double>(st.client_dropped));
-  for (FamilySnapshot* f : {&batches, &rejections, &bytes, &clients, &series, &overflow, &dropped}) {
-    out.push_back(std::move(*f));
-  }
+  const State::LiveGauges live = st.FoldLiveGauges(now);
+  for (std::size_t mi = 0; mi < st.metrics.size(); ++mi) out.push_back(st.MergedFamily(mi, live));
+  st.AppendSelfMetrics(out, live.live_clients);
   return {};
 }
 

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <utility>
 
 #include "golivekit/observability/encode.h"
 #include "golivekit/observability/names.h"
+#include "record/declaration.h"
 #include "snapshot/sort.h"
 
 namespace golivekit::observability {
@@ -49,29 +49,17 @@ CallbackMetric::CallbackMetric(MetricType type, std::string name, std::string he
       fill_(std::move(fill)),
       multi_(multi) {
   const std::string k = kind();
-  if (Status s = CheckMetricName(name_); !s.ok()) {
-    status_ = InvalidArgument(k + ": " + s.message());
-  } else if (!IsValidUtf8(help_)) {
-    status_ = InvalidArgument(k + " " + name_ + ": help text is not valid UTF-8");
-  } else if (!multi_ && !labels_.empty()) {
+  status_ = CheckFamilyDecl(k, type_, name_, help_, labels_);
+  if (status_.ok() && !multi_ && !labels_.empty()) {
     status_ = InvalidArgument(
         k + " " + name_ + ": a label-less callback metric cannot have labels (use " +
         (type_ == MetricType::kCounter ? "NewCallbackCounterVec" : "NewCallbackGaugeVec") + ")");
-  } else if (multi_ ? !fill_ : !read_) {
+  } else if (status_.ok() && (multi_ ? !fill_ : !read_)) {
     status_ = InvalidArgument(k + " " + name_ + ": no callback (empty std::function)");
   }
-  for (std::size_t i = 0; i < labels_.size() && status_.ok(); ++i) {
-    if (Status s = CheckLabelName(labels_[i]); !s.ok()) {
-      status_ = InvalidArgument(k + " " + name_ + ": " + s.message());
-    } else if (std::find(labels_.begin(), labels_.begin() + static_cast<std::ptrdiff_t>(i), labels_[i]) !=
-               labels_.begin() + static_cast<std::ptrdiff_t>(i)) {
-      status_ = InvalidArgument(k + " " + name_ + ": duplicate label name \"" + labels_[i] + "\"");
-    }
-  }
-  perm_.resize(labels_.size());
-  std::iota(perm_.begin(), perm_.end(), std::size_t{0});
-  detail::SortBy(perm_, [&](std::size_t a, std::size_t b) { return labels_[a] < labels_[b]; });
-  for (std::size_t i : perm_) sorted_labels_.push_back(labels_[i]);
+  LabelOrder order = SortLabels(labels_);
+  sorted_labels_ = std::move(order.names);
+  perm_ = std::move(order.positions);
 }
 
 const char* CallbackMetric::kind() const noexcept {

@@ -4,10 +4,10 @@
 #include <cstring>
 #include <mutex>
 #include <shared_mutex>
-#include <numeric>
 #include <utility>
 
 #include "golivekit/observability/names.h"
+#include "record/declaration.h"
 #include "snapshot/sort.h"
 
 namespace golivekit::observability::detail {
@@ -119,26 +119,10 @@ MetricVec::MetricVec(MetricType type, std::string name, std::string help, std::v
                      : type_ == MetricType::kGauge   ? "gauge"
                      : type_ == MetricType::kHistogram ? "histogram"
                                                      : "metric";
-  if (Status s = CheckMetricName(name_); !s.ok()) {
-    status_ = InvalidArgument(std::string(kind) + ": " + s.message());
-  } else if (!IsValidUtf8(help_)) {
-    status_ = InvalidArgument(std::string(kind) + " " + name_ + ": help text is not valid UTF-8");
-  }
-  for (std::size_t i = 0; i < labels_.size() && status_.ok(); ++i) {
-    if (Status s = CheckLabelName(labels_[i]); !s.ok()) {
-      status_ = InvalidArgument(std::string(kind) + " " + name_ + ": " + s.message());
-    } else if (type_ == MetricType::kHistogram && labels_[i] == "le") {
-      status_ = InvalidArgument("histogram " + name_ + ": label name \"le\" is reserved for bucket bounds");
-    } else if (std::find(labels_.begin(), labels_.begin() + static_cast<std::ptrdiff_t>(i), labels_[i]) !=
-               labels_.begin() + static_cast<std::ptrdiff_t>(i)) {
-      status_ = InvalidArgument(std::string(kind) + " " + name_ + ": duplicate label name \"" + labels_[i] + "\"");
-    }
-  }
-  perm_.resize(labels_.size());
-  std::iota(perm_.begin(), perm_.end(), std::size_t{0});
-  SortBy(perm_, [&](std::size_t a, std::size_t b) { return labels_[a] < labels_[b]; });
-  sorted_labels_.reserve(labels_.size());
-  for (std::size_t i : perm_) sorted_labels_.push_back(labels_[i]);
+  status_ = CheckFamilyDecl(kind, type_, name_, help_, labels_);
+  LabelOrder order = SortLabels(labels_);
+  sorted_labels_ = std::move(order.names);
+  perm_ = std::move(order.positions);
   slots_.resize(labels_.empty() ? 1 : 16, Slot{0, nullptr});
 }
 

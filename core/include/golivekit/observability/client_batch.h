@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -98,6 +99,20 @@ struct DecodeLimits {
 /// Structure only: the meaning of names, label values and numbers is checked by the server.
 Status DecodeBatch(std::string_view bytes, Batch& out, const DecodeLimits& limits = {});
 
+/// The identity of a batch, as its header states it.
+struct BatchHeader {
+  ClientId client = {};
+  std::uint64_t sequence = 0;
+};
+
+/// The client id and sequence of a batch, read from its header alone (the families are not looked at):
+/// enough to recognise a batch already applied, which clients resend byte for byte. nullopt unless the
+/// input starts with the magic and this version, and holds the whole fixed header and a sequence >= 1.
+std::optional<BatchHeader> PeekBatchHeader(std::string_view bytes);
+
+/// The format version of an input that starts like a batch (the magic and a version byte), else nullopt.
+std::optional<std::uint8_t> PeekBatchVersion(std::string_view bytes);
+
 /// Appends the encoding of `batch` to `out`. Encodes what it is given (DecodeBatch(EncodeBatch(b)) == b
 /// for any batch within DecodeLimits); BatchEncoder builds valid batches from snapshots.
 void EncodeBatch(const Batch& batch, std::string& out);
@@ -146,12 +161,20 @@ class BatchEncoder {
     std::uint64_t count = 0;
     std::vector<std::uint64_t> buckets;  // cumulative, as in the snapshot
   };
+  // family name -> label values joined with '\xff' (never part of valid UTF-8) -> last state
+  using LastValues = std::map<std::string, std::map<std::string, Last>, std::less<>>;
+
+  // The changed series of every shipped family (families without one left out); remembers `snapshot`
+  // as what the server has.
+  std::vector<BatchFamily> TakeChanges(const Snapshot& snapshot);
+  // What one series sends given what it held at the previous call (nullptr: nothing); nullopt if nothing.
+  static std::optional<BatchSeries> SeriesChange(MetricType type, const SeriesSnapshot& s, const Last* prev);
+
   ClientId client_;
   std::size_t max_batch_bytes_;
   std::uint64_t next_sequence_ = 1;
   std::set<std::string, std::less<>> skip_;
-  // family name -> label values joined with '\xff' (never part of valid UTF-8) -> last state
-  std::map<std::string, std::map<std::string, Last>, std::less<>> last_;
+  LastValues last_;
 };
 
 }  // namespace golivekit::observability
