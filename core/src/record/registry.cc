@@ -35,38 +35,6 @@ std::string JoinNames(const std::vector<std::string>& names) {
   return s + "}";
 }
 
-// A family's labels must not collide with the registry's constant labels, which every series gets.
-Status CheckAgainstConstLabels(const Descriptor& d, const std::string& full,
-                               const std::map<std::string, std::string>& const_labels) {
-  for (const std::string& l : d.label_names) {
-    if (const_labels.count(l)) {
-      return InvalidArgument(Describe(d, full) + ": label \"" + l +
-                             "\" is also a constant label of the registry");
-    }
-  }
-  if (d.type == MetricType::kHistogram && const_labels.count("le")) {
-    return InvalidArgument(Describe(d, full) +
-                           ": the registry's constant label \"le\" is reserved on histograms");
-  }
-  return {};
-}
-
-// `d` wants the family name `full` that `old` holds: says how the two differ.
-Status FamilyTaken(const Descriptor& old, const Descriptor& d, const std::string& full) {
-  std::string msg = Describe(d, full) + " conflicts with the registered " + Describe(old, full);
-  if (old.type != d.type) {
-    msg += ": different type (" + std::string(MetricTypeName(old.type)) + " vs " +
-           std::string(MetricTypeName(d.type)) + ")";
-  } else if (old.help != d.help) {
-    msg += ": different help (\"" + old.help + "\" vs \"" + d.help + "\")";
-  } else if (old.label_names != d.label_names) {
-    msg += ": different label names (" + JoinNames(old.label_names) + " vs " + JoinNames(d.label_names) + ")";
-  } else {
-    msg = Describe(d, full) + " is already registered (another collector with the same name)";
-  }
-  return AlreadyExists(std::move(msg));
-}
-
 }  // namespace
 
 Registry::Registry(RegistryOpts opts) : opts_(std::move(opts)) {
@@ -95,17 +63,37 @@ Status Registry::Register(std::shared_ptr<Collector> collector) {
   std::lock_guard lock(mu_);
   for (const Entry& e : entries_) {
     if (e.collector == collector) {
-      return AlreadyExists(descs.empty()
-                               ? "collector is already registered"
-                               : Describe(descs[0], prefix_ + descs[0].name) + " is already registered");
+      return AlreadyExists(descs.empty() ? "collector is already registered"
+                                         : Describe(descs[0], prefix_ + descs[0].name) + " is already registered");
     }
   }
   std::map<std::string, std::string> new_names;  // names this collector would occupy -> its family
   for (const Descriptor& d : descs) {
     const std::string full = prefix_ + d.name;
     if (Status s = CheckMetricName(full); !s.ok()) return s;
-    if (Status s = CheckAgainstConstLabels(d, full, opts_.const_labels); !s.ok()) return s;
-    if (auto it = families_.find(full); it != families_.end()) return FamilyTaken(it->second, d, full);
+    for (const std::string& l : d.label_names) {
+      if (opts_.const_labels.count(l)) {
+        return InvalidArgument(Describe(d, full) + ": label \"" + l + "\" is also a constant label of the registry");
+      }
+    }
+    if (d.type == MetricType::kHistogram && opts_.const_labels.count("le")) {
+      return InvalidArgument(Describe(d, full) + ": the registry's constant label \"le\" is reserved on histograms");
+    }
+    if (auto it = families_.find(full); it != families_.end()) {
+      const Descriptor& old = it->second;
+      std::string msg = Describe(d, full) + " conflicts with the registered " + Describe(old, full);
+      if (old.type != d.type) {
+        msg += ": different type (" + std::string(MetricTypeName(old.type)) + " vs " +
+               std::string(MetricTypeName(d.type)) + ")";
+      } else if (old.help != d.help) {
+        msg += ": different help (\"" + old.help + "\" vs \"" + d.help + "\")";
+      } else if (old.label_names != d.label_names) {
+        msg += ": different label names (" + JoinNames(old.label_names) + " vs " + JoinNames(d.label_names) + ")";
+      } else {
+        msg = Describe(d, full) + " is already registered (another collector with the same name)";
+      }
+      return AlreadyExists(std::move(msg));
+    }
     for (const std::string& n : OccupiedNames(full, d.type)) {
       auto it = sample_names_.find(n);
       const std::string* other = it != sample_names_.end() ? &it->second : nullptr;

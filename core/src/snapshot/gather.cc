@@ -85,37 +85,32 @@ class ConstLabels {
 
   void AddTo(FamilySnapshot& f) const {
     if (names_.empty()) return;
-    const std::vector<Source> from = MergeNames(f.label_names);
+    const std::vector<std::size_t> from = MergeNames(f.label_names);
+    const std::size_t own = f.label_names.size() - names_.size();
     for (SeriesSnapshot& s : f.series) {
       std::vector<std::string> values;
       values.reserve(from.size());
-      for (const Source& src : from) {
-        values.push_back(src.constant ? values_[src.index] : std::move(s.label_values[src.index]));
+      for (const std::size_t k : from) {
+        values.push_back(k >= own ? values_[k - own] : std::move(s.label_values[k]));
       }
       s.label_values = std::move(values);
     }
   }
 
  private:
-  // Where a merged label's value comes from: a constant, or the series' own values.
-  struct Source {
-    bool constant;
-    std::size_t index;
-  };
-
-  // Merges the constant names into the sorted `names` and says where each merged value comes from.
-  std::vector<Source> MergeNames(std::vector<std::string>& names) const {
+  // Merges the constant names into the sorted `names`; for each merged label, where its value comes
+  // from: below the family's own label count an index into a series' values, above it a constant.
+  std::vector<std::size_t> MergeNames(std::vector<std::string>& names) const {
     std::vector<std::string> merged;
-    std::vector<Source> from;
-    merged.reserve(names.size() + names_.size());
-    from.reserve(names.size() + names_.size());
+    std::vector<std::size_t> from;
+    const std::size_t own = names.size();
     std::size_t i = 0, j = 0;
-    while (i < names.size() || j < names_.size()) {
-      if (j == names_.size() || (i < names.size() && names[i] < names_[j])) {
-        from.push_back({false, i});
+    while (i < own || j < names_.size()) {
+      if (j == names_.size() || (i < own && names[i] < names_[j])) {
+        from.push_back(i);
         merged.push_back(std::move(names[i++]));
       } else {
-        from.push_back({true, j});
+        from.push_back(own + j);
         merged.push_back(names_[j++]);
       }
     }
