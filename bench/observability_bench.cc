@@ -6,7 +6,8 @@
 //
 // Multi-threaded benchmarks (->Threads(2)) all work on ONE shared object set up once (a function-local
 // static), so they measure contention on a single metric. Google Benchmark reports their real_time as
-// wall-clock time divided by the iterations of all threads together (total ns/op, as peers.md counts).
+// wall-clock time divided by the iterations of all threads together (total ns/op, as
+// docs/performance.md counts).
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 

@@ -1,6 +1,6 @@
 # Header-only system dependencies ({fmt}, doctest) exposed through a build-tree folder of symlinks.
 #
-# em++ must never see /usr/include (toolchain.md P7: glibc headers clash with emscripten's libc), so
+# em++ must never see /usr/include (E7 in docs/building.md: glibc headers clash with emscripten's libc), so
 # instead of adding /usr/include we link only the wanted header folders into
 # ${PROJECT_BINARY_DIR}/sysinc and add that folder as a SYSTEM include directory. Natively the same
 # folder is used, so both builds take the same path through this file.

@@ -16,9 +16,9 @@ Columns:
   whole run (1e9 / ns/op = operations per second over all threads); the thread count is shown.
 - ratio: ns/op divided by the same-run reference's ns/op (BM_AtomicBaseline for one thread,
   BM_AtomicBaselineContended for two threads); both sides use the same convention.
-- MB/s: exposition output per second of real time, MB = 10^6 bytes (as peers.md counts).
+- MB/s: exposition output per second of real time, MB = 10^6 bytes.
 - bytes/series: the benchmark's bytes_per_series counter.
-- prometheus-cpp: the peer's figure from peers.md, as the same kind of ratio or rate, for comparison.
+- prometheus-cpp: the peer's figure (docs/performance.md), as the same kind of ratio or rate, for comparison.
 
 Targets (PASS/FAIL): counter Inc <= 1.5x, histogram Observe <= 4x, WithLabels (2 labels) + Inc <= 8x,
 contended Inc <= 1.2x, text exposition of 10k counters >= 250 MB/s.
@@ -75,7 +75,7 @@ TARGETS = {
     "BM_ExposeText10kCounters": Target("mbps_min", 250.0),
 }
 
-# prometheus-cpp 1.3 from peers.md, as a ratio to its own same-run baseline or as a rate.
+# prometheus-cpp 1.3 (docs/performance.md), as a ratio to its own same-run baseline or as a rate.
 PEER = {
     "BM_CounterInc": "2.06x (10.5 / 5.1 ns)",
     "BM_CounterChildInc": "2.06x (10.5 / 5.1 ns)",

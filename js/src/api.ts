@@ -1,6 +1,6 @@
 // The spec's API over one instance of the WebAssembly module.
 //
-// Cost model (toolchain.md): a wasm call with numbers costs a few ns, any string crossing 150-500 ns. So
+// Cost model (docs/api-js.md): a wasm call with numbers costs a few ns, any string crossing 150-500 ns. So
 // every update goes to a raw wasm export with the address of a C++ series handle and a double, and the
 // strings of a label tuple cross only the first time: the tuple's handle is cached here, in nested Maps
 // keyed by the values, so a repeated `withLabels('GET', '200')` is two Map lookups.

@@ -1,7 +1,7 @@
 // Instantiation shared by both entry points. Browsers and bundlers: the glue fetches
 // observability.wasm from beside itself (`new URL("observability.wasm", import.meta.url)`, which Vite
-// and webpack rewrite to the emitted asset). Node: the glue's fetch() cannot read file: URLs (P2), so
-// the bytes are read here and handed over as wasmBinary.
+// and webpack rewrite to the emitted asset). Node: the glue's fetch() cannot read file: URLs (E2 in
+// docs/building.md), so the bytes are read here and handed over as wasmBinary.
 import { createApi } from "./api.js";
 import createObservabilityModule from "./observability.mjs";
 import type { LoadOptions, Observability } from "./types.js";

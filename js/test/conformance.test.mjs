@@ -112,7 +112,7 @@ for (const [name, build] of Object.entries(builders)) {
   }
 }
 
-// Go's strconv 'g' spelling of sample values (formats.md): the digits come from the JS engine in this
+// Go's strconv 'g' spelling of sample values (docs/exposition.md): the digits come from the JS engine in this
 // build, the notation from the core.
 test("float spelling follows Go's FormatFloat(v, 'g', -1, 64)", () => {
   const cases = [

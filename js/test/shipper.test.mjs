@@ -10,7 +10,7 @@ import { loadObservability, ObservabilityError } from "../../dist/index.js";
 const obs = await loadObservability();
 const HOUR = 3_600_000; // intervalMs for tests that drive batches themselves
 
-// The fixed header of a batch (docs/wire-format.md): "GLKB", version, flags, client id, then varints
+// The fixed header of a batch (docs/client-batch.md): "GLKB", version, flags, client id, then varints
 // sequence, dropped batches, family count.
 function header(b) {
   let p = 22;

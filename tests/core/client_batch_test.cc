@@ -1,4 +1,4 @@
-// The client-batch format (client_batch.h, docs/wire-format.md): exact bytes, round trips, the
+// The client-batch format (client_batch.h, docs/client-batch.md): exact bytes, round trips, the
 // decoder's behaviour on broken and hostile input, and BatchEncoder's deltas and splitting.
 #include <doctest/doctest.h>
 
@@ -79,7 +79,7 @@ void CheckSame(const obs::Batch& a, const obs::Batch& b) {
 
 TEST_SUITE("client_batch") {
   TEST_CASE("the documented example encodes to exactly the documented bytes") {
-    // docs/wire-format.md, "Example": client 000102…0f, sequence 1, one counter series.
+    // docs/client-batch.md, "Example": client 000102…0f, sequence 1, one counter series.
     obs::Batch b;
     for (std::size_t i = 0; i < 16; ++i) b.client[i] = static_cast<std::uint8_t>(i);
     b.sequence = 1;

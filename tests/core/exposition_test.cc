@@ -1,4 +1,4 @@
-// Text format 0.0.4 (formats.md §1): golden files in tests/fixtures/*.prom compared byte for byte with
+// Text format 0.0.4 (docs/exposition.md): golden files in tests/fixtures/*.prom compared byte for byte with
 // Registry::Expose(). The registries that produce the fixtures are built here and shared with
 // openmetrics_test.cc (the same registry must give the .prom and the .om fixture); the recipe of each
 // fixture is also written down in tests/fixtures/README.md for the JS tests.
@@ -36,7 +36,7 @@ std::string ReadFixture(const std::string& name) {
   return data;
 }
 
-// formats.md's escaping example (expfmt test), series in sorted order.
+// The escaping example of client_golang's expfmt tests, series in sorted order.
 std::shared_ptr<obs::Registry> BuildEscaping() {
   auto reg = obs::NewRegistry();
   auto g = obs::NewGauge({.name = "gauge_name", .help = "gauge\ndoc\nstr\"ing", .labels = {"name_1", "name_2"}});

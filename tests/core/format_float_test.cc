@@ -1,5 +1,5 @@
 // FormatFloat (encode.h): Go's strconv.FormatFloat(v, 'g', -1, 64) as client_golang writes it, and the
-// OpenMetrics variant (formats.md §2 and §3).
+// OpenMetrics variant (docs/exposition.md, "Float formatting").
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -93,8 +93,8 @@ bool CamelCase(const std::string& s) {
   return false;
 }
 
-// The promtool `check metrics` rules (formats.md §5) that can be decided from a snapshot, with its
-// messages: "<metric> <problem>".
+// The promtool `check metrics` rules (docs/exposition.md, "Checking the output") that can be decided
+// from a snapshot, with its messages: "<metric> <problem>".
 std::vector<std::string> Lint(const obs::Snapshot& snap) {
   std::vector<std::string> problems;
   auto add = [&](const std::string& name, const std::string& what) { problems.push_back(name + " " + what); };

@@ -1,4 +1,4 @@
-// Name and UTF-8 validation (names.h, formats.md §1 and §3).
+// Name and UTF-8 validation (names.h, docs/exposition.md, "Names").
 #include <doctest/doctest.h>
 
 #include <string>

@@ -1,4 +1,4 @@
-// OpenMetrics 1.0 text (formats.md §3): golden files tests/fixtures/*.om, from the same registries as
+// OpenMetrics 1.0 text (docs/exposition.md): golden files tests/fixtures/*.om, from the same registries as
 // the 0.0.4 fixtures (built in exposition_test.cc).
 #include <doctest/doctest.h>
 

@@ -1,5 +1,6 @@
-// Every Go example of spec/observability.md, translated with brief.md's table, compiles and behaves as
-// the spec says. (RegisterGoliveKitMetrics and registry.Handler() are not part of core: not here.)
+// Every Go example of the spec (GoliveKit's observability documentation), translated with the table of
+// docs/api-cpp.md ("The spec in C++"), compiles and behaves as the spec says. (RegisterGoliveKitMetrics
+// and registry.Handler() are not part of core: not here.)
 #include <doctest/doctest.h>
 
 #include <chrono>

@@ -43,7 +43,7 @@ SPEC_QUERIES = {
 # series exist once a browser has shipped (no browser runs in this test; npm.demo_chromium has one).
 OPTIONAL_DATA = re.compile(r"golivekit_runtime_heap_|golivekit_client_(events_total|event_latency|web_vitals)")
 
-# Prometheus 2.42's scrape Accept header (formats.md section 4).
+# Prometheus 2.42's scrape Accept header (docs/exposition.md, "What Prometheus asks for").
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
                      "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
 
@@ -124,7 +124,7 @@ scrape_configs:
     wait_until(f"{prom}/-/ready", 20, 0.2, lambda: http(prom + "/-/ready", timeout=2)[0] == 200)
     log(f"Prometheus ready on {prom}, scraping {demo}/metrics every second")
 
-    # P16: the first sample can take several seconds.
+    # Prometheus' first sample can take several seconds, even at a 1 s scrape interval.
     query_until_data(prom, "up", f'up{{job="{JOB}"}} == 1', 30)
     log("target is up")
 

@@ -40,7 +40,7 @@ namespace {
 constexpr char kTextType[] = "text/plain; version=0.0.4; charset=utf-8";
 constexpr char kOmType[] = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-// The Accept headers of formats.md §4.
+// The Accept headers Prometheus sends (docs/exposition.md, "What Prometheus asks for").
 const std::vector<std::string>& kPrometheusAccepts = glk_obs_test::PrometheusAcceptHeaders();
 
 // A registry with a labelled counter and a gauge: a small exposition (well under 1 KiB).

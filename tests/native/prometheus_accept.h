@@ -1,6 +1,6 @@
 #pragma once
-// The Accept headers of formats.md §4, as each Prometheus version sends them; shared by the negotiation
-// and the exporter tests.
+// The Accept headers of docs/exposition.md ("What Prometheus asks for"), as each Prometheus version sends
+// them; shared by the negotiation and the exporter tests.
 #include <string>
 #include <vector>
 

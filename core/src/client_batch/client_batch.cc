@@ -1,4 +1,4 @@
-// The client-batch format, version 1. docs/wire-format.md is the specification; this file follows it
+// The client-batch format, version 1. docs/client-batch.md is the specification; this file follows it
 // section by section.
 #include "golivekit/observability/client_batch.h"
 

@@ -1,7 +1,7 @@
 #pragma once
 /// \file
 /// \brief The client-batch format (version 1): how a client — the browser through the npm package, or a
-/// native process — ships its metrics to a server. Specified byte by byte in docs/wire-format.md.
+/// native process — ships its metrics to a server. Specified byte by byte in docs/client-batch.md.
 ///
 /// A batch carries, for one client (a random 128-bit id) and one sequence number, the *changes* since
 /// the client's previous batch: counter increments, histogram bucket increments, and the current value

@@ -2,9 +2,10 @@
 /// \file
 /// \brief The exposition encoders. One encoder per format, reading snapshots only.
 ///
-/// Both encoders produce exactly what formats.md describes: client_golang's byte layout for text 0.0.4
-/// (HELP, TYPE, samples; `le` last; Go's shortest float spelling) and OpenMetrics 1.0 (counter families
-/// named without `_total`, canonical `le` numbers, floats with `.0`, integer counts, final `# EOF`).
+/// Both encoders produce exactly what docs/exposition.md describes: client_golang's byte layout for text
+/// 0.0.4 (HELP, TYPE, samples; `le` last; Go's shortest float spelling) and OpenMetrics 1.0 (counter
+/// families named without `_total`, canonical `le` numbers, floats with `.0`, integer counts, final
+/// `# EOF`).
 ///
 /// A family with no series is left out (as client_golang does); one with an empty help string gets no
 /// HELP line (OpenMetrics treats an empty HELP as absent).

@@ -1,6 +1,6 @@
 #pragma once
 /// \file
-/// \brief Validation of names and label values (formats.md §1, §3), shared by every entry point.
+/// \brief Validation of names and label values (docs/exposition.md, "Names"), shared by every entry point.
 #include <string_view>
 
 #include "golivekit/observability/status.h"

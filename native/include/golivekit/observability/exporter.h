@@ -77,9 +77,9 @@ struct ExporterOpts {
 /// AlreadyExists if the registry already has a family of a self-metric's name that is not ours.
 Status MountMetrics(httplib::Server& server, std::shared_ptr<Registry> registry, ExporterOpts opts = {});
 
-/// Configures a server for serving metrics (toolchain.md P13/P14): TCP_NODELAY (without it cpp-httplib
-/// answers in ~44 ms), a pool of `threads` worker threads (at least 1; a keep-alive connection holds a
-/// worker, so size it for the concurrent connections you expect), and SO_REUSEADDR *without*
+/// Configures a server for serving metrics (docs/building.md, "cpp-httplib"): TCP_NODELAY (without it
+/// cpp-httplib answers in ~44 ms), a pool of `threads` worker threads (at least 1; a keep-alive connection
+/// holds a worker, so size it for the concurrent connections you expect), and SO_REUSEADDR *without*
 /// cpp-httplib's default SO_REUSEPORT, so that a second process cannot silently share the port (and
 /// half the scrapes). Call before the server listens.
 void ConfigureServer(httplib::Server& server, int threads = 16);

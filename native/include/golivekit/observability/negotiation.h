@@ -27,8 +27,8 @@
 
 namespace golivekit::observability {
 
-/// The exposition format for a request's `Accept` header (formats.md §4): the supported type with the
-/// highest q-value, text 0.0.4 when nothing supported is acceptable.
+/// The exposition format for a request's `Accept` header (docs/exposition.md, "What Prometheus asks for"):
+/// the supported type with the highest q-value, text 0.0.4 when nothing supported is acceptable.
 ///
 /// - OpenMetrics 1.0.0 matches `application/openmetrics-text` with `version=1.0.0` or without a version
 ///   (any `escaping` parameter is fine: every name this library exposes is a legacy name, valid under
