@@ -6,34 +6,17 @@
 #include <array>
 #include <cstddef>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "http_parse.h"
+
 namespace golivekit::observability {
 namespace {
 
-constexpr bool IsSpace(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-constexpr char Lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string_view Trim(std::string_view s) noexcept {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-// ASCII case-insensitive equality; `lower` is already lower case.
-bool IEquals(std::string_view s, std::string_view lower) noexcept {
-  if (s.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (Lower(s[i]) != lower[i]) return false;
-  }
-  return true;
-}
+using detail::EqualsIgnoreCase;
+using detail::TrimSpaces;
 
 // Calls f(piece) for every piece of `s` between separators `sep` that are outside quoted strings
 // (a backslash inside quotes escapes the next character). Always calls f at least once.
@@ -65,7 +48,7 @@ void Split(std::string_view s, char sep, F&& f) {
 // buffer (no value we compare with or parse is that long) or if the quoting is broken.
 using ValueBuf = std::array<char, 32>;
 std::optional<std::string_view> Unquote(std::string_view raw, ValueBuf& buf) noexcept {
-  raw = Trim(raw);
+  raw = TrimSpaces(raw);
   if (raw.empty() || raw.front() != '"') {
     return raw.size() <= buf.size() ? std::optional<std::string_view>(raw) : std::nullopt;
   }
@@ -124,22 +107,22 @@ void ParseElement(std::string_view text, Element& e) noexcept {
   Split(text, ';', [&](std::string_view piece) {
     if (first) {
       first = false;
-      e.value = Trim(piece);
+      e.value = TrimSpaces(piece);
       return;
     }
-    piece = Trim(piece);
+    piece = TrimSpaces(piece);
     if (piece.empty()) return;
     const std::size_t eq = piece.find('=');
     if (eq == std::string_view::npos) return;  // a bare token parameter: ignored
-    const std::string_view name = Trim(piece.substr(0, eq));
+    const std::string_view name = TrimSpaces(piece.substr(0, eq));
     const std::string_view raw = piece.substr(eq + 1);
-    if (IEquals(name, "q")) {
+    if (EqualsIgnoreCase(name, "q")) {
       if (const auto q = ParseQ(raw)) {
         e.q = *q;
       } else {
         e.valid = false;
       }
-    } else if (IEquals(name, "version")) {
+    } else if (EqualsIgnoreCase(name, "version")) {
       e.has_version = true;
       e.version = Unquote(raw, e.buf);
     }
@@ -213,16 +196,16 @@ Format NegotiateFormat(std::string_view accept, bool enable_openmetrics) noexcep
     if (!e.valid) return;
     const std::size_t slash = e.value.find('/');
     if (slash == std::string_view::npos) return;
-    const std::string_view type = Trim(e.value.substr(0, slash));
-    const std::string_view subtype = Trim(e.value.substr(slash + 1));
+    const std::string_view type = TrimSpaces(e.value.substr(0, slash));
+    const std::string_view subtype = TrimSpaces(e.value.substr(slash + 1));
     if (type.empty() || subtype.empty()) return;
     const int exact = e.has_version ? kExactVersion : kExact;
-    if (IEquals(type, "application") && IEquals(subtype, "openmetrics-text")) {
+    if (EqualsIgnoreCase(type, "application") && EqualsIgnoreCase(subtype, "openmetrics-text")) {
       if (enable_openmetrics && (!e.has_version || (e.version && *e.version == "1.0.0"))) {
         om.Offer(exact, e.q, idx);
       }
-    } else if (IEquals(type, "text")) {
-      if (IEquals(subtype, "plain")) {
+    } else if (EqualsIgnoreCase(type, "text")) {
+      if (EqualsIgnoreCase(subtype, "plain")) {
         if (!e.has_version || (e.version && *e.version == "0.0.4")) text.Offer(exact, e.q, idx);
       } else if (subtype == "*") {
         text.Offer(kAnySubtype, e.q, idx);
@@ -241,7 +224,7 @@ bool AcceptsGzip(std::string_view accept_encoding) noexcept {
     Element e;
     ParseElement(raw, e);
     if (!e.valid) return;
-    if (IEquals(e.value, "gzip") || IEquals(e.value, "x-gzip")) {
+    if (EqualsIgnoreCase(e.value, "gzip") || EqualsIgnoreCase(e.value, "x-gzip")) {
       gzip_q = std::max(gzip_q, e.q);
     } else if (e.value == "*") {
       star_q = std::max(star_q, e.q);
@@ -273,49 +256,6 @@ std::optional<std::vector<std::string>> ParseNameFilter(std::string_view query) 
     names->push_back(value);
   }
   return names;
-}
-
-namespace {
-
-// Matches family snapshots against a set of names (see FilterFamilies).
-class NameSet {
- public:
-  explicit NameSet(std::span<const std::string> names) : names_(names.begin(), names.end()) {
-    std::sort(names_.begin(), names_.end());
-  }
-  [[nodiscard]] bool Matches(const FamilySnapshot& f) const {
-    constexpr std::string_view kTotal = "_total";
-    const std::string_view name = f.name;
-    if (Has(name)) return true;
-    return f.type == MetricType::kCounter && name.size() > kTotal.size() &&
-           name.substr(name.size() - kTotal.size()) == kTotal &&
-           Has(name.substr(0, name.size() - kTotal.size()));
-  }
-
- private:
-  [[nodiscard]] bool Has(std::string_view n) const {
-    return std::binary_search(names_.begin(), names_.end(), n);
-  }
-  std::vector<std::string_view> names_;
-};
-
-}  // namespace
-
-void FilterFamilies(Snapshot& snapshot, std::span<const std::string> names) {
-  const NameSet wanted(names);
-  auto& families = snapshot.families;
-  families.erase(std::remove_if(families.begin(), families.end(),
-                                [&](const FamilySnapshot& f) { return !wanted.Matches(f); }),
-                 families.end());
-}
-
-Snapshot FilterFamilies(const Snapshot& snapshot, std::span<const std::string> names) {
-  const NameSet wanted(names);
-  Snapshot out;
-  for (const FamilySnapshot& f : snapshot.families) {
-    if (wanted.Matches(f)) out.families.push_back(f);
-  }
-  return out;
 }
 
 }  // namespace golivekit::observability

@@ -1,5 +1,5 @@
 // libFuzzer target: the /metrics request parsers of native/negotiation.h (Accept, Accept-Encoding, the
-// name[] query filter) on arbitrary bytes.
+// name[] query filter) on arbitrary bytes, and the selection core makes with that filter (FilterFamilies).
 //
 // Properties: never crashes, throws or reads out of bounds; OpenMetrics is chosen only when enabled; a
 // filter has at least one name and keeps only families it names, in order.

@@ -1,5 +1,6 @@
 // Unit tests of the pure negotiation functions (negotiation.h): Accept, Accept-Encoding, the name[]
-// filter, and malformed input of every kind.
+// filter, and malformed input of every kind. The selection a filter makes (FilterFamilies) is core's:
+// tests/core/snapshot_filter_test.cc.
 #include <doctest/doctest.h>
 #include <golivekit/observability/negotiation.h>
 
@@ -182,59 +183,5 @@ TEST_SUITE("native") {
     CHECK(obs::ParseNameFilter("name[]=a=b") == std::vector<std::string>{"a=b"});
     CHECK_FALSE(obs::ParseNameFilter("name[]x=a").has_value());
     CHECK_FALSE(obs::ParseNameFilter("NAME[]=a").has_value());
-  }
-
-  TEST_CASE("negotiation: FilterFamilies keeps the named families, counters by either name") {
-    auto registry = obs::NewRegistry();
-    auto requests = obs::NewCounter({.name = "app_requests_total", .help = "Requests"});
-    auto temp = obs::NewGauge({.name = "app_temperature", .help = "Temperature"});
-    auto latency = obs::NewHistogram({.name = "app_latency_seconds", .help = "Latency"});
-    REQUIRE(registry->Register(requests).ok());
-    REQUIRE(registry->Register(temp).ok());
-    REQUIRE(registry->Register(latency).ok());
-    requests->Inc();
-    temp->Set(21.5);
-    latency->Observe(0.2);
-
-    const auto names_of = [](const obs::Snapshot& s) {
-      std::vector<std::string> names;
-      for (const auto& f : s.families) names.push_back(f.name);
-      return names;
-    };
-
-    obs::Snapshot s = registry->Gather();
-    obs::FilterFamilies(s, std::vector<std::string>{"app_temperature", "app_requests_total", "nope"});
-    CHECK(names_of(s) == std::vector<std::string>{"app_requests_total", "app_temperature"});
-
-    s = registry->Gather();
-    obs::FilterFamilies(s, std::vector<std::string>{"app_requests"});  // the OpenMetrics family name
-    CHECK(names_of(s) == std::vector<std::string>{"app_requests_total"});
-
-    s = registry->Gather();
-    obs::FilterFamilies(s, std::vector<std::string>{"app_latency_seconds_bucket", "app_temperature_total"});
-    CHECK(s.families.empty());  // sample names and made-up suffixes are not family names
-
-    s = registry->Gather();
-    obs::FilterFamilies(s, std::vector<std::string>{""});
-    CHECK(s.families.empty());
-
-    // The copying form selects the same families and leaves its argument alone.
-    const obs::Snapshot all = registry->Gather();
-    const obs::Snapshot selected =
-        obs::FilterFamilies(all, std::vector<std::string>{"app_requests", "app_temperature"});
-    CHECK(names_of(selected) == std::vector<std::string>{"app_requests_total", "app_temperature"});
-    CHECK(all.families.size() == 3);
-
-    s = registry->Gather();
-    obs::FilterFamilies(s, std::vector<std::string>{"app_latency_seconds"});
-    REQUIRE(s.families.size() == 1);
-    CHECK(obs::Encode(s) == obs::Encode([&] {
-            obs::Snapshot all = registry->Gather();
-            obs::Snapshot only;
-            for (auto& f : all.families) {
-              if (f.name == "app_latency_seconds") only.families.push_back(f);
-            }
-            return only;
-          }()));
   }
 }

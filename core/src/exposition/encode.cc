@@ -11,8 +11,6 @@
 namespace golivekit::observability {
 namespace {
 
-constexpr std::string_view kTotal = "_total";
-
 // Appends to a std::string through a raw pointer: callers reserve an upper bound for a whole line
 // once, then write without per-character capacity checks. `Finish` trims to what was written.
 class Writer {
@@ -94,9 +92,9 @@ void EncodeFamily(const FamilySnapshot& f, Format format, std::string& out) {
   if (f.type == MetricType::kCounter && om) {
     // OpenMetrics names the counter family without `_total`; a counter without that suffix cannot be
     // a valid OpenMetrics counter and is exposed as unknown (as client_golang does).
-    if (family.size() > kTotal.size() && family.substr(family.size() - kTotal.size()) == kTotal) {
-      family.remove_suffix(kTotal.size());
-      sample_suffix = kTotal;
+    if (const std::string_view om_family = OpenMetricsFamilyName(family); !om_family.empty()) {
+      sample_suffix = family.substr(om_family.size());
+      family = om_family;
     } else {
       type = "unknown";
     }

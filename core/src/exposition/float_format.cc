@@ -4,12 +4,10 @@
 // has no floating-point to_chars); we only re-render those digits in Go's notation, because no C/C++
 // formatter picks Go's switch to exponent form (decimal exponent < -4 or >= 6 for shortest output).
 //
-// The npm module is built with GLK_OBS_HOST_SHORTEST_DIGITS (wasm/CMakeLists.txt): JavaScript's
-// Number-to-String is shortest round-trip as well (ECMA-262 Number::toString), so there the digits come
-// from the JS engine (wasm/host_shortest.cc) and {fmt}'s code and tables stay out of the module.
-#if defined(GLK_OBS_HOST_SHORTEST_DIGITS)
-extern "C" int glk_obs_host_shortest(double v, char* out);  // JS String(v): at most 25 chars, their count
-#else
+// A build may take the digits from its embedder instead (detail/float_hook.h): the npm module gets them
+// from the JS engine, which keeps {fmt}'s code and tables out of the module.
+#include "golivekit/observability/detail/float_hook.h"
+#if !defined(GLK_OBS_HOST_SHORTEST_DIGITS)
 // FMT_COMPILE formats without {fmt}'s run-time format-string parser, and the static thousands separator
 // keeps std::locale out.
 #define FMT_HEADER_ONLY

@@ -111,11 +111,7 @@ double CallbackMetric::Read() const {
 
 Status CallbackMetric::Collect(std::vector<FamilySnapshot>& out) const {
   if (!status_.ok()) return status_;
-  FamilySnapshot f;
-  f.name = name_;
-  f.help = help_;
-  f.type = type_;
-  f.label_names = sorted_labels_;
+  FamilySnapshot f{.name = name_, .help = help_, .type = type_, .label_names = sorted_labels_};
   if (!multi_) {
     const double v = read_();
     if (Status st = CheckValue(v); !st.ok()) return st;

@@ -117,19 +117,9 @@ double Counter::Value() const noexcept {
 }
 
 Status Counter::Collect(std::vector<FamilySnapshot>& out) const {
-  FamilySnapshot f;
-  f.name = name();
-  f.help = help();
-  f.type = MetricType::kCounter;
-  f.label_names = sorted_label_names();
-  f.series.reserve(series_count());
-  ForEachSorted([&](const detail::CellBase& c, std::vector<std::string>&& values) {
-    SeriesSnapshot s;
-    s.label_values = std::move(values);
+  out.push_back(SnapshotFamily([](const detail::CellBase& c, SeriesSnapshot& s) {
     s.value = static_cast<const detail::CounterCell&>(c).Value();
-    f.series.push_back(std::move(s));
-  });
-  out.push_back(std::move(f));
+  }));
   return {};
 }
 

@@ -26,19 +26,9 @@ GaugeChild Gauge::WithLabelValues(const std::vector<std::string>& values) {
 }
 
 Status Gauge::Collect(std::vector<FamilySnapshot>& out) const {
-  FamilySnapshot f;
-  f.name = name();
-  f.help = help();
-  f.type = MetricType::kGauge;
-  f.label_names = sorted_label_names();
-  f.series.reserve(series_count());
-  ForEachSorted([&](const detail::CellBase& c, std::vector<std::string>&& values) {
-    SeriesSnapshot s;
-    s.label_values = std::move(values);
+  out.push_back(SnapshotFamily([](const detail::CellBase& c, SeriesSnapshot& s) {
     s.value = static_cast<const detail::GaugeCell&>(c).Value();
-    f.series.push_back(std::move(s));
-  });
-  out.push_back(std::move(f));
+  }));
   return {};
 }
 

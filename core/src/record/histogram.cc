@@ -61,18 +61,9 @@ double HistogramChild::Sum() const noexcept {
 }
 
 Status Histogram::Collect(std::vector<FamilySnapshot>& out) const {
-  FamilySnapshot f;
-  f.name = name();
-  f.help = help();
-  f.type = MetricType::kHistogram;
-  f.label_names = sorted_label_names();
-  f.series.reserve(series_count());
-  f.bucket_bounds = *bounds_;
   const std::size_t n = bounds_->size();
-  ForEachSorted([&](const detail::CellBase& base, std::vector<std::string>&& values) {
+  FamilySnapshot f = SnapshotFamily([n](const detail::CellBase& base, SeriesSnapshot& s) {
     const auto& c = static_cast<const detail::HistogramCell&>(base);
-    SeriesSnapshot s;
-    s.label_values = std::move(values);
     s.bucket_counts.resize(n);
     // One pass: each bucket is read once and the cumulative counts and the total come from those same
     // reads, so the snapshot is consistent however many threads observe meanwhile.
@@ -83,8 +74,8 @@ Status Histogram::Collect(std::vector<FamilySnapshot>& out) const {
     }
     s.count = cumulative + c.counts[n].load(std::memory_order_relaxed);
     s.sum = detail::BitsDouble(c.sum_bits.load(std::memory_order_relaxed));
-    f.series.push_back(std::move(s));
   });
+  f.bucket_bounds = *bounds_;
   out.push_back(std::move(f));
   return {};
 }

@@ -341,32 +341,35 @@ void MetricVec::SortOrderLocked() const {
   sorted_ = order_.size();
 }
 
-void MetricVec::ForEachSorted(
-    FunctionRef<void(const CellBase&, std::vector<std::string>&& sorted_values)> f) const {
-  {
-    // New series since the last scrape are sorted into place once; steady state does no sorting.
-    std::shared_lock lock(mu_);
-    if (sorted_ != order_.size()) {
-      lock.unlock();
-      std::unique_lock ulock(mu_);
-      SortOrderLocked();
-    }
-  }
+void MetricVec::SortNewSeries() const {
+  // New series since the last scrape are sorted into place once; steady state does no sorting.
   std::shared_lock lock(mu_);
-  const auto emit = [&](const CellBase* c) {
-    std::vector<std::string> values;
-    values.reserve(perm_.size());
-    for (std::size_t i : perm_) values.push_back(c->label_values[i]);
-    f(*c, std::move(values));
+  if (sorted_ == order_.size()) return;
+  lock.unlock();
+  std::unique_lock ulock(mu_);
+  SortOrderLocked();
+}
+
+FamilySnapshot MetricVec::SnapshotFamily(FunctionRef<void(const CellBase&, SeriesSnapshot&)> read) const {
+  FamilySnapshot f{.name = name_, .help = help_, .type = type_, .label_names = sorted_labels_};
+  SortNewSeries();
+  std::shared_lock lock(mu_);
+  f.series.reserve(order_.size());
+  const auto add = [&](const CellBase* c) {
+    SeriesSnapshot& s = f.series.emplace_back();
+    s.label_values.reserve(perm_.size());
+    for (std::size_t i : perm_) s.label_values.push_back(c->label_values[i]);
+    read(*c, s);
   };
   if (sorted_ == order_.size()) {
-    for (const CellBase* c : order_) emit(c);
-    return;
+    for (const CellBase* c : order_) add(c);
+    return f;
   }
   // A series was created between the sort and this lock: sort a private copy instead.
   std::vector<CellBase*> copy(order_);
   SortBy(copy, [this](const CellBase* a, const CellBase* b) { return Less(a, b); });
-  for (const CellBase* c : copy) emit(c);
+  for (const CellBase* c : copy) add(c);
+  return f;
 }
 
 }  // namespace golivekit::observability::detail

@@ -12,7 +12,10 @@
 ///   each series has exactly `label_names.size()` values, and no two series have the same values.
 /// - Histogram series have `bucket_counts.size() == bucket_bounds.size()`, cumulative and non-decreasing,
 ///   every one `<= count`; `count` is the implicit `+Inf` bucket.
+///
+/// Transforms that keep these invariants: `FilterFamilies` (a client_golang `name[]` selection).
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,5 +61,22 @@ struct FamilySnapshot {
 struct Snapshot {
   std::vector<FamilySnapshot> families = {};  ///< sorted by name
 };
+
+/// The OpenMetrics family name of a counter named `counter_name`: the name without its `_total` suffix
+/// (`http_requests_total` → `http_requests`). Empty when the name does not end in `_total` or is `_total`
+/// itself: such a counter has no OpenMetrics counter family (the encoder exposes it as `unknown`).
+constexpr std::string_view OpenMetricsFamilyName(std::string_view counter_name) noexcept {
+  constexpr std::string_view kTotal = "_total";
+  if (counter_name.size() <= kTotal.size() || !counter_name.ends_with(kTotal)) return {};
+  return counter_name.substr(0, counter_name.size() - kTotal.size());
+}
+
+/// Keeps only the families of `snapshot` named in `names`. A counter family matches its full name
+/// (`x_total`) and its OpenMetrics family name (`x`). Order and the other invariants are preserved.
+void FilterFamilies(Snapshot& snapshot, std::span<const std::string> names);
+
+/// The same selection as a new snapshot: copies only the families that match (a shared snapshot stays
+/// as it is).
+[[nodiscard]] Snapshot FilterFamilies(const Snapshot& snapshot, std::span<const std::string> names);
 
 }  // namespace golivekit::observability

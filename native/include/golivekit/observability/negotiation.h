@@ -13,9 +13,11 @@
 /// obs::ParseNameFilter("name[]=up&name[]=x_total");             // {"up", "x_total"}
 /// \endcode
 ///
+/// The selection a `name[]` filter makes, FilterFamilies, is a snapshot transform: it lives in core
+/// (snapshot.h, included here).
+///
 /// Thread-safety: pure functions of their arguments.
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,13 +54,5 @@ bool AcceptsGzip(std::string_view accept_encoding) noexcept;
 /// `std::nullopt` when the query has no `name[]` parameter at all (expose everything); an empty vector
 /// never occurs (`?name[]=` gives `{""}`, which matches no family).
 std::optional<std::vector<std::string>> ParseNameFilter(std::string_view query);
-
-/// Keeps only the families of `snapshot` named in `names`. A counter family matches its full name
-/// (`x_total`) and its OpenMetrics family name (`x`). Order and the other invariants are preserved.
-void FilterFamilies(Snapshot& snapshot, std::span<const std::string> names);
-
-/// The same selection as a new snapshot: copies only the families that match (a shared snapshot stays
-/// as it is).
-[[nodiscard]] Snapshot FilterFamilies(const Snapshot& snapshot, std::span<const std::string> names);
 
 }  // namespace golivekit::observability

@@ -173,12 +173,10 @@ class MetricVec : public Collector {
   CellBase* Acquire(std::span<const std::string_view> values, FunctionRef<CellBase*()> make,
                     Status* error);
 
-  /// Visits every live series, sorted by label values in sorted label-name order, under a shared lock.
-  /// `sorted_values` receives the values in sorted label-name order.
-  void ForEachSorted(FunctionRef<void(const CellBase&, std::vector<std::string>&& sorted_values)> f) const;
-
-  /// Label names, sorted (for snapshots).
-  const std::vector<std::string>& sorted_label_names() const noexcept { return sorted_labels_; }
+  /// The Collect of every metric type: this metric's family (name, help, type, sorted label names) with
+  /// every live series, sorted by label values, read under a shared lock. `read` fills the value fields
+  /// of a series from its cell; the label values are already in place.
+  FamilySnapshot SnapshotFamily(FunctionRef<void(const CellBase&, SeriesSnapshot&)> read) const;
 
   /// For metrics without labels: the one series, created at construction.
   CellBase* default_cell() const noexcept { return default_cell_; }
@@ -196,6 +194,7 @@ class MetricVec : public Collector {
   void InsertLocked(CellBase* cell, std::uint64_t hash);
   void EraseSlotLocked(std::size_t index);
   void SortOrderLocked() const;
+  void SortNewSeries() const;
   Status LabelCountError(std::size_t got) const;
 
   const std::uint64_t id_;                 // unique for the process lifetime (thread caches key on it)
