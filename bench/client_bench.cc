@@ -22,8 +22,10 @@ struct Page {
   std::shared_ptr<obs::Registry> registry = obs::NewRegistry();
   std::shared_ptr<obs::Counter> events =
       obs::NewCounter({.name = "app_client_events_total", .help = "h", .labels = {"event", "view"}});
-  std::shared_ptr<obs::Histogram> latency = obs::NewHistogram(
-      {.name = "app_client_event_latency_seconds", .help = "h", .labels = {"event", "view"}, .buckets = kBounds});
+  std::shared_ptr<obs::Histogram> latency = obs::NewHistogram({.name = "app_client_event_latency_seconds",
+                                                               .help = "h",
+                                                               .labels = {"event", "view"},
+                                                               .buckets = kBounds});
 
   Page() {
     (void)registry->Register(events);
@@ -34,21 +36,29 @@ struct Page {
   void Record(std::uint64_t seed, std::size_t pad = 0) {
     const std::string p(pad, 'x');
     for (int i = 0; i < 10; ++i) {
-      events->WithLabels("component-event-" + std::to_string(i), "/projects/:project/boards/:board" + p).Add(3);
+      events->WithLabels("component-event-" + std::to_string(i), "/projects/:project/boards/:board" + p)
+          .Add(3);
     }
     for (int i = 0; i < 40; ++i) {
-      auto h = latency->WithLabels("component-event-" + std::to_string(i % 20),
-                                   (i < 20 ? "/projects/:project/boards/:board" : "/settings/profile/notifications") + p);
-      for (std::uint64_t k = 0; k < 40; ++k) h.Observe(static_cast<double>((seed * 7919 + k * 104729) % 5000) / 1000);
+      auto h = latency->WithLabels(
+          "component-event-" + std::to_string(i % 20),
+          (i < 20 ? "/projects/:project/boards/:board" : "/settings/profile/notifications") + p);
+      for (std::uint64_t k = 0; k < 40; ++k)
+        h.Observe(static_cast<double>((seed * 7919 + k * 104729) % 5000) / 1000);
     }
   }
 };
 
 obs::ClientMetricsOpts ServerOpts() {
-  return {.metrics = {{.name = "app_client_events_total", .help = "h", .type = obs::MetricType::kCounter,
+  return {.metrics = {{.name = "app_client_events_total",
+                       .help = "h",
+                       .type = obs::MetricType::kCounter,
                        .labels = {"event", "view"}},
-                      {.name = "app_client_event_latency_seconds", .help = "h", .type = obs::MetricType::kHistogram,
-                       .labels = {"event", "view"}, .buckets = kBounds}},
+                      {.name = "app_client_event_latency_seconds",
+                       .help = "h",
+                       .type = obs::MetricType::kHistogram,
+                       .labels = {"event", "view"},
+                       .buckets = kBounds}},
           .rate_per_second = 0};
 }
 
@@ -96,7 +106,8 @@ void BM_ClientBatchApply(benchmark::State& state) {
     }
   }
   state.counters["batch_bytes"] = static_cast<double>(typical.size());
-  state.counters["batches/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["batches/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * typical.size()));
 }
 BENCHMARK(BM_ClientBatchApply)->Arg(0)->Arg(90)->Unit(benchmark::kMicrosecond);
@@ -124,7 +135,8 @@ void BM_ClientBatchDecode(benchmark::State& state) {
 }
 BENCHMARK(BM_ClientBatchDecode)->Arg(0)->Arg(90)->Unit(benchmark::kMicrosecond);
 
-// The client side: Gather + the delta encoding of the typical page, every series changed since the last batch.
+// The client side: Gather + the delta encoding of the typical page, every series changed since the last
+// batch.
 void BM_ClientBatchEncode(benchmark::State& state) {
   Page page;
   page.Record(1);

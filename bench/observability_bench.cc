@@ -31,8 +31,8 @@ namespace {
 
 // Observations spanning DefaultBuckets (.005 … 10) and the +Inf bucket; the index is masked, so the
 // size must stay a power of two.
-constexpr std::array<double, 16> kObservations = {
-    0.001, 0.007, 0.012, 0.03, 0.07, 0.2, 0.3, 0.75, 1.5, 3.0, 7.5, 12.0, 0.004, 0.045, 0.6, 4.2};
+constexpr std::array<double, 16> kObservations = {0.001, 0.007, 0.012, 0.03, 0.07,  0.2,   0.3, 0.75,
+                                                  1.5,   3.0,   7.5,   12.0, 0.004, 0.045, 0.6, 4.2};
 constexpr std::size_t kObservationMask = kObservations.size() - 1;
 static_assert((kObservations.size() & kObservationMask) == 0, "size must be a power of two");
 
@@ -59,7 +59,7 @@ std::string Numbered(std::string_view prefix, std::size_t n) {
 }
 
 constexpr std::array<const char*, 10> kCodes = {"200", "201", "204", "301", "304",
-                                               "400", "401", "403", "404", "500"};
+                                                "400", "401", "403", "404", "500"};
 
 // A registry with one counter family `http_requests_total{code, handler}` of 10,000 series
 // (1,000 handlers × 10 codes) holding varied integer values.
@@ -74,7 +74,8 @@ std::shared_ptr<obs::Registry> MakeCounterRegistry(benchmark::State& state) {
     auto child = requests->WithLabels(handler, kCodes[static_cast<std::size_t>(i % 10)]);
     if (!Check(state, child.status())) return nullptr;
     // Varied magnitudes: 0 … ~10^7, so both short and long numbers are written.
-    const auto v = (static_cast<std::uint64_t>(i) * 7919u * static_cast<std::uint64_t>(i % 97 + 1)) % 10'000'019u;
+    const auto v =
+        (static_cast<std::uint64_t>(i) * 7919u * static_cast<std::uint64_t>(i % 97 + 1)) % 10'000'019u;
     if (!Check(state, child.Add(static_cast<double>(v)))) return nullptr;
   }
   return registry;
@@ -159,7 +160,8 @@ void BM_CounterWithLabels2In10kSeries(benchmark::State& state) {
       {.name = "bench_requests_total", .help = "Benchmark counter.", .labels = {"handler", "code"}});
   for (int i = 0; i < 10'000; ++i) {
     const std::string handler = Numbered("/api/v1/items/", static_cast<std::size_t>(i / 10));
-    if (!Check(state, counter->WithLabels(handler, kCodes[static_cast<std::size_t>(i % 10)]).status())) return;
+    if (!Check(state, counter->WithLabels(handler, kCodes[static_cast<std::size_t>(i % 10)]).status()))
+      return;
   }
   for (auto _ : state) {
     counter->WithLabels("/api/v1/items/500", "404").Inc();
@@ -179,8 +181,10 @@ void BM_GaugeAdd(benchmark::State& state) {
 BENCHMARK(BM_GaugeAdd);
 
 void BM_HistogramObserve(benchmark::State& state) {
-  auto histogram = obs::NewHistogram(
-      {.name = "bench_latency_seconds", .help = "Benchmark histogram.", .labels = {}, .buckets = obs::DefaultBuckets});
+  auto histogram = obs::NewHistogram({.name = "bench_latency_seconds",
+                                      .help = "Benchmark histogram.",
+                                      .labels = {},
+                                      .buckets = obs::DefaultBuckets});
   if (!Check(state, histogram->status())) return;
   std::size_t i = 0;
   for (auto _ : state) {
@@ -214,9 +218,11 @@ void BM_CounterIncContended(benchmark::State& state) {
 BENCHMARK(BM_CounterIncContended)->Threads(2);
 
 void BM_HistogramObserveContended(benchmark::State& state) {
-  static const std::shared_ptr<obs::Histogram> histogram = obs::NewHistogram(
-      {.name = "bench_contended_seconds", .help = "Benchmark histogram, shared.", .labels = {},
-       .buckets = obs::DefaultBuckets});
+  static const std::shared_ptr<obs::Histogram> histogram =
+      obs::NewHistogram({.name = "bench_contended_seconds",
+                         .help = "Benchmark histogram, shared.",
+                         .labels = {},
+                         .buckets = obs::DefaultBuckets});
   if (!Check(state, histogram->status())) return;
   std::size_t i = static_cast<std::size_t>(state.thread_index()) * 5;
   for (auto _ : state) {
@@ -267,7 +273,8 @@ void BM_ExposeText10kCountersReuse(benchmark::State& state) {
     registry->Expose(obs::Format::kText, out);
     benchmark::DoNotOptimize(out.data());
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(out.size()));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(out.size()));
   state.counters["output_bytes"] = static_cast<double>(out.size());
 }
 BENCHMARK(BM_ExposeText10kCountersReuse)->Unit(benchmark::kMillisecond);
@@ -307,7 +314,8 @@ void BM_EncodeText10kCounters(benchmark::State& state) {
     obs::Encode(snapshot, obs::Format::kText, out);
     benchmark::DoNotOptimize(out.data());
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(out.size()));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(out.size()));
   state.counters["output_bytes"] = static_cast<double>(out.size());
 }
 BENCHMARK(BM_EncodeText10kCounters)->Unit(benchmark::kMillisecond);

@@ -21,6 +21,7 @@ packages=(
   prometheus curl wrk                            # promtool, the interop scrape, HTTP tests and load
   chromium                                       # the npm package's browser tests (driven by playwright-core)
   python3                                        # the interop tests and bench/ helpers
+  clang-format-14                                # the C++ format check (scripts/check-format.sh)
 )
 
 missing=()

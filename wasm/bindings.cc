@@ -129,7 +129,8 @@ EMSCRIPTEN_KEEPALIVE Metric* glk_metric_new(int kind, std::size_t in, int bucket
   auto* m = new Metric{kind, nullptr};
   switch (kind) {
     case kCounter:
-      m->vec = obs::NewCounter({.name = std::move(name), .help = std::move(help), .labels = std::move(labels)});
+      m->vec =
+          obs::NewCounter({.name = std::move(name), .help = std::move(help), .labels = std::move(labels)});
       break;
     case kGauge:
       m->vec = obs::NewGauge({.name = std::move(name), .help = std::move(help), .labels = std::move(labels)});
@@ -140,7 +141,8 @@ EMSCRIPTEN_KEEPALIVE Metric* glk_metric_new(int kind, std::size_t in, int bucket
           {.name = std::move(name),
            .help = std::move(help),
            .labels = std::move(labels),
-           .buckets = buckets < 0 ? obs::DefaultBuckets : std::vector<double>(g_nums.begin(), g_nums.begin() + buckets)});
+           .buckets = buckets < 0 ? obs::DefaultBuckets
+                                  : std::vector<double>(g_nums.begin(), g_nums.begin() + buckets)});
       break;
   }
   return m;
@@ -150,7 +152,9 @@ EMSCRIPTEN_KEEPALIVE int glk_metric_kind(std::uintptr_t m) { return M(m).kind; }
 EMSCRIPTEN_KEEPALIVE const char* glk_metric_error(std::uintptr_t m) { return Error(M(m).vec->status()); }
 EMSCRIPTEN_KEEPALIVE const char* glk_metric_name(std::uintptr_t m) { return Out(M(m).vec->name()); }
 EMSCRIPTEN_KEEPALIVE const char* glk_metric_help(std::uintptr_t m) { return Out(M(m).vec->help()); }
-EMSCRIPTEN_KEEPALIVE int glk_metric_series_count(std::uintptr_t m) { return static_cast<int>(M(m).vec->series_count()); }
+EMSCRIPTEN_KEEPALIVE int glk_metric_series_count(std::uintptr_t m) {
+  return static_cast<int>(M(m).vec->series_count());
+}
 
 // In: label values. The address of a new series handle (free it with glk_child_free), or 0 with the
 // reason in glk_last_error().
@@ -158,9 +162,12 @@ EMSCRIPTEN_KEEPALIVE std::uintptr_t glk_metric_child(std::uintptr_t p, std::size
   const Metric& m = M(p);
   const std::vector<std::string> v = In(in);
   switch (m.kind) {
-    case kCounter: return Adopt(static_cast<obs::Counter&>(*m.vec).WithLabelValues(v));
-    case kGauge: return Adopt(static_cast<obs::Gauge&>(*m.vec).WithLabelValues(v));
-    default: return Adopt(static_cast<obs::Histogram&>(*m.vec).WithLabelValues(v));
+    case kCounter:
+      return Adopt(static_cast<obs::Counter&>(*m.vec).WithLabelValues(v));
+    case kGauge:
+      return Adopt(static_cast<obs::Gauge&>(*m.vec).WithLabelValues(v));
+    default:
+      return Adopt(static_cast<obs::Histogram&>(*m.vec).WithLabelValues(v));
   }
 }
 // In: label values.
@@ -190,7 +197,9 @@ EMSCRIPTEN_KEEPALIVE const char* glk_registry_error(std::uintptr_t r) { return E
 EMSCRIPTEN_KEEPALIVE const char* glk_registry_register(std::uintptr_t r, std::uintptr_t m) {
   return Error(R(r).Register(M(m).vec));
 }
-EMSCRIPTEN_KEEPALIVE int glk_registry_unregister(std::uintptr_t r, std::uintptr_t m) { return R(r).Unregister(M(m).vec); }
+EMSCRIPTEN_KEEPALIVE int glk_registry_unregister(std::uintptr_t r, std::uintptr_t m) {
+  return R(r).Unregister(M(m).vec);
+}
 // format: 0 text 0.0.4, 1 OpenMetrics 1.0.
 EMSCRIPTEN_KEEPALIVE const char* glk_registry_expose(std::uintptr_t r, int format) {
   g_out.clear();
@@ -215,8 +224,8 @@ EMSCRIPTEN_KEEPALIVE int glk_exponential_buckets(double start, double factor, in
 // batches of at most `max_bytes`.
 EMSCRIPTEN_KEEPALIVE Encoder* glk_encoder_new(double max_bytes, std::uint32_t w0, std::uint32_t w1,
                                               std::uint32_t w2, std::uint32_t w3) {
-  return new Encoder{obs::BatchEncoder(obs::ClientIdFromWords({w0, w1, w2, w3}), static_cast<std::size_t>(max_bytes)),
-                     {}};
+  return new Encoder{
+      obs::BatchEncoder(obs::ClientIdFromWords({w0, w1, w2, w3}), static_cast<std::size_t>(max_bytes)), {}};
 }
 EMSCRIPTEN_KEEPALIVE void glk_encoder_free(Encoder* e) { delete e; }
 // The client id as 32 hex digits.

@@ -13,7 +13,6 @@
 namespace obs = golivekit::observability;
 using namespace golivekit::observability::wasm;  // Kind
 
-
 // `p` is an address returned by bindings.cc's metricChild, never 0 (JS checks).
 extern "C" {
 
@@ -27,14 +26,22 @@ EMSCRIPTEN_KEEPALIVE void glk_gauge_add(obs::GaugeChild* p, double v) { p->Add(v
 EMSCRIPTEN_KEEPALIVE double glk_gauge_value(obs::GaugeChild* p) { return p->Value(); }
 
 EMSCRIPTEN_KEEPALIVE void glk_histogram_observe(obs::HistogramChild* p, double v) { p->Observe(v); }
-EMSCRIPTEN_KEEPALIVE double glk_histogram_count(obs::HistogramChild* p) { return static_cast<double>(p->Count()); }
+EMSCRIPTEN_KEEPALIVE double glk_histogram_count(obs::HistogramChild* p) {
+  return static_cast<double>(p->Count());
+}
 EMSCRIPTEN_KEEPALIVE double glk_histogram_sum(obs::HistogramChild* p) { return p->Sum(); }
 
 EMSCRIPTEN_KEEPALIVE void glk_child_free(int kind, std::uintptr_t p) {
   switch (kind) {
-    case kCounter: delete reinterpret_cast<obs::CounterChild*>(p); break;
-    case kGauge: delete reinterpret_cast<obs::GaugeChild*>(p); break;
-    default: delete reinterpret_cast<obs::HistogramChild*>(p); break;
+    case kCounter:
+      delete reinterpret_cast<obs::CounterChild*>(p);
+      break;
+    case kGauge:
+      delete reinterpret_cast<obs::GaugeChild*>(p);
+      break;
+    default:
+      delete reinterpret_cast<obs::HistogramChild*>(p);
+      break;
   }
 }
 

@@ -25,12 +25,18 @@ std::string Status::ToString() const {
 
 std::string_view StatusCodeName(StatusCode code) noexcept {
   switch (code) {
-    case StatusCode::kOk: return "OK";
-    case StatusCode::kInvalidArgument: return "INVALID_ARGUMENT";
-    case StatusCode::kAlreadyExists: return "ALREADY_EXISTS";
-    case StatusCode::kFailedPrecondition: return "FAILED_PRECONDITION";
-    case StatusCode::kNotFound: return "NOT_FOUND";
-    case StatusCode::kResourceExhausted: return "RESOURCE_EXHAUSTED";
+    case StatusCode::kOk:
+      return "OK";
+    case StatusCode::kInvalidArgument:
+      return "INVALID_ARGUMENT";
+    case StatusCode::kAlreadyExists:
+      return "ALREADY_EXISTS";
+    case StatusCode::kFailedPrecondition:
+      return "FAILED_PRECONDITION";
+    case StatusCode::kNotFound:
+      return "NOT_FOUND";
+    case StatusCode::kResourceExhausted:
+      return "RESOURCE_EXHAUSTED";
   }
   return "UNKNOWN";
 }
@@ -41,8 +47,6 @@ Status FailedPrecondition(std::string message) {
   return {StatusCode::kFailedPrecondition, std::move(message)};
 }
 Status NotFound(std::string message) { return {StatusCode::kNotFound, std::move(message)}; }
-Status ResourceExhausted(std::string message) {
-  return {StatusCode::kResourceExhausted, std::move(message)};
-}
+Status ResourceExhausted(std::string message) { return {StatusCode::kResourceExhausted, std::move(message)}; }
 
 }  // namespace golivekit::observability

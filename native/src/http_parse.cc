@@ -10,7 +10,9 @@
 namespace golivekit::observability::detail {
 namespace {
 
-constexpr char Lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr char Lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 constexpr bool IsDigit(char c) noexcept { return c >= '0' && c <= '9'; }
 
@@ -114,7 +116,8 @@ std::string_view FirstForwardedAddress(std::string_view value) noexcept {
 std::optional<std::string_view> BearerCredentials(std::string_view authorization) noexcept {
   const std::string_view auth = TrimSpaces(authorization);
   const std::size_t space = auth.find(' ');
-  if (space == std::string_view::npos || !EqualsIgnoreCase(auth.substr(0, space), "Bearer")) return std::nullopt;
+  if (space == std::string_view::npos || !EqualsIgnoreCase(auth.substr(0, space), "Bearer"))
+    return std::nullopt;
   return TrimSpaces(auth.substr(space + 1));
 }
 

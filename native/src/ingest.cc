@@ -17,7 +17,6 @@
 #include "golivekit/observability/ingest.h"
 
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -28,6 +27,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -148,7 +148,8 @@ Body ReadBody(const httplib::Request& req, const httplib::ContentReader& reader,
     }
   } else {
     if (!req.has_header("Content-Length")) return body;  // HTTP/1.1: no length, no body
-    const std::optional<std::uint64_t> length = detail::ParseContentLength(req.get_header_value("Content-Length"));
+    const std::optional<std::uint64_t> length =
+        detail::ParseContentLength(req.get_header_value("Content-Length"));
     if (!length) {
       body.result = BodyRead::kBroken;
       return body;
@@ -242,7 +243,8 @@ std::string RemoteAddress(const Endpoint& ep, const httplib::Request& req) {
 void Refuse(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
             const httplib::ContentReader* reader, int status, RejectReason reason, std::string_view message) {
   Body drained;
-  if (reader) drained = ReadBody(req, *reader, ep.opts.max_body_bytes, nullptr, Clock::now() + ep.opts.body_timeout);
+  if (reader)
+    drained = ReadBody(req, *reader, ep.opts.max_body_bytes, nullptr, Clock::now() + ep.opts.body_timeout);
   SetError(res, status, RejectReasonName(reason), message);
   if (drained.result != BodyRead::kOk) CloseAfterResponse(res);
   ep.client->CountRejection(reason, std::min(drained.bytes, ep.opts.max_body_bytes));
@@ -454,7 +456,8 @@ Status MountIngest(httplib::Server& server, std::shared_ptr<ClientMetrics> clien
   const std::string pattern = detail::RegexEscape(ep->opts.path);
   server.Post(pattern, [ep](const httplib::Request& req, httplib::Response& res,
                             const httplib::ContentReader& reader) { Post(*ep, req, res, reader); });
-  server.Options(pattern, [ep](const httplib::Request& req, httplib::Response& res) { Options(*ep, req, res); });
+  server.Options(pattern,
+                 [ep](const httplib::Request& req, httplib::Response& res) { Options(*ep, req, res); });
   const auto not_allowed_with_body = [ep](const httplib::Request& req, httplib::Response& res,
                                           const httplib::ContentReader& reader) {
     MethodNotAllowed(*ep, req, res, &reader);

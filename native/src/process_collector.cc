@@ -1,10 +1,10 @@
 // client_golang's process collector for Linux, and RegisterPlatformCollectors.
-#include <atomic>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>

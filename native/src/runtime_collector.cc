@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "golivekit/observability/collectors.h"
-#include "proc_file.h"
 #include "golivekit/observability/names.h"
+#include "proc_file.h"
 
 // mallinfo2 (size_t fields) arrived in glibc 2.33; the older mallinfo's int fields wrap above 2 GiB, so
 // it is not used as a fallback.

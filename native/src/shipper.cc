@@ -67,7 +67,8 @@ Status ParseUrl(const std::string& url, Url& out) {
   const std::size_t path = url.find('/', sep + 3);
   out.scheme_host_port = url.substr(0, path);
   out.path = path == std::string::npos ? "/" : url.substr(path);
-  if (out.scheme_host_port.size() == sep + 3) return InvalidArgument("Shipper: url \"" + url + "\" has no host");
+  if (out.scheme_host_port.size() == sep + 3)
+    return InvalidArgument("Shipper: url \"" + url + "\" has no host");
   return {};
 }
 
@@ -124,14 +125,14 @@ struct Shipper::Impl {
   BatchEncoder encoder;
   std::unique_ptr<httplib::Client> client;
   detail::ShipperHooks hooks;
-  unsigned attempts = 0;                 // failed attempts since the server last answered
-  Clock::time_point next_send;           // backoff: no request before this
+  unsigned attempts = 0;        // failed attempts since the server last answered
+  Clock::time_point next_send;  // backoff: no request before this
   Clock::time_point next_tick;
 
   struct Waiter {  // one Flush call
     std::uint64_t generation = 0;
-    std::uint64_t first = 0;       // the first batch it waits for
-    std::uint64_t target = 0;      // the last one (once known)
+    std::uint64_t first = 0;   // the first batch it waits for
+    std::uint64_t target = 0;  // the last one (once known)
     bool target_known = false;
     bool failed = false;
   };
@@ -219,8 +220,9 @@ void Shipper::Impl::SendFront(Clock::time_point deadline) {
     SettleFront(/*failed=*/true);
     return;
   }
-  const milliseconds limit = std::min(
-      opts.request_timeout, std::max(milliseconds(1), std::chrono::duration_cast<milliseconds>(deadline - now)));
+  const milliseconds limit =
+      std::min(opts.request_timeout,
+               std::max(milliseconds(1), std::chrono::duration_cast<milliseconds>(deadline - now)));
   const detail::ShipperResponse res = hooks.post(p.bytes, limit);
 
   now = hooks.now();
@@ -392,14 +394,16 @@ std::unique_ptr<Shipper> detail::ShipperAccess::Start(std::shared_ptr<Registry> 
   };
   if (!registry) return fail(InvalidArgument("Shipper::Start: the registry is null"));
   if (!registry->status().ok()) return fail(registry->status());
-  if (opts.interval.count() < 1) return fail(InvalidArgument("Shipper::Start: interval must be at least 1 ms"));
+  if (opts.interval.count() < 1)
+    return fail(InvalidArgument("Shipper::Start: interval must be at least 1 ms"));
   if (opts.max_batch_bytes == 0 || opts.max_buffer_bytes == 0) {
     return fail(InvalidArgument("Shipper::Start: max_batch_bytes and max_buffer_bytes must be > 0"));
   }
   if (opts.backoff_initial.count() < 0 || opts.backoff_max.count() < 0 || opts.request_timeout.count() < 1 ||
       opts.stop_timeout.count() < 0 || opts.max_batch_age.count() < 1) {
-    return fail(InvalidArgument("Shipper::Start: negative backoff, stop_timeout, or zero request_timeout "
-                                "or max_batch_age"));
+    return fail(
+        InvalidArgument("Shipper::Start: negative backoff, stop_timeout, or zero request_timeout "
+                        "or max_batch_age"));
   }
   Url url;
   if (Status st = ParseUrl(opts.url, url); !st.ok()) return fail(st);

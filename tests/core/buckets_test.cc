@@ -1,4 +1,6 @@
 // Bucket layouts (buckets.h) and their validation by NewHistogram.
+#include "golivekit/observability/buckets.h"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -6,7 +8,6 @@
 #include <memory>
 #include <vector>
 
-#include "golivekit/observability/buckets.h"
 #include "golivekit/observability/histogram.h"
 #include "golivekit/observability/registry.h"
 
@@ -106,9 +107,8 @@ TEST_SUITE("core") {
   }
 
   TEST_CASE("buckets: NewHistogram rejects non-increasing layouts") {
-    for (const std::vector<double>& b :
-         {std::vector<double>{1, 1}, std::vector<double>{1, 2, 2, 3}, std::vector<double>{3, 2, 1},
-          std::vector<double>{0.5, 0.1}}) {
+    for (const std::vector<double>& b : {std::vector<double>{1, 1}, std::vector<double>{1, 2, 2, 3},
+                                         std::vector<double>{3, 2, 1}, std::vector<double>{0.5, 0.1}}) {
       auto h = obs::NewHistogram({.name = "nonincreasing", .help = "h", .buckets = b});
       CHECK_FALSE(h->status().ok());
       CHECK(h->status().code() == obs::StatusCode::kInvalidArgument);
@@ -118,8 +118,8 @@ TEST_SUITE("core") {
 
   TEST_CASE("buckets: NewHistogram rejects NaN bounds") {
     const double nan = std::numeric_limits<double>::quiet_NaN();
-    for (const std::vector<double>& b : {std::vector<double>{nan}, std::vector<double>{1, nan, 3},
-                                         std::vector<double>{1, 2, nan}}) {
+    for (const std::vector<double>& b :
+         {std::vector<double>{nan}, std::vector<double>{1, nan, 3}, std::vector<double>{1, 2, nan}}) {
       auto h = obs::NewHistogram({.name = "nan_bounds", .help = "h", .buckets = b});
       CHECK_FALSE(h->status().ok());
       CHECK_FALSE(obs::NewRegistry()->Register(h).ok());

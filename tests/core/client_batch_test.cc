@@ -1,5 +1,7 @@
 // The client-batch format (client_batch.h, docs/client-batch.md): exact bytes, round trips, the
 // decoder's behaviour on broken and hostile input, and BatchEncoder's deltas and splitting.
+#include "golivekit/observability/client_batch.h"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -9,12 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "golivekit/observability/client_batch.h"
 #include "golivekit/observability/counter.h"
 #include "golivekit/observability/gauge.h"
 #include "golivekit/observability/histogram.h"
 #include "golivekit/observability/registry.h"
-
 #include "test_util.h"
 
 namespace obs = golivekit::observability;
@@ -33,13 +33,23 @@ obs::Batch Sample() {
   b.sequence = 300;
   b.dropped_batches = 2;
   b.final = true;
-  b.families.push_back({.name = "c_total", .type = obs::MetricType::kCounter, .label_names = {"event"},
-                        .bucket_bounds = {}, .series = {{.label_values = {"click"}, .value = 3}, {.label_values = {""}, .value = 0.5}}});
-  b.families.push_back({.name = "g", .type = obs::MetricType::kGauge, .label_names = {},
-                        .bucket_bounds = {}, .series = {{.label_values = {}, .value = -1.25}}});
-  b.families.push_back({.name = "h_seconds", .type = obs::MetricType::kHistogram, .label_names = {"a", "b"},
-                        .bucket_bounds = {0.1, 1},
-                        .series = {{.label_values = {"x", "y"}, .value = 0, .bucket_deltas = {1, 0, 200}, .sum_delta = 2.5}}});
+  b.families.push_back(
+      {.name = "c_total",
+       .type = obs::MetricType::kCounter,
+       .label_names = {"event"},
+       .bucket_bounds = {},
+       .series = {{.label_values = {"click"}, .value = 3}, {.label_values = {""}, .value = 0.5}}});
+  b.families.push_back({.name = "g",
+                        .type = obs::MetricType::kGauge,
+                        .label_names = {},
+                        .bucket_bounds = {},
+                        .series = {{.label_values = {}, .value = -1.25}}});
+  b.families.push_back(
+      {.name = "h_seconds",
+       .type = obs::MetricType::kHistogram,
+       .label_names = {"a", "b"},
+       .bucket_bounds = {0.1, 1},
+       .series = {{.label_values = {"x", "y"}, .value = 0, .bucket_deltas = {1, 0, 200}, .sum_delta = 2.5}}});
   return b;
 }
 
@@ -83,16 +93,19 @@ TEST_SUITE("client_batch") {
     obs::Batch b;
     for (std::size_t i = 0; i < 16; ++i) b.client[i] = static_cast<std::uint8_t>(i);
     b.sequence = 1;
-    b.families.push_back({.name = "x_total", .type = obs::MetricType::kCounter, .label_names = {"k"},
-                          .bucket_bounds = {}, .series = {{.label_values = {"v"}, .value = 1}}});
+    b.families.push_back({.name = "x_total",
+                          .type = obs::MetricType::kCounter,
+                          .label_names = {"k"},
+                          .bucket_bounds = {},
+                          .series = {{.label_values = {"v"}, .value = 1}}});
     const std::string want =
         std::string("GLKB\x01\x00", 6) +
         std::string("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f", 16) +
-        std::string("\x01\x00\x01", 3) +                          // sequence 1, dropped 0, 1 family
-        std::string("\x07x_total\x00", 9) +                       // name, type counter
-        std::string("\x01\x01k", 3) +                             // 1 label name: "k"
-        std::string("\x01\x01v", 3) +                             // 1 series, value "v"
-        std::string("\x00\x00\x00\x00\x00\x00\xf0\x3f", 8);       // 1.0, little-endian IEEE 754
+        std::string("\x01\x00\x01", 3) +                     // sequence 1, dropped 0, 1 family
+        std::string("\x07x_total\x00", 9) +                  // name, type counter
+        std::string("\x01\x01k", 3) +                        // 1 label name: "k"
+        std::string("\x01\x01v", 3) +                        // 1 series, value "v"
+        std::string("\x00\x00\x00\x00\x00\x00\xf0\x3f", 8);  // 1.0, little-endian IEEE 754
     CHECK(Encode(b) == want);
     CHECK(obs::kBatchContentType == "application/vnd.golivekit.metrics-batch");
   }
@@ -106,8 +119,8 @@ TEST_SUITE("client_batch") {
 
   TEST_CASE("varints take 1 to 10 bytes and the largest sequence round-trips") {
     obs::Batch b = Sample();
-    for (const std::uint64_t seq : {std::uint64_t{1}, std::uint64_t{127}, std::uint64_t{128}, std::uint64_t{1} << 35,
-                                    std::numeric_limits<std::uint64_t>::max()}) {
+    for (const std::uint64_t seq : {std::uint64_t{1}, std::uint64_t{127}, std::uint64_t{128},
+                                    std::uint64_t{1} << 35, std::numeric_limits<std::uint64_t>::max()}) {
       b.sequence = seq;
       b.families[2].series[0].bucket_deltas = {seq, 0, 1};
       obs::Batch got;
@@ -134,7 +147,8 @@ TEST_SUITE("client_batch") {
     CHECK(error("") ==
           "batch: truncated header: 0 bytes, the fixed header is 22 (the magic \"GLKB\" at offset 0 is "
           "missing)");
-    CHECK(error("{\"json\": true, \"padding\": 123}") == "batch: not a golivekit metrics batch (no \"GLKB\" header)");
+    CHECK(error("{\"json\": true, \"padding\": 123}") ==
+          "batch: not a golivekit metrics batch (no \"GLKB\" header)");
     std::string v2 = good;
     v2[4] = 2;
     CHECK(error(v2) == "batch: format version 2 (this server reads version 1)");
@@ -145,7 +159,10 @@ TEST_SUITE("client_batch") {
     std::string seq0 = good;
     seq0[22] = 0;  // sequence 300 is 0xac 0x02: make it a one-byte 0 followed by garbage
     CHECK(error(seq0).find("offset 22: sequence 0") != std::string::npos);
-    std::string type = Encode({.client = {}, .sequence = 1, .dropped_batches = 0, .final = false,
+    std::string type = Encode({.client = {},
+                               .sequence = 1,
+                               .dropped_batches = 0,
+                               .final = false,
                                .families = {{.name = "a", .type = obs::MetricType::kCounter}}});
     type[22 + 3 + 2] = 7;  // the type byte after the 1-byte name "a"
     CHECK(error(type).find("unknown metric type") != std::string::npos);
@@ -218,7 +235,8 @@ TEST_SUITE("client_batch") {
   }
 
   TEST_CASE("hostile counts are refused before anything is allocated") {
-    const std::string head = std::string("GLKB\x01\x00", 6) + std::string(16, '\0') + std::string("\x01\x00", 2);
+    const std::string head =
+        std::string("GLKB\x01\x00", 6) + std::string(16, '\0') + std::string("\x01\x00", 2);
     obs::Batch got;
     // 2^62 families in a few bytes.
     const std::string huge_families = head + std::string("\x80\x80\x80\x80\x80\x80\x80\x80\x40", 9);
@@ -228,9 +246,11 @@ TEST_SUITE("client_batch") {
     CHECK(obs::DecodeBatch(lying, got).message().find("cannot fit") != std::string::npos);
     // A string claiming 1 GiB.
     const std::string long_string = head + std::string("\x01\x80\x80\x80\x80\x04", 6);
-    CHECK(obs::DecodeBatch(long_string, got).message().find("string of 1073741824 bytes") != std::string::npos);
+    CHECK(obs::DecodeBatch(long_string, got).message().find("string of 1073741824 bytes") !=
+          std::string::npos);
     // An 11-byte varint.
-    const std::string overlong = std::string("GLKB\x01\x00", 6) + std::string(16, '\0') + std::string(10, '\xff') + "\x01";
+    const std::string overlong =
+        std::string("GLKB\x01\x00", 6) + std::string(16, '\0') + std::string(10, '\xff') + "\x01";
     CHECK(obs::DecodeBatch(overlong, got).message().find("varint longer than 64 bits") != std::string::npos);
     // The whole input over the limit.
     obs::DecodeLimits small;
@@ -249,9 +269,15 @@ TEST_SUITE("client_batch") {
         const std::uint64_t r = glk_obs_test::SplitMix64(rng);
         const std::size_t at = r % bytes.size();
         switch ((r >> 32) % 3) {
-          case 0: bytes[at] = static_cast<char>(r >> 40); break;
-          case 1: bytes.erase(at, 1 + (r >> 48) % 8); break;
-          default: bytes.insert(at, 1 + (r >> 48) % 4, static_cast<char>(r >> 56)); break;
+          case 0:
+            bytes[at] = static_cast<char>(r >> 40);
+            break;
+          case 1:
+            bytes.erase(at, 1 + (r >> 48) % 8);
+            break;
+          default:
+            bytes.insert(at, 1 + (r >> 48) % 4, static_cast<char>(r >> 56));
+            break;
         }
         if (bytes.empty()) bytes = "G";
       }
@@ -388,7 +414,8 @@ TEST_SUITE("batch_encoder") {
   TEST_CASE("large changes are split into batches under the limit that together carry everything") {
     auto reg = obs::NewRegistry();
     auto c = obs::NewCounter({.name = "events_total", .help = "h", .labels = {"event"}});
-    auto h = obs::NewHistogram({.name = "lat_seconds", .help = "h", .labels = {"event"}, .buckets = obs::DefaultBuckets});
+    auto h = obs::NewHistogram(
+        {.name = "lat_seconds", .help = "h", .labels = {"event"}, .buckets = obs::DefaultBuckets});
     REQUIRE(reg->Register(c).ok());
     REQUIRE(reg->Register(h).ok());
     for (int i = 0; i < 500; ++i) {

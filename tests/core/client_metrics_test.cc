@@ -31,11 +31,18 @@ const obs::ClientMetrics::Clock::time_point T0{std::chrono::hours(1000)};
 
 obs::ClientMetricsOpts DemoOpts() {
   return {.metrics = {
-              {.name = "golivekit_client_events_total", .help = "Events handled in the browser.",
-               .type = obs::MetricType::kCounter, .labels = {"event"}},
-              {.name = "golivekit_client_event_latency_seconds", .help = "Event latency in the browser.",
-               .type = obs::MetricType::kHistogram, .labels = {"event"}, .buckets = {0.1, 1}},
-              {.name = "golivekit_client_open_views", .help = "Open views.", .type = obs::MetricType::kGauge,
+              {.name = "golivekit_client_events_total",
+               .help = "Events handled in the browser.",
+               .type = obs::MetricType::kCounter,
+               .labels = {"event"}},
+              {.name = "golivekit_client_event_latency_seconds",
+               .help = "Event latency in the browser.",
+               .type = obs::MetricType::kHistogram,
+               .labels = {"event"},
+               .buckets = {0.1, 1}},
+              {.name = "golivekit_client_open_views",
+               .help = "Open views.",
+               .type = obs::MetricType::kGauge,
                .gauge_policy = obs::GaugePolicy::kSumLive},
           }};
 }
@@ -48,46 +55,58 @@ obs::ClientId Id(std::uint8_t n) {
 }
 
 obs::BatchFamily Events(std::vector<std::pair<std::string, double>> series) {
-  obs::BatchFamily f{.name = "golivekit_client_events_total", .type = obs::MetricType::kCounter, .label_names = {"event"}};
+  obs::BatchFamily f{
+      .name = "golivekit_client_events_total", .type = obs::MetricType::kCounter, .label_names = {"event"}};
   for (auto& [e, v] : series) f.series.push_back({.label_values = {e}, .value = v});
   return f;
 }
 
 obs::BatchFamily Latency(const std::string& event, std::vector<std::uint64_t> deltas, double sum) {
-  return {.name = "golivekit_client_event_latency_seconds", .type = obs::MetricType::kHistogram,
-          .label_names = {"event"}, .bucket_bounds = {0.1, 1},
-          .series = {{.label_values = {event}, .value = 0, .bucket_deltas = std::move(deltas), .sum_delta = sum}}};
+  return {.name = "golivekit_client_event_latency_seconds",
+          .type = obs::MetricType::kHistogram,
+          .label_names = {"event"},
+          .bucket_bounds = {0.1, 1},
+          .series = {
+              {.label_values = {event}, .value = 0, .bucket_deltas = std::move(deltas), .sum_delta = sum}}};
 }
 
 obs::BatchFamily Views(double v) {
-  return {.name = "golivekit_client_open_views", .type = obs::MetricType::kGauge, .label_names = {},
-          .bucket_bounds = {}, .series = {{.label_values = {}, .value = v}}};
+  return {.name = "golivekit_client_open_views",
+          .type = obs::MetricType::kGauge,
+          .label_names = {},
+          .bucket_bounds = {},
+          .series = {{.label_values = {}, .value = v}}};
 }
 
-std::string Bytes(obs::ClientId id, std::uint64_t seq, std::vector<obs::BatchFamily> families, bool final = false,
-                  std::uint64_t dropped = 0) {
-  obs::Batch b{.client = id, .sequence = seq, .dropped_batches = dropped, .final = final, .families = std::move(families)};
+std::string Bytes(obs::ClientId id, std::uint64_t seq, std::vector<obs::BatchFamily> families,
+                  bool final = false, std::uint64_t dropped = 0) {
+  obs::Batch b{.client = id,
+               .sequence = seq,
+               .dropped_batches = dropped,
+               .final = final,
+               .families = std::move(families)};
   std::string out;
   obs::EncodeBatch(b, out);
   return out;
 }
 
 // The exposed value of one series (label values in ascending label-name order), or NaN if absent.
-double Value(const obs::ClientMetrics& cm, const std::string& name, const std::vector<std::string>& values = {},
-             obs::ClientMetrics::Clock::time_point now = T0) {
+double Value(const obs::ClientMetrics& cm, const std::string& name,
+             const std::vector<std::string>& values = {}, obs::ClientMetrics::Clock::time_point now = T0) {
   std::vector<obs::FamilySnapshot> fams;
   REQUIRE(cm.CollectAt(fams, now).ok());
   for (const auto& f : fams) {
     if (f.name != name) continue;
     for (const auto& s : f.series) {
-      if (s.label_values == values) return f.type == obs::MetricType::kHistogram ? static_cast<double>(s.count) : s.value;
+      if (s.label_values == values)
+        return f.type == obs::MetricType::kHistogram ? static_cast<double>(s.count) : s.value;
     }
   }
   return std::nan("");
 }
 
-bool Absent(const obs::ClientMetrics& cm, const std::string& name, const std::vector<std::string>& values = {},
-            obs::ClientMetrics::Clock::time_point now = T0) {
+bool Absent(const obs::ClientMetrics& cm, const std::string& name,
+            const std::vector<std::string>& values = {}, obs::ClientMetrics::Clock::time_point now = T0) {
   return std::isnan(Value(cm, name, values, now));
 }
 
@@ -95,7 +114,8 @@ double Rejections(const obs::ClientMetrics& cm, const std::string& reason) {
   return Value(cm, "golivekit_client_ingest_rejections_total", {reason});
 }
 
-void CheckRejected(obs::ClientMetrics& cm, const std::string& bytes, Reason reason, const std::string& message_part) {
+void CheckRejected(obs::ClientMetrics& cm, const std::string& bytes, Reason reason,
+                   const std::string& message_part) {
   const double before = Rejections(cm, std::string(obs::RejectReasonName(reason)));
   const std::size_t tracked = cm.tracked_clients();
   const obs::ApplyResult r = cm.Apply(bytes, T0);
@@ -114,14 +134,16 @@ TEST_SUITE("client_metrics") {
       return obs::ClientMetrics({.metrics = {std::move(d)}}).status().message();
     };
     CHECK(bad({.name = "bad name", .help = "h"}).find("bad name") != std::string::npos);
-    CHECK(bad({.name = "h", .help = "h", .type = obs::MetricType::kHistogram}).find("needs bucket bounds") != std::string::npos);
+    CHECK(bad({.name = "h", .help = "h", .type = obs::MetricType::kHistogram}).find("needs bucket bounds") !=
+          std::string::npos);
     CHECK(
         bad({.name = "h", .help = "h", .type = obs::MetricType::kHistogram, .labels = {"le"}, .buckets = {1}})
             .find("label name \"le\" is reserved") != std::string::npos);
-    CHECK(bad({.name = "h", .help = "h", .type = obs::MetricType::kHistogram, .labels = {}, .buckets = {2, 1}})
-              .find("strictly increasing") != std::string::npos);
-    CHECK(bad({.name = "u", .help = "h", .type = obs::MetricType::kUnknown}).find("counter, a gauge or a histogram") !=
-          std::string::npos);
+    CHECK(
+        bad({.name = "h", .help = "h", .type = obs::MetricType::kHistogram, .labels = {}, .buckets = {2, 1}})
+            .find("strictly increasing") != std::string::npos);
+    CHECK(bad({.name = "u", .help = "h", .type = obs::MetricType::kUnknown})
+              .find("counter, a gauge or a histogram") != std::string::npos);
     CHECK(bad({.name = "c_total", .help = "h", .labels = {"a", "a"}}).find("duplicate label name \"a\"") !=
           std::string::npos);
     CHECK(bad({.name = "c_total", .help = "h", .labels = {"__x"}}).find("__x") != std::string::npos);
@@ -140,8 +162,10 @@ TEST_SUITE("client_metrics") {
     auto cm = obs::NewClientMetrics(DemoOpts());
     auto reg = obs::NewRegistry({.namespace_ = "", .const_labels = {{"instance", "a"}}});
     REQUIRE(reg->Register(cm).ok());
-    CHECK(cm->Apply(Bytes(Id(1), 1, {Events({{"click", 2}, {"submit", 1}}), Latency("click", {1, 1, 0}, 0.55)}), T0).outcome ==
-          Outcome::kApplied);
+    CHECK(
+        cm->Apply(Bytes(Id(1), 1, {Events({{"click", 2}, {"submit", 1}}), Latency("click", {1, 1, 0}, 0.55)}),
+                  T0)
+            .outcome == Outcome::kApplied);
     CHECK(cm->Apply(Bytes(Id(2), 1, {Events({{"click", 3}}), Latency("click", {0, 0, 2}, 9)}), T0).outcome ==
           Outcome::kApplied);
     std::vector<obs::FamilySnapshot> fams;
@@ -161,8 +185,10 @@ TEST_SUITE("client_metrics") {
           "golivekit_client_event_latency_seconds_count{event=\"click\"} 4\n");
     // Through the registry: constant labels added, self-metrics there.
     const std::string exposed = reg->Expose();
-    CHECK(exposed.find("golivekit_client_events_total{event=\"click\",instance=\"a\"} 5\n") != std::string::npos);
-    CHECK(exposed.find("golivekit_client_ingest_batches_total{instance=\"a\",result=\"applied\"} 2\n") != std::string::npos);
+    CHECK(exposed.find("golivekit_client_events_total{event=\"click\",instance=\"a\"} 5\n") !=
+          std::string::npos);
+    CHECK(exposed.find("golivekit_client_ingest_batches_total{instance=\"a\",result=\"applied\"} 2\n") !=
+          std::string::npos);
   }
 
   TEST_CASE("a client metric, a counter and a callback counter refuse a declaration in the same words") {
@@ -294,22 +320,27 @@ TEST_SUITE("client_metrics") {
                   Reason::kUndeclaredMetric, "my_own_total: not a client metric");
     obs::BatchFamily as_gauge = Events({{"a", 1}});
     as_gauge.type = obs::MetricType::kGauge;
-    CheckRejected(*cm, Bytes(Id(1), 1, {as_gauge}), Reason::kTypeMismatch, "sent as a gauge, declared as a counter");
+    CheckRejected(*cm, Bytes(Id(1), 1, {as_gauge}), Reason::kTypeMismatch,
+                  "sent as a gauge, declared as a counter");
     obs::BatchFamily other_labels = Events({{"a", 1}});
     other_labels.label_names = {"page"};
-    CheckRejected(*cm, Bytes(Id(1), 1, {other_labels}), Reason::kLabelMismatch, "label names [page] differ from the declared [event]");
+    CheckRejected(*cm, Bytes(Id(1), 1, {other_labels}), Reason::kLabelMismatch,
+                  "label names [page] differ from the declared [event]");
     obs::BatchFamily other_buckets = Latency("a", {1, 0, 0, 0}, 1);
     other_buckets.bucket_bounds = {0.1, 1, 10};
     CheckRejected(*cm, Bytes(Id(1), 1, {other_buckets}), Reason::kBucketMismatch, "3 bucket bounds differ");
     CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", -1}})}), Reason::kInvalidValue, "counter increment -1");
     CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", NAN}})}), Reason::kInvalidValue, "must be finite");
     CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", INFINITY}})}), Reason::kInvalidValue, "must be finite");
-    CheckRejected(*cm, Bytes(Id(1), 1, {Views(INFINITY)}), Reason::kInvalidValue, "gauge value is not finite");
+    CheckRejected(*cm, Bytes(Id(1), 1, {Views(INFINITY)}), Reason::kInvalidValue,
+                  "gauge value is not finite");
     CheckRejected(*cm, Bytes(Id(1), 1, {Events({{std::string(129, 'x'), 1}})}), Reason::kInvalidLabelValue,
                   "129 bytes (limit 128)");
     CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"\xff\xfe", 1}})}), Reason::kInvalidLabelValue, "not UTF-8");
-    CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", 1}, {"a", 2}})}), Reason::kDuplicateSeries, "same series twice");
-    CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", 1}}), Events({{"b", 1}})}), Reason::kDuplicateSeries, "family twice");
+    CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", 1}, {"a", 2}})}), Reason::kDuplicateSeries,
+                  "same series twice");
+    CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", 1}}), Events({{"b", 1}})}), Reason::kDuplicateSeries,
+                  "family twice");
     CHECK(obs::RejectReasonName(Reason::kTotalOutOfRange) == "total_out_of_range");
     CHECK(obs::RejectReasonName(Reason::kIncompleteBody) == "incomplete_body");
     CHECK(obs::RejectReasonName(Reason::kBodyTimeout) == "body_timeout");
@@ -377,8 +408,8 @@ TEST_SUITE("client_metrics") {
     CHECK(cm->Apply(Bytes(Id(2), 1, {}), T0 + 10s).outcome == Outcome::kApplied);
     const obs::ApplyResult r = cm->Apply(Bytes(Id(3), 1, {}), T0 + 20s);
     CHECK(r.reason == Reason::kTooManyClients);
-    CHECK(r.retry_after == 80s);  // when client 1 expires
-    CHECK(cm->Apply(Bytes(Id(1), 2, {}), T0 + 30s).accepted());  // known clients go on
+    CHECK(r.retry_after == 80s);                                                    // when client 1 expires
+    CHECK(cm->Apply(Bytes(Id(1), 2, {}), T0 + 30s).accepted());                     // known clients go on
     CHECK(cm->Apply(Bytes(Id(3), 1, {}), T0 + 111s).outcome == Outcome::kApplied);  // client 2 expired
     CHECK(cm->tracked_clients() == 2);
   }
@@ -417,18 +448,33 @@ TEST_SUITE("client_metrics") {
 
   TEST_CASE("gauge policies over live clients") {
     obs::ClientMetricsOpts opts{.metrics = {
-        {.name = "g_sum", .type = obs::MetricType::kGauge, .labels = {"k"}, .gauge_policy = obs::GaugePolicy::kSumLive},
-        {.name = "g_max", .type = obs::MetricType::kGauge, .labels = {"k"}, .gauge_policy = obs::GaugePolicy::kMaxLive},
-        {.name = "g_min", .type = obs::MetricType::kGauge, .labels = {"k"}, .gauge_policy = obs::GaugePolicy::kMinLive},
-        {.name = "g_last", .type = obs::MetricType::kGauge, .labels = {"k"}, .gauge_policy = obs::GaugePolicy::kLast},
-    }};
+                                    {.name = "g_sum",
+                                     .type = obs::MetricType::kGauge,
+                                     .labels = {"k"},
+                                     .gauge_policy = obs::GaugePolicy::kSumLive},
+                                    {.name = "g_max",
+                                     .type = obs::MetricType::kGauge,
+                                     .labels = {"k"},
+                                     .gauge_policy = obs::GaugePolicy::kMaxLive},
+                                    {.name = "g_min",
+                                     .type = obs::MetricType::kGauge,
+                                     .labels = {"k"},
+                                     .gauge_policy = obs::GaugePolicy::kMinLive},
+                                    {.name = "g_last",
+                                     .type = obs::MetricType::kGauge,
+                                     .labels = {"k"},
+                                     .gauge_policy = obs::GaugePolicy::kLast},
+                                }};
     opts.live_timeout = 60s;
     opts.client_ttl = 600s;
     auto cm = obs::NewClientMetrics(opts);
     auto all = [](double v) {
       std::vector<obs::BatchFamily> fs;
       for (const char* n : {"g_sum", "g_max", "g_min", "g_last"}) {
-        fs.push_back({.name = n, .type = obs::MetricType::kGauge, .label_names = {"k"}, .bucket_bounds = {},
+        fs.push_back({.name = n,
+                      .type = obs::MetricType::kGauge,
+                      .label_names = {"k"},
+                      .bucket_bounds = {},
                       .series = {{.label_values = {"x"}, .value = v}}});
       }
       return fs;
@@ -540,7 +586,9 @@ TEST_SUITE("client_metrics") {
     opts.client_ttl = 60s;
     auto cm = obs::NewClientMetrics(opts);
     for (std::uint8_t c = 1; c <= 10; ++c) {
-      REQUIRE(cm->Apply(Bytes(Id(c), 1, {Events({{"click", 1}}), Latency("click", {0, 1, 0}, 0.5), Views(1)}), T0).accepted());
+      REQUIRE(
+          cm->Apply(Bytes(Id(c), 1, {Events({{"click", 1}}), Latency("click", {0, 1, 0}, 0.5), Views(1)}), T0)
+              .accepted());
     }
     CHECK(cm->tracked_clients() == 10);
     // One more client much later: the ten expire on the way.
@@ -562,14 +610,16 @@ TEST_SUITE("client_metrics") {
     CHECK(Value(*cm, "golivekit_client_events_total", {"b"}) == 1);
     CHECK(Value(*cm, "golivekit_client_events_total", {"__overflow__"}) == 1 + 1 + 5);
     CHECK(Absent(*cm, "golivekit_client_events_total", {"d"}));
-    CHECK(Value(*cm, "golivekit_client_ingest_overflow_series_total", {"golivekit_client_events_total"}) == 3);
+    CHECK(Value(*cm, "golivekit_client_ingest_overflow_series_total", {"golivekit_client_events_total"}) ==
+          3);
     CHECK(Value(*cm, "golivekit_client_ingest_series", {"golivekit_client_events_total"}) == 3);
     // A client that names the overflow series itself joins it (a series of its own would clash).
     REQUIRE(cm->Apply(Bytes(Id(1), 3, {Events({{"__overflow__", 1}})}), T0).accepted());
     CHECK(Value(*cm, "golivekit_client_events_total", {"__overflow__"}) == 8);
     auto reg = obs::NewRegistry();
     REQUIRE(reg->Register(cm).ok());
-    CHECK(reg->Expose().find("golivekit_client_events_total{event=\"__overflow__\"} 8\n") != std::string::npos);
+    CHECK(reg->Expose().find("golivekit_client_events_total{event=\"__overflow__\"} 8\n") !=
+          std::string::npos);
   }
 
   TEST_CASE("max_series 1 on a labelled metric: everything goes to the overflow series") {
@@ -585,15 +635,16 @@ TEST_SUITE("client_metrics") {
     auto cm = obs::NewClientMetrics(DemoOpts());
     const std::string b1 = Bytes(Id(1), 1, {}, false, 3);
     REQUIRE(cm->Apply(b1, T0).accepted());
-    REQUIRE(cm->Apply(b1, T0).accepted());                                  // duplicate: drops not counted again
-    REQUIRE(cm->Apply(Bytes(Id(1), 2, {}, false, 5), T0).accepted());      // a running total: +2
+    REQUIRE(cm->Apply(b1, T0).accepted());                             // duplicate: drops not counted again
+    REQUIRE(cm->Apply(Bytes(Id(1), 2, {}, false, 5), T0).accepted());  // a running total: +2
     REQUIRE(cm->Apply(Bytes(Id(2), 1, {}, false, 1), T0).accepted());
     (void)cm->Apply("junk", T0);
     CHECK(Value(*cm, "golivekit_client_ingest_client_dropped_batches_total") == 6);
     CHECK(Value(*cm, "golivekit_client_ingest_batches_total", {"applied"}) == 3);
     CHECK(Value(*cm, "golivekit_client_ingest_batches_total", {"duplicate"}) == 1);
     CHECK(Value(*cm, "golivekit_client_ingest_batches_total", {"rejected"}) == 1);
-    CHECK(Value(*cm, "golivekit_client_ingest_received_bytes_total") == static_cast<double>(3 * b1.size() + Bytes(Id(2), 1, {}, false, 1).size() + 4));
+    CHECK(Value(*cm, "golivekit_client_ingest_received_bytes_total") ==
+          static_cast<double>(3 * b1.size() + Bytes(Id(2), 1, {}, false, 1).size() + 4));
     CHECK(Value(*cm, "golivekit_client_ingest_clients", {"tracked"}) == 2);
     CHECK(Value(*cm, "golivekit_client_ingest_clients", {"live"}) == 2);
     CHECK(Value(*cm, "golivekit_client_ingest_clients", {"live"}, T0 + 61s) == 0);
@@ -601,9 +652,12 @@ TEST_SUITE("client_metrics") {
 
   TEST_CASE("end to end: what a client registry records is what the server exposes") {
     auto client = obs::NewRegistry();
-    auto events = obs::NewCounter({.name = "golivekit_client_events_total", .help = "x", .labels = {"event"}});
-    auto latency = obs::NewHistogram({.name = "golivekit_client_event_latency_seconds", .help = "x",
-                                      .labels = {"event"}, .buckets = {0.1, 1}});
+    auto events =
+        obs::NewCounter({.name = "golivekit_client_events_total", .help = "x", .labels = {"event"}});
+    auto latency = obs::NewHistogram({.name = "golivekit_client_event_latency_seconds",
+                                      .help = "x",
+                                      .labels = {"event"},
+                                      .buckets = {0.1, 1}});
     auto views = obs::NewGauge({.name = "golivekit_client_open_views", .help = "x"});
     REQUIRE(client->Register(events).ok());
     REQUIRE(client->Register(latency).ok());
@@ -633,7 +687,8 @@ TEST_SUITE("client_metrics") {
     // Same families, same order (the client's names sort the same way), same values; HELP differs.
     for (auto& f : mine.families) f.help.clear();
     for (auto& f : server.families) f.help.clear();
-    std::sort(server.families.begin(), server.families.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    std::sort(server.families.begin(), server.families.end(),
+              [](const auto& a, const auto& b) { return a.name < b.name; });
     CHECK(obs::Encode(server, obs::Format::kText) == obs::Encode(mine, obs::Format::kText));
   }
 
@@ -650,7 +705,8 @@ TEST_SUITE("client_metrics") {
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&, t] {
         for (int i = 1; i <= kBatches; ++i) {
-          const std::string b = Bytes(Id(static_cast<std::uint8_t>(t + 1)), i, {Events({{"click", 1}}), Latency("click", {1, 0, 0}, 0.01)});
+          const std::string b = Bytes(Id(static_cast<std::uint8_t>(t + 1)), i,
+                                      {Events({{"click", 1}}), Latency("click", {1, 0, 0}, 0.01)});
           (void)cm->Apply(b);
           (void)cm->Apply(b);  // a retry
         }
@@ -661,10 +717,11 @@ TEST_SUITE("client_metrics") {
     });
     for (auto& th : threads) th.join();
     scraper.join();
-    CHECK(Value(*cm, "golivekit_client_events_total", {"click"}, obs::ClientMetrics::Clock::now()) == kThreads * kBatches);
+    CHECK(Value(*cm, "golivekit_client_events_total", {"click"}, obs::ClientMetrics::Clock::now()) ==
+          kThreads * kBatches);
     CHECK(Value(*cm, "golivekit_client_event_latency_seconds", {"click"}, obs::ClientMetrics::Clock::now()) ==
           kThreads * kBatches);
-    CHECK(Value(*cm, "golivekit_client_ingest_batches_total", {"duplicate"}, obs::ClientMetrics::Clock::now()) ==
-          kThreads * kBatches);
+    CHECK(Value(*cm, "golivekit_client_ingest_batches_total", {"duplicate"},
+                obs::ClientMetrics::Clock::now()) == kThreads * kBatches);
   }
 }

@@ -13,7 +13,6 @@
 #include "golivekit/observability/gauge.h"
 #include "golivekit/observability/histogram.h"
 #include "golivekit/observability/registry.h"
-
 #include "test_util.h"
 
 namespace obs = golivekit::observability;
@@ -26,9 +25,8 @@ using glk_obs_test::FindFamily;
 // follows the given exact sample prefix. Returns -1 if absent.
 long long SampleValue(const std::string& text, const std::string& sample_prefix) {
   const std::size_t p = text.find("\n" + sample_prefix + " ");
-  const std::size_t start = p == std::string::npos
-                                ? (text.rfind(sample_prefix + " ", 0) == 0 ? 0 : std::string::npos)
-                                : p + 1;
+  const std::size_t start =
+      p == std::string::npos ? (text.rfind(sample_prefix + " ", 0) == 0 ? 0 : std::string::npos) : p + 1;
   if (start == std::string::npos) return -1;
   return std::stoll(text.substr(start + sample_prefix.size() + 1));
 }
@@ -305,4 +303,3 @@ TEST_SUITE("core") {
     CHECK(text.back() == '\n');
   }
 }
-

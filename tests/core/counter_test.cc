@@ -1,4 +1,6 @@
 // Counter (counter.h): updates, label handling, Delete/Reset, inert metrics and handles.
+#include "golivekit/observability/counter.h"
+
 #include <doctest/doctest.h>
 
 #include <limits>
@@ -6,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "golivekit/observability/counter.h"
 #include "golivekit/observability/registry.h"
 
 namespace obs = golivekit::observability;

@@ -3,11 +3,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <golivekit/observability.hpp>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <golivekit/observability.hpp>
 
 #include "test_util.h"
 
@@ -35,10 +34,14 @@ bool ReadLabelValue(const std::string& text, std::size_t pos, std::string* out) 
     }
     if (pos >= text.size()) return false;
     const char e = text[pos++];
-    if (e == '\\') out->push_back('\\');
-    else if (e == '"') out->push_back('"');
-    else if (e == 'n') out->push_back('\n');
-    else return false;
+    if (e == '\\')
+      out->push_back('\\');
+    else if (e == '"')
+      out->push_back('"');
+    else if (e == 'n')
+      out->push_back('\n');
+    else
+      return false;
   }
   return false;
 }

@@ -39,7 +39,8 @@ std::string ReadFixture(const std::string& name) {
 // The escaping example of client_golang's expfmt tests, series in sorted order.
 std::shared_ptr<obs::Registry> BuildEscaping() {
   auto reg = obs::NewRegistry();
-  auto g = obs::NewGauge({.name = "gauge_name", .help = "gauge\ndoc\nstr\"ing", .labels = {"name_1", "name_2"}});
+  auto g =
+      obs::NewGauge({.name = "gauge_name", .help = "gauge\ndoc\nstr\"ing", .labels = {"name_1", "name_2"}});
   REQUIRE(reg->Register(g).ok());
   g->WithLabels("val with\nnew line", "val with \\backslash and \"quotes\"")
       .Set(std::numeric_limits<double>::infinity());
@@ -86,7 +87,8 @@ std::shared_ptr<obs::Registry> BuildOrdering() {
   auto temp = obs::NewGauge({.name = "zz_temperature", .help = "Temperature."});
   auto lat = obs::NewHistogram(
       {.name = "mm_latency_seconds", .help = "Latency.", .labels = {"zone", "app"}, .buckets = {0.1, 1}});
-  auto req = obs::NewCounter({.name = "aa_requests_total", .help = "Requests.", .labels = {"method", "code"}});
+  auto req =
+      obs::NewCounter({.name = "aa_requests_total", .help = "Requests.", .labels = {"method", "code"}});
   REQUIRE(reg->Register(temp).ok());
   REQUIRE(reg->Register(lat).ok());
   REQUIRE(reg->Register(req).ok());
@@ -223,9 +225,7 @@ TEST_SUITE("core") {
     t::CheckGolden(*t::BuildNoHelp(), "no_help.prom", obs::Format::kText);
   }
 
-  TEST_CASE("exposition: counter") {
-    t::CheckGolden(*t::BuildCounter(), "counter.prom", obs::Format::kText);
-  }
+  TEST_CASE("exposition: counter") { t::CheckGolden(*t::BuildCounter(), "counter.prom", obs::Format::kText); }
 
   TEST_CASE("exposition: counter without _total keeps its type in 0.0.4") {
     t::CheckGolden(*t::BuildCounterUnknown(), "counter_unknown.prom", obs::Format::kText);
@@ -253,8 +253,8 @@ TEST_SUITE("core") {
     auto reg = obs::NewRegistry();
     auto g = obs::NewGauge({.name = "bs", .help = "h", .labels = {"v"}});
     REQUIRE(reg->Register(g).ok());
-    g->WithLabels("a\\nb").Set(1);    // backslash followed by n
-    g->WithLabels("a\nb").Set(2);     // a real newline
+    g->WithLabels("a\\nb").Set(1);      // backslash followed by n
+    g->WithLabels("a\nb").Set(2);       // a real newline
     g->WithLabels("tab\there").Set(3);  // tabs are written raw
     const std::string text = reg->Expose();
     CHECK(Contains(text, "bs{v=\"a\\\\nb\"} 1\n"));
@@ -278,7 +278,8 @@ TEST_SUITE("core") {
     class Untyped : public obs::Collector {
      public:
       std::vector<obs::Descriptor> Describe() const override {
-        return {obs::Descriptor{.name = "legacy_value", .help = "Legacy.", .type = obs::MetricType::kUnknown}};
+        return {
+            obs::Descriptor{.name = "legacy_value", .help = "Legacy.", .type = obs::MetricType::kUnknown}};
       }
       obs::Status Collect(std::vector<obs::FamilySnapshot>& out) const override {
         obs::FamilySnapshot f;

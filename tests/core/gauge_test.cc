@@ -1,4 +1,6 @@
 // Gauge (gauge.h).
+#include "golivekit/observability/gauge.h"
+
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -7,7 +9,6 @@
 #include <memory>
 #include <string>
 
-#include "golivekit/observability/gauge.h"
 #include "golivekit/observability/registry.h"
 
 namespace obs = golivekit::observability;
@@ -104,8 +105,9 @@ TEST_SUITE("core") {
     CHECK(g->Value() == 0);
     CHECK(g->series_count() == 2);
     const std::string text = ExposeOne(g);
-    CHECK(text == "# HELP queue_length h\n# TYPE queue_length gauge\n"
-                  "queue_length{queue=\"a\"} 6\nqueue_length{queue=\"b\"} -3.5\n");
+    CHECK(text ==
+          "# HELP queue_length h\n# TYPE queue_length gauge\n"
+          "queue_length{queue=\"a\"} 6\nqueue_length{queue=\"b\"} -3.5\n");
   }
 
   TEST_CASE("gauge: inert gauge and handle ignore updates") {

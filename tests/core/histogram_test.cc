@@ -1,4 +1,6 @@
 // Histogram (histogram.h): bucket placement, NaN, count/sum, label rules, the binary-search path.
+#include "golivekit/observability/histogram.h"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -9,9 +11,7 @@
 #include <vector>
 
 #include "golivekit/observability/buckets.h"
-#include "golivekit/observability/histogram.h"
 #include "golivekit/observability/registry.h"
-
 #include "test_util.h"
 
 namespace obs = golivekit::observability;
@@ -40,7 +40,8 @@ std::size_t LinearIndex(const std::vector<double>& bounds, double v) {
   return i;
 }
 
-std::vector<std::uint64_t> ReferenceCumulative(const std::vector<double>& bounds, const std::vector<double>& values) {
+std::vector<std::uint64_t> ReferenceCumulative(const std::vector<double>& bounds,
+                                               const std::vector<double>& values) {
   std::vector<std::uint64_t> non_cumulative(bounds.size() + 1, 0);
   for (double v : values) ++non_cumulative[LinearIndex(bounds, v)];
   std::vector<std::uint64_t> out(bounds.size() + 1, 0);
@@ -58,16 +59,13 @@ TEST_SUITE("core") {
     REQUIRE(reg->Register(h).ok());
 
     h->Observe(0.005);  // exactly the first bound: goes into le=0.005
-    CHECK(Cumulative(*reg, "lat_seconds") ==
-          std::vector<std::uint64_t>{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1});
+    CHECK(Cumulative(*reg, "lat_seconds") == std::vector<std::uint64_t>{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1});
     h->Observe(0.0050000001);  // just above: le=0.01
-    CHECK(Cumulative(*reg, "lat_seconds") ==
-          std::vector<std::uint64_t>{1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2});
-    h->Observe(10);  // the last finite bound
+    CHECK(Cumulative(*reg, "lat_seconds") == std::vector<std::uint64_t>{1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2});
+    h->Observe(10);    // the last finite bound
     h->Observe(10.5);  // above every bound: only +Inf
     h->Observe(-3);    // below every bound: first bucket
-    CHECK(Cumulative(*reg, "lat_seconds") ==
-          std::vector<std::uint64_t>{2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 5});
+    CHECK(Cumulative(*reg, "lat_seconds") == std::vector<std::uint64_t>{2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 5});
 
     auto child = h->WithLabels();
     REQUIRE(child.ok());
@@ -119,8 +117,8 @@ TEST_SUITE("core") {
   }
 
   TEST_CASE("histogram: Count and Sum per labelled series") {
-    auto h = obs::NewHistogram({.name = "size_bytes", .help = "h", .labels = {"dir"},
-                                .buckets = obs::ExponentialBuckets(1, 10, 5)});
+    auto h = obs::NewHistogram(
+        {.name = "size_bytes", .help = "h", .labels = {"dir"}, .buckets = obs::ExponentialBuckets(1, 10, 5)});
     auto in = h->WithLabels("in");
     auto out = h->WithLabels("out");
     for (int i = 1; i <= 100; ++i) in.Observe(i);

@@ -56,7 +56,8 @@ TEST_SUITE("core") {
   }
 
   TEST_CASE("openmetrics: DefaultBuckets histogram") {
-    t::CheckGolden(*t::BuildDefaultBucketsHistogram(), "default_buckets_histogram.om", obs::Format::kOpenMetrics);
+    t::CheckGolden(*t::BuildDefaultBucketsHistogram(), "default_buckets_histogram.om",
+                   obs::Format::kOpenMetrics);
   }
 
   TEST_CASE("openmetrics: escaping example with quotes escaped in HELP") {
@@ -86,9 +87,9 @@ TEST_SUITE("core") {
   }
 
   TEST_CASE("openmetrics: every exposition ends with EOF once") {
-    for (auto build : {t::BuildEscaping, t::BuildDefaultBucketsHistogram, t::BuildSpecialValues,
-                       t::BuildHelpBackslash, t::BuildConstLabels, t::BuildNoHelp, t::BuildCounter,
-                       t::BuildCounterUnknown, t::BuildHistogram}) {
+    for (auto build :
+         {t::BuildEscaping, t::BuildDefaultBucketsHistogram, t::BuildSpecialValues, t::BuildHelpBackslash,
+          t::BuildConstLabels, t::BuildNoHelp, t::BuildCounter, t::BuildCounterUnknown, t::BuildHistogram}) {
       const std::string om = build()->Expose(obs::Format::kOpenMetrics);
       CHECK(EndsWith(om, "\n# EOF\n"));
       CHECK(om.find("# EOF") == om.size() - 6);
@@ -122,7 +123,8 @@ TEST_SUITE("core") {
     g->WithLabels("e").Set(0.25);
     CHECK(reg->Expose(obs::Format::kOpenMetrics) ==
           "# HELP items Items.\n# TYPE items gauge\n"
-          "items{k=\"a\"} 17.0\nitems{k=\"b\"} 0.0\nitems{k=\"c\"} -1.0\nitems{k=\"d\"} 1e+06\nitems{k=\"e\"} 0.25\n"
+          "items{k=\"a\"} 17.0\nitems{k=\"b\"} 0.0\nitems{k=\"c\"} -1.0\nitems{k=\"d\"} "
+          "1e+06\nitems{k=\"e\"} 0.25\n"
           "# EOF\n");
   }
 
@@ -166,7 +168,8 @@ TEST_SUITE("core") {
     h->Observe(3);
     CHECK(reg->Expose(obs::Format::kOpenMetrics) ==
           "# HELP x_seconds h\n# TYPE x_seconds histogram\n"
-          "x_seconds_bucket{le=\"1.0\"} 1\nx_seconds_bucket{le=\"+Inf\"} 2\nx_seconds_sum 4.0\nx_seconds_count 2\n"
+          "x_seconds_bucket{le=\"1.0\"} 1\nx_seconds_bucket{le=\"+Inf\"} 2\nx_seconds_sum "
+          "4.0\nx_seconds_count 2\n"
           "# EOF\n");
   }
 }

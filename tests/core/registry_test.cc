@@ -1,4 +1,6 @@
 // Registry (registry.h): namespace, constant labels, conflicts, Unregister, Gather snapshots.
+#include "golivekit/observability/registry.h"
+
 #include <doctest/doctest.h>
 
 #include <memory>
@@ -9,8 +11,6 @@
 #include "golivekit/observability/counter.h"
 #include "golivekit/observability/gauge.h"
 #include "golivekit/observability/histogram.h"
-#include "golivekit/observability/registry.h"
-
 #include "test_util.h"
 
 namespace obs = golivekit::observability;
@@ -28,7 +28,8 @@ class FixedCollector : public obs::Collector {
  public:
   explicit FixedCollector(std::string name) : name_(std::move(name)) {}
   std::vector<obs::Descriptor> Describe() const override {
-    return {obs::Descriptor{.name = name_, .help = "Fixed.", .type = obs::MetricType::kGauge, .label_names = {"k"}}};
+    return {obs::Descriptor{
+        .name = name_, .help = "Fixed.", .type = obs::MetricType::kGauge, .label_names = {"k"}}};
   }
   obs::Status Collect(std::vector<obs::FamilySnapshot>& out) const override {
     obs::FamilySnapshot f;
@@ -61,11 +62,14 @@ TEST_SUITE("core") {
   }
 
   TEST_CASE("registry: namespace and constant labels apply to every series") {
-    auto reg = obs::NewRegistry({.namespace_ = "myapp", .const_labels = {{"service", "golivekit"}, {"env", "production"}}});
+    auto reg = obs::NewRegistry(
+        {.namespace_ = "myapp", .const_labels = {{"service", "golivekit"}, {"env", "production"}}});
     REQUIRE(reg->status().ok());
-    auto views = obs::NewCounter({.name = "page_views_total", .help = "Total page views", .labels = {"page"}});
+    auto views =
+        obs::NewCounter({.name = "page_views_total", .help = "Total page views", .labels = {"page"}});
     auto up = obs::NewGauge({.name = "up", .help = "Up."});
-    auto lat = obs::NewHistogram({.name = "latency_seconds", .help = "Latency.", .labels = {"route"}, .buckets = {0.1, 1}});
+    auto lat = obs::NewHistogram(
+        {.name = "latency_seconds", .help = "Latency.", .labels = {"route"}, .buckets = {0.1, 1}});
     REQUIRE(reg->Register(views).ok());
     REQUIRE(reg->Register(up).ok());
     REQUIRE(reg->Register(lat).ok());
@@ -134,7 +138,8 @@ TEST_SUITE("core") {
     CHECK(help.code() == obs::StatusCode::kAlreadyExists);
     CHECK(Contains(help.message(), "help"));
 
-    obs::Status labels = reg->Register(obs::NewCounter({.name = "thing", .help = "Help A.", .labels = {"b"}}));
+    obs::Status labels =
+        reg->Register(obs::NewCounter({.name = "thing", .help = "Help A.", .labels = {"b"}}));
     CHECK(labels.code() == obs::StatusCode::kAlreadyExists);
     CHECK(Contains(labels.message(), "label"));
 
@@ -321,8 +326,9 @@ TEST_SUITE("core") {
     CHECK(m.series[0].label_values == std::vector<std::string>{"1", "1"});
     CHECK(m.series[1].label_values == std::vector<std::string>{"1", "2"});
     CHECK(m.series[2].label_values == std::vector<std::string>{"2", "1"});
-    CHECK(Contains(reg->Expose(),
-                   "mid_total{a=\"1\",b=\"1\"} 1\nmid_total{a=\"1\",b=\"2\"} 1\nmid_total{a=\"2\",b=\"1\"} 1\n"));
+    CHECK(Contains(
+        reg->Expose(),
+        "mid_total{a=\"1\",b=\"1\"} 1\nmid_total{a=\"1\",b=\"2\"} 1\nmid_total{a=\"2\",b=\"1\"} 1\n"));
   }
 
   TEST_CASE("registry: Expose with the default format is text 0.0.4") {
@@ -376,7 +382,9 @@ TEST_SUITE("core") {
       std::vector<obs::Descriptor> Describe() const override {
         return {obs::Descriptor{.name = "throws", .help = "h", .type = obs::MetricType::kGauge}};
       }
-      obs::Status Collect(std::vector<obs::FamilySnapshot>&) const override { throw std::runtime_error("boom"); }
+      obs::Status Collect(std::vector<obs::FamilySnapshot>&) const override {
+        throw std::runtime_error("boom");
+      }
     };
     REQUIRE(reg->Register(std::make_shared<Throwing>()).ok());
     CHECK(reg->Expose() == text);

@@ -5,13 +5,12 @@
 
 #include <chrono>
 #include <functional>
+#include <golivekit/observability.hpp>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <golivekit/observability.hpp>
 
 namespace obs = golivekit::observability;
 
@@ -211,13 +210,15 @@ TEST_SUITE("core") {
     CHECK(Contains(text, "db_connections 3\n"));
     CHECK(Contains(text, "db_errors_total{type=\"timeout\"} 1\n"));
     // Registering the batch a second time in the same registry is refused.
-    auto again = obs::NewCounter({.name = "db_queries_total", .help = "Total database queries", .labels = {"operation"}});
+    auto again = obs::NewCounter(
+        {.name = "db_queries_total", .help = "Total database queries", .labels = {"operation"}});
     CHECK(registry->Register(again).code() == obs::StatusCode::kAlreadyExists);
   }
 
   TEST_CASE("spec_examples: Bucket Configurations") {
     CHECK(obs::DefaultBuckets == std::vector<double>{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10});
-    CHECK(obs::LinearBuckets(0, 100, 10) == std::vector<double>{0, 100, 200, 300, 400, 500, 600, 700, 800, 900});
+    CHECK(obs::LinearBuckets(0, 100, 10) ==
+          std::vector<double>{0, 100, 200, 300, 400, 500, 600, 700, 800, 900});
     CHECK(obs::ExponentialBuckets(1, 2, 10) == std::vector<double>{1, 2, 4, 8, 16, 32, 64, 128, 256, 512});
     obs::HistogramOpts custom{
         .buckets = {.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
@@ -231,7 +232,8 @@ TEST_SUITE("core") {
   }
 
   TEST_CASE("spec_examples: Labels best practices") {
-    auto requests = obs::NewCounter({.name = "http_requests_total", .help = "Requests", .labels = {"method", "code"}});
+    auto requests =
+        obs::NewCounter({.name = "http_requests_total", .help = "Requests", .labels = {"method", "code"}});
     requests->WithLabels("GET", "200").Inc();
     requests->WithLabels("POST", "201").Inc();
     CHECK(requests->WithLabels("GET", "200").Value() == 1);
@@ -284,14 +286,16 @@ TEST_SUITE("core") {
     CHECK(registry->opts().include_runtime_metrics);
     CHECK(registry->opts().include_process_metrics);
     CHECK(registry->opts().namespace_ == "myapp");
-    CHECK(registry->opts().const_labels == std::map<std::string, std::string>{{"env", "production"},
-                                                                            {"service", "golivekit"}});
-    auto page_views = obs::NewCounter({.name = "page_views_total", .help = "Total page views", .labels = {"page"}});
+    CHECK(registry->opts().const_labels ==
+          std::map<std::string, std::string>{{"env", "production"}, {"service", "golivekit"}});
+    auto page_views =
+        obs::NewCounter({.name = "page_views_total", .help = "Total page views", .labels = {"page"}});
     REQUIRE(registry->Register(page_views).ok());
     page_views->WithLabels("/home").Inc();
     const std::string text = registry->Expose();
     CHECK(Contains(text, "# HELP myapp_page_views_total Total page views\n"));
     CHECK(Contains(text, "# TYPE myapp_page_views_total counter\n"));
-    CHECK(Contains(text, "\nmyapp_page_views_total{env=\"production\",page=\"/home\",service=\"golivekit\"} 1\n"));
+    CHECK(Contains(text,
+                   "\nmyapp_page_views_total{env=\"production\",page=\"/home\",service=\"golivekit\"} 1\n"));
   }
 }

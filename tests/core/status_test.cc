@@ -1,9 +1,9 @@
 // Status: errors as values (status.h).
+#include "golivekit/observability/status.h"
+
 #include <doctest/doctest.h>
 
 #include <string>
-
-#include "golivekit/observability/status.h"
 
 namespace obs = golivekit::observability;
 

@@ -30,27 +30,50 @@ obs::ClientMetricsOpts Opts() {
   return {
       .metrics =
           {
-              {.name = "c_total", .help = "A counter.", .type = obs::MetricType::kCounter, .labels = {"a"},
+              {.name = "c_total",
+               .help = "A counter.",
+               .type = obs::MetricType::kCounter,
+               .labels = {"a"},
                .max_series = 3},
               {.name = "n_total", .help = "No labels.", .type = obs::MetricType::kCounter},
-              {.name = "g_sum", .help = "Sum.", .type = obs::MetricType::kGauge, .labels = {"a"},
-               .gauge_policy = obs::GaugePolicy::kSumLive, .max_series = 3},
-              {.name = "g_max", .help = "Max.", .type = obs::MetricType::kGauge,
+              {.name = "g_sum",
+               .help = "Sum.",
+               .type = obs::MetricType::kGauge,
+               .labels = {"a"},
+               .gauge_policy = obs::GaugePolicy::kSumLive,
+               .max_series = 3},
+              {.name = "g_max",
+               .help = "Max.",
+               .type = obs::MetricType::kGauge,
                .gauge_policy = obs::GaugePolicy::kMaxLive},
-              {.name = "g_min", .help = "Min.", .type = obs::MetricType::kGauge,
+              {.name = "g_min",
+               .help = "Min.",
+               .type = obs::MetricType::kGauge,
                .gauge_policy = obs::GaugePolicy::kMinLive},
-              {.name = "g_last", .help = "Last.", .type = obs::MetricType::kGauge, .labels = {"a"},
-               .gauge_policy = obs::GaugePolicy::kLast, .max_series = 2},
-              {.name = "h", .help = "A histogram.", .type = obs::MetricType::kHistogram, .labels = {"a", "b"},
-               .buckets = {0.5, 1, 10}, .max_series = 3},
+              {.name = "g_last",
+               .help = "Last.",
+               .type = obs::MetricType::kGauge,
+               .labels = {"a"},
+               .gauge_policy = obs::GaugePolicy::kLast,
+               .max_series = 2},
+              {.name = "h",
+               .help = "A histogram.",
+               .type = obs::MetricType::kHistogram,
+               .labels = {"a", "b"},
+               .buckets = {0.5, 1, 10},
+               .max_series = 3},
           },
       .max_clients = 3,
       .client_ttl = std::chrono::seconds(4),
       .live_timeout = std::chrono::seconds(2),
       .max_label_value_length = 8,
       .rate_per_second = 0,
-      .decode_limits = {.max_bytes = 8192, .max_families = 16, .max_series_per_family = 16, .max_labels = 4,
-                        .max_buckets = 8, .max_string_bytes = 32},
+      .decode_limits = {.max_bytes = 8192,
+                        .max_families = 16,
+                        .max_series_per_family = 16,
+                        .max_labels = 4,
+                        .max_buckets = 8,
+                        .max_string_bytes = 32},
   };
 }
 
@@ -119,7 +142,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const bool decodes = obs::DecodeBatch(piece, decoded, engine->opts().decode_limits).ok();
     // Not decodable: malformed, or a duplicate (Apply answers a (client, sequence) it has applied from
     // the header alone, before decoding the rest).
-    GLK_FUZZ_CHECK(decodes || first.outcome == Outcome::kDuplicate || first.reason == obs::RejectReason::kMalformed ||
+    GLK_FUZZ_CHECK(decodes || first.outcome == Outcome::kDuplicate ||
+                   first.reason == obs::RejectReason::kMalformed ||
                    first.reason == obs::RejectReason::kUnsupportedVersion);
     if (first.accepted()) {
       GLK_FUZZ_CHECK(first.reason == obs::RejectReason::kNone);

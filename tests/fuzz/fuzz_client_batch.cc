@@ -28,8 +28,8 @@ bool SameFamily(const obs::BatchFamily& a, const obs::BatchFamily& b) {
   for (std::size_t i = 0; i < a.series.size(); ++i) {
     const obs::BatchSeries& x = a.series[i];
     const obs::BatchSeries& y = b.series[i];
-    if (x.label_values != y.label_values || !SameBits(x.value, y.value) || x.bucket_deltas != y.bucket_deltas ||
-        !SameBits(x.sum_delta, y.sum_delta)) {
+    if (x.label_values != y.label_values || !SameBits(x.value, y.value) ||
+        x.bucket_deltas != y.bucket_deltas || !SameBits(x.sum_delta, y.sum_delta)) {
       return false;
     }
   }
@@ -73,8 +73,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   // The limits the ingest endpoint uses by default, and very tight ones: a subset of what decodes above.
-  const obs::DecodeLimits tight{.max_bytes = 4096, .max_families = 3, .max_series_per_family = 4,
-                                .max_labels = 2, .max_buckets = 3, .max_string_bytes = 16};
+  const obs::DecodeLimits tight{.max_bytes = 4096,
+                                .max_families = 3,
+                                .max_series_per_family = 4,
+                                .max_labels = 2,
+                                .max_buckets = 3,
+                                .max_string_bytes = 16};
   obs::Batch small;
   const obs::Status tight_st = obs::DecodeBatch(bytes, small, tight);
   if (tight_st.ok()) {

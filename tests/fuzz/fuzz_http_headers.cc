@@ -24,7 +24,8 @@ bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
 // `part` is a view into `whole`.
 bool Within(std::string_view part, std::string_view whole) {
-  return part.empty() || (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
+  return part.empty() ||
+         (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
 }
 
 bool Trimmed(std::string_view s) { return s.empty() || (!IsBlank(s.front()) && !IsBlank(s.back())); }
@@ -84,7 +85,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (const auto length = detail::ParseContentLength(input)) {
     GLK_FUZZ_CHECK(!input.empty() && input.find_first_not_of("0123456789") == std::string_view::npos);
     const std::size_t digits = input.find_first_not_of('0');
-    const std::string_view canonical = digits == std::string_view::npos ? std::string_view("0") : input.substr(digits);
+    const std::string_view canonical =
+        digits == std::string_view::npos ? std::string_view("0") : input.substr(digits);
     GLK_FUZZ_CHECK(std::to_string(*length) == canonical);
   }
 

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define GLK_FUZZ_CHECK(cond)                                                              \
+#define GLK_FUZZ_CHECK(cond)                                                             \
   do {                                                                                   \
     if (!(cond)) {                                                                       \
       std::fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, __LINE__, #cond); \

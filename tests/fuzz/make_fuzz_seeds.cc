@@ -32,11 +32,15 @@ obs::BatchFamily Scalar(std::string name, obs::MetricType type, std::vector<std:
   return f;
 }
 
-obs::BatchFamily Histogram(std::vector<std::pair<std::vector<std::string>, std::vector<std::uint64_t>>> series,
-                           double sum, std::vector<double> bounds = {0.5, 1, 10}) {
-  obs::BatchFamily f{.name = "h", .type = obs::MetricType::kHistogram, .label_names = {"a", "b"},
+obs::BatchFamily Histogram(
+    std::vector<std::pair<std::vector<std::string>, std::vector<std::uint64_t>>> series, double sum,
+    std::vector<double> bounds = {0.5, 1, 10}) {
+  obs::BatchFamily f{.name = "h",
+                     .type = obs::MetricType::kHistogram,
+                     .label_names = {"a", "b"},
                      .bucket_bounds = std::move(bounds)};
-  for (auto& [values, deltas] : series) f.series.push_back({.label_values = values, .bucket_deltas = deltas, .sum_delta = sum});
+  for (auto& [values, deltas] : series)
+    f.series.push_back({.label_values = values, .bucket_deltas = deltas, .sum_delta = sum});
   return f;
 }
 
@@ -63,31 +67,45 @@ int main(int argc, char** argv) {
 
   std::vector<std::pair<std::string, std::string>> seeds;
   seeds.emplace_back("empty", Encode({.client = Id(1), .sequence = 1}));
-  seeds.emplace_back("final_dropped", Encode({.client = Id(1), .sequence = 300, .dropped_batches = 7, .final = true}));
-  seeds.emplace_back("counter", Encode({.client = Id(1), .sequence = 1,
+  seeds.emplace_back("final_dropped",
+                     Encode({.client = Id(1), .sequence = 300, .dropped_batches = 7, .final = true}));
+  seeds.emplace_back("counter", Encode({.client = Id(1),
+                                        .sequence = 1,
                                         .families = {Scalar("c_total", obs::MetricType::kCounter, {"a"},
                                                             {{{"x"}, 1}, {{"y"}, 2.5}})}}));
-  seeds.emplace_back("gauges", Encode({.client = Id(2), .sequence = 2,
-                                       .families = {Scalar("g_last", obs::MetricType::kGauge, {"a"}, {{{"p"}, -3}}),
-                                                    Scalar("g_max", obs::MetricType::kGauge, {}, {{{}, 4}}),
-                                                    Scalar("g_min", obs::MetricType::kGauge, {}, {{{}, 1e300}}),
-                                                    Scalar("g_sum", obs::MetricType::kGauge, {"a"}, {{{""}, 0.5}})}}));
-  seeds.emplace_back("histogram", Encode({.client = Id(3), .sequence = 1,
-                                          .families = {Histogram({{{"e", "f"}, {1, 0, 2, 1}}}, 12.5)}}));
-  seeds.emplace_back("bad_values", Encode({.client = Id(1), .sequence = 5,
-                                           .families = {Scalar("c_total", obs::MetricType::kCounter, {"a"},
-                                                               {{{"x"}, -1}, {{"y"}, nan}}),
-                                                        Scalar("g_max", obs::MetricType::kGauge, {}, {{{}, inf}})}}));
-  seeds.emplace_back("bad_labels", Encode({.client = Id(1), .sequence = 6,
-                                           .families = {Scalar("c_total", obs::MetricType::kCounter, {"a"},
-                                                               {{{"\xff\xfe"}, 1}, {{"toolongvalue"}, 1}}),
-                                                        Scalar("c_total", obs::MetricType::kCounter, {"b"}, {})}}));
-  seeds.emplace_back("undeclared", Encode({.client = Id(1), .sequence = 7,
-                                           .families = {Scalar("nope_total", obs::MetricType::kCounter, {}, {{{}, 1}}),
-                                                        Histogram({{{"e", "f"}, {0, 0}}}, 0, {0.5})}}));
-  seeds.emplace_back("overflow", Encode({.client = Id(4), .sequence = 1,
-                                         .families = {Scalar("c_total", obs::MetricType::kCounter, {"a"},
-                                                             {{{"1"}, 1}, {{"2"}, 1}, {{"3"}, 1}, {{"4"}, 1}, {{"5"}, 1}})}}));
+  seeds.emplace_back("gauges",
+                     Encode({.client = Id(2),
+                             .sequence = 2,
+                             .families = {Scalar("g_last", obs::MetricType::kGauge, {"a"}, {{{"p"}, -3}}),
+                                          Scalar("g_max", obs::MetricType::kGauge, {}, {{{}, 4}}),
+                                          Scalar("g_min", obs::MetricType::kGauge, {}, {{{}, 1e300}}),
+                                          Scalar("g_sum", obs::MetricType::kGauge, {"a"}, {{{""}, 0.5}})}}));
+  seeds.emplace_back(
+      "histogram",
+      Encode({.client = Id(3), .sequence = 1, .families = {Histogram({{{"e", "f"}, {1, 0, 2, 1}}}, 12.5)}}));
+  seeds.emplace_back(
+      "bad_values",
+      Encode({.client = Id(1),
+              .sequence = 5,
+              .families = {Scalar("c_total", obs::MetricType::kCounter, {"a"}, {{{"x"}, -1}, {{"y"}, nan}}),
+                           Scalar("g_max", obs::MetricType::kGauge, {}, {{{}, inf}})}}));
+  seeds.emplace_back("bad_labels",
+                     Encode({.client = Id(1),
+                             .sequence = 6,
+                             .families = {Scalar("c_total", obs::MetricType::kCounter, {"a"},
+                                                 {{{"\xff\xfe"}, 1}, {{"toolongvalue"}, 1}}),
+                                          Scalar("c_total", obs::MetricType::kCounter, {"b"}, {})}}));
+  seeds.emplace_back("undeclared",
+                     Encode({.client = Id(1),
+                             .sequence = 7,
+                             .families = {Scalar("nope_total", obs::MetricType::kCounter, {}, {{{}, 1}}),
+                                          Histogram({{{"e", "f"}, {0, 0}}}, 0, {0.5})}}));
+  seeds.emplace_back(
+      "overflow",
+      Encode({.client = Id(4),
+              .sequence = 1,
+              .families = {Scalar("c_total", obs::MetricType::kCounter, {"a"},
+                                  {{{"1"}, 1}, {{"2"}, 1}, {{"3"}, 1}, {{"4"}, 1}, {{"5"}, 1}})}}));
   {
     std::string truncated = seeds[2].second;
     truncated.resize(truncated.size() - 3);
@@ -100,7 +118,8 @@ int main(int argc, char** argv) {
     auto registry = obs::NewRegistry();
     auto c = obs::NewCounter({.name = "c_total", .help = "A counter.", .labels = {"a"}});
     auto g = obs::NewGauge({.name = "g_sum", .help = "Sum.", .labels = {"a"}});
-    auto h = obs::NewHistogram({.name = "h", .help = "A histogram.", .labels = {"a", "b"}, .buckets = {0.5, 1, 10}});
+    auto h = obs::NewHistogram(
+        {.name = "h", .help = "A histogram.", .labels = {"a", "b"}, .buckets = {0.5, 1, 10}});
     registry->Register(c);
     registry->Register(g);
     registry->Register(h);
@@ -111,7 +130,8 @@ int main(int argc, char** argv) {
     for (const std::string& b : encoder.Encode(registry->Gather())) shipped += b;
     c->WithLabels("x").Inc();
     h->WithLabels("e", "f").Observe(20);
-    for (const std::string& b : encoder.Encode(registry->Gather(), {.final = true, .dropped_batches = 1})) shipped += b;
+    for (const std::string& b : encoder.Encode(registry->Gather(), {.final = true, .dropped_batches = 1}))
+      shipped += b;
   }
 
   for (const auto& [name, bytes] : seeds) Write(root + "/fuzz_client_batch", name, bytes);

@@ -101,7 +101,8 @@ const char* const kProcessNames[] = {
 // promtool check metrics on an exposition: its exit code. promtool (Debian's prometheus, installed by
 // make deps) is required: without it the lint fails, it is never skipped.
 int Promtool(const std::string& text, std::string& output) {
-  REQUIRE_MESSAGE(::access("/usr/bin/promtool", X_OK) == 0, "/usr/bin/promtool is missing (make deps installs prometheus)");
+  REQUIRE_MESSAGE(::access("/usr/bin/promtool", X_OK) == 0,
+                  "/usr/bin/promtool is missing (make deps installs prometheus)");
   char path[] = "/tmp/glk_obs_expo_XXXXXX";
   const int fd = ::mkstemp(path);
   REQUIRE(fd >= 0);

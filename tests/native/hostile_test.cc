@@ -63,8 +63,8 @@ std::string EventsBatch(const obs::ClientId& id, std::uint64_t sequence,
   obs::Batch batch;
   batch.client = id;
   batch.sequence = sequence;
-  obs::BatchFamily family{.name = "golivekit_client_events_total", .type = obs::MetricType::kCounter,
-                          .label_names = {"event"}};
+  obs::BatchFamily family{
+      .name = "golivekit_client_events_total", .type = obs::MetricType::kCounter, .label_names = {"event"}};
   for (const auto& [value, inc] : series) family.series.push_back({.label_values = {value}, .value = inc});
   batch.families.push_back(std::move(family));
   return Encode(batch);
@@ -76,11 +76,12 @@ std::string LatencyBatch(const obs::ClientId& id, std::uint64_t sequence, std::v
   obs::Batch batch;
   batch.client = id;
   batch.sequence = sequence;
-  batch.families.push_back({.name = "golivekit_client_event_latency_seconds",
-                            .type = obs::MetricType::kHistogram,
-                            .label_names = {"event"},
-                            .bucket_bounds = std::move(bounds),
-                            .series = {{.label_values = {"click"}, .bucket_deltas = std::move(deltas), .sum_delta = sum}}});
+  batch.families.push_back(
+      {.name = "golivekit_client_event_latency_seconds",
+       .type = obs::MetricType::kHistogram,
+       .label_names = {"event"},
+       .bucket_bounds = std::move(bounds),
+       .series = {{.label_values = {"click"}, .bucket_deltas = std::move(deltas), .sum_delta = sum}}});
   return Encode(batch);
 }
 
@@ -122,14 +123,14 @@ void ReportRss(const std::string& what, std::size_t before_kib, std::size_t afte
   const double growth = Mib(after_kib) - Mib(before_kib);
   MESSAGE(what << ": RSS " << Mib(before_kib) << " MiB before, " << Mib(after_kib) << " MiB after (growth "
                << growth << " MiB, bound " << bound_mib << " MiB"
-               << std::string(glk_obs_test::kSanitized ? ", not asserted under a sanitizer" : "")
-               << ")");
+               << std::string(glk_obs_test::kSanitized ? ", not asserted under a sanitizer" : "") << ")");
   if (!glk_obs_test::kSanitized) CHECK(growth < bound_mib);
 }
 
 // An ingest request whose headers say `length` bytes of batch follow.
 std::string PostHeaders(std::size_t length) {
-  return "POST /metrics/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/vnd.golivekit.metrics-batch\r\n"
+  return "POST /metrics/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+         "application/vnd.golivekit.metrics-batch\r\n"
          "Content-Length: " +
          std::to_string(length) + "\r\n\r\n";
 }
@@ -140,7 +141,8 @@ TEST_SUITE("native") {
   TEST_CASE("hostile: a flood of new client ids: 503 past max_clients, bounded memory, known clients go on") {
     const std::size_t flood = glk_obs_test::Scaled(200000);
     obs::ClientMetricsOpts opts = ClientOpts();
-    opts.max_clients = std::min<std::size_t>(10000, flood / 2);  // 10,000 (a scaled-down flood: at least twice it)
+    opts.max_clients =
+        std::min<std::size_t>(10000, flood / 2);  // 10,000 (a scaled-down flood: at least twice it)
     opts.rate_per_second = 0;
     IngestServer s({.address_rate_per_second = 0}, opts);
     CheckApplied(s.Post(MakeBatch(Id(0), 1, 1)));  // a well-behaved client, known before the flood
@@ -185,12 +187,14 @@ TEST_SUITE("native") {
     // Client state expires: past client_ttl, new clients take the place of the old ones; the table
     // never grows past the cap.
     const auto later = Clock::now() + opts.client_ttl + 1s;
-    for (std::size_t i = 0; i < 100; ++i) CHECK(s.client->Apply(MakeBatch(Id(flood + 2 + i), 1, 1), later).accepted());
+    for (std::size_t i = 0; i < 100; ++i)
+      CHECK(s.client->Apply(MakeBatch(Id(flood + 2 + i), 1, 1), later).accepted());
     CHECK(s.client->tracked_clients() <= opts.max_clients);
     CHECK(s.client->tracked_clients() >= 100);
   }
 
-  TEST_CASE("hostile: a flood of new series: one overflow series past max_series, bounded memory, exact total") {
+  TEST_CASE(
+      "hostile: a flood of new series: one overflow series past max_series, bounded memory, exact total") {
     obs::ClientMetricsOpts opts = ClientOpts();
     opts.rate_per_second = 0;
     const std::size_t max_series = opts.metrics[0].max_series;
@@ -205,23 +209,28 @@ TEST_SUITE("native") {
     std::vector<std::pair<std::string, double>> series;
     while (next < values) {
       series.clear();
-      for (std::size_t i = 0; i < per_batch && next < values; ++i, ++next) series.push_back({"v" + std::to_string(next), 1});
+      for (std::size_t i = 0; i < per_batch && next < values; ++i, ++next)
+        series.push_back({"v" + std::to_string(next), 1});
       ++batches;
       const obs::ApplyResult r = s.client->Apply(EventsBatch(Id(batches % 50), batches, series));
       REQUIRE_MESSAGE(r.accepted(), r.message);
     }
     const double took = glk_obs_test::Seconds(Clock::now() - start);
     const std::size_t rss_after = glk_obs_test::RssKib();
-    MESSAGE("series flood: " << values << " distinct label values in " << batches << " batches, " << took << " s ("
-                             << static_cast<double>(values) / took << " series/s), max_series " << max_series);
+    MESSAGE("series flood: " << values << " distinct label values in " << batches << " batches, " << took
+                             << " s (" << static_cast<double>(values) / took << " series/s), max_series "
+                             << max_series);
     CHECK(s.client->series_count("golivekit_client_events_total") == max_series);
     // The declared series, the overflow one included: a few hundred KiB whatever the flood.
     ReportRss("series flood", rss_before, rss_after, 16);
 
     const std::string metrics = s.Metrics();
-    const double overflow = glk_obs_test::SampleValue(metrics, "golivekit_client_events_total{event=\"__overflow__\"}");
+    const double overflow =
+        glk_obs_test::SampleValue(metrics, "golivekit_client_events_total{event=\"__overflow__\"}");
     CHECK(overflow == static_cast<double>(values - (max_series - 1)));
-    CHECK(glk_obs_test::SampleValue(metrics, "golivekit_client_ingest_overflow_series_total{metric=\"golivekit_client_events_total\"}") ==
+    CHECK(glk_obs_test::SampleValue(
+              metrics,
+              "golivekit_client_ingest_overflow_series_total{metric=\"golivekit_client_events_total\"}") ==
           overflow);
     // Nothing lost: the kept series and the overflow add up to the flood.
     CHECK(glk_obs_test::SampleValue(metrics, "golivekit_client_events_total{event=\"v0\"}") == 1);
@@ -251,7 +260,8 @@ TEST_SUITE("native") {
     }
     const std::size_t rss_after = glk_obs_test::RssKib();
     MESSAGE("long labels: " << n << " batches with label values of 129 B to 60 KB: " << invalid
-                            << " invalid_label_value, " << malformed << " malformed (past the decoder's 4 KiB)");
+                            << " invalid_label_value, " << malformed
+                            << " malformed (past the decoder's 4 KiB)");
     CHECK(invalid + malformed == n);
     CHECK(invalid > 0);
     CHECK(s.client->tracked_clients() == 0);  // a rejected batch leaves no client state
@@ -274,9 +284,12 @@ TEST_SUITE("native") {
     // Other bounds, a bound less, a bound more, 256 bounds (the decoder's limit), 5,000 bounds.
     CheckError(s.Post(LatencyBatch(Id(1), 1, {0.5, 1, 2}, {1, 0, 0, 0}, 0.3)), 400, "bucket_mismatch");
     CheckError(s.Post(LatencyBatch(Id(1), 1, {0.01, 0.1}, {1, 0, 0}, 0.001)), 400, "bucket_mismatch");
-    CheckError(s.Post(LatencyBatch(Id(1), 1, {0.01, 0.1, 1, 10}, {1, 0, 0, 0, 0}, 0.001)), 400, "bucket_mismatch");
-    CheckError(s.Post(LatencyBatch(Id(1), 1, huge, std::vector<std::uint64_t>(257, 1), 1)), 400, "bucket_mismatch");
-    CheckError(s.Post(LatencyBatch(Id(1), 1, too_many, std::vector<std::uint64_t>(5001, 1), 1)), 400, "malformed");
+    CheckError(s.Post(LatencyBatch(Id(1), 1, {0.01, 0.1, 1, 10}, {1, 0, 0, 0, 0}, 0.001)), 400,
+               "bucket_mismatch");
+    CheckError(s.Post(LatencyBatch(Id(1), 1, huge, std::vector<std::uint64_t>(257, 1), 1)), 400,
+               "bucket_mismatch");
+    CheckError(s.Post(LatencyBatch(Id(1), 1, too_many, std::vector<std::uint64_t>(5001, 1), 1)), 400,
+               "malformed");
     // The declared bounds with a wrong number of deltas; unsorted and non-finite bounds.
     auto res = s.Post(LatencyBatch(Id(1), 1, declared, {1, 0}, 0.001));
     REQUIRE(res);
@@ -284,7 +297,8 @@ TEST_SUITE("native") {
     res = s.Post(LatencyBatch(Id(1), 1, {1, 0.1, 0.01}, {1, 0, 0, 0}, 0.001));
     REQUIRE(res);
     CHECK(res->status == 400);
-    res = s.Post(LatencyBatch(Id(1), 1, {0.01, 0.1, std::numeric_limits<double>::infinity()}, {1, 0, 0, 0}, 0.001));
+    res = s.Post(
+        LatencyBatch(Id(1), 1, {0.01, 0.1, std::numeric_limits<double>::infinity()}, {1, 0, 0, 0}, 0.001));
     REQUIRE(res);
     CHECK(res->status == 400);
     CHECK(std::isnan(s.Value(kLatencyCount)));  // never created
@@ -311,8 +325,8 @@ TEST_SUITE("native") {
     }
     // Histogram sums (a negative sum is fine: observations may be negative), and gauges.
     for (double bad : {nan, inf, -inf}) {
-      CheckError(s.Post(LatencyBatch(Id(next_id++), 1, glk_obs_test::LatencyBuckets(), {1, 0, 0, 0}, bad)), 400,
-                 "invalid_value");
+      CheckError(s.Post(LatencyBatch(Id(next_id++), 1, glk_obs_test::LatencyBuckets(), {1, 0, 0, 0}, bad)),
+                 400, "invalid_value");
       CheckError(s.Post(MakeBatch(Id(next_id++), 1, 0, bad)), 400, "invalid_value");
       refused += 2;
     }
@@ -322,8 +336,8 @@ TEST_SUITE("native") {
     const std::string metrics = s.Metrics();
     CHECK(std::isnan(glk_obs_test::SampleValue(metrics, kEvents)));  // never created
     CHECK(std::isnan(glk_obs_test::SampleValue(metrics, kLatencyCount)));
-    CHECK(glk_obs_test::SampleValue(metrics, "golivekit_client_ingest_rejections_total{reason=\"invalid_value\"}") ==
-          refused);
+    CHECK(glk_obs_test::SampleValue(
+              metrics, "golivekit_client_ingest_rejections_total{reason=\"invalid_value\"}") == refused);
     CHECK(s.client->tracked_clients() == 0);
     // The same client and sequence, fixed, is applied (a refusal changes nothing).
     CheckApplied(s.Post(EventsBatch(Id(1), 1, {{"click", 5}})));
@@ -344,8 +358,8 @@ TEST_SUITE("native") {
     post(3, "duplicate");
     post(200, "applied");
     CheckError(s.Post(MakeBatch(Id(7), 100, 100)), 409, "stale_sequence");  // 100 behind the newest
-    CheckError(s.Post(MakeBatch(Id(7), 3, 3)), 409, "stale_sequence");      // applied, but out of the window now
-    post(150, "applied");  // 50 behind: within the window
+    CheckError(s.Post(MakeBatch(Id(7), 3, 3)), 409, "stale_sequence");  // applied, but out of the window now
+    post(150, "applied");                                               // 50 behind: within the window
     post(150, "duplicate");
     // A replay storm of everything: nothing counts twice.
     for (int round = 0; round < 20; ++round) {
@@ -376,7 +390,8 @@ TEST_SUITE("native") {
           CHECK(res->has_header("Retry-After"));
         }
       }
-      MESSAGE("per-client flood: 100 batches, " << applied << " applied, " << limited << " rate_limited (429)");
+      MESSAGE("per-client flood: 100 batches, " << applied << " applied, " << limited
+                                                << " rate_limited (429)");
       CHECK(applied >= 10);
       CHECK(applied <= 15);
       CHECK(applied + limited == 100);
@@ -395,7 +410,8 @@ TEST_SUITE("native") {
         if (res->status == 200) ++applied;
         if (res->status == 429) ++limited;
       }
-      MESSAGE("per-address flood: 200 new ids, " << applied << " applied, " << limited << " rate_limited (429)");
+      MESSAGE("per-address flood: 200 new ids, " << applied << " applied, " << limited
+                                                 << " rate_limited (429)");
       CHECK(applied >= 20);
       CHECK(applied <= 25);
       CHECK(applied + limited == 200);
@@ -499,15 +515,17 @@ TEST_SUITE("native") {
     }
     MESSAGE("slowloris: " << kAttackers << " bodies at 1 byte/s against " << kThreads
                           << " workers, body_timeout 1.5 s: each ended with 408 after at most " << longest
-                          << " s; a scrape during the attack took " << scrape << " s; attack over in " << attack << " s");
+                          << " s; a scrape during the attack took " << scrape << " s; attack over in "
+                          << attack << " s");
     // A slow body holds a worker at most body_timeout + one byte's wait; the scrape waited for at most
     // two rounds of them.
     CHECK(longest < 2 * 2.5 + 0.5);
     // Counted as what happened (no batch reached the engine), never as a malformed batch.
     const std::string metrics = s.Metrics();
-    CHECK(glk_obs_test::SampleValue(metrics, "golivekit_client_ingest_rejections_total{reason=\"body_timeout\"}") ==
-          kAttackers);
-    CHECK(glk_obs_test::SampleValue(metrics, "golivekit_client_ingest_rejections_total{reason=\"malformed\"}") == 0);
+    CHECK(glk_obs_test::SampleValue(
+              metrics, "golivekit_client_ingest_rejections_total{reason=\"body_timeout\"}") == kAttackers);
+    CHECK(glk_obs_test::SampleValue(metrics,
+                                    "golivekit_client_ingest_rejections_total{reason=\"malformed\"}") == 0);
     CHECK(scrape < 2 * 2.5 + 1);
     CheckApplied(s.Post(MakeBatch(Id(1), 1, 1)));
   }
@@ -528,7 +546,8 @@ TEST_SUITE("native") {
     auto exporter = obs::Exporter::Start(registry, server_opts, &error);
     REQUIRE_MESSAGE(exporter, error.ToString());
     std::vector<int> fds;
-    for (int i = 0; i < kIdle; ++i) fds.push_back(glk_obs_test::ConnectLoopback(exporter->port()));  // say nothing
+    for (int i = 0; i < kIdle; ++i)
+      fds.push_back(glk_obs_test::ConnectLoopback(exporter->port()));  // say nothing
     std::atomic<bool> stop{false};
     std::vector<std::thread> slow;
     for (int i = 0; i < kSlow; ++i) {
@@ -536,7 +555,8 @@ TEST_SUITE("native") {
         while (!stop.load()) {  // a new slow body as soon as the previous one is cut off
           const int fd = glk_obs_test::ConnectLoopback(exporter->port());
           glk_obs_test::SendAll(fd, PostHeaders(60000));
-          while (!stop.load() && glk_obs_test::SendAll(fd, "x") && glk_obs_test::ReadUntilClosed(fd, 250ms).empty()) {
+          while (!stop.load() && glk_obs_test::SendAll(fd, "x") &&
+                 glk_obs_test::ReadUntilClosed(fd, 250ms).empty()) {
           }
           ::close(fd);
         }
@@ -549,7 +569,8 @@ TEST_SUITE("native") {
     for (auto& t : slow) t.join();
     for (int fd : fds) ::close(fd);
     MESSAGE("pool: " << kIdle << " idle + " << kSlow << " slow-body connections against " << kThreads
-                     << " workers (keep-alive timeout 1 s, body_timeout 1 s): slowest of 3 scrapes " << worst << " s");
+                     << " workers (keep-alive timeout 1 s, body_timeout 1 s): slowest of 3 scrapes " << worst
+                     << " s");
     // Each connection ahead of the scrape holds a worker at most ~1 s: (12 + 4) / 4 rounds.
     CHECK(worst < (kIdle + kSlow) / kThreads * 1.5 + 1);
   }

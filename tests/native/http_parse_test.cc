@@ -1,5 +1,7 @@
 // The pure header parsers of native/src/http_parse.h (internal to the native library), which the
 // ingest endpoint and the shipper use and tests/fuzz/fuzz_http_headers.cc fuzzes.
+#include "http_parse.h"
+
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -7,8 +9,6 @@
 #include <limits>
 #include <optional>
 #include <string_view>
-
-#include "http_parse.h"
 
 namespace detail = golivekit::observability::detail;
 using namespace std::chrono_literals;

@@ -77,7 +77,6 @@ void CheckAccepted(const httplib::Result& res, const std::string& result, std::u
   CHECK(json->at("sequence") == std::to_string(sequence));
 }
 
-
 void SendAll(int fd, const std::string& data) {
   std::size_t sent = 0;
   while (sent < data.size()) {
@@ -148,7 +147,8 @@ TEST_SUITE("native") {
     CHECK(v("golivekit_client_event_latency_seconds_sum{event=\"click\"}") == doctest::Approx(2.55));
     CHECK(v("golivekit_client_event_latency_seconds_count{event=\"click\"}") == 2);
     CHECK(v("golivekit_client_ingest_batches_total{result=\"applied\"}") == 3);
-    CHECK(text.find("# HELP golivekit_client_events_total Events handled in the browser.") != std::string::npos);
+    CHECK(text.find("# HELP golivekit_client_events_total Events handled in the browser.") !=
+          std::string::npos);
     CHECK(text.find("# TYPE golivekit_client_events_total counter") != std::string::npos);
   }
 
@@ -173,7 +173,8 @@ TEST_SUITE("native") {
     CHECK(s.Value(kEvents) == 12);
 
     // Replays of older batches, in any order, within the window.
-    for (std::uint64_t seq = 3; seq <= 6; ++seq) CheckAccepted(s.Post(MakeBatch(Id(1), seq, 1)), "applied", seq);
+    for (std::uint64_t seq = 3; seq <= 6; ++seq)
+      CheckAccepted(s.Post(MakeBatch(Id(1), seq, 1)), "applied", seq);
     for (std::uint64_t seq : {4, 1, 6, 3, 2, 5}) {
       CheckAccepted(s.Post(MakeBatch(Id(1), seq, 1)), "duplicate", seq);
     }
@@ -253,9 +254,10 @@ TEST_SUITE("native") {
     CheckError(s.Post(batch, {}, "text/plain"), 415, "unsupported_media_type");
     CheckError(s.Post(batch, {}, "application/octet-stream"), 415, "unsupported_media_type");
     CheckError(s.Post(batch, {}, "application/vnd.golivekit.metrics-batchx"), 415, "unsupported_media_type");
-    const std::string raw = RawExchange(s.port, "POST /metrics/ingest HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                                                "Content-Length: " +
-                                                    std::to_string(batch.size()) + "\r\n\r\n" + batch);
+    const std::string raw = RawExchange(s.port,
+                                        "POST /metrics/ingest HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                        "Content-Length: " +
+                                            std::to_string(batch.size()) + "\r\n\r\n" + batch);
     CHECK(raw.rfind("HTTP/1.1 415 ", 0) == 0);
     CHECK(s.Value(kEvents) != 1);
     CheckAccepted(s.Post(batch, {}, "Application/VND.GoliveKit.Metrics-Batch ; v=1"), "applied", 1);
@@ -326,8 +328,8 @@ TEST_SUITE("native") {
     CHECK(res->get_header_value("Vary") == "Origin");
     CHECK(res->get_header_value("Access-Control-Expose-Headers") == "Retry-After");
 
-    for (const char* origin : {"https://evil.example.com", "https://app.example.com.evil.com", "http://app.example.com",
-                               "null", "https://APP.example.com"}) {
+    for (const char* origin : {"https://evil.example.com", "https://app.example.com.evil.com",
+                               "http://app.example.com", "null", "https://APP.example.com"}) {
       CAPTURE(origin);
       res = s.Post(MakeBatch(Id(2), 1, 100), {{"Origin", origin}});
       CheckError(res, 403, "origin_not_allowed");
@@ -350,11 +352,13 @@ TEST_SUITE("native") {
     CHECK(res->get_header_value("Access-Control-Allow-Origin") == "https://anywhere.example");
 
     IngestServer none;  // no origins configured: browsers are refused
-    CheckError(none.Post(MakeBatch(Id(1), 1, 1), {{"Origin", "https://app.example.com"}}), 403, "origin_not_allowed");
+    CheckError(none.Post(MakeBatch(Id(1), 1, 1), {{"Origin", "https://app.example.com"}}), 403,
+               "origin_not_allowed");
   }
 
   TEST_CASE("ingest: CORS preflight: 204 with the exact headers for an allowed origin, 403 otherwise") {
-    IngestServer s({.allowed_origins = {"https://app.example.com"}, .extra_allowed_headers = {"x-request-id"}});
+    IngestServer s(
+        {.allowed_origins = {"https://app.example.com"}, .extra_allowed_headers = {"x-request-id"}});
     auto cli = s.Client();
     const httplib::Headers preflight = {{"Origin", "https://app.example.com"},
                                         {"Access-Control-Request-Method", "POST"},
@@ -364,13 +368,14 @@ TEST_SUITE("native") {
     CHECK(res->status == 204);
     CHECK(res->get_header_value("Access-Control-Allow-Origin") == "https://app.example.com");
     CHECK(res->get_header_value("Access-Control-Allow-Methods") == "POST, OPTIONS");
-    CHECK(res->get_header_value("Access-Control-Allow-Headers") == "content-type, authorization, x-request-id");
+    CHECK(res->get_header_value("Access-Control-Allow-Headers") ==
+          "content-type, authorization, x-request-id");
     CHECK(res->get_header_value("Access-Control-Max-Age") == "600");
     CHECK(res->get_header_value("Vary") == "Origin");
     CHECK(res->body.empty());
 
-    res = cli.Options("/metrics/ingest", {{"Origin", "https://evil.example.com"},
-                                          {"Access-Control-Request-Method", "POST"}});
+    res = cli.Options("/metrics/ingest",
+                      {{"Origin", "https://evil.example.com"}, {"Access-Control-Request-Method", "POST"}});
     CheckError(res, 403, "origin_not_allowed");
     CHECK(!res->has_header("Access-Control-Allow-Origin"));
 
@@ -415,36 +420,47 @@ TEST_SUITE("native") {
     };
     obs::Batch base{.client = Id(1), .sequence = 1};
     obs::Batch b = base;
-    b.families.push_back({.name = "some_other_total", .type = obs::MetricType::kCounter,
-                          .series = {{.value = 1}}});
+    b.families.push_back(
+        {.name = "some_other_total", .type = obs::MetricType::kCounter, .series = {{.value = 1}}});
     CheckError(s.Post(encode(b)), 400, "undeclared_metric");
     b = base;
-    b.families.push_back({.name = "golivekit_client_events_total", .type = obs::MetricType::kGauge,
-                          .label_names = {"event"}, .series = {{.label_values = {"x"}, .value = 1}}});
+    b.families.push_back({.name = "golivekit_client_events_total",
+                          .type = obs::MetricType::kGauge,
+                          .label_names = {"event"},
+                          .series = {{.label_values = {"x"}, .value = 1}}});
     CheckError(s.Post(encode(b)), 400, "type_mismatch");
     b = base;
-    b.families.push_back({.name = "golivekit_client_events_total", .type = obs::MetricType::kCounter,
-                          .label_names = {"page"}, .series = {{.label_values = {"x"}, .value = 1}}});
+    b.families.push_back({.name = "golivekit_client_events_total",
+                          .type = obs::MetricType::kCounter,
+                          .label_names = {"page"},
+                          .series = {{.label_values = {"x"}, .value = 1}}});
     CheckError(s.Post(encode(b)), 400, "label_mismatch");
     b = base;
-    b.families.push_back({.name = "golivekit_client_events_total", .type = obs::MetricType::kCounter,
-                          .label_names = {"event"}, .series = {{.label_values = {"x"}, .value = -1}}});
+    b.families.push_back({.name = "golivekit_client_events_total",
+                          .type = obs::MetricType::kCounter,
+                          .label_names = {"event"},
+                          .series = {{.label_values = {"x"}, .value = -1}}});
     CheckError(s.Post(encode(b)), 400, "invalid_value");
     b = base;
-    b.families.push_back({.name = "golivekit_client_events_total", .type = obs::MetricType::kCounter,
+    b.families.push_back({.name = "golivekit_client_events_total",
+                          .type = obs::MetricType::kCounter,
                           .label_names = {"event"},
                           .series = {{.label_values = {"bad \xff\xfe \"quoted\"\n"}, .value = 1}}});
     auto res = s.Post(encode(b));
     CheckError(res, 400, "invalid_label_value");  // the message quotes the value: still valid JSON
     b = base;
-    b.families.push_back({.name = "golivekit_client_event_latency_seconds", .type = obs::MetricType::kHistogram,
-                          .label_names = {"event"}, .bucket_bounds = {1, 2},
+    b.families.push_back({.name = "golivekit_client_event_latency_seconds",
+                          .type = obs::MetricType::kHistogram,
+                          .label_names = {"event"},
+                          .bucket_bounds = {1, 2},
                           .series = {{.label_values = {"x"}, .bucket_deltas = {1, 0, 0}, .sum_delta = 1}}});
     CheckError(s.Post(encode(b)), 400, "bucket_mismatch");
     // A valid family and an invalid one: all or nothing.
     b = base;
-    b.families.push_back({.name = "golivekit_client_events_total", .type = obs::MetricType::kCounter,
-                          .label_names = {"event"}, .series = {{.label_values = {"click"}, .value = 50}}});
+    b.families.push_back({.name = "golivekit_client_events_total",
+                          .type = obs::MetricType::kCounter,
+                          .label_names = {"event"},
+                          .series = {{.label_values = {"click"}, .value = 50}}});
     b.families.push_back({.name = "nope_total", .type = obs::MetricType::kCounter, .series = {{.value = 1}}});
     CheckError(s.Post(encode(b)), 400, "undeclared_metric");
 
@@ -603,10 +619,12 @@ TEST_SUITE("native") {
     httplib::Server server;
     auto client = obs::NewClientMetrics(ClientOpts());
     CHECK(obs::MountIngest(server, nullptr).code() == obs::StatusCode::kInvalidArgument);
-    CHECK(obs::MountIngest(server, client, {.path = "metrics/ingest"}).code() == obs::StatusCode::kInvalidArgument);
-    CHECK(obs::MountIngest(server, client, {.max_body_bytes = 0}).code() == obs::StatusCode::kInvalidArgument);
-    for (const char* origin : {"https://app.example.com/", "app.example.com", "https://", "https://a.com/path",
-                               "https://user@a.com"}) {
+    CHECK(obs::MountIngest(server, client, {.path = "metrics/ingest"}).code() ==
+          obs::StatusCode::kInvalidArgument);
+    CHECK(obs::MountIngest(server, client, {.max_body_bytes = 0}).code() ==
+          obs::StatusCode::kInvalidArgument);
+    for (const char* origin : {"https://app.example.com/", "app.example.com", "https://",
+                               "https://a.com/path", "https://user@a.com"}) {
       CAPTURE(origin);
       CHECK(obs::MountIngest(server, client, {.allowed_origins = {origin}}).code() ==
             obs::StatusCode::kInvalidArgument);
@@ -635,8 +653,9 @@ TEST_SUITE("native") {
     REQUIRE(exporter != nullptr);
     httplib::Client cli("127.0.0.1", exporter->port());
     CheckError(cli.Post("/metrics/ingest", MakeBatch(Id(1), 1, 4), kBatchType), 401, "unauthorized");
-    CheckAccepted(cli.Post("/metrics/ingest", {{"Authorization", "Bearer t"}}, MakeBatch(Id(1), 1, 4), kBatchType),
-                  "applied", 1);
+    CheckAccepted(
+        cli.Post("/metrics/ingest", {{"Authorization", "Bearer t"}}, MakeBatch(Id(1), 1, 4), kBatchType),
+        "applied", 1);
     auto res = cli.Get("/metrics");
     REQUIRE(res);
     CHECK(glk_obs_test::SampleValue(res->body, kEvents) == 4);

@@ -8,7 +8,6 @@
 #include <golivekit/observability/exporter.h>
 #include <golivekit/observability/ingest.h>
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 #include <sys/socket.h>
 
 #include <cctype>
@@ -19,6 +18,7 @@
 #include <golivekit/observability.hpp>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -61,10 +61,11 @@ struct ClientRegistry {
   std::shared_ptr<obs::Registry> registry = obs::NewRegistry();
   std::shared_ptr<obs::Counter> events =
       obs::NewCounter({.name = "golivekit_client_events_total", .help = "Events.", .labels = {"event"}});
-  std::shared_ptr<obs::Histogram> latency = obs::NewHistogram({.name = "golivekit_client_event_latency_seconds",
-                                                               .help = "Latency.",
-                                                               .labels = {"event"},
-                                                               .buckets = LatencyBuckets()});
+  std::shared_ptr<obs::Histogram> latency =
+      obs::NewHistogram({.name = "golivekit_client_event_latency_seconds",
+                         .help = "Latency.",
+                         .labels = {"event"},
+                         .buckets = LatencyBuckets()});
   std::shared_ptr<obs::Gauge> open_views =
       obs::NewGauge({.name = "golivekit_client_open_views", .help = "Open views."});
   ClientRegistry() {
@@ -94,11 +95,12 @@ inline std::string MakeBatch(const obs::ClientId& id, std::uint64_t sequence, do
     std::size_t b = 0;
     while (b < LatencyBuckets().size() && *latency > LatencyBuckets()[b]) ++b;
     deltas[b] = 1;
-    batch.families.push_back({.name = "golivekit_client_event_latency_seconds",
-                              .type = obs::MetricType::kHistogram,
-                              .label_names = {"event"},
-                              .bucket_bounds = LatencyBuckets(),
-                              .series = {{.label_values = {"click"}, .bucket_deltas = deltas, .sum_delta = *latency}}});
+    batch.families.push_back(
+        {.name = "golivekit_client_event_latency_seconds",
+         .type = obs::MetricType::kHistogram,
+         .label_names = {"event"},
+         .bucket_bounds = LatencyBuckets(),
+         .series = {{.label_values = {"click"}, .bucket_deltas = deltas, .sum_delta = *latency}}});
   }
   if (open_views) {
     batch.families.push_back({.name = "golivekit_client_open_views",
@@ -114,7 +116,8 @@ inline std::string MakeBatch(const obs::ClientId& id, std::uint64_t sequence, do
 inline double SampleValue(const std::string& body, const std::string& series) {
   std::istringstream in(body);
   for (std::string line; std::getline(in, line);) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
+        line[series.size()] == ' ') {
       return std::strtod(line.c_str() + series.size() + 1, nullptr);
     }
   }

@@ -67,7 +67,9 @@ struct LoadServer {
   int port() const { return exporter->port(); }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port()) + "/metrics/ingest"; }
   // The merged value, read from the registry (also once the server is stopped).
-  double Value(const std::string& series) const { return glk_obs_test::SampleValue(registry->Expose(), series); }
+  double Value(const std::string& series) const {
+    return glk_obs_test::SampleValue(registry->Expose(), series);
+  }
 };
 
 obs::ClientId Id(std::uint64_t n) {
@@ -96,7 +98,8 @@ TEST_SUITE("native") {
       registries.push_back(std::make_unique<ClientRegistry>());
       obs::Status error;
       fleet.push_back(obs::Shipper::Start(registries.back()->registry,
-                                          {.url = server.url(), .interval = 100ms, .backoff_initial = 50ms}, &error));
+                                          {.url = server.url(), .interval = 100ms, .backoff_initial = 50ms},
+                                          &error));
       REQUIRE_MESSAGE(fleet.back(), error.ToString());
     }
 
@@ -112,7 +115,8 @@ TEST_SUITE("native") {
       while (!stop.load()) {
         const auto start = Clock::now();
         auto res = cli.Get("/metrics");
-        const long long us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+        const long long us =
+            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
         if (us > slowest_scrape_us.load()) slowest_scrape_us.store(us);
         if (!res || res->status != 200) ++failed_scrapes;
         ++scrapes;
@@ -181,11 +185,13 @@ TEST_SUITE("native") {
     MESSAGE("load: " << shippers << " shippers (100 ms interval) + " << kRawThreads * kRawIdsPerThread
                      << " raw HTTP clients (every batch sent twice) for " << elapsed << " s: " << applied
                      << " batches applied, " << server.Value(kDuplicates) << " duplicates, "
-                     << applied / shipped << " batches/s applied (" << (applied + server.Value(kDuplicates)) / shipped
+                     << applied / shipped << " batches/s applied ("
+                     << (applied + server.Value(kDuplicates)) / shipped
                      << " requests/s); shippers: " << accepted << " confirmed of " << sent << " requests; "
                      << scrapes.load() << " scrapes, " << failed_scrapes.load() << " failed, slowest "
                      << static_cast<double>(slowest_scrape_us.load()) / 1000.0 << " ms; server RSS "
-                     << static_cast<double>(rss_before) / 1024 << " -> " << static_cast<double>(rss_after) / 1024 << " MiB");
+                     << static_cast<double>(rss_before) / 1024 << " -> "
+                     << static_cast<double>(rss_after) / 1024 << " MiB");
     CHECK(failed_scrapes.load() == 0);
     CHECK(scrapes.load() > 10);
     CHECK(raw_errors.load() == 0);
@@ -200,8 +206,11 @@ TEST_SUITE("native") {
     ClientRegistry reg;
     obs::Status error;
     auto shipper = obs::Shipper::Start(reg.registry,
-                                       {.url = first->url(), .interval = 50ms, .backoff_initial = 50ms,
-                                        .backoff_max = 400ms, .request_timeout = 1000ms},
+                                       {.url = first->url(),
+                                        .interval = 50ms,
+                                        .backoff_initial = 50ms,
+                                        .backoff_max = 400ms,
+                                        .request_timeout = 1000ms},
                                        &error);
     REQUIRE_MESSAGE(shipper, error.ToString());
     long long recorded = 0;
@@ -226,11 +235,12 @@ TEST_SUITE("native") {
     CHECK(shipper->Flush(10s));
     const obs::ShipperStats st = shipper->stats();
     const double second_total = second->Value(kEvents);
-    MESSAGE("restart: " << recorded << " clicks recorded; first server " << first_total << ", second " << second_total
-                        << "; while down 0.8 s: " << down.requests_sent - at_stop.requests_sent << " attempts, "
-                        << down.retries - at_stop.retries << " retries; shipper total: " << st.batches_accepted
-                        << " confirmed, " << st.batches_duplicate << " duplicates, " << st.batches_dropped
-                        << " dropped, " << st.retries << " retries");
+    MESSAGE("restart: " << recorded << " clicks recorded; first server " << first_total << ", second "
+                        << second_total
+                        << "; while down 0.8 s: " << down.requests_sent - at_stop.requests_sent
+                        << " attempts, " << down.retries - at_stop.retries << " retries; shipper total: "
+                        << st.batches_accepted << " confirmed, " << st.batches_duplicate << " duplicates, "
+                        << st.batches_dropped << " dropped, " << st.retries << " retries");
     CHECK(down.retries > at_stop.retries);
     // Backoff: at most ~1 attempt per 25 ms on average (backoff doubling from 50 ms to 400 ms), not a
     // loop on the refused connection.
@@ -245,7 +255,9 @@ TEST_SUITE("native") {
     shipper.reset();
   }
 
-  TEST_CASE("load: network errors and 503s: backoff grows, the buffer stays bounded, drops are counted, retries end") {
+  TEST_CASE(
+      "load: network errors and 503s: backoff grows, the buffer stays bounded, drops are counted, retries "
+      "end") {
     // A shipper that makes a batch of a few hundred bytes every 20 ms into a 2 KiB buffer.
     struct Probe {
       std::vector<double> attempt_times;  // seconds since start, server side (503 case)
@@ -254,14 +266,20 @@ TEST_SUITE("native") {
     auto run = [](const std::string& what, const std::string& url, Probe* probe) {
       // A counter only: a gauge would be in every batch, so a batch would be made every interval.
       auto registry = obs::NewRegistry();
-      auto events = obs::NewCounter({.name = "golivekit_client_events_total", .help = "Events.", .labels = {"event"}});
+      auto events =
+          obs::NewCounter({.name = "golivekit_client_events_total", .help = "Events.", .labels = {"event"}});
       REQUIRE(registry->Register(events).ok());
       constexpr std::size_t kBuffer = 2048;
       obs::Status error;
       auto shipper = obs::Shipper::Start(registry,
-                                         {.url = url, .interval = 20ms, .max_buffer_bytes = kBuffer,
-                                          .backoff_initial = 20ms, .backoff_max = 320ms, .max_batch_age = 1200ms,
-                                          .request_timeout = 500ms, .stop_timeout = 200ms},
+                                         {.url = url,
+                                          .interval = 20ms,
+                                          .max_buffer_bytes = kBuffer,
+                                          .backoff_initial = 20ms,
+                                          .backoff_max = 320ms,
+                                          .max_batch_age = 1200ms,
+                                          .request_timeout = 500ms,
+                                          .stop_timeout = 200ms},
                                          &error);
       REQUIRE_MESSAGE(shipper, error.ToString());
       const auto start = Clock::now();
@@ -283,10 +301,11 @@ TEST_SUITE("native") {
       const obs::ShipperStats settled = shipper->stats();
       std::this_thread::sleep_for(700ms);
       const obs::ShipperStats later = shipper->stats();
-      MESSAGE(what << ": 2.4 s of batches every 20 ms into a " << kBuffer << " B buffer: " << recording.batches_encoded
-                   << " batches made, " << recording.requests_sent << " attempts (" << sent_at_half
-                   << " in the first 1.2 s, " << recording.requests_sent - sent_at_half << " in the next), "
-                   << recording.batches_dropped << " dropped, buffer at most " << max_buffered << " B; "
+      MESSAGE(what << ": 2.4 s of batches every 20 ms into a " << kBuffer
+                   << " B buffer: " << recording.batches_encoded << " batches made, "
+                   << recording.requests_sent << " attempts (" << sent_at_half << " in the first 1.2 s, "
+                   << recording.requests_sent - sent_at_half << " in the next), " << recording.batches_dropped
+                   << " dropped, buffer at most " << max_buffered << " B; "
                    << "1.8 s after recording stopped: " << settled.buffered_batches << " buffered, "
                    << settled.batches_dropped << " dropped in all; attempts in the 0.7 s after that: "
                    << later.requests_sent - settled.requests_sent);
@@ -301,7 +320,8 @@ TEST_SUITE("native") {
       CHECK(recording.requests_sent - sent_at_half <= 20);
       // No endless retries: everything was given up, and nothing is sent any more.
       CHECK(settled.buffered_batches == 0);
-      CHECK(settled.batches_dropped + settled.batches_rejected + settled.batches_accepted == settled.batches_encoded);
+      CHECK(settled.batches_dropped + settled.batches_rejected + settled.batches_accepted ==
+            settled.batches_encoded);
       CHECK(later.requests_sent == settled.requests_sent);
       if (probe) {
         std::lock_guard<std::mutex> lock(probe->mu);

@@ -50,12 +50,15 @@ inline std::size_t Scaled(std::size_t n) {
 inline std::size_t RssKib() {
   std::ifstream in("/proc/self/status");
   for (std::string line; std::getline(in, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return static_cast<std::size_t>(std::strtoull(line.c_str() + 6, nullptr, 10));
+    if (line.rfind("VmRSS:", 0) == 0)
+      return static_cast<std::size_t>(std::strtoull(line.c_str() + 6, nullptr, 10));
   }
   return 0;
 }
 
-inline double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
+inline double Seconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
 
 // Sends all of `data` (false if the peer closed or reset the connection).
 inline bool SendAll(int fd, const std::string& data) {
@@ -74,7 +77,8 @@ inline std::string ReadUntilClosed(int fd, std::chrono::milliseconds timeout, bo
   std::string out;
   if (closed) *closed = false;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return out;
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return out;

@@ -20,7 +20,6 @@ namespace {
 constexpr obs::Format kText = obs::Format::kText;
 constexpr obs::Format kOm = obs::Format::kOpenMetrics;
 
-
 }  // namespace
 
 TEST_SUITE("native") {

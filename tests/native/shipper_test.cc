@@ -61,7 +61,8 @@ class FakeIngest {
     REQUIRE(registry->Register(client).ok());
     obs::ConfigureServer(server, 4);
     REQUIRE(obs::MountMetrics(server, registry).ok());
-    server.Post("/metrics/ingest", [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
+    server.Post("/metrics/ingest",
+                [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
     port = server.bind_to_any_port("127.0.0.1");
     REQUIRE(port > 0);
     thread = std::thread([this] { server.listen_after_bind(); });
@@ -292,7 +293,8 @@ TEST_SUITE("native") {
     fake.fail_all = false;
     // A Flush while the buffer is still full would see its own batch push out an older one (and say
     // false): wait for the buffer to drain first.
-    REQUIRE(Eventually([&] { return shipper->stats().batches_accepted > 0 && shipper->stats().buffered_batches <= 1; }));
+    REQUIRE(Eventually(
+        [&] { return shipper->stats().batches_accepted > 0 && shipper->stats().buffered_batches <= 1; }));
     REQUIRE(shipper->Flush(5s));
     REQUIRE(shipper->Flush(5s));  // a batch that carries the final drop count
     st = shipper->stats();
@@ -337,7 +339,7 @@ TEST_SUITE("native") {
 
     (void)a.events->WithLabels("click").Add(1);  // recorded before Stop: in the final batch
     shipper_a->Stop();
-    CHECK(s.Value(kViews) == 2);  // at once, not after live_timeout (60 s)
+    CHECK(s.Value(kViews) == 2);    // at once, not after live_timeout (60 s)
     CHECK(s.Value(kEvents) == 11);  // and counters never go back
     CHECK(s.Value("golivekit_client_ingest_clients{state=\"live\"}") == 1);
     shipper_b->Stop();

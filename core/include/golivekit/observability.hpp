@@ -16,20 +16,20 @@
 ///
 /// The spec's Go names map to C++ as in docs/api-cpp.md; errors are values (status.h); snapshots and
 /// encoders are in snapshot.h and encode.h.
-#include "golivekit/observability/buckets.h"    // IWYU pragma: export
-#include "golivekit/observability/callback.h"   // IWYU pragma: export
-#include "golivekit/observability/client_batch.h"  // IWYU pragma: export
-#include "golivekit/observability/client_metrics.h"  // IWYU pragma: export
-#include "golivekit/observability/collector.h"  // IWYU pragma: export
-#include "golivekit/observability/counter.h"    // IWYU pragma: export
-#include "golivekit/observability/encode.h"     // IWYU pragma: export
-#include "golivekit/observability/gauge.h"      // IWYU pragma: export
+#include "golivekit/observability/buckets.h"            // IWYU pragma: export
+#include "golivekit/observability/callback.h"           // IWYU pragma: export
+#include "golivekit/observability/client_batch.h"       // IWYU pragma: export
+#include "golivekit/observability/client_metrics.h"     // IWYU pragma: export
+#include "golivekit/observability/collector.h"          // IWYU pragma: export
+#include "golivekit/observability/counter.h"            // IWYU pragma: export
+#include "golivekit/observability/encode.h"             // IWYU pragma: export
+#include "golivekit/observability/gauge.h"              // IWYU pragma: export
 #include "golivekit/observability/golivekit_metrics.h"  // IWYU pragma: export
-#include "golivekit/observability/histogram.h"  // IWYU pragma: export
-#include "golivekit/observability/names.h"      // IWYU pragma: export
-#include "golivekit/observability/registry.h"   // IWYU pragma: export
-#include "golivekit/observability/snapshot.h"   // IWYU pragma: export
-#include "golivekit/observability/status.h"     // IWYU pragma: export
-#include "golivekit/observability/timer.h"      // IWYU pragma: export
-#include "golivekit/observability/version.h"    // IWYU pragma: export
-#include "golivekit/observability/web_vitals.h"  // IWYU pragma: export
+#include "golivekit/observability/histogram.h"          // IWYU pragma: export
+#include "golivekit/observability/names.h"              // IWYU pragma: export
+#include "golivekit/observability/registry.h"           // IWYU pragma: export
+#include "golivekit/observability/snapshot.h"           // IWYU pragma: export
+#include "golivekit/observability/status.h"             // IWYU pragma: export
+#include "golivekit/observability/timer.h"              // IWYU pragma: export
+#include "golivekit/observability/version.h"            // IWYU pragma: export
+#include "golivekit/observability/web_vitals.h"         // IWYU pragma: export

@@ -57,9 +57,12 @@ std::size_t StringSize(std::string_view s) { return VarintSize(s.size()) + s.siz
 
 std::uint8_t TypeCode(MetricType t) {
   switch (t) {
-    case MetricType::kCounter: return 0;
-    case MetricType::kGauge: return 1;
-    default: return 2;
+    case MetricType::kCounter:
+      return 0;
+    case MetricType::kGauge:
+      return 1;
+    default:
+      return 2;
   }
 }
 
@@ -128,7 +131,8 @@ class Reader {
       return 0;
     }
     std::uint64_t bits = 0;
-    for (int i = 0; i < 8; ++i) bits |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(in_[pos_ + i])) << (8 * i);
+    for (int i = 0; i < 8; ++i)
+      bits |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(in_[pos_ + i])) << (8 * i);
     pos_ += 8;
     double d;
     std::memcpy(&d, &bits, sizeof d);
@@ -140,7 +144,8 @@ class Reader {
     const std::uint64_t n = Varint();
     if (failed()) return {};
     if (n > limits_.max_string_bytes) {
-      Fail(at, "string of " + std::to_string(n) + " bytes (limit " + std::to_string(limits_.max_string_bytes) + ")");
+      Fail(at, "string of " + std::to_string(n) + " bytes (limit " +
+                   std::to_string(limits_.max_string_bytes) + ")");
       return {};
     }
     if (n > remaining()) {
@@ -163,8 +168,8 @@ class Reader {
       return 0;
     }
     if (min_bytes > 0 && n > remaining() / min_bytes) {
-      Fail(at, std::to_string(n) + " " + std::string(what) + " cannot fit in the " + std::to_string(remaining()) +
-                   " bytes left");
+      Fail(at, std::to_string(n) + " " + std::string(what) + " cannot fit in the " +
+                   std::to_string(remaining()) + " bytes left");
       return 0;
     }
     return static_cast<std::size_t>(n);
@@ -238,7 +243,8 @@ ClientId NewClientId() {
 
 ClientId ClientIdFromWords(const std::array<std::uint32_t, 4>& words) {
   ClientId id;
-  for (std::size_t i = 0; i < id.size(); ++i) id[i] = static_cast<std::uint8_t>(words[i / 4] >> (8 * (i % 4)));
+  for (std::size_t i = 0; i < id.size(); ++i)
+    id[i] = static_cast<std::uint8_t>(words[i / 4] >> (8 * (i % 4)));
   return id;
 }
 
@@ -317,10 +323,18 @@ Status DecodeBatch(std::string_view bytes, Batch& out, const DecodeLimits& limit
     f.name = r.String();
     const std::size_t type_at = r.offset();
     switch (r.Byte()) {
-      case 0: f.type = MetricType::kCounter; break;
-      case 1: f.type = MetricType::kGauge; break;
-      case 2: f.type = MetricType::kHistogram; break;
-      default: r.Fail(type_at, "unknown metric type"); break;
+      case 0:
+        f.type = MetricType::kCounter;
+        break;
+      case 1:
+        f.type = MetricType::kGauge;
+        break;
+      case 2:
+        f.type = MetricType::kHistogram;
+        break;
+      default:
+        r.Fail(type_at, "unknown metric type");
+        break;
     }
     const std::size_t nl = r.Count(limits.max_labels, 1, "label names");
     f.label_names.resize(nl);
@@ -519,8 +533,11 @@ std::vector<BatchFamily> BatchEncoder::TakeChanges(const Snapshot& snapshot) {
     if (fam.type == MetricType::kUnknown || skip_.count(fam.name) != 0) continue;
     const auto prev_family = last_.find(fam.name);
     auto& now_family = now[fam.name];
-    BatchFamily out{.name = fam.name, .type = fam.type, .label_names = fam.label_names,
-                    .bucket_bounds = fam.type == MetricType::kHistogram ? fam.bucket_bounds : std::vector<double>{}};
+    BatchFamily out{
+        .name = fam.name,
+        .type = fam.type,
+        .label_names = fam.label_names,
+        .bucket_bounds = fam.type == MetricType::kHistogram ? fam.bucket_bounds : std::vector<double>{}};
     for (const SeriesSnapshot& s : fam.series) {
       std::string key = detail::SeriesKey(s.label_values);
       const Last* prev = nullptr;

@@ -26,6 +26,7 @@ class Writer {
     return s_.data() + used_;
   }
   void Commit(char* p) { used_ = static_cast<std::size_t>(p - s_.data()); }
+
  private:
   std::string& s_;
   std::size_t used_;
@@ -63,7 +64,8 @@ char* PutEscaped(char* p, std::string_view s, bool quote) {
 
 std::size_t LabelsBound(const FamilySnapshot& f, const SeriesSnapshot& s) {
   std::size_t n = 2;
-  for (std::size_t i = 0; i < f.label_names.size(); ++i) n += f.label_names[i].size() + 2 * s.label_values[i].size() + 4;
+  for (std::size_t i = 0; i < f.label_names.size(); ++i)
+    n += f.label_names[i].size() + 2 * s.label_values[i].size() + 4;
   return n;
 }
 
@@ -187,10 +189,14 @@ void EncodeFamily(const FamilySnapshot& f, Format format, std::string& out) {
 
 std::string_view MetricTypeName(MetricType type) noexcept {
   switch (type) {
-    case MetricType::kCounter: return "counter";
-    case MetricType::kGauge: return "gauge";
-    case MetricType::kHistogram: return "histogram";
-    case MetricType::kUnknown: return "unknown";
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kHistogram:
+      return "histogram";
+    case MetricType::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }

@@ -135,8 +135,6 @@ void AppendFloat(std::string& out, double v, Format format) {
   out.append(buf, static_cast<std::size_t>(FormatFloatTo(buf, v, format) - buf));
 }
 
-
-
 std::string FormatFloat(double value, Format format) {
   std::string s;
   AppendFloat(s, value, format);

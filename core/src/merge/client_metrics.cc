@@ -258,10 +258,14 @@ Status CheckClientDecl(const ClientMetricDecl& d) {
 
 std::string_view GaugePolicyName(GaugePolicy policy) noexcept {
   switch (policy) {
-    case GaugePolicy::kSumLive: return "sum";
-    case GaugePolicy::kMaxLive: return "max";
-    case GaugePolicy::kMinLive: return "min";
-    case GaugePolicy::kLast: return "last";
+    case GaugePolicy::kSumLive:
+      return "sum";
+    case GaugePolicy::kMaxLive:
+      return "max";
+    case GaugePolicy::kMinLive:
+      return "min";
+    case GaugePolicy::kLast:
+      return "last";
   }
   return "";
 }
@@ -273,16 +277,16 @@ std::string_view RejectReasonName(RejectReason reason) noexcept {
 
 struct ClientMetrics::State {
   struct Series {
-    std::vector<std::string> values = {};  // in the order of Metric::labels (ascending)
-    double value = 0;                      // counter total; kLast gauge value
-    bool has_last = false;                 // kLast: a value was received
+    std::vector<std::string> values = {};     // in the order of Metric::labels (ascending)
+    double value = 0;                         // counter total; kLast gauge value
+    bool has_last = false;                    // kLast: a value was received
     std::vector<std::uint64_t> buckets = {};  // histogram, per bucket (not cumulative), +Inf last
     double sum = 0;
     std::uint64_t count = 0;  // histogram: the sum of `buckets`, at most kMaxExactCount
   };
   struct Metric {
     ClientMetricDecl decl;
-    std::vector<std::string> labels;  // ascending
+    std::vector<std::string> labels;                       // ascending
     std::unordered_map<std::string, std::uint32_t> index;  // SeriesKey(values) -> series
     std::vector<Series> series;
     std::optional<std::uint32_t> overflow = std::nullopt;  // the overflow series, once made
@@ -892,7 +896,8 @@ std::size_t ClientMetrics::series_count(std::string_view metric) const {
 std::vector<Descriptor> ClientMetrics::Describe() const {
   std::vector<Descriptor> d;
   for (const State::Metric& m : state_->metrics) {
-    d.push_back({.name = m.decl.name, .help = m.decl.help, .type = m.decl.type, .label_names = m.decl.labels});
+    d.push_back(
+        {.name = m.decl.name, .help = m.decl.help, .type = m.decl.type, .label_names = m.decl.labels});
   }
   for (std::size_t id = 0; id < kSelfMetricCount; ++id) {
     const FamilySnapshot f = SelfFamily(static_cast<SelfMetricId>(id));

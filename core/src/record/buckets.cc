@@ -15,7 +15,8 @@ std::vector<double> LinearBuckets(double start, double width, int count) {
 }
 
 std::vector<double> ExponentialBuckets(double start, double factor, int count) {
-  if (count < 1 || !(start > 0) || !(factor > 1) || !std::isfinite(start) || !std::isfinite(factor)) return {};
+  if (count < 1 || !(start > 0) || !(factor > 1) || !std::isfinite(start) || !std::isfinite(factor))
+    return {};
   std::vector<double> b(static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) {
     b[static_cast<std::size_t>(i)] = start;

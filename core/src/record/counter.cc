@@ -68,8 +68,8 @@ namespace {
 // Integral deltas below 2^53 go to the integer word (exact and striped); others to the double.
 Status AddTo(detail::CounterCell* cell, double delta) {
   if (std::isnan(delta) || delta < 0) {
-    return InvalidArgument("counter " + cell->name->value + ": cannot decrease or add NaN (Add(" + FormatFloat(delta) +
-                           ") rejected; value unchanged)");
+    return InvalidArgument("counter " + cell->name->value + ": cannot decrease or add NaN (Add(" +
+                           FormatFloat(delta) + ") rejected; value unchanged)");
   }
   if (delta < 9007199254740992.0 && delta == std::trunc(delta)) {
     cell->AddInt(static_cast<std::uint64_t>(delta));
@@ -93,7 +93,8 @@ Counter::Counter(CounterOpts opts)
 
 CounterChild Counter::WithLabelValues(std::span<const std::string_view> values) {
   Status error;
-  detail::CellBase* c = Acquire(values, [] { return static_cast<detail::CellBase*>(new detail::CounterCell); }, &error);
+  detail::CellBase* c = Acquire(
+      values, [] { return static_cast<detail::CellBase*>(new detail::CounterCell); }, &error);
   return CounterChild(c, std::move(error));
 }
 

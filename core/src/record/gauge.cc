@@ -16,7 +16,8 @@ Gauge::Gauge(GaugeOpts opts)
 
 GaugeChild Gauge::WithLabelValues(std::span<const std::string_view> values) {
   Status error;
-  detail::CellBase* c = Acquire(values, [] { return static_cast<detail::CellBase*>(new detail::GaugeCell); }, &error);
+  detail::CellBase* c = Acquire(
+      values, [] { return static_cast<detail::CellBase*>(new detail::GaugeCell); }, &error);
   return GaugeChild(c, std::move(error));
 }
 

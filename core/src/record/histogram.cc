@@ -16,12 +16,13 @@ Status CheckBuckets(const std::string& name, std::vector<double>& b) {
   }
   for (std::size_t i = 0; i < b.size(); ++i) {
     if (!std::isfinite(b[i])) {
-      return InvalidArgument("histogram " + name + ": bucket bound " + std::to_string(i) + " is " + FormatFloat(b[i]) +
-                             " (bounds must be finite; +Inf is implied)");
+      return InvalidArgument("histogram " + name + ": bucket bound " + std::to_string(i) + " is " +
+                             FormatFloat(b[i]) + " (bounds must be finite; +Inf is implied)");
     }
     if (i > 0 && !(b[i] > b[i - 1])) {
       return InvalidArgument("histogram " + name + ": buckets must be strictly increasing (bound " +
-                             std::to_string(i) + " = " + FormatFloat(b[i]) + " follows " + FormatFloat(b[i - 1]) + ")");
+                             std::to_string(i) + " = " + FormatFloat(b[i]) + " follows " +
+                             FormatFloat(b[i - 1]) + ")");
     }
   }
   return {};
@@ -39,8 +40,8 @@ Histogram::Histogram(HistogramOpts opts)
 
 HistogramChild Histogram::WithLabelValues(std::span<const std::string_view> values) {
   Status error;
-  detail::CellBase* c =
-      Acquire(values, [this] { return static_cast<detail::CellBase*>(new detail::HistogramCell(bounds_)); }, &error);
+  detail::CellBase* c = Acquire(
+      values, [this] { return static_cast<detail::CellBase*>(new detail::HistogramCell(bounds_)); }, &error);
   return HistogramChild(c, std::move(error));
 }
 
@@ -52,7 +53,8 @@ HistogramChild Histogram::WithLabelValues(const std::vector<std::string>& values
 std::uint64_t HistogramChild::Count() const noexcept {
   if (!cell_) return 0;
   std::uint64_t n = 0;
-  for (std::size_t i = 0; i <= cell_->bounds->size(); ++i) n += cell_->counts[i].load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i <= cell_->bounds->size(); ++i)
+    n += cell_->counts[i].load(std::memory_order_relaxed);
   return n;
 }
 
@@ -80,6 +82,8 @@ Status Histogram::Collect(std::vector<FamilySnapshot>& out) const {
   return {};
 }
 
-std::shared_ptr<Histogram> NewHistogram(HistogramOpts opts) { return std::make_shared<Histogram>(std::move(opts)); }
+std::shared_ptr<Histogram> NewHistogram(HistogramOpts opts) {
+  return std::make_shared<Histogram>(std::move(opts));
+}
 
 }  // namespace golivekit::observability

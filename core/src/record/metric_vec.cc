@@ -113,12 +113,14 @@ MetricVec::MetricVec(MetricType type, std::string name, std::string help, std::v
     : id_(g_next_vec_id.fetch_add(1, std::memory_order_relaxed)),
       type_(type),
       shared_name_(new MetricName{{1}, type, name}),
-      name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)) {
+      name_(std::move(name)),
+      help_(std::move(help)),
+      labels_(std::move(labels)) {
   trusted_output_ = true;
-  const char* kind = type_ == MetricType::kCounter   ? "counter"
-                     : type_ == MetricType::kGauge   ? "gauge"
+  const char* kind = type_ == MetricType::kCounter     ? "counter"
+                     : type_ == MetricType::kGauge     ? "gauge"
                      : type_ == MetricType::kHistogram ? "histogram"
-                                                     : "metric";
+                                                       : "metric";
   status_ = CheckFamilyDecl(kind, type_, name_, help_, labels_);
   LabelOrder order = SortLabels(labels_);
   sorted_labels_ = std::move(order.names);
@@ -141,9 +143,7 @@ void MetricVec::Init(CellBase* cell, std::span<const std::string_view> values) c
   }
 }
 
-std::vector<Descriptor> MetricVec::Describe() const {
-  return {Descriptor{name_, help_, type_, labels_}};
-}
+std::vector<Descriptor> MetricVec::Describe() const { return {Descriptor{name_, help_, type_, labels_}}; }
 
 void MetricVec::InitDefaultCell(CellBase* cell) {
   // The label-less series lives outside the table: it can never be deleted, so the metric's own
@@ -273,8 +273,8 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, FunctionR
   }
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (!IsValidUtf8(values[i])) {
-      *error = InvalidArgument(MetricTypeName(type_).data() + std::string(" ") + name_ + ": value of label \"" +
-                               labels_[i] + "\" is not valid UTF-8");
+      *error = InvalidArgument(MetricTypeName(type_).data() + std::string(" ") + name_ +
+                               ": value of label \"" + labels_[i] + "\" is not valid UTF-8");
       return nullptr;
     }
   }
@@ -289,7 +289,7 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, FunctionR
     return c;
   }
   InsertLocked(fresh, hash);  // the table's reference is the one `fresh` was born with
-  Retain(fresh);        // and this one is the caller's
+  Retain(fresh);              // and this one is the caller's
   lock.unlock();
   CacheStore(id_, removals, hash, fresh);
   return fresh;
@@ -297,7 +297,9 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, FunctionR
 
 Status MetricVec::DeleteLabelValues(std::span<const std::string_view> values) {
   if (!status_.ok()) return status_;
-  if (labels_.empty()) return FailedPrecondition(std::string(MetricTypeName(type_)) + " " + name_ + " has no labels; nothing to delete");
+  if (labels_.empty())
+    return FailedPrecondition(std::string(MetricTypeName(type_)) + " " + name_ +
+                              " has no labels; nothing to delete");
   if (values.size() != labels_.size()) return LabelCountError(values.size());
   const std::uint64_t hash = HashLabelValues(values);
   std::unique_lock lock(mu_);
@@ -314,7 +316,8 @@ Status MetricVec::DeleteLabelValues(std::span<const std::string_view> values) {
 Status MetricVec::Reset() {
   if (!status_.ok()) return status_;
   if (labels_.empty()) {
-    return FailedPrecondition(std::string(MetricTypeName(type_)) + " " + name_ + " has no labels; nothing to reset");
+    return FailedPrecondition(std::string(MetricTypeName(type_)) + " " + name_ +
+                              " has no labels; nothing to reset");
   }
   std::vector<CellBase*> cells;
   {

@@ -36,7 +36,8 @@ Status CheckLabelName(std::string_view name) {
     return InvalidArgument("invalid label name " + Quote(name) + ": must match [a-zA-Z_][a-zA-Z0-9_]*");
   }
   if (name.size() >= 2 && name[0] == '_' && name[1] == '_') {
-    return InvalidArgument("label name " + Quote(name) + " is reserved: names beginning with \"__\" are for Prometheus");
+    return InvalidArgument("label name " + Quote(name) +
+                           " is reserved: names beginning with \"__\" are for Prometheus");
   }
   if (name[0] == '_') {
     return InvalidArgument("label name " + Quote(name) +

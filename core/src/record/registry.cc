@@ -63,8 +63,9 @@ Status Registry::Register(std::shared_ptr<Collector> collector) {
   std::lock_guard lock(mu_);
   for (const Entry& e : entries_) {
     if (e.collector == collector) {
-      return AlreadyExists(descs.empty() ? "collector is already registered"
-                                         : Describe(descs[0], prefix_ + descs[0].name) + " is already registered");
+      return AlreadyExists(descs.empty()
+                               ? "collector is already registered"
+                               : Describe(descs[0], prefix_ + descs[0].name) + " is already registered");
     }
   }
   std::map<std::string, std::string> new_names;  // names this collector would occupy -> its family
@@ -73,11 +74,13 @@ Status Registry::Register(std::shared_ptr<Collector> collector) {
     if (Status s = CheckMetricName(full); !s.ok()) return s;
     for (const std::string& l : d.label_names) {
       if (opts_.const_labels.count(l)) {
-        return InvalidArgument(Describe(d, full) + ": label \"" + l + "\" is also a constant label of the registry");
+        return InvalidArgument(Describe(d, full) + ": label \"" + l +
+                               "\" is also a constant label of the registry");
       }
     }
     if (d.type == MetricType::kHistogram && opts_.const_labels.count("le")) {
-      return InvalidArgument(Describe(d, full) + ": the registry's constant label \"le\" is reserved on histograms");
+      return InvalidArgument(Describe(d, full) +
+                             ": the registry's constant label \"le\" is reserved on histograms");
     }
     if (auto it = families_.find(full); it != families_.end()) {
       const Descriptor& old = it->second;
@@ -88,7 +91,8 @@ Status Registry::Register(std::shared_ptr<Collector> collector) {
       } else if (old.help != d.help) {
         msg += ": different help (\"" + old.help + "\" vs \"" + d.help + "\")";
       } else if (old.label_names != d.label_names) {
-        msg += ": different label names (" + JoinNames(old.label_names) + " vs " + JoinNames(d.label_names) + ")";
+        msg += ": different label names (" + JoinNames(old.label_names) + " vs " + JoinNames(d.label_names) +
+               ")";
       } else {
         msg = Describe(d, full) + " is already registered (another collector with the same name)";
       }

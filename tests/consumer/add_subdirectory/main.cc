@@ -4,9 +4,8 @@
 #include <golivekit/observability.hpp>
 #include <string>
 #if GLK_OBS_HAVE_HTTP
-#include <httplib.h>
-
 #include <golivekit/observability/exporter.h>
+#include <httplib.h>
 #endif
 
 namespace obs = golivekit::observability;

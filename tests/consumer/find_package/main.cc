@@ -1,11 +1,11 @@
 // A downstream program built against the installed package: registry, counter, exposition, and the
 // native exporter mounted into the program's own cpp-httplib server, then standalone.
+#include <golivekit/observability/exporter.h>
 #include <httplib.h>
 
 #include <chrono>
 #include <cstdio>
 #include <golivekit/observability.hpp>
-#include <golivekit/observability/exporter.h>
 #include <memory>
 #include <string>
 #include <thread>
@@ -28,7 +28,8 @@ bool Scrape(int port, const std::string& want) {
   if (res->get_header_value("Content-Type") != obs::ContentType(obs::Format::kText)) {
     return Fail("GET /metrics: Content-Type " + res->get_header_value("Content-Type"));
   }
-  if (res->body.find(want) == std::string::npos) return Fail("GET /metrics lacks " + want + "--- got:\n" + res->body);
+  if (res->body.find(want) == std::string::npos)
+    return Fail("GET /metrics lacks " + want + "--- got:\n" + res->body);
   return true;
 }
 

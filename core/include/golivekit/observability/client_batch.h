@@ -63,7 +63,7 @@ struct BatchSeries {
 /// One family of a batch.
 struct BatchFamily {
   std::string name = {};  ///< full name, as the client's registry exposes it (counters end in `_total`)
-  MetricType type = MetricType::kCounter;  ///< counter, gauge or histogram (never unknown)
+  MetricType type = MetricType::kCounter;     ///< counter, gauge or histogram (never unknown)
   std::vector<std::string> label_names = {};  ///< strictly ascending
   std::vector<double> bucket_bounds = {};     ///< histograms: finite upper bounds, strictly increasing
   std::vector<BatchSeries> series = {};
@@ -83,12 +83,12 @@ struct Batch {
 /// Structural limits the decoder enforces before allocating anything. The server's own, usually
 /// tighter, limits (label-value length, series per metric, …) are checked by ClientMetrics::Apply.
 struct DecodeLimits {
-  std::size_t max_bytes = 1 << 20;           ///< whole batch
+  std::size_t max_bytes = 1 << 20;  ///< whole batch
   std::size_t max_families = 1024;
   std::size_t max_series_per_family = 65536;
-  std::size_t max_labels = 32;               ///< label names per family
-  std::size_t max_buckets = 256;             ///< finite bounds per histogram
-  std::size_t max_string_bytes = 4096;       ///< any name or label value
+  std::size_t max_labels = 32;          ///< label names per family
+  std::size_t max_buckets = 256;        ///< finite bounds per histogram
+  std::size_t max_string_bytes = 4096;  ///< any name or label value
 };
 
 /// Decodes `bytes` into `out` (replacing its contents). Safe on any input: never reads out of bounds,

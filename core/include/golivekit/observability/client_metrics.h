@@ -100,28 +100,28 @@ struct ClientMetricsOpts {
 /// The transport-level reasons are counted by transports through ClientMetrics::CountRejection.
 enum class RejectReason {
   kNone = 0,
-  kMalformed,            ///< not a well-formed batch (DecodeBatch failed)
-  kUnsupportedVersion,   ///< a format version this server does not read
-  kUndeclaredMetric,     ///< a family the server did not declare
-  kTypeMismatch,         ///< declared with another type
-  kLabelMismatch,        ///< other label names than declared
-  kBucketMismatch,       ///< a histogram with another bucket layout than declared
-  kInvalidValue,         ///< NaN/Inf, a negative counter increment, an empty histogram sum with counts…
-  kInvalidLabelValue,    ///< a label value that is not UTF-8, or longer than max_label_value_length
-  kDuplicateSeries,      ///< the same family, or the same series, twice in one batch
-  kTotalOutOfRange,      ///< would make a counter total or histogram sum non-finite, or a count pass 2^53
-  kStaleSequence,        ///< more than 64 sequences behind the client's newest: never applied
-  kTooManyClients,       ///< max_clients reached
-  kRateLimited,          ///< the client's token bucket is empty
+  kMalformed,           ///< not a well-formed batch (DecodeBatch failed)
+  kUnsupportedVersion,  ///< a format version this server does not read
+  kUndeclaredMetric,    ///< a family the server did not declare
+  kTypeMismatch,        ///< declared with another type
+  kLabelMismatch,       ///< other label names than declared
+  kBucketMismatch,      ///< a histogram with another bucket layout than declared
+  kInvalidValue,        ///< NaN/Inf, a negative counter increment, an empty histogram sum with counts…
+  kInvalidLabelValue,   ///< a label value that is not UTF-8, or longer than max_label_value_length
+  kDuplicateSeries,     ///< the same family, or the same series, twice in one batch
+  kTotalOutOfRange,     ///< would make a counter total or histogram sum non-finite, or a count pass 2^53
+  kStaleSequence,       ///< more than 64 sequences behind the client's newest: never applied
+  kTooManyClients,      ///< max_clients reached
+  kRateLimited,         ///< the client's token bucket is empty
   // Transport level (HTTP: native/ingest.h)
-  kBodyTooLarge,         ///< 413
-  kIncompleteBody,       ///< the connection ended before the body its Content-Length announced
-  kBodyTimeout,          ///< 408: the body did not arrive within the transport's deadline
-  kUnsupportedMediaType, ///< 415
-  kUnauthorized,         ///< 401: no token
-  kForbidden,            ///< 403: wrong token
-  kOriginNotAllowed,     ///< 403: browser origin not in the CORS allowlist
-  kMethodNotAllowed,     ///< 405
+  kBodyTooLarge,          ///< 413
+  kIncompleteBody,        ///< the connection ended before the body its Content-Length announced
+  kBodyTimeout,           ///< 408: the body did not arrive within the transport's deadline
+  kUnsupportedMediaType,  ///< 415
+  kUnauthorized,          ///< 401: no token
+  kForbidden,             ///< 403: wrong token
+  kOriginNotAllowed,      ///< 403: browser origin not in the CORS allowlist
+  kMethodNotAllowed,      ///< 405
 };
 inline constexpr int kRejectReasonCount = static_cast<int>(RejectReason::kMethodNotAllowed) + 1;
 

@@ -67,8 +67,8 @@ class Counter final : public detail::MetricVec {
   /// The series for these label values (one per label name, in the order of `CounterOpts::labels`).
   /// A wrong count or invalid UTF-8 gives an inert handle whose status() says why.
   template <class... V>
-    requires(std::is_convertible_v<const V&, std::string_view> && ...)
-  CounterChild WithLabels(const V&... values) {
+  requires(std::is_convertible_v<const V&, std::string_view>&&...) CounterChild
+      WithLabels(const V&... values) {
     const std::array<std::string_view, sizeof...(V)> a{std::string_view(values)...};
     return WithLabelValues(a);
   }

@@ -36,8 +36,8 @@ std::string Encode(const Snapshot& snapshot, Format format = Format::kText);
 
 /// Go's `strconv.FormatFloat(v, 'g', -1, 64)` as client_golang writes sample values: shortest
 /// round-trip digits, exponent form when the decimal exponent is < -4 or >= 6 (with a sign and at least
-/// two exponent digits, `1e+06`); `NaN`, `+Inf`, `-Inf`. With `Format::kOpenMetrics`, ".0" is appended when the
-/// result has neither '.' nor 'e' (`42` → `42.0`), which is also the canonical form of `le` values.
+/// two exponent digits, `1e+06`); `NaN`, `+Inf`, `-Inf`. With `Format::kOpenMetrics`, ".0" is appended when
+/// the result has neither '.' nor 'e' (`42` → `42.0`), which is also the canonical form of `le` values.
 std::string FormatFloat(double value, Format format = Format::kText);
 
 /// Appends `FormatFloat(value, format)` to `out` without a temporary string.

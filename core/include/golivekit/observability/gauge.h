@@ -66,8 +66,7 @@ class Gauge final : public detail::MetricVec {
 
   /// See `Counter::WithLabels`.
   template <class... V>
-    requires(std::is_convertible_v<const V&, std::string_view> && ...)
-  GaugeChild WithLabels(const V&... values) {
+  requires(std::is_convertible_v<const V&, std::string_view>&&...) GaugeChild WithLabels(const V&... values) {
     const std::array<std::string_view, sizeof...(V)> a{std::string_view(values)...};
     return WithLabelValues(a);
   }

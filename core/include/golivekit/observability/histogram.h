@@ -70,8 +70,8 @@ class Histogram final : public detail::MetricVec {
 
   /// See `Counter::WithLabels`.
   template <class... V>
-    requires(std::is_convertible_v<const V&, std::string_view> && ...)
-  HistogramChild WithLabels(const V&... values) {
+  requires(std::is_convertible_v<const V&, std::string_view>&&...) HistogramChild
+      WithLabels(const V&... values) {
     const std::array<std::string_view, sizeof...(V)> a{std::string_view(values)...};
     return WithLabelValues(a);
   }

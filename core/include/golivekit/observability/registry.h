@@ -4,8 +4,8 @@
 ///
 /// \code
 /// auto registry = obs::NewRegistry({.namespace_ = "myapp", .const_labels = {{"env", "production"}}});
-/// auto views = obs::NewCounter({.name = "page_views_total", .help = "Total page views", .labels = {"page"}});
-/// if (auto st = registry->Register(views); !st.ok()) { /* st.message() says which conflict */ }
+/// auto views = obs::NewCounter({.name = "page_views_total", .help = "Total page views", .labels =
+/// {"page"}}); if (auto st = registry->Register(views); !st.ok()) { /* st.message() says which conflict */ }
 /// views->WithLabels("/home").Inc();
 /// std::string text = registry->Expose();                       // text 0.0.4
 /// std::string om = registry->Expose(obs::Format::kOpenMetrics);  // OpenMetrics 1.0
@@ -95,8 +95,8 @@ class Registry {
   std::string prefix_;  // namespace_ + "_", or empty
   mutable std::mutex mu_;
   std::vector<Entry> entries_;
-  std::map<std::string, Descriptor> families_;        // full family name -> descriptor
-  std::map<std::string, std::string> sample_names_;    // every sample name a family produces -> family
+  std::map<std::string, Descriptor> families_;       // full family name -> descriptor
+  std::map<std::string, std::string> sample_names_;  // every sample name a family produces -> family
   mutable std::atomic<std::uint64_t> dropped_{0};
   mutable std::atomic<std::uint64_t> failed_{0};
   mutable Status last_error_;  // guarded by mu_

@@ -108,9 +108,9 @@ struct IngestOpts {
 /// existing server.
 ///
 /// Errors, with nothing mounted: InvalidArgument for a null `client_metrics`, a path that does not
-/// begin with '/', `max_body_bytes` or `max_tracked_addresses` of 0, a `body_timeout` under 1 ms, a negative or non-finite rate or
-/// burst, or an allowed origin that is neither "*" nor of the form scheme://host[:port]; the
-/// ClientMetrics' own error if it is invalid.
+/// begin with '/', `max_body_bytes` or `max_tracked_addresses` of 0, a `body_timeout` under 1 ms, a negative
+/// or non-finite rate or burst, or an allowed origin that is neither "*" nor of the form
+/// scheme://host[:port]; the ClientMetrics' own error if it is invalid.
 Status MountIngest(httplib::Server& server, std::shared_ptr<ClientMetrics> client_metrics,
                    IngestOpts opts = {});
 

@@ -6,10 +6,9 @@
 ///
 /// \code
 /// auto registry = obs::NewRegistry();       // the metrics this process ships (declared on the server)
-/// auto events = obs::NewCounter({.name = "golivekit_client_events_total", .help = "…", .labels = {"event"}});
-/// registry->Register(events);
-/// obs::Status error;
-/// auto shipper = obs::Shipper::Start(registry, {.url = "http://127.0.0.1:3000/metrics/ingest",
+/// auto events = obs::NewCounter({.name = "golivekit_client_events_total", .help = "…", .labels =
+/// {"event"}}); registry->Register(events); obs::Status error; auto shipper = obs::Shipper::Start(registry,
+/// {.url = "http://127.0.0.1:3000/metrics/ingest",
 ///                                               .headers = {{"Authorization", "Bearer s3cret"}}}, &error);
 /// events->WithLabels("click").Inc();       // never waits for the shipper
 /// shipper->Flush(std::chrono::seconds(2));  // optional: now, and wait for the server's confirmation
@@ -83,14 +82,14 @@ struct ShipperOpts {
 
 /// Counters of a Shipper, since Start.
 struct ShipperStats {
-  std::uint64_t batches_encoded = 0;  ///< batches made from snapshots (the final one included)
-  std::uint64_t requests_sent = 0;    ///< POSTs made, retries included
-  std::uint64_t batches_accepted = 0; ///< confirmed: applied by the server
-  std::uint64_t batches_duplicate = 0;///< confirmed: the server had applied it already (a lost response)
-  std::uint64_t batches_rejected = 0; ///< refused for good (4xx other than 408/429): dropped
-  std::uint64_t batches_dropped = 0;  ///< lost here: buffer full, older than max_batch_age, or left at Stop
-  std::uint64_t retries = 0;          ///< failed attempts that were (or will be) retried
-  std::size_t buffered_batches = 0;   ///< waiting to be sent or confirmed
+  std::uint64_t batches_encoded = 0;    ///< batches made from snapshots (the final one included)
+  std::uint64_t requests_sent = 0;      ///< POSTs made, retries included
+  std::uint64_t batches_accepted = 0;   ///< confirmed: applied by the server
+  std::uint64_t batches_duplicate = 0;  ///< confirmed: the server had applied it already (a lost response)
+  std::uint64_t batches_rejected = 0;   ///< refused for good (4xx other than 408/429): dropped
+  std::uint64_t batches_dropped = 0;    ///< lost here: buffer full, older than max_batch_age, or left at Stop
+  std::uint64_t retries = 0;            ///< failed attempts that were (or will be) retried
+  std::size_t buffered_batches = 0;     ///< waiting to be sent or confirmed
   std::size_t buffered_bytes = 0;
 };
 

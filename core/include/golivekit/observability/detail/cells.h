@@ -57,7 +57,8 @@ struct CounterCell final : CellBase {
     Stripe* s = stripe.load(std::memory_order_acquire);
     if (s == nullptr) {
       std::uint64_t v = base.load(std::memory_order_relaxed);
-      if (base.compare_exchange_strong(v, v + n, std::memory_order_relaxed, std::memory_order_relaxed)) return;
+      if (base.compare_exchange_strong(v, v + n, std::memory_order_relaxed, std::memory_order_relaxed))
+        return;
       s = Contended();
     }
     // As Java's LongAdder: a failed compare-and-swap means another thread shares this cell, so this
@@ -107,7 +108,10 @@ struct HistogramCell final : CellBase {
       std::size_t lo = 0, hi = n;
       while (lo < hi) {
         const std::size_t mid = (lo + hi) / 2;
-        if (v <= b[mid]) hi = mid; else lo = mid + 1;
+        if (v <= b[mid])
+          hi = mid;
+        else
+          lo = mid + 1;
       }
       i = std::isnan(v) ? n : lo;
     }

@@ -20,8 +20,7 @@ class Handle {
 
  protected:
   /// Adopts one counted reference to `adopted` (null for an inert handle, with `status` saying why).
-  Handle(CellBase* adopted, Status status)
-      : cell_(static_cast<Cell*>(adopted)), status_(std::move(status)) {}
+  Handle(CellBase* adopted, Status status) : cell_(static_cast<Cell*>(adopted)), status_(std::move(status)) {}
 
   CellRef<Cell> cell_;
   Status status_;

@@ -6,10 +6,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <thread>
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -87,10 +87,9 @@ template <class R, class... Args>
 class FunctionRef<R(Args...)> {
  public:
   template <class F>
-    requires(!std::is_same_v<std::remove_cvref_t<F>, FunctionRef>)
-  FunctionRef(F&& f) noexcept  // NOLINT(google-explicit-constructor)
-      : obj_(const_cast<void*>(static_cast<const void*>(&f))),
-        call_([](void* o, Args... a) -> R {
+  requires(!std::is_same_v<std::remove_cvref_t<F>, FunctionRef>) FunctionRef(F&& f)
+  noexcept  // NOLINT(google-explicit-constructor)
+      : obj_(const_cast<void*>(static_cast<const void*>(&f))), call_([](void* o, Args... a) -> R {
           return (*static_cast<std::remove_reference_t<F>*>(o))(std::forward<Args>(a)...);
         }) {}
   R operator()(Args... a) const { return call_(obj_, std::forward<Args>(a)...); }
@@ -153,8 +152,7 @@ class MetricVec : public Collector {
   /// updates are accepted and no longer exported.
   Status DeleteLabelValues(std::span<const std::string_view> values);
   template <class... V>
-    requires(std::is_convertible_v<const V&, std::string_view> && ...)
-  Status Delete(const V&... values) {
+  requires(std::is_convertible_v<const V&, std::string_view>&&...) Status Delete(const V&... values) {
     const std::array<std::string_view, sizeof...(V)> a{std::string_view(values)...};
     return DeleteLabelValues(a);
   }
@@ -170,8 +168,7 @@ class MetricVec : public Collector {
   void set_status(Status s) { status_ = std::move(s); }
 
   /// Looks up or creates the series; returns a counted reference, or null with `*error` set.
-  CellBase* Acquire(std::span<const std::string_view> values, FunctionRef<CellBase*()> make,
-                    Status* error);
+  CellBase* Acquire(std::span<const std::string_view> values, FunctionRef<CellBase*()> make, Status* error);
 
   /// The Collect of every metric type: this metric's family (name, help, type, sorted label names) with
   /// every live series, sorted by label values, read under a shared lock. `read` fills the value fields
@@ -197,7 +194,7 @@ class MetricVec : public Collector {
   void SortNewSeries() const;
   Status LabelCountError(std::size_t got) const;
 
-  const std::uint64_t id_;                 // unique for the process lifetime (thread caches key on it)
+  const std::uint64_t id_;                  // unique for the process lifetime (thread caches key on it)
   std::atomic<std::uint64_t> removals_{0};  // bumped by Delete/Reset: invalidates thread caches
   MetricType type_;
   const MetricName* shared_name_;
@@ -209,7 +206,7 @@ class MetricVec : public Collector {
   Status status_;
 
   mutable SharedSpinMutex mu_;
-  std::vector<Slot> slots_;         // power-of-two size, linear probing, backward-shift deletion
+  std::vector<Slot> slots_;  // power-of-two size, linear probing, backward-shift deletion
   std::size_t size_ = 0;
   mutable std::vector<CellBase*> order_;  // all live cells; [0, sorted_) sorted
   mutable std::size_t sorted_ = 0;
