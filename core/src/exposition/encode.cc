@@ -86,56 +86,106 @@ inline char* PutValue(char* p, double v, Format format) { return FormatFloatTo(p
 
 constexpr std::size_t kValueRoom = kMaxFloatChars + 8;  // a float, a space, a newline
 
-void EncodeFamily(const FamilySnapshot& f, Format format, std::string& out) {
-  const bool om = format == Format::kOpenMetrics;
-  std::string_view family = f.name;
-  std::string_view type = MetricTypeName(f.type);
+// The family name, TYPE word and sample-name suffix a family is exposed with in `format`.
+struct ExposedNames {
+  std::string_view family;
+  std::string_view type;
   std::string_view sample_suffix;
+};
+
+ExposedNames NamesFor(const FamilySnapshot& f, bool om) {
+  ExposedNames n{.family = f.name, .type = MetricTypeName(f.type), .sample_suffix = {}};
   if (f.type == MetricType::kCounter && om) {
     // OpenMetrics names the counter family without `_total`; a counter without that suffix cannot be
     // a valid OpenMetrics counter and is exposed as unknown (as client_golang does).
-    if (const std::string_view om_family = OpenMetricsFamilyName(family); !om_family.empty()) {
-      sample_suffix = family.substr(om_family.size());
-      family = om_family;
+    if (const std::string_view om_family = OpenMetricsFamilyName(n.family); !om_family.empty()) {
+      n.sample_suffix = n.family.substr(om_family.size());
+      n.family = om_family;
     } else {
-      type = "unknown";
+      n.type = "unknown";
     }
   }
-  if (f.type == MetricType::kUnknown && !om) type = "untyped";
+  if (f.type == MetricType::kUnknown && !om) n.type = "untyped";
+  return n;
+}
 
-  Writer w(out);
-  char* p = w.Reserve(2 * family.size() + 2 * f.help.size() + 64);
-  if (!f.help.empty()) {
+void PutHelpAndType(Writer& w, const ExposedNames& n, std::string_view help, bool om) {
+  char* p = w.Reserve(2 * n.family.size() + 2 * help.size() + 64);
+  if (!help.empty()) {
     p = Put(p, "# HELP ");
-    p = Put(p, family);
+    p = Put(p, n.family);
     *p++ = ' ';
-    p = PutEscaped(p, f.help, om);
+    p = PutEscaped(p, help, om);
     *p++ = '\n';
   }
   p = Put(p, "# TYPE ");
-  p = Put(p, family);
+  p = Put(p, n.family);
   *p++ = ' ';
-  p = Put(p, type);
+  p = Put(p, n.type);
   *p++ = '\n';
   w.Commit(p);
+}
 
-  if (f.type != MetricType::kHistogram) {
-    for (const SeriesSnapshot& s : f.series) {
-      p = w.Reserve(family.size() + sample_suffix.size() + LabelsBound(f, s) + kValueRoom);
-      p = Put(p, family);
-      p = Put(p, sample_suffix);
-      if (!f.label_names.empty()) {
-        p = PutLabels(p, f, s);
-        *p++ = '}';
-      }
-      *p++ = ' ';
-      p = PutValue(p, s.value, format);
-      *p++ = '\n';
-      w.Commit(p);
+// Counters, gauges and unknown: one line per series.
+void PutValueSamples(Writer& w, const FamilySnapshot& f, const ExposedNames& n, Format format) {
+  for (const SeriesSnapshot& s : f.series) {
+    char* p = w.Reserve(n.family.size() + n.sample_suffix.size() + LabelsBound(f, s) + kValueRoom);
+    p = Put(p, n.family);
+    p = Put(p, n.sample_suffix);
+    if (!f.label_names.empty()) {
+      p = PutLabels(p, f, s);
+      *p++ = '}';
     }
-    return;
+    *p++ = ' ';
+    p = PutValue(p, s.value, format);
+    *p++ = '\n';
+    w.Commit(p);
   }
+}
 
+// A count: client_golang writes 0.0.4 counts as floats (1e+06 and up in exponent form); OpenMetrics as
+// integers.
+inline char* PutCount(char* p, std::uint64_t n, Format format) {
+  return format == Format::kOpenMetrics ? PutUint(p, n) : PutValue(p, static_cast<double>(n), format);
+}
+
+void PutBucket(Writer& w, const FamilySnapshot& f, const SeriesSnapshot& s, std::string_view family,
+               std::size_t room, std::string_view bound, std::uint64_t n, Format format) {
+  char* p = w.Reserve(room);
+  p = Put(p, family);
+  p = Put(p, "_bucket");
+  if (f.label_names.empty()) {
+    *p++ = '{';
+  } else {
+    p = PutLabels(p, f, s);
+    *p++ = ',';
+  }
+  p = Put(p, "le=\"");
+  p = Put(p, bound);
+  p = Put(p, "\"} ");
+  p = PutCount(p, n, format);
+  *p++ = '\n';
+  w.Commit(p);
+}
+
+void PutSumOrCount(Writer& w, const FamilySnapshot& f, const SeriesSnapshot& s, std::string_view family,
+                   std::size_t room, bool is_sum, Format format) {
+  char* p = w.Reserve(room);
+  p = Put(p, family);
+  p = Put(p, is_sum ? std::string_view("_sum") : std::string_view("_count"));
+  if (!f.label_names.empty()) {
+    p = PutLabels(p, f, s);
+    *p++ = '}';
+  }
+  *p++ = ' ';
+  p = is_sum ? PutValue(p, s.sum, format) : PutCount(p, s.count, format);
+  *p++ = '\n';
+  w.Commit(p);
+}
+
+// Per series: a line per bucket, +Inf, then _sum and _count.
+void PutHistogramSamples(Writer& w, const FamilySnapshot& f, std::string_view family, Format format) {
+  const bool om = format == Format::kOpenMetrics;
   std::vector<std::string> le(f.bucket_bounds.size());
   for (std::size_t i = 0; i < le.size(); ++i) AppendFloat(le[i], f.bucket_bounds[i], format);
   std::size_t le_room = 16;
@@ -144,44 +194,25 @@ void EncodeFamily(const FamilySnapshot& f, Format format, std::string& out) {
   const bool with_sum = !om || f.bucket_bounds.empty() || f.bucket_bounds.front() >= 0;
   for (const SeriesSnapshot& s : f.series) {
     const std::size_t line = family.size() + 8 + LabelsBound(f, s) + kValueRoom;
-    const auto bucket = [&](std::string_view bound, std::uint64_t n) {
-      p = w.Reserve(line + le_room);
-      p = Put(p, family);
-      p = Put(p, "_bucket");
-      if (f.label_names.empty()) {
-        *p++ = '{';
-      } else {
-        p = PutLabels(p, f, s);
-        *p++ = ',';
-      }
-      p = Put(p, "le=\"");
-      p = Put(p, bound);
-      p = Put(p, "\"} ");
-      // client_golang writes 0.0.4 counts as floats (1e+06 and up in exponent form); OpenMetrics as integers.
-      p = om ? PutUint(p, n) : PutValue(p, static_cast<double>(n), format);
-      *p++ = '\n';
-      w.Commit(p);
-    };
-    for (std::size_t i = 0; i < le.size(); ++i) bucket(le[i], s.bucket_counts[i]);
-    bucket("+Inf", s.count);
-    if (!with_sum) continue;
-    for (const bool is_sum : {true, false}) {
-      p = w.Reserve(line);
-      p = Put(p, family);
-      p = Put(p, is_sum ? std::string_view("_sum") : std::string_view("_count"));
-      if (!f.label_names.empty()) {
-        p = PutLabels(p, f, s);
-        *p++ = '}';
-      }
-      *p++ = ' ';
-      if (is_sum) {
-        p = PutValue(p, s.sum, format);
-      } else {
-        p = om ? PutUint(p, s.count) : PutValue(p, static_cast<double>(s.count), format);
-      }
-      *p++ = '\n';
-      w.Commit(p);
+    for (std::size_t i = 0; i < le.size(); ++i) {
+      PutBucket(w, f, s, family, line + le_room, le[i], s.bucket_counts[i], format);
     }
+    PutBucket(w, f, s, family, line + le_room, "+Inf", s.count, format);
+    if (!with_sum) continue;
+    PutSumOrCount(w, f, s, family, line, true, format);
+    PutSumOrCount(w, f, s, family, line, false, format);
+  }
+}
+
+void EncodeFamily(const FamilySnapshot& f, Format format, std::string& out) {
+  const bool om = format == Format::kOpenMetrics;
+  const ExposedNames names = NamesFor(f, om);
+  Writer w(out);
+  PutHelpAndType(w, names, f.help, om);
+  if (f.type == MetricType::kHistogram) {
+    PutHistogramSamples(w, f, names.family, format);
+  } else {
+    PutValueSamples(w, f, names, format);
   }
 }
 
