@@ -68,7 +68,14 @@ std::optional<std::chrono::system_clock::time_point> DateFromFields(int year, un
   const year_month_day date{std::chrono::year{year}, std::chrono::month{month},
                             std::chrono::day{static_cast<unsigned>(day)}};
   if (!date.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
-  return system_clock::time_point(sys_days{date}) + hours{hour} + minutes{minute} + seconds{second};
+  // In seconds first: a 4-digit year can lie outside system_clock's nanosecond range (1677 to 2262),
+  // where the conversion would overflow. Such a date means "as early" or "as late as can be".
+  const sys_seconds at = sys_days{date} + hours{hour} + minutes{minute} + seconds{second};
+  constexpr sys_seconds kLatest = floor<seconds>(system_clock::time_point::max());
+  constexpr sys_seconds kEarliest = ceil<seconds>(system_clock::time_point::min());
+  if (at >= kLatest) return system_clock::time_point::max();
+  if (at <= kEarliest) return system_clock::time_point::min();
+  return system_clock::time_point(at);
 }
 
 }  // namespace

@@ -108,5 +108,11 @@ TEST_SUITE("native") {
     CHECK(detail::ParseRetryAfter("7", now) == 7s);
     CHECK(detail::ParseRetryAfter("soon", now) == 0s);
     CHECK(detail::ParseRetryAfter("", now) == 0s);
+    // Years outside system_clock's nanosecond range (1677 to 2262) are the latest or earliest instant
+    // rather than an overflow (found by fuzz_http_headers).
+    CHECK(detail::ParseHttpDate("Wed, 21 Oct 2415 07:28:00 GMT") == system_clock::time_point::max());
+    CHECK(detail::ParseHttpDate("Sat, 01 Jan 0000 00:00:00 GMT") == system_clock::time_point::min());
+    CHECK(detail::ParseRetryAfter("Wed, 21 Oct 2415 07:28:00 GMT", now) > std::chrono::hours{24 * 365 * 200});
+    CHECK(detail::ParseRetryAfter("Sat, 01 Jan 0000 00:00:00 GMT", now) == 0s);
   }
 }
