@@ -8,6 +8,8 @@
 #include <cstring>
 #include <vector>
 
+#include "exposition/put_uint.h"
+
 namespace golivekit::observability {
 namespace {
 
@@ -35,16 +37,6 @@ class Writer {
 inline char* Put(char* p, std::string_view v) {
   if (!v.empty()) std::memcpy(p, v.data(), v.size());  // an empty view may have a null data()
   return p + v.size();
-}
-
-char* PutUint(char* p, std::uint64_t v) {
-  char buf[20];
-  char* q = buf + sizeof buf;
-  do {
-    *--q = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  return Put(p, std::string_view(q, static_cast<std::size_t>(buf + sizeof buf - q)));
 }
 
 // Escapes `\`, newline and (if `quote`) `"`; everything else, UTF-8 included, is written as is.
@@ -146,7 +138,7 @@ void PutValueSamples(Writer& w, const FamilySnapshot& f, const ExposedNames& n, 
 // A count: client_golang writes 0.0.4 counts as floats (1e+06 and up in exponent form); OpenMetrics as
 // integers.
 inline char* PutCount(char* p, std::uint64_t n, Format format) {
-  return format == Format::kOpenMetrics ? PutUint(p, n) : PutValue(p, static_cast<double>(n), format);
+  return format == Format::kOpenMetrics ? detail::PutUint(p, n) : PutValue(p, static_cast<double>(n), format);
 }
 
 void PutBucket(Writer& w, const FamilySnapshot& f, const SeriesSnapshot& s, std::string_view family,

@@ -20,21 +20,11 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "exposition/put_uint.h"
 #include "golivekit/observability/encode.h"
 
 namespace golivekit::observability {
 namespace {
-
-char* PutInt(char* out, std::uint64_t v) {
-  char buf[20];
-  char* p = buf + sizeof buf;
-  do {
-    *--p = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  while (p < buf + sizeof buf) *out++ = *p++;
-  return out;
-}
 
 char* PutStr(char* out, std::string_view s) {
   for (const char c : s) *out++ = c;
@@ -57,7 +47,7 @@ char* FormatFloatTo(char* out, double v, Format format) {
   // Integers below 1e6 print as plain digits in both notations: the common case for counters.
   if (v > -1e6 && v < 1e6 && v == std::trunc(v)) {
     if (v < 0) *out++ = '-';
-    out = PutInt(out, static_cast<std::uint64_t>(std::fabs(v)));
+    out = detail::PutUint(out, static_cast<std::uint64_t>(std::fabs(v)));
     return om ? PutStr(out, ".0") : out;
   }
 
@@ -109,7 +99,7 @@ char* FormatFloatTo(char* out, double v, Format format) {
     *out++ = x < 0 ? '-' : '+';
     const int ax = x < 0 ? -x : x;
     if (ax < 10) *out++ = '0';
-    return PutInt(out, static_cast<std::uint64_t>(ax));
+    return detail::PutUint(out, static_cast<std::uint64_t>(ax));
   }
   // Fixed notation: the exponent is in [-4, 5], so at most 4 leading zeros or 5 trailing ones.
   bool has_point = false;
