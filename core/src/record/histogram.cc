@@ -3,16 +3,18 @@
 #include <cmath>
 
 #include "golivekit/observability/encode.h"
+#include "record/native_buckets.h"
 
 namespace golivekit::observability {
 namespace {
 
-Status CheckBuckets(const std::string& name, std::vector<double>& b) {
+Status CheckBuckets(const std::string& name, std::vector<double>& b, bool native) {
   if (!b.empty() && b.back() == HUGE_VAL) b.pop_back();  // +Inf is implied
-  if (b.empty()) {
+  if (b.empty() && !native) {
     return InvalidArgument("histogram " + name +
                            ": no buckets (a bucket helper given invalid arguments returns none; "
-                           "use DefaultBuckets for the default layout)");
+                           "use DefaultBuckets for the default layout, or set native_bucket_factor "
+                           "for a native-only histogram)");
   }
   for (std::size_t i = 0; i < b.size(); ++i) {
     if (!std::isfinite(b[i])) {
@@ -28,20 +30,54 @@ Status CheckBuckets(const std::string& name, std::vector<double>& b) {
   return {};
 }
 
+constexpr std::uint32_t kMostNativeBuckets = 32768;
+
+Status CheckNative(const std::string& name, const HistogramOpts& o) {
+  const std::string who = "histogram " + name + ": ";
+  if (o.native_bucket_factor == 0) return {};
+  if (!(o.native_bucket_factor > 1) || !std::isfinite(o.native_bucket_factor)) {
+    return InvalidArgument(who + "native_bucket_factor is " + FormatFloat(o.native_bucket_factor) +
+                           " (0 for no native buckets, or a finite growth factor > 1 such as 1.1)");
+  }
+  if (!(o.native_zero_threshold > 0) || !std::isfinite(o.native_zero_threshold)) {
+    return InvalidArgument(who + "native_zero_threshold is " + FormatFloat(o.native_zero_threshold) +
+                           " (it must be finite and > 0; the default is 2^-128)");
+  }
+  if (o.native_max_buckets < 1 || o.native_max_buckets > kMostNativeBuckets) {
+    return InvalidArgument(who + "native_max_buckets is " + std::to_string(o.native_max_buckets) +
+                           " (it must be between 1 and " + std::to_string(kMostNativeBuckets) + ")");
+  }
+  return {};
+}
+
+std::shared_ptr<const detail::HistogramLayout> MakeLayout(HistogramOpts& o, bool native) {
+  auto layout = std::make_shared<detail::HistogramLayout>();
+  layout->bounds = std::move(o.buckets);
+  layout->native = native;
+  if (native) {
+    layout->native_config = {.schema = detail::PickNativeSchema(o.native_bucket_factor),
+                             .zero_threshold = o.native_zero_threshold,
+                             .max_buckets = o.native_max_buckets};
+  }
+  return layout;
+}
+
 }  // namespace
 
 Histogram::Histogram(HistogramOpts opts)
     : MetricVec(MetricType::kHistogram, std::move(opts.name), std::move(opts.help), std::move(opts.labels)) {
-  Status s = CheckBuckets(name(), opts.buckets);
-  bounds_ = std::make_shared<const std::vector<double>>(std::move(opts.buckets));
+  Status s = CheckNative(name(), opts);
+  const bool native = s.ok() && opts.native_bucket_factor != 0;
+  if (s.ok()) s = CheckBuckets(name(), opts.buckets, native);
+  layout_ = MakeLayout(opts, native);
   if (status().ok() && !s.ok()) set_status(std::move(s));
-  if (status().ok() && label_names().empty()) InitDefaultCell(new detail::HistogramCell(bounds_));
+  if (status().ok() && label_names().empty()) InitDefaultCell(new detail::HistogramCell(layout_));
 }
 
 HistogramChild Histogram::WithLabelValues(std::span<const std::string_view> values) {
   Status error;
   detail::CellBase* c = Acquire(
-      values, [this] { return static_cast<detail::CellBase*>(new detail::HistogramCell(bounds_)); }, &error);
+      values, [this] { return static_cast<detail::CellBase*>(new detail::HistogramCell(layout_)); }, &error);
   return HistogramChild(c, std::move(error));
 }
 
@@ -52,8 +88,9 @@ HistogramChild Histogram::WithLabelValues(const std::vector<std::string>& values
 
 std::uint64_t HistogramChild::Count() const noexcept {
   if (!cell_) return 0;
+  if (cell_->native) return detail::NativeObservationCount(*cell_->native);
   std::uint64_t n = 0;
-  for (std::size_t i = 0; i <= cell_->bounds->size(); ++i)
+  for (std::size_t i = 0; i <= cell_->layout->bounds.size(); ++i)
     n += cell_->counts[i].load(std::memory_order_relaxed);
   return n;
 }
@@ -62,22 +99,33 @@ double HistogramChild::Sum() const noexcept {
   return cell_ ? detail::BitsDouble(cell_->sum_bits.load(std::memory_order_relaxed)) : 0;
 }
 
+namespace {
+
+// One pass: each bucket is read once and the cumulative counts and the total come from those same reads,
+// so the snapshot is consistent however many threads observe meanwhile.
+std::uint64_t ReadClassicBuckets(const detail::HistogramCell& c, SeriesSnapshot& s) {
+  const std::size_t n = c.layout->bounds.size();
+  s.bucket_counts.resize(n);
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    cumulative += c.counts[i].load(std::memory_order_acquire);
+    s.bucket_counts[i] = cumulative;
+  }
+  return cumulative + c.counts[n].load(std::memory_order_acquire);
+}
+
+}  // namespace
+
 Status Histogram::Collect(std::vector<FamilySnapshot>& out) const {
-  const std::size_t n = bounds_->size();
-  FamilySnapshot f = SnapshotFamily([n](const detail::CellBase& base, SeriesSnapshot& s) {
+  FamilySnapshot f = SnapshotFamily([](const detail::CellBase& base, SeriesSnapshot& s) {
     const auto& c = static_cast<const detail::HistogramCell&>(base);
-    s.bucket_counts.resize(n);
-    // One pass: each bucket is read once and the cumulative counts and the total come from those same
-    // reads, so the snapshot is consistent however many threads observe meanwhile.
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      cumulative += c.counts[i].load(std::memory_order_relaxed);
-      s.bucket_counts[i] = cumulative;
-    }
-    s.count = cumulative + c.counts[n].load(std::memory_order_relaxed);
+    // Classic before native: see HistogramCell::Observe for why this order keeps count >= every bucket.
+    s.count = ReadClassicBuckets(c, s);
+    if (c.native) s.count = detail::ReadNativeBuckets(*c.native, s.native);
     s.sum = detail::BitsDouble(c.sum_bits.load(std::memory_order_relaxed));
   });
-  f.bucket_bounds = *bounds_;
+  f.bucket_bounds = layout_->bounds;
+  f.native = layout_->native;
   out.push_back(std::move(f));
   return {};
 }

@@ -17,9 +17,16 @@
 /// observe. `_sum` is read in that pass too and may not yet include observations still in flight on
 /// other threads at that instant (at most one per observing thread); the next scrape includes them.
 ///
+/// Native buckets (`native_bucket_factor`) are counted in the same pass: `count` is then the zero bucket
+/// plus every native bucket plus the NaN observations, read together, and is never below the classic
+/// buckets of the same snapshot.
+///
 /// Thread-safety: every member may be called from any thread; `Observe` through a handle takes no lock
-/// and allocates nothing (one atomic add for the bucket, one compare-and-swap for the sum).
+/// and allocates nothing (one atomic add for the bucket, one compare-and-swap for the sum; with native
+/// buckets one more atomic add). The first observation in a native bucket range a series has not seen
+/// may allocate a bigger table (at most a few times in a series' life, bounded by native_max_buckets).
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -34,6 +41,9 @@
 
 namespace golivekit::observability {
 
+/// 2^-128, client_golang's DefNativeHistogramZeroThreshold.
+inline constexpr double kDefaultNativeZeroThreshold = 2.938735877055719e-39;
+
 /// Options of `NewHistogram` (fields in this order, for designated initializers).
 struct HistogramOpts {
   std::string name = {};
@@ -41,8 +51,21 @@ struct HistogramOpts {
   std::vector<std::string> labels = {};  ///< may not contain "le"
   /// Finite upper bounds, strictly increasing (no NaN, no -Inf); `+Inf` is implied (a trailing +Inf is
   /// dropped).
-  /// Defaults to `DefaultBuckets`; an empty layout is an error.
+  /// Defaults to `DefaultBuckets`. Empty: no classic buckets, which is only valid with native buckets (a
+  /// native-only histogram).
   std::vector<double> buckets = DefaultBuckets;
+  /// Native (sparse exponential) buckets: 0 = none; > 1 = the largest growth from one bucket's upper
+  /// bound to the next, as client_golang's NativeHistogramBucketFactor. The resolution (schema) is the
+  /// coarsest one that meets it, within -4..8: 1.1 gives schema 3 (growth 1.0905), 2 gives schema 0.
+  double native_bucket_factor = 0;
+  /// Observations with |v| at or below it count in the zero bucket. Finite and > 0 (Prometheus 2.42
+  /// recognises a native histogram by it); the default 2^-128 is a bucket boundary at every schema.
+  double native_zero_threshold = kDefaultNativeZeroThreshold;
+  /// The most native buckets (positive and negative, not the zero bucket) a series keeps. A series
+  /// about to exceed it halves its resolution (schema - 1: each pair of neighbouring buckets becomes one,
+  /// counts added, nothing lost), as client_golang and Prometheus do, as often as needed down to schema -4,
+  /// where every possible bucket fits. Between 1 and 32768.
+  std::uint32_t native_max_buckets = 160;
 };
 
 /// A handle to one series of a histogram; same lifetime rules as `CounterChild`.
@@ -50,7 +73,9 @@ class HistogramChild : public detail::Handle<detail::HistogramCell> {
  public:
   HistogramChild() = default;
 
-  /// Records one observation. NaN counts in the +Inf bucket and makes the sum NaN (as in client_golang).
+  /// Records one observation. NaN counts in the classic +Inf bucket, in no native bucket, and makes the sum
+  /// NaN (as in client_golang). Zero and negative values are valid: natively they count in the zero
+  /// bucket and in negative buckets.
   void Observe(double v) const noexcept {
     if (cell_) cell_->Observe(v);
   }
@@ -83,13 +108,16 @@ class Histogram final : public detail::MetricVec {
     if (auto* c = default_cell()) static_cast<detail::HistogramCell*>(c)->Observe(v);
   }
 
-  /// The validated finite bucket bounds.
-  const std::vector<double>& buckets() const noexcept { return *bounds_; }
+  /// The validated finite bucket bounds (empty for a native-only histogram).
+  const std::vector<double>& buckets() const noexcept { return layout_->bounds; }
+  /// Whether series have native buckets, and the initial schema picked from `native_bucket_factor`.
+  bool native() const noexcept { return layout_->native; }
+  std::int32_t native_schema() const noexcept { return layout_->native_config.schema; }
 
   Status Collect(std::vector<FamilySnapshot>& out) const override;
 
  private:
-  std::shared_ptr<const std::vector<double>> bounds_;
+  std::shared_ptr<const detail::HistogramLayout> layout_;
 };
 
 /// Creates a histogram (not yet registered); invalid options give an inert histogram (see status.h).

@@ -12,6 +12,11 @@
 ///   each series has exactly `label_names.size()` values, and no two series have the same values.
 /// - Histogram series have `bucket_counts.size() == bucket_bounds.size()`, cumulative and non-decreasing,
 ///   every one `<= count`; `count` is the implicit `+Inf` bucket.
+/// - A histogram family with `native` set has native buckets in every series: `native.schema` in
+///   -4..8, `native.zero_threshold > 0`, spans in ascending bucket order that never overlap, as many
+///   counts as the spans cover, and `count >= native.zero_count + every native count` (NaN
+///   observations are counted in `count` only). Its `bucket_bounds` may be empty: a native-only
+///   histogram, whose classic exposition is `_count`, `_sum` and the `+Inf` bucket.
 ///
 /// Transforms that keep these invariants: `FilterFamilies` (a client_golang `name[]` selection).
 #include <cstdint>
@@ -33,6 +38,28 @@ enum class MetricType {
 /// "counter", "gauge", "histogram" or "unknown".
 std::string_view MetricTypeName(MetricType type) noexcept;
 
+/// A run of consecutive native buckets: starts `offset` buckets after the end of the previous span (for
+/// the first span: at bucket index `offset`), `length` buckets long. Prometheus' `BucketSpan`.
+struct NativeSpan {
+  std::int32_t offset = 0;
+  std::uint32_t length = 0;
+  friend bool operator==(const NativeSpan&, const NativeSpan&) = default;
+};
+
+/// The native (sparse exponential) buckets of one histogram series. Bucket `i` of schema `s` holds the
+/// observations `v` with `2^((i-1)/2^s) < |v| <= 2^(i/2^s)`; positive and negative values have their own
+/// buckets, values with `|v| <= zero_threshold` are counted in the zero bucket.
+struct NativeBuckets {
+  std::int32_t schema = 0;    ///< resolution: each bucket is 2^(2^-schema) times wider than the one before
+  double zero_threshold = 0;  ///< > 0 in every snapshot (Prometheus 2.42 recognises a native histogram by it)
+  std::uint64_t zero_count = 0;
+  std::vector<NativeSpan> positive_spans = {};
+  std::vector<std::uint64_t> positive_counts = {};  ///< one absolute count per bucket the spans cover
+  std::vector<NativeSpan> negative_spans = {};
+  std::vector<std::uint64_t> negative_counts = {};
+  friend bool operator==(const NativeBuckets&, const NativeBuckets&) = default;
+};
+
 /// One labelled series of a family.
 struct SeriesSnapshot {
   /// Label values, in the order of `FamilySnapshot::label_names`.
@@ -45,6 +72,8 @@ struct SeriesSnapshot {
   double sum = 0;
   /// Histogram: number of observations; equal to the `+Inf` bucket.
   std::uint64_t count = 0;
+  /// Histogram with native buckets (`FamilySnapshot::native`): the native buckets.
+  NativeBuckets native = {};
 };
 
 /// One metric family: name, metadata and all its series.
@@ -54,6 +83,7 @@ struct FamilySnapshot {
   MetricType type = MetricType::kUnknown;
   std::vector<std::string> label_names = {};  ///< sorted
   std::vector<double> bucket_bounds = {};     ///< histograms: finite upper bounds, strictly increasing
+  bool native = false;                        ///< histograms: every series has native buckets
   std::vector<SeriesSnapshot> series = {};    ///< sorted by label values
 };
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "golivekit/observability/detail/metric_vec.h"
+#include "golivekit/observability/detail/native_cells.h"
 
 namespace golivekit::observability::detail {
 
@@ -89,38 +90,58 @@ struct GaugeCell final : CellBase {
   std::atomic<std::uint64_t> bits{0};
 };
 
-/// A histogram series: one non-cumulative count per bucket (the last is +Inf) and the sum. The total
-/// count is not stored: it is the sum of the bucket counts read at gather time, which is why `_count`
-/// always equals the `+Inf` bucket in a snapshot, however many threads observe meanwhile.
+/// What every series of one histogram shares: the classic bounds and the native configuration.
+struct HistogramLayout {
+  std::vector<double> bounds;  // finite classic bounds; empty for a native-only histogram
+  bool native = false;
+  NativeConfig native_config = {};
+};
+
+/// A histogram series: one non-cumulative count per classic bucket (the last is +Inf), the native buckets
+/// if configured, and the sum. The total count is not stored: it is the sum of the bucket counts read at
+/// gather time, which is why `_count` always equals the `+Inf` bucket in a snapshot, however many threads
+/// observe meanwhile.
 struct HistogramCell final : CellBase {
-  explicit HistogramCell(std::shared_ptr<const std::vector<double>> b)
-      : bounds(std::move(b)), counts(new std::atomic<std::uint64_t>[bounds->size() + 1]) {
-    for (std::size_t i = 0; i <= bounds->size(); ++i) counts[i].store(0, std::memory_order_relaxed);
+  explicit HistogramCell(std::shared_ptr<const HistogramLayout> l)
+      : layout(std::move(l)), counts(new std::atomic<std::uint64_t>[layout->bounds.size() + 1]) {
+    for (std::size_t i = 0; i <= layout->bounds.size(); ++i) counts[i].store(0, std::memory_order_relaxed);
+    if (layout->native) native = std::make_unique<NativeBucketsCell>(layout->native_config);
   }
   void Observe(double v) noexcept {
-    const double* b = bounds->data();
-    const std::size_t n = bounds->size();
+    if (native) {
+      // Native first, classic after with release: a scrape reads the classic counts first (acquire), so
+      // every classic observation it sees is in the native count it reads next, and `count` (native)
+      // is never below the classic buckets.
+      native->Observe(v);
+      if (!layout->bounds.empty()) counts[ClassicBucket(v)].fetch_add(1, std::memory_order_release);
+    } else {
+      counts[ClassicBucket(v)].fetch_add(1, std::memory_order_relaxed);
+    }
+    AtomicAddDouble(sum_bits, v);
+  }
+  std::size_t ClassicBucket(double v) const noexcept {
+    const double* b = layout->bounds.data();
+    const std::size_t n = layout->bounds.size();
     std::size_t i = 0;
     if (n <= 16) {
       // `!(v <= b)` also sends NaN to the +Inf bucket, as client_golang does.
       while (i < n && !(v <= b[i])) ++i;
-    } else {
-      std::size_t lo = 0, hi = n;
-      while (lo < hi) {
-        const std::size_t mid = (lo + hi) / 2;
-        if (v <= b[mid])
-          hi = mid;
-        else
-          lo = mid + 1;
-      }
-      i = std::isnan(v) ? n : lo;
+      return i;
     }
-    counts[i].fetch_add(1, std::memory_order_relaxed);
-    AtomicAddDouble(sum_bits, v);
+    std::size_t lo = 0, hi = n;
+    while (lo < hi) {
+      const std::size_t mid = (lo + hi) / 2;
+      if (v <= b[mid])
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+    return std::isnan(v) ? n : lo;
   }
 
-  std::shared_ptr<const std::vector<double>> bounds;
+  std::shared_ptr<const HistogramLayout> layout;
   std::unique_ptr<std::atomic<std::uint64_t>[]> counts;
+  std::unique_ptr<NativeBucketsCell> native;
   std::atomic<std::uint64_t> sum_bits{0};
 };
 

@@ -1,0 +1,23 @@
+#pragma once
+// Reading native buckets for a snapshot (native_buckets.cc).
+#include <cstdint>
+
+#include "golivekit/observability/detail/native_cells.h"
+#include "golivekit/observability/snapshot.h"
+
+namespace golivekit::observability::detail {
+
+/// client_golang's rule: the highest resolution whose bucket growth is at most `factor` (> 1), within
+/// -4..8.
+std::int32_t PickNativeSchema(double factor) noexcept;
+
+/// Reads `cell` into `out` (spans ascending; gaps of one or two empty buckets are filled with zeros, which
+/// costs less than a new span) and returns the observation count from the same reads: zero bucket, every
+/// bucket and the NaN observations. Lowers the resolution further if the buckets read exceed
+/// `max_buckets` (tables filled concurrently can overshoot by a few keys).
+std::uint64_t ReadNativeBuckets(const NativeBucketsCell& cell, NativeBuckets& out);
+
+/// The observation count alone.
+std::uint64_t NativeObservationCount(const NativeBucketsCell& cell) noexcept;
+
+}  // namespace golivekit::observability::detail
