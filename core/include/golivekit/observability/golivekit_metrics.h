@@ -54,12 +54,14 @@ struct GoliveKitMetrics {
   std::shared_ptr<Counter> connections_total;  ///< golivekit_connections_total{status}: success|error|timeout
   std::shared_ptr<Gauge> active_connections;   ///< golivekit_active_connections
   std::shared_ptr<Counter> messages_total;     ///< golivekit_messages_total{direction,type}: inbound|outbound
-  std::shared_ptr<Histogram> message_size_bytes;      ///< golivekit_message_size_bytes{direction}
-  std::shared_ptr<Histogram> event_latency_seconds;   ///< golivekit_event_latency_seconds{event_type}
-  std::shared_ptr<Histogram> render_latency_seconds;  ///< golivekit_render_latency_seconds{component}
-  std::shared_ptr<Histogram> diff_size_bytes;         ///< golivekit_diff_size_bytes
-  std::shared_ptr<Histogram> diff_latency_seconds;    ///< golivekit_diff_latency_seconds
-  std::shared_ptr<Counter> errors_total;              ///< golivekit_errors_total{type}
+  std::shared_ptr<Histogram> message_size_bytes;  ///< golivekit_message_size_bytes{direction}
+  std::shared_ptr<Histogram>
+      event_latency_seconds;  ///< golivekit_event_latency_seconds{event_type}, classic + native (factor 1.1)
+  std::shared_ptr<Histogram>
+      render_latency_seconds;  ///< golivekit_render_latency_seconds{component}, classic + native
+  std::shared_ptr<Histogram> diff_size_bytes;       ///< golivekit_diff_size_bytes
+  std::shared_ptr<Histogram> diff_latency_seconds;  ///< golivekit_diff_latency_seconds, classic + native
+  std::shared_ptr<Counter> errors_total;            ///< golivekit_errors_total{type}
   std::shared_ptr<Counter>
       pubsub_messages_total;              ///< golivekit_pubsub_messages_total{direction}: published|delivered
   std::shared_ptr<Gauge> presence_count;  ///< golivekit_presence_count
