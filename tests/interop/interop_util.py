@@ -171,6 +171,23 @@ def start_demo(procs, demo_path, extra_args=()):
     return base, proc
 
 
+# What Prometheus 2.40-2.47 sends with --enable-feature=native-histograms (tests/native/prometheus_accept.h).
+PROMETHEUS_NATIVE_ACCEPT = ("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,"
+                            "application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,"
+                            "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+
+
+def check_serves_protobuf(base):
+    """The server answers Prometheus' native-histogram Accept header with the delimited protobuf
+    exposition, the only one that carries native buckets."""
+    status, headers, _ = http(base + "/metrics", headers={"Accept": PROMETHEUS_NATIVE_ACCEPT})
+    content_type = headers.get("Content-Type", "")
+    check(status == 200 and content_type.startswith("application/vnd.google.protobuf")
+          and "io.prometheus.client.MetricFamily" in content_type and "encoding=delimited" in content_type,
+          f"{base}/metrics answers Prometheus' native-histogram Accept header with HTTP {status}, "
+          f"Content-Type {content_type!r}: not protobuf, so no native histogram can reach Prometheus")
+
+
 def start_prometheus(procs, prometheus_path, config_text, extra_args=()):
     """Starts Prometheus on a free loopback port with `config_text` as its configuration (a fresh TSDB
     in the test's directory); returns its base URL once /-/ready answers."""

@@ -27,7 +27,7 @@ import os
 import random
 import re
 
-from interop_util import (check, fail, http, log, prom_query, prom_series, run_test, start_prometheus, wait_until)
+from interop_util import (check, check_serves_protobuf, fail, http, log, prom_query, prom_series, run_test, start_prometheus, wait_until)
 
 COUNT = 100_000
 SEED = 20261204
@@ -109,6 +109,7 @@ def main(procs):
     with open(values_file, "w", encoding="utf-8") as f:
         f.writelines(f"{v!r}\n" for v in values)
     server = start_server(procs, args.server, values_file)
+    check_serves_protobuf(server)
 
     prom = start_prometheus(procs, args.prometheus, f"""global:
   scrape_interval: 1s

@@ -27,7 +27,7 @@ import math
 import os
 import re
 
-from interop_util import (check, http_json, log, prom_query, prom_series, run_test, start_demo, start_prometheus, wait_until)
+from interop_util import (check, check_serves_protobuf, http, http_json, log, prom_query, prom_series, run_test, start_demo, start_prometheus, wait_until)
 from prometheus_scrape import OPTIONAL_DATA, dashboard_queries, finite_positive, query_until_data
 
 JOB = "golivekit"
@@ -61,6 +61,7 @@ def high_latency_expr(rules_path):
 def main(procs):
     args = PARSER.parse_args()
     demo, _ = start_demo(procs, args.demo, ["--sim-rate", "20"])
+    check_serves_protobuf(demo)
     target = demo.removeprefix("http://")
     prom = start_prometheus(procs, args.prometheus, f"""global:
   scrape_interval: 1s
@@ -97,8 +98,15 @@ scrape_configs:
         for suffix in ("_bucket", "_count", "_sum"):
             stored = prom_series(prom, family + suffix)
             check(stored == [], f"Prometheus 2.42 with native histograms stored {family + suffix}: {stored[:2]}")
-    check(prom_series(prom, "golivekit_message_size_bytes_bucket"), "no golivekit_message_size_bytes_bucket series")
-    log("no _bucket, _count or _sum series of the native families; golivekit_message_size_bytes_bucket present")
+    # A classic-only histogram keeps its series, with the le spellings of the OpenMetrics exposition (a
+    # query naming le="…" works the same whichever format was scraped).
+    stored_le = {s["le"] for s in prom_series(prom, "golivekit_message_size_bytes_bucket")}
+    _, _, body = http(demo + "/metrics", headers={"Accept": "application/openmetrics-text;version=1.0.0"})
+    exposed_le = set(re.findall(r'^golivekit_message_size_bytes_bucket\{[^}]*le="([^"]+)"', body.decode(), re.M))
+    check(stored_le and stored_le == exposed_le, f"golivekit_message_size_bytes_bucket le: stored {sorted(stored_le)}, "
+          f"OpenMetrics {sorted(exposed_le)}")
+    log(f"no _bucket, _count or _sum series of the native families; golivekit_message_size_bytes_bucket present, "
+        f"le as in OpenMetrics ({len(stored_le)} bounds)")
 
     # The dashboard works on native series.
     optional = []
