@@ -90,7 +90,9 @@ TEST_SUITE("native_histogram") {
         {1.1, 3}, {2, 0},   {1.0001, 8}, {1.5, 1},    {1.09, 4},  {1.0906, 3},    {1.2, 2},
         {4, -1},  {16, -2}, {256, -3},   {65536, -4}, {1e30, -4}, {1.0000001, 8},
     };
-    for (const auto& [factor, schema] : cases) {
+    for (const auto& c : cases) {
+      const double factor = c.first;
+      const std::int32_t schema = c.second;
       auto h = obs::NewHistogram(NativeOpts("h", factor));
       REQUIRE(h->status().ok());
       CAPTURE(factor);
