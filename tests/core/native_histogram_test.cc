@@ -398,3 +398,63 @@ TEST_SUITE("native_histogram") {
 #endif
   }
 }
+
+namespace {
+
+// A user's collector that exposes one native histogram series as given.
+class NativeCollector : public obs::Collector {
+ public:
+  explicit NativeCollector(obs::SeriesSnapshot s) : series_(std::move(s)) {}
+  std::vector<obs::Descriptor> Describe() const override {
+    return {obs::Descriptor{.name = "custom_native", .help = "h", .type = obs::MetricType::kHistogram}};
+  }
+  obs::Status Collect(std::vector<obs::FamilySnapshot>& out) const override {
+    out.push_back({.name = "custom_native",
+                   .help = "h",
+                   .type = obs::MetricType::kHistogram,
+                   .native = true,
+                   .series = {series_}});
+    return {};
+  }
+
+ private:
+  obs::SeriesSnapshot series_;
+};
+
+// Whether a registry keeps the family a custom collector produced with these native buckets.
+bool Kept(const obs::SeriesSnapshot& s) {
+  obs::Registry reg({});
+  REQUIRE(reg.Register(std::make_shared<NativeCollector>(s)).ok());
+  const obs::Snapshot snap = reg.Gather();
+  return FindFamily(snap, "custom_native") != nullptr && reg.dropped_families() == 0;
+}
+
+}  // namespace
+
+TEST_SUITE("native_histogram") {
+  TEST_CASE("native_histogram: a custom collector's native buckets must have the shape encoders rely on") {
+    const obs::SeriesSnapshot good{
+        .count = 6,
+        .native = {.schema = 3,
+                   .zero_threshold = 1e-9,
+                   .zero_count = 1,
+                   .positive_spans = {{.offset = -2, .length = 2}, {.offset = 1, .length = 1}},
+                   .positive_counts = {1, 2, 1},
+                   .negative_spans = {{.offset = 0, .length = 1}},
+                   .negative_counts = {1}}};
+    CHECK(Kept(good));
+    auto bad = [&](auto change) {
+      obs::SeriesSnapshot s = good;
+      change(s);
+      return !Kept(s);
+    };
+    CHECK(bad([](obs::SeriesSnapshot& s) { s.native.schema = 9; }));
+    CHECK(bad([](obs::SeriesSnapshot& s) { s.native.schema = -5; }));
+    CHECK(bad([](obs::SeriesSnapshot& s) { s.native.zero_threshold = 0; }));
+    CHECK(bad([](obs::SeriesSnapshot& s) { s.native.zero_threshold = std::nan(""); }));
+    CHECK(bad([](obs::SeriesSnapshot& s) { s.native.positive_counts.pop_back(); }));
+    CHECK(bad([](obs::SeriesSnapshot& s) { s.native.positive_spans[1].offset = -1; }));
+    CHECK(bad([](obs::SeriesSnapshot& s) { s.count = 5; }));
+    CHECK(bad([](obs::SeriesSnapshot& s) { s.native.zero_count = 7; }));
+  }
+}
