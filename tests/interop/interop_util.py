@@ -213,9 +213,11 @@ def prom_series(prom_base, match, timeout=10):
     return body["data"]
 
 
-def prom_query(prom_base, query, timeout=10):
-    """Runs an instant query; returns the parsed response (fails unless status is success)."""
-    url = prom_base + "/api/v1/query?" + urllib.parse.urlencode({"query": query})
+def prom_query(prom_base, query, timeout=10, at=None):
+    """Runs an instant query (now, or at the Unix time `at`); returns the parsed response (fails unless
+    status is success)."""
+    params = {"query": query} if at is None else {"query": query, "time": f"{at:.3f}"}
+    url = prom_base + "/api/v1/query?" + urllib.parse.urlencode(params)
     status, body = http_json(url, timeout=timeout)
     check(status == 200 and body and body.get("status") == "success",
           f"query {query!r}: HTTP {status}, {json.dumps(body)[:400] if body else 'no body'}")
