@@ -120,8 +120,11 @@ EMSCRIPTEN_KEEPALIVE const char* glk_last_error() { return Bytes(g_last_error); 
 
 // ---- metrics -----------------------------------------------------------------------------------------
 
-// In: name, help, label names. Histograms: `buckets` bounds in nums, or -1 for the defaults.
-EMSCRIPTEN_KEEPALIVE Metric* glk_metric_new(int kind, std::size_t in, int buckets) {
+// In: name, help, label names. Histograms: `buckets` bounds in nums, or -1 for the defaults; the
+// native bucket options as HistogramOpts has them (JS fills in the defaults, which it has from
+// js_constants.cc).
+EMSCRIPTEN_KEEPALIVE Metric* glk_metric_new(int kind, std::size_t in, int buckets, double native_factor,
+                                            double native_zero_threshold, std::uint32_t native_max_buckets) {
   std::vector<std::string> s = In(in);
   std::string name = std::move(s[0]);
   std::string help = std::move(s[1]);
@@ -142,7 +145,10 @@ EMSCRIPTEN_KEEPALIVE Metric* glk_metric_new(int kind, std::size_t in, int bucket
            .help = std::move(help),
            .labels = std::move(labels),
            .buckets = buckets < 0 ? obs::DefaultBuckets
-                                  : std::vector<double>(g_nums.begin(), g_nums.begin() + buckets)});
+                                  : std::vector<double>(g_nums.begin(), g_nums.begin() + buckets),
+           .native_bucket_factor = native_factor,
+           .native_zero_threshold = native_zero_threshold,
+           .native_max_buckets = native_max_buckets});
       break;
   }
   return m;

@@ -1,8 +1,9 @@
 // Writes the TypeScript modules that carry facts owned by the C++ side into the npm package, so that
 // they are written once: js/src/generated/constants.ts (the version, the metric kinds of the wasm
-// exports, the batch media type, the default largest batch; js/src/constants.ts re-exports them for
-// every entry) and js/src/generated/web-vitals.ts (the Web Vitals declarations; imported by the /vitals
-// entry only, so that pages without Web Vitals carry none of those bytes). Neither file is in git.
+// exports, the batch media type, the default largest batch, the defaults of native histogram options;
+// js/src/constants.ts re-exports them for every entry) and js/src/generated/web-vitals.ts (the Web Vitals
+// declarations; imported by the /vitals entry only, so that pages without Web Vitals carry none of those
+// bytes). Neither file is in git.
 //
 // Compiled by emscripten and run under node by the wasm build (wasm/CMakeLists.txt), before tsc
 // compiles js/src into dist/. Usage: node js_constants.cjs <constants.ts> <web-vitals.ts>
@@ -14,6 +15,7 @@
 
 #include "golivekit/observability/client_batch.h"
 #include "golivekit/observability/encode.h"
+#include "golivekit/observability/histogram.h"
 #include "golivekit/observability/version.h"
 #include "golivekit/observability/web_vitals.h"
 #include "kinds.h"
@@ -57,13 +59,18 @@ std::string Numbers(const std::vector<double>& v) {
 std::string Constants() {
   std::string out(kHeader);
   out += "// project(VERSION) of CMakeLists.txt (GLK_OBS_VERSION); wasm/kinds.h; kBatchContentType;\n";
-  out += "// BatchEncoder::kDefaultMaxBatchBytes.\n";
+  out +=
+      "// BatchEncoder::kDefaultMaxBatchBytes; HistogramOpts' native_zero_threshold and "
+      "native_max_buckets.\n";
   out += "export const VERSION = " + Quote(obs::kVersion) + ";\n";
   out += "export const COUNTER = " + std::to_string(obs::wasm::kCounter) + ";\n";
   out += "export const GAUGE = " + std::to_string(obs::wasm::kGauge) + ";\n";
   out += "export const HISTOGRAM = " + std::to_string(obs::wasm::kHistogram) + ";\n";
   out += "export const BATCH_CONTENT_TYPE = " + Quote(obs::kBatchContentType) + ";\n";
   out += "export const MAX_BATCH_BYTES = " + std::to_string(obs::BatchEncoder::kDefaultMaxBatchBytes) + ";\n";
+  const obs::HistogramOpts histogram;
+  out += "export const NATIVE_ZERO_THRESHOLD = " + obs::FormatFloat(histogram.native_zero_threshold) + ";\n";
+  out += "export const NATIVE_MAX_BUCKETS = " + std::to_string(histogram.native_max_buckets) + ";\n";
   return out;
 }
 

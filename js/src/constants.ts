@@ -2,5 +2,14 @@
 // ./generated/constants.ts from it (wasm/js_constants.cc names each source); this module re-exports them.
 import { COUNTER, GAUGE, HISTOGRAM } from "./generated/constants.js";
 
-export { BATCH_CONTENT_TYPE, COUNTER, GAUGE, HISTOGRAM, MAX_BATCH_BYTES, VERSION } from "./generated/constants.js";
+export {
+  BATCH_CONTENT_TYPE,
+  COUNTER,
+  GAUGE,
+  HISTOGRAM,
+  MAX_BATCH_BYTES,
+  NATIVE_MAX_BUCKETS,
+  NATIVE_ZERO_THRESHOLD,
+  VERSION,
+} from "./generated/constants.js";
 export type MetricKind = typeof COUNTER | typeof GAUGE | typeof HISTOGRAM;

@@ -1,7 +1,14 @@
 // Counters, gauges and histograms: each wraps the address of a C++ metric adapter (wasm/bindings.cc)
 // and keeps its series handles in a JS-side cache, so that the strings of a label tuple cross into wasm
 // only the first time: a repeated `withLabels('GET', '200')` is two Map lookups.
-import { COUNTER, GAUGE, HISTOGRAM, type MetricKind } from "./constants.js";
+import {
+  COUNTER,
+  GAUGE,
+  HISTOGRAM,
+  type MetricKind,
+  NATIVE_MAX_BUCKETS,
+  NATIVE_ZERO_THRESHOLD,
+} from "./constants.js";
 import { disposedError, ObservabilityError } from "./errors.js";
 import type { CounterSeries, GaugeSeries, HistogramSeries, SeriesHandle } from "./series.js";
 import type {
@@ -18,6 +25,21 @@ import { METRIC_ADAPTER, type WasmCore } from "./wasm-core.js";
 import type { WasmExports } from "./wasm-module.js";
 
 const FACTORY_NAMES = ["newCounter", "newGauge", "newHistogram"] as const;
+
+// A histogram's native bucket options as glk_metric_new takes them, the core's defaults where absent.
+// The core validates them, except what the export's unsigned 32-bit parameter could not carry.
+function nativeOptions(name: string, opts: HistogramOpts): NativeOptions {
+  const maxBuckets = Number(opts.nativeMaxBuckets ?? NATIVE_MAX_BUCKETS);
+  if (!Number.isInteger(maxBuckets) || maxBuckets < 0 || maxBuckets > 0xffffffff) {
+    throw new ObservabilityError(
+      "INVALID_ARGUMENT",
+      `histogram ${name}: nativeMaxBuckets is ${maxBuckets} (it must be a whole number)`,
+    );
+  }
+  return [Number(opts.nativeBucketFactor ?? 0), Number(opts.nativeZeroThreshold ?? NATIVE_ZERO_THRESHOLD), maxBuckets];
+}
+type NativeOptions = [factor: number, zeroThreshold: number, maxBuckets: number];
+const NO_NATIVE: NativeOptions = [0, 0, 0];
 
 function labelKey(value: LabelValue): string {
   return typeof value === "string" ? value : String(value);
@@ -99,15 +121,19 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
   readonly #cache: SeriesCache<S>;
   readonly #onlySeries: S | null = null; // of a metric without labels
 
-  constructor(core: WasmCore, kind: MetricKind, opts: CounterOpts, buckets?: readonly number[]) {
+  constructor(core: WasmCore, kind: MetricKind, opts: CounterOpts | HistogramOpts) {
     if (opts === null || typeof opts !== "object") {
       throw new TypeError(`${FACTORY_NAMES[kind]}: options object required`);
     }
     const labels = opts.labels ? Array.from(opts.labels, String) : [];
     const wasm = core.exports;
-    const strings = core.putStrings([String(opts.name ?? ""), String(opts.help ?? ""), ...labels]);
+    const name = String(opts.name ?? "");
+    const histogram = kind === HISTOGRAM ? (opts as HistogramOpts) : undefined;
+    const buckets = histogram?.buckets;
+    const native = histogram ? nativeOptions(name, histogram) : NO_NATIVE;
+    const strings = core.putStrings([name, String(opts.help ?? ""), ...labels]);
     const bounds = buckets === undefined ? -1 : core.putNumbers(Array.from(buckets, Number));
-    const address = core.adopt(this, METRIC_ADAPTER, wasm.glk_metric_new(kind, strings, bounds));
+    const address = core.adopt(this, METRIC_ADAPTER, wasm.glk_metric_new(kind, strings, bounds, ...native));
     this.core = core;
     this.#wasm = wasm;
     this.#address = address;
@@ -248,7 +274,7 @@ export class GaugeMetric extends NativeMetric<GaugeSeries> implements Gauge {
 export class HistogramMetric extends NativeMetric<HistogramSeries> implements Histogram {
   readonly buckets: readonly number[];
   constructor(core: WasmCore, opts: HistogramOpts) {
-    super(core, HISTOGRAM, opts, opts?.buckets);
+    super(core, HISTOGRAM, opts);
     this.buckets = Object.freeze(core.numbers(core.exports.glk_metric_buckets(this.nativeAddress())));
   }
   observe(value: number): void {

@@ -28,9 +28,25 @@ export type GaugeOpts = CounterOpts;
 export interface HistogramOpts extends CounterOpts {
   /**
    * Finite upper bounds, strictly increasing; `+Inf` is implied. Defaults to
-   * {@link Observability.defaultBuckets}.
+   * {@link Observability.defaultBuckets}. `[]` with `nativeBucketFactor`: a native-only histogram (no
+   * classic buckets); `[]` without it is an error.
    */
   buckets?: readonly number[];
+  /**
+   * Native (sparse exponential) buckets beside the classic ones: the largest growth from one bucket's
+   * upper bound to the next, `> 1` (`1.1` gives 8 buckets per power of two, `2` one). `0` or absent: none.
+   */
+  nativeBucketFactor?: number;
+  /**
+   * Native buckets: observations whose absolute value is at or below it count in the zero bucket.
+   * Finite and `> 0`; defaults to 2^-128.
+   */
+  nativeZeroThreshold?: number;
+  /**
+   * Native buckets: the most a series keeps (positive and negative, 1 to 32768; default 160). A series
+   * about to exceed it halves its resolution, merging neighbouring buckets (nothing is lost).
+   */
+  nativeMaxBuckets?: number;
 }
 
 /** Options of {@link Observability.newRegistry}. */
@@ -124,7 +140,10 @@ export interface GaugeChild {
 
 /** One series of a histogram. */
 export interface HistogramChild {
-  /** Records one observation (NaN goes to the `+Inf` bucket and makes the sum NaN). */
+  /**
+   * Records one observation (NaN goes to the `+Inf` bucket, in no native bucket, and makes the sum NaN;
+   * natively, 0 counts in the zero bucket and negative values in negative buckets).
+   */
   observe(value: number): void;
   /** Number of observations so far. */
   count(): number;
@@ -160,7 +179,7 @@ export interface Counter extends Metric<CounterChild>, CounterChild {}
 export interface Gauge extends Metric<GaugeChild>, GaugeChild {}
 /** A histogram. Without labels, `observe` acts on its one series; with labels, use `withLabels`. */
 export interface Histogram extends Metric<HistogramChild>, HistogramChild {
-  /** The validated bucket upper bounds (without `+Inf`). */
+  /** The validated bucket upper bounds (without `+Inf`; empty for a native-only histogram). */
   readonly buckets: readonly number[];
 }
 

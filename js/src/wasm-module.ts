@@ -22,7 +22,15 @@ export interface WasmExports {
   glk_release(): void;
   glk_nums(n: number): number;
   glk_last_error(): number;
-  glk_metric_new(kind: number, inLen: number, buckets: number): number;
+  /** The last three: HistogramOpts' native_bucket_factor, native_zero_threshold, native_max_buckets. */
+  glk_metric_new(
+    kind: number,
+    inLen: number,
+    buckets: number,
+    nativeFactor: number,
+    nativeZeroThreshold: number,
+    nativeMaxBuckets: number,
+  ): number;
   glk_metric_free(m: number): void;
   glk_metric_kind(m: number): number;
   glk_metric_error(m: number): number;

@@ -148,6 +148,91 @@ describe("gauges and histograms", () => {
     assert.throws(() => obs.newHistogram({ name: "b", labels: ["le"] }), /reserved/);
     h.dispose();
   });
+  test("native buckets beside classic ones: options accepted, observations (0 and negatives too) counted", () => {
+    const r = obs.newRegistry();
+    const h = r.register(
+      obs.newHistogram({
+        name: "nat_seconds",
+        buckets: [0.1, 1],
+        nativeBucketFactor: 1.1,
+        nativeZeroThreshold: 0.001,
+        nativeMaxBuckets: 20,
+      }),
+    );
+    assert.deepEqual(h.buckets, [0.1, 1]);
+    for (const v of [0.05, 0.5, 3, 0, -2, 0.0005, -0.25]) h.observe(v);
+    assert.equal(h.count(), 7);
+    assert.equal(h.sum(), 0.05 + 0.5 + 3 + 0 - 2 + 0.0005 - 0.25);
+    const text = r.expose();
+    assert.equal(sample(text, 'nat_seconds_bucket{le="0.1"}'), "5");
+    assert.equal(sample(text, 'nat_seconds_bucket{le="1"}'), "6");
+    assert.equal(sample(text, 'nat_seconds_bucket{le="+Inf"}'), "7");
+    assert.equal(sample(text, "nat_seconds_count"), "7");
+    // Far more distinct buckets than nativeMaxBuckets: the series halves its resolution, losing nothing.
+    for (let i = -40; i <= 40; i++) h.observe(2 ** (i / 4));
+    assert.equal(h.count(), 7 + 81);
+    assert.equal(sample(r.expose(), "nat_seconds_count"), "88");
+    const series = r.register(obs.newHistogram({ name: "nat_lab_seconds", labels: ["op"], nativeBucketFactor: 2 })).withLabels("a");
+    series.observe(-1);
+    series.observe(0);
+    assert.deepEqual([series.count(), series.sum()], [2, -1]);
+    r.dispose();
+  });
+  test("native-only histogram: buckets [] with nativeBucketFactor", () => {
+    const r = obs.newRegistry();
+    const h = r.register(obs.newHistogram({ name: "only_native_seconds", help: "N.", buckets: [], nativeBucketFactor: 1.1 }));
+    assert.deepEqual(h.buckets, []);
+    for (const v of [0.01, 0, -3, 250]) h.observe(v);
+    assert.equal(h.count(), 4);
+    assert.equal(h.sum(), 247.01);
+    const text = r.expose();
+    assert.equal(sample(text, 'only_native_seconds_bucket{le="+Inf"}'), "4");
+    assert.equal(sample(text, "only_native_seconds_count"), "4");
+    assert.equal(sample(text, "only_native_seconds_sum"), "247.01");
+    assert.ok(!/only_native_seconds_bucket\{le="[^+]/.test(text), `classic bounds exposed:\n${text}`);
+    r.dispose();
+  });
+  test("native options default as in the core: none, zero threshold 2^-128, 160 buckets", async () => {
+    const { NATIVE_MAX_BUCKETS, NATIVE_ZERO_THRESHOLD } = await import("../../dist/constants.js");
+    assert.equal(NATIVE_ZERO_THRESHOLD, 2 ** -128);
+    assert.equal(NATIVE_MAX_BUCKETS, 160);
+    // No native buckets unless asked: an empty layout is still an error.
+    assert.throws(() => obs.newHistogram({ name: "d", buckets: [] }), /no buckets.*native_bucket_factor/);
+    assert.throws(() => obs.newHistogram({ name: "d", buckets: [], nativeBucketFactor: 0 }), /no buckets/);
+    // Values only a native histogram checks are ignored without one, as in C++.
+    obs.newHistogram({ name: "d", nativeZeroThreshold: 0, nativeMaxBuckets: 0 }).dispose();
+    // A factor alone is enough: the defaults of the other two are valid.
+    const h = obs.newHistogram({ name: "d_native", buckets: [], nativeBucketFactor: 1.1 });
+    for (let i = -200; i <= 200; i++) h.observe(2 ** (i / 2)); // more than 160 buckets at first
+    h.observe(-1e-30);
+    assert.equal(h.count(), 402);
+    h.dispose();
+  });
+  test("invalid native options are refused with the core's message", () => {
+    const refused = (opts, pattern) =>
+      assert.throws(
+        () => obs.newHistogram({ name: "bad_native", nativeBucketFactor: 1.1, ...opts }),
+        (e) => e instanceof ObservabilityError && e.code === "INVALID_ARGUMENT" && pattern.test(e.message),
+        JSON.stringify(opts),
+      );
+    refused({ nativeBucketFactor: 1 }, /^histogram bad_native: native_bucket_factor is 1 \(0 for no native buckets, or a finite growth factor > 1/);
+    refused({ nativeBucketFactor: -1 }, /native_bucket_factor is -1 /);
+    refused({ nativeBucketFactor: NaN }, /native_bucket_factor is NaN /);
+    refused({ nativeBucketFactor: Infinity }, /native_bucket_factor is \+Inf /);
+    refused({ nativeBucketFactor: 0.5, buckets: [] }, /native_bucket_factor is 0.5 /);
+    refused({ nativeZeroThreshold: 0 }, /^histogram bad_native: native_zero_threshold is 0 \(it must be finite and > 0/);
+    refused({ nativeZeroThreshold: -1e-9 }, /native_zero_threshold is -1e-09 /);
+    refused({ nativeZeroThreshold: NaN }, /native_zero_threshold is NaN /);
+    refused({ nativeMaxBuckets: 0 }, /^histogram bad_native: native_max_buckets is 0 \(it must be between 1 and 32768\)/);
+    refused({ nativeMaxBuckets: 32769 }, /native_max_buckets is 32769 /);
+    refused({ nativeMaxBuckets: -1 }, /nativeMaxBuckets is -1 \(it must be a whole number\)/);
+    refused({ nativeMaxBuckets: 1.5 }, /nativeMaxBuckets is 1.5 /);
+    refused({ nativeMaxBuckets: NaN }, /nativeMaxBuckets is NaN /);
+    refused({ nativeMaxBuckets: 2 ** 32 }, /nativeMaxBuckets is 4294967296 /);
+    // The extremes the core accepts.
+    obs.newHistogram({ name: "edge", nativeBucketFactor: 1.0001, nativeMaxBuckets: 1, nativeZeroThreshold: 1e300 }).dispose();
+    obs.newHistogram({ name: "edge", nativeBucketFactor: 1e300, nativeMaxBuckets: 32768 }).dispose();
+  });
   test("bucket helpers", () => {
     assert.deepEqual(obs.linearBuckets(0, 100, 4), [0, 100, 200, 300]);
     assert.deepEqual(obs.exponentialBuckets(1, 2, 5), [1, 2, 4, 8, 16]);

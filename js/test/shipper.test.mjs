@@ -110,6 +110,23 @@ describe("requests", () => {
     );
   });
 
+  test("a native-only histogram is not shipped (the batch format has no native buckets yet), one with both kinds is", async () => {
+    const { registry, events, fetch, shipper } = setup();
+    const nativeOnly = registry.register(obs.newHistogram({ name: "native_seconds", buckets: [], nativeBucketFactor: 1.1 }));
+    const both = registry.register(obs.newHistogram({ name: "both_seconds", buckets: [0.1, 1], nativeBucketFactor: 1.1 }));
+    events.withLabels("x").inc();
+    nativeOnly.observe(0.5);
+    both.observe(0.5);
+    await shipper.flush();
+    const body = fetch.calls[0].body;
+    assert.equal(header(body).families, 3);
+    for (const name of ["app_events_total", "app_both_seconds", "app_open_views"]) assert.ok(text(body).includes(name), `${name} in the batch`);
+    assert.ok(!text(body).includes("native_seconds"), "the native-only histogram was shipped");
+    nativeOnly.observe(1);
+    await shipper.flush(); // only the gauge (current value)
+    assert.ok(!text(fetch.calls[1].body).includes("native_seconds"));
+  });
+
   test("the registry's runtime metrics are not shipped", async () => {
     const { events, fetch, shipper } = setup();
     events.withLabels("x").inc();

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "golivekit/observability/client_metrics.h"
 #include "golivekit/observability/counter.h"
 #include "golivekit/observability/gauge.h"
 #include "golivekit/observability/histogram.h"
@@ -409,6 +410,57 @@ TEST_SUITE("batch_encoder") {
     REQUIRE(obs::DecodeBatch(enc.Encode(reg->Gather()).at(0), b).ok());
     REQUIRE(b.families.size() == 1);
     CHECK(b.families[0].name == "mine");
+  }
+
+  TEST_CASE("native-only histograms stay home, one with both kinds ships its classic buckets") {
+    auto reg = obs::NewRegistry();
+    auto c = obs::NewCounter({.name = "clicks_total", .help = "h"});
+    auto both = obs::NewHistogram({.name = "both_seconds",
+                                   .help = "h",
+                                   .labels = {},
+                                   .buckets = {0.1, 1},
+                                   .native_bucket_factor = 1.1});
+    auto native_only = obs::NewHistogram(
+        {.name = "native_seconds", .help = "h", .labels = {}, .buckets = {}, .native_bucket_factor = 1.1});
+    REQUIRE(native_only->status().ok());
+    REQUIRE(reg->Register(c).ok());
+    REQUIRE(reg->Register(both).ok());
+    REQUIRE(reg->Register(native_only).ok());
+    c->Inc();
+    for (const double v : {0.05, 0.5, 7.0, 0.0, -2.0}) {
+      both->Observe(v);
+      native_only->Observe(v);
+    }
+
+    obs::BatchEncoder enc(Id(3));
+    const auto batches = enc.Encode(reg->Gather());
+    REQUIRE(batches.size() == 1);
+    obs::Batch b;
+    REQUIRE(obs::DecodeBatch(batches[0], b).ok());
+    REQUIRE(b.families.size() == 2);
+    CHECK(b.families[0].name == "both_seconds");
+    CHECK(b.families[0].bucket_bounds == std::vector<double>{0.1, 1});
+    CHECK(b.families[0].series.at(0).bucket_deltas == std::vector<std::uint64_t>{3, 1, 1});
+    CHECK(b.families[0].series.at(0).sum_delta == doctest::Approx(5.55));
+    CHECK(b.families[1].name == "clicks_total");
+
+    // A server that declares the shipped families accepts the batch.
+    obs::ClientMetrics server({.metrics = {
+                                   {.name = "both_seconds",
+                                    .help = "h",
+                                    .type = obs::MetricType::kHistogram,
+                                    .labels = {},
+                                    .buckets = {0.1, 1}},
+                                   {.name = "clicks_total", .help = "h", .type = obs::MetricType::kCounter},
+                               }});
+    REQUIRE(server.status().ok());
+    const obs::ApplyResult applied = server.Apply(batches[0]);
+    CHECK(applied.outcome == obs::ApplyResult::Outcome::kApplied);
+    CHECK(applied.message == "");
+
+    // Later observations of the native-only histogram alone make no batch.
+    native_only->Observe(1);
+    CHECK(enc.Encode(reg->Gather()).empty());
   }
 
   TEST_CASE("large changes are split into batches under the limit that together carry everything") {

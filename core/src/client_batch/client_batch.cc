@@ -400,6 +400,15 @@ std::size_t FamilyHeaderSize(const BatchFamily& f) {
 
 namespace {
 
+// Version 1 of the format carries classic buckets only: a histogram with none (native-only) would
+// reach the server as a layout no declaration has, and the server refuses a batch whole. Such a family
+// stays on the client until the format carries native buckets; one with both kinds ships its classic
+// part.
+bool Shippable(const FamilySnapshot& fam) {
+  return fam.type != MetricType::kUnknown &&
+         !(fam.type == MetricType::kHistogram && fam.bucket_bounds.empty());
+}
+
 // A counter's increment since `prev` (nullptr: a new series). A value below the previous one means the
 // series was reset: it starts again from zero.
 double CounterIncrement(double now, const double* prev) {
@@ -530,7 +539,7 @@ std::vector<BatchFamily> BatchEncoder::TakeChanges(const Snapshot& snapshot) {
   std::vector<BatchFamily> changed;
   LastValues now;
   for (const FamilySnapshot& fam : snapshot.families) {
-    if (fam.type == MetricType::kUnknown || skip_.count(fam.name) != 0) continue;
+    if (!Shippable(fam) || skip_.count(fam.name) != 0) continue;
     const auto prev_family = last_.find(fam.name);
     auto& now_family = now[fam.name];
     BatchFamily out{

@@ -129,9 +129,11 @@ struct EncodeOpts {
 ///
 /// Each `Encode` compares the snapshot with the one of the previous call: counters and histograms
 /// contribute the series that changed (as increments), gauges contribute every series (their current
-/// value, so that the server knows the client is alive and what it holds). Untyped families, and
-/// families named in `skip`, are not shipped. A counter or histogram that went backwards (it was
-/// reset, or deleted and recreated) contributes what it holds now: its history restarts from zero.
+/// value, so that the server knows the client is alive and what it holds). Untyped families,
+/// native-only histograms (no classic buckets: the format does not carry native buckets yet; a
+/// histogram with both kinds ships its classic buckets), and families named in `skip`, are not
+/// shipped. A counter or histogram that went backwards (it was reset, or deleted and recreated)
+/// contributes what it holds now: its history restarts from zero.
 ///
 /// Batches are at most `max_batch_bytes`; when the changes need more, they are split over several
 /// batches, each with its own sequence number and each applicable on its own. A single series larger

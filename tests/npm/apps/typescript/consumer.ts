@@ -9,6 +9,7 @@ import type {
   Gauge,
   Histogram,
   HistogramChild,
+  HistogramOpts,
   LabelValue,
   LoadOptions,
   MemoryStats,
@@ -47,6 +48,14 @@ export async function run(options?: LoadOptions): Promise<string> {
   const child: HistogramChild = lat.withLabels();
   obs.newTimer(child).elapsed();
   const bounds: readonly number[] = lat.buckets;
+  const nativeOpts: HistogramOpts = {
+    name: "size_bytes",
+    buckets: [],
+    nativeBucketFactor: 1.1,
+    nativeZeroThreshold: 1e-9,
+    nativeMaxBuckets: 100,
+  };
+  registry.register(obs.newHistogram(nativeOpts)).observe(0);
 
   const g: Gauge = registry.register(obs.newGauge({ name: "temp" }));
   g.set(3);
@@ -77,6 +86,8 @@ export async function run(options?: LoadOptions): Promise<string> {
   clicks.withLabels({ button: "buy" });
   // @ts-expect-error -- constLabels values are strings
   obs.newRegistry({ constLabels: { env: 1 } });
+  // @ts-expect-error -- native options are numbers
+  obs.newHistogram({ name: "n", nativeBucketFactor: "1.1" });
   // @ts-expect-error -- a counter has no set()
   clicks.set(1);
   // @ts-expect-error -- version is readonly
