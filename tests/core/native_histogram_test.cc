@@ -78,6 +78,10 @@ bool InBucket(double v, std::int32_t schema, std::int32_t index) {
   return a > lower * (1 - slack) && a <= upper * (1 + slack);
 }
 
+std::int32_t Index(double v, std::int32_t schema) {
+  return detail::NativeBucketIndex(v, schema, detail::NativeFractions());
+}
+
 obs::HistogramOpts NativeOpts(std::string name, double factor = 1.1) {
   return {.name = std::move(name), .help = "h", .buckets = {}, .native_bucket_factor = factor};
 }
@@ -144,11 +148,11 @@ TEST_SUITE("native_histogram") {
       "native_histogram: the fraction table is 2^(j/256)/2 to the last bit and nests for every schema") {
     for (int j = 0; j < 256; ++j) {
       const long double exact = std::exp2(static_cast<long double>(j) / 256) / 2;
-      const double v = detail::kNativeFractions[j];
+      const double v = detail::NativeFractions()[j];
       CAPTURE(j);
       CHECK(std::fabs(static_cast<long double>(v) - exact) <=
             std::ldexp(1.0L, -54));  // half an ulp in [0.5, 1)
-      if (j > 0) CHECK(v > detail::kNativeFractions[j - 1]);
+      if (j > 0) CHECK(v > detail::NativeFractions()[j - 1]);
     }
   }
 
@@ -162,9 +166,9 @@ TEST_SUITE("native_histogram") {
         if (k % 4 == 1) v = std::ldexp(1.0, static_cast<int>(SplitMix64(state) % 200) - 100);
         if (k % 4 == 2 && schema > 0) {
           const int j = static_cast<int>(SplitMix64(state) % 256);
-          v = std::ldexp(detail::kNativeFractions[j], static_cast<int>(SplitMix64(state) % 40) - 20);
+          v = std::ldexp(detail::NativeFractions()[j], static_cast<int>(SplitMix64(state) % 40) - 20);
         }
-        const std::int32_t index = detail::NativeBucketIndex(v, schema);
+        const std::int32_t index = Index(v, schema);
         CAPTURE(schema);
         CAPTURE(v);
         CAPTURE(index);
@@ -175,25 +179,24 @@ TEST_SUITE("native_histogram") {
 
   TEST_CASE("native_histogram: bounds, powers of two, extremes and infinity") {
     // A bucket's upper bound is inclusive: 1 is the top of bucket 0, 2 of bucket 1 (schema 0).
-    CHECK(detail::NativeBucketIndex(1, 0) == 0);
-    CHECK(detail::NativeBucketIndex(std::nextafter(1.0, 2.0), 0) == 1);
-    CHECK(detail::NativeBucketIndex(2, 0) == 1);
-    CHECK(detail::NativeBucketIndex(0.5, 0) == -1);
-    CHECK(detail::NativeBucketIndex(1.5, 0) == 1);
+    CHECK(Index(1, 0) == 0);
+    CHECK(Index(std::nextafter(1.0, 2.0), 0) == 1);
+    CHECK(Index(2, 0) == 1);
+    CHECK(Index(0.5, 0) == -1);
+    CHECK(Index(1.5, 0) == 1);
     for (std::int32_t schema = detail::kNativeSchemaMin; schema <= detail::kNativeSchemaMax; ++schema) {
       CAPTURE(schema);
-      CHECK(detail::NativeBucketIndex(1, schema) == 0);
-      CHECK(detail::NativeBucketIndex(std::nextafter(1.0, 2.0), schema) == 1);
+      CHECK(Index(1, schema) == 0);
+      CHECK(Index(std::nextafter(1.0, 2.0), schema) == 1);
       // +Inf is one bucket above the largest finite value.
-      CHECK(detail::NativeBucketIndex(kInf, schema) ==
-            detail::NativeBucketIndex(std::numeric_limits<double>::max(), schema) + 1);
+      CHECK(Index(kInf, schema) == Index(std::numeric_limits<double>::max(), schema) + 1);
     }
     // Schema 3: bound 8 of the table is 2.
-    CHECK(detail::NativeBucketIndex(2, 3) == 8);
-    CHECK(detail::NativeBucketIndex(std::nextafter(2.0, 3.0), 3) == 9);
+    CHECK(Index(2, 3) == 8);
+    CHECK(Index(std::nextafter(2.0, 3.0), 3) == 9);
     // Schema -4: 133 indexes per sign, from the smallest subnormal to +Inf.
-    CHECK(detail::NativeBucketIndex(std::numeric_limits<double>::denorm_min(), -4) == -67);
-    CHECK(detail::NativeBucketIndex(kInf, -4) == 65);
+    CHECK(Index(std::numeric_limits<double>::denorm_min(), -4) == -67);
+    CHECK(Index(kInf, -4) == 65);
     // Lowering merges 2^by neighbours: at schema s-1, bucket ceil(i/2).
     CHECK(detail::LowerNativeIndex(0, 1) == 0);
     CHECK(detail::LowerNativeIndex(-1, 1) == 0);
@@ -218,7 +221,7 @@ TEST_SUITE("native_histogram") {
     CHECK(s.native.zero_count == 4);  // 0, -0 and both below 2^-128
     const auto pos = Expand(s.native.positive_spans, s.native.positive_counts);
     const auto neg = Expand(s.native.negative_spans, s.native.negative_counts);
-    const std::int32_t inf = detail::NativeBucketIndex(kInf, 0);
+    const std::int32_t inf = Index(kInf, 0);
     CHECK(pos == std::map<std::int32_t, std::uint64_t>{{0, 1}, {1, 1}, {2, 1}, {inf, 1}});
     CHECK(neg == std::map<std::int32_t, std::uint64_t>{{0, 1}, {3, 1}, {inf, 1}});
     CHECK(s.count == 12);  // NaN is counted, in no bucket
@@ -291,15 +294,13 @@ TEST_SUITE("native_histogram") {
       CHECK(pos.size() + neg.size() <= std::max<std::size_t>(max_buckets, s.native.schema == -4 ? 266 : 0));
       // The same values placed directly at the final schema give exactly these buckets.
       std::map<std::int32_t, std::uint64_t> want_pos, want_neg;
-      for (double v : values)
-        (v < 0 ? want_neg : want_pos)[detail::NativeBucketIndex(std::fabs(v), s.native.schema)]++;
+      for (double v : values) (v < 0 ? want_neg : want_pos)[Index(std::fabs(v), s.native.schema)]++;
       CHECK(pos == want_pos);
       CHECK(neg == want_neg);
       // Resolution is lowered only as far as needed: one schema higher would not fit.
       if (s.native.schema < 8 && s.native.schema > -4) {
         std::map<std::int32_t, int> finer;
-        for (double v : values)
-          finer[detail::NativeBucketIndex(std::fabs(v), s.native.schema + 1) * 2 + (v < 0)]++;
+        for (double v : values) finer[Index(std::fabs(v), s.native.schema + 1) * 2 + (v < 0)]++;
         CHECK(finer.size() > max_buckets);
       }
     }

@@ -57,7 +57,8 @@ std::shared_ptr<const detail::HistogramLayout> MakeLayout(HistogramOpts& o, bool
   if (native) {
     layout->native_config = {.schema = detail::PickNativeSchema(o.native_bucket_factor),
                              .zero_threshold = o.native_zero_threshold,
-                             .max_buckets = o.native_max_buckets};
+                             .max_buckets = o.native_max_buckets,
+                             .fractions = detail::NativeFractions()};
   }
   return layout;
 }
@@ -117,11 +118,12 @@ std::uint64_t ReadClassicBuckets(const detail::HistogramCell& c, SeriesSnapshot&
 }  // namespace
 
 Status Histogram::Collect(std::vector<FamilySnapshot>& out) const {
-  FamilySnapshot f = SnapshotFamily([](const detail::CellBase& base, SeriesSnapshot& s) {
+  std::vector<detail::NativeBucketRead> scratch;
+  FamilySnapshot f = SnapshotFamily([&scratch](const detail::CellBase& base, SeriesSnapshot& s) {
     const auto& c = static_cast<const detail::HistogramCell&>(base);
     // Classic before native: see HistogramCell::Observe for why this order keeps count >= every bucket.
     s.count = ReadClassicBuckets(c, s);
-    if (c.native) s.count = detail::ReadNativeBuckets(*c.native, s.native);
+    if (c.native) s.count = detail::ReadNativeBuckets(*c.native, s.native, scratch);
     s.sum = detail::BitsDouble(c.sum_bits.load(std::memory_order_relaxed));
   });
   f.bucket_bounds = layout_->bounds;

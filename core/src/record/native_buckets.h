@@ -1,6 +1,7 @@
 #pragma once
 // Reading native buckets for a snapshot (native_buckets.cc).
 #include <cstdint>
+#include <vector>
 
 #include "golivekit/observability/detail/native_cells.h"
 #include "golivekit/observability/snapshot.h"
@@ -15,7 +16,13 @@ std::int32_t PickNativeSchema(double factor) noexcept;
 /// costs less than a new span) and returns the observation count from the same reads: zero bucket, every
 /// bucket and the NaN observations. Lowers the resolution further if the buckets read exceed
 /// `max_buckets` (tables filled concurrently can overshoot by a few keys).
-std::uint64_t ReadNativeBuckets(const NativeBucketsCell& cell, NativeBuckets& out);
+/// `scratch` is working memory the caller keeps between series.
+struct NativeBucketRead {
+  std::int64_t order;  // sign, then index
+  std::uint64_t count;
+};
+std::uint64_t ReadNativeBuckets(const NativeBucketsCell& cell, NativeBuckets& out,
+                                std::vector<NativeBucketRead>& scratch);
 
 /// The observation count alone.
 std::uint64_t NativeObservationCount(const NativeBucketsCell& cell) noexcept;

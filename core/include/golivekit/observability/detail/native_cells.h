@@ -13,13 +13,13 @@ namespace golivekit::observability::detail {
 inline constexpr std::int32_t kNativeSchemaMin = -4;
 inline constexpr std::int32_t kNativeSchemaMax = 8;
 
-/// `2^(j/256) / 2` for j in 0..255, correctly rounded: the lower bounds, scaled into frexp's [0.5, 1), of
-/// the buckets of schema 8. Schema s > 0 uses every 2^(8-s)-th entry.
-extern const double kNativeFractions[256];
+/// `2^(j/256) / 2` for j in 0..255, correctly rounded: the bucket bounds of schema 8 within one power of
+/// two, scaled into frexp's [0.5, 1). Schema s > 0 uses every 2^(8-s)-th entry. Computed on first use.
+const double* NativeFractions() noexcept;
 
 /// The index of the native bucket of schema `schema` that holds `a` (finite or +Inf, > 0): the `i` with
-/// `2^((i-1)/2^schema) < a <= 2^(i/2^schema)`.
-inline std::int32_t NativeBucketIndex(double a, std::int32_t schema) noexcept {
+/// `2^((i-1)/2^schema) < a <= 2^(i/2^schema)`. `fractions` is `NativeFractions()`.
+inline std::int32_t NativeBucketIndex(double a, std::int32_t schema, const double* fractions) noexcept {
   const bool inf = std::isinf(a);
   // +Inf goes one bucket above the largest finite value's.
   int exp = 0;
@@ -31,7 +31,7 @@ inline std::int32_t NativeBucketIndex(double a, std::int32_t schema) noexcept {
     int lo = 0, hi = 1 << schema;
     while (lo < hi) {
       const int mid = (lo + hi) / 2;
-      if (kNativeFractions[mid * stride] < frac)
+      if (fractions[mid * stride] < frac)
         lo = mid + 1;
       else
         hi = mid;
@@ -104,6 +104,7 @@ struct NativeConfig {
   std::int32_t schema = 0;  // the initial resolution
   double zero_threshold = 0;
   std::uint32_t max_buckets = 0;
+  const double* fractions = nullptr;  // NativeFractions()
 };
 
 /// The native buckets of one series: zero bucket, NaN count, and the chain of tables whose head takes
@@ -126,7 +127,8 @@ struct NativeBucketsCell {
       return;
     }
     NativeTable* t = head.load(std::memory_order_acquire);
-    while (t == nullptr || !t->Add(NativeKey(NativeBucketIndex(a, t->schema), v < 0), 1)) t = Replace(t);
+    while (t == nullptr || !t->Add(NativeKey(NativeBucketIndex(a, t->schema, config->fractions), v < 0), 1))
+      t = Replace(t);
   }
 
   /// Installs the table that follows `full` (null: the first table) unless another thread already did,
