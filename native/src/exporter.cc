@@ -78,10 +78,11 @@ class SharedGather {
       }
       running_ = true;
       const std::uint64_t generation = ++started_;
+      std::shared_ptr<Snapshot> snapshot = Reusable();
       lock.unlock();
-      std::shared_ptr<const Snapshot> snapshot;
       try {
-        snapshot = std::make_shared<const Snapshot>(registry.Gather());
+        if (!snapshot) snapshot = std::make_shared<Snapshot>();
+        registry.Gather(*snapshot);
       } catch (...) {
         lock.lock();
         running_ = false;
@@ -91,6 +92,7 @@ class SharedGather {
       lock.lock();
       running_ = false;
       finished_ = generation;
+      if (last_) spare_ = std::move(last_);
       last_ = std::move(snapshot);
       cv_.notify_all();
     }
@@ -98,12 +100,23 @@ class SharedGather {
   }
 
  private:
+  // A kept snapshot no scrape holds any more (its memory is refilled by the next gather instead of
+  // allocated again), or null. Under mu_: only Fresh hands out copies, under mu_, so a use count of 1
+  // cannot grow behind our back.
+  std::shared_ptr<Snapshot> Reusable() {
+    for (std::shared_ptr<Snapshot>* kept : {&spare_, &last_}) {
+      if (*kept && kept->use_count() == 1) return std::move(*kept);
+    }
+    return nullptr;
+  }
+
   std::mutex mu_;
   std::condition_variable cv_;
   bool running_ = false;
-  std::uint64_t started_ = 0;   // generation of the last gather started
-  std::uint64_t finished_ = 0;  // generation of the last gather finished (last_)
-  std::shared_ptr<const Snapshot> last_;
+  std::uint64_t started_ = 0;        // generation of the last gather started
+  std::uint64_t finished_ = 0;       // generation of the last gather finished (last_)
+  std::shared_ptr<Snapshot> last_;   // the last gather's, shared with the scrapes that use it
+  std::shared_ptr<Snapshot> spare_;  // the one before: refilled by the next gather once released
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -196,13 +209,15 @@ std::shared_ptr<SelfMetrics> SelfMetricsFor(const std::shared_ptr<Registry>& reg
 
 // ---------------------------------------------------------------------------------------------------
 // Per-thread state of the worker threads: a zlib stream reused from scrape to scrape (deflateReset instead
-// of allocating and initializing ~270 KB of deflate state per response), and the size of the last body
-// (reserved up front, so encoding does not grow the string step by step).
+// of allocating and initializing ~270 KB of deflate state per response), and the output buffers.
 
 struct ThreadState {
   z_stream zs{};
   bool zs_ready = false;
-  std::size_t last_body_size = 0;
+  // The encoded body and its gzip'd form, kept with their capacity from one scrape to the next: a
+  // response then costs one allocation (its own copy), not the encoder's and zlib's growing buffers.
+  std::string body;
+  std::string gzipped;
 
   ThreadState() = default;
   ThreadState(const ThreadState&) = delete;
@@ -307,21 +322,20 @@ void Scrape(Endpoint& ep, const httplib::Request& req, httplib::Response& res) {
     }
 
     ThreadState& state = State();
-    std::string body;
-    body.reserve(state.last_body_size + state.last_body_size / 8);
+    std::string& body = state.body;
+    body.clear();
     Encode(*snapshot, format, body);
-    state.last_body_size = body.size();
 
     res.status = 200;
     // Two field lines (a list, RFC 9110 §5.3): the first is the one that always applies.
     res.set_header("Vary", "Accept-Encoding");
     if (ep.opts.enable_openmetrics) res.set_header("Vary", "Accept");
-    std::string gzipped;
-    if (body.size() >= ep.opts.gzip_min_bytes && AcceptsGzip(accept_encoding) && state.Gzip(body, gzipped)) {
+    if (body.size() >= ep.opts.gzip_min_bytes && AcceptsGzip(accept_encoding) &&
+        state.Gzip(body, state.gzipped)) {
       res.set_header("Content-Encoding", "gzip");
-      Serve(res, std::move(gzipped), ContentType(format));
+      Serve(res, std::string(state.gzipped), ContentType(format));
     } else {
-      Serve(res, std::move(body), ContentType(format));
+      Serve(res, std::string(body), ContentType(format));
     }
     self.code_200.Inc();
   } catch (...) {  // std::bad_alloc while encoding: answer, do not let the server turn it into a 500 page
