@@ -174,6 +174,27 @@ std::shared_ptr<obs::Registry> BuildHistogram() {
   return reg;
 }
 
+// A histogram with classic and native buckets (its classic buckets as ever) and a native-only one
+// (`_bucket{le="+Inf"}`, `_sum`, `_count`, as client_golang's text writer shows it).
+std::shared_ptr<obs::Registry> BuildNativeHistogram() {
+  auto reg = obs::NewRegistry();
+  auto mixed = obs::NewHistogram({.name = "mixed_seconds",
+                                  .help = "Classic and native buckets.",
+                                  .labels = {"op"},
+                                  .buckets = {0.5},
+                                  .native_bucket_factor = 1.1});
+  auto native = obs::NewHistogram(
+      {.name = "native_seconds", .help = "Native buckets only.", .buckets = {}, .native_bucket_factor = 2});
+  REQUIRE(reg->Register(mixed).ok());
+  REQUIRE(reg->Register(native).ok());
+  mixed->WithLabels("read").Observe(0.25);
+  mixed->WithLabels("read").Observe(2);
+  native->Observe(1);
+  native->Observe(1);
+  native->Observe(2);
+  return reg;
+}
+
 void CheckGolden(const obs::Registry& reg, const std::string& fixture, obs::Format format) {
   const std::string expected = ReadFixture(fixture);
   const std::string actual = reg.Expose(format);
@@ -233,6 +254,10 @@ TEST_SUITE("core") {
 
   TEST_CASE("exposition: histogram bounds use Go spellings") {
     t::CheckGolden(*t::BuildHistogram(), "histogram.prom", obs::Format::kText);
+  }
+
+  TEST_CASE("exposition: native histograms show their classic buckets or only +Inf") {
+    t::CheckGolden(*t::BuildNativeHistogram(), "native_histogram.prom", obs::Format::kText);
   }
 
   TEST_CASE("exposition: empty registry gives an empty body") {

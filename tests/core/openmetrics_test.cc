@@ -25,6 +25,7 @@ std::shared_ptr<obs::Registry> BuildNoHelp();
 std::shared_ptr<obs::Registry> BuildCounter();
 std::shared_ptr<obs::Registry> BuildCounterUnknown();
 std::shared_ptr<obs::Registry> BuildHistogram();
+std::shared_ptr<obs::Registry> BuildNativeHistogram();
 void CheckGolden(const obs::Registry& reg, const std::string& fixture, obs::Format format);
 }  // namespace glk_obs_test
 
@@ -53,6 +54,10 @@ TEST_SUITE("core") {
 
   TEST_CASE("openmetrics: histogram with canonical le and integer counts") {
     t::CheckGolden(*t::BuildHistogram(), "histogram.om", obs::Format::kOpenMetrics);
+  }
+
+  TEST_CASE("openmetrics: native histograms show their classic buckets or only +Inf") {
+    t::CheckGolden(*t::BuildNativeHistogram(), "native_histogram.om", obs::Format::kOpenMetrics);
   }
 
   TEST_CASE("openmetrics: DefaultBuckets histogram") {
@@ -87,9 +92,9 @@ TEST_SUITE("core") {
   }
 
   TEST_CASE("openmetrics: every exposition ends with EOF once") {
-    for (auto build :
-         {t::BuildEscaping, t::BuildDefaultBucketsHistogram, t::BuildSpecialValues, t::BuildHelpBackslash,
-          t::BuildConstLabels, t::BuildNoHelp, t::BuildCounter, t::BuildCounterUnknown, t::BuildHistogram}) {
+    for (auto build : {t::BuildEscaping, t::BuildDefaultBucketsHistogram, t::BuildSpecialValues,
+                       t::BuildHelpBackslash, t::BuildConstLabels, t::BuildNoHelp, t::BuildCounter,
+                       t::BuildCounterUnknown, t::BuildHistogram, t::BuildNativeHistogram}) {
       const std::string om = build()->Expose(obs::Format::kOpenMetrics);
       CHECK(EndsWith(om, "\n# EOF\n"));
       CHECK(om.find("# EOF") == om.size() - 6);

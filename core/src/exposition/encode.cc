@@ -1,5 +1,6 @@
-// The two text encoders. Both write straight into one output string; label sets are rendered once per
-// series and bucket bounds once per family, so the cost per sample is a few appends.
+// The two text encoders (and the dispatch to the protobuf one, protobuf.cc). Both write straight into one
+// output string; label sets are rendered once per series and bucket bounds once per family, so the cost per
+// sample is a few appends.
 #include "golivekit/observability/encode.h"
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "exposition/protobuf.h"
 #include "exposition/put_uint.h"
 
 namespace golivekit::observability {
@@ -225,11 +227,22 @@ std::string_view MetricTypeName(MetricType type) noexcept {
 }
 
 std::string_view ContentType(Format format) noexcept {
-  return format == Format::kOpenMetrics ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
-                                        : "text/plain; version=0.0.4; charset=utf-8";
+  switch (format) {
+    case Format::kText:
+      break;
+    case Format::kOpenMetrics:
+      return "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    case Format::kProtobuf:
+      return "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
+  }
+  return "text/plain; version=0.0.4; charset=utf-8";
 }
 
 void Encode(const Snapshot& snapshot, Format format, std::string& out) {
+  if (format == Format::kProtobuf) {
+    detail::EncodeProtobuf(snapshot, out);
+    return;
+  }
   for (const FamilySnapshot& f : snapshot.families) {
     // A family with no series yet (a labelled metric nobody has used) is left out, as client_golang does.
     if (!f.series.empty()) EncodeFamily(f, format, out);
