@@ -389,7 +389,20 @@ void BM_ExposeText1kNativeHistograms(benchmark::State& state) {
 }
 BENCHMARK(BM_ExposeText1kNativeHistograms)->Unit(benchmark::kMillisecond);
 
-// PROTOBUF_BENCHMARKS
+void BM_ExposeProtobuf10kCounters(benchmark::State& state) {
+  ExposeKept(state, MakeCounterRegistry(state), obs::Format::kProtobuf);
+}
+BENCHMARK(BM_ExposeProtobuf10kCounters)->Unit(benchmark::kMillisecond);
+
+void BM_ExposeProtobuf10kCountersAllocating(benchmark::State& state) {
+  ExposeAllocating(state, MakeCounterRegistry(state), obs::Format::kProtobuf);
+}
+BENCHMARK(BM_ExposeProtobuf10kCountersAllocating)->Unit(benchmark::kMillisecond);
+
+void BM_ExposeProtobuf1kNativeHistograms(benchmark::State& state) {
+  ExposeKept(state, MakeNativeHistogramRegistry(state), obs::Format::kProtobuf);
+}
+BENCHMARK(BM_ExposeProtobuf1kNativeHistograms)->Unit(benchmark::kMillisecond);
 
 // The two halves of BM_ExposeText10kCounters, to see where a scrape's time goes.
 void BM_Gather10kCounters(benchmark::State& state) {
