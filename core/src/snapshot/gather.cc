@@ -38,8 +38,34 @@ const Descriptor* DescriptorOf(const std::vector<Descriptor>& descriptors, const
   return nullptr;
 }
 
+// Spans that cover exactly the counts listed, and whose buckets add up to no more than `total`.
+bool SpansCover(const std::vector<NativeSpan>& spans, const std::vector<std::uint64_t>& counts,
+                std::uint64_t& total) {
+  std::uint64_t covered = 0;
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    if (i > 0 && spans[i].offset < 0) return false;
+    covered += spans[i].length;
+  }
+  if (covered != counts.size()) return false;
+  for (const std::uint64_t c : counts) {
+    if (c > total) return false;
+    total -= c;
+  }
+  return true;
+}
+
+// What an encoder needs of native buckets (snapshot.h): a known schema, a zero threshold > 0, spans in
+// order that cover their counts, and a count that holds every bucket.
+bool HasNativeShape(const SeriesSnapshot& s) {
+  const NativeBuckets& n = s.native;
+  if (n.schema < -4 || n.schema > 8 || !(n.zero_threshold > 0) || n.zero_count > s.count) return false;
+  std::uint64_t left = s.count - n.zero_count;
+  return SpansCover(n.positive_spans, n.positive_counts, left) &&
+         SpansCover(n.negative_spans, n.negative_counts, left);
+}
+
 // The described label names, sorted, with one value per label in every series and, for histograms,
-// one count per bucket bound.
+// one count per bucket bound and well-formed native buckets.
 bool HasDescribedLabels(const Descriptor& d, const FamilySnapshot& f) {
   std::vector<std::string> want = d.label_names;
   detail::SortBy(want, [](const std::string& a, const std::string& b) { return a < b; });
@@ -47,6 +73,7 @@ bool HasDescribedLabels(const Descriptor& d, const FamilySnapshot& f) {
   for (const SeriesSnapshot& s : f.series) {
     if (s.label_values.size() != want.size()) return false;
     if (f.type == MetricType::kHistogram && s.bucket_counts.size() != f.bucket_bounds.size()) return false;
+    if (f.type == MetricType::kHistogram && f.native && !HasNativeShape(s)) return false;
   }
   return true;
 }
