@@ -65,6 +65,35 @@ constexpr std::string_view kInternalError = "internal error while producing the 
 // waited: each response still reflects a gather that started after its request arrived, and a burst
 // of N concurrent scrapes costs about two gathers instead of N.
 
+// Snapshots no scrape holds any more, kept for the next gathers to refill: their families, series and
+// strings keep their capacity, so a steady-state gather allocates almost nothing. A snapshot comes back
+// when its last holder lets go (the deleter of the shared pointer scrapes get), under the pool's own
+// mutex, so the next gather's writes are ordered after every scrape's reads.
+class SnapshotPool {
+ public:
+  SnapshotPool() { free_.reserve(kKept); }
+
+  std::unique_ptr<Snapshot> Take() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.empty()) return std::make_unique<Snapshot>();
+    std::unique_ptr<Snapshot> s = std::move(free_.back());
+    free_.pop_back();
+    return s;
+  }
+
+  void Put(Snapshot* released) noexcept {
+    std::unique_ptr<Snapshot> s(released);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.size() < kKept) free_.push_back(std::move(s));  // reserved: never allocates
+  }
+
+ private:
+  // A burst of concurrent scrapes shares one gather, so rarely more than two are in use at once.
+  static constexpr std::size_t kKept = 2;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Snapshot>> free_;
+};
+
 class SharedGather {
  public:
   // A snapshot of a gather that started after this call began.
@@ -78,11 +107,10 @@ class SharedGather {
       }
       running_ = true;
       const std::uint64_t generation = ++started_;
-      std::shared_ptr<Snapshot> snapshot = Reusable();
       lock.unlock();
+      std::shared_ptr<const Snapshot> snapshot;
       try {
-        if (!snapshot) snapshot = std::make_shared<Snapshot>();
-        registry.Gather(*snapshot);
+        snapshot = Gather(registry);
       } catch (...) {
         lock.lock();
         running_ = false;
@@ -92,7 +120,6 @@ class SharedGather {
       lock.lock();
       running_ = false;
       finished_ = generation;
-      if (last_) spare_ = std::move(last_);
       last_ = std::move(snapshot);
       cv_.notify_all();
     }
@@ -100,23 +127,23 @@ class SharedGather {
   }
 
  private:
-  // A kept snapshot no scrape holds any more (its memory is refilled by the next gather instead of
-  // allocated again), or null. Under mu_: only Fresh hands out copies, under mu_, so a use count of 1
-  // cannot grow behind our back.
-  std::shared_ptr<Snapshot> Reusable() {
-    for (std::shared_ptr<Snapshot>* kept : {&spare_, &last_}) {
-      if (*kept && kept->use_count() == 1) return std::move(*kept);
-    }
-    return nullptr;
+  // A gather into a pooled snapshot, which returns to the pool when the last scrape lets go of it.
+  std::shared_ptr<const Snapshot> Gather(const Registry& registry) {
+    std::unique_ptr<Snapshot> s = pool_->Take();
+    registry.Gather(*s);
+    // If the control block cannot be allocated, the deleter runs: the snapshot goes back to the pool.
+    return std::shared_ptr<const Snapshot>(s.release(), [pool = pool_](const Snapshot* done) {
+      pool->Put(const_cast<Snapshot*>(done));  // created non-const by Take
+    });
   }
 
+  std::shared_ptr<SnapshotPool> pool_ = std::make_shared<SnapshotPool>();
   std::mutex mu_;
   std::condition_variable cv_;
   bool running_ = false;
-  std::uint64_t started_ = 0;        // generation of the last gather started
-  std::uint64_t finished_ = 0;       // generation of the last gather finished (last_)
-  std::shared_ptr<Snapshot> last_;   // the last gather's, shared with the scrapes that use it
-  std::shared_ptr<Snapshot> spare_;  // the one before: refilled by the next gather once released
+  std::uint64_t started_ = 0;   // generation of the last gather started
+  std::uint64_t finished_ = 0;  // generation of the last gather finished (last_)
+  std::shared_ptr<const Snapshot> last_;
 };
 
 // ---------------------------------------------------------------------------------------------------
