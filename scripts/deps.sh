@@ -21,6 +21,8 @@ packages=(
   prometheus curl wrk                            # promtool, the interop scrape, HTTP tests and load
   chromium                                       # the npm package's browser tests (driven by playwright-core)
   python3                                        # the interop tests and bench/ helpers
+  protobuf-compiler python3-protobuf             # the protobuf tests: protoc compiles metrics.proto, Python decodes
+  golang-github-prometheus-client-model-dev      # client_model's metrics.proto (the protobuf exposition's schema)
   clang-format-14                                # the C++ format check (scripts/check-format.sh)
 )
 

@@ -338,7 +338,9 @@ void Scrape(Endpoint& ep, const httplib::Request& req, httplib::Response& res) {
   }
 
   try {
-    const Format format = NegotiateFormat(req.get_header_value("Accept"), ep.opts.enable_openmetrics);
+    const Format format = NegotiateFormat(
+        req.get_header_value("Accept"),
+        AcceptedFormats{.openmetrics = ep.opts.enable_openmetrics, .protobuf = ep.opts.enable_protobuf});
     const std::shared_ptr<const Snapshot> gathered = self.gather.Fresh(*ep.registry);
     self.NoteFailedCollects(ep.registry->failed_collects());
     const Snapshot* snapshot = gathered.get();
@@ -356,7 +358,7 @@ void Scrape(Endpoint& ep, const httplib::Request& req, httplib::Response& res) {
     res.status = 200;
     // Two field lines (a list, RFC 9110 §5.3): the first is the one that always applies.
     res.set_header("Vary", "Accept-Encoding");
-    if (ep.opts.enable_openmetrics) res.set_header("Vary", "Accept");
+    if (ep.opts.enable_openmetrics || ep.opts.enable_protobuf) res.set_header("Vary", "Accept");
     if (body.size() >= ep.opts.gzip_min_bytes && AcceptsGzip(accept_encoding) &&
         state.Gzip(body, state.gzipped)) {
       res.set_header("Content-Encoding", "gzip");

@@ -46,7 +46,7 @@ void Split(std::string_view s, char sep, F&& f) {
 
 // A parameter value with its quotes and escapes removed, copied into `buf`; nullopt if longer than the
 // buffer (no value we compare with or parse is that long) or if the quoting is broken.
-using ValueBuf = std::array<char, 32>;
+using ValueBuf = std::array<char, 64>;
 std::optional<std::string_view> Unquote(std::string_view raw, ValueBuf& buf) noexcept {
   raw = TrimSpaces(raw);
   if (raw.empty() || raw.front() != '"') {
@@ -98,8 +98,17 @@ struct Element {
   bool has_version = false;
   std::optional<std::string_view> version;  // unquoted (points into `buf`); nullopt if unparsable
   ValueBuf buf{};
+  std::string_view proto;     // raw (maybe quoted) values of the protobuf media type's parameters
+  std::string_view encoding;  // (empty when absent)
   bool valid = true;
 };
+
+// True if a raw parameter value is `expected`, quoted or not (parameter values are case-sensitive).
+bool ParamIs(std::string_view raw, std::string_view expected) noexcept {
+  ValueBuf buf;
+  const auto v = Unquote(raw, buf);
+  return v && *v == expected;
+}
 
 // Parses `text` as `value *( ";" name "=" value )`.
 void ParseElement(std::string_view text, Element& e) noexcept {
@@ -125,9 +134,15 @@ void ParseElement(std::string_view text, Element& e) noexcept {
     } else if (EqualsIgnoreCase(name, "version")) {
       e.has_version = true;
       e.version = Unquote(raw, e.buf);
+    } else if (EqualsIgnoreCase(name, "proto")) {
+      e.proto = raw;
+    } else if (EqualsIgnoreCase(name, "encoding")) {
+      e.encoding = raw;
     }
   });
 }
+
+constexpr std::string_view kProtobufMessage = "io.prometheus.client.MetricFamily";
 
 // How specifically a media range matched a format; higher wins.
 enum Specificity : int {
@@ -185,9 +200,10 @@ void DecodeQueryComponent(std::string_view s, std::string& out) {
 
 }  // namespace
 
-Format NegotiateFormat(std::string_view accept, bool enable_openmetrics) noexcept {
+Format NegotiateFormat(std::string_view accept, AcceptedFormats formats) noexcept {
   Candidate om;
   Candidate text;
+  Candidate protobuf;
   std::size_t index = 0;
   Split(accept, ',', [&](std::string_view raw) {
     const std::size_t idx = index++;
@@ -201,8 +217,14 @@ Format NegotiateFormat(std::string_view accept, bool enable_openmetrics) noexcep
     if (type.empty() || subtype.empty()) return;
     const int exact = e.has_version ? kExactVersion : kExact;
     if (EqualsIgnoreCase(type, "application") && EqualsIgnoreCase(subtype, "openmetrics-text")) {
-      if (enable_openmetrics && (!e.has_version || (e.version && *e.version == "1.0.0"))) {
+      if (formats.openmetrics && (!e.has_version || (e.version && *e.version == "1.0.0"))) {
         om.Offer(exact, e.q, idx);
+      }
+    } else if (EqualsIgnoreCase(type, "application") && EqualsIgnoreCase(subtype, "vnd.google.protobuf")) {
+      // Only the delimited MetricFamily stream is ours; client_golang's text and compact-text protobuf
+      // encodings are not produced.
+      if (formats.protobuf && ParamIs(e.proto, kProtobufMessage) && ParamIs(e.encoding, "delimited")) {
+        protobuf.Offer(kExactVersion, e.q, idx);
       }
     } else if (EqualsIgnoreCase(type, "text")) {
       if (EqualsIgnoreCase(subtype, "plain")) {
@@ -214,7 +236,18 @@ Format NegotiateFormat(std::string_view accept, bool enable_openmetrics) noexcep
       text.Offer(kAnyType, e.q, idx);
     }
   });
-  return om.Beats(text) ? Format::kOpenMetrics : Format::kText;
+  Format best = Format::kText;
+  const Candidate* best_candidate = &text;
+  if (om.Beats(*best_candidate)) {
+    best = Format::kOpenMetrics;
+    best_candidate = &om;
+  }
+  if (protobuf.Beats(*best_candidate)) best = Format::kProtobuf;
+  return best;
+}
+
+Format NegotiateFormat(std::string_view accept, bool enable_openmetrics) noexcept {
+  return NegotiateFormat(accept, AcceptedFormats{.openmetrics = enable_openmetrics, .protobuf = false});
 }
 
 bool AcceptsGzip(std::string_view accept_encoding) noexcept {

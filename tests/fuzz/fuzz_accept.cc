@@ -40,6 +40,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   GLK_FUZZ_CHECK(without_om == obs::Format::kText);
   GLK_FUZZ_CHECK(with_om == obs::Format::kText || with_om == obs::Format::kOpenMetrics);
   GLK_FUZZ_CHECK(obs::NegotiateFormat(input, true) == with_om);
+  // Protobuf offered too: either it wins, or the winner is the one without it (one total order).
+  const obs::Format with_all = obs::NegotiateFormat(input, obs::AcceptedFormats{});
+  GLK_FUZZ_CHECK(with_all == obs::Format::kProtobuf || with_all == with_om);
+  const obs::Format protobuf_only = obs::NegotiateFormat(input, {.openmetrics = false, .protobuf = true});
+  GLK_FUZZ_CHECK(protobuf_only == obs::Format::kProtobuf || protobuf_only == obs::Format::kText);
+  GLK_FUZZ_CHECK(with_all != obs::Format::kProtobuf || protobuf_only == obs::Format::kProtobuf);
 
   (void)obs::AcceptsGzip(input);
 

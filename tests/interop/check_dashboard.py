@@ -7,7 +7,9 @@
     query variable, and no datasource is hard-coded;
   - the panels of the spec (active connections, connection rate, error ratio, p50/p95/p99 event latency,
     message rate by direction, average message size) and the operator's (render/diff latency, errors by
-    type, process CPU and RSS) are there, each query filtered by the $job and $instance variables.
+    type, process CPU and RSS) are there, each query filtered by the $job and $instance variables;
+  - every query on the classic series of a family with native buckets (event, render, diff latency)
+    tries the native histogram first: `<native query>\nor\n<classic query>`.
 
 usage: check_dashboard.py DASHBOARD.json
 """
@@ -44,7 +46,25 @@ REQUIRED = [
     ("web vitals", r"golivekit_client_web_vitals_lcp_seconds_bucket"),
     ("client batches", r"golivekit_client_ingest_batches_total\{"),
     ("process RSS", r"process_resident_memory_bytes\{"),
+    ("p95 event latency, native", r"histogram_quantile\(0\.95, sum \(rate\(golivekit_event_latency_seconds\{"),
+    ("events per second, native", r"histogram_count\(rate\(golivekit_event_latency_seconds\{"),
 ]
+
+# Families with native buckets (core/src/presets): a Prometheus that scrapes native histograms stores
+# them without their classic series (2.42 always; 2.45+ unless told to keep both), so every query on
+# their classic series must try the native histogram first and fall back with `or`.
+NATIVE_FAMILIES = ("golivekit_event_latency_seconds", "golivekit_render_latency_seconds",
+                   "golivekit_diff_latency_seconds")
+
+
+def check_native_alternative(title, expr):
+    for family in NATIVE_FAMILIES:
+        if not re.search(rf"\b{family}_(bucket|count|sum)\{{", expr):
+            continue
+        native, _, classic = expr.partition("\nor\n")
+        check(classic and re.search(rf"\b{family}\{{", native) and not re.search(rf"\b{family}_", native),
+              f"panel {title!r}: {family}'s classic series without the native histogram first (native\\nor\\nclassic): {expr}")
+        check(re.search(rf"\b{family}_(bucket|count|sum)\{{", classic), f"panel {title!r}: classic fallback: {expr}")
 
 
 def main(_procs):
@@ -79,6 +99,7 @@ def main(_procs):
                 check('job=~"$job"' in metric[1] and 'instance=~"$instance"' in metric[1],
                       f"panel {p['title']!r}: {metric[0]} is not filtered by $job and $instance: {e}")
             check(re.search(r"\b(golivekit|process|scrape)_[a-z_]+\{", e), f"panel {p['title']!r}: selector without labels: {e}")
+            check_native_alternative(p["title"], e)
             exprs.append(e)
 
     variables = {v["name"]: v for v in dash["templating"]["list"]}

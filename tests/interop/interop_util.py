@@ -171,9 +171,53 @@ def start_demo(procs, demo_path, extra_args=()):
     return base, proc
 
 
-def prom_query(prom_base, query, timeout=10):
-    """Runs an instant query; returns the parsed response (fails unless status is success)."""
-    url = prom_base + "/api/v1/query?" + urllib.parse.urlencode({"query": query})
+# What Prometheus 2.40-2.47 sends with --enable-feature=native-histograms (tests/native/prometheus_accept.h).
+PROMETHEUS_NATIVE_ACCEPT = ("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,"
+                            "application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,"
+                            "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+
+
+def check_serves_protobuf(base):
+    """The server answers Prometheus' native-histogram Accept header with the delimited protobuf
+    exposition, the only one that carries native buckets."""
+    status, headers, _ = http(base + "/metrics", headers={"Accept": PROMETHEUS_NATIVE_ACCEPT})
+    content_type = headers.get("Content-Type", "")
+    check(status == 200 and content_type.startswith("application/vnd.google.protobuf")
+          and "io.prometheus.client.MetricFamily" in content_type and "encoding=delimited" in content_type,
+          f"{base}/metrics answers Prometheus' native-histogram Accept header with HTTP {status}, "
+          f"Content-Type {content_type!r}: not protobuf, so no native histogram can reach Prometheus")
+
+
+def start_prometheus(procs, prometheus_path, config_text, extra_args=()):
+    """Starts Prometheus on a free loopback port with `config_text` as its configuration (a fresh TSDB
+    in the test's directory); returns its base URL once /-/ready answers."""
+    config = os.path.join(procs.dir, "prometheus.yml")
+    with open(config, "w", encoding="utf-8") as f:
+        f.write(config_text)
+    port = free_port()
+    prom = f"http://127.0.0.1:{port}"
+    procs.start("prometheus", [
+        prometheus_path, f"--config.file={config}", f"--storage.tsdb.path={os.path.join(procs.dir, 'tsdb')}",
+        f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=1h", "--log.level=warn",
+        *extra_args,
+    ])
+    wait_until(f"{prom}/-/ready", 20, 0.2, lambda: http(prom + "/-/ready", timeout=2)[0] == 200)
+    return prom
+
+
+def prom_series(prom_base, match, timeout=10):
+    """The series Prometheus has stored that match the selector `match` (any time in the last hour)."""
+    url = prom_base + "/api/v1/series?" + urllib.parse.urlencode({"match[]": match, "start": time.time() - 3600})
+    status, body = http_json(url, timeout=timeout)
+    check(status == 200 and body and body.get("status") == "success", f"series {match!r}: HTTP {status}")
+    return body["data"]
+
+
+def prom_query(prom_base, query, timeout=10, at=None):
+    """Runs an instant query (now, or at the Unix time `at`); returns the parsed response (fails unless
+    status is success)."""
+    params = {"query": query} if at is None else {"query": query, "time": f"{at:.3f}"}
+    url = prom_base + "/api/v1/query?" + urllib.parse.urlencode(params)
     status, body = http_json(url, timeout=timeout)
     check(status == 200 and body and body.get("status") == "success",
           f"query {query!r}: HTTP {status}, {json.dumps(body)[:400] if body else 'no body'}")

@@ -39,6 +39,13 @@ namespace {
 
 constexpr char kTextType[] = "text/plain; version=0.0.4; charset=utf-8";
 constexpr char kOmType[] = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+constexpr char kProtobufType[] =
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
+
+// True for the Accept headers of a Prometheus that scrapes native histograms (protobuf first).
+bool AsksForProtobuf(const std::string& accept) {
+  return accept.rfind("application/vnd.google.protobuf", 0) == 0;
+}
 
 // The Accept headers Prometheus sends (docs/exposition.md, "What Prometheus asks for").
 const std::vector<std::string>& kPrometheusAccepts = glk_obs_test::PrometheusAcceptHeaders();
@@ -82,6 +89,38 @@ std::string WithoutSelfMetrics(const std::string& text) {
     if (line.find("golivekit_metrics_handler_") == std::string::npos) out += line + "\n";
   }
   return out;
+}
+
+// The same for a protobuf exposition: the length-delimited MetricFamily messages whose name (field 1,
+// written first) is not a self-metric's.
+std::string WithoutSelfMetricsProtobuf(const std::string& body) {
+  std::string out;
+  std::size_t pos = 0;
+  const auto varint = [&](std::size_t& at) {
+    std::uint64_t v = 0;
+    for (int shift = 0; at < body.size(); shift += 7) {
+      const auto b = static_cast<std::uint8_t>(body[at++]);
+      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if (b < 0x80) break;
+    }
+    return v;
+  };
+  while (pos < body.size()) {
+    const std::size_t start = pos;
+    const std::uint64_t length = varint(pos);
+    REQUIRE(pos + length <= body.size());
+    std::size_t at = pos;
+    REQUIRE(body[at++] == 0x0a);  // MetricFamily.name
+    const std::uint64_t name_length = varint(at);
+    const std::string name = body.substr(at, name_length);
+    if (name.rfind("golivekit_metrics_handler_", 0) != 0) out += body.substr(start, pos + length - start);
+    pos += length;
+  }
+  return out;
+}
+
+std::string WithoutSelfMetrics(const std::string& body, obs::Format format) {
+  return format == obs::Format::kProtobuf ? WithoutSelfMetricsProtobuf(body) : WithoutSelfMetrics(body);
 }
 
 std::string Gunzip(const std::string& in) {
@@ -304,7 +343,7 @@ class TestServer {
 }  // namespace
 
 TEST_SUITE("native") {
-  TEST_CASE("exporter: every Prometheus Accept header gets OpenMetrics 1.0.0 with the exact Content-Type") {
+  TEST_CASE("exporter: every Prometheus Accept header gets OpenMetrics 1.0.0, or protobuf when asked first") {
     auto registry = SmallRegistry();
     auto exporter = StartExporter(registry);
     for (const auto& accept : kPrometheusAccepts) {
@@ -312,6 +351,16 @@ TEST_SUITE("native") {
       auto res = Get(exporter->port(), "/metrics", {{"Accept", accept}});
       REQUIRE(res);
       CHECK(res->status == 200);
+      if (AsksForProtobuf(accept)) {
+        CHECK(res->get_header_value("Content-Type") == kProtobufType);
+        CHECK(res->get_header_value("Content-Type") == obs::ContentType(obs::Format::kProtobuf));
+        CHECK(res->get_header_value("Vary") == "Accept-Encoding");
+        CHECK(res->get_header_value("Vary", 1) == "Accept");
+        CHECK(WithoutSelfMetricsProtobuf(res->body) ==
+              WithoutSelfMetricsProtobuf(registry->Expose(obs::Format::kProtobuf)));
+        CHECK_FALSE(WithoutSelfMetricsProtobuf(res->body).empty());
+        continue;
+      }
       CHECK(res->get_header_value("Content-Type") == kOmType);
       CHECK(res->get_header_value("Content-Type") == obs::ContentType(obs::Format::kOpenMetrics));
       CHECK(WithoutSelfMetrics(res->body) == WithoutSelfMetrics(registry->Expose(obs::Format::kOpenMetrics)));
@@ -342,9 +391,33 @@ TEST_SUITE("native") {
     }
   }
 
-  TEST_CASE("exporter: OpenMetrics disabled gives text 0.0.4 to every Prometheus") {
+  TEST_CASE("exporter: protobuf disabled gives OpenMetrics to the Prometheus that ask for protobuf") {
+    auto registry = SmallRegistry();
+    auto exporter = StartExporter(registry, {.enable_protobuf = false});
+    for (const auto& accept : kPrometheusAccepts) {
+      CAPTURE(accept);
+      auto res = Get(exporter->port(), "/metrics", {{"Accept", accept}});
+      REQUIRE(res);
+      CHECK(res->get_header_value("Content-Type") == kOmType);
+      CHECK(res->get_header_value("Vary", 1) == "Accept");
+    }
+  }
+
+  TEST_CASE("exporter: OpenMetrics disabled, protobuf on: protobuf when asked first, else text 0.0.4") {
     auto registry = SmallRegistry();
     auto exporter = StartExporter(registry, {.enable_openmetrics = false});
+    for (const auto& accept : kPrometheusAccepts) {
+      CAPTURE(accept);
+      auto res = Get(exporter->port(), "/metrics", {{"Accept", accept}});
+      REQUIRE(res);
+      CHECK(res->get_header_value("Content-Type") == (AsksForProtobuf(accept) ? kProtobufType : kTextType));
+      CHECK(res->get_header_value("Vary", 1) == "Accept");
+    }
+  }
+
+  TEST_CASE("exporter: OpenMetrics and protobuf disabled give text 0.0.4 to every Prometheus") {
+    auto registry = SmallRegistry();
+    auto exporter = StartExporter(registry, {.enable_openmetrics = false, .enable_protobuf = false});
     for (const auto& accept : kPrometheusAccepts) {
       CAPTURE(accept);
       auto res = Get(exporter->port(), "/metrics", {{"Accept", accept}});
@@ -356,12 +429,14 @@ TEST_SUITE("native") {
     }
   }
 
-  TEST_CASE("exporter: a big body is gzip'd when the client accepts gzip, in both formats") {
+  TEST_CASE("exporter: a big body is gzip'd when the client accepts gzip, in every format") {
     auto registry = BigRegistry();
     REQUIRE(registry->Expose().size() > 10000);
     auto exporter = StartExporter(registry);
-    for (const auto format : {obs::Format::kText, obs::Format::kOpenMetrics}) {
-      const std::string accept = format == obs::Format::kText ? "text/plain" : kPrometheusAccepts[3];
+    for (const auto format : {obs::Format::kText, obs::Format::kOpenMetrics, obs::Format::kProtobuf}) {
+      const std::string accept = format == obs::Format::kText          ? "text/plain"
+                                 : format == obs::Format::kOpenMetrics ? kPrometheusAccepts[3]
+                                                                       : kPrometheusAccepts[1];
       for (const std::string encoding : {"gzip", "gzip, deflate, br", "br;q=1.0, gzip;q=0.5", "*"}) {
         CAPTURE(accept);
         CAPTURE(encoding);
@@ -374,7 +449,7 @@ TEST_SUITE("native") {
         CHECK(res->get_header_value("Content-Length") == std::to_string(res->body.size()));
         const std::string plain = Gunzip(res->body);
         CHECK(res->body.size() * 4 < plain.size());
-        CHECK(WithoutSelfMetrics(plain) == WithoutSelfMetrics(registry->Expose(format)));
+        CHECK(WithoutSelfMetrics(plain, format) == WithoutSelfMetrics(registry->Expose(format), format));
       }
     }
   }

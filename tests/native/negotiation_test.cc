@@ -19,6 +19,14 @@ namespace {
 
 constexpr obs::Format kText = obs::Format::kText;
 constexpr obs::Format kOm = obs::Format::kOpenMetrics;
+constexpr obs::Format kPb = obs::Format::kProtobuf;
+constexpr obs::AcceptedFormats kAll{};
+
+// The media type Prometheus asks for when it scrapes native histograms.
+constexpr std::string_view kPbType =
+    "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited";
+
+obs::Format Negotiate(std::string_view accept) { return obs::NegotiateFormat(accept, kAll); }
 
 }  // namespace
 
@@ -40,6 +48,72 @@ TEST_SUITE("native") {
       CHECK(obs::NegotiateFormat(accept, true) == kText);
       CHECK(obs::NegotiateFormat(accept, false) == kText);
     }
+  }
+
+  TEST_CASE("negotiation: a Prometheus scraping native histograms gets protobuf, the others OpenMetrics") {
+    const auto& headers = glk_obs_test::PrometheusAcceptHeaders();
+    for (std::size_t i = 0; i < headers.size(); ++i) {
+      const std::string& accept = headers[i];
+      CAPTURE(accept);
+      const bool wants_protobuf = i == 1 || i == 4;  // 2.40-2.47 and 3.x with native histograms
+      CHECK(Negotiate(accept) == (wants_protobuf ? kPb : kOm));
+      CHECK(obs::NegotiateFormat(accept, {.openmetrics = true, .protobuf = false}) == kOm);
+      CHECK(obs::NegotiateFormat(accept, {.openmetrics = false, .protobuf = true}) ==
+            (wants_protobuf ? kPb : kText));
+      CHECK(obs::NegotiateFormat(accept, {.openmetrics = false, .protobuf = false}) == kText);
+    }
+  }
+
+  TEST_CASE("negotiation: protobuf only as delimited MetricFamily messages, never by wildcard") {
+    CHECK(Negotiate(kPbType) == kPb);
+    CHECK(Negotiate("application/vnd.google.protobuf; proto=\"io.prometheus.client.MetricFamily\"; "
+                    "encoding=\"delimited\"") == kPb);
+    CHECK(Negotiate(
+              "Application/Vnd.Google.Protobuf;Proto=io.prometheus.client.MetricFamily;ENCODING=delimited") ==
+          kPb);
+    CHECK(Negotiate(
+              "application/vnd.google.protobuf;encoding=delimited;proto=io.prometheus.client.MetricFamily") ==
+          kPb);
+    CHECK(Negotiate(std::string(kPbType) + ";escaping=allow-utf-8;q=0.7") == kPb);
+    for (const std::string_view accept : {
+             "application/vnd.google.protobuf",
+             "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily",
+             "application/vnd.google.protobuf;encoding=delimited",
+             "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text",
+             "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=compact-text",
+             "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=Delimited",
+             "application/vnd.google.protobuf;proto=io.prometheus.client.Metric;encoding=delimited",
+             "application/vnd.google.protobuf;proto=io.prometheus.client.metricfamily;encoding=delimited",
+             "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0",
+             "application/*",
+             "*/*",
+         }) {
+      CAPTURE(accept);
+      CHECK(Negotiate(accept) == kText);
+    }
+    // The bool form is text or OpenMetrics only.
+    CHECK(obs::NegotiateFormat(kPbType, true) == kText);
+  }
+
+  TEST_CASE("negotiation: protobuf against the text formats by q, then specificity, then order") {
+    CHECK(Negotiate(std::string(kPbType) + ";q=0.5,application/openmetrics-text;q=0.6") == kOm);
+    CHECK(Negotiate(std::string(kPbType) + ";q=0.7,application/openmetrics-text;q=0.6") == kPb);
+    CHECK(Negotiate(std::string(kPbType) + ";q=0.5,text/plain;q=0.6") == kText);
+    CHECK(Negotiate(std::string(kPbType) + ";q=0.5,*/*;q=0.6") == kText);
+    // Equal q: protobuf is as specific as a versioned type, so it beats `text/plain` and wildcards, and
+    // the one written first among equals.
+    CHECK(Negotiate("text/plain," + std::string(kPbType)) == kPb);
+    CHECK(Negotiate("*/*," + std::string(kPbType)) == kPb);
+    CHECK(Negotiate("text/plain;version=0.0.4," + std::string(kPbType)) == kText);
+    CHECK(Negotiate(std::string(kPbType) + ",text/plain;version=0.0.4") == kPb);
+    CHECK(Negotiate("application/openmetrics-text;version=1.0.0," + std::string(kPbType)) == kOm);
+    // Text not acceptable at all, protobuf is: protobuf.
+    CHECK(Negotiate("text/plain;q=0,*/*;q=0," + std::string(kPbType) + ";q=0.001") == kPb);
+    // OpenMetrics disabled: protobuf, whatever its q, as the only acceptable format served.
+    CHECK(obs::NegotiateFormat(std::string(kPbType) + ",application/openmetrics-text",
+                               {.openmetrics = false, .protobuf = true}) == kPb);
+    CHECK(obs::NegotiateFormat(std::string(kPbType) + ";q=0.1,application/openmetrics-text",
+                               {.openmetrics = false, .protobuf = true}) == kPb);
   }
 
   TEST_CASE("negotiation: OpenMetrics with version 1.0.0 or none, 0.0.1 and other versions do not match") {

@@ -61,6 +61,9 @@ struct ExporterOpts {
   std::string path = "/metrics";
   /// Negotiate OpenMetrics 1.0 when the client prefers it; false: always text 0.0.4.
   bool enable_openmetrics = true;
+  /// Negotiate the protobuf format (length-delimited MetricFamily messages, the only one that carries
+  /// native histograms) when the client prefers it; false: never.
+  bool enable_protobuf = true;
   /// gzip only bodies at least this large, and only if the client accepts gzip (0: every body).
   std::size_t gzip_min_bytes = 1024;
   /// More scrapes at once than this get 503 with Retry-After; 0 or less: no limit.

@@ -9,6 +9,8 @@
 /// \code
 /// obs::NegotiateFormat("application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.3",
 ///                      /*enable_openmetrics=*/true);            // Format::kOpenMetrics
+/// obs::NegotiateFormat("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+///                      "encoding=delimited,text/plain;q=0.5", obs::AcceptedFormats{});  // Format::kProtobuf
 /// obs::AcceptsGzip("gzip, deflate, br");                        // true
 /// obs::ParseNameFilter("name[]=up&name[]=x_total");             // {"up", "x_total"}
 /// \endcode
@@ -27,9 +29,21 @@
 
 namespace golivekit::observability {
 
+/// The formats an endpoint may answer with besides text 0.0.4, which it always may (fields in this
+/// order, for designated initializers).
+struct AcceptedFormats {
+  bool openmetrics = true;  ///< OpenMetrics 1.0.0
+  bool protobuf = true;     ///< length-delimited io.prometheus.client.MetricFamily (native histograms)
+};
+
 /// The exposition format for a request's `Accept` header (docs/exposition.md, "What Prometheus asks for"):
 /// the supported type with the highest q-value, text 0.0.4 when nothing supported is acceptable.
 ///
+/// - Protobuf matches `application/vnd.google.protobuf` only with `proto=io.prometheus.client.MetricFamily`
+///   and `encoding=delimited` (values case-sensitive, maybe quoted), and only when `formats.protobuf`: the
+///   media type Prometheus sends when it scrapes native histograms. client_golang's `encoding=text` and
+///   `encoding=compact-text` are not produced; wildcards never select protobuf (a binary body is never
+///   a surprise). It counts as fully specific, as a type with a version does.
 /// - OpenMetrics 1.0.0 matches `application/openmetrics-text` with `version=1.0.0` or without a version
 ///   (any `escaping` parameter is fine: every name this library exposes is a legacy name, valid under
 ///   every escaping scheme), and only when `enable_openmetrics`. `version=0.0.1` does *not* match: we
@@ -42,6 +56,10 @@ namespace golivekit::observability {
 ///   range wins, then the one written first.
 /// - Media types and parameter names are case-insensitive; parameter values may be quoted; elements
 ///   that do not parse (no `/`, a bad q-value) are skipped.
+Format NegotiateFormat(std::string_view accept, AcceptedFormats formats) noexcept;
+
+/// Text 0.0.4 or OpenMetrics only: `NegotiateFormat(accept, {.openmetrics = enable_openmetrics,
+/// .protobuf = false})`.
 Format NegotiateFormat(std::string_view accept, bool enable_openmetrics) noexcept;
 
 /// True if an `Accept-Encoding` value accepts gzip: `gzip` or `x-gzip` with a q-value above 0, or
