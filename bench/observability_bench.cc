@@ -10,9 +10,11 @@
 // docs/performance.md counts).
 #include <benchmark/benchmark.h>
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <array>
 #include <atomic>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -96,6 +98,62 @@ std::shared_ptr<obs::Registry> MakeHistogramRegistry(benchmark::State& state) {
     for (std::size_t k = 0; k < 1 + i % 5; ++k) child.Observe(kObservations[(i + k * 3) & kObservationMask]);
   }
   return registry;
+}
+
+// 1,024 observations log-uniform over two decades (0.001 … 0.1): with factor 1.1 (schema 3) about 53
+// native buckets, visited in a scattered order. Cycled with a mask.
+constexpr std::size_t kNativeValueCount = 1024;
+const std::array<double, kNativeValueCount>& NativeValues() {
+  static const std::array<double, kNativeValueCount> values = [] {
+    std::array<double, kNativeValueCount> v{};
+    std::uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (double& d : v) {
+      x ^= x << 13;  // xorshift: a fixed, portable spread
+      x ^= x >> 7;
+      x ^= x << 17;
+      const double u = static_cast<double>(x >> 11) / 9007199254740992.0;  // [0, 1)
+      d = 0.001 * std::pow(100.0, u);
+    }
+    return v;
+  }();
+  return values;
+}
+
+// A registry with one native histogram family `rpc_duration_seconds{method}` (factor 1.1, no classic
+// buckets) of 1,000 series with 20 observations each spread over two decades.
+std::shared_ptr<obs::Registry> MakeNativeHistogramRegistry(benchmark::State& state) {
+  auto registry = obs::NewRegistry();
+  auto latency = obs::NewHistogram({.name = "rpc_duration_seconds",
+                                    .help = "RPC latency in seconds.",
+                                    .labels = {"method"},
+                                    .buckets = {},
+                                    .native_bucket_factor = 1.1});
+  if (!Check(state, latency->status()) || !Check(state, registry->Register(latency))) return nullptr;
+  const auto& values = NativeValues();
+  for (std::size_t i = 0; i < 1'000; ++i) {
+    auto child = latency->WithLabels(Numbered("/svc.Items/Method", i));
+    if (!Check(state, child.status())) return nullptr;
+    for (std::size_t k = 0; k < 20; ++k) child.Observe(values[(i * 20 + k) % kNativeValueCount]);
+  }
+  return registry;
+}
+
+// Minor page faults so far (memory the kernel had to map in: what a scrape pays when the allocator
+// returned the previous scrape's memory).
+long MinorFaults() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_minflt;
+}
+
+// Reports output bytes per second, the output size and the page faults per iteration.
+void ReportScrape(benchmark::State& state, std::size_t bytes, long faults_before) {
+  if (bytes > 0) {
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(bytes));
+    state.counters["output_bytes"] = static_cast<double>(bytes);
+  }
+  state.counters["faults_per_scrape"] =
+      static_cast<double>(MinorFaults() - faults_before) / static_cast<double>(state.iterations());
 }
 
 // Bytes the process has allocated with malloc: small chunks (uordblks) plus mmapped ones (hblkhd: large
@@ -194,6 +252,25 @@ void BM_HistogramObserve(benchmark::State& state) {
 }
 BENCHMARK(BM_HistogramObserve);
 
+// A native-only histogram (factor 1.1: schema 3), values over two decades: the bucket index computation
+// and the table's atomic add, plus the sum's compare-and-swap.
+void BM_NativeHistogramObserve(benchmark::State& state) {
+  auto histogram = obs::NewHistogram({.name = "bench_native_seconds",
+                                      .help = "Benchmark native histogram.",
+                                      .labels = {},
+                                      .buckets = {},
+                                      .native_bucket_factor = 1.1});
+  if (!Check(state, histogram->status())) return;
+  const auto& values = NativeValues();
+  for (double v : values) histogram->Observe(v);  // the table has grown to its steady size
+  std::size_t i = 0;
+  for (auto _ : state) {
+    histogram->Observe(values[i++ & (kNativeValueCount - 1)]);
+  }
+  benchmark::DoNotOptimize(i);
+}
+BENCHMARK(BM_NativeHistogramObserve);
+
 // ---------------------------------------------------------------------------------------------------
 // Hot paths, two threads on one shared object
 
@@ -232,77 +309,126 @@ void BM_HistogramObserveContended(benchmark::State& state) {
 }
 BENCHMARK(BM_HistogramObserveContended)->Threads(2);
 
-// ---------------------------------------------------------------------------------------------------
-// Exposition: gather + encode per iteration, as a scrape does
+void BM_NativeHistogramObserveContended(benchmark::State& state) {
+  static const std::shared_ptr<obs::Histogram> histogram = [] {
+    auto h = obs::NewHistogram({.name = "bench_contended_native_seconds",
+                                .help = "Benchmark native histogram, shared.",
+                                .labels = {},
+                                .buckets = {},
+                                .native_bucket_factor = 1.1});
+    for (double v : NativeValues()) h->Observe(v);
+    return h;
+  }();
+  if (!Check(state, histogram->status())) return;
+  const auto& values = NativeValues();
+  std::size_t i = static_cast<std::size_t>(state.thread_index()) * 512;
+  for (auto _ : state) {
+    histogram->Observe(values[i++ & (kNativeValueCount - 1)]);
+  }
+  benchmark::DoNotOptimize(i);
+}
+BENCHMARK(BM_NativeHistogramObserveContended)->Threads(2);
 
-void BM_ExposeText10kCounters(benchmark::State& state) {
-  const auto registry = MakeCounterRegistry(state);
+// ---------------------------------------------------------------------------------------------------
+// Exposition: gather + encode per iteration, as a scrape does. The plain names measure what a server
+// does (Registry::Expose(format, out): the registry's kept snapshot refilled, `out` kept between
+// scrapes); the `Allocating` variants measure a new snapshot and a new string per scrape
+// (`Encode(Gather(), format)`), whose cost depends on how the allocator hands memory back to the system
+// (see docs/performance.md).
+
+// One scrape per iteration through `registry->Expose(format, out)`.
+void ExposeKept(benchmark::State& state, const std::shared_ptr<obs::Registry>& registry, obs::Format format) {
+  if (!registry) return;
+  std::string out;
+  registry->Expose(format, out);  // the first scrape sizes the kept memory
+  const long faults = MinorFaults();
+  for (auto _ : state) {
+    out.clear();
+    registry->Expose(format, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  ReportScrape(state, out.size(), faults);
+}
+
+// One scrape per iteration with a new snapshot and a new string.
+void ExposeAllocating(benchmark::State& state, const std::shared_ptr<obs::Registry>& registry,
+                      obs::Format format) {
   if (!registry) return;
   std::size_t bytes = 0;
+  const long faults = MinorFaults();
   for (auto _ : state) {
-    std::string text = registry->Expose();
+    std::string text = obs::Encode(registry->Gather(), format);
     bytes = text.size();
     benchmark::DoNotOptimize(text.data());
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(bytes));
-  state.counters["output_bytes"] = static_cast<double>(bytes);
+  ReportScrape(state, bytes, faults);
+}
+
+void BM_ExposeText10kCounters(benchmark::State& state) {
+  ExposeKept(state, MakeCounterRegistry(state), obs::Format::kText);
 }
 BENCHMARK(BM_ExposeText10kCounters)->Unit(benchmark::kMillisecond);
 
+void BM_ExposeText10kCountersAllocating(benchmark::State& state) {
+  ExposeAllocating(state, MakeCounterRegistry(state), obs::Format::kText);
+}
+BENCHMARK(BM_ExposeText10kCountersAllocating)->Unit(benchmark::kMillisecond);
+
 void BM_ExposeOpenMetrics10kCounters(benchmark::State& state) {
-  const auto registry = MakeCounterRegistry(state);
-  if (!registry) return;
-  std::size_t bytes = 0;
-  for (auto _ : state) {
-    std::string text = registry->Expose(obs::Format::kOpenMetrics);
-    bytes = text.size();
-    benchmark::DoNotOptimize(text.data());
-  }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(bytes));
-  state.counters["output_bytes"] = static_cast<double>(bytes);
+  ExposeKept(state, MakeCounterRegistry(state), obs::Format::kOpenMetrics);
 }
 BENCHMARK(BM_ExposeOpenMetrics10kCounters)->Unit(benchmark::kMillisecond);
 
-// As BM_ExposeText10kCounters, through the overload that appends to a buffer kept between scrapes.
-void BM_ExposeText10kCountersReuse(benchmark::State& state) {
-  const auto registry = MakeCounterRegistry(state);
-  if (!registry) return;
-  std::string out;
-  for (auto _ : state) {
-    out.clear();
-    registry->Expose(obs::Format::kText, out);
-    benchmark::DoNotOptimize(out.data());
-  }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
-                          static_cast<std::int64_t>(out.size()));
-  state.counters["output_bytes"] = static_cast<double>(out.size());
-}
-BENCHMARK(BM_ExposeText10kCountersReuse)->Unit(benchmark::kMillisecond);
-
 void BM_ExposeText1kHistograms(benchmark::State& state) {
-  const auto registry = MakeHistogramRegistry(state);
-  if (!registry) return;
-  std::size_t bytes = 0;
-  for (auto _ : state) {
-    std::string text = registry->Expose();
-    bytes = text.size();
-    benchmark::DoNotOptimize(text.data());
-  }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(bytes));
-  state.counters["output_bytes"] = static_cast<double>(bytes);
+  ExposeKept(state, MakeHistogramRegistry(state), obs::Format::kText);
 }
 BENCHMARK(BM_ExposeText1kHistograms)->Unit(benchmark::kMillisecond);
+
+void BM_ExposeText1kNativeHistograms(benchmark::State& state) {
+  ExposeKept(state, MakeNativeHistogramRegistry(state), obs::Format::kText);
+}
+BENCHMARK(BM_ExposeText1kNativeHistograms)->Unit(benchmark::kMillisecond);
+
+void BM_ExposeProtobuf10kCounters(benchmark::State& state) {
+  ExposeKept(state, MakeCounterRegistry(state), obs::Format::kProtobuf);
+}
+BENCHMARK(BM_ExposeProtobuf10kCounters)->Unit(benchmark::kMillisecond);
+
+void BM_ExposeProtobuf10kCountersAllocating(benchmark::State& state) {
+  ExposeAllocating(state, MakeCounterRegistry(state), obs::Format::kProtobuf);
+}
+BENCHMARK(BM_ExposeProtobuf10kCountersAllocating)->Unit(benchmark::kMillisecond);
+
+void BM_ExposeProtobuf1kNativeHistograms(benchmark::State& state) {
+  ExposeKept(state, MakeNativeHistogramRegistry(state), obs::Format::kProtobuf);
+}
+BENCHMARK(BM_ExposeProtobuf1kNativeHistograms)->Unit(benchmark::kMillisecond);
 
 // The two halves of BM_ExposeText10kCounters, to see where a scrape's time goes.
 void BM_Gather10kCounters(benchmark::State& state) {
   const auto registry = MakeCounterRegistry(state);
   if (!registry) return;
+  obs::Snapshot snapshot = registry->Gather();
+  const long faults = MinorFaults();
+  for (auto _ : state) {
+    registry->Gather(snapshot);
+    benchmark::DoNotOptimize(snapshot.families.data());
+  }
+  ReportScrape(state, 0, faults);
+}
+BENCHMARK(BM_Gather10kCounters)->Unit(benchmark::kMillisecond);
+
+void BM_Gather10kCountersAllocating(benchmark::State& state) {
+  const auto registry = MakeCounterRegistry(state);
+  if (!registry) return;
+  const long faults = MinorFaults();
   for (auto _ : state) {
     obs::Snapshot snapshot = registry->Gather();
     benchmark::DoNotOptimize(snapshot.families.data());
   }
+  ReportScrape(state, 0, faults);
 }
-BENCHMARK(BM_Gather10kCounters)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Gather10kCountersAllocating)->Unit(benchmark::kMillisecond);
 
 void BM_EncodeText10kCounters(benchmark::State& state) {
   const auto registry = MakeCounterRegistry(state);
@@ -370,6 +496,35 @@ void BM_MemoryPerHistogramSeries1Label(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_MemoryPerHistogramSeries1Label)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+// A native-only histogram series (factor 1.1) with 20 populated buckets: 20 values 2^(k/8) apart, one
+// per schema-3 bucket.
+void BM_MemoryPerNativeHistogramSeries1Label(benchmark::State& state) {
+  constexpr int kSeries = kMemorySeries / 10;
+  std::array<double, 20> values{};
+  for (std::size_t k = 0; k < values.size(); ++k)
+    values[k] = 0.01 * std::pow(2.0, (static_cast<double>(k) + 0.5) / 8);
+  for (auto _ : state) {
+    auto histogram = obs::NewHistogram({.name = "bench_memory_native_seconds",
+                                        .help = "Benchmark native histogram.",
+                                        .labels = {"handler"},
+                                        .buckets = {},
+                                        .native_bucket_factor = 1.1});
+    if (!Check(state, histogram->status())) return;
+    const std::size_t before = AllocatedBytes();
+    for (int i = 0; i < kSeries; ++i) {
+      auto child = histogram->WithLabels(Numbered("h", static_cast<std::size_t>(i)));
+      for (double v : values) child.Observe(v);
+    }
+    const std::size_t after = AllocatedBytes();
+    if (histogram->series_count() != static_cast<std::size_t>(kSeries)) {
+      state.SkipWithError("wrong number of series");
+      return;
+    }
+    state.counters["bytes_per_series"] = static_cast<double>(after - before) / static_cast<double>(kSeries);
+  }
+}
+BENCHMARK(BM_MemoryPerNativeHistogramSeries1Label)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -65,6 +65,35 @@ constexpr std::string_view kInternalError = "internal error while producing the 
 // waited: each response still reflects a gather that started after its request arrived, and a burst
 // of N concurrent scrapes costs about two gathers instead of N.
 
+// Snapshots no scrape holds any more, kept for the next gathers to refill: their families, series and
+// strings keep their capacity, so a steady-state gather allocates almost nothing. A snapshot comes back
+// when its last holder lets go (the deleter of the shared pointer scrapes get), under the pool's own
+// mutex, so the next gather's writes are ordered after every scrape's reads.
+class SnapshotPool {
+ public:
+  SnapshotPool() { free_.reserve(kKept); }
+
+  std::unique_ptr<Snapshot> Take() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.empty()) return std::make_unique<Snapshot>();
+    std::unique_ptr<Snapshot> s = std::move(free_.back());
+    free_.pop_back();
+    return s;
+  }
+
+  void Put(Snapshot* released) noexcept {
+    std::unique_ptr<Snapshot> s(released);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.size() < kKept) free_.push_back(std::move(s));  // reserved: never allocates
+  }
+
+ private:
+  // A burst of concurrent scrapes shares one gather, so rarely more than two are in use at once.
+  static constexpr std::size_t kKept = 2;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Snapshot>> free_;
+};
+
 class SharedGather {
  public:
   // A snapshot of a gather that started after this call began.
@@ -81,7 +110,7 @@ class SharedGather {
       lock.unlock();
       std::shared_ptr<const Snapshot> snapshot;
       try {
-        snapshot = std::make_shared<const Snapshot>(registry.Gather());
+        snapshot = Gather(registry);
       } catch (...) {
         lock.lock();
         running_ = false;
@@ -98,6 +127,17 @@ class SharedGather {
   }
 
  private:
+  // A gather into a pooled snapshot, which returns to the pool when the last scrape lets go of it.
+  std::shared_ptr<const Snapshot> Gather(const Registry& registry) {
+    std::unique_ptr<Snapshot> s = pool_->Take();
+    registry.Gather(*s);
+    // If the control block cannot be allocated, the deleter runs: the snapshot goes back to the pool.
+    return std::shared_ptr<const Snapshot>(s.release(), [pool = pool_](const Snapshot* done) {
+      pool->Put(const_cast<Snapshot*>(done));  // created non-const by Take
+    });
+  }
+
+  std::shared_ptr<SnapshotPool> pool_ = std::make_shared<SnapshotPool>();
   std::mutex mu_;
   std::condition_variable cv_;
   bool running_ = false;
@@ -196,13 +236,15 @@ std::shared_ptr<SelfMetrics> SelfMetricsFor(const std::shared_ptr<Registry>& reg
 
 // ---------------------------------------------------------------------------------------------------
 // Per-thread state of the worker threads: a zlib stream reused from scrape to scrape (deflateReset instead
-// of allocating and initializing ~270 KB of deflate state per response), and the size of the last body
-// (reserved up front, so encoding does not grow the string step by step).
+// of allocating and initializing ~270 KB of deflate state per response), and the output buffers.
 
 struct ThreadState {
   z_stream zs{};
   bool zs_ready = false;
-  std::size_t last_body_size = 0;
+  // The encoded body and its gzip'd form, kept with their capacity from one scrape to the next: a
+  // response then costs one allocation (its own copy), not the encoder's and zlib's growing buffers.
+  std::string body;
+  std::string gzipped;
 
   ThreadState() = default;
   ThreadState(const ThreadState&) = delete;
@@ -309,21 +351,20 @@ void Scrape(Endpoint& ep, const httplib::Request& req, httplib::Response& res) {
     }
 
     ThreadState& state = State();
-    std::string body;
-    body.reserve(state.last_body_size + state.last_body_size / 8);
+    std::string& body = state.body;
+    body.clear();
     Encode(*snapshot, format, body);
-    state.last_body_size = body.size();
 
     res.status = 200;
     // Two field lines (a list, RFC 9110 §5.3): the first is the one that always applies.
     res.set_header("Vary", "Accept-Encoding");
     if (ep.opts.enable_openmetrics || ep.opts.enable_protobuf) res.set_header("Vary", "Accept");
-    std::string gzipped;
-    if (body.size() >= ep.opts.gzip_min_bytes && AcceptsGzip(accept_encoding) && state.Gzip(body, gzipped)) {
+    if (body.size() >= ep.opts.gzip_min_bytes && AcceptsGzip(accept_encoding) &&
+        state.Gzip(body, state.gzipped)) {
       res.set_header("Content-Encoding", "gzip");
-      Serve(res, std::move(gzipped), ContentType(format));
+      Serve(res, std::string(state.gzipped), ContentType(format));
     } else {
-      Serve(res, std::move(body), ContentType(format));
+      Serve(res, std::string(body), ContentType(format));
     }
     self.code_200.Inc();
   } catch (...) {  // std::bad_alloc while encoding: answer, do not let the server turn it into a 500 page

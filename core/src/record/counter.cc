@@ -118,9 +118,14 @@ double Counter::Value() const noexcept {
 }
 
 Status Counter::Collect(std::vector<FamilySnapshot>& out) const {
-  out.push_back(SnapshotFamily([](const detail::CellBase& c, SeriesSnapshot& s) {
+  std::size_t n = out.size();
+  return CollectInto(out, n);
+}
+
+Status Counter::CollectInto(std::vector<FamilySnapshot>& out, std::size_t& n) const {
+  RefillFamily(NextFamily(out, n), [](const detail::CellBase& c, SeriesSnapshot& s) {
     s.value = static_cast<const detail::CounterCell&>(c).Value();
-  }));
+  });
   return {};
 }
 

@@ -27,9 +27,14 @@ GaugeChild Gauge::WithLabelValues(const std::vector<std::string>& values) {
 }
 
 Status Gauge::Collect(std::vector<FamilySnapshot>& out) const {
-  out.push_back(SnapshotFamily([](const detail::CellBase& c, SeriesSnapshot& s) {
+  std::size_t n = out.size();
+  return CollectInto(out, n);
+}
+
+Status Gauge::CollectInto(std::vector<FamilySnapshot>& out, std::size_t& n) const {
+  RefillFamily(NextFamily(out, n), [](const detail::CellBase& c, SeriesSnapshot& s) {
     s.value = static_cast<const detail::GaugeCell&>(c).Value();
-  }));
+  });
   return {};
 }
 

@@ -118,8 +118,14 @@ std::uint64_t ReadClassicBuckets(const detail::HistogramCell& c, SeriesSnapshot&
 }  // namespace
 
 Status Histogram::Collect(std::vector<FamilySnapshot>& out) const {
+  std::size_t n = out.size();
+  return CollectInto(out, n);
+}
+
+Status Histogram::CollectInto(std::vector<FamilySnapshot>& out, std::size_t& n) const {
+  FamilySnapshot& f = NextFamily(out, n);
   std::vector<detail::NativeBucketRead> scratch;
-  FamilySnapshot f = SnapshotFamily([&scratch](const detail::CellBase& base, SeriesSnapshot& s) {
+  RefillFamily(f, [&scratch](const detail::CellBase& base, SeriesSnapshot& s) {
     const auto& c = static_cast<const detail::HistogramCell&>(base);
     // Classic before native: see HistogramCell::Observe for why this order keeps count >= every bucket.
     s.count = ReadClassicBuckets(c, s);
@@ -128,7 +134,6 @@ Status Histogram::Collect(std::vector<FamilySnapshot>& out) const {
   });
   f.bucket_bounds = layout_->bounds;
   f.native = layout_->native;
-  out.push_back(std::move(f));
   return {};
 }
 

@@ -353,26 +353,61 @@ void MetricVec::SortNewSeries() const {
   SortOrderLocked();
 }
 
+namespace {
+
+// The value fields of a series cleared, keeping the capacity of its vectors.
+void ClearValues(SeriesSnapshot& s) {
+  s.value = 0;
+  s.bucket_counts.clear();
+  s.sum = 0;
+  s.count = 0;
+  NativeBuckets& n = s.native;
+  n.schema = 0;
+  n.zero_threshold = 0;
+  n.zero_count = 0;
+  n.positive_spans.clear();
+  n.positive_counts.clear();
+  n.negative_spans.clear();
+  n.negative_counts.clear();
+}
+
+}  // namespace
+
 FamilySnapshot MetricVec::SnapshotFamily(FunctionRef<void(const CellBase&, SeriesSnapshot&)> read) const {
-  FamilySnapshot f{.name = name_, .help = help_, .type = type_, .label_names = sorted_labels_};
+  FamilySnapshot f;
+  RefillFamily(f, read);
+  return f;
+}
+
+void MetricVec::RefillFamily(FamilySnapshot& f,
+                             FunctionRef<void(const CellBase&, SeriesSnapshot&)> read) const {
+  f.name = name_;
+  f.help = help_;
+  f.type = type_;
+  f.label_names = sorted_labels_;
+  f.bucket_bounds.clear();
+  f.native = false;
   SortNewSeries();
   std::shared_lock lock(mu_);
-  f.series.reserve(order_.size());
-  const auto add = [&](const CellBase* c) {
-    SeriesSnapshot& s = f.series.emplace_back();
-    s.label_values.reserve(perm_.size());
-    for (std::size_t i : perm_) s.label_values.push_back(c->label_values[i]);
-    read(*c, s);
+  const auto fill = [&](const std::vector<CellBase*>& cells) {
+    f.series.resize(cells.size());
+    for (std::size_t k = 0; k < cells.size(); ++k) {
+      const CellBase* c = cells[k];
+      SeriesSnapshot& s = f.series[k];
+      s.label_values.resize(perm_.size());
+      for (std::size_t i = 0; i < perm_.size(); ++i) s.label_values[i] = c->label_values[perm_[i]];
+      ClearValues(s);
+      read(*c, s);
+    }
   };
   if (sorted_ == order_.size()) {
-    for (const CellBase* c : order_) add(c);
-    return f;
+    fill(order_);
+    return;
   }
   // A series was created between the sort and this lock: sort a private copy instead.
   std::vector<CellBase*> copy(order_);
   SortBy(copy, [this](const CellBase* a, const CellBase* b) { return Less(a, b); });
-  for (const CellBase* c : copy) add(c);
-  return f;
+  fill(copy);
 }
 
 }  // namespace golivekit::observability::detail

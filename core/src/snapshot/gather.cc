@@ -1,9 +1,11 @@
 // Gathering: one snapshot of every registered family (registry.h), checked against what its collector
 // described and carrying the registry's namespace and constant labels.
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -13,18 +15,18 @@
 namespace golivekit::observability {
 namespace {
 
-// The collector's Collect; natively, whatever it throws becomes its error.
-Status CollectFrom(const Collector& collector, std::vector<FamilySnapshot>& out) {
+// The collector's CollectInto; natively, whatever it throws becomes its error.
+Status CollectFrom(const Collector& collector, std::vector<FamilySnapshot>& out, std::size_t& n) {
 #if defined(__cpp_exceptions)
   try {
-    return collector.Collect(out);
+    return collector.CollectInto(out, n);
   } catch (const std::exception& ex) {
     return FailedPrecondition(std::string("collector threw: ") + ex.what());
   } catch (...) {
     return FailedPrecondition("collector threw a non-standard exception");
   }
 #else
-  return collector.Collect(out);
+  return collector.CollectInto(out, n);
 #endif
 }
 
@@ -110,17 +112,42 @@ class ConstLabels {
     }
   }
 
+  // In place: each series' values grow to the merged count, its own values move (swapped, so every
+  // string keeps its buffer) to their merged positions from the last one down, constants fill the rest.
   void AddTo(FamilySnapshot& f) const {
     if (names_.empty()) return;
     const std::vector<std::size_t> from = MergeNames(f.label_names);
     const std::size_t own = f.label_names.size() - names_.size();
     for (SeriesSnapshot& s : f.series) {
-      std::vector<std::string> values;
-      values.reserve(from.size());
-      for (const std::size_t k : from) {
-        values.push_back(k >= own ? values_[k - own] : std::move(s.label_values[k]));
+      std::vector<std::string>& v = s.label_values;
+      v.resize(from.size());
+      for (std::size_t k = from.size(); k-- > 0;) {
+        if (from[k] < own) {
+          if (from[k] != k) std::swap(v[k], v[from[k]]);
+        } else {
+          v[k] = values_[from[k] - own];
+        }
       }
-      s.label_values = std::move(values);
+    }
+  }
+
+  // The inverse on a family kept from an earlier gather: its own values back in front, the constants
+  // after them, so that refilling it writes each own value into a buffer that held one.
+  void RemoveFrom(FamilySnapshot& f) const {
+    if (names_.empty() || f.label_names.size() < names_.size()) return;
+    std::vector<bool> constant(f.label_names.size());
+    std::size_t found = 0;
+    for (std::size_t k = 0; k < f.label_names.size(); ++k) {
+      constant[k] = std::binary_search(names_.begin(), names_.end(), f.label_names[k]);
+      found += constant[k] ? 1 : 0;
+    }
+    if (found != names_.size()) return;  // not one of ours: refilling overwrites it all the same
+    for (SeriesSnapshot& s : f.series) {
+      if (s.label_values.size() != constant.size()) continue;
+      std::size_t w = 0;
+      for (std::size_t k = 0; k < constant.size(); ++k) {
+        if (!constant[k]) std::swap(s.label_values[w++], s.label_values[k]);
+      }
     }
   }
 
@@ -149,41 +176,110 @@ class ConstLabels {
   std::vector<std::string> values_;
 };
 
+// Orders the families kept from an earlier gather as this gather will produce them (collectors in
+// registration order, each in the order it described its families), so that each collector refills the
+// family it filled last time and the kept vectors and strings already have the right capacity. Kept
+// families no collector describes go last, as spares.
+void ArrangeKept(std::vector<FamilySnapshot>& kept, const std::vector<std::string_view>& described,
+                 std::string_view prefix) {
+  std::vector<std::pair<std::string_view, std::size_t>> rank;  // described name -> position
+  rank.reserve(described.size());
+  for (std::size_t i = 0; i < described.size(); ++i) rank.emplace_back(described[i], i);
+  detail::SortBy(rank, [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::pair<std::size_t, std::size_t>> order;  // (position, kept index)
+  order.reserve(kept.size());
+  for (std::size_t k = 0; k < kept.size(); ++k) {
+    std::string_view name = kept[k].name;
+    std::size_t position = described.size() + k;
+    if (name.starts_with(prefix)) {
+      name.remove_prefix(prefix.size());
+      const auto it = std::lower_bound(rank.begin(), rank.end(), name,
+                                       [](const auto& r, std::string_view n) { return r.first < n; });
+      if (it != rank.end() && it->first == name) position = it->second;
+    }
+    order.emplace_back(position, k);
+  }
+  detail::SortBy(order, [](const auto& a, const auto& b) { return a < b; });
+  std::vector<FamilySnapshot> arranged(kept.size());
+  for (std::size_t i = 0; i < order.size(); ++i) arranged[i] = std::move(kept[order[i].second]);
+  kept.swap(arranged);
+}
+
 }  // namespace
 
 Snapshot Registry::Gather() const {
   Snapshot snap;
-  if (!status_.ok()) return snap;
+  Gather(snap);
+  return snap;
+}
+
+void Registry::Gather(Snapshot& snap) const {
+  std::vector<FamilySnapshot>& families = snap.families;
+  if (!status_.ok()) {
+    families.clear();
+    return;
+  }
   const ConstLabels const_labels(opts_.const_labels);
 
   std::lock_guard lock(mu_);
-  std::vector<FamilySnapshot> got;
+  if (!families.empty()) {
+    std::vector<std::string_view> described;
+    for (const Entry& e : entries_) {
+      for (const Descriptor& d : e.descriptors) described.push_back(d.name);
+    }
+    ArrangeKept(families, described, prefix_);
+    for (FamilySnapshot& f : families) const_labels.RemoveFrom(f);
+  }
+  std::size_t n = 0;  // families[0, n) are this gather's
   for (const Entry& e : entries_) {
-    got.clear();
-    if (Status st = CollectFrom(*e.collector, got); !st.ok()) {
+    const std::size_t first = n;
+    if (Status st = CollectFrom(*e.collector, families, n); !st.ok()) {
       // All or nothing per collector: a half-collected set of families could mislead more than a gap.
       failed_.fetch_add(1, std::memory_order_relaxed);
       last_error_ = std::move(st);
+      n = first;
       continue;
     }
-    for (FamilySnapshot& f : got) {
+    std::size_t kept = first;
+    for (std::size_t i = first; i < n; ++i) {
+      FamilySnapshot& f = families[i];
       if (!AsDescribed(e.descriptors, e.trusted, f)) {
         dropped_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
       if (!prefix_.empty()) f.name.insert(0, prefix_);
       const_labels.AddTo(f);
-      snap.families.push_back(std::move(f));
+      if (i != kept) std::swap(families[kept], f);
+      ++kept;
     }
+    n = kept;
   }
-  detail::SortBy(snap.families,
-                 [](const FamilySnapshot& a, const FamilySnapshot& b) { return a.name < b.name; });
-  return snap;
+  families.resize(n);
+  detail::SortBy(families, [](const FamilySnapshot& a, const FamilySnapshot& b) { return a.name < b.name; });
 }
 
-std::string Registry::Expose(Format format) const { return Encode(Gather(), format); }
+std::string Registry::Expose(Format format) const {
+  std::string out;
+  Expose(format, out);
+  return out;
+}
 
-void Registry::Expose(Format format, std::string& out) const { Encode(Gather(), format, out); }
+void Registry::Expose(Format format, std::string& out) const {
+  std::unique_lock scratch(scratch_mu_, std::try_to_lock);
+  if (!scratch.owns_lock()) {
+    Encode(Gather(), format, out);
+    return;
+  }
+  Gather(scratch_);
+  Encode(scratch_, format, out);
+}
+
+Status Collector::CollectInto(std::vector<FamilySnapshot>& out, std::size_t& n) const {
+  std::vector<FamilySnapshot> fresh;
+  Status st = Collect(fresh);
+  for (FamilySnapshot& f : fresh) NextFamily(out, n) = std::move(f);
+  return st;
+}
 
 std::uint64_t Registry::dropped_families() const noexcept { return dropped_.load(std::memory_order_relaxed); }
 

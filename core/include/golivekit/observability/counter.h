@@ -84,6 +84,7 @@ class Counter final : public detail::MetricVec {
   [[nodiscard]] double Value() const noexcept;
 
   Status Collect(std::vector<FamilySnapshot>& out) const override;
+  Status CollectInto(std::vector<FamilySnapshot>& out, std::size_t& n) const override;
 };
 
 /// Creates a counter (not yet registered). Invalid options give an inert counter whose status() says

@@ -87,6 +87,7 @@ class Gauge final : public detail::MetricVec {
   [[nodiscard]] double Value() const noexcept { return cell() ? cell()->Value() : 0; }
 
   Status Collect(std::vector<FamilySnapshot>& out) const override;
+  Status CollectInto(std::vector<FamilySnapshot>& out, std::size_t& n) const override;
 
  private:
   detail::GaugeCell* cell() const noexcept { return static_cast<detail::GaugeCell*>(default_cell()); }

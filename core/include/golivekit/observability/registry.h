@@ -69,10 +69,18 @@ class Registry {
   /// sorted and validated (see snapshot.h). A family a collector produces that it did not describe, or
   /// that breaks the invariants, is left out and counted (see dropped_families()).
   [[nodiscard]] Snapshot Gather() const;
+  /// The same, written over `snapshot` (typically the one an earlier call filled): its families, series,
+  /// label values and bucket vectors are refilled in place, so a scrape that keeps one snapshot reuses
+  /// its memory instead of allocating per series (and paying page faults when the allocator has returned
+  /// the previous scrape's memory to the system). The result equals `Gather()`'s, whatever `snapshot`
+  /// held before.
+  void Gather(Snapshot& snapshot) const;
 
-  /// `Encode(Gather(), format)`.
+  /// The exposition in a new string (see the overload below).
   [[nodiscard]] std::string Expose(Format format = Format::kText) const;
   /// Appends the exposition to `out`: a server that keeps `out` between scrapes reuses its capacity.
+  /// The snapshot in between is one the registry keeps from scrape to scrape (a concurrent Expose that
+  /// finds it in use gathers into a new one), so steady-state scrapes allocate almost nothing.
   void Expose(Format format, std::string& out) const;
 
   /// Families left out of Gather because a collector produced something inconsistent with its
@@ -100,6 +108,8 @@ class Registry {
   mutable std::atomic<std::uint64_t> dropped_{0};
   mutable std::atomic<std::uint64_t> failed_{0};
   mutable Status last_error_;  // guarded by mu_
+  mutable std::mutex scratch_mu_;
+  mutable Snapshot scratch_;  // Expose's snapshot, kept between scrapes; guarded by scratch_mu_
 };
 
 /// Creates a registry. `NewRegistry()` gives one with no namespace and no constant labels.

@@ -174,6 +174,10 @@ class MetricVec : public Collector {
   /// every live series, sorted by label values, read under a shared lock. `read` fills the value fields
   /// of a series from its cell; the label values are already in place.
   FamilySnapshot SnapshotFamily(FunctionRef<void(const CellBase&, SeriesSnapshot&)> read) const;
+  /// The same, written over `f` (a family kept from an earlier gather, whatever it held): every field is
+  /// overwritten, its vectors and strings keep their capacity. `read` sees a series whose value fields
+  /// are cleared (zero, empty bucket vectors, no native buckets).
+  void RefillFamily(FamilySnapshot& f, FunctionRef<void(const CellBase&, SeriesSnapshot&)> read) const;
 
   /// For metrics without labels: the one series, created at construction.
   CellBase* default_cell() const noexcept { return default_cell_; }
