@@ -207,9 +207,11 @@ EMSCRIPTEN_KEEPALIVE int glk_registry_unregister(std::uintptr_t r, std::uintptr_
   return R(r).Unregister(M(m).vec);
 }
 // format: 0 text 0.0.4, 1 OpenMetrics 1.0.
+// A fresh Gather and the inline Encode with a format known to be text: the module then links neither the
+// protobuf encoder nor the refill steps of Gather(Snapshot&) (Registry::Expose would need both).
 EMSCRIPTEN_KEEPALIVE const char* glk_registry_expose(std::uintptr_t r, int format) {
   g_out.clear();
-  R(r).Expose(format == 1 ? obs::Format::kOpenMetrics : obs::Format::kText, g_out);
+  obs::Encode(R(r).Gather(), format == 1 ? obs::Format::kOpenMetrics : obs::Format::kText, g_out);
   return Bytes(g_out);
 }
 

@@ -9,7 +9,6 @@
 #include <cstring>
 #include <vector>
 
-#include "exposition/protobuf.h"
 #include "exposition/put_uint.h"
 
 namespace golivekit::observability {
@@ -238,11 +237,7 @@ std::string_view ContentType(Format format) noexcept {
   return "text/plain; version=0.0.4; charset=utf-8";
 }
 
-void Encode(const Snapshot& snapshot, Format format, std::string& out) {
-  if (format == Format::kProtobuf) {
-    detail::EncodeProtobuf(snapshot, out);
-    return;
-  }
+void detail::EncodeText(const Snapshot& snapshot, Format format, std::string& out) {
   for (const FamilySnapshot& f : snapshot.families) {
     // A family with no series yet (a labelled metric nobody has used) is left out, as client_golang does.
     if (!f.series.empty()) EncodeFamily(f, format, out);

@@ -3,14 +3,13 @@
 // protobuf library writes them. Everything goes straight into the output string: the sizes of leaf
 // messages are computed before they are written; the few that hold a histogram or a whole family get their
 // length filled in afterwards (exposition/protobuf_wire.h).
-#include "exposition/protobuf.h"
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "exposition/protobuf_wire.h"
+#include "golivekit/observability/encode.h"
 
 namespace golivekit::observability::detail {
 namespace {

@@ -30,22 +30,26 @@ Status CheckBuckets(const std::string& name, std::vector<double>& b, bool native
   return {};
 }
 
-constexpr std::uint32_t kMostNativeBuckets = 32768;
+constexpr std::uint32_t kMostNativeBuckets = 32768;  // as in RefuseOption's message
+
+// One message shape for every refused native option: "<option> is <value> (<rule>)".
+Status RefuseOption(const std::string& name, const char* option, const std::string& value, const char* rule) {
+  return InvalidArgument("histogram " + name + ": " + option + " is " + value + " (" + rule + ")");
+}
 
 Status CheckNative(const std::string& name, const HistogramOpts& o) {
-  const std::string who = "histogram " + name + ": ";
   if (o.native_bucket_factor == 0) return {};
   if (!(o.native_bucket_factor > 1) || !std::isfinite(o.native_bucket_factor)) {
-    return InvalidArgument(who + "native_bucket_factor is " + FormatFloat(o.native_bucket_factor) +
-                           " (0 for no native buckets, or a finite growth factor > 1 such as 1.1)");
+    return RefuseOption(name, "native_bucket_factor", FormatFloat(o.native_bucket_factor),
+                        "0 for no native buckets, or a finite growth factor > 1 such as 1.1");
   }
   if (!(o.native_zero_threshold > 0) || !std::isfinite(o.native_zero_threshold)) {
-    return InvalidArgument(who + "native_zero_threshold is " + FormatFloat(o.native_zero_threshold) +
-                           " (it must be finite and > 0; the default is 2^-128)");
+    return RefuseOption(name, "native_zero_threshold", FormatFloat(o.native_zero_threshold),
+                        "it must be finite and > 0; the default is 2^-128");
   }
   if (o.native_max_buckets < 1 || o.native_max_buckets > kMostNativeBuckets) {
-    return InvalidArgument(who + "native_max_buckets is " + std::to_string(o.native_max_buckets) +
-                           " (it must be between 1 and " + std::to_string(kMostNativeBuckets) + ")");
+    return RefuseOption(name, "native_max_buckets", std::to_string(o.native_max_buckets),
+                        "it must be between 1 and 32768");
   }
   return {};
 }

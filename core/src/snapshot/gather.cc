@@ -208,8 +208,12 @@ void ArrangeKept(std::vector<FamilySnapshot>& kept, const std::vector<std::strin
 }  // namespace
 
 Snapshot Registry::Gather() const {
+  // A fresh snapshot has nothing to arrange: this path never links the refill steps, which keeps them
+  // out of the WebAssembly module (the browser only gathers fresh).
   Snapshot snap;
-  Gather(snap);
+  if (!status_.ok()) return snap;
+  std::lock_guard lock(mu_);
+  CollectLocked(snap.families);
   return snap;
 }
 
@@ -219,8 +223,6 @@ void Registry::Gather(Snapshot& snap) const {
     families.clear();
     return;
   }
-  const ConstLabels const_labels(opts_.const_labels);
-
   std::lock_guard lock(mu_);
   if (!families.empty()) {
     std::vector<std::string_view> described;
@@ -228,8 +230,14 @@ void Registry::Gather(Snapshot& snap) const {
       for (const Descriptor& d : e.descriptors) described.push_back(d.name);
     }
     ArrangeKept(families, described, prefix_);
+    const ConstLabels const_labels(opts_.const_labels);
     for (FamilySnapshot& f : families) const_labels.RemoveFrom(f);
   }
+  CollectLocked(families);
+}
+
+void Registry::CollectLocked(std::vector<FamilySnapshot>& families) const {
+  const ConstLabels const_labels(opts_.const_labels);
   std::size_t n = 0;  // families[0, n) are this gather's
   for (const Entry& e : entries_) {
     const std::size_t first = n;

@@ -32,8 +32,22 @@ enum class Format {
 /// "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited".
 std::string_view ContentType(Format format) noexcept;
 
+namespace detail {
+/// The encoders behind `Encode`: text 0.0.4 or OpenMetrics (`format` is one of those two), and protobuf.
+void EncodeText(const Snapshot& snapshot, Format format, std::string& out);
+void EncodeProtobuf(const Snapshot& snapshot, std::string& out);
+}  // namespace detail
+
 /// Appends the exposition of `snapshot` to `out`.
-void Encode(const Snapshot& snapshot, Format format, std::string& out);
+inline void Encode(const Snapshot& snapshot, Format format, std::string& out) {
+  // Inline, so that a caller whose format is known links only the encoder it uses: the WebAssembly module
+  // exposes text only and carries no protobuf encoder.
+  if (format == Format::kProtobuf) {
+    detail::EncodeProtobuf(snapshot, out);
+  } else {
+    detail::EncodeText(snapshot, format, out);
+  }
+}
 
 /// Returns the exposition of `snapshot`.
 std::string Encode(const Snapshot& snapshot, Format format = Format::kText);

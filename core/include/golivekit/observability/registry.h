@@ -101,6 +101,9 @@ class Registry {
   RegistryOpts opts_;
   Status status_;
   std::string prefix_;  // namespace_ + "_", or empty
+  // Runs every collector into `families` (reusing what is there), checks, prefixes and sorts; mu_ held.
+  void CollectLocked(std::vector<FamilySnapshot>& families) const;
+
   mutable std::mutex mu_;
   std::vector<Entry> entries_;
   std::map<std::string, Descriptor> families_;       // full family name -> descriptor
