@@ -49,7 +49,7 @@ std::unique_ptr<NativeTable> Successor(const NativeConfig& config, NativeTable* 
 void CopyKeys(const NativeTable& from, NativeTable& to) {
   const std::int32_t lower_by = from.schema - to.schema;
   for (std::uint32_t i = 0; i <= from.mask; ++i) {
-    const std::int64_t key = from.keys[i].load(std::memory_order_acquire);
+    const std::int64_t key = from.slots[i].key.load(std::memory_order_acquire);
     if (key == kNoNativeKey) continue;
     const auto index = static_cast<std::int32_t>(key >> 1);
     to.Add(NativeKey(LowerNativeIndex(index, lower_by), (key & 1) != 0), 0);
@@ -57,18 +57,6 @@ void CopyKeys(const NativeTable& from, NativeTable& to) {
 }
 
 }  // namespace
-
-NativeTable::NativeTable(std::int32_t schema_in, std::uint32_t capacity_pow2, std::uint32_t limit_in)
-    : schema(schema_in),
-      mask(capacity_pow2 - 1),
-      limit(limit_in),
-      keys(new std::atomic<std::int64_t>[capacity_pow2]),
-      counts(new std::atomic<std::uint64_t>[capacity_pow2]) {
-  for (std::uint32_t i = 0; i < capacity_pow2; ++i) {
-    keys[i].store(kNoNativeKey, std::memory_order_relaxed);
-    counts[i].store(0, std::memory_order_relaxed);
-  }
-}
 
 NativeTable* NativeBucketsCell::Replace(NativeTable* full) noexcept {
   std::unique_ptr<NativeTable> next = Successor(*config, full);
@@ -153,83 +141,106 @@ std::int32_t PickNativeSchema(double factor) noexcept {
 
 namespace {
 
-// Sign first, then index: positive buckets ascending, then negative ones.
-std::int64_t BucketOrder(bool negative, std::int32_t index) {
-  return (negative ? std::int64_t{1} << 40 : 0) + index;
-}
-bool IsNegative(std::int64_t order) { return order >= (std::int64_t{1} << 39); }
-std::int32_t IndexOf(std::int64_t order) {
-  return static_cast<std::int32_t>(IsNegative(order) ? order - (std::int64_t{1} << 40) : order);
-}
+// A read takes two words of scratch: the bucket's key at the head's schema, biased so that unsigned order
+// is key order (each sign's buckets ascending by index, the signs interleaved), then its count.
+constexpr std::uint64_t kKeyBias = std::uint64_t{1} << 63;
 
-// Every non-empty bucket of the chain at the head's schema, unsorted, possibly repeated.
-std::int32_t CollectBuckets(const NativeBucketsCell& cell, std::vector<NativeBucketRead>& out) {
+// Every non-empty bucket of the chain at the head's schema, unsorted, possibly repeated; adds their counts
+// to `total`.
+std::int32_t CollectBuckets(const NativeBucketsCell& cell, std::vector<std::uint64_t>& reads,
+                            std::uint64_t& total) {
   const NativeTable* head = cell.head.load(std::memory_order_acquire);
   const std::int32_t schema = head != nullptr ? head->schema : cell.config->schema;
   for (const NativeTable* t = head; t != nullptr; t = t->older) {
     for (std::uint32_t i = 0; i <= t->mask; ++i) {
-      const std::int64_t key = t->keys[i].load(std::memory_order_acquire);
+      const std::int64_t key = t->slots[i].key.load(std::memory_order_acquire);
       if (key == kNoNativeKey) continue;
-      const std::uint64_t n = t->counts[i].load(std::memory_order_relaxed);
+      const std::uint64_t n = t->slots[i].count.load(std::memory_order_relaxed);
       if (n == 0) continue;
       const auto index = static_cast<std::int32_t>(key >> 1);
-      out.push_back({BucketOrder((key & 1) != 0, LowerNativeIndex(index, t->schema - schema)), n});
+      const std::size_t end = reads.size();
+      // resize rather than push_back: the same vector code the classic buckets use.
+      reads.resize(end + 2);
+      reads[end] =
+          static_cast<std::uint64_t>(NativeKey(LowerNativeIndex(index, t->schema - schema), (key & 1) != 0)) ^
+          kKeyBias;
+      reads[end + 1] = n;
+      total += n;
     }
   }
   return schema;
 }
 
-// Heapsort by order: O(n log n) without the several KB a std::sort instantiation adds to the module.
-void SiftDown(NativeBucketRead* b, std::size_t root, std::size_t n) {
-  for (std::size_t child; (child = 2 * root + 1) < n; root = child) {
-    if (child + 1 < n && b[child].order < b[child + 1].order) ++child;
-    if (!(b[root].order < b[child].order)) return;
-    std::swap(b[root], b[child]);
-  }
-}
-void HeapSort(std::vector<NativeBucketRead>& v) {
-  const std::size_t n = v.size();
-  for (std::size_t i = n / 2; i-- > 0;) SiftDown(v.data(), i, n);
-  for (std::size_t end = n; end-- > 1;) {
-    std::swap(v[0], v[end]);
-    SiftDown(v.data(), 0, end);
-  }
+void SwapReads(std::uint64_t* r, std::size_t a, std::size_t b) {
+  std::swap(r[2 * a], r[2 * b]);
+  std::swap(r[2 * a + 1], r[2 * b + 1]);
 }
 
-// Sorts and adds up repeated buckets.
-void SortAndMerge(std::vector<NativeBucketRead>& b) {
-  HeapSort(b);
-  std::size_t w = 0;
-  for (std::size_t r = 0; r < b.size(); ++r) {
-    if (w > 0 && b[w - 1].order == b[r].order) {
-      b[w - 1].count += b[r].count;
+// Heapsort by key: O(n log n) without the several KB a std::sort instantiation adds to the module. One
+// loop builds the heap (k >= n) and then takes the largest out (k < n), so the sift is written once.
+void SortReads(std::vector<std::uint64_t>& reads) {
+  std::uint64_t* r = reads.data();
+  const std::size_t n = reads.size() / 2;
+  for (std::size_t k = n + n / 2; k-- > 1;) {
+    std::size_t root = 0, size = k;
+    if (k >= n) {
+      root = k - n;
+      size = n;
     } else {
-      b[w++] = b[r];
+      SwapReads(r, 0, k);
+    }
+    for (std::size_t child; (child = 2 * root + 1) < size; root = child) {
+      if (child + 1 < size && r[2 * child] < r[2 * child + 2]) ++child;
+      if (!(r[2 * root] < r[2 * child])) break;
+      SwapReads(r, root, child);
     }
   }
-  b.resize(w);
 }
 
-void LowerBy1(std::vector<NativeBucketRead>& b) {
-  for (NativeBucketRead& x : b)
-    x.order = BucketOrder(IsNegative(x.order), LowerNativeIndex(IndexOf(x.order), 1));
-  SortAndMerge(b);
-}
+// The spans and counts of one sign, and the index after the last bucket appended.
+struct Side {
+  std::vector<NativeSpan>& spans;
+  std::vector<std::uint64_t>& counts;
+  std::int32_t next;
+};
 
-// Appends one bucket to the spans of its sign.
-void AppendBucket(std::int32_t index, std::uint64_t count, std::int32_t& next, std::vector<NativeSpan>& spans,
-                  std::vector<std::uint64_t>& counts) {
+// Appends one bucket (ascending) to the spans of its side, or adds it to the last one if they are the same;
+// returns whether it was new.
+bool AppendBucket(Side& s, std::int32_t index, std::uint64_t count) {
   constexpr std::int32_t kMaxFilledGap = 2;
-  const std::int32_t gap = index - next;
-  if (spans.empty() || gap > kMaxFilledGap) {
-    spans.push_back({spans.empty() ? index : gap, 0});
-  } else {
-    for (std::int32_t i = 0; i < gap; ++i) counts.push_back(0);
-    spans.back().length += static_cast<std::uint32_t>(gap);
+  if (!s.spans.empty() && index == s.next - 1) {
+    s.counts.back() += count;
+    return false;
   }
-  counts.push_back(count);
-  spans.back().length += 1;
-  next = index + 1;
+  std::int32_t fill = index - s.next;
+  if (s.spans.empty() || fill > kMaxFilledGap) {
+    s.spans.push_back({s.spans.empty() ? index : fill, 0});
+    fill = 0;
+  }
+  // The zeros of the filled gap come with the resize.
+  s.counts.resize(s.counts.size() + static_cast<std::size_t>(fill) + 1);
+  s.counts.back() = count;
+  s.spans.back().length += static_cast<std::uint32_t>(fill) + 1;
+  s.next = index + 1;
+  return true;
+}
+
+// Writes the sorted reads into `out`'s spans, `by` schemas below theirs; returns how many buckets that
+// makes.
+std::size_t FoldReads(const std::vector<std::uint64_t>& reads, std::int32_t by, NativeBuckets& out) {
+  Side sides[2] = {{out.positive_spans, out.positive_counts, 0},
+                   {out.negative_spans, out.negative_counts, 0}};
+  std::size_t buckets = 0;
+  for (Side& s : sides) {
+    s.spans.clear();
+    s.counts.clear();
+  }
+  for (std::size_t i = 0; i < reads.size(); i += 2) {
+    const auto key = static_cast<std::int64_t>(reads[i] ^ kKeyBias);
+    buckets +=
+        AppendBucket(sides[key & 1], LowerNativeIndex(static_cast<std::int32_t>(key >> 1), by), reads[i + 1]);
+  }
+  return buckets;
 }
 
 }  // namespace
@@ -237,30 +248,16 @@ void AppendBucket(std::int32_t index, std::uint64_t count, std::int32_t& next, s
 std::uint64_t ReadNativeBuckets(const NativeBucketsCell& cell, NativeBuckets& out,
                                 std::vector<NativeBucketRead>& scratch) {
   scratch.clear();
-  std::int32_t schema = CollectBuckets(cell, scratch);
+  std::uint64_t total = 0;
+  const std::int32_t schema = CollectBuckets(cell, scratch, total);
   out.zero_count = cell.zero_count.load(std::memory_order_relaxed);
-  std::uint64_t total = out.zero_count + cell.nan_count.load(std::memory_order_relaxed);
-  SortAndMerge(scratch);
-  while (scratch.size() > cell.config->max_buckets && schema > kNativeSchemaMin) {
-    LowerBy1(scratch);
-    --schema;
-  }
-  out.schema = schema;
+  total += out.zero_count + cell.nan_count.load(std::memory_order_relaxed);
+  SortReads(scratch);
+  // Lowering keeps the reads in order (it is monotonic), so each try only folds them again.
+  std::int32_t by = 0;
+  while (FoldReads(scratch, by, out) > cell.config->max_buckets && schema - by > kNativeSchemaMin) ++by;
+  out.schema = schema - by;
   out.zero_threshold = cell.config->zero_threshold;
-  out.positive_spans.clear();
-  out.positive_counts.clear();
-  out.negative_spans.clear();
-  out.negative_counts.clear();
-  std::int32_t next_positive = 0, next_negative = 0;
-  for (const NativeBucketRead& b : scratch) {
-    const std::int32_t index = IndexOf(b.order);
-    if (IsNegative(b.order)) {
-      AppendBucket(index, b.count, next_negative, out.negative_spans, out.negative_counts);
-    } else {
-      AppendBucket(index, b.count, next_positive, out.positive_spans, out.positive_counts);
-    }
-    total += b.count;
-  }
   return total;
 }
 
@@ -268,7 +265,7 @@ std::uint64_t NativeObservationCount(const NativeBucketsCell& cell) noexcept {
   std::uint64_t total =
       cell.zero_count.load(std::memory_order_relaxed) + cell.nan_count.load(std::memory_order_relaxed);
   for (const NativeTable* t = cell.head.load(std::memory_order_acquire); t != nullptr; t = t->older) {
-    for (std::uint32_t i = 0; i <= t->mask; ++i) total += t->counts[i].load(std::memory_order_relaxed);
+    for (std::uint32_t i = 0; i <= t->mask; ++i) total += t->slots[i].count.load(std::memory_order_relaxed);
   }
   return total;
 }

@@ -17,10 +17,9 @@ std::int32_t PickNativeSchema(double factor) noexcept;
 /// bucket and the NaN observations. Lowers the resolution further if the buckets read exceed
 /// `max_buckets` (tables filled concurrently can overshoot by a few keys).
 /// `scratch` is working memory the caller keeps between series.
-struct NativeBucketRead {
-  std::int64_t order;  // sign, then index
-  std::uint64_t count;
-};
+/// One word of a bucket read (two per bucket: key, count); plain words share the vector code of the
+/// classic buckets.
+using NativeBucketRead = std::uint64_t;
 std::uint64_t ReadNativeBuckets(const NativeBucketsCell& cell, NativeBuckets& out,
                                 std::vector<NativeBucketRead>& scratch);
 

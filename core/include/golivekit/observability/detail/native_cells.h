@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 
 namespace golivekit::observability::detail {
@@ -20,12 +21,26 @@ const double* NativeFractions() noexcept;
 /// The index of the native bucket of schema `schema` that holds `a` (finite or +Inf, > 0): the `i` with
 /// `2^((i-1)/2^schema) < a <= 2^(i/2^schema)`. `fractions` is `NativeFractions()`.
 inline std::int32_t NativeBucketIndex(double a, std::int32_t schema, const double* fractions) noexcept {
-  const bool inf = std::isinf(a);
-  // +Inf goes one bucket above the largest finite value's.
-  int exp = 0;
-  const double frac = std::frexp(inf ? 1.7976931348623157e308 : a, &exp);
+  constexpr std::uint64_t kMantissa = (std::uint64_t{1} << 52) - 1;
+  // frexp from the bits (cheaper than the library call, and no libm in the WebAssembly module):
+  // a = frac * 2^exp with frac in [0.5, 1).
+  std::uint64_t bits;
+  std::memcpy(&bits, &a, sizeof bits);
+  // +Inf goes one bucket above the largest finite value's, whose bits are one below its own.
+  const bool inf = bits == 0x7ff0000000000000u;
+  bits -= inf;
+  int exp = static_cast<int>(bits >> 52) - 1022;
+  if (exp == -1022) {
+    // Subnormal: scaling by 2^64 is exact and makes it normal.
+    const double scaled = a * 0x1p64;
+    std::memcpy(&bits, &scaled, sizeof bits);
+    exp = static_cast<int>(bits >> 52) - 1022 - 64;
+  }
   std::int32_t index;
   if (schema > 0) {
+    const std::uint64_t frac_bits = (bits & kMantissa) | 0x3fe0000000000000u;
+    double frac;
+    std::memcpy(&frac, &frac_bits, sizeof frac);
     // The smallest j with fractions[j] >= frac, searched over this schema's 2^schema entries.
     const int stride = 1 << (kNativeSchemaMax - schema);
     int lo = 0, hi = 1 << schema;
@@ -39,7 +54,7 @@ inline std::int32_t NativeBucketIndex(double a, std::int32_t schema, const doubl
     index = lo + (exp - 1) * (1 << schema);
   } else {
     // A power of two (frac 0.5) is the upper bound of its bucket, so it belongs one exponent lower.
-    const std::int32_t e = frac == 0.5 ? exp - 1 : exp;
+    const std::int32_t e = (bits & kMantissa) == 0 ? exp - 1 : exp;
     index = (e + (1 << -schema) - 1) >> -schema;
   }
   return inf ? index + 1 : index;
@@ -56,12 +71,20 @@ constexpr std::int64_t NativeKey(std::int32_t index, bool negative) noexcept {
 }
 inline constexpr std::int64_t kNoNativeKey = INT64_MIN;
 
+/// One bucket of a table: the key, claimed once, and its count, side by side so that an observation
+/// touches one cache line.
+struct NativeSlot {
+  std::atomic<std::int64_t> key{kNoNativeKey};
+  std::atomic<std::uint64_t> count{0};
+};
+
 /// A fixed-size open-addressing table of buckets at one schema. Keys are claimed by compare-and-swap
 /// and never removed, counts only grow: observers never wait and never allocate. A table that is full
 /// is replaced by a bigger one or one of lower resolution (see `NativeBucketsCell::Replace`); it keeps its
 /// counts and stays in the chain `older`, and a scrape adds up the whole chain.
 struct NativeTable {
-  NativeTable(std::int32_t schema_in, std::uint32_t capacity_pow2, std::uint32_t limit_in);
+  NativeTable(std::int32_t schema_in, std::uint32_t capacity_pow2, std::uint32_t limit_in)
+      : schema(schema_in), mask(capacity_pow2 - 1), limit(limit_in), slots(new NativeSlot[capacity_pow2]) {}
   ~NativeTable() { delete older; }
   NativeTable(const NativeTable&) = delete;
   NativeTable& operator=(const NativeTable&) = delete;
@@ -71,16 +94,17 @@ struct NativeTable {
   bool Add(std::int64_t key, std::uint64_t n) noexcept {
     std::uint32_t i = Slot(key);
     for (std::uint32_t probes = 0; probes <= mask; ++probes, i = (i + 1) & mask) {
-      std::int64_t k = keys[i].load(std::memory_order_acquire);
+      NativeSlot& slot = slots[i];
+      std::int64_t k = slot.key.load(std::memory_order_acquire);
       if (k == kNoNativeKey) {
         if (used.load(std::memory_order_relaxed) >= limit) return false;
-        if (keys[i].compare_exchange_strong(k, key, std::memory_order_acq_rel, std::memory_order_acquire)) {
+        if (slot.key.compare_exchange_strong(k, key, std::memory_order_acq_rel, std::memory_order_acquire)) {
           used.fetch_add(1, std::memory_order_relaxed);
           k = key;
         }
       }
       if (k == key) {
-        counts[i].fetch_add(n, std::memory_order_relaxed);
+        slot.count.fetch_add(n, std::memory_order_relaxed);
         return true;
       }
     }
@@ -94,8 +118,7 @@ struct NativeTable {
   const std::uint32_t mask;   // capacity - 1
   const std::uint32_t limit;  // keys this table takes before it is replaced
   std::atomic<std::uint32_t> used{0};
-  std::unique_ptr<std::atomic<std::int64_t>[]> keys;
-  std::unique_ptr<std::atomic<std::uint64_t>[]> counts;
+  std::unique_ptr<NativeSlot[]> slots;
   NativeTable* older = nullptr;  // owned; set before the table is published, never changed after
 };
 
