@@ -29,18 +29,15 @@ std::uint32_t CapacityFor(std::uint32_t limit) { return std::bit_ceil(std::max(2
 // The table that follows `full`: same schema with twice the room while below max_buckets, then one schema
 // lower (buckets twice as wide), and at the lowest schema one that takes every possible key.
 std::unique_ptr<NativeTable> Successor(const NativeConfig& config, NativeTable* full) {
-  std::int32_t schema = config.schema;
-  std::uint32_t limit = std::min(kFirstCapacity / 2, config.max_buckets);
-  if (full != nullptr) {
-    schema = full->schema;
-    if (full->limit < config.max_buckets) {
-      limit = std::min(2 * full->limit, config.max_buckets);
-    } else if (schema > kNativeSchemaMin) {
-      schema -= 1;
-      limit = config.max_buckets;
-    } else {
-      limit = std::max(2 * full->limit, kKeysAtLowestSchema);
-    }
+  std::int32_t schema = full != nullptr ? full->schema : config.schema;
+  std::uint32_t limit = full != nullptr ? 2 * full->limit : kFirstCapacity / 2;
+  if (full == nullptr || full->limit < config.max_buckets) {
+    limit = std::min(limit, config.max_buckets);
+  } else if (schema > kNativeSchemaMin) {
+    schema -= 1;
+    limit = config.max_buckets;
+  } else {
+    limit = std::max(limit, kKeysAtLowestSchema);
   }
   return std::make_unique<NativeTable>(schema, CapacityFor(limit), limit);
 }
