@@ -118,15 +118,14 @@ double Counter::Value() const noexcept {
 }
 
 Status Counter::Collect(std::vector<FamilySnapshot>& out) const {
-  std::size_t n = out.size();
-  return CollectInto(out, n);
+  Refill(out.emplace_back());
+  return {};
 }
 
-Status Counter::CollectInto(std::vector<FamilySnapshot>& out, std::size_t& n) const {
-  RefillFamily(NextFamily(out, n), [](const detail::CellBase& c, SeriesSnapshot& s) {
+void Counter::Refill(FamilySnapshot& f) const {
+  RefillFamily(f, [](const detail::CellBase& c, SeriesSnapshot& s) {
     s.value = static_cast<const detail::CounterCell&>(c).Value();
   });
-  return {};
 }
 
 std::shared_ptr<Counter> NewCounter(CounterOpts opts) { return std::make_shared<Counter>(std::move(opts)); }

@@ -27,15 +27,14 @@ GaugeChild Gauge::WithLabelValues(const std::vector<std::string>& values) {
 }
 
 Status Gauge::Collect(std::vector<FamilySnapshot>& out) const {
-  std::size_t n = out.size();
-  return CollectInto(out, n);
+  Refill(out.emplace_back());
+  return {};
 }
 
-Status Gauge::CollectInto(std::vector<FamilySnapshot>& out, std::size_t& n) const {
-  RefillFamily(NextFamily(out, n), [](const detail::CellBase& c, SeriesSnapshot& s) {
+void Gauge::Refill(FamilySnapshot& f) const {
+  RefillFamily(f, [](const detail::CellBase& c, SeriesSnapshot& s) {
     s.value = static_cast<const detail::GaugeCell&>(c).Value();
   });
-  return {};
 }
 
 std::shared_ptr<Gauge> NewGauge(GaugeOpts opts) { return std::make_shared<Gauge>(std::move(opts)); }

@@ -122,12 +122,11 @@ std::uint64_t ReadClassicBuckets(const detail::HistogramCell& c, SeriesSnapshot&
 }  // namespace
 
 Status Histogram::Collect(std::vector<FamilySnapshot>& out) const {
-  std::size_t n = out.size();
-  return CollectInto(out, n);
+  Refill(out.emplace_back());
+  return {};
 }
 
-Status Histogram::CollectInto(std::vector<FamilySnapshot>& out, std::size_t& n) const {
-  FamilySnapshot& f = NextFamily(out, n);
+void Histogram::Refill(FamilySnapshot& f) const {
   std::vector<detail::NativeBucketRead> scratch;
   RefillFamily(f, [&scratch](const detail::CellBase& base, SeriesSnapshot& s) {
     const auto& c = static_cast<const detail::HistogramCell&>(base);
@@ -138,7 +137,6 @@ Status Histogram::CollectInto(std::vector<FamilySnapshot>& out, std::size_t& n) 
   });
   f.bucket_bounds = layout_->bounds;
   f.native = layout_->native;
-  return {};
 }
 
 std::shared_ptr<Histogram> NewHistogram(HistogramOpts opts) {

@@ -373,12 +373,6 @@ void ClearValues(SeriesSnapshot& s) {
 
 }  // namespace
 
-FamilySnapshot MetricVec::SnapshotFamily(FunctionRef<void(const CellBase&, SeriesSnapshot&)> read) const {
-  FamilySnapshot f;
-  RefillFamily(f, read);
-  return f;
-}
-
 void MetricVec::RefillFamily(FamilySnapshot& f,
                              FunctionRef<void(const CellBase&, SeriesSnapshot&)> read) const {
   f.name = name_;
