@@ -170,11 +170,13 @@ class MetricVec : public Collector {
   /// Looks up or creates the series; returns a counted reference, or null with `*error` set.
   CellBase* Acquire(std::span<const std::string_view> values, FunctionRef<CellBase*()> make, Status* error);
 
-  /// The Collect and Refill of every metric type: this metric's family (name, help, type, sorted label
-  /// names) with every live series, sorted by label values, read under a shared lock, written over `f`
-  /// (new, or kept from an earlier gather whatever it held: every field is overwritten, its vectors and
-  /// strings keep their capacity). `read` fills the value fields of a series from its cell; it sees the
-  /// label values in place and the value fields cleared (zero, empty bucket vectors, no native buckets).
+  /// The Collect of every metric type: this metric's family (name, help, type, sorted label names) with
+  /// every live series, sorted by label values, read under a shared lock. `read` fills the value fields
+  /// of a series from its cell; the label values are already in place.
+  FamilySnapshot SnapshotFamily(FunctionRef<void(const CellBase&, SeriesSnapshot&)> read) const;
+  /// The same, written over `f` (kept from an earlier gather, whatever it held): every field is
+  /// overwritten, its vectors and strings keep their capacity. `read` sees a series whose value fields
+  /// are cleared (zero, empty bucket vectors, no native buckets).
   void RefillFamily(FamilySnapshot& f, FunctionRef<void(const CellBase&, SeriesSnapshot&)> read) const;
 
   /// For metrics without labels: the one series, created at construction.
@@ -194,6 +196,8 @@ class MetricVec : public Collector {
   void EraseSlotLocked(std::size_t index);
   void SortOrderLocked() const;
   void SortNewSeries() const;
+  // Calls `fill` with the series sorted by label values, under the shared lock.
+  void ForSortedCells(FunctionRef<void(const std::vector<CellBase*>&)> fill) const;
   Status LabelCountError(std::size_t got) const;
 
   const std::uint64_t id_;                  // unique for the process lifetime (thread caches key on it)
