@@ -117,16 +117,19 @@ double Counter::Value() const noexcept {
   return c ? c->Value() : 0;
 }
 
+namespace {
+void ReadCounter(const detail::CellBase& c, SeriesSnapshot& s) {
+  s.value = static_cast<const detail::CounterCell&>(c).Value();
+}
+}  // namespace
+
 Status Counter::Collect(std::vector<FamilySnapshot>& out) const {
-  std::size_t n = out.size();
-  return CollectInto(out, n);
+  out.push_back(SnapshotFamily([](const detail::CellBase& c, SeriesSnapshot& s) { ReadCounter(c, s); }));
+  return {};
 }
 
-Status Counter::CollectInto(std::vector<FamilySnapshot>& out, std::size_t& n) const {
-  RefillFamily(NextFamily(out, n), [](const detail::CellBase& c, SeriesSnapshot& s) {
-    s.value = static_cast<const detail::CounterCell&>(c).Value();
-  });
-  return {};
+void Counter::Refill(FamilySnapshot& f) const {
+  RefillFamily(f, [](const detail::CellBase& c, SeriesSnapshot& s) { ReadCounter(c, s); });
 }
 
 std::shared_ptr<Counter> NewCounter(CounterOpts opts) { return std::make_shared<Counter>(std::move(opts)); }

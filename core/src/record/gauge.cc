@@ -26,16 +26,19 @@ GaugeChild Gauge::WithLabelValues(const std::vector<std::string>& values) {
   return WithLabelValues(std::span<const std::string_view>(v));
 }
 
+namespace {
+void ReadGauge(const detail::CellBase& c, SeriesSnapshot& s) {
+  s.value = static_cast<const detail::GaugeCell&>(c).Value();
+}
+}  // namespace
+
 Status Gauge::Collect(std::vector<FamilySnapshot>& out) const {
-  std::size_t n = out.size();
-  return CollectInto(out, n);
+  out.push_back(SnapshotFamily([](const detail::CellBase& c, SeriesSnapshot& s) { ReadGauge(c, s); }));
+  return {};
 }
 
-Status Gauge::CollectInto(std::vector<FamilySnapshot>& out, std::size_t& n) const {
-  RefillFamily(NextFamily(out, n), [](const detail::CellBase& c, SeriesSnapshot& s) {
-    s.value = static_cast<const detail::GaugeCell&>(c).Value();
-  });
-  return {};
+void Gauge::Refill(FamilySnapshot& f) const {
+  RefillFamily(f, [](const detail::CellBase& c, SeriesSnapshot& s) { ReadGauge(c, s); });
 }
 
 std::shared_ptr<Gauge> NewGauge(GaugeOpts opts) { return std::make_shared<Gauge>(std::move(opts)); }

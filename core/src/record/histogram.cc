@@ -119,26 +119,32 @@ std::uint64_t ReadClassicBuckets(const detail::HistogramCell& c, SeriesSnapshot&
   return cumulative + c.counts[n].load(std::memory_order_acquire);
 }
 
+// Reads one series; `scratch` is the native buckets' working memory, kept across a family's series.
+void ReadHistogram(const detail::CellBase& base, SeriesSnapshot& s,
+                   std::vector<detail::NativeBucketRead>& scratch) {
+  const auto& c = static_cast<const detail::HistogramCell&>(base);
+  // Classic before native: see HistogramCell::Observe for why this order keeps count >= every bucket.
+  s.count = ReadClassicBuckets(c, s);
+  if (c.native) s.count = detail::ReadNativeBuckets(*c.native, s.native, scratch);
+  s.sum = detail::BitsDouble(c.sum_bits.load(std::memory_order_relaxed));
+}
+
 }  // namespace
 
 Status Histogram::Collect(std::vector<FamilySnapshot>& out) const {
-  std::size_t n = out.size();
-  return CollectInto(out, n);
-}
-
-Status Histogram::CollectInto(std::vector<FamilySnapshot>& out, std::size_t& n) const {
-  FamilySnapshot& f = NextFamily(out, n);
   std::vector<detail::NativeBucketRead> scratch;
-  RefillFamily(f, [&scratch](const detail::CellBase& base, SeriesSnapshot& s) {
-    const auto& c = static_cast<const detail::HistogramCell&>(base);
-    // Classic before native: see HistogramCell::Observe for why this order keeps count >= every bucket.
-    s.count = ReadClassicBuckets(c, s);
-    if (c.native) s.count = detail::ReadNativeBuckets(*c.native, s.native, scratch);
-    s.sum = detail::BitsDouble(c.sum_bits.load(std::memory_order_relaxed));
-  });
+  FamilySnapshot& f = out.emplace_back(SnapshotFamily(
+      [&scratch](const detail::CellBase& c, SeriesSnapshot& s) { ReadHistogram(c, s, scratch); }));
   f.bucket_bounds = layout_->bounds;
   f.native = layout_->native;
   return {};
+}
+
+void Histogram::Refill(FamilySnapshot& f) const {
+  std::vector<detail::NativeBucketRead> scratch;
+  RefillFamily(f, [&scratch](const detail::CellBase& c, SeriesSnapshot& s) { ReadHistogram(c, s, scratch); });
+  f.bucket_bounds = layout_->bounds;
+  f.native = layout_->native;
 }
 
 std::shared_ptr<Histogram> NewHistogram(HistogramOpts opts) {

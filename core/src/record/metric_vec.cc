@@ -373,9 +373,32 @@ void ClearValues(SeriesSnapshot& s) {
 
 }  // namespace
 
+void MetricVec::ForSortedCells(FunctionRef<void(const std::vector<CellBase*>&)> fill) const {
+  SortNewSeries();
+  std::shared_lock lock(mu_);
+  if (sorted_ == order_.size()) {
+    fill(order_);
+    return;
+  }
+  // A series was created between the sort and this lock: sort a private copy instead.
+  std::vector<CellBase*> copy(order_);
+  SortBy(copy, [this](const CellBase* a, const CellBase* b) { return Less(a, b); });
+  fill(copy);
+}
+
+// Two fills on purpose: a new family is built by construction (all the WebAssembly module needs, as the
+// browser never keeps snapshots), a kept one by assignment (the server's scrapes, no allocation).
 FamilySnapshot MetricVec::SnapshotFamily(FunctionRef<void(const CellBase&, SeriesSnapshot&)> read) const {
-  FamilySnapshot f;
-  RefillFamily(f, read);
+  FamilySnapshot f{.name = name_, .help = help_, .type = type_, .label_names = sorted_labels_};
+  ForSortedCells([&](const std::vector<CellBase*>& cells) {
+    f.series.reserve(cells.size());
+    for (const CellBase* c : cells) {
+      SeriesSnapshot& s = f.series.emplace_back();
+      s.label_values.reserve(perm_.size());
+      for (std::size_t i : perm_) s.label_values.push_back(c->label_values[i]);
+      read(*c, s);
+    }
+  });
   return f;
 }
 
@@ -387,9 +410,7 @@ void MetricVec::RefillFamily(FamilySnapshot& f,
   f.label_names = sorted_labels_;
   f.bucket_bounds.clear();
   f.native = false;
-  SortNewSeries();
-  std::shared_lock lock(mu_);
-  const auto fill = [&](const std::vector<CellBase*>& cells) {
+  ForSortedCells([&](const std::vector<CellBase*>& cells) {
     f.series.resize(cells.size());
     for (std::size_t k = 0; k < cells.size(); ++k) {
       const CellBase* c = cells[k];
@@ -399,15 +420,7 @@ void MetricVec::RefillFamily(FamilySnapshot& f,
       ClearValues(s);
       read(*c, s);
     }
-  };
-  if (sorted_ == order_.size()) {
-    fill(order_);
-    return;
-  }
-  // A series was created between the sort and this lock: sort a private copy instead.
-  std::vector<CellBase*> copy(order_);
-  SortBy(copy, [this](const CellBase* a, const CellBase* b) { return Less(a, b); });
-  fill(copy);
+  });
 }
 
 }  // namespace golivekit::observability::detail

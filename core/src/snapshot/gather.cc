@@ -9,25 +9,61 @@
 #include <utility>
 #include <vector>
 
+#include "golivekit/observability/counter.h"
+#include "golivekit/observability/gauge.h"
+#include "golivekit/observability/histogram.h"
 #include "golivekit/observability/registry.h"
 #include "snapshot/sort.h"
 
 namespace golivekit::observability {
 namespace {
 
-// The collector's CollectInto; natively, whatever it throws becomes its error.
-Status CollectFrom(const Collector& collector, std::vector<FamilySnapshot>& out, std::size_t& n) {
+// The collector's Collect; natively, whatever it throws becomes its error.
+Status CollectFrom(const Collector& collector, std::vector<FamilySnapshot>& out) {
 #if defined(__cpp_exceptions)
   try {
-    return collector.CollectInto(out, n);
+    return collector.Collect(out);
   } catch (const std::exception& ex) {
     return FailedPrecondition(std::string("collector threw: ") + ex.what());
   } catch (...) {
     return FailedPrecondition("collector threw a non-standard exception");
   }
 #else
-  return collector.CollectInto(out, n);
+  return collector.Collect(out);
 #endif
+}
+
+// The family written next over a kept snapshot: families[n], appended past the end; advances n.
+FamilySnapshot& NextFamily(std::vector<FamilySnapshot>& families, std::size_t& n) {
+  if (n == families.size()) families.emplace_back();
+  return families[n++];
+}
+
+// Writes one collector's families over families[n], families[n + 1], ...: the library's own metrics
+// (trusted, always a MetricVec) refill the kept family in place, keeping its memory; any other collector
+// collects into a new vector whose families are moved in.
+Status RefillFrom(const Collector& collector, bool trusted, std::vector<FamilySnapshot>& families,
+                  std::size_t& n) {
+  if (trusted) {
+    const auto& vec = static_cast<const detail::MetricVec&>(collector);
+    FamilySnapshot& f = NextFamily(families, n);
+    switch (vec.type()) {
+      case MetricType::kCounter:
+        static_cast<const Counter&>(vec).Refill(f);
+        break;
+      case MetricType::kGauge:
+        static_cast<const Gauge&>(vec).Refill(f);
+        break;
+      default:
+        static_cast<const Histogram&>(vec).Refill(f);
+        break;
+    }
+    return {};
+  }
+  std::vector<FamilySnapshot> fresh;
+  Status st = CollectFrom(collector, fresh);
+  for (FamilySnapshot& f : fresh) NextFamily(families, n) = std::move(f);
+  return st;
 }
 
 // The descriptor of `f`: same name and type; null if the collector never described it.
@@ -208,12 +244,22 @@ void ArrangeKept(std::vector<FamilySnapshot>& kept, const std::vector<std::strin
 }  // namespace
 
 Snapshot Registry::Gather() const {
-  // A fresh snapshot has nothing to arrange: this path never links the refill steps, which keeps them
-  // out of the WebAssembly module (the browser only gathers fresh).
+  // A fresh snapshot: collectors append new families. This path never links the refill steps of
+  // Gather(Snapshot&), which keeps them out of the WebAssembly module (the browser only gathers fresh).
   Snapshot snap;
   if (!status_.ok()) return snap;
   std::lock_guard lock(mu_);
-  CollectLocked(snap.families);
+  std::vector<FamilySnapshot>& families = snap.families;
+  for (const Entry& e : entries_) {
+    const std::size_t first = families.size();
+    if (Status st = CollectFrom(*e.collector, families); !st.ok()) {
+      families.resize(first);
+      CountFailed(std::move(st));
+      continue;
+    }
+    families.resize(KeepValid(e, families, first, families.size()));
+  }
+  SortByName(families);
   return snap;
 }
 
@@ -233,36 +279,45 @@ void Registry::Gather(Snapshot& snap) const {
     const ConstLabels const_labels(opts_.const_labels);
     for (FamilySnapshot& f : families) const_labels.RemoveFrom(f);
   }
-  CollectLocked(families);
-}
-
-void Registry::CollectLocked(std::vector<FamilySnapshot>& families) const {
-  const ConstLabels const_labels(opts_.const_labels);
   std::size_t n = 0;  // families[0, n) are this gather's
   for (const Entry& e : entries_) {
     const std::size_t first = n;
-    if (Status st = CollectFrom(*e.collector, families, n); !st.ok()) {
-      // All or nothing per collector: a half-collected set of families could mislead more than a gap.
-      failed_.fetch_add(1, std::memory_order_relaxed);
-      last_error_ = std::move(st);
+    if (Status st = RefillFrom(*e.collector, e.trusted, families, n); !st.ok()) {
       n = first;
+      CountFailed(std::move(st));
       continue;
     }
-    std::size_t kept = first;
-    for (std::size_t i = first; i < n; ++i) {
-      FamilySnapshot& f = families[i];
-      if (!AsDescribed(e.descriptors, e.trusted, f)) {
-        dropped_.fetch_add(1, std::memory_order_relaxed);
-        continue;
-      }
-      if (!prefix_.empty()) f.name.insert(0, prefix_);
-      const_labels.AddTo(f);
-      if (i != kept) std::swap(families[kept], f);
-      ++kept;
-    }
-    n = kept;
+    n = KeepValid(e, families, first, n);
   }
   families.resize(n);
+  SortByName(families);
+}
+
+void Registry::CountFailed(Status error) const {
+  // All or nothing per collector: a half-collected set of families could mislead more than a gap.
+  failed_.fetch_add(1, std::memory_order_relaxed);
+  last_error_ = std::move(error);
+}
+
+std::size_t Registry::KeepValid(const Entry& e, std::vector<FamilySnapshot>& families, std::size_t first,
+                                std::size_t end) const {
+  const ConstLabels const_labels(opts_.const_labels);
+  std::size_t kept = first;
+  for (std::size_t i = first; i < end; ++i) {
+    FamilySnapshot& f = families[i];
+    if (!AsDescribed(e.descriptors, e.trusted, f)) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    if (!prefix_.empty()) f.name.insert(0, prefix_);
+    const_labels.AddTo(f);
+    if (i != kept) std::swap(families[kept], f);
+    ++kept;
+  }
+  return kept;
+}
+
+void Registry::SortByName(std::vector<FamilySnapshot>& families) {
   detail::SortBy(families, [](const FamilySnapshot& a, const FamilySnapshot& b) { return a.name < b.name; });
 }
 
@@ -280,13 +335,6 @@ void Registry::Expose(Format format, std::string& out) const {
   }
   Gather(scratch_);
   Encode(scratch_, format, out);
-}
-
-Status Collector::CollectInto(std::vector<FamilySnapshot>& out, std::size_t& n) const {
-  std::vector<FamilySnapshot> fresh;
-  Status st = Collect(fresh);
-  for (FamilySnapshot& f : fresh) NextFamily(out, n) = std::move(f);
-  return st;
 }
 
 std::uint64_t Registry::dropped_families() const noexcept { return dropped_.load(std::memory_order_relaxed); }

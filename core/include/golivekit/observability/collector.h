@@ -50,14 +50,6 @@ class Collector {
   /// Collect is treated the same way.
   virtual Status Collect(std::vector<FamilySnapshot>& out) const = 0;
 
-  /// Collect into families kept from an earlier gather, so that a scrape reuses their memory
-  /// (`Registry::Gather(Snapshot&)`): writes this collector's families over `out[n]`, `out[n + 1]`, …
-  /// (past the end: appended, see `NextFamily`), advancing `n`. A kept family may hold any other
-  /// family's data: an implementation overwrites every field (assigning, clearing or resizing keeps the
-  /// capacity). The same contract as Collect otherwise. The default collects into a new vector and moves
-  /// its families in.
-  virtual Status CollectInto(std::vector<FamilySnapshot>& out, std::size_t& n) const;
-
  private:
   friend class Registry;
   friend class detail::MetricVec;
@@ -65,11 +57,5 @@ class Collector {
   // re-validating it. A flag rather than dynamic_cast keeps RTTI out of the WebAssembly module.
   bool trusted_output_ = false;
 };
-
-/// The family `CollectInto` writes next: `out[n]`, appended if `n == out.size()`; advances `n`.
-inline FamilySnapshot& NextFamily(std::vector<FamilySnapshot>& out, std::size_t& n) {
-  if (n == out.size()) out.emplace_back();
-  return out[n++];
-}
 
 }  // namespace golivekit::observability

@@ -84,7 +84,9 @@ class Counter final : public detail::MetricVec {
   [[nodiscard]] double Value() const noexcept;
 
   Status Collect(std::vector<FamilySnapshot>& out) const override;
-  Status CollectInto(std::vector<FamilySnapshot>& out, std::size_t& n) const override;
+  /// Overwrites `f` with this metric's family, keeping the capacity of its vectors and strings (what
+  /// `Registry::Gather(Snapshot&)` calls; not virtual, so a module that never refills does not carry it).
+  void Refill(FamilySnapshot& f) const;
 };
 
 /// Creates a counter (not yet registered). Invalid options give an inert counter whose status() says

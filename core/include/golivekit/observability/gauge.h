@@ -87,7 +87,9 @@ class Gauge final : public detail::MetricVec {
   [[nodiscard]] double Value() const noexcept { return cell() ? cell()->Value() : 0; }
 
   Status Collect(std::vector<FamilySnapshot>& out) const override;
-  Status CollectInto(std::vector<FamilySnapshot>& out, std::size_t& n) const override;
+  /// Overwrites `f` with this metric's family, keeping the capacity of its vectors and strings (what
+  /// `Registry::Gather(Snapshot&)` calls; not virtual, so a module that never refills does not carry it).
+  void Refill(FamilySnapshot& f) const;
 
  private:
   detail::GaugeCell* cell() const noexcept { return static_cast<detail::GaugeCell*>(default_cell()); }

@@ -115,7 +115,8 @@ class Histogram final : public detail::MetricVec {
   std::int32_t native_schema() const noexcept { return layout_->native_config.schema; }
 
   Status Collect(std::vector<FamilySnapshot>& out) const override;
-  Status CollectInto(std::vector<FamilySnapshot>& out, std::size_t& n) const override;
+  /// See `Counter::Refill`.
+  void Refill(FamilySnapshot& f) const;
 
  private:
   std::shared_ptr<const detail::HistogramLayout> layout_;

@@ -101,8 +101,13 @@ class Registry {
   RegistryOpts opts_;
   Status status_;
   std::string prefix_;  // namespace_ + "_", or empty
-  // Runs every collector into `families` (reusing what is there), checks, prefixes and sorts; mu_ held.
-  void CollectLocked(std::vector<FamilySnapshot>& families) const;
+  // The steps both gathers share (mu_ held): a collector's failure is counted; of the families it wrote at
+  // [first, end), those it described are kept (prefixed, with the constant labels) and moved to the front:
+  // returns their end; families end sorted by name.
+  void CountFailed(Status error) const;
+  std::size_t KeepValid(const Entry& e, std::vector<FamilySnapshot>& families, std::size_t first,
+                        std::size_t end) const;
+  static void SortByName(std::vector<FamilySnapshot>& families);
 
   mutable std::mutex mu_;
   std::vector<Entry> entries_;

@@ -174,7 +174,7 @@ class MetricVec : public Collector {
   /// every live series, sorted by label values, read under a shared lock. `read` fills the value fields
   /// of a series from its cell; the label values are already in place.
   FamilySnapshot SnapshotFamily(FunctionRef<void(const CellBase&, SeriesSnapshot&)> read) const;
-  /// The same, written over `f` (a family kept from an earlier gather, whatever it held): every field is
+  /// The same, written over `f` (kept from an earlier gather, whatever it held): every field is
   /// overwritten, its vectors and strings keep their capacity. `read` sees a series whose value fields
   /// are cleared (zero, empty bucket vectors, no native buckets).
   void RefillFamily(FamilySnapshot& f, FunctionRef<void(const CellBase&, SeriesSnapshot&)> read) const;
@@ -196,6 +196,8 @@ class MetricVec : public Collector {
   void EraseSlotLocked(std::size_t index);
   void SortOrderLocked() const;
   void SortNewSeries() const;
+  // Calls `fill` with the series sorted by label values, under the shared lock.
+  void ForSortedCells(FunctionRef<void(const std::vector<CellBase*>&)> fill) const;
   Status LabelCountError(std::size_t got) const;
 
   const std::uint64_t id_;                  // unique for the process lifetime (thread caches key on it)
