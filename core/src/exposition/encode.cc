@@ -9,31 +9,13 @@
 #include <cstring>
 #include <vector>
 
+#include "exposition/buffer_writer.h"
 #include "exposition/put_uint.h"
 
 namespace golivekit::observability {
 namespace {
 
-// Appends to a std::string through a raw pointer: callers reserve an upper bound for a whole line
-// once, then write without per-character capacity checks. `Finish` trims to what was written.
-class Writer {
- public:
-  explicit Writer(std::string& s) : s_(s), used_(s.size()) {}
-  ~Writer() { s_.resize(used_); }
-  Writer(const Writer&) = delete;
-  Writer& operator=(const Writer&) = delete;
-
-  // Makes room for `n` more bytes and returns where to write them.
-  char* Reserve(std::size_t n) {
-    if (s_.size() - used_ < n) s_.resize(std::max(s_.size() * 2, used_ + n + 4096));
-    return s_.data() + used_;
-  }
-  void Commit(char* p) { used_ = static_cast<std::size_t>(p - s_.data()); }
-
- private:
-  std::string& s_;
-  std::size_t used_;
-};
+using Writer = detail::BufferWriter;
 
 inline char* Put(char* p, std::string_view v) {
   if (!v.empty()) std::memcpy(p, v.data(), v.size());  // an empty view may have a null data()

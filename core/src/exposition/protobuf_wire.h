@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "exposition/buffer_writer.h"
+
 namespace golivekit::observability::detail::pb {
 
 enum class WireType : std::uint32_t { kVarint = 0, kFixed64 = 1, kLen = 2 };
@@ -76,23 +78,13 @@ constexpr std::size_t StringFieldSize(std::uint32_t field, std::string_view s) n
   return VarintSize(field << 3) + VarintSize(s.size()) + s.size();
 }
 
-// Appends to a std::string through raw pointers (reserve an upper bound, write, commit), and writes
-// length-delimited submessages in one pass: `Open` leaves room for the length, `Close` writes it and, when
-// the length needs more or fewer varint bytes than were left, moves the submessage once. Callers leave as
-// many bytes as the length usually needs, so the move is rare. Offsets, not pointers, survive a growth.
-class MessageWriter {
+// A BufferWriter that also writes length-delimited submessages in one pass: `Open` leaves room for the
+// length, `Close` writes it and, when the length needs more or fewer varint bytes than were left, moves the
+// submessage once. Callers leave as many bytes as the length usually needs, so the move is rare. Offsets, not
+// pointers, survive a growth.
+class MessageWriter : public BufferWriter {
  public:
-  explicit MessageWriter(std::string& s) : s_(s), used_(s.size()) {}
-  ~MessageWriter() { s_.resize(used_); }
-  MessageWriter(const MessageWriter&) = delete;
-  MessageWriter& operator=(const MessageWriter&) = delete;
-
-  // Makes room for `n` more bytes and returns where to write them.
-  char* Reserve(std::size_t n) {
-    if (s_.size() - used_ < n) s_.resize(std::max(s_.size() * 2, used_ + n + 4096));
-    return s_.data() + used_;
-  }
-  void Commit(char* p) noexcept { used_ = static_cast<std::size_t>(p - s_.data()); }
+  using BufferWriter::BufferWriter;
 
   // A submessage being written: where its length goes and how many bytes were left for it.
   struct Open {
@@ -121,10 +113,6 @@ class MessageWriter {
     }
     PutVarint(s_.data() + open.at, length);
   }
-
- private:
-  std::string& s_;
-  std::size_t used_;
 };
 
 }  // namespace golivekit::observability::detail::pb
