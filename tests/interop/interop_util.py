@@ -155,18 +155,22 @@ def http_json(url, method="GET", data=None, timeout=10):
     return status, json.loads(body.decode("utf-8")) if body else None
 
 
-def start_demo(procs, demo_path, extra_args=()):
-    """Starts the demo server on a free loopback port; returns its base URL once /healthz answers."""
-    proc, log_path = procs.start("demo_server", [demo_path, "--host", "127.0.0.1", "--port", "0", *extra_args])
-
+def wait_for_listening(proc, log_path, name, timeout):
+    """Waits for the server's "listening on http://127.0.0.1:PORT" line; returns that base URL."""
     def banner():
         if proc.poll() is not None:
-            fail(f"demo_server exited with status {proc.returncode} before listening")
+            fail(f"{name} exited with status {proc.returncode} before listening")
         with open(log_path, "r", encoding="utf-8", errors="replace") as f:
             m = re.search(r"^listening on (http://127\.0\.0\.1:\d+)$", f.read(), re.M)
         return m.group(1) if m else None
 
-    base = wait_until("the demo server's 'listening on' line", 15, 0.05, banner)
+    return wait_until(f"{name}'s 'listening on' line", timeout, 0.05, banner)
+
+
+def start_demo(procs, demo_path, extra_args=()):
+    """Starts the demo server on a free loopback port; returns its base URL once /healthz answers."""
+    proc, log_path = procs.start("demo_server", [demo_path, "--host", "127.0.0.1", "--port", "0", *extra_args])
+    base = wait_for_listening(proc, log_path, "demo_server", 15)
     wait_until(f"{base}/healthz", 15, 0.05, lambda: http(base + "/healthz", timeout=2)[0] == 200)
     return base, proc
 
@@ -186,6 +190,25 @@ def check_serves_protobuf(base):
           and "io.prometheus.client.MetricFamily" in content_type and "encoding=delimited" in content_type,
           f"{base}/metrics answers Prometheus' native-histogram Accept header with HTTP {status}, "
           f"Content-Type {content_type!r}: not protobuf, so no native histogram can reach Prometheus")
+
+
+def scrape_config(job, base, rules=None):
+    """A Prometheus configuration that scrapes `base`/metrics every second as `job` (and evaluates the
+    rule file `rules` every second, if given)."""
+    rule_files = f"""  evaluation_interval: 1s
+rule_files:
+  - {json.dumps(os.path.abspath(rules))}
+""" if rules else ""
+    return f"""global:
+  scrape_interval: 1s
+{rule_files}scrape_configs:
+  - job_name: {job}
+    scrape_interval: 1s
+    scrape_timeout: 1s
+    metrics_path: /metrics
+    static_configs:
+      - targets: [{json.dumps(base.removeprefix("http://"))}]
+"""
 
 
 def start_prometheus(procs, prometheus_path, config_text, extra_args=()):

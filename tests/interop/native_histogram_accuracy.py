@@ -25,9 +25,9 @@ import json
 import math
 import os
 import random
-import re
 
-from interop_util import (check, check_serves_protobuf, fail, http, log, prom_query, prom_series, run_test, start_prometheus, wait_until)
+from interop_util import (check, check_serves_protobuf, http, log, prom_query, prom_series, run_test, scrape_config,
+                          start_prometheus, wait_for_listening, wait_until)
 
 COUNT = 100_000
 SEED = 20261204
@@ -71,14 +71,7 @@ def classic_estimate(sorted_values, q, bounds=CLASSIC_DEFAULT_BUCKETS):
 def start_server(procs, path, values_file):
     proc, log_path = procs.start("native_histogram_server", [path, "--values", values_file])
 
-    def banner():
-        if proc.poll() is not None:
-            fail(f"native_histogram_server exited with status {proc.returncode} before listening")
-        with open(log_path, "r", encoding="utf-8", errors="replace") as f:
-            m = re.search(r"^listening on (http://127\.0\.0\.1:\d+)$", f.read(), re.M)
-        return m.group(1) if m else None
-
-    base = wait_until("native_histogram_server's 'listening on' line", 30, 0.05, banner)
+    base = wait_for_listening(proc, log_path, "native_histogram_server", 30)
     status, _, _ = http(base + "/metrics", timeout=5)
     check(status == 200, f"{base}/metrics: HTTP {status}")
     return base
@@ -111,15 +104,8 @@ def main(procs):
     server = start_server(procs, args.server, values_file)
     check_serves_protobuf(server)
 
-    prom = start_prometheus(procs, args.prometheus, f"""global:
-  scrape_interval: 1s
-scrape_configs:
-  - job_name: accuracy
-    scrape_interval: 1s
-    scrape_timeout: 1s
-    static_configs:
-      - targets: [{json.dumps(server.removeprefix("http://"))}]
-""", ["--enable-feature=native-histograms"])
+    prom = start_prometheus(procs, args.prometheus, scrape_config("accuracy", server),
+                            ["--enable-feature=native-histograms"])
     log(f"Prometheus (native histograms on) on {prom}, scraping {server}/metrics every second")
 
     for family in FAMILIES:

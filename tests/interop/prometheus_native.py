@@ -24,11 +24,11 @@ usage: prometheus_native.py --demo PATH --prometheus PATH --rules alerts.yml --d
 import argparse
 import json
 import math
-import os
 import re
 import time
 
-from interop_util import (check, check_serves_protobuf, http, http_json, log, prom_query, prom_series, run_test, start_demo, start_prometheus, wait_until)
+from interop_util import (check, check_serves_protobuf, http, http_json, log, prom_query, prom_series, run_test, scrape_config,
+                          start_demo, start_prometheus, wait_until)
 from prometheus_scrape import OPTIONAL_DATA, dashboard_queries, finite_positive, query_until_data
 
 JOB = "golivekit"
@@ -63,19 +63,8 @@ def main(procs):
     args = PARSER.parse_args()
     demo, _ = start_demo(procs, args.demo, ["--sim-rate", "20"])
     check_serves_protobuf(demo)
-    target = demo.removeprefix("http://")
-    prom = start_prometheus(procs, args.prometheus, f"""global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files:
-  - {json.dumps(os.path.abspath(args.rules))}
-scrape_configs:
-  - job_name: {JOB}
-    scrape_interval: 1s
-    scrape_timeout: 1s
-    static_configs:
-      - targets: [{json.dumps(target)}]
-""", ["--enable-feature=native-histograms"])
+    prom = start_prometheus(procs, args.prometheus, scrape_config(JOB, demo, args.rules),
+                            ["--enable-feature=native-histograms"])
     log(f"Prometheus (native histograms on) on {prom}, scraping {demo}/metrics every second")
     query_until_data(prom, "up", f'up{{job="{JOB}"}} == 1', 30)
 

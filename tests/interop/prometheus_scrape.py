@@ -19,10 +19,10 @@ usage: prometheus_scrape.py --demo PATH --prometheus PATH --rules alerts.yml --d
 import argparse
 import json
 import math
-import os
 import re
 
-from interop_util import (check, free_port, http, http_json, log, prom_query, run_test, start_demo, wait_until)
+from interop_util import (check, http, http_json, log, prom_query, run_test, scrape_config, start_demo, start_prometheus,
+                          wait_until)
 
 JOB = "golivekit"
 
@@ -91,7 +91,6 @@ def dashboard_queries(path):
 def main(procs):
     args = PARSER.parse_args()
     demo, _ = start_demo(procs, args.demo, ["--sim-rate", "20"])
-    target = demo.removeprefix("http://")
 
     # The demo answers Prometheus' Accept header with OpenMetrics.
     status, headers, body = http(demo + "/metrics", headers={"Accept": PROMETHEUS_ACCEPT, "User-Agent": "Prometheus/2.42.0"})
@@ -100,28 +99,7 @@ def main(procs):
     check(content_type == "application/openmetrics-text; version=1.0.0; charset=utf-8",
           f"/metrics with Prometheus' Accept header: Content-Type {content_type!r}")
 
-    config = os.path.join(procs.dir, "prometheus.yml")
-    with open(config, "w", encoding="utf-8") as f:
-        f.write(f"""global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files:
-  - {json.dumps(os.path.abspath(args.rules))}
-scrape_configs:
-  - job_name: {JOB}
-    scrape_interval: 1s
-    scrape_timeout: 1s
-    metrics_path: /metrics
-    static_configs:
-      - targets: [{json.dumps(target)}]
-""")
-    port = free_port()
-    prom = f"http://127.0.0.1:{port}"
-    procs.start("prometheus", [
-        args.prometheus, f"--config.file={config}", f"--storage.tsdb.path={os.path.join(procs.dir, 'tsdb')}",
-        f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=1h", "--log.level=warn",
-    ])
-    wait_until(f"{prom}/-/ready", 20, 0.2, lambda: http(prom + "/-/ready", timeout=2)[0] == 200)
+    prom = start_prometheus(procs, args.prometheus, scrape_config(JOB, demo, args.rules))
     log(f"Prometheus ready on {prom}, scraping {demo}/metrics every second")
 
     # Prometheus' first sample can take several seconds, even at a 1 s scrape interval.

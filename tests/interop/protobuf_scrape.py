@@ -21,20 +21,15 @@ usage: protobuf_scrape.py --demo PATH --prometheus PATH [--proto PATH] [--protoc
 
 import argparse
 import gzip
-import json
-import math
 import os
 import sys
 
-from interop_util import check, free_port, http, http_json, log, prom_query, run_test, start_demo, wait_until
+from interop_util import (PROMETHEUS_NATIVE_ACCEPT, check, http, http_json, log, prom_query, run_test, scrape_config, start_demo,
+                          start_prometheus, wait_until)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "protobuf"))
 import metrics_proto  # noqa: E402
 
-# Prometheus 2.42 with --enable-feature=native-histograms (docs/exposition.md, "What Prometheus asks for").
-NATIVE_ACCEPT = ("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,"
-                 "application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,"
-                 "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
 NATIVE = {"golivekit_event_latency_seconds", "golivekit_render_latency_seconds", "golivekit_diff_latency_seconds"}
 ZERO_THRESHOLD = 2.0 ** -128
 
@@ -52,7 +47,7 @@ def scrape_text(demo):
 
 
 def scrape_protobuf(demo, accept_gzip=False):
-    headers = {"Accept": NATIVE_ACCEPT}
+    headers = {"Accept": PROMETHEUS_NATIVE_ACCEPT}
     if accept_gzip:
         headers["Accept-Encoding"] = "gzip"
     status, resp_headers, body = http(demo + "/metrics", headers=headers)
@@ -131,24 +126,7 @@ def check_native(families):
 
 
 def prometheus_native(procs, args, demo):
-    config = os.path.join(procs.dir, "prometheus.yml")
-    with open(config, "w", encoding="utf-8") as f:
-        f.write(f"""global:
-  scrape_interval: 1s
-scrape_configs:
-  - job_name: native
-    scrape_interval: 1s
-    scrape_timeout: 1s
-    static_configs:
-      - targets: [{json.dumps(demo.removeprefix("http://"))}]
-""")
-    port = free_port()
-    prom = f"http://127.0.0.1:{port}"
-    procs.start("prometheus", [
-        args.prometheus, f"--config.file={config}", f"--storage.tsdb.path={os.path.join(procs.dir, 'tsdb')}",
-        f"--web.listen-address=127.0.0.1:{port}", "--enable-feature=native-histograms", "--log.level=warn",
-    ])
-    wait_until(f"{prom}/-/ready", 20, 0.2, lambda: http(prom + "/-/ready", timeout=2)[0] == 200)
+    prom = start_prometheus(procs, args.prometheus, scrape_config("native", demo), ["--enable-feature=native-histograms"])
 
     def native_sample():
         result = prom_query(prom, 'golivekit_event_latency_seconds{job="native"}')["result"]
