@@ -1,9 +1,9 @@
-// Assembles the npm package's dist/ from the wasm build: copies the emscripten module, writes its base64
+// Assembles the npm package's dist/ from the wasm build: copies observability.wasm, writes its base64
 // copy for the /inline entry, and compiles js/src with tsc. Run by the CMake target npm_dist (wasm
 // preset), which scripts/build-npm.sh and `npm pack` (prepack) build.
-// Usage: node scripts/npm-dist.mjs <dir with observability.mjs and observability.wasm>
+// Usage: node scripts/npm-dist.mjs <dir with observability.wasm>
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -21,10 +21,9 @@ if (!existsSync(tsc)) {
 
 const dist = join(root, "dist");
 mkdirSync(dist, { recursive: true });
-for (const f of ["observability.mjs", "observability.wasm"]) {
-  copyFileSync(join(from, f), join(dist, f));
-  chmodSync(join(dist, f), 0o644); // the linker marks the .wasm executable; it is data
-}
+copyFileSync(join(from, "observability.wasm"), join(dist, "observability.wasm"));
+chmodSync(join(dist, "observability.wasm"), 0o644); // the linker marks the .wasm executable; it is data
+rmSync(join(dist, "observability.mjs"), { force: true }); // emcc's runtime, left by an older build
 const b64 = readFileSync(join(dist, "observability.wasm")).toString("base64");
 writeFileSync(
   join(dist, "observability-wasm-inline.js"),

@@ -4,7 +4,7 @@
 // module); js/src/wasm-core.ts is their JS side.
 //
 // No embind: its runtime (type registry, invoker generation, std::string/val marshalling) was 6 KB of
-// the 9 KB gzip'd JS glue and ~2 KB of the module, for a dozen functions that are called rarely. Values
+// gzip'd JS and ~2 KB of the module, for a dozen functions that are called rarely. Values
 // cross as numbers only; strings and arrays go through three scratch buffers in wasm memory:
 //
 // - In (glk_in): JS writes UTF-8 strings into it, each followed by a 0xFF byte (a byte that never occurs
@@ -228,7 +228,8 @@ EMSCRIPTEN_KEEPALIVE int glk_exponential_buckets(double start, double factor, in
 // ---- client batches (the shipper, js/src/shipper.ts) -------------------------------------------------
 
 // A new client: its id from four random 32-bit words that JS draws from Web Crypto (not
-// std::random_device, whose glue needs a global `crypto`: absent in an ES module on Node 18), and
+// std::random_device, which would need a `crypto` import from the host: absent in an ES module on Node
+// 18), and
 // batches of at most `max_bytes`.
 EMSCRIPTEN_KEEPALIVE Encoder* glk_encoder_new(double max_bytes, std::uint32_t w0, std::uint32_t w1,
                                               std::uint32_t w2, std::uint32_t w3) {

@@ -6,11 +6,10 @@
 //
 //   node bench/js/wasm-floor.mjs
 import { readFileSync } from "node:fs";
-import createModule from "../../dist/observability.mjs";
+import { instantiateWasm } from "../../dist/wasm-instance.js";
 import { measure } from "./cases.mjs";
 
-const M = await createModule({ wasmBinary: readFileSync(new URL("../../dist/observability.wasm", import.meta.url)) });
-const w = M.asm ?? M.wasmExports;
+const w = await instantiateWasm(readFileSync(new URL("../../dist/observability.wasm", import.meta.url)));
 if (typeof w.glk_metric_new !== "function" || typeof w.glk_metric_child !== "function") {
   console.error("wasm-floor: the module has no glk_metric_new/glk_metric_child any more; update this script (wasm/bindings.cc)");
   process.exit(2);
@@ -25,7 +24,8 @@ const metric = (kind, name) => {
     at += new TextEncoder().encodeInto(s, mem.subarray(at)).written;
     mem[at++] = 255;
   }
-  return w.glk_metric_child(w.glk_metric_new(kind, at - start, -1), 0);
+  // Default classic buckets (-1), no native buckets (factor 0; threshold and limit then unused).
+  return w.glk_metric_child(w.glk_metric_new(kind, at - start, -1, 0, 2 ** -128, 160), 0);
 };
 const ps = [];
 for (let k = 0; k < 8; k++) ps.push(metric(0, `c${k}_total`));

@@ -1,11 +1,10 @@
-// Instantiation shared by both entry points. Browsers and bundlers: the glue fetches
-// observability.wasm from beside itself (`new URL("observability.wasm", import.meta.url)`, which Vite
-// and webpack rewrite to the emitted asset). Node: the glue's fetch() cannot read file: URLs (E2 in
-// docs/building.md), so the bytes are read here and handed over as wasmBinary.
+// Instantiation shared by both entry points. Browsers and bundlers: observability.wasm is fetched from
+// the URL the entry gives (index.ts: `new URL("./observability.wasm", import.meta.url)`, which Vite and
+// webpack rewrite to the emitted asset). Node: fetch() cannot read file: URLs (E2 in docs/building.md),
+// so the bytes are read here.
 import { createApi } from "./api.js";
-import createObservabilityModule from "./observability.mjs";
 import type { LoadOptions, Observability } from "./types.js";
-import type { ModuleArgs } from "./wasm-module.js";
+import { instantiateWasm, type WasmSource } from "./wasm-instance.js";
 
 function isNode(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
@@ -39,15 +38,11 @@ async function randomWords(): Promise<((words: Uint32Array) => void) | undefined
 }
 
 export async function instantiate(options: LoadOptions, defaultWasmUrl: () => URL): Promise<Observability> {
-  const args: ModuleArgs = {};
-  if (options.wasmBinary) {
-    args.wasmBinary = options.wasmBinary;
-  } else if (isNode()) {
-    args.wasmBinary = await readNodeFile(options.wasmUrl ?? defaultWasmUrl());
-  } else if (options.wasmUrl) {
-    const url = typeof options.wasmUrl === "string" ? options.wasmUrl : options.wasmUrl.href;
-    args.locateFile = () => url;
-  }
-  const [module, random] = await Promise.all([createObservabilityModule(args), randomWords()]);
-  return createApi(module, random);
+  const url = options.wasmBinary ? undefined : (options.wasmUrl ?? defaultWasmUrl());
+  let source: WasmSource;
+  if (!url) source = options.wasmBinary!;
+  else if (isNode()) source = await readNodeFile(url);
+  else source = typeof url === "string" ? url : url.href;
+  const [exports, random] = await Promise.all([instantiateWasm(source), randomWords()]);
+  return createApi(exports, random);
 }

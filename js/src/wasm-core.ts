@@ -9,7 +9,7 @@ import { type ObservabilityError, statusError } from "./errors.js";
 import type { MetricKind } from "./constants.js";
 import { type SeriesClass, seriesClassesFor } from "./series.js";
 import type { MemoryStats } from "./types.js";
-import type { EmModule, WasmExports } from "./wasm-module.js";
+import type { WasmExports } from "./wasm-module.js";
 
 /** What a finalizer frees: a series handle of a metric kind, a metric adapter or a registry adapter. */
 export const METRIC_ADAPTER = 3;
@@ -25,8 +25,8 @@ export class WasmCore {
   readonly seriesClasses: readonly SeriesClass[];
   readonly #finalizer: FinalizationRegistry<[Owned, number]> | undefined;
 
-  constructor(module: EmModule) {
-    this.exports = (module.asm ?? module.wasmExports)!;
+  constructor(exports: WasmExports) {
+    this.exports = exports;
     this.seriesClasses = seriesClassesFor(this);
     if (typeof FinalizationRegistry === "function") {
       this.#finalizer = new FinalizationRegistry(([what, address]) => this.#free(what, address));

@@ -1,11 +1,12 @@
-// The types of wasm/bindings.cc's C exports and of the emscripten glue. Internal; wasm-core.ts wraps them.
+// The types of wasm/bindings.cc's C exports. Internal; wasm-core.ts wraps them.
 
 /**
  * The raw wasm exports (wasm/bindings.cc, wasm/hot_paths.cc). Addresses are numbers. Written by hand;
  * js/test/wasm_exports.test.mjs checks it against the built module (names, parameter counts).
  */
 export interface WasmExports {
-  memory: { readonly buffer: ArrayBuffer };
+  /** A WebAssembly.Memory (typed structurally: consumers' type checks may not have the WebAssembly lib). */
+  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   glk_counter_inc(p: number): void;
   glk_counter_add(p: number, v: number): number;
   glk_counter_value(p: number): number;
@@ -58,18 +59,3 @@ export interface WasmExports {
   glk_encoder_encode(e: number, r: number, final: number, dropped: number): number;
   glk_encoder_batch(e: number, i: number): number;
 }
-
-/** What the emscripten glue (observability.mjs) resolves to. */
-export interface EmModule {
-  /** emscripten 3.1.x names the instance's exports `asm`, later versions `wasmExports`. */
-  asm?: WasmExports;
-  wasmExports?: WasmExports;
-}
-
-/** Options the glue accepts (INCOMING_MODULE_JS_API in wasm/CMakeLists.txt). */
-export interface ModuleArgs {
-  wasmBinary?: ArrayBuffer | Uint8Array;
-  locateFile?: (path: string, prefix: string) => string;
-}
-
-export type ModuleFactory = (args: ModuleArgs) => Promise<EmModule>;

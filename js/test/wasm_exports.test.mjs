@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 
 import ts from "typescript";
 
-import createObservabilityModule from "../../dist/observability.mjs";
+import { instantiateWasm, wasmImports } from "../../dist/wasm-instance.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -32,8 +32,7 @@ function declaredExports() {
 
 // The glk_* functions the module exports, and its memory.
 async function builtExports() {
-  const module = await createObservabilityModule({ wasmBinary: readFileSync(join(root, "dist", "observability.wasm")) });
-  const x = module.asm ?? module.wasmExports;
+  const x = await instantiateWasm(readFileSync(join(root, "dist", "observability.wasm")));
   const out = new Map();
   for (const [name, v] of Object.entries(x)) {
     if (name.startsWith("glk_")) out.set(name, typeof v === "function" ? v.length : "value");
@@ -55,4 +54,57 @@ test("every wasm export is declared in WasmExports with its parameter count, and
     if (!built.has(name)) problems.push(`${name}: declared in wasm-module.ts, not exported by the module`);
   }
   assert.deepEqual(problems, []);
+});
+
+test("the module imports exactly what wasm-instance.ts supplies", () => {
+  const module = new WebAssembly.Module(readFileSync(join(root, "dist", "observability.wasm")));
+  const imported = WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name} (${i.kind})`).sort();
+  const supplied = Object.entries(wasmImports(() => undefined))
+    .flatMap(([m, fns]) => Object.keys(fns).map((name) => `${m}.${name} (function)`))
+    .sort();
+  // An undefined C++ symbol links as one more import (wasm/CMakeLists.txt: ERROR_ON_UNDEFINED_SYMBOLS=0).
+  assert.deepEqual(imported, supplied);
+});
+
+test("memory grows through emscripten_resize_heap and the float hook writes into it", async () => {
+  const x = await instantiateWasm(readFileSync(join(root, "dist", "observability.wasm")));
+  const env = wasmImports(() => x.memory).env;
+  const before = x.memory.buffer.byteLength;
+  assert.equal(env.emscripten_resize_heap(before + 1), 1);
+  assert.ok(x.memory.buffer.byteLength >= before * 1.2, "grown by a fifth at least");
+  assert.equal(env.emscripten_resize_heap(2 ** 32 - 1), 0, "beyond the module's maximum: refused, not thrown");
+  const at = x.glk_nums(1);
+  assert.equal(env.glk_obs_host_shortest(0.1, at), 3);
+  assert.equal(new TextDecoder().decode(new Uint8Array(x.memory.buffer, at, 3)), "0.1");
+  assert.throws(() => env.abort(), WebAssembly.RuntimeError);
+});
+
+// Browsers fetch the module (js/src/wasm-instance.ts). Node 20's fetch and instantiateStreaming behave as
+// theirs do, so the fetch path is tried here against a loopback server.
+test("fetching the module: streamed, re-fetched when not served as application/wasm, clear errors", async (t) => {
+  const { createServer } = await import("node:http");
+  const bytes = readFileSync(join(root, "dist", "observability.wasm"));
+  const hits = [];
+  const server = createServer((req, res) => {
+    hits.push(req.url);
+    if (req.url === "/ok.wasm") res.writeHead(200, { "content-type": "application/wasm" }).end(bytes);
+    else if (req.url === "/octet.wasm") res.writeHead(200, { "content-type": "application/octet-stream" }).end(bytes);
+    else if (req.url === "/page.wasm") res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html>");
+    else res.writeHead(404).end();
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => server.close());
+  const base = `http://127.0.0.1:${server.address().port}`;
+
+  const streamed = await instantiateWasm(`${base}/ok.wasm`);
+  assert.equal(typeof streamed.glk_counter_inc, "function");
+  assert.deepEqual(hits, ["/ok.wasm"], "served as application/wasm: one request, compiled while streaming");
+
+  hits.length = 0;
+  const refetched = await instantiateWasm(`${base}/octet.wasm`);
+  assert.equal(typeof refetched.glk_counter_inc, "function");
+  assert.deepEqual(hits, ["/octet.wasm", "/octet.wasm"], "another Content-Type: fetched again and compiled whole");
+
+  await assert.rejects(instantiateWasm(`${base}/missing.wasm`), /cannot load .*missing\.wasm: HTTP 404/);
+  await assert.rejects(instantiateWasm(`${base}/page.wasm`), (e) => e instanceof WebAssembly.CompileError);
 });

@@ -14,14 +14,13 @@ const REQUIRED = [
   "dist/types.d.ts",
   "dist/vitals.js",
   "dist/vitals.d.ts",
-  "dist/observability.mjs",
   "dist/observability.wasm",
   "dist/observability-wasm-inline.js",
   "dist/generated/constants.js",
   "dist/generated/web-vitals.js",
 ];
 
-// Compiled TypeScript (.js + .d.ts) under dist/, the wasm module and its glue, package metadata.
+// Compiled TypeScript (.js + .d.ts) under dist/, the wasm module, package metadata.
 const ALLOWED = [
   /^package\.json$/,
   /^README\.md$/,
@@ -29,7 +28,6 @@ const ALLOWED = [
   /^dist\/[a-z0-9-]+\.js$/,
   /^dist\/[a-z0-9-]+\.d\.ts$/,
   /^dist\/generated\/[a-z0-9-]+\.(js|d\.ts)$/, // written from the C++ by the build (wasm/js_constants.cc)
-  /^dist\/observability\.mjs$/,
   /^dist\/observability\.wasm$/,
 ];
 
@@ -92,7 +90,7 @@ main("npm.tarball_contents", async () => {
   assert(pkg.exports?.["."] && pkg.exports?.["./inline"] && pkg.exports?.["./vitals"],
     `package.json must export ".", "./inline" and "./vitals": ${JSON.stringify(pkg.exports)}`);
 
-  // Every relative import / export / reference in shipped .js, .mjs and .d.ts files resolves to a shipped file.
+  // Every relative import / export / reference in shipped .js and .d.ts files resolves to a shipped file.
   const specRe = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["'](\.{1,2}\/[^"']+)["']|\/\/\/\s*<reference\s+path=["']([^"']+)["']/g;
   let checked = 0;
   for (const f of files) {
@@ -102,10 +100,6 @@ main("npm.tarball_contents", async () => {
       const spec = m[1] ?? m[2];
       let target = path.posix.normalize(path.posix.join(path.posix.dirname(f), spec));
       if (f.endsWith(".d.ts") && target.endsWith(".js")) target = target.replace(/\.js$/, ".d.ts");
-      else if (f.endsWith(".d.ts") && target.endsWith(".mjs")) {
-        const dmts = target.replace(/\.mjs$/, ".d.mts");
-        if (files.has(dmts)) target = dmts;
-      }
       assert(files.has(target), `${f} imports ${spec}, but the tarball has no ${target}`);
       checked++;
     }
@@ -117,6 +111,11 @@ main("npm.tarball_contents", async () => {
     assert(!bareRe.test(read(f)), `${f} imports web-vitals; only dist/vitals.js may`);
   }
   assert(bareRe.test(read("dist/vitals.js")), "dist/vitals.js does not import web-vitals");
+  // No code from strings, so that pages with a strict Content-Security-Policy can load it (api-js.md).
+  for (const f of files) {
+    if (!f.endsWith(".js") || f === "dist/observability-wasm-inline.js") continue;
+    assert(!/\beval\s*\(|\bnew\s+Function\s*\(/.test(read(f)), `${f} calls eval or new Function`);
+  }
   // The wasm module is really a wasm module.
   const magic = run("tar", ["-xOzf", ctx.tarball, "package/dist/observability.wasm"], { env: { LC_ALL: "C" } });
   assert(magic.stdout.startsWith("\0asm"), "dist/observability.wasm does not start with the wasm magic number");

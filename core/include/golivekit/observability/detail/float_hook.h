@@ -4,8 +4,8 @@
 //
 // Natively core computes the digits itself ({fmt}), and this hook is neither declared nor called. A
 // build that defines GLK_OBS_HOST_SHORTEST_DIGITS (the npm module: wasm/CMakeLists.txt) drops that code
-// and must link a definition of glk_obs_host_shortest; wasm/host_shortest.cc supplies it from the JS
-// engine, whose Number-to-String is shortest round-trip as well (ECMA-262 Number::toString).
+// and imports glk_obs_host_shortest from its host instead: js/src/wasm-instance.ts supplies it from the
+// JS engine, whose Number-to-String is shortest round-trip as well (ECMA-262 Number::toString).
 //
 // Contract of glk_obs_host_shortest(v, out):
 // - called only with a finite v that is not an integer of magnitude below 1e6, never with NaN or ±Inf;

@@ -1,0 +1,80 @@
+// Instantiates observability.wasm with the three functions it imports. The module is linked by emcc
+// (wasm/CMakeLists.txt) but shipped without emcc's JS runtime: what the core asks of its host is small,
+// and the runtime was a tenth of the page's bytes (docs/building.md, "The WebAssembly module").
+import type { WasmExports } from "./wasm-module.js";
+
+/** What the module is given: an array buffer (or a view of one) or where to fetch it. */
+export type WasmSource = ArrayBuffer | Uint8Array | string;
+
+const PAGE = 65536;
+
+/** The imports of the module, over the memory it will export (known once it is instantiated). */
+export function wasmImports(memory: () => WasmExports["memory"]): WebAssembly.Imports {
+  return {
+    env: {
+      // libc's abort(): the core calls it only for what cannot go on (operator new without memory).
+      abort: () => {
+        throw new WebAssembly.RuntimeError("golivekit-observability: the wasm module aborted (out of memory?)");
+      },
+      emscripten_resize_heap: (bytes: number) => growMemory(memory(), bytes >>> 0),
+      // Core's float-digits hook (detail/float_hook.h): String(v) is ECMA-262's Number::toString, the
+      // shortest digits that read back as v, as {fmt} picks natively. ASCII, at most 25 characters.
+      glk_obs_host_shortest: (v: number, out: number) => {
+        const s = String(v);
+        const bytes = new Uint8Array(memory().buffer, out, s.length);
+        for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+        return s.length;
+      },
+    },
+  };
+}
+
+// The allocator's sbrk asks for `bytes` of memory in all. Growing by a fifth at least, as emcc's runtime
+// does, keeps a heap that grows by small steps from being copied at each one. 1 = grown, 0 = no memory
+// (the module's maximum, or the engine's, was reached), which the allocator reports as a failed malloc.
+function growMemory(memory: WasmExports["memory"], bytes: number): number {
+  const have = memory.buffer.byteLength;
+  const pages = (n: number) => Math.ceil((n - have) / PAGE);
+  for (const want of [Math.max(bytes, have * 1.2), bytes]) {
+    try {
+      memory.grow(pages(want));
+      return 1;
+    } catch {
+      // the larger step may exceed the maximum where the exact one does not
+    }
+  }
+  return 0;
+}
+
+/** Instantiates the module and runs its static constructors; resolves to its exports. */
+export async function instantiateWasm(source: WasmSource): Promise<WasmExports> {
+  let exports: WasmExports | undefined;
+  const imports = wasmImports(() => exports!.memory);
+  const instance =
+    typeof source === "string" ? await fetchInstance(source, imports) : await compileInstance(source as BufferSource, imports);
+  exports = instance.exports as unknown as WasmExports;
+  (instance.exports.__wasm_call_ctors as () => void)();
+  return exports;
+}
+
+// Streaming compiles while the bytes arrive, but needs the server to say application/wasm; with any
+// other Content-Type it fails, and the bytes are fetched again and compiled whole.
+async function fetchInstance(url: string, imports: WebAssembly.Imports): Promise<WebAssembly.Instance> {
+  const get = async () => {
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok) throw new Error(`golivekit-observability: cannot load ${url}: HTTP ${response.status}`);
+    return response;
+  };
+  if (typeof WebAssembly.instantiateStreaming === "function") {
+    try {
+      return (await WebAssembly.instantiateStreaming(get(), imports)).instance;
+    } catch {
+      // not application/wasm, or not a wasm module at all: the second try says which
+    }
+  }
+  return compileInstance(await (await get()).arrayBuffer(), imports);
+}
+
+async function compileInstance(bytes: BufferSource, imports: WebAssembly.Imports): Promise<WebAssembly.Instance> {
+  return (await WebAssembly.instantiate(bytes, imports)).instance;
+}
