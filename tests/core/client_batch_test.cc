@@ -150,9 +150,12 @@ TEST_SUITE("client_batch") {
           "missing)");
     CHECK(error("{\"json\": true, \"padding\": 123}") ==
           "batch: not a golivekit metrics batch (no \"GLKB\" header)");
-    std::string v2 = good;
-    v2[4] = 2;
-    CHECK(error(v2) == "batch: format version 2 (this server reads version 1)");
+    std::string v3 = good;
+    v3[4] = 3;
+    CHECK(error(v3) == "batch: format version 3 (this server reads versions 1 to 2)");
+    std::string v0 = good;
+    v0[4] = 0;
+    CHECK(error(v0) == "batch: format version 0 (this server reads versions 1 to 2)");
     std::string flags = good;
     flags[5] = 0x02;
     CHECK(error(flags) == "batch: offset 5: unknown flags");
@@ -201,7 +204,7 @@ TEST_SUITE("client_batch") {
             "batch: not a golivekit metrics batch (no \"GLKB\" header)");
     }
     // A wrong byte before the cut is named before the cut: the version, then the flags.
-    CHECK(obs::DecodeBatch(std::string("GLKB\x02\x00", 6), got).message().find("format version 2") !=
+    CHECK(obs::DecodeBatch(std::string("GLKB\x03\x00", 6), got).message().find("format version 3") !=
           std::string::npos);
     CHECK(obs::DecodeBatch(std::string("GLKB\x01\x04", 6), got).message() ==
           "batch: offset 5: unknown flags");
@@ -217,7 +220,7 @@ TEST_SUITE("client_batch") {
       REQUIRE(header.has_value());
       CHECK(header->client == Id(1));
       CHECK(header->sequence == seq);
-      CHECK(obs::PeekBatchVersion(bytes) == obs::kBatchVersion);
+      CHECK(obs::PeekBatchVersion(bytes) == obs::BatchVersionFor(b));
       // The sequence and the header before it are all the peek reads: the rest may be anything.
       std::size_t sequence_end = 22 + 1;
       while (static_cast<std::uint8_t>(bytes[sequence_end - 1]) & 0x80) ++sequence_end;
@@ -225,9 +228,9 @@ TEST_SUITE("client_batch") {
       CHECK_FALSE(obs::PeekBatchHeader(std::string_view(bytes).substr(0, sequence_end - 1)).has_value());
     }
     std::string other = Encode(Sample());
-    other[4] = 2;
+    other[4] = 3;
     CHECK_FALSE(obs::PeekBatchHeader(other).has_value());
-    CHECK(obs::PeekBatchVersion(other) == 2);
+    CHECK(obs::PeekBatchVersion(other) == 3);
     other[0] = 'X';
     CHECK_FALSE(obs::PeekBatchVersion(other).has_value());
     CHECK_FALSE(obs::PeekBatchVersion("GLKB").has_value());
@@ -412,7 +415,7 @@ TEST_SUITE("batch_encoder") {
     CHECK(b.families[0].name == "mine");
   }
 
-  TEST_CASE("native-only histograms stay home, one with both kinds ships its classic buckets") {
+  TEST_CASE("native buckets ship in version 2 as increments, classic-only batches stay version 1") {
     auto reg = obs::NewRegistry();
     auto c = obs::NewCounter({.name = "clicks_total", .help = "h"});
     auto both = obs::NewHistogram({.name = "both_seconds",
@@ -424,43 +427,83 @@ TEST_SUITE("batch_encoder") {
         {.name = "native_seconds", .help = "h", .labels = {}, .buckets = {}, .native_bucket_factor = 1.1});
     REQUIRE(native_only->status().ok());
     REQUIRE(reg->Register(c).ok());
+    c->Inc();
+    obs::BatchEncoder enc(Id(3));
+    const auto classic_only = enc.Encode(reg->Gather());
+    REQUIRE(classic_only.size() == 1);
+    CHECK(obs::PeekBatchVersion(classic_only[0]) == 1);
     REQUIRE(reg->Register(both).ok());
     REQUIRE(reg->Register(native_only).ok());
-    c->Inc();
+
     for (const double v : {0.05, 0.5, 7.0, 0.0, -2.0}) {
       both->Observe(v);
       native_only->Observe(v);
     }
-
-    obs::BatchEncoder enc(Id(3));
     const auto batches = enc.Encode(reg->Gather());
     REQUIRE(batches.size() == 1);
+    CHECK(obs::PeekBatchVersion(batches[0]) == 2);
     obs::Batch b;
     REQUIRE(obs::DecodeBatch(batches[0], b).ok());
     REQUIRE(b.families.size() == 2);
-    CHECK(b.families[0].name == "both_seconds");
-    CHECK(b.families[0].bucket_bounds == std::vector<double>{0.1, 1});
-    CHECK(b.families[0].series.at(0).bucket_deltas == std::vector<std::uint64_t>{3, 1, 1});
-    CHECK(b.families[0].series.at(0).sum_delta == doctest::Approx(5.55));
-    CHECK(b.families[1].name == "clicks_total");
+    const obs::BatchFamily& fb = b.families[0];
+    CHECK(fb.name == "both_seconds");
+    CHECK(fb.native);
+    CHECK(fb.classic());
+    CHECK(fb.bucket_bounds == std::vector<double>{0.1, 1});
+    CHECK(fb.series.at(0).bucket_deltas == std::vector<std::uint64_t>{3, 1, 1});
+    CHECK(fb.series.at(0).sum_delta == doctest::Approx(5.55));
+    const obs::NativeBuckets& nb = fb.series.at(0).native;
+    CHECK(nb.schema == 3);
+    CHECK(nb.zero_threshold == obs::kDefaultNativeZeroThreshold);
+    CHECK(nb.zero_count == 1);
+    CHECK(nb.positive_counts.size() >= 3);
+    CHECK(std::count(nb.positive_counts.begin(), nb.positive_counts.end(), 1u) == 3);
+    CHECK(nb.negative_counts == std::vector<std::uint64_t>{1});
+    const obs::BatchFamily& fn = b.families[1];
+    CHECK(fn.name == "native_seconds");
+    CHECK(fn.native);
+    CHECK_FALSE(fn.classic());
+    CHECK(fn.series.at(0).bucket_deltas.empty());
+    CHECK(fn.series.at(0).native == nb);
 
-    // A server that declares the shipped families accepts the batch.
-    obs::ClientMetrics server({.metrics = {
-                                   {.name = "both_seconds",
-                                    .help = "h",
-                                    .type = obs::MetricType::kHistogram,
-                                    .labels = {},
-                                    .buckets = {0.1, 1}},
-                                   {.name = "clicks_total", .help = "h", .type = obs::MetricType::kCounter},
-                               }});
-    REQUIRE(server.status().ok());
-    const obs::ApplyResult applied = server.Apply(batches[0]);
-    CHECK(applied.outcome == obs::ApplyResult::Outcome::kApplied);
-    CHECK(applied.message == "");
+    // Later: only what changed, as increments of the buckets that changed.
+    native_only->Observe(7.0);
+    native_only->Observe(100.0);
+    const auto later = enc.Encode(reg->Gather());
+    REQUIRE(later.size() == 1);
+    REQUIRE(obs::DecodeBatch(later[0], b).ok());
+    REQUIRE(b.families.size() == 1);
+    const obs::NativeBuckets& inc = b.families[0].series.at(0).native;
+    CHECK(inc.zero_count == 0);
+    CHECK(inc.negative_counts.empty());
+    std::uint64_t total = 0;
+    for (const std::uint64_t n : inc.positive_counts) total += n;
+    CHECK(total == 2);
+    CHECK(b.families[0].series.at(0).sum_delta == 107);
+  }
 
-    // Later observations of the native-only histogram alone make no batch.
-    native_only->Observe(1);
-    CHECK(enc.Encode(reg->Gather()).empty());
+  TEST_CASE("a series that lowered its resolution ships increments at its new schema") {
+    auto reg = obs::NewRegistry();
+    auto h = obs::NewHistogram({.name = "h_seconds",
+                                .help = "h",
+                                .labels = {},
+                                .buckets = {},
+                                .native_bucket_factor = 1.01,
+                                .native_max_buckets = 8});
+    REQUIRE(reg->Register(h).ok());
+    h->Observe(1.5);
+    obs::BatchEncoder enc(Id(4));
+    obs::Batch first;
+    REQUIRE(obs::DecodeBatch(enc.Encode(reg->Gather()).at(0), first).ok());
+    const std::int32_t schema_before = first.families.at(0).series.at(0).native.schema;
+    for (int i = 0; i < 40; ++i) h->Observe(1.0 + i * 0.37);  // far more than 8 buckets at that schema
+    obs::Batch second;
+    REQUIRE(obs::DecodeBatch(enc.Encode(reg->Gather()).at(0), second).ok());
+    const obs::NativeBuckets& n = second.families.at(0).series.at(0).native;
+    CHECK(n.schema < schema_before);
+    std::uint64_t total = n.zero_count;
+    for (const std::uint64_t c : n.positive_counts) total += c;
+    CHECK(total == 40);  // the earlier observation, lowered with the rest, is not sent again
   }
 
   TEST_CASE("large changes are split into batches under the limit that together carry everything") {

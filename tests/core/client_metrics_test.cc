@@ -114,6 +114,10 @@ double Rejections(const obs::ClientMetrics& cm, const std::string& reason) {
   return Value(cm, "golivekit_client_ingest_rejections_total", {reason});
 }
 
+double Skipped(const obs::ClientMetrics& cm, const std::string& reason) {
+  return Value(cm, "golivekit_client_ingest_skipped_families_total", {reason});
+}
+
 void CheckRejected(obs::ClientMetrics& cm, const std::string& bytes, Reason reason,
                    const std::string& message_part) {
   const double before = Rejections(cm, std::string(obs::RejectReasonName(reason)));
@@ -310,25 +314,88 @@ TEST_SUITE("client_metrics") {
     CHECK(Value(*cm, "golivekit_client_events_total", {"click"}) == 1);
   }
 
+  TEST_CASE("deploy skew: a family that does not match its declaration is skipped, the rest applied once") {
+    using Skip = obs::SkipReason;
+    struct Case {
+      obs::BatchFamily family;
+      Skip reason;
+      std::string message;
+    };
+    obs::BatchFamily as_gauge = Events({{"a", 1}});
+    as_gauge.type = obs::MetricType::kGauge;
+    obs::BatchFamily other_labels = Events({{"a", 1}});
+    other_labels.label_names = {"page"};
+    obs::BatchFamily other_buckets = Latency("a", {1, 0, 0, 0}, 1);
+    other_buckets.bucket_bounds = {0.2, 1, 10};  // 0.1 missing: not a superset
+    obs::BatchFamily native_only = Latency("a", {}, 1);
+    native_only.bucket_bounds = {};
+    native_only.native = true;
+    native_only.series[0].native = {.schema = 3, .zero_threshold = 1e-9, .zero_count = 1};
+    const std::vector<Case> cases = {
+        {{.name = "my_own_total", .type = obs::MetricType::kCounter},
+         Skip::kUndeclaredMetric,
+         "my_own_total: not a client metric this server accepts"},
+        {as_gauge, Skip::kTypeMismatch, "sent as a gauge, declared as a counter"},
+        {other_labels, Skip::kLabelMismatch, "label names [page] differ from the declared [event]"},
+        {other_buckets, Skip::kBucketMismatch, "3 bucket bounds differ"},
+        {native_only, Skip::kMissingClassicBuckets, "declared with classic buckets, sent without"},
+    };
+    std::uint8_t client = 1;
+    for (const Case& c : cases) {
+      CAPTURE(c.message);
+      auto cm = obs::NewClientMetrics(DemoOpts());
+      const bool events = c.family.name == "golivekit_client_events_total";
+      std::vector<obs::BatchFamily> families = {Views(2), c.family};
+      if (!events) families.push_back(Events({{"b", 3}}));
+      const std::string bytes = Bytes(Id(client++), 1, families);
+      const double before = Skipped(*cm, std::string(obs::SkipReasonName(c.reason)));
+      const obs::ApplyResult r = cm->Apply(bytes, T0);
+      CHECK(r.outcome == Outcome::kApplied);
+      REQUIRE(r.skipped.size() == 1);
+      CHECK(r.skipped[0].metric == c.family.name);
+      CHECK(r.skipped[0].reason == c.reason);
+      CHECK_MESSAGE(r.skipped[0].message.find(c.message) != std::string::npos, r.skipped[0].message);
+      CHECK(Skipped(*cm, std::string(obs::SkipReasonName(c.reason))) == before + 1);
+      CHECK(Value(*cm, "golivekit_client_open_views") == 2);
+      if (!events) CHECK(Value(*cm, "golivekit_client_events_total", {"b"}) == 3);
+      CHECK(Absent(*cm, "golivekit_client_events_total", {"a"}));
+      CHECK(Absent(*cm, "golivekit_client_event_latency_seconds", {"a"}));
+      // Resent (the answer was lost): a duplicate, nothing counted twice.
+      CHECK(cm->Apply(bytes, T0).outcome == Outcome::kDuplicate);
+      if (!events) CHECK(Value(*cm, "golivekit_client_events_total", {"b"}) == 3);
+      CHECK(Skipped(*cm, std::string(obs::SkipReasonName(c.reason))) == before + 1);
+    }
+    CHECK(obs::SkipReasonName(Skip::kZeroThresholdTooLarge) == "zero_threshold_too_large");
+  }
+
+  TEST_CASE("classic bounds that are a superset of the declared ones are summed into them exactly") {
+    auto cm = obs::NewClientMetrics(DemoOpts());  // declared {0.1, 1}
+    obs::BatchFamily finer = Latency("a", {1, 2, 4, 8, 16, 32}, 50);
+    finer.bucket_bounds = {0.05, 0.1, 0.5, 1, 5};
+    CHECK(cm->Apply(Bytes(Id(1), 1, {finer}), T0).skipped.empty());
+    std::vector<obs::FamilySnapshot> fams;
+    REQUIRE(cm->CollectAt(fams, T0).ok());
+    const auto& lat = *std::find_if(fams.begin(), fams.end(), [](const obs::FamilySnapshot& f) {
+      return f.name == "golivekit_client_event_latency_seconds";
+    });
+    REQUIRE(lat.series.size() == 1);
+    CHECK(lat.series[0].bucket_counts == std::vector<std::uint64_t>{1 + 2, 1 + 2 + 4 + 8});
+    CHECK(lat.series[0].count == 63);
+    CHECK(lat.series[0].sum == 50);
+  }
+
   TEST_CASE("every rejection reason, with a message that names the problem") {
     auto cm = obs::NewClientMetrics(DemoOpts());
     CheckRejected(*cm, "not a batch", Reason::kMalformed, "no \"GLKB\" header");
     std::string v9 = Bytes(Id(1), 1, {});
     v9[4] = 9;
     CheckRejected(*cm, v9, Reason::kUnsupportedVersion, "format version 9");
-    CheckRejected(*cm, Bytes(Id(1), 1, {{.name = "my_own_total", .type = obs::MetricType::kCounter}}),
-                  Reason::kUndeclaredMetric, "my_own_total: not a client metric");
-    obs::BatchFamily as_gauge = Events({{"a", 1}});
-    as_gauge.type = obs::MetricType::kGauge;
-    CheckRejected(*cm, Bytes(Id(1), 1, {as_gauge}), Reason::kTypeMismatch,
-                  "sent as a gauge, declared as a counter");
-    obs::BatchFamily other_labels = Events({{"a", 1}});
-    other_labels.label_names = {"page"};
-    CheckRejected(*cm, Bytes(Id(1), 1, {other_labels}), Reason::kLabelMismatch,
-                  "label names [page] differ from the declared [event]");
-    obs::BatchFamily other_buckets = Latency("a", {1, 0, 0, 0}, 1);
-    other_buckets.bucket_bounds = {0.1, 1, 10};
-    CheckRejected(*cm, Bytes(Id(1), 1, {other_buckets}), Reason::kBucketMismatch, "3 bucket bounds differ");
+    // A family that does not match its declaration is skipped, not refused: "deploy skew" below. Its
+    // values are still checked: a NaN refuses the batch even in a family the server would skip.
+    obs::BatchFamily undeclared_nan{.name = "my_own_total", .type = obs::MetricType::kCounter};
+    undeclared_nan.series.push_back({.value = NAN});
+    CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", 1}}), undeclared_nan}), Reason::kInvalidValue,
+                  "my_own_total: counter increment nan");
     CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", -1}})}), Reason::kInvalidValue, "counter increment -1");
     CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", NAN}})}), Reason::kInvalidValue, "must be finite");
     CheckRejected(*cm, Bytes(Id(1), 1, {Events({{"a", INFINITY}})}), Reason::kInvalidValue, "must be finite");

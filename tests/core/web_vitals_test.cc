@@ -161,7 +161,7 @@ TEST_SUITE("web_vitals") {
     CHECK(Contains(text, "golivekit_client_web_vitals_ttfb_seconds_bucket{le=\"0.4\"} 1\n"));
   }
 
-  TEST_CASE("a browser with other buckets is rejected with bucket_mismatch") {
+  TEST_CASE("a browser with other buckets has that family skipped with bucket_mismatch") {
     auto client = obs::NewClientMetrics({.metrics = obs::WebVitalsClientMetrics()});
     auto registry = obs::NewRegistry();
     auto lcp =
@@ -172,7 +172,9 @@ TEST_SUITE("web_vitals") {
     const std::vector<std::string> batches = enc.Encode(registry->Gather());
     REQUIRE(batches.size() == 1);
     const obs::ApplyResult r = client->Apply(batches[0]);
-    CHECK(r.outcome == obs::ApplyResult::Outcome::kRejected);
-    CHECK(r.reason == obs::RejectReason::kBucketMismatch);
+    CHECK(r.outcome == obs::ApplyResult::Outcome::kApplied);
+    REQUIRE(r.skipped.size() == 1);
+    CHECK(r.skipped[0].metric == obs::kWebVitalsLcpName);
+    CHECK(r.skipped[0].reason == obs::SkipReason::kBucketMismatch);
   }
 }

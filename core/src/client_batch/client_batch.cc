@@ -1,5 +1,5 @@
-// The client-batch format, version 1. docs/client-batch.md is the specification; this file follows it
-// section by section.
+// The client-batch format, versions 1 and 2. docs/wire-format.md is the specification; this file follows
+// it section by section.
 #include "golivekit/observability/client_batch.h"
 
 #include <algorithm>
@@ -10,6 +10,8 @@
 #include <utility>
 
 #include "client_batch/series_key.h"
+#include "golivekit/observability/detail/native_cells.h"
+#include "snapshot/native_spans.h"
 
 namespace golivekit::observability {
 namespace {
@@ -21,6 +23,11 @@ constexpr std::size_t kVersionAt = sizeof kMagic;
 constexpr std::size_t kFlagsAt = kVersionAt + 1;
 constexpr std::size_t kClientIdAt = kFlagsAt + 1;
 constexpr std::size_t kHeaderFixed = kClientIdAt + sizeof(ClientId);
+// No bucket index at any schema reaches this far (schema 8: about ±275,000 for the whole double range),
+// which keeps index arithmetic on hostile spans far from overflow.
+constexpr std::int64_t kMaxNativeIndex = std::int64_t{1} << 20;
+
+bool ReadsVersion(std::uint8_t version) { return version >= kMinBatchVersion && version <= kBatchVersion; }
 
 // --- writing ---------------------------------------------------------------------------------------
 
@@ -54,6 +61,43 @@ void PutString(std::string& out, std::string_view s) {
 }
 
 std::size_t StringSize(std::string_view s) { return VarintSize(s.size()) + s.size(); }
+
+std::uint64_t ZigZag(std::int64_t v) {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+std::int64_t UnZigZag(std::uint64_t z) {
+  return static_cast<std::int64_t>(z >> 1) ^ -static_cast<std::int64_t>(z & 1);
+}
+
+void PutNativeSide(std::string& out, const std::vector<NativeSpan>& spans,
+                   const std::vector<std::uint64_t>& counts) {
+  PutVarint(out, spans.size());
+  for (const NativeSpan& span : spans) {
+    PutVarint(out, ZigZag(span.offset));
+    PutVarint(out, span.length);
+  }
+  for (const std::uint64_t c : counts) PutVarint(out, c);
+}
+
+void PutNative(std::string& out, const NativeBuckets& n) {
+  out.push_back(static_cast<char>(static_cast<std::int8_t>(n.schema)));
+  PutDouble(out, n.zero_threshold);
+  PutVarint(out, n.zero_count);
+  PutNativeSide(out, n.positive_spans, n.positive_counts);
+  PutNativeSide(out, n.negative_spans, n.negative_counts);
+}
+
+std::size_t NativeSideSize(const std::vector<NativeSpan>& spans, const std::vector<std::uint64_t>& counts) {
+  std::size_t n = VarintSize(spans.size());
+  for (const NativeSpan& span : spans) n += VarintSize(ZigZag(span.offset)) + VarintSize(span.length);
+  for (const std::uint64_t c : counts) n += VarintSize(c);
+  return n;
+}
+
+std::size_t NativeSize(const NativeBuckets& n) {
+  return 1 + 8 + VarintSize(n.zero_count) + NativeSideSize(n.positive_spans, n.positive_counts) +
+         NativeSideSize(n.negative_spans, n.negative_counts);
+}
 
 std::uint8_t TypeCode(MetricType t) {
   switch (t) {
@@ -182,6 +226,53 @@ class Reader {
   Status error_;
 };
 
+// Reads the spans and counts of one sign of a native block; `budget` is the number of buckets the series
+// may still have (DecodeLimits::max_native_buckets, both signs together).
+void ReadNativeSide(Reader& r, std::size_t& budget, std::vector<NativeSpan>& spans,
+                    std::vector<std::uint64_t>& counts) {
+  const std::size_t ns = r.Count(budget, 2, "native spans");
+  spans.resize(ns);
+  std::int64_t index = 0;
+  std::size_t buckets = 0;
+  for (std::size_t i = 0; i < ns && !r.failed(); ++i) {
+    const std::size_t at = r.offset();
+    const std::int64_t offset = UnZigZag(r.Varint());
+    const std::uint64_t length = r.Varint();
+    if (r.failed()) break;
+    if (i > 0 && offset < 0) return r.Fail(at, "native span offset below 0 after the first span");
+    if (offset > kMaxNativeIndex || offset < -kMaxNativeIndex || length > budget - buckets) {
+      return r.Fail(at, "native span beyond the bucket limit (" + std::to_string(budget) + " buckets)");
+    }
+    index = (i == 0 ? 0 : index) + offset;
+    if (index < -kMaxNativeIndex || index + static_cast<std::int64_t>(length) > kMaxNativeIndex)
+      return r.Fail(at, "native bucket index out of range");
+    index += static_cast<std::int64_t>(length);
+    buckets += static_cast<std::size_t>(length);
+    spans[i] = {static_cast<std::int32_t>(offset), static_cast<std::uint32_t>(length)};
+  }
+  if (r.failed()) return;
+  if (buckets > r.remaining()) {
+    return r.Fail(r.offset(), std::to_string(buckets) + " native bucket counts cannot fit in the " +
+                                  std::to_string(r.remaining()) + " bytes left");
+  }
+  budget -= buckets;
+  counts.resize(buckets);
+  for (std::uint64_t& c : counts) c = r.Varint();
+}
+
+void ReadNative(Reader& r, const DecodeLimits& limits, NativeBuckets& n) {
+  const std::size_t at = r.offset();
+  n.schema = static_cast<std::int8_t>(r.Byte());
+  if (!r.failed() && (n.schema < detail::kNativeSchemaMin || n.schema > detail::kNativeSchemaMax)) {
+    return r.Fail(at, "native schema " + std::to_string(n.schema) + " outside -4..8");
+  }
+  n.zero_threshold = r.Double();
+  n.zero_count = r.Varint();
+  std::size_t budget = limits.max_native_buckets;
+  ReadNativeSide(r, budget, n.positive_spans, n.positive_counts);
+  ReadNativeSide(r, budget, n.negative_spans, n.negative_counts);
+}
+
 // The fields of the fixed header, in order.
 struct HeaderField {
   std::size_t offset;
@@ -229,7 +320,8 @@ std::optional<std::uint8_t> PeekBatchVersion(std::string_view bytes) {
 }
 
 std::optional<BatchHeader> PeekBatchHeader(std::string_view bytes) {
-  if (PeekBatchVersion(bytes) != kBatchVersion || bytes.size() < kHeaderFixed) return std::nullopt;
+  const auto version = PeekBatchVersion(bytes);
+  if (!version || !ReadsVersion(*version) || bytes.size() < kHeaderFixed) return std::nullopt;
   std::size_t pos = kHeaderFixed;
   std::uint64_t sequence;
   if (ReadVarint(bytes, pos, sequence) != VarintRead::kOk || sequence == 0) return std::nullopt;
@@ -259,9 +351,17 @@ std::string ClientIdHex(const ClientId& id) {
   return s;
 }
 
+std::uint8_t BatchVersionFor(const Batch& batch) noexcept {
+  for (const BatchFamily& f : batch.families) {
+    if (f.type == MetricType::kHistogram && f.native) return 2;
+  }
+  return 1;
+}
+
 void EncodeBatch(const Batch& batch, std::string& out) {
+  const std::uint8_t version = BatchVersionFor(batch);
   out.append(kMagic, sizeof kMagic);
-  out.push_back(static_cast<char>(kBatchVersion));
+  out.push_back(static_cast<char>(version));
   out.push_back(static_cast<char>(batch.final ? kFlagFinal : 0));
   out.append(reinterpret_cast<const char*>(batch.client.data()), batch.client.size());
   PutVarint(out, batch.sequence);
@@ -272,15 +372,20 @@ void EncodeBatch(const Batch& batch, std::string& out) {
     out.push_back(static_cast<char>(TypeCode(f.type)));
     PutVarint(out, f.label_names.size());
     for (const std::string& l : f.label_names) PutString(out, l);
-    if (f.type == MetricType::kHistogram) {
+    const bool histogram = f.type == MetricType::kHistogram;
+    if (histogram) {
       PutVarint(out, f.bucket_bounds.size());
       for (const double b : f.bucket_bounds) PutDouble(out, b);
+      if (version >= 2) out.push_back(static_cast<char>(f.native ? 1 : 0));
     }
     PutVarint(out, f.series.size());
     for (const BatchSeries& s : f.series) {
       for (const std::string& v : s.label_values) PutString(out, v);
-      if (f.type == MetricType::kHistogram) {
-        for (const std::uint64_t d : s.bucket_deltas) PutVarint(out, d);
+      if (histogram) {
+        if (f.classic()) {
+          for (const std::uint64_t d : s.bucket_deltas) PutVarint(out, d);
+        }
+        if (f.native) PutNative(out, s.native);
         PutDouble(out, s.sum_delta);
       } else {
         PutDouble(out, s.value);
@@ -299,9 +404,11 @@ Status DecodeBatch(std::string_view bytes, Batch& out, const DecodeLimits& limit
     return InvalidArgument("batch: not a golivekit metrics batch (no \"GLKB\" header)");
   }
   // The bytes that are there are judged before the cut: a wrong version or flags byte is the better news.
-  if (const auto version = PeekBatchVersion(bytes); version && *version != kBatchVersion) {
+  const auto version = PeekBatchVersion(bytes);
+  if (version && !ReadsVersion(*version)) {
     return InvalidArgument("batch: format version " + std::to_string(*version) +
-                           " (this server reads version " + std::to_string(kBatchVersion) + ")");
+                           " (this server reads versions " + std::to_string(kMinBatchVersion) + " to " +
+                           std::to_string(kBatchVersion) + ")");
   }
   if (bytes.size() > kFlagsAt && (static_cast<std::uint8_t>(bytes[kFlagsAt]) & ~kFlagFinal) != 0) {
     return InvalidArgument("batch: offset " + std::to_string(kFlagsAt) + ": unknown flags");
@@ -339,22 +446,32 @@ Status DecodeBatch(std::string_view bytes, Batch& out, const DecodeLimits& limit
     const std::size_t nl = r.Count(limits.max_labels, 1, "label names");
     f.label_names.resize(nl);
     for (std::string& l : f.label_names) l = r.String();
+    const bool histogram = f.type == MetricType::kHistogram;
     std::size_t nb = 0;
-    if (f.type == MetricType::kHistogram) {
+    if (histogram) {
       nb = r.Count(limits.max_buckets, 8, "bucket bounds");
       f.bucket_bounds.resize(nb);
       for (double& b : f.bucket_bounds) b = r.Double();
+      const std::size_t native_at = r.offset();
+      const std::uint8_t native = *version >= 2 ? r.Byte() : 0;
+      if (native > 1) r.Fail(native_at, "native flag neither 0 nor 1");
+      f.native = native == 1;
     }
-    // The smallest series: one byte per label value, then 8 (a number), or per bucket one byte and 8.
-    const std::size_t min_series = nl + (f.type == MetricType::kHistogram ? nb + 1 + 8 : 8);
+    // The smallest series: one byte per label value, then 8 (a number); for a histogram one byte per
+    // classic bucket, and for a native block schema, threshold and three one-byte varints.
+    const std::size_t min_series =
+        nl + 8 + (histogram && f.classic() ? nb + 1 : 0) + (histogram && f.native ? 1 + 8 + 3 : 0);
     const std::size_t ns = r.Count(limits.max_series_per_family, min_series, "series");
     f.series.resize(ns);
     for (BatchSeries& s : f.series) {
       s.label_values.resize(nl);
       for (std::string& v : s.label_values) v = r.String();
-      if (f.type == MetricType::kHistogram) {
-        s.bucket_deltas.resize(nb + 1);
-        for (std::uint64_t& d : s.bucket_deltas) d = r.Varint();
+      if (histogram) {
+        if (f.classic()) {
+          s.bucket_deltas.resize(nb + 1);
+          for (std::uint64_t& d : s.bucket_deltas) d = r.Varint();
+        }
+        if (f.native) ReadNative(r, limits, s.native);
         s.sum_delta = r.Double();
       } else {
         s.value = r.Double();
@@ -384,6 +501,7 @@ std::size_t SeriesSize(const BatchFamily& f, const BatchSeries& s) {
   for (const std::string& v : s.label_values) n += StringSize(v);
   if (f.type == MetricType::kHistogram) {
     for (const std::uint64_t d : s.bucket_deltas) n += VarintSize(d);
+    if (f.native) n += NativeSize(s.native);
   }
   return n + 8;
 }
@@ -392,7 +510,8 @@ std::size_t SeriesSize(const BatchFamily& f, const BatchSeries& s) {
 std::size_t FamilyHeaderSize(const BatchFamily& f) {
   std::size_t n = StringSize(f.name) + 1 + VarintSize(f.label_names.size()) + 5;
   for (const std::string& l : f.label_names) n += StringSize(l);
-  if (f.type == MetricType::kHistogram) n += VarintSize(f.bucket_bounds.size()) + 8 * f.bucket_bounds.size();
+  if (f.type == MetricType::kHistogram)
+    n += VarintSize(f.bucket_bounds.size()) + 8 * f.bucket_bounds.size() + 1;
   return n;
 }
 
@@ -400,14 +519,7 @@ std::size_t FamilyHeaderSize(const BatchFamily& f) {
 
 namespace {
 
-// Version 1 of the format carries classic buckets only: a histogram with none (native-only) would
-// reach the server as a layout no declaration has, and the server refuses a batch whole. Such a family
-// stays on the client until the format carries native buckets; one with both kinds ships its classic
-// part.
-bool Shippable(const FamilySnapshot& fam) {
-  return fam.type != MetricType::kUnknown &&
-         !(fam.type == MetricType::kHistogram && fam.bucket_bounds.empty());
-}
+bool Shippable(const FamilySnapshot& fam) { return fam.type != MetricType::kUnknown; }
 
 // A counter's increment since `prev` (nullptr: a new series). A value below the previous one means the
 // series was reset: it starts again from zero.
@@ -425,6 +537,51 @@ bool HistogramRestarted(const SeriesSnapshot& now, const std::vector<std::uint64
     if (now.bucket_counts[i] < (*prev_buckets)[i]) return true;
   }
   return false;
+}
+
+// The native buckets of one sign since `prev` (nullptr: from zero), at now's schema, into `out`; false if
+// a bucket went down (the series was reset).
+bool NativeSideIncrements(const std::vector<NativeSpan>& now_spans,
+                          const std::vector<std::uint64_t>& now_counts,
+                          const std::vector<NativeSpan>* prev_spans,
+                          const std::vector<std::uint64_t>* prev_counts, std::int32_t lower_prev_by,
+                          std::vector<NativeSpan>& out_spans, std::vector<std::uint64_t>& out_counts) {
+  detail::BucketList now;
+  detail::BucketList prev;
+  detail::AppendBuckets(now_spans, now_counts, now);
+  if (prev_spans != nullptr) detail::AppendBuckets(*prev_spans, *prev_counts, prev);
+  detail::LowerBuckets(prev, lower_prev_by);
+  detail::BucketList increments;
+  std::size_t p = 0;
+  for (const detail::IndexedCount& b : now) {
+    if (p < prev.size() && prev[p].index < b.index) return false;  // a bucket that emptied
+    std::uint64_t before = 0;
+    if (p < prev.size() && prev[p].index == b.index) before = prev[p++].count;
+    if (b.count < before) return false;
+    if (b.count > before) increments.push_back({b.index, b.count - before});
+  }
+  if (p != prev.size()) return false;
+  detail::WriteSpans(increments, out_spans, out_counts);
+  return true;
+}
+
+// The native increments since `prev` (nullptr: everything); false if the series was reset (or its
+// resolution went up, which only a recreated series does).
+bool NativeIncrements(const NativeBuckets& now, const NativeBuckets* prev, NativeBuckets& out) {
+  out.schema = now.schema;
+  out.zero_threshold = now.zero_threshold;
+  if (prev != nullptr && (prev->schema < now.schema || prev->zero_threshold != now.zero_threshold ||
+                          prev->zero_count > now.zero_count)) {
+    return false;
+  }
+  out.zero_count = now.zero_count - (prev != nullptr ? prev->zero_count : 0);
+  const std::int32_t by = prev != nullptr ? prev->schema - now.schema : 0;
+  return NativeSideIncrements(now.positive_spans, now.positive_counts, prev ? &prev->positive_spans : nullptr,
+                              prev ? &prev->positive_counts : nullptr, by, out.positive_spans,
+                              out.positive_counts) &&
+         NativeSideIncrements(now.negative_spans, now.negative_counts, prev ? &prev->negative_spans : nullptr,
+                              prev ? &prev->negative_counts : nullptr, by, out.negative_spans,
+                              out.negative_counts);
 }
 
 // Per-bucket (not cumulative) increments, +Inf last, from the cumulative counts now and before
@@ -473,7 +630,8 @@ class BatchPacker {
       BatchFamily& part = batch_.families.emplace_back(BatchFamily{.name = family.name,
                                                                    .type = family.type,
                                                                    .label_names = family.label_names,
-                                                                   .bucket_bounds = family.bucket_bounds});
+                                                                   .bucket_bounds = family.bucket_bounds,
+                                                                   .native = family.native});
       size_ += family_header;
       // At least one series per part, so that an oversized series still travels (alone).
       do {
@@ -511,10 +669,10 @@ class BatchPacker {
 
 }  // namespace
 
-std::optional<BatchSeries> BatchEncoder::SeriesChange(MetricType type, const SeriesSnapshot& s,
+std::optional<BatchSeries> BatchEncoder::SeriesChange(const FamilySnapshot& fam, const SeriesSnapshot& s,
                                                       const Last* prev) {
   BatchSeries change{.label_values = s.label_values};
-  switch (type) {
+  switch (fam.type) {
     case MetricType::kCounter:
       change.value = CounterIncrement(s.value, prev != nullptr ? &prev->value : nullptr);
       if (prev != nullptr && !(change.value > 0)) return std::nullopt;
@@ -523,11 +681,16 @@ std::optional<BatchSeries> BatchEncoder::SeriesChange(MetricType type, const Ser
       change.value = s.value;  // always sent: it says the client is alive and what it holds
       break;
     default: {
-      const bool restarted = HistogramRestarted(s, prev != nullptr ? &prev->buckets : nullptr,
-                                                prev != nullptr ? prev->count : 0);
+      bool restarted = HistogramRestarted(s, prev != nullptr ? &prev->buckets : nullptr,
+                                          prev != nullptr ? prev->count : 0);
       if (!restarted && s.count == prev->count) return std::nullopt;
+      if (fam.native && !NativeIncrements(s.native, restarted ? nullptr : &prev->native, change.native)) {
+        restarted = true;
+        NativeIncrements(s.native, nullptr, change.native);
+      }
       change.bucket_deltas =
           BucketDeltas(s, restarted ? nullptr : &prev->buckets, restarted ? 0 : prev->count);
+      if (fam.native && fam.bucket_bounds.empty()) change.bucket_deltas.clear();  // native-only
       change.sum_delta = restarted ? s.sum : s.sum - prev->sum;
       break;
     }
@@ -546,7 +709,8 @@ std::vector<BatchFamily> BatchEncoder::TakeChanges(const Snapshot& snapshot) {
         .name = fam.name,
         .type = fam.type,
         .label_names = fam.label_names,
-        .bucket_bounds = fam.type == MetricType::kHistogram ? fam.bucket_bounds : std::vector<double>{}};
+        .bucket_bounds = fam.type == MetricType::kHistogram ? fam.bucket_bounds : std::vector<double>{},
+        .native = fam.type == MetricType::kHistogram && fam.native};
     for (const SeriesSnapshot& s : fam.series) {
       std::string key = detail::SeriesKey(s.label_values);
       const Last* prev = nullptr;
@@ -554,9 +718,12 @@ std::vector<BatchFamily> BatchEncoder::TakeChanges(const Snapshot& snapshot) {
         const auto it = prev_family->second.find(key);
         if (it != prev_family->second.end()) prev = &it->second;
       }
-      if (auto change = SeriesChange(fam.type, s, prev)) out.series.push_back(std::move(*change));
-      now_family.emplace(std::move(key),
-                         Last{.value = s.value, .sum = s.sum, .count = s.count, .buckets = s.bucket_counts});
+      if (auto change = SeriesChange(fam, s, prev)) out.series.push_back(std::move(*change));
+      now_family.emplace(std::move(key), Last{.value = s.value,
+                                              .sum = s.sum,
+                                              .count = s.count,
+                                              .buckets = s.bucket_counts,
+                                              .native = fam.native ? s.native : NativeBuckets{}});
     }
     if (!out.series.empty()) changed.push_back(std::move(out));
   }

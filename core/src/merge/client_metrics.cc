@@ -16,10 +16,13 @@
 #include <utility>
 
 #include "client_batch/series_key.h"
+#include "golivekit/observability/detail/native_cells.h"
 #include "golivekit/observability/detail/token_bucket.h"
 #include "golivekit/observability/encode.h"
 #include "golivekit/observability/names.h"
 #include "record/declaration.h"
+#include "record/native_buckets.h"
+#include "snapshot/native_spans.h"
 #include "snapshot/sort.h"
 
 namespace golivekit::observability {
@@ -35,10 +38,7 @@ constexpr std::string_view kReasonNames[kRejectReasonCount] = {
     "",
     "malformed",
     "unsupported_version",
-    "undeclared_metric",
-    "type_mismatch",
-    "label_mismatch",
-    "bucket_mismatch",
+    "invalid_declarations",
     "invalid_value",
     "invalid_label_value",
     "duplicate_series",
@@ -56,6 +56,12 @@ constexpr std::string_view kReasonNames[kRejectReasonCount] = {
     "method_not_allowed",
 };
 static_assert(kReasonNames[kRejectReasonCount - 1] == "method_not_allowed");
+
+// The `reason` label of golivekit_client_ingest_skipped_families_total, indexed by SkipReason.
+constexpr std::string_view kSkipReasonNames[kSkipReasonCount] = {
+    "undeclared_metric",       "type_mismatch",          "label_mismatch",           "bucket_mismatch",
+    "missing_classic_buckets", "missing_native_buckets", "zero_threshold_too_large",
+};
 
 // The `result` label of golivekit_client_ingest_batches_total, indexed by ApplyResult::Outcome.
 using Outcome = ApplyResult::Outcome;
@@ -79,8 +85,8 @@ struct Projected {
 
 // Adds one series of a batch to `p`, or says why the totals would leave the range where they stay
 // finite and exact (then `p` is left as it was). Phase 2 adds the same numbers in the same order, so
-// what passes here cannot overflow there.
-std::optional<std::string> Project(MetricType type, const BatchSeries& s, std::size_t buckets, Projected& p) {
+// what passes here cannot overflow there. `count` is the series' count increment (SeriesCount).
+std::optional<std::string> Project(MetricType type, const BatchSeries& s, std::uint64_t count, Projected& p) {
   if (type == MetricType::kCounter) {
     const double total = p.value + s.value;
     if (!std::isfinite(total)) {
@@ -91,26 +97,35 @@ std::optional<std::string> Project(MetricType type, const BatchSeries& s, std::s
     return std::nullopt;
   }
   if (type != MetricType::kHistogram) return std::nullopt;
-  // Checked one bucket at a time: the deltas of one batch may themselves add up past 2^64.
-  std::uint64_t added = 0;
-  for (std::size_t b = 0; b < buckets && b < s.bucket_deltas.size(); ++b) {
-    if (s.bucket_deltas[b] > kMaxExactCount - added) {
-      return std::string("the observation count increment of one batch passes 2^53");
-    }
-    added += s.bucket_deltas[b];
-  }
-  if (added > kMaxExactCount - p.count) {
+  if (count > kMaxExactCount - p.count) {
     return "the observation count would pass 2^53 (" + std::to_string(p.count) + " + " +
-           std::to_string(added) + "), beyond which it is not exact";
+           std::to_string(count) + "), beyond which it is not exact";
   }
   const double sum = p.sum + s.sum_delta;
   if (!std::isfinite(sum)) {
     return "the histogram sum would not be finite (" + FormatFloat(p.sum) + " + " + FormatFloat(s.sum_delta) +
            ")";
   }
-  p.count += added;
+  p.count += count;
   p.sum = sum;
   return std::nullopt;
+}
+
+// The sum of `counts`, or nullopt past 2^53 (checked one at a time: a batch's counts may add up past 2^64).
+std::optional<std::uint64_t> ExactSum(std::uint64_t start, const std::vector<std::uint64_t>& counts) {
+  std::uint64_t total = start;
+  if (total > kMaxExactCount) return std::nullopt;
+  for (const std::uint64_t c : counts) {
+    if (c > kMaxExactCount - total) return std::nullopt;
+    total += c;
+  }
+  return total;
+}
+
+// The observation count increment of a histogram series' native block: zero bucket and every bucket.
+std::optional<std::uint64_t> NativeCount(const NativeBuckets& n) {
+  const auto positive = ExactSum(n.zero_count, n.positive_counts);
+  return positive ? ExactSum(*positive, n.negative_counts) : std::nullopt;
 }
 
 std::string List(const std::vector<std::string>& v) {
@@ -122,6 +137,12 @@ std::string List(const std::vector<std::string>& v) {
 // Why phase 1 refuses a batch, before the refusal is counted.
 struct Problem {
   RejectReason reason;
+  std::string message;
+};
+
+// Why phase 1 leaves a family out.
+struct Skip {
+  SkipReason reason;
   std::string message;
 };
 
@@ -181,6 +202,7 @@ struct SelfMetric {
 enum SelfMetricId : std::size_t {
   kBatchesTotal,
   kRejectionsTotal,
+  kSkippedFamiliesTotal,
   kReceivedBytesTotal,
   kClients,
   kSeries,
@@ -193,6 +215,9 @@ constexpr SelfMetric kSelf[kSelfMetricCount] = {
      "Client batches received, by result (applied, duplicate, rejected).", MetricType::kCounter, "result"},
     {"golivekit_client_ingest_rejections_total", "Client batches rejected, by reason.", MetricType::kCounter,
      "reason"},
+    {"golivekit_client_ingest_skipped_families_total",
+     "Families left out of applied client batches (not matching their declaration), by reason.",
+     MetricType::kCounter, "reason"},
     {"golivekit_client_ingest_received_bytes_total", "Bytes of client batches received.",
      MetricType::kCounter, ""},
     {"golivekit_client_ingest_clients",
@@ -245,7 +270,18 @@ Status CheckClientDecl(const ClientMetricDecl& d) {
   }
   if (d.max_series == 0) return InvalidArgument(who + "max_series must be at least 1");
   if (d.type != MetricType::kHistogram) return {};
-  if (d.buckets.empty()) return InvalidArgument(who + "a histogram needs bucket bounds");
+  if (!(d.native_bucket_factor == 0 ||
+        (d.native_bucket_factor > 1 && std::isfinite(d.native_bucket_factor)))) {
+    return InvalidArgument(who + "native_bucket_factor must be 0 (off) or finite and > 1");
+  }
+  if (d.native_bucket_factor > 0 && d.native_max_buckets == 0)
+    return InvalidArgument(who + "native_max_buckets must be at least 1");
+  if (!(d.native_max_zero_threshold >= 0) || !std::isfinite(d.native_max_zero_threshold))
+    return InvalidArgument(who + "native_max_zero_threshold must be finite and >= 0");
+  if (d.buckets.empty() && d.native_bucket_factor == 0) {
+    return InvalidArgument(who +
+                           "a histogram needs bucket bounds, native buckets (native_bucket_factor) or both");
+  }
   for (std::size_t i = 0; i < d.buckets.size(); ++i) {
     if (!std::isfinite(d.buckets[i]) || (i > 0 && !(d.buckets[i] > d.buckets[i - 1]))) {
       return InvalidArgument(who + "bucket bounds must be finite and strictly increasing");
@@ -275,17 +311,109 @@ std::string_view RejectReasonName(RejectReason reason) noexcept {
   return i >= 0 && i < kRejectReasonCount ? kReasonNames[i] : std::string_view();
 }
 
+std::string_view SkipReasonName(SkipReason reason) noexcept {
+  const auto i = static_cast<int>(reason);
+  return i >= 0 && i < kSkipReasonCount ? kSkipReasonNames[i] : std::string_view();
+}
+
+// The merged native buckets of one series: only ever lowered in resolution, only ever widened in zero.
+struct NativeState {
+  std::int32_t schema = 0;
+  double zero_threshold = kDefaultNativeZeroThreshold;
+  std::uint64_t zero_count = 0;
+  detail::BucketList positive = {};
+  detail::BucketList negative = {};
+
+  [[nodiscard]] std::size_t buckets() const { return positive.size() + negative.size(); }
+
+  void Lower(std::int32_t to) {
+    if (to >= schema) return;
+    detail::LowerBuckets(positive, schema - to);
+    detail::LowerBuckets(negative, schema - to);
+    schema = to;
+  }
+
+  // Prometheus' rule: buckets that reach below the threshold join the zero bucket whole, and the
+  // threshold rises to the upper bound of the last one, so that no bucket straddles it.
+  void WidenZero(double threshold) {
+    threshold = std::max(threshold, zero_threshold);
+    for (bool moved = true; moved;) {
+      moved = false;
+      for (detail::BucketList* side : {&positive, &negative}) {
+        std::size_t n = 0;
+        while (n < side->size() && detail::NativeUpperBound((*side)[n].index - 1, schema) < threshold) {
+          zero_count += (*side)[n].count;
+          threshold = std::max(threshold, detail::NativeUpperBound((*side)[n].index, schema));
+          ++n;
+        }
+        side->erase(side->begin(), side->begin() + static_cast<std::ptrdiff_t>(n));
+        moved = moved || n > 0;
+      }
+    }
+    zero_threshold = threshold;
+  }
+
+  // Adds a client's increments (its schema may be finer or coarser than this one), then keeps the limit.
+  void Merge(const NativeBuckets& in, std::uint32_t max_buckets, detail::BucketList& scratch) {
+    Lower(in.schema);
+    zero_count += in.zero_count;
+    AddSide(positive, in.positive_spans, in.positive_counts, in.schema, scratch);
+    AddSide(negative, in.negative_spans, in.negative_counts, in.schema, scratch);
+    WidenZero(in.zero_threshold);
+    while (buckets() > max_buckets && schema > detail::kNativeSchemaMin) {
+      Lower(schema - 1);
+      WidenZero(zero_threshold);
+    }
+  }
+
+  void AddSide(detail::BucketList& side, const std::vector<NativeSpan>& spans,
+               const std::vector<std::uint64_t>& counts, std::int32_t from,
+               detail::BucketList& scratch) const {
+    scratch.clear();
+    detail::AppendBuckets(spans, counts, scratch);
+    detail::LowerBuckets(scratch, from - schema);
+    if (scratch.empty()) return;
+    detail::BucketList merged;
+    merged.reserve(side.size() + scratch.size());
+    std::size_t a = 0, b = 0;
+    while (a < side.size() || b < scratch.size()) {
+      if (b == scratch.size() || (a < side.size() && side[a].index < scratch[b].index)) {
+        merged.push_back(side[a++]);
+      } else if (a == side.size() || scratch[b].index < side[a].index) {
+        merged.push_back(scratch[b++]);
+      } else {
+        merged.push_back({side[a].index, side[a].count + scratch[b].count});
+        ++a;
+        ++b;
+      }
+    }
+    side = std::move(merged);
+  }
+
+  void Expose(NativeBuckets& out) const {
+    out.schema = schema;
+    out.zero_threshold = zero_threshold;
+    out.zero_count = zero_count;
+    detail::WriteSpans(positive, out.positive_spans, out.positive_counts);
+    detail::WriteSpans(negative, out.negative_spans, out.negative_counts);
+  }
+};
+
 struct ClientMetrics::State {
   struct Series {
     std::vector<std::string> values = {};     // in the order of Metric::labels (ascending)
     double value = 0;                         // counter total; kLast gauge value
     bool has_last = false;                    // kLast: a value was received
-    std::vector<std::uint64_t> buckets = {};  // histogram, per bucket (not cumulative), +Inf last
+    std::vector<std::uint64_t> buckets = {};  // classic histogram, per bucket (not cumulative), +Inf last
     double sum = 0;
-    std::uint64_t count = 0;  // histogram: the sum of `buckets`, at most kMaxExactCount
+    std::uint64_t count = 0;  // histogram: observations, at most kMaxExactCount
+    NativeState native = {};  // native histogram
   };
   struct Metric {
     ClientMetricDecl decl;
+    bool classic = false;                                  // histogram with classic buckets
+    bool native = false;                                   // histogram with native buckets
+    std::int32_t native_schema = 0;                        // the finest kept
     std::vector<std::string> labels;                       // ascending
     std::unordered_map<std::string, std::uint32_t> index;  // SeriesKey(values) -> series
     std::vector<Series> series;
@@ -294,7 +422,8 @@ struct ClientMetrics::State {
 
     std::uint32_t AddSeries(std::vector<std::string> values) {
       series.push_back({.values = std::move(values)});
-      if (decl.type == MetricType::kHistogram) series.back().buckets.assign(decl.buckets.size() + 1, 0);
+      if (classic) series.back().buckets.assign(decl.buckets.size() + 1, 0);
+      series.back().native.schema = native_schema;
       return static_cast<std::uint32_t>(series.size() - 1);
     }
     // Series the label sets of clients may still create: one of max_series is kept for the overflow.
@@ -351,7 +480,11 @@ struct ClientMetrics::State {
   struct FamilyPlan {
     std::uint32_t metric;
     const BatchFamily* family;
-    std::vector<SeriesTarget> series;  // one per series of the family
+    std::vector<SeriesTarget> series;   // one per series of the family
+    std::vector<std::uint64_t> counts;  // histograms: each series' count increment
+    // Classic buckets of a client whose bounds are a superset of the declared ones: client bucket ->
+    // declared bucket. Empty when the bounds are the declared ones.
+    std::vector<std::uint32_t> bucket_map = {};
   };
   // The gauge values of the live clients, folded per metric and series by the metric's policy.
   struct LiveGauges {
@@ -373,6 +506,8 @@ struct ClientMetrics::State {
 
   std::uint64_t batches[kOutcomeCount] = {};
   std::uint64_t rejections[kRejectReasonCount] = {};
+  std::uint64_t skipped_families[kSkipReasonCount] = {};
+  detail::BucketList native_scratch;  // Commit's working memory for native merges
   std::uint64_t received_bytes = 0;
   std::uint64_t client_dropped = 0;
 
@@ -383,8 +518,16 @@ struct ClientMetrics::State {
   Status Declare(const ClientMetricDecl& d) {
     Status problem = detail::CheckFamilyDecl(MetricTypeName(d.type), d.type, d.name, d.help, d.labels);
     if (problem.ok()) problem = CheckClientDecl(d);
-    Metric m{.decl = d, .labels = detail::SortLabels(d.labels).names, .index = {}, .series = {}};
-    if (d.type != MetricType::kHistogram) m.decl.buckets.clear();
+    const bool histogram = d.type == MetricType::kHistogram;
+    Metric m{.decl = d,
+             .classic = histogram && !d.buckets.empty(),
+             .native = histogram && d.native_bucket_factor > 1,
+             .native_schema = 0,
+             .labels = detail::SortLabels(d.labels).names,
+             .index = {},
+             .series = {}};
+    if (!histogram) m.decl.buckets.clear();
+    if (m.native) m.native_schema = detail::PickNativeSchema(d.native_bucket_factor);
     // An unlabelled metric is exposed from the start (0), as a server's own unlabelled metric is; max,
     // min and last have no value before a client sends one.
     if (m.labels.empty() && (d.type != MetricType::kGauge || d.gauge_policy == GaugePolicy::kSumLive)) {
@@ -488,39 +631,90 @@ struct ClientMetrics::State {
 
   // --- phase 1: validate everything and resolve every series; nothing changes ------------------------
 
-  std::optional<Problem> Validate(const Batch& batch, std::vector<FamilyPlan>& plan) const {
+  std::optional<Problem> Validate(const Batch& batch, std::vector<FamilyPlan>& plan,
+                                  std::vector<SkippedFamily>& skipped) const {
     plan.reserve(batch.families.size());
-    std::unordered_set<std::uint32_t> seen_metrics;
+    std::unordered_set<std::string_view> seen;
     for (const BatchFamily& f : batch.families) {
-      const auto it = by_name.find(f.name);
-      if (it == by_name.end()) {
-        return Problem{RejectReason::kUndeclaredMetric, f.name + ": not a client metric this server accepts"};
-      }
-      if (!seen_metrics.insert(it->second).second) {
+      if (!seen.insert(f.name).second) {
         return Problem{RejectReason::kDuplicateSeries, f.name + ": family twice in one batch"};
       }
-      FamilyPlan& p = plan.emplace_back(FamilyPlan{.metric = it->second, .family = &f, .series = {}});
-      if (auto problem = ResolveFamily(f, metrics[it->second], p.series)) return problem;
+      // Every value is checked, in skipped families too: a client sending NaN is broken or hostile.
+      for (const BatchSeries& series : f.series) {
+        if (auto problem = CheckSeriesValues(f, series)) return problem;
+      }
+      const auto it = by_name.find(f.name);
+      std::optional<Skip> skip;
+      std::vector<std::uint32_t> bucket_map;
+      if (it == by_name.end()) {
+        skip = Skip{SkipReason::kUndeclaredMetric, f.name + ": not a client metric this server accepts"};
+      } else {
+        skip = CheckDeclared(f, metrics[it->second], bucket_map);
+      }
+      if (skip) {
+        skipped.push_back({.metric = f.name, .reason = skip->reason, .message = std::move(skip->message)});
+        continue;
+      }
+      FamilyPlan& p = plan.emplace_back(FamilyPlan{.metric = it->second,
+                                                   .family = &f,
+                                                   .series = {},
+                                                   .counts = {},
+                                                   .bucket_map = std::move(bucket_map)});
+      if (auto problem = ResolveFamily(f, metrics[it->second], p)) return problem;
     }
     return std::nullopt;
   }
 
-  static std::optional<Problem> CheckDeclared(const BatchFamily& f, const Metric& m) {
+  static std::optional<Skip> CheckDeclared(const BatchFamily& f, const Metric& m,
+                                           std::vector<std::uint32_t>& bucket_map) {
     if (f.type != m.decl.type) {
-      return Problem{RejectReason::kTypeMismatch,
-                     f.name + ": sent as a " + std::string(MetricTypeName(f.type)) + ", declared as a " +
-                         std::string(MetricTypeName(m.decl.type))};
+      return Skip{SkipReason::kTypeMismatch, f.name + ": sent as a " + std::string(MetricTypeName(f.type)) +
+                                                 ", declared as a " +
+                                                 std::string(MetricTypeName(m.decl.type))};
     }
     if (f.label_names != m.labels) {
-      return Problem{RejectReason::kLabelMismatch, f.name + ": label names " + List(f.label_names) +
-                                                       " differ from the declared " + List(m.labels)};
+      return Skip{SkipReason::kLabelMismatch, f.name + ": label names " + List(f.label_names) +
+                                                  " differ from the declared " + List(m.labels)};
     }
-    if (f.type == MetricType::kHistogram && f.bucket_bounds != m.decl.buckets) {
-      return Problem{RejectReason::kBucketMismatch, f.name + ": " + std::to_string(f.bucket_bounds.size()) +
-                                                        " bucket bounds differ from the declared layout (" +
-                                                        std::to_string(m.decl.buckets.size()) + " bounds)"};
+    if (f.type != MetricType::kHistogram) return std::nullopt;
+    if (m.classic && !f.classic()) {
+      return Skip{SkipReason::kMissingClassicBuckets,
+                  f.name + ": declared with classic buckets, sent without"};
+    }
+    if (m.native && !f.native) {
+      return Skip{SkipReason::kMissingNativeBuckets, f.name + ": declared with native buckets, sent without"};
+    }
+    if (m.classic && f.bucket_bounds != m.decl.buckets &&
+        !MapBuckets(f.bucket_bounds, m.decl.buckets, bucket_map)) {
+      return Skip{SkipReason::kBucketMismatch, f.name + ": " + std::to_string(f.bucket_bounds.size()) +
+                                                   " bucket bounds differ from the declared layout (" +
+                                                   std::to_string(m.decl.buckets.size()) +
+                                                   " bounds) and do not include all of its bounds"};
+    }
+    if (m.native) {
+      for (const BatchSeries& s : f.series) {
+        if (s.native.zero_threshold > m.decl.native_max_zero_threshold) {
+          return Skip{SkipReason::kZeroThresholdTooLarge,
+                      f.name + ": native zero threshold " + FormatFloat(s.native.zero_threshold) +
+                          " above the accepted " + FormatFloat(m.decl.native_max_zero_threshold)};
+        }
+      }
     }
     return std::nullopt;
+  }
+
+  // When the declared bounds are all among a client's (both strictly increasing), each client bucket
+  // lies within one declared bucket: `map` says which. False if a declared bound is missing.
+  static bool MapBuckets(const std::vector<double>& client, const std::vector<double>& declared,
+                         std::vector<std::uint32_t>& map) {
+    map.assign(client.size() + 1, static_cast<std::uint32_t>(declared.size()));  // +Inf by default
+    std::size_t d = 0;
+    for (std::size_t c = 0; c < client.size(); ++c) {
+      if (d < declared.size() && declared[d] < client[c]) return false;  // a declared bound skipped
+      map[c] = static_cast<std::uint32_t>(d);
+      if (d < declared.size() && declared[d] == client[c]) ++d;
+    }
+    return d == declared.size();
   }
 
   std::optional<Problem> CheckSeriesValues(const BatchFamily& f, const BatchSeries& s) const {
@@ -546,12 +740,44 @@ struct ClientMetrics::State {
           return Problem{RejectReason::kInvalidValue, f.name + ": gauge value is not finite"};
         break;
       default:
-        if (!std::isfinite(s.sum_delta)) {
-          return Problem{RejectReason::kInvalidValue, f.name + ": histogram sum increment is not finite"};
-        }
-        break;
+        return CheckHistogramValues(f, s);
     }
     return std::nullopt;
+  }
+
+  static std::optional<Problem> CheckHistogramValues(const BatchFamily& f, const BatchSeries& s) {
+    if (!std::isfinite(s.sum_delta)) {
+      return Problem{RejectReason::kInvalidValue, f.name + ": histogram sum increment is not finite"};
+    }
+    const auto classic = ExactSum(0, s.bucket_deltas);
+    if (!classic) {
+      return Problem{
+          RejectReason::kTotalOutOfRange,
+          f.name + List(s.label_values) + ": the observation count increment of one batch passes 2^53"};
+    }
+    if (!f.native) return std::nullopt;
+    if (!(s.native.zero_threshold >= 0) || !std::isfinite(s.native.zero_threshold)) {
+      return Problem{RejectReason::kInvalidValue, f.name + ": native zero threshold is not finite and >= 0"};
+    }
+    const auto native = NativeCount(s.native);
+    if (!native) {
+      return Problem{
+          RejectReason::kTotalOutOfRange,
+          f.name + List(s.label_values) + ": the observation count increment of one batch passes 2^53"};
+    }
+    if (f.classic() && *classic != *native) {
+      return Problem{RejectReason::kInvalidValue, f.name + List(s.label_values) + ": " +
+                                                      std::to_string(*native) + " native observations, " +
+                                                      std::to_string(*classic) +
+                                                      " classic ones (a histogram counts each in both)"};
+    }
+    return std::nullopt;
+  }
+
+  // A histogram series' count increment, from the part the metric keeps the count of (checked by
+  // CheckHistogramValues to be exact).
+  static std::uint64_t SeriesCount(const Metric& m, const BatchSeries& s) {
+    return m.classic ? ExactSum(0, s.bucket_deltas).value_or(0) : NativeCount(s.native).value_or(0);
   }
 
   // The series a batch's label values go to; `fresh` holds the series this batch creates so far.
@@ -574,15 +800,13 @@ struct ClientMetrics::State {
     return {.kind = SeriesTarget::Kind::kNew, .index = k};
   }
 
-  std::optional<Problem> ResolveFamily(const BatchFamily& f, const Metric& m,
-                                       std::vector<SeriesTarget>& targets) const {
-    if (auto problem = CheckDeclared(f, m)) return problem;
+  std::optional<Problem> ResolveFamily(const BatchFamily& f, const Metric& m, FamilyPlan& plan) const {
+    std::vector<SeriesTarget>& targets = plan.series;
     targets.reserve(f.series.size());
     std::unordered_map<std::string, std::uint32_t> fresh;  // new series of this batch, by key -> k
     // The overflow series is the one series several of a family's series may add to in one batch.
     std::optional<Projected> overflow_totals;
     for (const BatchSeries& s : f.series) {
-      if (auto problem = CheckSeriesValues(f, s)) return problem;
       const SeriesTarget target = Resolve(m, s, fresh);
       const bool to_overflow = target.kind == SeriesTarget::Kind::kOverflow;
       if (!to_overflow && std::find(targets.begin(), targets.end(), target) != targets.end()) {
@@ -592,11 +816,12 @@ struct ClientMetrics::State {
       if (to_overflow && !overflow_totals) overflow_totals = OverflowTotals(m);
       Projected one =
           target.kind == SeriesTarget::Kind::kExisting ? Totals(m.series[target.index]) : Projected{};
-      if (auto why =
-              Project(m.decl.type, s, m.decl.buckets.size() + 1, to_overflow ? *overflow_totals : one)) {
+      const std::uint64_t count = m.decl.type == MetricType::kHistogram ? SeriesCount(m, s) : 0;
+      if (auto why = Project(m.decl.type, s, count, to_overflow ? *overflow_totals : one)) {
         return Problem{RejectReason::kTotalOutOfRange, f.name + List(s.label_values) + ": " + *why};
       }
       targets.push_back(target);
+      plan.counts.push_back(count);
     }
     return std::nullopt;
   }
@@ -608,10 +833,12 @@ struct ClientMetrics::State {
 
   // --- phase 2: apply; nothing below can fail on input -----------------------------------------------
 
-  void Commit(const Batch& batch, const std::vector<FamilyPlan>& plan, Client* known, Clock::time_point now) {
+  void Commit(const Batch& batch, const std::vector<FamilyPlan>& plan,
+              const std::vector<SkippedFamily>& skipped, Client* known, Clock::time_point now) {
     Client& client = known != nullptr ? *known : AddClient(batch.client, now);
     RecordBatch(client, batch, now);
     for (const FamilyPlan& p : plan) AddFamily(p, client, batch.sequence);
+    for (const SkippedFamily& f : skipped) ++skipped_families[static_cast<std::size_t>(f.reason)];
     ++batches[Index(Outcome::kApplied)];
   }
 
@@ -642,7 +869,11 @@ struct ClientMetrics::State {
     for (std::size_t i = 0; i < p.family->series.size(); ++i) {
       const BatchSeries& s = p.family->series[i];
       const std::uint32_t idx = SeriesIndex(m, p.series[i], s, created);
-      AddToSeries(p.metric, idx, s, client, sequence);
+      if (m.decl.type == MetricType::kHistogram) {
+        AddToHistogram(m, m.series[idx], p, s, p.counts[i]);
+      } else {
+        AddToSeries(p.metric, idx, s, client, sequence);
+      }
     }
   }
 
@@ -675,18 +906,23 @@ struct ClientMetrics::State {
       case MetricType::kCounter:
         ser.value += s.value;
         break;
-      case MetricType::kGauge:
+      default:
         SetGauge(m, ser, client, GaugeKey(metric, idx), s.value, sequence);
         break;
-      default:
-        // Phase 1 projected these very additions: every count stays within kMaxExactCount.
-        for (std::size_t b = 0; b < ser.buckets.size() && b < s.bucket_deltas.size(); ++b) {
-          ser.buckets[b] += s.bucket_deltas[b];
-          ser.count += s.bucket_deltas[b];
-        }
-        ser.sum += s.sum_delta;
-        break;
     }
+  }
+
+  // Phase 1 projected the count: every count stays within kMaxExactCount.
+  void AddToHistogram(const Metric& m, Series& ser, const FamilyPlan& p, const BatchSeries& s,
+                      std::uint64_t count) {
+    if (m.classic) {
+      for (std::size_t b = 0; b < s.bucket_deltas.size(); ++b) {
+        ser.buckets[p.bucket_map.empty() ? b : p.bucket_map[b]] += s.bucket_deltas[b];
+      }
+    }
+    if (m.native) ser.native.Merge(s.native, m.decl.native_max_buckets, native_scratch);
+    ser.count += count;
+    ser.sum += s.sum_delta;
   }
 
   // A client's current value of a gauge series is the one of its highest sequence: batches may arrive
@@ -736,6 +972,7 @@ struct ClientMetrics::State {
                      .type = m.decl.type,
                      .label_names = m.labels,
                      .bucket_bounds = m.decl.buckets,
+                     .native = m.native,
                      .series = {}};
     f.series.reserve(m.series.size());
     for (std::size_t si = 0; si < m.series.size(); ++si) {
@@ -768,7 +1005,9 @@ struct ClientMetrics::State {
         break;
       default:
         SetCumulativeBuckets(s, m.decl.buckets.size(), o);
+        if (m.native) s.native.Expose(o.native);
         o.sum = s.sum;
+        o.count = s.count;
         break;
     }
     return o;
@@ -777,11 +1016,10 @@ struct ClientMetrics::State {
   static void SetCumulativeBuckets(const Series& s, std::size_t bounds, SeriesSnapshot& o) {
     o.bucket_counts.resize(bounds);
     std::uint64_t cum = 0;
-    for (std::size_t b = 0; b < s.buckets.size(); ++b) {
-      cum = s.buckets[b] > UINT64_MAX - cum ? UINT64_MAX : cum + s.buckets[b];
-      if (b < o.bucket_counts.size()) o.bucket_counts[b] = cum;
+    for (std::size_t b = 0; b < bounds && b < s.buckets.size(); ++b) {
+      cum += s.buckets[b];  // at most the count, itself at most 2^53
+      o.bucket_counts[b] = cum;
     }
-    o.count = cum;
   }
 
   void AppendSelfMetrics(std::vector<FamilySnapshot>& out, std::size_t live_clients) const {
@@ -794,6 +1032,11 @@ struct ClientMetrics::State {
       Sample(reasons, {std::string(kReasonNames[r])}, static_cast<double>(rejections[r]));
     }
     SortSeries(reasons.series);
+    FamilySnapshot skips = SelfFamily(kSkippedFamiliesTotal);
+    for (std::size_t r = 0; r < kSkipReasonCount; ++r) {
+      Sample(skips, {std::string(kSkipReasonNames[r])}, static_cast<double>(skipped_families[r]));
+    }
+    SortSeries(skips.series);
     FamilySnapshot bytes = SelfFamily(kReceivedBytesTotal);
     Sample(bytes, {}, static_cast<double>(received_bytes));
     FamilySnapshot tracked = SelfFamily(kClients);
@@ -809,7 +1052,7 @@ struct ClientMetrics::State {
     SortSeries(overflow.series);
     FamilySnapshot dropped = SelfFamily(kClientDroppedBatchesTotal);
     Sample(dropped, {}, static_cast<double>(client_dropped));
-    for (FamilySnapshot* f : {&results, &reasons, &bytes, &tracked, &series, &overflow, &dropped}) {
+    for (FamilySnapshot* f : {&results, &reasons, &skips, &bytes, &tracked, &series, &overflow, &dropped}) {
       out.push_back(std::move(*f));
     }
   }
@@ -850,7 +1093,8 @@ ApplyResult ClientMetrics::Apply(std::string_view bytes, Clock::time_point now) 
   }
   Batch batch;
   if (const Status st = DecodeBatch(bytes, batch, opts_.decode_limits); !st.ok()) {
-    const bool other_version = PeekBatchVersion(bytes).value_or(kBatchVersion) != kBatchVersion;
+    const std::uint8_t version = PeekBatchVersion(bytes).value_or(kBatchVersion);
+    const bool other_version = version < kMinBatchVersion || version > kBatchVersion;
     const RejectReason reason = other_version ? RejectReason::kUnsupportedVersion : RejectReason::kMalformed;
     CountRejection(reason, bytes.size());
     return Rejection(reason, st.message());
@@ -862,7 +1106,7 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
   std::lock_guard lock(mu_);
   State& st = *state_;
   st.received_bytes += received_bytes;
-  if (!status_.ok()) return st.Reject(RejectReason::kUndeclaredMetric, status_.message());
+  if (!status_.ok()) return st.Reject(RejectReason::kInvalidDeclarations, status_.message());
   if (batch.sequence == 0)
     return st.Reject(RejectReason::kMalformed, "batch: sequence 0 (sequences start at 1)");
   st.Expire(now);
@@ -870,9 +1114,13 @@ ApplyResult ClientMetrics::Apply(const Batch& batch, std::size_t received_bytes,
   if (auto answer = st.CheckSequence(batch, client, now)) return *std::move(answer);
   if (auto refusal = st.Admit(batch, client, now)) return *std::move(refusal);
   std::vector<State::FamilyPlan> plan;
-  if (auto problem = st.Validate(batch, plan)) return st.Reject(problem->reason, std::move(problem->message));
-  st.Commit(batch, plan, client, now);
-  return Answer(Outcome::kApplied, batch.client, batch.sequence);
+  std::vector<SkippedFamily> skipped;
+  if (auto problem = st.Validate(batch, plan, skipped))
+    return st.Reject(problem->reason, std::move(problem->message));
+  st.Commit(batch, plan, skipped, client, now);
+  ApplyResult applied = Answer(Outcome::kApplied, batch.client, batch.sequence);
+  applied.skipped = std::move(skipped);
+  return applied;
 }
 
 std::size_t ClientMetrics::tracked_clients() const {

@@ -10,6 +10,7 @@
 
 #include "golivekit/observability/detail/native_cells.h"
 #include "golivekit/observability/snapshot.h"
+#include "snapshot/native_spans.h"
 
 namespace golivekit::observability::detail {
 
@@ -194,48 +195,17 @@ void SortReads(std::vector<std::uint64_t>& reads) {
   }
 }
 
-// The spans and counts of one sign, and the index after the last bucket appended.
-struct Side {
-  std::vector<NativeSpan>& spans;
-  std::vector<std::uint64_t>& counts;
-  std::int32_t next;
-};
-
-// Appends one bucket (ascending) to the spans of its side, or adds it to the last one if they are the same;
-// returns whether it was new.
-bool AppendBucket(Side& s, std::int32_t index, std::uint64_t count) {
-  constexpr std::int32_t kMaxFilledGap = 2;
-  if (!s.spans.empty() && index == s.next - 1) {
-    s.counts.back() += count;
-    return false;
-  }
-  std::int32_t fill = index - s.next;
-  if (s.spans.empty() || fill > kMaxFilledGap) {
-    s.spans.push_back({s.spans.empty() ? index : fill, 0});
-    fill = 0;
-  }
-  // The zeros of the filled gap come with the resize.
-  s.counts.resize(s.counts.size() + static_cast<std::size_t>(fill) + 1);
-  s.counts.back() = count;
-  s.spans.back().length += static_cast<std::uint32_t>(fill) + 1;
-  s.next = index + 1;
-  return true;
-}
-
 // Writes the sorted reads into `out`'s spans, `by` schemas below theirs; returns how many buckets that
 // makes.
 std::size_t FoldReads(const std::vector<std::uint64_t>& reads, std::int32_t by, NativeBuckets& out) {
-  Side sides[2] = {{out.positive_spans, out.positive_counts, 0},
-                   {out.negative_spans, out.negative_counts, 0}};
+  for (auto* v : {&out.positive_counts, &out.negative_counts}) v->clear();
+  for (auto* v : {&out.positive_spans, &out.negative_spans}) v->clear();
+  SpanWriter sides[2] = {{out.positive_spans, out.positive_counts},
+                         {out.negative_spans, out.negative_counts}};
   std::size_t buckets = 0;
-  for (Side& s : sides) {
-    s.spans.clear();
-    s.counts.clear();
-  }
   for (std::size_t i = 0; i < reads.size(); i += 2) {
     const auto key = static_cast<std::int64_t>(reads[i] ^ kKeyBias);
-    buckets +=
-        AppendBucket(sides[key & 1], LowerNativeIndex(static_cast<std::int32_t>(key >> 1), by), reads[i + 1]);
+    buckets += sides[key & 1].Add(LowerNativeIndex(static_cast<std::int32_t>(key >> 1), by), reads[i + 1]);
   }
   return buckets;
 }

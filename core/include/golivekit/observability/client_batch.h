@@ -1,12 +1,12 @@
 #pragma once
 /// \file
-/// \brief The client-batch format (version 1): how a client — the browser through the npm package, or a
-/// native process — ships its metrics to a server. Specified byte by byte in docs/client-batch.md.
+/// \brief The client-batch format (versions 1 and 2): how a client — the browser through the npm package,
+/// or a native process — ships its metrics to a server. Specified byte by byte in docs/wire-format.md.
 ///
 /// A batch carries, for one client (a random 128-bit id) and one sequence number, the *changes* since
-/// the client's previous batch: counter increments, histogram bucket increments, and the current value
-/// of every gauge. The server (client_metrics.h) applies each (client, sequence) at most once, so a
-/// client may resend a batch as often as it likes until the server has confirmed it.
+/// the client's previous batch: counter increments, histogram bucket increments (classic and native), and
+/// the current value of every gauge. The server (client_metrics.h) applies each (client, sequence) at most
+/// once, so a client may resend a batch as often as it likes until the server has confirmed it.
 ///
 /// \code
 /// obs::BatchEncoder encoder(obs::NewClientId());
@@ -33,8 +33,11 @@ namespace golivekit::observability {
 
 /// The media type of a batch on HTTP (any parameters after it are ignored).
 inline constexpr std::string_view kBatchContentType = "application/vnd.golivekit.metrics-batch";
-/// The format version this library writes and reads.
-inline constexpr std::uint8_t kBatchVersion = 1;
+/// The newest format version this library writes and reads: version 2 carries native histogram buckets.
+inline constexpr std::uint8_t kBatchVersion = 2;
+/// The oldest version this library reads. Writers use the lowest version that carries the batch: 1
+/// unless a family has native buckets, so that a server not yet updated keeps taking the rest.
+inline constexpr std::uint8_t kMinBatchVersion = 1;
 
 /// A client's identity: 16 random bytes, fixed for the client's lifetime (a page load, a process).
 using ClientId = std::array<std::uint8_t, 16>;
@@ -58,6 +61,10 @@ struct BatchSeries {
   std::vector<std::uint64_t> bucket_deltas = {};
   /// Histogram: the increment of the sum of observations (finite).
   double sum_delta = 0;
+  /// Histogram with native buckets (`BatchFamily::native`): the client's schema and zero threshold, and
+  /// the *increments* of the zero bucket and of each bucket the spans cover since the previous batch.
+  /// The count increment is the zero increment plus every bucket increment.
+  NativeBuckets native = {};
 };
 
 /// One family of a batch.
@@ -66,7 +73,13 @@ struct BatchFamily {
   MetricType type = MetricType::kCounter;     ///< counter, gauge or histogram (never unknown)
   std::vector<std::string> label_names = {};  ///< strictly ascending
   std::vector<double> bucket_bounds = {};     ///< histograms: finite upper bounds, strictly increasing
+  /// Histograms: the series carry native buckets (version 2). A histogram has classic buckets unless it
+  /// is native with no bounds (native-only).
+  bool native = false;
   std::vector<BatchSeries> series = {};
+
+  /// Whether the series carry classic bucket increments.
+  [[nodiscard]] bool classic() const noexcept { return !native || !bucket_bounds.empty(); }
 };
 
 /// A decoded batch.
@@ -86,9 +99,10 @@ struct DecodeLimits {
   std::size_t max_bytes = 1 << 20;  ///< whole batch
   std::size_t max_families = 1024;
   std::size_t max_series_per_family = 65536;
-  std::size_t max_labels = 32;          ///< label names per family
-  std::size_t max_buckets = 256;        ///< finite bounds per histogram
-  std::size_t max_string_bytes = 4096;  ///< any name or label value
+  std::size_t max_labels = 32;            ///< label names per family
+  std::size_t max_buckets = 256;          ///< finite bounds per histogram
+  std::size_t max_native_buckets = 4096;  ///< native buckets per series, both signs together
+  std::size_t max_string_bytes = 4096;    ///< any name or label value
 };
 
 /// Decodes `bytes` into `out` (replacing its contents). Safe on any input: never reads out of bounds,
@@ -107,14 +121,19 @@ struct BatchHeader {
 
 /// The client id and sequence of a batch, read from its header alone (the families are not looked at):
 /// enough to recognise a batch already applied, which clients resend byte for byte. nullopt unless the
-/// input starts with the magic and this version, and holds the whole fixed header and a sequence >= 1.
+/// input starts with the magic and a version this library reads, and holds the whole fixed header and a
+/// sequence >= 1.
 std::optional<BatchHeader> PeekBatchHeader(std::string_view bytes);
 
 /// The format version of an input that starts like a batch (the magic and a version byte), else nullopt.
 std::optional<std::uint8_t> PeekBatchVersion(std::string_view bytes);
 
-/// Appends the encoding of `batch` to `out`. Encodes what it is given (DecodeBatch(EncodeBatch(b)) == b
-/// for any batch within DecodeLimits); BatchEncoder builds valid batches from snapshots.
+/// The version EncodeBatch writes for `batch`: 2 if a family has native buckets, else 1.
+std::uint8_t BatchVersionFor(const Batch& batch) noexcept;
+
+/// Appends the encoding of `batch` to `out`, in BatchVersionFor(batch). Encodes what it is given
+/// (DecodeBatch(EncodeBatch(b)) == b for any batch within DecodeLimits whose native spans are in the
+/// canonical form DecodeBatch checks); BatchEncoder builds valid batches from snapshots.
 void EncodeBatch(const Batch& batch, std::string& out);
 
 /// Options of `BatchEncoder::Encode`.
@@ -129,11 +148,11 @@ struct EncodeOpts {
 ///
 /// Each `Encode` compares the snapshot with the one of the previous call: counters and histograms
 /// contribute the series that changed (as increments), gauges contribute every series (their current
-/// value, so that the server knows the client is alive and what it holds). Untyped families,
-/// native-only histograms (no classic buckets: the format does not carry native buckets yet; a
-/// histogram with both kinds ships its classic buckets), and families named in `skip`, are not
-/// shipped. A counter or histogram that went backwards (it was reset, or deleted and recreated)
-/// contributes what it holds now: its history restarts from zero.
+/// value, so that the server knows the client is alive and what it holds). Histograms ship every kind of
+/// bucket they have (native buckets as increments per bucket at the series' current schema). Untyped
+/// families, and families named in `skip`, are not shipped. A counter or histogram that went backwards
+/// (it was reset, or deleted and recreated) contributes what it holds now: its history restarts from
+/// zero.
 ///
 /// Batches are at most `max_batch_bytes`; when the changes need more, they are split over several
 /// batches, each with its own sequence number and each applicable on its own. A single series larger
@@ -162,6 +181,7 @@ class BatchEncoder {
     double sum = 0;
     std::uint64_t count = 0;
     std::vector<std::uint64_t> buckets;  // cumulative, as in the snapshot
+    NativeBuckets native;                // absolute, as in the snapshot
   };
   // family name -> label values joined with '\xff' (never part of valid UTF-8) -> last state
   using LastValues = std::map<std::string, std::map<std::string, Last>, std::less<>>;
@@ -170,7 +190,8 @@ class BatchEncoder {
   // as what the server has.
   std::vector<BatchFamily> TakeChanges(const Snapshot& snapshot);
   // What one series sends given what it held at the previous call (nullptr: nothing); nullopt if nothing.
-  static std::optional<BatchSeries> SeriesChange(MetricType type, const SeriesSnapshot& s, const Last* prev);
+  static std::optional<BatchSeries> SeriesChange(const FamilySnapshot& fam, const SeriesSnapshot& s,
+                                                 const Last* prev);
 
   ClientId client_;
   std::size_t max_batch_bytes_;

@@ -16,9 +16,16 @@
 /// obs::ApplyResult r = client->Apply(body);         // from HTTP (native/ingest.h) or any transport
 /// \endcode
 ///
-/// The server decides: a batch that names an undeclared metric, or one whose type, label names or
-/// bucket layout differ from the declaration, is rejected whole with a reason. HELP and TYPE always
-/// come from the declaration.
+/// The server decides. A family of a batch that does not match its declaration (undeclared, another
+/// type, other label names, another classic layout, a missing classic or native part) is skipped and
+/// named in the answer, and the rest of the batch is applied: during a rolling deploy, pages loaded
+/// before it keep shipping what both versions declare. Malformed input, invalid values and limits
+/// still refuse a batch whole. HELP and TYPE always come from the declaration.
+///
+/// Native histograms merge exactly: a client's buckets at any schema are lowered to the lower of its
+/// schema and the series' (never finer than the declared factor allows), the zero bucket is widened to
+/// the largest client threshold (and to a bucket boundary), and the series' resolution is halved while
+/// it has more than `native_max_buckets` buckets — Prometheus' rules (docs/merge.md).
 ///
 /// Merge rules: counters and histograms add up over all clients and never go backwards (a client that
 /// goes away leaves its contribution in the totals); gauges follow their GaugePolicy over the clients
@@ -42,6 +49,7 @@
 
 #include "golivekit/observability/client_batch.h"
 #include "golivekit/observability/collector.h"
+#include "golivekit/observability/histogram.h"
 #include "golivekit/observability/status.h"
 
 namespace golivekit::observability {
@@ -67,8 +75,18 @@ struct ClientMetricDecl {
   MetricType type = MetricType::kCounter;
   /// Label names, in any order (batches list them in ascending order).
   std::vector<std::string> labels = {};
-  /// Histograms: the finite upper bounds every client must use (e.g. DefaultBuckets).
+  /// Histograms: the finite upper bounds of the classic buckets (e.g. DefaultBuckets); empty for a
+  /// native-only histogram. A client's buckets are taken when its bounds are these, or a superset of
+  /// them (then summed into these exactly).
   std::vector<double> buckets = {};
+  /// Histograms: native buckets, at most this fine (0 = native buckets not accepted; > 1 as
+  /// HistogramOpts::native_bucket_factor: the schema of the finest resolution kept).
+  double native_bucket_factor = 0;
+  /// Histograms: a merged series with more native buckets than this has its resolution halved.
+  std::uint32_t native_max_buckets = 160;
+  /// Histograms: the widest zero bucket a client may bring (its native_zero_threshold); a family whose
+  /// threshold is larger is skipped (zero_threshold_too_large), since it would widen everyone's.
+  double native_max_zero_threshold = kDefaultNativeZeroThreshold;
   /// Gauges: how client values combine.
   GaugePolicy gauge_policy = GaugePolicy::kSumLive;
   /// Series kept for this metric, the overflow series included; at least 1.
@@ -100,19 +118,16 @@ struct ClientMetricsOpts {
 /// The transport-level reasons are counted by transports through ClientMetrics::CountRejection.
 enum class RejectReason {
   kNone = 0,
-  kMalformed,           ///< not a well-formed batch (DecodeBatch failed)
-  kUnsupportedVersion,  ///< a format version this server does not read
-  kUndeclaredMetric,    ///< a family the server did not declare
-  kTypeMismatch,        ///< declared with another type
-  kLabelMismatch,       ///< other label names than declared
-  kBucketMismatch,      ///< a histogram with another bucket layout than declared
-  kInvalidValue,        ///< NaN/Inf, a negative counter increment, an empty histogram sum with counts…
-  kInvalidLabelValue,   ///< a label value that is not UTF-8, or longer than max_label_value_length
-  kDuplicateSeries,     ///< the same family, or the same series, twice in one batch
-  kTotalOutOfRange,     ///< would make a counter total or histogram sum non-finite, or a count pass 2^53
-  kStaleSequence,       ///< more than 64 sequences behind the client's newest: never applied
-  kTooManyClients,      ///< max_clients reached
-  kRateLimited,         ///< the client's token bucket is empty
+  kMalformed,            ///< not a well-formed batch (DecodeBatch failed)
+  kUnsupportedVersion,   ///< a format version this server does not read
+  kInvalidDeclarations,  ///< the engine's own declarations are invalid (status()): it accepts nothing
+  kInvalidValue,         ///< NaN/Inf, a negative counter increment, a native count unlike the classic one…
+  kInvalidLabelValue,    ///< a label value that is not UTF-8, or longer than max_label_value_length
+  kDuplicateSeries,      ///< the same family, or the same series, twice in one batch
+  kTotalOutOfRange,      ///< would make a counter total or histogram sum non-finite, or a count pass 2^53
+  kStaleSequence,        ///< more than 64 sequences behind the client's newest: never applied
+  kTooManyClients,       ///< max_clients reached
+  kRateLimited,          ///< the client's token bucket is empty
   // Transport level (HTTP: native/ingest.h)
   kBodyTooLarge,          ///< 413
   kIncompleteBody,        ///< the connection ended before the body its Content-Length announced
@@ -125,8 +140,32 @@ enum class RejectReason {
 };
 inline constexpr int kRejectReasonCount = static_cast<int>(RejectReason::kMethodNotAllowed) + 1;
 
-/// snake_case name of a reason: "malformed", "undeclared_metric", …, "method_not_allowed"; "" for kNone.
+/// snake_case name of a reason: "malformed", "invalid_declarations", …, "method_not_allowed"; "" for kNone.
 std::string_view RejectReasonName(RejectReason reason) noexcept;
+
+/// Why one family of an applied batch was left out; the `reason` label of
+/// golivekit_client_ingest_skipped_families_total.
+enum class SkipReason {
+  kUndeclaredMetric,       ///< a family the server did not declare
+  kTypeMismatch,           ///< declared with another type
+  kLabelMismatch,          ///< other label names than declared
+  kBucketMismatch,         ///< classic bounds that are neither the declared ones nor a superset of them
+  kMissingClassicBuckets,  ///< declared with classic buckets, sent without
+  kMissingNativeBuckets,   ///< declared with native buckets, sent without
+  kZeroThresholdTooLarge,  ///< a native zero threshold above native_max_zero_threshold
+};
+inline constexpr int kSkipReasonCount = static_cast<int>(SkipReason::kZeroThresholdTooLarge) + 1;
+
+/// snake_case name of a reason: "undeclared_metric", …, "zero_threshold_too_large".
+std::string_view SkipReasonName(SkipReason reason) noexcept;
+
+/// A family of an applied batch that was left out. Clients stop sending it (the shippers of this
+/// library add it to BatchEncoder::skip()).
+struct SkippedFamily {
+  std::string metric = {};
+  SkipReason reason = SkipReason::kUndeclaredMetric;
+  std::string message = {};  ///< e.g. "app_total: not a client metric this server accepts"
+};
 
 /// The outcome of Apply.
 struct ApplyResult {
@@ -145,6 +184,8 @@ struct ApplyResult {
   /// For kApplied and kDuplicate: the client and sequence.
   ClientId client = {};
   std::uint64_t sequence = 0;
+  /// For kApplied: the families left out, in batch order.
+  std::vector<SkippedFamily> skipped = {};
 
   [[nodiscard]] bool accepted() const noexcept { return outcome != Outcome::kRejected; }
 };
@@ -179,7 +220,8 @@ class ClientMetrics final : public Collector {
 
   /// The declared families and the self-metrics:
   /// golivekit_client_ingest_batches_total{result="applied|duplicate|rejected"},
-  /// golivekit_client_ingest_rejections_total{reason}, golivekit_client_ingest_received_bytes_total,
+  /// golivekit_client_ingest_rejections_total{reason},
+  /// golivekit_client_ingest_skipped_families_total{reason}, golivekit_client_ingest_received_bytes_total,
   /// golivekit_client_ingest_clients{state="live|tracked"}, golivekit_client_ingest_series{metric},
   /// golivekit_client_ingest_overflow_series_total{metric} (series that went to the overflow series),
   /// golivekit_client_ingest_client_dropped_batches_total (drops the clients report).

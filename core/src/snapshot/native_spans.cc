@@ -1,0 +1,72 @@
+#include "snapshot/native_spans.h"
+
+#include <cmath>
+
+#include "golivekit/observability/detail/native_cells.h"
+
+namespace golivekit::observability::detail {
+
+SpanWriter::SpanWriter(std::vector<NativeSpan>& spans, std::vector<std::uint64_t>& counts)
+    : spans_(spans), counts_(counts) {}
+
+bool SpanWriter::Add(std::int32_t index, std::uint64_t count) {
+  constexpr std::int32_t kMaxFilledGap = 2;
+  if (!spans_.empty() && index == next_ - 1) {
+    counts_.back() += count;
+    return false;
+  }
+  std::int32_t fill = index - next_;
+  if (spans_.empty() || fill > kMaxFilledGap) {
+    spans_.push_back({spans_.empty() ? index : fill, 0});
+    fill = 0;
+  }
+  // The zeros of the filled gap come with the resize.
+  counts_.resize(counts_.size() + static_cast<std::size_t>(fill) + 1);
+  counts_.back() = count;
+  spans_.back().length += static_cast<std::uint32_t>(fill) + 1;
+  next_ = index + 1;
+  return true;
+}
+
+void AppendBuckets(const std::vector<NativeSpan>& spans, const std::vector<std::uint64_t>& counts,
+                   BucketList& out) {
+  std::size_t at = 0;
+  std::int32_t index = 0;
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    index = i == 0 ? spans[i].offset : index + spans[i].offset;
+    for (std::uint32_t k = 0; k < spans[i].length && at < counts.size(); ++k, ++index, ++at) {
+      if (counts[at] != 0) out.push_back({index, counts[at]});
+    }
+  }
+}
+
+void LowerBuckets(BucketList& list, std::int32_t by) {
+  if (by <= 0 || list.empty()) return;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::int32_t index = LowerNativeIndex(list[i].index, by);
+    if (kept > 0 && list[kept - 1].index == index) {
+      list[kept - 1].count += list[i].count;
+    } else {
+      list[kept++] = {index, list[i].count};
+    }
+  }
+  list.resize(kept);
+}
+
+double NativeUpperBound(std::int32_t index, std::int32_t schema) noexcept {
+  if (schema <= 0) return std::ldexp(1.0, index * (1 << -schema));
+  const std::int32_t per_octave = 1 << schema;
+  const std::int32_t octave = index >= 0 ? index / per_octave : -((-index + per_octave - 1) / per_octave);
+  const std::int32_t within = index - octave * per_octave;
+  return std::ldexp(NativeFractions()[within << (kNativeSchemaMax - schema)], octave + 1);
+}
+
+void WriteSpans(const BucketList& list, std::vector<NativeSpan>& spans, std::vector<std::uint64_t>& counts) {
+  spans.clear();
+  counts.clear();
+  SpanWriter writer(spans, counts);
+  for (const IndexedCount& b : list) writer.Add(b.index, b.count);
+}
+
+}  // namespace golivekit::observability::detail

@@ -1,0 +1,50 @@
+#pragma once
+// Native buckets as spans (snapshot.h's NativeBuckets) and as sorted lists of (index, count): the form
+// in which a scrape folds them, a client diffs two snapshots and the server merges clients.
+#include <cstdint>
+#include <vector>
+
+#include "golivekit/observability/snapshot.h"
+
+namespace golivekit::observability::detail {
+
+/// One native bucket: its index at some schema, and its count.
+struct IndexedCount {
+  std::int32_t index;
+  std::uint64_t count;
+  friend bool operator==(const IndexedCount&, const IndexedCount&) = default;
+};
+/// The buckets of one sign, indexes strictly ascending.
+using BucketList = std::vector<IndexedCount>;
+
+/// Appends buckets (ascending indexes) to spans and counts, filling gaps of one or two buckets with zeros,
+/// which costs less than a new span.
+class SpanWriter {
+ public:
+  SpanWriter(std::vector<NativeSpan>& spans, std::vector<std::uint64_t>& counts);
+  /// Adds `count` to the bucket `index`: a new one past the last, or the last one again. Returns whether
+  /// it was new.
+  bool Add(std::int32_t index, std::uint64_t count);
+
+ private:
+  std::vector<NativeSpan>& spans_;
+  std::vector<std::uint64_t>& counts_;
+  std::int32_t next_ = 0;  // the index after the last bucket
+};
+
+/// The non-zero buckets the spans cover, appended to `out`. The spans must be well formed (offsets after
+/// the first >= 0, as gather and DecodeBatch check).
+void AppendBuckets(const std::vector<NativeSpan>& spans, const std::vector<std::uint64_t>& counts,
+                   BucketList& out);
+
+/// Lowers the buckets `by` schemas (each 2^by neighbours become one, counts added); they stay sorted.
+void LowerBuckets(BucketList& list, std::int32_t by);
+
+/// The upper bound of bucket `index` at `schema`, `2^(index/2^schema)`, as the recording side's bounds
+/// (NativeBucketIndex): a value `v > 0` is in bucket `i` exactly when `UpperBound(i-1) < v <= UpperBound(i)`.
+double NativeUpperBound(std::int32_t index, std::int32_t schema) noexcept;
+
+/// Replaces spans and counts with those of `list`.
+void WriteSpans(const BucketList& list, std::vector<NativeSpan>& spans, std::vector<std::uint64_t>& counts);
+
+}  // namespace golivekit::observability::detail
