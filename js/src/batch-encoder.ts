@@ -29,6 +29,10 @@ export class BatchEncoder implements BatchSource {
     return batches;
   }
 
+  skip(names: string[]): void {
+    this.#core.exports.glk_encoder_skip(this.#address, this.#core.putStrings(names));
+  }
+
   free(): void {
     this.#core.exports.glk_encoder_free(this.#address);
   }

@@ -17,6 +17,8 @@ export interface BatchSource {
   id: string;
   /** The batches of what changed since the previous call (copies). */
   encode(final: boolean, dropped: number): Uint8Array[];
+  /** Families never to ship again (the server skipped them: they do not match its declarations). */
+  skip(names: string[]): void;
   free(): void;
 }
 
@@ -73,7 +75,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   const fetchFn = opts.fetch ?? g.fetch;
   const headers = { "content-type": BATCH_CONTENT_TYPE, ...opts.headers };
   const s: ShipperStats = {
-    batches: 0, sent: 0, accepted: 0, duplicate: 0, rejected: 0, dropped: 0, retries: 0,
+    batches: 0, sent: 0, accepted: 0, duplicate: 0, rejected: 0, dropped: 0, retries: 0, skippedFamilies: 0,
     bufferedBatches: 0, bufferedBytes: 0,
   };
   const queue: Batch[] = [];
@@ -153,7 +155,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     if (keepalive) keepaliveBytes += n;
     let status = 0;
     let wait = 0;
-    let info: { result?: unknown; error?: unknown; message?: unknown } = {};
+    let info: { result?: unknown; error?: unknown; message?: unknown; skipped?: unknown } = {};
     try {
       if (fetchFn) {
         const res: ResponseLike = await fetchFn(url, { method: "POST", body: b.body, headers, keepalive });
@@ -176,6 +178,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
       failures = 0;
       if (info.result === "duplicate") s.duplicate++;
       else s.accepted++;
+      stopSendingSkipped(info.skipped);
       remove(b);
       return -1;
     }
@@ -188,6 +191,20 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     if (status) s.lastError = `HTTP ${status}${info.error ? ` ${info.error}` : ""}`;
     s.retries++;
     return retryWaitMs(failures++, wait, initialBackoffMs, maxBackoffMs);
+  }
+
+  // Families the server left out of an applied batch (deploy skew: not what it declares) are not sent
+  // again; the rest of the batch was applied.
+  const skippedNames = new Set<string>();
+  function stopSendingSkipped(skipped: unknown): void {
+    if (!Array.isArray(skipped) || closed) return;
+    const names = skipped
+      .map((f) => (f as { metric?: unknown } | null)?.metric)
+      .filter((m): m is string => typeof m === "string" && !skippedNames.has(m));
+    for (const m of names) skippedNames.add(m);
+    if (names.length === 0) return;
+    s.skippedFamilies += names.length;
+    src.skip(names);
   }
 
   // After a request: the next one now, or after the retry delay.

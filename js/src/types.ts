@@ -311,6 +311,11 @@ export interface ShipperStats {
   dropped: number;
   /** Requests that failed with a retryable status (408, 429, 5xx) or a network error. */
   retries: number;
+  /**
+   * Families the server skipped in applied batches, because they do not match what it declares (an
+   * undeclared metric, another bucket layout: deploy skew). They are not shipped again.
+   */
+  skippedFamilies: number;
   /** Batches waiting for the server now, and their bytes. */
   bufferedBatches: number;
   bufferedBytes: number;

@@ -357,9 +357,14 @@ void Post(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
 
   const ApplyResult result = ep.client->Apply(batch);
   if (result.accepted()) {
-    const nlohmann::json body = {
+    nlohmann::json body = {
         {"result", result.outcome == ApplyResult::Outcome::kApplied ? "applied" : "duplicate"},
         {"sequence", result.sequence}};
+    // Families left out (deploy skew): the client stops sending them.
+    for (const SkippedFamily& f : result.skipped) {
+      body["skipped"].push_back(
+          {{"metric", f.metric}, {"reason", SkipReasonName(f.reason)}, {"message", f.message}});
+    }
     SetJson(res, 200, body.dump());
     return;
   }
@@ -373,6 +378,9 @@ void Post(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
       break;
     case RejectReason::kStaleSequence:
       status = 409;
+      break;
+    case RejectReason::kInvalidDeclarations:
+      status = 500;  // the server's own configuration, not the client's batch
       break;
     default:
       break;

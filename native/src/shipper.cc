@@ -23,6 +23,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <string_view>
@@ -157,6 +158,7 @@ struct Shipper::Impl {
   void Run();
   void Encode(bool final);
   void SendFront(Clock::time_point deadline);
+  void StopSendingSkipped(const std::string& answer);  // under mu
   void DropUndelivered();
   // Under mu: the front batch is settled; `failed` if it was dropped or rejected.
   void SettleFront(bool failed);
@@ -234,6 +236,7 @@ void Shipper::Impl::SendFront(Clock::time_point deadline) {
       ++stats.batches_duplicate;
     } else {
       ++stats.batches_accepted;
+      StopSendingSkipped(res.body);
     }
     SettleFront(/*failed=*/false);
     attempts = 0;  // the server answers: the backoff starts over (not when a batch is dropped unsent)
@@ -252,6 +255,17 @@ void Shipper::Impl::SendFront(Clock::time_point deadline) {
       res.answered ? detail::ParseRetryAfter(res.retry_after, hooks.wall_now()) : milliseconds(0);
   next_send = now + RetryWait(attempts, hooks.random(), retry_after, opts);
   ++attempts;
+}
+
+// The families the server left out of an applied batch (they do not match its declarations: deploy
+// skew) are not sent again. The encoder is this thread's alone.
+void Shipper::Impl::StopSendingSkipped(const std::string& answer) {
+  const nlohmann::json body = nlohmann::json::parse(answer, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object() || !body.contains("skipped") || !body["skipped"].is_array()) return;
+  for (const nlohmann::json& f : body["skipped"]) {
+    if (!f.is_object() || !f.contains("metric") || !f["metric"].is_string()) continue;
+    if (encoder.skip().insert(f["metric"].get<std::string>()).second) ++stats.skipped_families;
+  }
 }
 
 // Stop's deadline passed: what is still buffered is lost, and counted so.

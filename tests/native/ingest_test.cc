@@ -409,9 +409,9 @@ TEST_SUITE("native") {
     std::string truncated = MakeBatch(Id(1), 1, 1, 1.0);
     truncated.pop_back();
     CheckError(s.Post(truncated), 400, "malformed");
-    std::string v2 = MakeBatch(Id(1), 1, 1);
-    v2[4] = 2;
-    CheckError(s.Post(v2), 400, "unsupported_version");
+    std::string v3 = MakeBatch(Id(1), 1, 1);
+    v3[4] = 3;
+    CheckError(s.Post(v3), 400, "unsupported_version");
 
     const auto encode = [](obs::Batch batch) {
       std::string out;
@@ -420,22 +420,6 @@ TEST_SUITE("native") {
     };
     obs::Batch base{.client = Id(1), .sequence = 1};
     obs::Batch b = base;
-    b.families.push_back(
-        {.name = "some_other_total", .type = obs::MetricType::kCounter, .series = {{.value = 1}}});
-    CheckError(s.Post(encode(b)), 400, "undeclared_metric");
-    b = base;
-    b.families.push_back({.name = "golivekit_client_events_total",
-                          .type = obs::MetricType::kGauge,
-                          .label_names = {"event"},
-                          .series = {{.label_values = {"x"}, .value = 1}}});
-    CheckError(s.Post(encode(b)), 400, "type_mismatch");
-    b = base;
-    b.families.push_back({.name = "golivekit_client_events_total",
-                          .type = obs::MetricType::kCounter,
-                          .label_names = {"page"},
-                          .series = {{.label_values = {"x"}, .value = 1}}});
-    CheckError(s.Post(encode(b)), 400, "label_mismatch");
-    b = base;
     b.families.push_back({.name = "golivekit_client_events_total",
                           .type = obs::MetricType::kCounter,
                           .label_names = {"event"},
@@ -448,27 +432,69 @@ TEST_SUITE("native") {
                           .series = {{.label_values = {"bad \xff\xfe \"quoted\"\n"}, .value = 1}}});
     auto res = s.Post(encode(b));
     CheckError(res, 400, "invalid_label_value");  // the message quotes the value: still valid JSON
-    b = base;
-    b.families.push_back({.name = "golivekit_client_event_latency_seconds",
-                          .type = obs::MetricType::kHistogram,
-                          .label_names = {"event"},
-                          .bucket_bounds = {1, 2},
-                          .series = {{.label_values = {"x"}, .bucket_deltas = {1, 0, 0}, .sum_delta = 1}}});
-    CheckError(s.Post(encode(b)), 400, "bucket_mismatch");
-    // A valid family and an invalid one: all or nothing.
+    // A valid family and an invalid value in an undeclared one: all or nothing.
     b = base;
     b.families.push_back({.name = "golivekit_client_events_total",
                           .type = obs::MetricType::kCounter,
                           .label_names = {"event"},
                           .series = {{.label_values = {"click"}, .value = 50}}});
-    b.families.push_back({.name = "nope_total", .type = obs::MetricType::kCounter, .series = {{.value = 1}}});
-    CheckError(s.Post(encode(b)), 400, "undeclared_metric");
+    b.families.push_back(
+        {.name = "nope_total", .type = obs::MetricType::kCounter, .series = {{.value = -1}}});
+    CheckError(s.Post(encode(b)), 400, "invalid_value");
 
     const std::string text = s.Metrics();
     CHECK(std::isnan(glk_obs_test::SampleValue(text, kEvents)));
     CHECK(glk_obs_test::SampleValue(text, "golivekit_client_ingest_batches_total{result=\"applied\"}") == 0);
     CHECK(glk_obs_test::SampleValue(text, Rejections("malformed")) == 3);
-    CHECK(glk_obs_test::SampleValue(text, Rejections("undeclared_metric")) == 2);
+    CHECK(glk_obs_test::SampleValue(text, Rejections("invalid_value")) == 2);
+  }
+
+  TEST_CASE(
+      "ingest: families that do not match their declaration are skipped and named, the rest applied once") {
+    IngestServer s;
+    const auto encode = [](obs::Batch batch) {
+      std::string out;
+      obs::EncodeBatch(batch, out);
+      return out;
+    };
+    obs::Batch b{.client = Id(7), .sequence = 1};
+    b.families.push_back({.name = "golivekit_client_event_latency_seconds",
+                          .type = obs::MetricType::kHistogram,
+                          .label_names = {"event"},
+                          .bucket_bounds = {1, 2},
+                          .series = {{.label_values = {"x"}, .bucket_deltas = {1, 0, 0}, .sum_delta = 1}}});
+    b.families.push_back({.name = "golivekit_client_events_total",
+                          .type = obs::MetricType::kCounter,
+                          .label_names = {"event"},
+                          .series = {{.label_values = {"click"}, .value = 5}}});
+    b.families.push_back(
+        {.name = "some_other_total", .type = obs::MetricType::kCounter, .series = {{.value = 1}}});
+    const std::string bytes = encode(b);
+    const auto res = s.Post(bytes);
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    INFO(res->body);
+    const nlohmann::json answer = nlohmann::json::parse(res->body);
+    CHECK(answer["result"] == "applied");
+    CHECK(answer["sequence"] == 1);
+    REQUIRE(answer["skipped"].size() == 2);
+    CHECK(answer["skipped"][0]["metric"] == "golivekit_client_event_latency_seconds");
+    CHECK(answer["skipped"][0]["reason"] == "bucket_mismatch");
+    CHECK(answer["skipped"][1]["metric"] == "some_other_total");
+    CHECK(answer["skipped"][1]["reason"] == "undeclared_metric");
+    CHECK(answer["skipped"][1]["message"] == "some_other_total: not a client metric this server accepts");
+    CHECK(s.Value(kEvents) == 5);
+    // Resent: a duplicate, the counter merged once.
+    CheckAccepted(s.Post(bytes), "duplicate", 1);
+    const std::string text = s.Metrics();
+    CHECK(glk_obs_test::SampleValue(text, kEvents) == 5);
+    const auto skipped = [&](const std::string& reason) {
+      return glk_obs_test::SampleValue(
+          text, "golivekit_client_ingest_skipped_families_total{reason=\"" + reason + "\"}");
+    };
+    CHECK(skipped("bucket_mismatch") == 1);
+    CHECK(skipped("undeclared_metric") == 1);
+    CHECK(skipped("type_mismatch") == 0);
   }
 
   TEST_CASE("ingest: a batch that would make a total non-finite is 400 total_out_of_range, nothing merged") {

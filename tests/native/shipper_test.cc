@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <golivekit/observability.hpp>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -251,26 +252,49 @@ TEST_SUITE("native") {
   TEST_CASE("shipper: a permanently rejected batch is dropped and counted, later batches go on") {
     IngestServer s;
     ClientRegistry client;
-    auto undeclared = obs::NewCounter({.name = "not_declared_total", .help = "Not declared on the server."});
-    REQUIRE(client.registry->Register(undeclared).ok());
-    auto shipper = StartShipper(client, {.url = s.url(), .interval = 1h});
-    undeclared->Inc();
+    // A NaN observation makes the histogram's sum NaN: the server refuses such a batch whole.
+    client.latency->WithLabels("click").Observe(std::numeric_limits<double>::quiet_NaN());
     client.events->WithLabels("click").Inc();
+    auto shipper = StartShipper(client, {.url = s.url(), .interval = 1h});
     CHECK_FALSE(shipper->Flush(5s));
     obs::ShipperStats st = shipper->stats();
     CHECK(st.batches_rejected == 1);
     CHECK(st.retries == 0);
     CHECK(st.buffered_batches == 0);
-    CHECK(s.Value("golivekit_client_ingest_rejections_total{reason=\"undeclared_metric\"}") == 1);
+    CHECK(s.Value("golivekit_client_ingest_rejections_total{reason=\"invalid_value\"}") == 1);
     CHECK(std::isnan(s.Value(kEvents)));  // the whole batch was refused
 
-    // The undeclared counter does not change again, so the next batches carry only declared metrics.
+    // The histogram does not change again, so the next batches carry only the counter.
     (void)client.events->WithLabels("click").Add(2);
     CHECK(shipper->Flush(5s));
     CHECK(s.Value(kEvents) == 2);
     st = shipper->stats();
     CHECK(st.batches_rejected == 1);
     CHECK(st.batches_accepted == 1);
+  }
+
+  TEST_CASE("shipper: a family the server skips (deploy skew) is not sent again, the rest is applied") {
+    IngestServer s;
+    ClientRegistry client;
+    auto undeclared = obs::NewCounter({.name = "not_declared_total", .help = "Not declared on the server."});
+    REQUIRE(client.registry->Register(undeclared).ok());
+    auto shipper = StartShipper(client, {.url = s.url(), .interval = 1h});
+    undeclared->Inc();
+    client.events->WithLabels("click").Inc();
+    CHECK(shipper->Flush(5s));
+    obs::ShipperStats st = shipper->stats();
+    CHECK(st.batches_accepted == 1);
+    CHECK(st.batches_rejected == 0);
+    CHECK(st.skipped_families == 1);
+    CHECK(s.Value(kEvents) == 1);
+    CHECK(s.Value("golivekit_client_ingest_skipped_families_total{reason=\"undeclared_metric\"}") == 1);
+
+    undeclared->Inc();
+    (void)client.events->WithLabels("click").Add(2);
+    CHECK(shipper->Flush(5s));
+    CHECK(s.Value(kEvents) == 3);
+    CHECK(s.Value("golivekit_client_ingest_skipped_families_total{reason=\"undeclared_metric\"}") == 1);
+    CHECK(shipper->stats().skipped_families == 1);
   }
 
   TEST_CASE("shipper: a full buffer drops the oldest batches, counts them and reports them") {

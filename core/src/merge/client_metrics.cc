@@ -640,6 +640,9 @@ struct ClientMetrics::State {
         return Problem{RejectReason::kDuplicateSeries, f.name + ": family twice in one batch"};
       }
       // Every value is checked, in skipped families too: a client sending NaN is broken or hostile.
+      if (f.type == MetricType::kHistogram) {
+        if (auto problem = CheckBounds(f)) return problem;
+      }
       for (const BatchSeries& series : f.series) {
         if (auto problem = CheckSeriesValues(f, series)) return problem;
       }
@@ -741,6 +744,18 @@ struct ClientMetrics::State {
         break;
       default:
         return CheckHistogramValues(f, s);
+    }
+    return std::nullopt;
+  }
+
+  // Bounds that cannot be right in any layout: a broken or hostile client, not deploy skew.
+  static std::optional<Problem> CheckBounds(const BatchFamily& f) {
+    const std::vector<double>& b = f.bucket_bounds;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      if (!std::isfinite(b[i]) || (i > 0 && !(b[i] > b[i - 1]))) {
+        return Problem{RejectReason::kInvalidValue,
+                       f.name + ": bucket bounds must be finite and strictly increasing"};
+      }
     }
     return std::nullopt;
   }

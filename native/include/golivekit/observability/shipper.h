@@ -89,7 +89,9 @@ struct ShipperStats {
   std::uint64_t batches_rejected = 0;   ///< refused for good (4xx other than 408/429): dropped
   std::uint64_t batches_dropped = 0;    ///< lost here: buffer full, older than max_batch_age, or left at Stop
   std::uint64_t retries = 0;            ///< failed attempts that were (or will be) retried
-  std::size_t buffered_batches = 0;     ///< waiting to be sent or confirmed
+  /// Families the server skipped as not matching its declarations (deploy skew): no longer sent.
+  std::uint64_t skipped_families = 0;
+  std::size_t buffered_batches = 0;  ///< waiting to be sent or confirmed
   std::size_t buffered_bytes = 0;
 };
 
