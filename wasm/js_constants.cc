@@ -113,7 +113,7 @@ bool WebVitals(std::string& out) {
     }
     out += "  Object.freeze({\n    key: " + Quote(key) + ",\n    name: " + Quote(d.name) +
            ",\n    help: " + Quote(d.help) + ",\n    buckets: Object.freeze(" + Numbers(d.buckets) +
-           "),\n  }),\n";
+           "),\n    nativeBucketFactor: " + obs::FormatFloat(d.native_bucket_factor) + ",\n  }),\n";
   }
   out += "] as const);\n";
   return true;

@@ -226,6 +226,7 @@ std::shared_ptr<obs::ClientMetrics> NewDemoClientMetrics(const Flags& f) {
            .type = obs::MetricType::kHistogram,
            .labels = {"event"},
            .buckets = obs::DefaultBuckets,
+           .native_bucket_factor = 1.1,  // native buckets beside the classic ones, merged exactly
            .max_series = 50},
           {.name = "golivekit_client_render_seconds",
            .help = "Time to apply a render or a diff to the page's DOM, by component.",

@@ -34,7 +34,6 @@ struct Flat {
   double zero_threshold = 0;
   std::uint64_t zero = 0;
   std::map<std::int64_t, std::uint64_t> buckets;
-  friend bool operator==(const Flat&, const Flat&) = default;
 };
 
 void FlattenSide(const std::vector<obs::NativeSpan>& spans, const std::vector<std::uint64_t>& counts,

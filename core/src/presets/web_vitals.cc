@@ -7,8 +7,9 @@
 namespace golivekit::observability {
 
 // The npm package's WEB_VITALS_METRICS (js/src/vitals.ts) is generated from WebVitalsClientMetrics() by
-// the wasm build (wasm/js_constants.cc): a browser and a server that disagreed on buckets would reject
-// each other's batches (bucket_mismatch).
+// the wasm build (wasm/js_constants.cc): a browser and a server that disagreed on buckets would have
+// their families skipped (bucket_mismatch). Native buckets (factor 1.1) beside web.dev's thresholds as
+// classic bounds: the thresholds give the share of good page loads, the native buckets any quantile.
 
 std::vector<double> WebVitalsLcpBuckets() { return {0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10}; }
 std::vector<double> WebVitalsInpBuckets() { return {0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2}; }
@@ -21,7 +22,8 @@ std::vector<ClientMetricDecl> WebVitalsClientMetrics() {
     return ClientMetricDecl{.name = std::string(name),
                             .help = std::move(help),
                             .type = MetricType::kHistogram,
-                            .buckets = std::move(buckets)};
+                            .buckets = std::move(buckets),
+                            .native_bucket_factor = kWebVitalsNativeBucketFactor};
   };
   return {
       histogram(kWebVitalsLcpName,

@@ -1,7 +1,7 @@
 // The browser side of the GoliveKit metrics, as this page records them. demo_server declares each one
 // (examples/demo_server/main.cc, NewDemoClientMetrics) with the same names, labels and buckets: the
-// event latency with the default buckets, render and message sizes with those of their server-side
-// counterparts (golivekit_render_latency_seconds, golivekit_message_size_bytes).
+// event latency with the default buckets and native buckets (factor 1.1), render and message sizes with
+// those of their server-side counterparts (golivekit_render_latency_seconds, golivekit_message_size_bytes).
 
 /** golivekit_render_latency_seconds' buckets (server: GoliveKitRenderLatencyBuckets). */
 export const RENDER_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
@@ -17,6 +17,7 @@ export function registerClientMetrics(obs, registry) {
         help: "Time from a user event to the server's reply applied to the page, as the browser saw it.",
         labels: ["event"],
         buckets: obs.defaultBuckets,
+        nativeBucketFactor: 1.1,
       }),
     ),
     render: add(
