@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes a realistic client batch (docs/client-batch.md, version 1) for the ingest benchmark.
+"""Writes a realistic client batch (docs/wire-format.md, version 1) for the ingest benchmark.
 
 The batch is what the demo server declares (examples/demo_server): golivekit_client_events_total{event}
 (counter), golivekit_client_event_latency_seconds{event} (histogram, obs::DefaultBuckets) and

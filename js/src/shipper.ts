@@ -1,4 +1,4 @@
-// Ships a registry's changes to the server as client batches (docs/client-batch.md): periodic batches,
+// Ships a registry's changes to the server as client batches (docs/wire-format.md): periodic batches,
 // one request at a time and in order, retries with full-jitter exponential backoff honouring
 // Retry-After, a bounded buffer that drops its oldest batch (counted, and the count travels in the next
 // batches), and on page hide/unload everything buffered at once with keepalive.

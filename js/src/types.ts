@@ -254,7 +254,7 @@ export interface ResponseLike {
 /** The request the shipper makes for each batch (always `fetch(url, init)`, one batch per request). */
 export interface ShippingRequestInit {
   method: "POST";
-  /** One batch (format in docs/client-batch.md), at most `maxBatchBytes`. */
+  /** One batch (format in docs/wire-format.md), at most `maxBatchBytes`. */
   body: Uint8Array;
   /** `content-type: application/vnd.golivekit.metrics-batch` plus {@link ShippingOpts.headers}. */
   headers: Record<string, string>;

@@ -10,7 +10,7 @@ import { loadObservability, ObservabilityError } from "../../dist/index.js";
 const obs = await loadObservability();
 const HOUR = 3_600_000; // intervalMs for tests that drive batches themselves
 
-// The fixed header of a batch (docs/client-batch.md): "GLKB", version, flags, client id, then varints
+// The fixed header of a batch (docs/wire-format.md): "GLKB", version, flags, client id, then varints
 // sequence, dropped batches, family count.
 function header(b) {
   let p = 22;
@@ -106,25 +106,24 @@ describe("requests", () => {
     }
     assert.deepEqual(
       { ...shipper.stats(), lastError: undefined },
-      { batches: 1, sent: 1, accepted: 1, duplicate: 0, rejected: 0, dropped: 0, retries: 0, bufferedBatches: 0, bufferedBytes: 0, lastError: undefined },
+      { batches: 1, sent: 1, accepted: 1, duplicate: 0, rejected: 0, dropped: 0, retries: 0, skippedFamilies: 0, bufferedBatches: 0, bufferedBytes: 0, lastError: undefined },
     );
   });
 
-  test("a native-only histogram is not shipped (the batch format has no native buckets yet), one with both kinds is", async () => {
+  test("native histograms ship in batch version 2, native-only ones included; classic-only batches stay version 1", async () => {
     const { registry, events, fetch, shipper } = setup();
+    events.withLabels("x").inc();
+    await shipper.flush();
+    assert.equal(header(fetch.calls[0].body).version, 1);
     const nativeOnly = registry.register(obs.newHistogram({ name: "native_seconds", buckets: [], nativeBucketFactor: 1.1 }));
     const both = registry.register(obs.newHistogram({ name: "both_seconds", buckets: [0.1, 1], nativeBucketFactor: 1.1 }));
-    events.withLabels("x").inc();
     nativeOnly.observe(0.5);
     both.observe(0.5);
     await shipper.flush();
-    const body = fetch.calls[0].body;
+    const body = fetch.calls[1].body;
+    assert.equal(header(body).version, 2);
     assert.equal(header(body).families, 3);
-    for (const name of ["app_events_total", "app_both_seconds", "app_open_views"]) assert.ok(text(body).includes(name), `${name} in the batch`);
-    assert.ok(!text(body).includes("native_seconds"), "the native-only histogram was shipped");
-    nativeOnly.observe(1);
-    await shipper.flush(); // only the gauge (current value)
-    assert.ok(!text(fetch.calls[1].body).includes("native_seconds"));
+    for (const name of ["app_native_seconds", "app_both_seconds", "app_open_views"]) assert.ok(text(body).includes(name), `${name} in the batch`);
   });
 
   test("the registry's runtime metrics are not shipped", async () => {
@@ -274,6 +273,22 @@ describe("refusals and drops", () => {
     await shipper.flush(); // the next batch goes out (sequence 2) and is accepted
     assert.equal(header(fetch.calls[1].body).sequence, 2);
     assert.equal(shipper.stats().accepted, 1);
+  });
+
+  test("families the server skipped (deploy skew) are not shipped again; the batch counts as accepted", async () => {
+    const skipped = { result: "applied", sequence: 1, skipped: [{ metric: "app_latency_seconds", reason: "bucket_mismatch", message: "…" }] };
+    const { events, latency, fetch, shipper } = setup({ fetch: fakeFetch((c, i) => (i === 0 ? json(200, skipped) : applied())) });
+    events.withLabels("a").inc();
+    latency.withLabels("a").observe(0.2);
+    await shipper.flush();
+    assert.ok(text(fetch.calls[0].body).includes("app_latency_seconds"));
+    assert.deepEqual([shipper.stats().accepted, shipper.stats().rejected, shipper.stats().skippedFamilies], [1, 0, 1]);
+    events.withLabels("a").inc();
+    latency.withLabels("a").observe(0.3);
+    await shipper.flush();
+    assert.ok(!text(fetch.calls[1].body).includes("app_latency_seconds"), "a skipped family was shipped again");
+    assert.ok(text(fetch.calls[1].body).includes("app_events_total"));
+    assert.equal(shipper.stats().skippedFamilies, 1);
   });
 
   test("a full buffer drops the oldest idle batch, counts it, and the next batches carry the count", async () => {

@@ -1,4 +1,4 @@
-// The client-batch format (client_batch.h, docs/client-batch.md): exact bytes, round trips, the
+// The client-batch format (client_batch.h, docs/wire-format.md): exact bytes, round trips, the
 // decoder's behaviour on broken and hostile input, and BatchEncoder's deltas and splitting.
 #include "golivekit/observability/client_batch.h"
 
@@ -73,10 +73,12 @@ void CheckSame(const obs::Batch& a, const obs::Batch& b) {
     CHECK(x.type == y.type);
     CHECK(x.label_names == y.label_names);
     CHECK(x.bucket_bounds == y.bucket_bounds);
+    CHECK(x.native == y.native);
     REQUIRE(x.series.size() == y.series.size());
     for (std::size_t j = 0; j < x.series.size(); ++j) {
       CHECK(x.series[j].label_values == y.series[j].label_values);
       CHECK(x.series[j].bucket_deltas == y.series[j].bucket_deltas);
+      CHECK(x.series[j].native == y.series[j].native);
       if (x.type == obs::MetricType::kHistogram) {
         CHECK(x.series[j].sum_delta == y.series[j].sum_delta);
       } else {
@@ -90,7 +92,7 @@ void CheckSame(const obs::Batch& a, const obs::Batch& b) {
 
 TEST_SUITE("client_batch") {
   TEST_CASE("the documented example encodes to exactly the documented bytes") {
-    // docs/client-batch.md, "Example": client 000102…0f, sequence 1, one counter series.
+    // docs/wire-format.md, "Example": client 000102…0f, sequence 1, one counter series.
     obs::Batch b;
     for (std::size_t i = 0; i < 16; ++i) b.client[i] = static_cast<std::uint8_t>(i);
     b.sequence = 1;
@@ -109,6 +111,102 @@ TEST_SUITE("client_batch") {
         std::string("\x00\x00\x00\x00\x00\x00\xf0\x3f", 8);  // 1.0, little-endian IEEE 754
     CHECK(Encode(b) == want);
     CHECK(obs::kBatchContentType == "application/vnd.golivekit.metrics-batch");
+  }
+
+  TEST_CASE("the documented version 2 example encodes to exactly the documented bytes") {
+    // docs/wire-format.md, "Example, version 2": one native-only histogram series with the observations
+    // 0, 1, 1.0625 and 1.0625 at schema 3.
+    obs::Batch b;
+    for (std::size_t i = 0; i < 16; ++i) b.client[i] = static_cast<std::uint8_t>(i);
+    b.sequence = 1;
+    b.families.push_back({.name = "t_seconds",
+                          .type = obs::MetricType::kHistogram,
+                          .native = true,
+                          .series = {{.sum_delta = 3.125,
+                                      .native = {.schema = 3,
+                                                 .zero_threshold = obs::kDefaultNativeZeroThreshold,
+                                                 .zero_count = 1,
+                                                 .positive_spans = {{0, 2}},
+                                                 .positive_counts = {1, 2}}}}});
+    const std::string want =
+        std::string("GLKB\x02\x00", 6) +
+        std::string("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f", 16) +
+        std::string("\x01\x00\x01", 3) +                      // sequence 1, dropped 0, 1 family
+        std::string("\x09t_seconds\x02\x00", 12) +            // name, type histogram, no label names
+        std::string("\x00\x01\x01", 3) +                      // no bounds, native, 1 series
+        std::string("\x03", 1) +                              // schema 3
+        std::string("\x00\x00\x00\x00\x00\x00\xf0\x37", 8) +  // zero threshold 2^-128
+        std::string("\x01\x01\x00\x02\x01\x02\x00", 7) +      // zero 1; 1 span {0, 2}: 1, 2; no negative
+        std::string("\x00\x00\x00\x00\x00\x00\x09\x40", 8);   // sum 3.125
+    CHECK(want.size() == 64);
+    CHECK(Encode(b) == want);
+    obs::Batch got;
+    REQUIRE(obs::DecodeBatch(want, got).ok());
+    CheckSame(b, got);
+    // The same observations recorded by a histogram and shipped by the encoder give these very bytes.
+    auto reg = obs::NewRegistry();
+    auto h =
+        obs::NewHistogram({.name = "t_seconds", .help = "h", .buckets = {}, .native_bucket_factor = 1.1});
+    REQUIRE(reg->Register(h).ok());
+    for (const double v : {0.0, 1.0, 1.0625, 1.0625}) h->Observe(v);
+    obs::BatchEncoder encoder(b.client);
+    CHECK(encoder.Encode(reg->Gather()).at(0) == want);
+  }
+
+  TEST_CASE("version 2: native series survive encode and decode, hostile native blocks are refused") {
+    obs::Batch b = Sample();
+    obs::BatchFamily both{.name = "n_seconds",
+                          .type = obs::MetricType::kHistogram,
+                          .label_names = {"k"},
+                          .bucket_bounds = {1},
+                          .native = true};
+    both.series.push_back({.label_values = {"v"},
+                           .bucket_deltas = {2, 5},
+                           .sum_delta = -3.5,
+                           .native = {.schema = -4,
+                                      .zero_threshold = 0.001,
+                                      .zero_count = 1,
+                                      .positive_spans = {{-3, 2}, {4, 1}},
+                                      .positive_counts = {1, 0, 3},
+                                      .negative_spans = {{7, 1}},
+                                      .negative_counts = {2}}});
+    b.families.push_back(both);
+    const std::string bytes = Encode(b);
+    CHECK(obs::PeekBatchVersion(bytes) == 2);
+    CHECK(obs::PeekBatchHeader(bytes)->sequence == 300);
+    obs::Batch got;
+    REQUIRE(obs::DecodeBatch(bytes, got).ok());
+    CheckSame(b, got);
+
+    // One native series alone, then broken in each way the decoder must catch.
+    obs::Batch one{.client = Id(2), .sequence = 1};
+    one.families.push_back(both);
+    const std::string good = Encode(one);
+    const std::size_t native_at = good.size() - 8 - 22;  // the schema byte: a 22-byte block, then the sum
+    REQUIRE(static_cast<std::int8_t>(good[native_at]) == -4);
+    const auto error = [](const std::string& in) {
+      obs::Batch out;
+      return obs::DecodeBatch(in, out).message();
+    };
+    std::string bad_schema = good;
+    bad_schema[native_at] = 9;
+    CHECK(error(bad_schema).find("native schema 9 outside -4..8") != std::string::npos);
+    std::string bad_flag = good;
+    bad_flag[native_at - 6] = 2;  // before the block: series count, label value "v", classic deltas
+    CHECK(error(bad_flag).find("native flag") != std::string::npos);
+    std::string backwards = good;
+    backwards[native_at + 13] = 3;  // the second span's offset (schema, threshold, zero, count, span 1): -2
+    CHECK(error(backwards).find("native span offset below 0") != std::string::npos);
+    std::string cut = good.substr(0, good.size() - 9);
+    CHECK(!error(cut).empty());
+    obs::Batch out;
+    CHECK(obs::DecodeBatch(good, out, {.max_native_buckets = 3}).message().find("(limit 0)") !=
+          std::string::npos);
+    CHECK(obs::DecodeBatch(good, out, {.max_native_buckets = 2}).message().find("beyond the bucket limit") !=
+          std::string::npos);
+    obs::Batch far = one;
+    far.families[0].series[0].native.positive_spans = {{1 << 21, 1}, {0, 1}};
+    CHECK(error(Encode(far)).find("beyond the bucket limit") != std::string::npos);
   }
 
   TEST_CASE("a batch survives encode and decode unchanged") {

@@ -52,8 +52,11 @@ struct Browser {
   std::vector<std::shared_ptr<obs::Histogram>> histograms;
   Browser() {
     for (const obs::ClientMetricDecl& d : obs::WebVitalsClientMetrics()) {
-      histograms.push_back(
-          obs::NewHistogram({.name = d.name, .help = "client-side help", .buckets = d.buckets}));
+      // As the npm package's /vitals entry makes them: the declared classic bounds and native buckets.
+      histograms.push_back(obs::NewHistogram({.name = d.name,
+                                              .help = "client-side help",
+                                              .buckets = d.buckets,
+                                              .native_bucket_factor = d.native_bucket_factor}));
       REQUIRE(registry->Register(histograms.back()).ok());
     }
   }
@@ -101,7 +104,11 @@ TEST_SUITE("web_vitals") {
     auto registry = obs::NewRegistry();
     CHECK(registry->Register(client).ok());
     for (const obs::ClientMetricDecl& d : obs::WebVitalsClientMetrics()) {
-      auto h = obs::NewHistogram({.name = d.name, .help = d.help, .buckets = d.buckets});
+      CHECK(d.native_bucket_factor == obs::kWebVitalsNativeBucketFactor);
+      auto h = obs::NewHistogram({.name = d.name,
+                                  .help = d.help,
+                                  .buckets = d.buckets,
+                                  .native_bucket_factor = d.native_bucket_factor});
       CHECK_MESSAGE(h->status().ok(), d.name);
     }
   }
@@ -164,8 +171,9 @@ TEST_SUITE("web_vitals") {
   TEST_CASE("a browser with other buckets has that family skipped with bucket_mismatch") {
     auto client = obs::NewClientMetrics({.metrics = obs::WebVitalsClientMetrics()});
     auto registry = obs::NewRegistry();
-    auto lcp =
-        obs::NewHistogram({.name = std::string(obs::kWebVitalsLcpName), .buckets = obs::DefaultBuckets});
+    auto lcp = obs::NewHistogram({.name = std::string(obs::kWebVitalsLcpName),
+                                  .buckets = obs::DefaultBuckets,
+                                  .native_bucket_factor = obs::kWebVitalsNativeBucketFactor});
     REQUIRE(registry->Register(lcp).ok());
     lcp->Observe(1.0);
     obs::BatchEncoder enc(obs::NewClientId());

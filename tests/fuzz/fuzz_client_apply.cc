@@ -61,7 +61,16 @@ obs::ClientMetricsOpts Opts() {
                .type = obs::MetricType::kHistogram,
                .labels = {"a", "b"},
                .buckets = {0.5, 1, 10},
+               .native_bucket_factor = 2,
+               .native_max_buckets = 8,
+               .native_max_zero_threshold = 0.001,
                .max_series = 3},
+              {.name = "nh",
+               .help = "Native only.",
+               .type = obs::MetricType::kHistogram,
+               .buckets = {},
+               .native_bucket_factor = 1.1,
+               .native_max_buckets = 4},
           },
       .max_clients = 3,
       .client_ttl = std::chrono::seconds(4),
@@ -73,6 +82,7 @@ obs::ClientMetricsOpts Opts() {
                         .max_series_per_family = 16,
                         .max_labels = 4,
                         .max_buckets = 8,
+                        .max_native_buckets = 64,
                         .max_string_bytes = 32},
   };
 }
@@ -168,6 +178,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   std::vector<obs::FamilySnapshot> families;
   GLK_FUZZ_CHECK(engine->CollectAt(families, now).ok());
+  // Merged native series: within -4..their declared schema, at most max(limit, the 266 that schema -4
+  // can have) buckets, a zero threshold no client may widen past the declared one, and a count that is
+  // their zero bucket plus every bucket.
+  for (const obs::FamilySnapshot& f : families) {
+    if (!f.native) continue;
+    for (const obs::SeriesSnapshot& s : f.series) {
+      const obs::NativeBuckets& n = s.native;
+      GLK_FUZZ_CHECK(n.schema >= -4 && n.schema <= 3);
+      GLK_FUZZ_CHECK(n.positive_counts.size() + n.negative_counts.size() <= 3 * 266);
+      GLK_FUZZ_CHECK(n.zero_threshold > 0 && n.zero_threshold <= 2);
+      std::uint64_t total = n.zero_count;
+      for (const std::uint64_t c : n.positive_counts) total += c;
+      for (const std::uint64_t c : n.negative_counts) total += c;
+      GLK_FUZZ_CHECK(total == s.count);
+    }
+  }
 
   // One format per input (exposing costs more than applying): the parity of the size picks it.
   const obs::Format format = size % 2 == 0 ? obs::Format::kText : obs::Format::kOpenMetrics;

@@ -112,14 +112,38 @@ int main(int argc, char** argv) {
     seeds.emplace_back("truncated", truncated);
   }
 
+  {
+    obs::BatchFamily native{.name = "nh", .type = obs::MetricType::kHistogram, .native = true};
+    native.series.push_back({.sum_delta = 4.5,
+                             .native = {.schema = 3,
+                                        .zero_threshold = 1e-9,
+                                        .zero_count = 1,
+                                        .positive_spans = {{-2, 2}, {3, 1}},
+                                        .positive_counts = {1, 2, 1},
+                                        .negative_spans = {{0, 1}},
+                                        .negative_counts = {1}}});
+    obs::BatchFamily both = Histogram({{{"e", "f"}, {1, 0, 0, 1}}}, 0.7);
+    both.native = true;
+    both.series[0].native = {.schema = 1,
+                             .zero_threshold = 0.0001,
+                             .zero_count = 0,
+                             .positive_spans = {{-1, 1}, {7, 1}},
+                             .positive_counts = {1, 1}};
+    seeds.emplace_back("native_v2", Encode({.client = Id(7), .sequence = 1, .families = {native, both}}));
+  }
+
   // The real client path: a registry, BatchEncoder, two rounds of changes.
   std::string shipped;
   {
     auto registry = obs::NewRegistry();
     auto c = obs::NewCounter({.name = "c_total", .help = "A counter.", .labels = {"a"}});
     auto g = obs::NewGauge({.name = "g_sum", .help = "Sum.", .labels = {"a"}});
-    auto h = obs::NewHistogram(
-        {.name = "h", .help = "A histogram.", .labels = {"a", "b"}, .buckets = {0.5, 1, 10}});
+    auto h = obs::NewHistogram({.name = "h",
+                                .help = "A histogram.",
+                                .labels = {"a", "b"},
+                                .buckets = {0.5, 1, 10},
+                                .native_bucket_factor = 1.5,
+                                .native_max_buckets = 6});
     registry->Register(c);
     registry->Register(g);
     registry->Register(h);

@@ -1,7 +1,7 @@
 #pragma once
 /// \file
 /// \brief The server side of client metrics: declarations, validation and the merge engine. Rules in
-/// docs/merge.md; the batch format in client_batch.h and docs/client-batch.md.
+/// docs/merge.md; the batch format in client_batch.h and docs/wire-format.md.
 ///
 /// \code
 /// auto client = obs::NewClientMetrics({.metrics = {

@@ -2,7 +2,7 @@
 /// \file
 /// \brief The HTTP ingest endpoint for client metrics on cpp-httplib: `POST /metrics/ingest` takes one
 /// batch (client_batch.h) and hands it to a ClientMetrics (client_metrics.h). See docs/exporter.md
-/// ("Ingest endpoint"); the batch format is in docs/client-batch.md, the merge rules in docs/merge.md.
+/// ("Ingest endpoint"); the batch format is in docs/wire-format.md, the merge rules in docs/merge.md.
 ///
 /// \code
 /// auto client = obs::NewClientMetrics({.metrics = {...}});
