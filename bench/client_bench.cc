@@ -112,6 +112,81 @@ void BM_ClientBatchApply(benchmark::State& state) {
 }
 BENCHMARK(BM_ClientBatchApply)->Arg(0)->Arg(90)->Unit(benchmark::kMicrosecond);
 
+// The same page with native histograms (factor 1.1, native-only): 10 counter series and 40 histogram
+// series of ~20 populated buckets each. Arg 1 ships the same observations with classic buckets (the 30
+// of kBounds) as well, which the server also keeps.
+struct NativePage {
+  std::shared_ptr<obs::Registry> registry = obs::NewRegistry();
+  std::shared_ptr<obs::Counter> events =
+      obs::NewCounter({.name = "app_client_events_total", .help = "h", .labels = {"event", "view"}});
+  std::shared_ptr<obs::Histogram> latency;
+
+  explicit NativePage(bool classic_too, bool native = true)
+      : latency(obs::NewHistogram({.name = "app_client_event_latency_seconds",
+                                   .help = "h",
+                                   .labels = {"event", "view"},
+                                   .buckets = classic_too ? kBounds : std::vector<double>{},
+                                   .native_bucket_factor = native ? 1.1 : 0})) {
+    (void)registry->Register(events);
+    (void)registry->Register(latency);
+    for (int i = 0; i < 10; ++i)
+      events->WithLabels("component-event-" + std::to_string(i), "/projects/:project/boards/:board").Add(3);
+    for (int i = 0; i < 40; ++i) {
+      auto h = latency->WithLabels(
+          "component-event-" + std::to_string(i % 20),
+          i < 20 ? "/projects/:project/boards/:board" : "/settings/profile/notifications");
+      // 0.1 .. 0.6 s: about 20 buckets of schema 3.
+      for (std::uint64_t k = 0; k < 40; ++k)
+        h.Observe(0.1 + static_cast<double>((k * 104729 + i) % 5000) / 10000);
+    }
+  }
+};
+
+void BM_ClientBatchApplyNative(benchmark::State& state) {
+  const bool classic_too = state.range(0) != 0;
+  NativePage page(classic_too);
+  obs::BatchEncoder enc(obs::ClientId{}, 1 << 20);
+  const std::string typical = enc.Encode(page.registry->Gather()).at(0);
+  const std::size_t header = 22 + 1 + 1;
+  obs::ClientMetricsOpts opts = ServerOpts();
+  opts.metrics[1].buckets = classic_too ? kBounds : std::vector<double>{};
+  opts.metrics[1].native_bucket_factor = 1.1;
+  auto cm = obs::NewClientMetrics(opts);
+  constexpr int kClients = 1000;
+  std::vector<std::uint64_t> seq(kClients, 0);
+  std::string batch;
+  std::uint64_t n = 0;
+  for (auto _ : state) {
+    const int c = static_cast<int>(n++ % kClients);
+    batch.assign(typical, 0, 6);
+    obs::ClientId id{};
+    id[0] = static_cast<std::uint8_t>(c);
+    id[1] = static_cast<std::uint8_t>(c >> 8);
+    batch.append(reinterpret_cast<const char*>(id.data()), id.size());
+    PutVarint(batch, ++seq[c]);
+    batch.push_back(0);
+    batch.append(typical, header);
+    const obs::ApplyResult r = cm->Apply(batch);
+    if (r.outcome != obs::ApplyResult::Outcome::kApplied || !r.skipped.empty()) {
+      state.SkipWithError(r.message.c_str());
+      break;
+    }
+  }
+  std::size_t buckets = 0;
+  for (const obs::FamilySnapshot& f : page.registry->Gather().families) {
+    for (const obs::SeriesSnapshot& s : f.series) buckets += s.native.positive_counts.size();
+  }
+  NativePage classic_only(/*classic_too=*/true, /*native=*/false);
+  obs::BatchEncoder classic_enc(obs::ClientId{}, 1 << 20);
+  state.counters["batch_bytes"] = static_cast<double>(typical.size());
+  state.counters["classic_only_bytes"] =
+      static_cast<double>(classic_enc.Encode(classic_only.registry->Gather()).at(0).size());
+  state.counters["native_buckets_per_series"] = static_cast<double>(buckets) / 40;
+  state.counters["batches/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ClientBatchApplyNative)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
 // A resent batch (retry, unload beacon): recognised from its header.
 void BM_ClientBatchDuplicate(benchmark::State& state) {
   std::size_t header = 0;
