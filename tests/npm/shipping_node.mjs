@@ -19,7 +19,10 @@ main("npm.shipping_node", async () => {
     const client = () => {
       const registry = obs.newRegistry({ includeRuntimeMetrics: true });
       const events = registry.register(obs.newCounter({ name: "golivekit_client_events_total", help: "h", labels: ["event"] }));
-      const latency = registry.register(obs.newHistogram({ name: "golivekit_client_event_latency_seconds", help: "h", labels: ["event"] }));
+      // As demo_server declares it: the default classic buckets and native buckets (factor 1.1).
+      const latency = registry.register(
+        obs.newHistogram({ name: "golivekit_client_event_latency_seconds", help: "h", labels: ["event"], nativeBucketFactor: 1.1 }),
+      );
       const views = registry.register(obs.newGauge({ name: "golivekit_client_open_views", help: "h" }));
       return { registry, events, latency, views, shipper: obs.startShipping(registry, { url, headers, intervalMs: 60_000 }) };
     };

@@ -12,7 +12,8 @@ async function run() {
   const registry = obs.newRegistry({ includeRuntimeMetrics: true });
   const events = registry.register(obs.newCounter({ name: "golivekit_client_events_total", help: "Events.", labels: ["event"] }));
   const latency = registry.register(
-    obs.newHistogram({ name: "golivekit_client_event_latency_seconds", help: "Latency.", labels: ["event"] }),
+    // As demo_server declares it: the default classic buckets and native buckets (factor 1.1).
+    obs.newHistogram({ name: "golivekit_client_event_latency_seconds", help: "Latency.", labels: ["event"], nativeBucketFactor: 1.1 }),
   );
   const views = registry.register(obs.newGauge({ name: "golivekit_client_open_views", help: "Open views." }));
   const shipper = obs.startShipping(registry, { url: params.get("ingest"), intervalMs: 60_000 });
