@@ -39,15 +39,6 @@ void PutVarint(std::string& out, std::uint64_t v) {
   out.push_back(static_cast<char>(v));
 }
 
-std::size_t VarintSize(std::uint64_t v) {
-  std::size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
 void PutDouble(std::string& out, double d) {
   std::uint64_t bits;
   std::memcpy(&bits, &d, sizeof bits);
@@ -59,8 +50,6 @@ void PutString(std::string& out, std::string_view s) {
   PutVarint(out, s.size());
   out.append(s);
 }
-
-std::size_t StringSize(std::string_view s) { return VarintSize(s.size()) + s.size(); }
 
 std::uint64_t ZigZag(std::int64_t v) {
   return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
@@ -85,18 +74,6 @@ void PutNative(std::string& out, const NativeBuckets& n) {
   PutVarint(out, n.zero_count);
   PutNativeSide(out, n.positive_spans, n.positive_counts);
   PutNativeSide(out, n.negative_spans, n.negative_counts);
-}
-
-std::size_t NativeSideSize(const std::vector<NativeSpan>& spans, const std::vector<std::uint64_t>& counts) {
-  std::size_t n = VarintSize(spans.size());
-  for (const NativeSpan& span : spans) n += VarintSize(ZigZag(span.offset)) + VarintSize(span.length);
-  for (const std::uint64_t c : counts) n += VarintSize(c);
-  return n;
-}
-
-std::size_t NativeSize(const NativeBuckets& n) {
-  return 1 + 8 + VarintSize(n.zero_count) + NativeSideSize(n.positive_spans, n.positive_counts) +
-         NativeSideSize(n.negative_spans, n.negative_counts);
 }
 
 std::uint8_t TypeCode(MetricType t) {
@@ -358,6 +335,34 @@ std::uint8_t BatchVersionFor(const Batch& batch) noexcept {
   return 1;
 }
 
+namespace {
+
+// A family's bytes up to its series count (the packer measures them with this too).
+void PutFamilyHead(std::string& out, const BatchFamily& f, std::uint8_t version) {
+  PutString(out, f.name);
+  out.push_back(static_cast<char>(TypeCode(f.type)));
+  PutVarint(out, f.label_names.size());
+  for (const std::string& l : f.label_names) PutString(out, l);
+  if (f.type == MetricType::kHistogram) {
+    PutVarint(out, f.bucket_bounds.size());
+    for (const double b : f.bucket_bounds) PutDouble(out, b);
+    if (version >= 2) out.push_back(static_cast<char>(f.native ? 1 : 0));
+  }
+}
+
+// One series' bytes (the packer measures them with this too).
+void PutSeries(std::string& out, const BatchFamily& f, const BatchSeries& s) {
+  for (const std::string& v : s.label_values) PutString(out, v);
+  if (f.type != MetricType::kHistogram) return PutDouble(out, s.value);
+  if (f.classic()) {
+    for (const std::uint64_t d : s.bucket_deltas) PutVarint(out, d);
+  }
+  if (f.native) PutNative(out, s.native);
+  PutDouble(out, s.sum_delta);
+}
+
+}  // namespace
+
 void EncodeBatch(const Batch& batch, std::string& out) {
   const std::uint8_t version = BatchVersionFor(batch);
   out.append(kMagic, sizeof kMagic);
@@ -368,29 +373,9 @@ void EncodeBatch(const Batch& batch, std::string& out) {
   PutVarint(out, batch.dropped_batches);
   PutVarint(out, batch.families.size());
   for (const BatchFamily& f : batch.families) {
-    PutString(out, f.name);
-    out.push_back(static_cast<char>(TypeCode(f.type)));
-    PutVarint(out, f.label_names.size());
-    for (const std::string& l : f.label_names) PutString(out, l);
-    const bool histogram = f.type == MetricType::kHistogram;
-    if (histogram) {
-      PutVarint(out, f.bucket_bounds.size());
-      for (const double b : f.bucket_bounds) PutDouble(out, b);
-      if (version >= 2) out.push_back(static_cast<char>(f.native ? 1 : 0));
-    }
+    PutFamilyHead(out, f, version);
     PutVarint(out, f.series.size());
-    for (const BatchSeries& s : f.series) {
-      for (const std::string& v : s.label_values) PutString(out, v);
-      if (histogram) {
-        if (f.classic()) {
-          for (const std::uint64_t d : s.bucket_deltas) PutVarint(out, d);
-        }
-        if (f.native) PutNative(out, s.native);
-        PutDouble(out, s.sum_delta);
-      } else {
-        PutDouble(out, s.value);
-      }
-    }
+    for (const BatchSeries& s : f.series) PutSeries(out, f, s);
   }
 }
 
@@ -496,23 +481,18 @@ BatchEncoder::BatchEncoder(ClientId id, std::size_t max_batch_bytes)
 
 namespace {
 
-std::size_t SeriesSize(const BatchFamily& f, const BatchSeries& s) {
-  std::size_t n = 0;
-  for (const std::string& v : s.label_values) n += StringSize(v);
-  if (f.type == MetricType::kHistogram) {
-    for (const std::uint64_t d : s.bucket_deltas) n += VarintSize(d);
-    if (f.native) n += NativeSize(s.native);
-  }
-  return n + 8;
+// The bytes of one series, or of a family up to its series count (plus room for the largest count),
+// measured by writing them: one writer for the bytes and their size.
+std::size_t SeriesSize(const BatchFamily& f, const BatchSeries& s, std::string& scratch) {
+  scratch.clear();
+  PutSeries(scratch, f, s);
+  return scratch.size();
 }
 
-// The family's bytes before its series, with room for the largest series count varint.
-std::size_t FamilyHeaderSize(const BatchFamily& f) {
-  std::size_t n = StringSize(f.name) + 1 + VarintSize(f.label_names.size()) + 5;
-  for (const std::string& l : f.label_names) n += StringSize(l);
-  if (f.type == MetricType::kHistogram)
-    n += VarintSize(f.bucket_bounds.size()) + 8 * f.bucket_bounds.size() + 1;
-  return n;
+std::size_t FamilyHeaderSize(const BatchFamily& f, std::string& scratch) {
+  scratch.clear();
+  PutFamilyHead(scratch, f, kBatchVersion);
+  return scratch.size() + 5;
 }
 
 }  // namespace
@@ -539,49 +519,43 @@ bool HistogramRestarted(const SeriesSnapshot& now, const std::vector<std::uint64
   return false;
 }
 
-// The native buckets of one sign since `prev` (nullptr: from zero), at now's schema, into `out`; false if
-// a bucket went down (the series was reset).
-bool NativeSideIncrements(const std::vector<NativeSpan>& now_spans,
-                          const std::vector<std::uint64_t>& now_counts,
-                          const std::vector<NativeSpan>* prev_spans,
-                          const std::vector<std::uint64_t>* prev_counts, std::int32_t lower_prev_by,
-                          std::vector<NativeSpan>& out_spans, std::vector<std::uint64_t>& out_counts) {
-  detail::BucketList now;
-  detail::BucketList prev;
-  detail::AppendBuckets(now_spans, now_counts, now);
-  if (prev_spans != nullptr) detail::AppendBuckets(*prev_spans, *prev_counts, prev);
-  detail::LowerBuckets(prev, lower_prev_by);
-  detail::BucketList increments;
-  std::size_t p = 0;
-  for (const detail::IndexedCount& b : now) {
-    if (p < prev.size() && prev[p].index < b.index) return false;  // a bucket that emptied
-    std::uint64_t before = 0;
-    if (p < prev.size() && prev[p].index == b.index) before = prev[p++].count;
-    if (b.count < before) return false;
-    if (b.count > before) increments.push_back({b.index, b.count - before});
+// The native buckets of one sign since `prev` (lowered `by` schemas to now's), into `out`; false if a
+// bucket went down (the series was reset).
+bool NativeSideIncrements(const std::vector<NativeSpan>& now_spans, const std::vector<std::uint64_t>& now_counts,
+                          const std::vector<NativeSpan>& prev_spans, const std::vector<std::uint64_t>& prev_counts,
+                          std::int32_t by, std::vector<NativeSpan>& out_spans, std::vector<std::uint64_t>& out_counts) {
+  out_spans.clear();
+  out_counts.clear();
+  detail::SpanWriter out(out_spans, out_counts);
+  detail::BucketCursor now(now_spans, now_counts, 0);
+  detail::BucketCursor before(prev_spans, prev_counts, by);
+  detail::IndexedCount was{0, 0};
+  bool has_was = before.Next(was);
+  for (detail::IndexedCount b{0, 0}; now.Next(b);) {
+    if (has_was && was.index < b.index) return false;  // a bucket that emptied
+    std::uint64_t before_count = 0;
+    if (has_was && was.index == b.index) {
+      before_count = was.count;
+      has_was = before.Next(was);
+    }
+    if (b.count < before_count) return false;
+    if (b.count > before_count) out.Add(b.index, b.count - before_count);
   }
-  if (p != prev.size()) return false;
-  detail::WriteSpans(increments, out_spans, out_counts);
-  return true;
+  return !has_was;
 }
 
-// The native increments since `prev` (nullptr: everything); false if the series was reset (or its
+// The native increments since `prev` (empty: everything); false if the series was reset (or its
 // resolution went up, which only a recreated series does).
-bool NativeIncrements(const NativeBuckets& now, const NativeBuckets* prev, NativeBuckets& out) {
+bool NativeIncrements(const NativeBuckets& now, const NativeBuckets& prev, NativeBuckets& out) {
   out.schema = now.schema;
   out.zero_threshold = now.zero_threshold;
-  if (prev != nullptr && (prev->schema < now.schema || prev->zero_threshold != now.zero_threshold ||
-                          prev->zero_count > now.zero_count)) {
-    return false;
-  }
-  out.zero_count = now.zero_count - (prev != nullptr ? prev->zero_count : 0);
-  const std::int32_t by = prev != nullptr ? prev->schema - now.schema : 0;
-  return NativeSideIncrements(now.positive_spans, now.positive_counts, prev ? &prev->positive_spans : nullptr,
-                              prev ? &prev->positive_counts : nullptr, by, out.positive_spans,
-                              out.positive_counts) &&
-         NativeSideIncrements(now.negative_spans, now.negative_counts, prev ? &prev->negative_spans : nullptr,
-                              prev ? &prev->negative_counts : nullptr, by, out.negative_spans,
-                              out.negative_counts);
+  out.zero_count = now.zero_count - prev.zero_count;
+  const std::int32_t by = prev.schema - now.schema;
+  return by >= 0 && prev.zero_threshold == now.zero_threshold && prev.zero_count <= now.zero_count &&
+         NativeSideIncrements(now.positive_spans, now.positive_counts, prev.positive_spans, prev.positive_counts, by,
+                              out.positive_spans, out.positive_counts) &&
+         NativeSideIncrements(now.negative_spans, now.negative_counts, prev.negative_spans, prev.negative_counts, by,
+                              out.negative_spans, out.negative_counts);
 }
 
 // Per-bucket (not cumulative) increments, +Inf last, from the cumulative counts now and before
@@ -613,8 +587,8 @@ class BatchPacker {
                .dropped_batches = opts.dropped_batches,
                .final = opts.final,
                .families = {}},
-        // The fixed part, then the sequence and family-count varints at their largest, and the drops.
-        header_(kHeaderFixed + 10 + VarintSize(opts.dropped_batches) + 5),
+        // The fixed part, then the sequence, drops and family-count varints at their largest.
+        header_(kHeaderFixed + 10 + 10 + 5),
         size_(header_),
         max_bytes_(max_bytes),
         next_sequence_(next_sequence) {}
@@ -622,10 +596,10 @@ class BatchPacker {
   void Add(BatchFamily family) {
     std::vector<BatchSeries> series = std::move(family.series);
     family.series.clear();
-    const std::size_t family_header = FamilyHeaderSize(family);
+    const std::size_t family_header = FamilyHeaderSize(family, scratch_);
     std::size_t i = 0;
     while (i < series.size()) {
-      if (size_ + family_header + SeriesSize(family, series[i]) > max_bytes_ && !batch_.families.empty())
+      if (size_ + family_header + SeriesSize(family, series[i], scratch_) > max_bytes_ && !batch_.families.empty())
         Flush();
       BatchFamily& part = batch_.families.emplace_back(BatchFamily{.name = family.name,
                                                                    .type = family.type,
@@ -635,10 +609,10 @@ class BatchPacker {
       size_ += family_header;
       // At least one series per part, so that an oversized series still travels (alone).
       do {
-        size_ += SeriesSize(family, series[i]);
+        size_ += SeriesSize(family, series[i], scratch_);
         part.series.push_back(std::move(series[i]));
         ++i;
-      } while (i < series.size() && size_ + SeriesSize(family, series[i]) <= max_bytes_);
+      } while (i < series.size() && size_ + SeriesSize(family, series[i], scratch_) <= max_bytes_);
     }
   }
 
@@ -665,6 +639,7 @@ class BatchPacker {
   std::size_t max_bytes_;
   std::uint64_t& next_sequence_;
   std::vector<std::string> batches_;
+  std::string scratch_;  // where sizes are measured
 };
 
 }  // namespace
@@ -684,9 +659,11 @@ std::optional<BatchSeries> BatchEncoder::SeriesChange(const FamilySnapshot& fam,
       bool restarted = HistogramRestarted(s, prev != nullptr ? &prev->buckets : nullptr,
                                           prev != nullptr ? prev->count : 0);
       if (!restarted && s.count == prev->count) return std::nullopt;
-      if (fam.native && !NativeIncrements(s.native, restarted ? nullptr : &prev->native, change.native)) {
+      // From nothing: the same schema and threshold, no counts.
+      const NativeBuckets none{.schema = s.native.schema, .zero_threshold = s.native.zero_threshold};
+      if (fam.native && !NativeIncrements(s.native, restarted ? none : prev->native, change.native)) {
         restarted = true;
-        NativeIncrements(s.native, nullptr, change.native);
+        NativeIncrements(s.native, none, change.native);
       }
       change.bucket_deltas =
           BucketDeltas(s, restarted ? nullptr : &prev->buckets, restarted ? 0 : prev->count);

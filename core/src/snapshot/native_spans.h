@@ -32,6 +32,30 @@ class SpanWriter {
   std::int32_t next_ = 0;  // the index after the last bucket
 };
 
+/// Reads the non-empty buckets that spans and counts cover, in index order, lowered `by` schemas
+/// (neighbours that become one bucket are added up). The spans must be well formed (offsets after the
+/// first >= 0, as gather and DecodeBatch check).
+class BucketCursor {
+ public:
+  BucketCursor(const std::vector<NativeSpan>& spans, const std::vector<std::uint64_t>& counts, std::int32_t by);
+  /// The next bucket; false at the end.
+  bool Next(IndexedCount& out);
+
+ private:
+  bool NextUnlowered(IndexedCount& out);
+
+  const std::vector<NativeSpan>& spans_;
+  const std::vector<std::uint64_t>& counts_;
+  std::int32_t by_;
+  std::size_t span_ = 0;
+  std::uint32_t in_span_ = 0;
+  bool entered_ = false;  // index_ is at the current span's start (or within it)
+  std::size_t at_ = 0;
+  std::int32_t index_ = 0;
+  bool pending_ = false;  // next_ was read ahead
+  IndexedCount next_{0, 0};
+};
+
 /// The non-zero buckets the spans cover, appended to `out`. The spans must be well formed (offsets after
 /// the first >= 0, as gather and DecodeBatch check).
 void AppendBuckets(const std::vector<NativeSpan>& spans, const std::vector<std::uint64_t>& counts,
