@@ -16,7 +16,11 @@ carries native buckets), scraping every second and loading deploy/prometheus/ale
   - every query of the Grafana dashboard returns data (the latency panels through their native branch,
     since no classic latency series exist here);
   - the HighLatency alert's expression evaluates on the native series: with its threshold lowered to 0
-    it returns the p95 of every event type; and every alert rule evaluates with health "ok".
+    it returns the p95 of every event type; and every alert rule evaluates with health "ok";
+  - browsers' native histograms, merged: two clients ship golivekit_client_event_latency_seconds at
+    schemas 3 and 6 (batch version 2); Prometheus stores the merged series at schema 3, and
+    histogram_quantile over it is within a bucket of the true median; the dashboard's browser latency
+    panel answers from it.
 
 usage: prometheus_native.py --demo PATH --prometheus PATH --rules alerts.yml --dashboard dashboard.json
 """
@@ -27,6 +31,7 @@ import math
 import re
 import time
 
+from client_batch import latency_batch
 from interop_util import (check, check_serves_protobuf, http, http_json, log, prom_query, prom_series, run_test, scrape_config,
                           start_demo, start_prometheus, wait_until)
 from prometheus_scrape import OPTIONAL_DATA, dashboard_queries, finite_positive, query_until_data
@@ -136,6 +141,44 @@ def main(procs):
 
     wait_until("every alert rule evaluated with health ok", 20, 0.5, rules_ok)
     log("alert rules: health ok")
+
+    check_browser_histograms(demo, prom, args.dashboard)
+
+
+def check_browser_histograms(demo, prom, dashboard):
+    """Two browsers at different resolutions ship native latency; Prometheus reads the merged series."""
+    values = []
+    for client, schema in ((1, 3), (2, 6)):
+        # 300 values from 50 ms to 800 ms, away from every bucket bound of schema 6 (and so of 3).
+        mine = []
+        for k in range(300):
+            v = 0.05 * 16 ** ((k + 0.5) / 300)
+            x = math.log2(v) * 64
+            mine.append(v if abs(x - round(x)) > 0.01 else v * 1.0001)
+        values += mine
+        for seq in (1, 2):  # two batches each, so that rate() has two samples
+            part = mine[:150] if seq == 1 else mine[150:]
+            status, _, body = http(f"{demo}/metrics/ingest", method="POST", data=latency_batch(
+                bytes([client] * 16), seq, "click", part, schema), headers={"Content-Type": "application/vnd.golivekit.metrics-batch"})
+            check(status == 200 and b'"applied"' in body and b"skipped" not in body, f"ingest: {status} {body[:200]}")
+            if seq == 1:
+                time.sleep(2.5)  # a scrape in between
+    n = check_native_samples(prom, "golivekit_client_event_latency_seconds")
+    log(f"golivekit_client_event_latency_seconds: {n} merged native series from 2 browsers, schema 3")
+    # Once Prometheus has scraped everything both shipped:
+    total = query_until_data(prom, "browser count", 'histogram_count(golivekit_client_event_latency_seconds{event="click"})', 30,
+                             accept=lambda r: bool(r) and float(r[0]["value"][1]) == len(values))
+    result = prom_query(prom, 'histogram_quantile(0.5, golivekit_client_event_latency_seconds{event="click"})')["result"]
+    check(finite_positive(result), f"browser p50: {result}")
+    p50 = float(result[0]["value"][1])
+    true_p50 = sorted(values)[len(values) // 2]
+    check(abs(p50 / true_p50 - 1) < 0.095, f"browser p50 {p50}, true median {true_p50}: more than a bucket apart")
+    log(f"histogram_quantile(0.5, …) over the merged browser series: {p50 * 1000:.4g} ms (true median "
+        f"{true_p50 * 1000:.4g} ms); histogram_count {total[0]['value'][1]}")
+    for name, query in dashboard_queries(dashboard):
+        if "golivekit_client_event_latency_seconds" in query:
+            query_until_data(prom, name, query, 20, accept=lambda r: any(math.isfinite(float(x["value"][1])) for x in r))
+            log(f"dashboard '{name}': data from the merged native series")
 
 
 PARSER = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
