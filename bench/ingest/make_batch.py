@@ -1,35 +1,21 @@
 #!/usr/bin/env python3
-"""Writes a realistic client batch (docs/wire-format.md, version 1) for the ingest benchmark.
+"""Writes a realistic client batch (docs/wire-format.md, version 2) for the ingest benchmark.
 
 The batch is what the demo server declares (examples/demo_server): golivekit_client_events_total{event}
-(counter), golivekit_client_event_latency_seconds{event} (histogram, obs::DefaultBuckets) and
-golivekit_client_open_views (gauge), for EVENTS distinct event names: about 10 KB with the default 130.
+(counter), golivekit_client_event_latency_seconds{event} (histogram, obs::DefaultBuckets and native
+buckets of schema 3) and golivekit_client_open_views (gauge), for EVENTS distinct event names: about
+14 KB with the default 130. The batch writer is the interop tests' (tests/interop/client_batch.py).
 Client id 00..0f, sequence 1 (a single varint byte at offset 22: ingest.lua rewrites it per request).
 
 usage: make_batch.py OUT [EVENTS]
 """
+import os
 import random
 import struct
 import sys
 
-BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
-
-
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def string(s):
-    b = s.encode()
-    return varint(len(b)) + b
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "interop"))
+from client_batch import DEFAULT_BUCKETS as BOUNDS, native_block, string, varint  # noqa: E402
 
 
 def main():
@@ -38,7 +24,7 @@ def main():
     rng = random.Random(7)
     names = [f"phx:{kind}:component-{i:03d}" for i, kind in
              zip(range(events), ["click", "submit", "change", "keyup", "focus"] * events)]
-    body = bytearray(b"GLKB" + bytes([1, 0]) + bytes(range(16)) + varint(1) + varint(0) + varint(3))
+    body = bytearray(b"GLKB" + bytes([2, 0]) + bytes(range(16)) + varint(1) + varint(0) + varint(3))
     # counter
     body += string("golivekit_client_events_total") + bytes([0]) + varint(1) + string("event")
     body += varint(events)
@@ -46,11 +32,15 @@ def main():
         body += string(n) + struct.pack("<d", float(rng.randint(1, 20)))
     # histogram
     body += string("golivekit_client_event_latency_seconds") + bytes([2]) + varint(1) + string("event")
-    body += varint(len(BOUNDS)) + b"".join(struct.pack("<d", b) for b in BOUNDS)
+    body += varint(len(BOUNDS)) + b"".join(struct.pack("<d", b) for b in BOUNDS) + bytes([1])  # native
     body += varint(events)
     for n in names:
-        deltas = [rng.choice([0, 0, 1, 2]) for _ in range(len(BOUNDS) + 1)]
-        body += string(n) + b"".join(varint(d) for d in deltas) + struct.pack("<d", 0.0625 * sum(deltas))
+        values = [0.001 * 2 ** rng.uniform(0, 12) for _ in range(rng.randint(1, 12))]
+        deltas = [0] * (len(BOUNDS) + 1)
+        for v in values:
+            deltas[next((k for k, b in enumerate(BOUNDS) if v <= b), len(BOUNDS))] += 1
+        body += string(n) + b"".join(varint(d) for d in deltas) + native_block(values, 3)
+        body += struct.pack("<d", sum(values))
     # gauge
     body += string("golivekit_client_open_views") + bytes([1]) + varint(0) + varint(1) + struct.pack("<d", 1.0)
     with open(out, "wb") as f:

@@ -92,7 +92,7 @@ TEST_SUITE("native_histogram") {
   TEST_CASE("native_histogram: the schema is the coarsest one whose growth meets the factor") {
     const std::vector<std::pair<double, std::int32_t>> cases = {
         {1.1, 3}, {2, 0},   {1.0001, 8}, {1.5, 1},    {1.09, 4},  {1.0906, 3},    {1.2, 2},
-        {4, -1},  {16, -2}, {256, -3},   {65536, -4}, {1e30, -4}, {1.0000001, 8},
+        {4, -1},  {16, -2}, {256, -3},   {65536, -4}, {1e30, -4}, {1.0000001, 8}, {1.01, 7},
     };
     for (const auto& c : cases) {
       const double factor = c.first;

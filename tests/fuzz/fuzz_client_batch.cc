@@ -1,4 +1,4 @@
-// libFuzzer target: DecodeBatch on arbitrary bytes.
+// libFuzzer target: DecodeBatch on arbitrary bytes (versions 1 and 2, native blocks included).
 //
 // Properties: never crashes, leaks or reads out of bounds (ASan, UBSan); a failure leaves an empty
 // batch and an InvalidArgument "batch: ..." message; a success re-encodes (EncodeBatch) to a batch that
@@ -20,7 +20,8 @@ namespace {
 bool SameBits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
 bool SameFamily(const obs::BatchFamily& a, const obs::BatchFamily& b) {
-  if (a.name != b.name || a.type != b.type || a.label_names != b.label_names) return false;
+  if (a.name != b.name || a.type != b.type || a.label_names != b.label_names || a.native != b.native)
+    return false;
   if (a.bucket_bounds.size() != b.bucket_bounds.size() || a.series.size() != b.series.size()) return false;
   for (std::size_t i = 0; i < a.bucket_bounds.size(); ++i) {
     if (!SameBits(a.bucket_bounds[i], b.bucket_bounds[i])) return false;
@@ -30,6 +31,14 @@ bool SameFamily(const obs::BatchFamily& a, const obs::BatchFamily& b) {
     const obs::BatchSeries& y = b.series[i];
     if (x.label_values != y.label_values || !SameBits(x.value, y.value) ||
         x.bucket_deltas != y.bucket_deltas || !SameBits(x.sum_delta, y.sum_delta)) {
+      return false;
+    }
+    const obs::NativeBuckets& n = x.native;
+    const obs::NativeBuckets& m = y.native;
+    if (n.schema != m.schema || !SameBits(n.zero_threshold, m.zero_threshold) ||
+        n.zero_count != m.zero_count || n.positive_spans != m.positive_spans ||
+        n.positive_counts != m.positive_counts || n.negative_spans != m.negative_spans ||
+        n.negative_counts != m.negative_counts) {
       return false;
     }
   }

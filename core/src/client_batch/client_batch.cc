@@ -521,9 +521,11 @@ bool HistogramRestarted(const SeriesSnapshot& now, const std::vector<std::uint64
 
 // The native buckets of one sign since `prev` (lowered `by` schemas to now's), into `out`; false if a
 // bucket went down (the series was reset).
-bool NativeSideIncrements(const std::vector<NativeSpan>& now_spans, const std::vector<std::uint64_t>& now_counts,
-                          const std::vector<NativeSpan>& prev_spans, const std::vector<std::uint64_t>& prev_counts,
-                          std::int32_t by, std::vector<NativeSpan>& out_spans, std::vector<std::uint64_t>& out_counts) {
+bool NativeSideIncrements(const std::vector<NativeSpan>& now_spans,
+                          const std::vector<std::uint64_t>& now_counts,
+                          const std::vector<NativeSpan>& prev_spans,
+                          const std::vector<std::uint64_t>& prev_counts, std::int32_t by,
+                          std::vector<NativeSpan>& out_spans, std::vector<std::uint64_t>& out_counts) {
   out_spans.clear();
   out_counts.clear();
   detail::SpanWriter out(out_spans, out_counts);
@@ -552,10 +554,10 @@ bool NativeIncrements(const NativeBuckets& now, const NativeBuckets& prev, Nativ
   out.zero_count = now.zero_count - prev.zero_count;
   const std::int32_t by = prev.schema - now.schema;
   return by >= 0 && prev.zero_threshold == now.zero_threshold && prev.zero_count <= now.zero_count &&
-         NativeSideIncrements(now.positive_spans, now.positive_counts, prev.positive_spans, prev.positive_counts, by,
-                              out.positive_spans, out.positive_counts) &&
-         NativeSideIncrements(now.negative_spans, now.negative_counts, prev.negative_spans, prev.negative_counts, by,
-                              out.negative_spans, out.negative_counts);
+         NativeSideIncrements(now.positive_spans, now.positive_counts, prev.positive_spans,
+                              prev.positive_counts, by, out.positive_spans, out.positive_counts) &&
+         NativeSideIncrements(now.negative_spans, now.negative_counts, prev.negative_spans,
+                              prev.negative_counts, by, out.negative_spans, out.negative_counts);
 }
 
 // Per-bucket (not cumulative) increments, +Inf last, from the cumulative counts now and before
@@ -599,7 +601,8 @@ class BatchPacker {
     const std::size_t family_header = FamilyHeaderSize(family, scratch_);
     std::size_t i = 0;
     while (i < series.size()) {
-      if (size_ + family_header + SeriesSize(family, series[i], scratch_) > max_bytes_ && !batch_.families.empty())
+      if (size_ + family_header + SeriesSize(family, series[i], scratch_) > max_bytes_ &&
+          !batch_.families.empty())
         Flush();
       BatchFamily& part = batch_.families.emplace_back(BatchFamily{.name = family.name,
                                                                    .type = family.type,

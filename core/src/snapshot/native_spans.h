@@ -37,7 +37,8 @@ class SpanWriter {
 /// first >= 0, as gather and DecodeBatch check).
 class BucketCursor {
  public:
-  BucketCursor(const std::vector<NativeSpan>& spans, const std::vector<std::uint64_t>& counts, std::int32_t by);
+  BucketCursor(const std::vector<NativeSpan>& spans, const std::vector<std::uint64_t>& counts,
+               std::int32_t by);
   /// The next bucket; false at the end.
   bool Next(IndexedCount& out);
 
