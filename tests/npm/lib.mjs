@@ -195,9 +195,23 @@ export async function serveStatic(dir) {
  * { result, requests, consoleLines }. Chromium and the server are always closed.
  */
 export async function runPage(ctx, dir, { timeoutMs = 30_000 } = {}) {
+  const server = await serveStatic(dir);
+  try {
+    const out = await runPageAt(ctx, server.origin, { timeoutMs });
+    return { ...out, requests: server.requests };
+  } finally {
+    await server.close();
+  }
+}
+
+/**
+ * Opens `${origin}/index.html` (a server already running: static, or Vite's dev server) in Chromium and
+ * waits for the page's window.__result. Requests outside `origin` are aborted and fail the test, as do
+ * console errors, page errors and HTTP errors.
+ */
+export async function runPageAt(ctx, origin, { timeoutMs = 30_000 } = {}) {
   assert(fs.existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
   const { chromium } = rootRequire(ctx.root)("playwright-core");
-  const server = await serveStatic(dir);
   const problems = [];
   const consoleLines = [];
   let browser;
@@ -206,7 +220,7 @@ export async function runPage(ctx, dir, { timeoutMs = 30_000 } = {}) {
     const context = await browser.newContext();
     await context.route("**/*", (route) => {
       const url = route.request().url();
-      if (url.startsWith(`${server.origin}/`)) return route.continue();
+      if (url.startsWith(`${origin}/`)) return route.continue();
       problems.push(`request outside the local server (aborted): ${url}`);
       return route.abort();
     });
@@ -217,14 +231,14 @@ export async function runPage(ctx, dir, { timeoutMs = 30_000 } = {}) {
     });
     page.on("pageerror", (err) => problems.push(`page error: ${err?.stack ?? err}`));
     page.on("requestfailed", (req) => {
-      if (req.url().startsWith(`${server.origin}/`)) {
+      if (req.url().startsWith(`${origin}/`)) {
         problems.push(`request failed: ${req.url()} (${req.failure()?.errorText})`);
       }
     });
     page.on("response", (res) => {
       if (res.status() >= 400) problems.push(`HTTP ${res.status()} for ${res.url()}`);
     });
-    await page.goto(`${server.origin}/index.html`, { waitUntil: "load", timeout: timeoutMs });
+    await page.goto(`${origin}/index.html`, { waitUntil: "load", timeout: timeoutMs });
     try {
       await page.waitForFunction(() => window.__result !== undefined, null, { timeout: timeoutMs, polling: 50 });
     } catch (e) {
@@ -239,10 +253,9 @@ export async function runPage(ctx, dir, { timeoutMs = 30_000 } = {}) {
     await context.close();
     if (!published.ok) problems.push(`the page reported an error: ${published.error}`);
     if (problems.length) fail(`problems in the browser:\n  ${problems.join("\n  ")}\nconsole:\n  ${consoleLines.join("\n  ")}`);
-    return { result: published.result, requests: server.requests, consoleLines, pageInfo };
+    return { result: published.result, consoleLines, pageInfo };
   } finally {
     if (browser) await browser.close().catch(() => {});
-    await server.close();
   }
 }
 
