@@ -127,6 +127,75 @@ export function gzipSize(file) {
   return zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 }
 
+/**
+ * Where the bytes of a wasm module are: its sections' sizes, the size of each defined function's body
+ * (named from emcc's symbol map, "index:name" per line, where it has one) and of its data segments.
+ */
+export function wasmBreakdown(bytes, symbolMap = "") {
+  const names = new Map();
+  for (const line of symbolMap.split("\n")) {
+    const m = /^(\d+):(.*)$/.exec(line);
+    if (m) names.set(Number(m[1]), m[2].replace(/\\([0-9a-f]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16))));
+  }
+  let p = 8;
+  const varint = () => {
+    let r = 0;
+    let shift = 0;
+    let b;
+    do {
+      b = bytes[p++];
+      r += (b & 127) * 2 ** shift;
+      shift += 7;
+    } while (b & 128);
+    return r;
+  };
+  const sections = {};
+  const functions = [];
+  let imported = 0;
+  let data = 0;
+  const SECTION = ["custom", "type", "import", "function", "table", "memory", "global", "export", "start", "element", "code", "data", "datacount"];
+  while (p < bytes.length) {
+    const id = bytes[p++];
+    const size = varint();
+    const end = p + size;
+    const name = SECTION[id] ?? `section ${id}`;
+    sections[name] = (sections[name] ?? 0) + size;
+    if (id === 2) {
+      for (let n = varint(), i = 0; i < n; i++) {
+        const skip = () => {
+          const n = varint(); // a name: its length, then its bytes
+          p += n;
+        };
+        skip(); // module name
+        skip(); // field name
+        const kind = bytes[p++];
+        if (kind === 0) {
+          varint();
+          imported++;
+        } else if (kind === 1) {
+          p++;
+          if (varint() & 1) varint();
+          varint();
+        } else if (kind === 2) {
+          if (varint() & 1) varint();
+          varint();
+        } else p += 2;
+      }
+    } else if (id === 10) {
+      for (let n = varint(), i = 0; i < n; i++) {
+        const body = varint();
+        functions.push({ name: names.get(imported + i) ?? `function ${imported + i}`, bytes: body });
+        p += body; // (varint() has moved p past the size already)
+      }
+    } else if (id === 11) {
+      data = size;
+    }
+    p = end;
+  }
+  functions.sort((a, b) => b.bytes - a.bytes);
+  return { sections, functions, dataBytes: data };
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Static server (127.0.0.1, a free port) with the MIME types browsers insist on.
 
