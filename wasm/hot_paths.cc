@@ -5,6 +5,7 @@
 #include <emscripten/emscripten.h>
 #include <malloc.h>
 
+#include <atomic>
 #include <cstdint>
 
 #include "golivekit/observability.hpp"
@@ -13,8 +14,27 @@
 namespace obs = golivekit::observability;
 using namespace golivekit::observability::wasm;  // Kind
 
+// The double that JS updates in place (js/src/series.ts: counter inc/add, gauge set/add): no call per
+// update. The module has no threads, so the cell's atomics are plain words, and the core reads them at
+// gather time as ever (CounterCell::float_bits counts fractional adds, GaugeCell::bits is the value).
+static_assert(sizeof(std::atomic<std::uint64_t>) == sizeof(double) &&
+              alignof(std::atomic<std::uint64_t>) == 8);
+#if defined(__EMSCRIPTEN_PTHREADS__)
+#error "cells updated in place from JS assume a module without threads"
+#endif
+
 // `p` is an address returned by bindings.cc's metricChild, never 0 (JS checks).
 extern "C" {
+
+// The byte address of the double JS updates for a series (0 for an inert handle, which JS never makes).
+EMSCRIPTEN_KEEPALIVE std::uintptr_t glk_counter_cell(obs::CounterChild* p) {
+  auto* cell = CellOf(*p);
+  return cell != nullptr ? reinterpret_cast<std::uintptr_t>(&cell->float_bits) : 0;
+}
+EMSCRIPTEN_KEEPALIVE std::uintptr_t glk_gauge_cell(obs::GaugeChild* p) {
+  auto* cell = CellOf(*p);
+  return cell != nullptr ? reinterpret_cast<std::uintptr_t>(&cell->bits) : 0;
+}
 
 EMSCRIPTEN_KEEPALIVE void glk_counter_inc(obs::CounterChild* p) { p->Inc(); }
 // Returns 0, or 1 if the core refused the amount (negative or NaN: JS checks first and says why).

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { instantiateWasm } from "../../dist/wasm-instance.js";
 import { measure } from "./cases.mjs";
 
-const w = await instantiateWasm(readFileSync(new URL("../../dist/observability.wasm", import.meta.url)));
+const { exports: w } = await instantiateWasm(readFileSync(new URL("../../dist/observability.wasm", import.meta.url)));
 if (typeof w.glk_metric_new !== "function" || typeof w.glk_metric_child !== "function") {
   console.error("wasm-floor: the module has no glk_metric_new/glk_metric_child any more; update this script (wasm/bindings.cc)");
   process.exit(2);

@@ -12,7 +12,7 @@ import { HistogramSeries } from "./series.js";
 import { ship } from "./shipper.js";
 import type { Histogram, HistogramChild, Observability, Registry, Shipper, ShippingOpts, Timer } from "./types.js";
 import { WasmCore } from "./wasm-core.js";
-import type { WasmExports } from "./wasm-module.js";
+import type { HeapView, WasmExports } from "./wasm-module.js";
 
 export { ObservabilityError, VERSION };
 
@@ -76,8 +76,8 @@ function startShipping(core: WasmCore, randomWords: RandomWords, registry: Regis
   }
 }
 
-export function createApi(exports: WasmExports, randomWords: RandomWords): Observability {
-  const core = new WasmCore(exports);
+export function createApi(exports: WasmExports, heap: HeapView, randomWords: RandomWords): Observability {
+  const core = new WasmCore(exports, heap);
   const wasm = core.exports;
   return {
     newRegistry: (opts) => new MetricRegistry(core, opts),

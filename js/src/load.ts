@@ -43,6 +43,6 @@ export async function instantiate(options: LoadOptions, defaultWasmUrl: () => UR
   if (!url) source = options.wasmBinary!;
   else if (isNode()) source = await readNodeFile(url);
   else source = typeof url === "string" ? url : url.href;
-  const [exports, random] = await Promise.all([instantiateWasm(source), randomWords()]);
-  return createApi(exports, random);
+  const [{ exports, heap }, random] = await Promise.all([instantiateWasm(source), randomWords()]);
+  return createApi(exports, heap, random);
 }

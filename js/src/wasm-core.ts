@@ -9,7 +9,7 @@ import { type ObservabilityError, statusError } from "./errors.js";
 import type { MetricKind } from "./constants.js";
 import { type SeriesClass, seriesClassesFor } from "./series.js";
 import type { MemoryStats } from "./types.js";
-import type { WasmExports } from "./wasm-module.js";
+import type { HeapView, WasmExports } from "./wasm-module.js";
 
 /** What a finalizer frees: a series handle of a metric kind, a metric adapter or a registry adapter. */
 export const METRIC_ADAPTER = 3;
@@ -21,12 +21,15 @@ const decoder = new TextDecoder();
 
 export class WasmCore {
   readonly exports: WasmExports;
+  /** The module's memory as doubles, current across growth: counter and gauge cells are updated in it. */
+  readonly heap: HeapView;
   /** The series handle classes of this instance, by metric kind. */
   readonly seriesClasses: readonly SeriesClass[];
   readonly #finalizer: FinalizationRegistry<[Owned, number]> | undefined;
 
-  constructor(exports: WasmExports) {
+  constructor(exports: WasmExports, heap: HeapView) {
     this.exports = exports;
+    this.heap = heap;
     this.seriesClasses = seriesClassesFor(this);
     if (typeof FinalizationRegistry === "function") {
       this.#finalizer = new FinalizationRegistry(([what, address]) => this.#free(what, address));

@@ -1,22 +1,29 @@
 // Instantiates observability.wasm with the three functions it imports. The module is linked by emcc
 // (wasm/CMakeLists.txt) but shipped without emcc's JS runtime: what the core asks of its host is small,
 // and the runtime was a tenth of the page's bytes (docs/building.md, "The WebAssembly module").
-import type { WasmExports } from "./wasm-module.js";
+import type { HeapView, WasmExports } from "./wasm-module.js";
 
 /** What the module is given: an array buffer (or a view of one) or where to fetch it. */
 export type WasmSource = ArrayBuffer | Uint8Array | string;
 
 const PAGE = 65536;
 
-/** The imports of the module, over the memory it will export (known once it is instantiated). */
-export function wasmImports(memory: () => WasmExports["memory"]): WebAssembly.Imports {
+/**
+ * The imports of the module, over the memory it will export (known once it is instantiated). `grown` is
+ * called after the memory grew (views of it must be made again).
+ */
+export function wasmImports(memory: () => WasmExports["memory"], grown: () => void = () => {}): WebAssembly.Imports {
   return {
     env: {
       // libc's abort(): the core calls it only for what cannot go on (operator new without memory).
       abort: () => {
         throw new WebAssembly.RuntimeError("golivekit-observability: the wasm module aborted (out of memory?)");
       },
-      emscripten_resize_heap: (bytes: number) => growMemory(memory(), bytes >>> 0),
+      emscripten_resize_heap: (bytes: number) => {
+        const ok = growMemory(memory(), bytes >>> 0);
+        if (ok) grown();
+        return ok;
+      },
       // Core's float-digits hook (detail/float_hook.h): String(v) is ECMA-262's Number::toString, the
       // shortest digits that read back as v, as {fmt} picks natively. ASCII, at most 25 characters.
       glk_obs_host_shortest: (v: number, out: number) => {
@@ -46,15 +53,21 @@ function growMemory(memory: WasmExports["memory"], bytes: number): number {
   return 0;
 }
 
-/** Instantiates the module and runs its static constructors; resolves to its exports. */
-export async function instantiateWasm(source: WasmSource): Promise<WasmExports> {
+/**
+ * Instantiates the module and runs its static constructors; resolves to its exports and a view of its
+ * memory that stays current (HeapView).
+ */
+export async function instantiateWasm(source: WasmSource): Promise<{ exports: WasmExports; heap: HeapView }> {
   let exports: WasmExports | undefined;
-  const imports = wasmImports(() => exports!.memory);
+  const heap: HeapView = { f64: new Float64Array(0) };
+  const view = () => void (heap.f64 = new Float64Array(exports!.memory.buffer));
+  const imports = wasmImports(() => exports!.memory, view);
   const instance =
     typeof source === "string" ? await fetchInstance(source, imports) : await compileInstance(source as BufferSource, imports);
   exports = instance.exports as unknown as WasmExports;
+  view();
   (instance.exports.__wasm_call_ctors as () => void)();
-  return exports;
+  return { exports, heap };
 }
 
 // Streaming compiles while the bytes arrive, but needs the server to say application/wasm; with any

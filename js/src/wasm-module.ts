@@ -13,6 +13,9 @@ export interface WasmExports {
   glk_gauge_set(p: number, v: number): void;
   glk_gauge_add(p: number, v: number): void;
   glk_gauge_value(p: number): number;
+  /** The byte address of the double JS updates in place for a series (wasm/hot_paths.cc). */
+  glk_counter_cell(p: number): number;
+  glk_gauge_cell(p: number): number;
   glk_histogram_observe(p: number, v: number): void;
   glk_histogram_count(p: number): number;
   glk_histogram_sum(p: number): number;
@@ -58,4 +61,13 @@ export interface WasmExports {
   glk_encoder_skip(e: number, inLen: number): void;
   glk_encoder_encode(e: number, r: number, final: number, dropped: number): number;
   glk_encoder_batch(e: number, i: number): number;
+}
+
+/**
+ * A Float64Array over the module's whole memory. Growing the memory detaches the old array (whose
+ * writes would then be lost silently), so the loader replaces `f64` on every growth (wasm-instance.ts):
+ * read it at each use, never keep it.
+ */
+export interface HeapView {
+  f64: Float64Array;
 }

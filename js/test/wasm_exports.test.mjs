@@ -32,7 +32,7 @@ function declaredExports() {
 
 // The glk_* functions the module exports, and its memory.
 async function builtExports() {
-  const x = await instantiateWasm(readFileSync(join(root, "dist", "observability.wasm")));
+  const { exports: x } = await instantiateWasm(readFileSync(join(root, "dist", "observability.wasm")));
   const out = new Map();
   for (const [name, v] of Object.entries(x)) {
     if (name.startsWith("glk_")) out.set(name, typeof v === "function" ? v.length : "value");
@@ -67,11 +67,13 @@ test("the module imports exactly what wasm-instance.ts supplies", () => {
 });
 
 test("memory grows through emscripten_resize_heap and the float hook writes into it", async () => {
-  const x = await instantiateWasm(readFileSync(join(root, "dist", "observability.wasm")));
-  const env = wasmImports(() => x.memory).env;
+  const { exports: x } = await instantiateWasm(readFileSync(join(root, "dist", "observability.wasm")));
+  let grown = 0;
+  const env = wasmImports(() => x.memory, () => grown++).env;
   const before = x.memory.buffer.byteLength;
   assert.equal(env.emscripten_resize_heap(before + 1), 1);
   assert.ok(x.memory.buffer.byteLength >= before * 1.2, "grown by a fifth at least");
+  assert.equal(grown, 1, "views of the memory are told to be made again");
   assert.equal(env.emscripten_resize_heap(2 ** 32 - 1), 0, "beyond the module's maximum: refused, not thrown");
   const at = x.glk_nums(1);
   assert.equal(env.glk_obs_host_shortest(0.1, at), 3);
@@ -96,12 +98,12 @@ test("fetching the module: streamed, re-fetched when not served as application/w
   t.after(() => server.close());
   const base = `http://127.0.0.1:${server.address().port}`;
 
-  const streamed = await instantiateWasm(`${base}/ok.wasm`);
+  const { exports: streamed } = await instantiateWasm(`${base}/ok.wasm`);
   assert.equal(typeof streamed.glk_counter_inc, "function");
   assert.deepEqual(hits, ["/ok.wasm"], "served as application/wasm: one request, compiled while streaming");
 
   hits.length = 0;
-  const refetched = await instantiateWasm(`${base}/octet.wasm`);
+  const { exports: refetched } = await instantiateWasm(`${base}/octet.wasm`);
   assert.equal(typeof refetched.glk_counter_inc, "function");
   assert.deepEqual(hits, ["/octet.wasm", "/octet.wasm"], "another Content-Type: fetched again and compiled whole");
 

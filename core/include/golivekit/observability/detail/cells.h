@@ -78,6 +78,8 @@ struct CounterCell final : CellBase {
   Stripe* Contended() noexcept;
 
   std::atomic<std::uint64_t> base{0};
+  /// The IEEE 754 bits of the fractional adds. In a build without threads (the npm module) the embedder
+  /// may add to it in place, as a double at this address (js/src/series.ts).
   std::atomic<std::uint64_t> float_bits{0};
   std::atomic<Stripe*> stripe{nullptr};
 };
@@ -87,6 +89,7 @@ struct GaugeCell final : CellBase {
   void Set(double v) noexcept { bits.store(DoubleBits(v), std::memory_order_relaxed); }
   void Add(double v) noexcept { AtomicAddDouble(bits, v); }
   double Value() const noexcept { return BitsDouble(bits.load(std::memory_order_relaxed)); }
+  /// The value's IEEE 754 bits; a build without threads may update it in place, as CounterCell's.
   std::atomic<std::uint64_t> bits{0};
 };
 

@@ -18,6 +18,10 @@ class Handle {
   /// OK, or why the handle is inert (wrong label count, invalid label value, inert metric).
   [[nodiscard]] const Status& status() const noexcept { return status_; }
 
+  /// The cell behind a handle (null if inert), found by argument-dependent lookup: for an embedder that
+  /// updates cells in place (the npm module, wasm/hot_paths.cc). Alive as long as the handle is.
+  friend Cell* CellOf(const Handle& h) noexcept { return h.cell_.get(); }
+
  protected:
   /// Adopts one counted reference to `adopted` (null for an inert handle, with `status` saying why).
   Handle(CellBase* adopted, Status status) : cell_(static_cast<Cell*>(adopted)), status_(std::move(status)) {}
