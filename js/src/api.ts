@@ -1,8 +1,9 @@
 // The spec's API over one instance of the WebAssembly module: what loadObservability() resolves to.
 //
 // Cost model (docs/api-js.md): a wasm call with numbers costs a few ns, any string crossing 150-500 ns.
-// So every update goes to a raw wasm export with the address of a C++ series handle and a double
-// (series.ts), and the strings of a label tuple cross only the first time (metrics.ts).
+// So counter and gauge updates write their C++ cell in wasm memory directly, a histogram update goes to
+// a raw wasm export with the address of a C++ series handle and a double (series.ts), and the strings
+// of a label tuple cross only the first time (metrics.ts).
 import { BatchEncoder } from "./batch-encoder.js";
 import { MAX_BATCH_BYTES, VERSION } from "./constants.js";
 import { ObservabilityError } from "./errors.js";
