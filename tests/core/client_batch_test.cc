@@ -54,6 +54,14 @@ obs::Batch Sample() {
   return b;
 }
 
+// The client and sequence of the documented examples (docs/wire-format.md): client 00 01 … 0f, sequence 1.
+obs::Batch DocumentedExampleHeader() {
+  obs::Batch b;
+  for (std::size_t i = 0; i < 16; ++i) b.client[i] = static_cast<std::uint8_t>(i);
+  b.sequence = 1;
+  return b;
+}
+
 std::string Encode(const obs::Batch& b) {
   std::string out;
   obs::EncodeBatch(b, out);
@@ -93,9 +101,7 @@ void CheckSame(const obs::Batch& a, const obs::Batch& b) {
 TEST_SUITE("client_batch") {
   TEST_CASE("the documented example encodes to exactly the documented bytes") {
     // docs/wire-format.md, "Example": client 000102…0f, sequence 1, one counter series.
-    obs::Batch b;
-    for (std::size_t i = 0; i < 16; ++i) b.client[i] = static_cast<std::uint8_t>(i);
-    b.sequence = 1;
+    obs::Batch b = DocumentedExampleHeader();
     b.families.push_back({.name = "x_total",
                           .type = obs::MetricType::kCounter,
                           .label_names = {"k"},
@@ -116,9 +122,7 @@ TEST_SUITE("client_batch") {
   TEST_CASE("the documented version 2 example encodes to exactly the documented bytes") {
     // docs/wire-format.md, "Example, version 2": one native-only histogram series with the observations
     // 0, 1, 1.0625 and 1.0625 at schema 3.
-    obs::Batch b;
-    for (std::size_t i = 0; i < 16; ++i) b.client[i] = static_cast<std::uint8_t>(i);
-    b.sequence = 1;
+    obs::Batch b = DocumentedExampleHeader();
     b.families.push_back({.name = "t_seconds",
                           .type = obs::MetricType::kHistogram,
                           .native = true,

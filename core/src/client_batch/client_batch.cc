@@ -27,8 +27,6 @@ constexpr std::size_t kHeaderFixed = kClientIdAt + sizeof(ClientId);
 // which keeps index arithmetic on hostile spans far from overflow.
 constexpr std::int64_t kMaxNativeIndex = std::int64_t{1} << 20;
 
-bool ReadsVersion(std::uint8_t version) { return version >= kMinBatchVersion && version <= kBatchVersion; }
-
 // --- writing ---------------------------------------------------------------------------------------
 
 void PutVarint(std::string& out, std::uint64_t v) {
@@ -298,7 +296,7 @@ std::optional<std::uint8_t> PeekBatchVersion(std::string_view bytes) {
 
 std::optional<BatchHeader> PeekBatchHeader(std::string_view bytes) {
   const auto version = PeekBatchVersion(bytes);
-  if (!version || !ReadsVersion(*version) || bytes.size() < kHeaderFixed) return std::nullopt;
+  if (!version || !ReadsBatchVersion(*version) || bytes.size() < kHeaderFixed) return std::nullopt;
   std::size_t pos = kHeaderFixed;
   std::uint64_t sequence;
   if (ReadVarint(bytes, pos, sequence) != VarintRead::kOk || sequence == 0) return std::nullopt;
@@ -390,7 +388,7 @@ Status DecodeBatch(std::string_view bytes, Batch& out, const DecodeLimits& limit
   }
   // The bytes that are there are judged before the cut: a wrong version or flags byte is the better news.
   const auto version = PeekBatchVersion(bytes);
-  if (version && !ReadsVersion(*version)) {
+  if (version && !ReadsBatchVersion(*version)) {
     return InvalidArgument("batch: format version " + std::to_string(*version) +
                            " (this server reads versions " + std::to_string(kMinBatchVersion) + " to " +
                            std::to_string(kBatchVersion) + ")");
@@ -599,11 +597,12 @@ class BatchPacker {
     std::vector<BatchSeries> series = std::move(family.series);
     family.series.clear();
     const std::size_t family_header = FamilyHeaderSize(family, scratch_);
+    // Measured once each: measuring writes the bytes.
+    std::vector<std::size_t> sizes(series.size());
+    for (std::size_t k = 0; k < series.size(); ++k) sizes[k] = SeriesSize(family, series[k], scratch_);
     std::size_t i = 0;
     while (i < series.size()) {
-      if (size_ + family_header + SeriesSize(family, series[i], scratch_) > max_bytes_ &&
-          !batch_.families.empty())
-        Flush();
+      if (size_ + family_header + sizes[i] > max_bytes_ && !batch_.families.empty()) Flush();
       BatchFamily& part = batch_.families.emplace_back(BatchFamily{.name = family.name,
                                                                    .type = family.type,
                                                                    .label_names = family.label_names,
@@ -612,10 +611,10 @@ class BatchPacker {
       size_ += family_header;
       // At least one series per part, so that an oversized series still travels (alone).
       do {
-        size_ += SeriesSize(family, series[i], scratch_);
+        size_ += sizes[i];
         part.series.push_back(std::move(series[i]));
         ++i;
-      } while (i < series.size() && size_ + SeriesSize(family, series[i], scratch_) <= max_bytes_);
+      } while (i < series.size() && size_ + sizes[i] <= max_bytes_);
     }
   }
 

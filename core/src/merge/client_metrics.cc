@@ -85,7 +85,7 @@ struct Projected {
 
 // Adds one series of a batch to `p`, or says why the totals would leave the range where they stay
 // finite and exact (then `p` is left as it was). Phase 2 adds the same numbers in the same order, so
-// what passes here cannot overflow there. `count` is the series' count increment (SeriesCount).
+// what passes here cannot overflow there. `count` is a histogram series' count increment.
 std::optional<std::string> Project(MetricType type, const BatchSeries& s, std::uint64_t count, Projected& p) {
   if (type == MetricType::kCounter) {
     const double total = p.value + s.value;
@@ -126,6 +126,14 @@ std::optional<std::uint64_t> ExactSum(std::uint64_t start, const std::vector<std
 std::optional<std::uint64_t> NativeCount(const NativeBuckets& n) {
   const auto positive = ExactSum(n.zero_count, n.positive_counts);
   return positive ? ExactSum(*positive, n.negative_counts) : std::nullopt;
+}
+
+// Bounds a layout can have: finite and strictly increasing (declared ones, and a client's).
+bool FiniteIncreasing(const std::vector<double>& b) {
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    if (!std::isfinite(b[i]) || (i > 0 && !(b[i] > b[i - 1]))) return false;
+  }
+  return true;
 }
 
 std::string List(const std::vector<std::string>& v) {
@@ -282,11 +290,8 @@ Status CheckClientDecl(const ClientMetricDecl& d) {
     return InvalidArgument(who +
                            "a histogram needs bucket bounds, native buckets (native_bucket_factor) or both");
   }
-  for (std::size_t i = 0; i < d.buckets.size(); ++i) {
-    if (!std::isfinite(d.buckets[i]) || (i > 0 && !(d.buckets[i] > d.buckets[i - 1]))) {
-      return InvalidArgument(who + "bucket bounds must be finite and strictly increasing");
-    }
-  }
+  if (!FiniteIncreasing(d.buckets))
+    return InvalidArgument(who + "bucket bounds must be finite and strictly increasing");
   return {};
 }
 
@@ -354,11 +359,11 @@ struct NativeState {
   }
 
   // Adds a client's increments (its schema may be finer or coarser than this one), then keeps the limit.
-  void Merge(const NativeBuckets& in, std::uint32_t max_buckets, detail::BucketList& scratch) {
+  void Merge(const NativeBuckets& in, std::uint32_t max_buckets) {
     Lower(in.schema);
     zero_count += in.zero_count;
-    AddSide(positive, in.positive_spans, in.positive_counts, in.schema, scratch);
-    AddSide(negative, in.negative_spans, in.negative_counts, in.schema, scratch);
+    AddSide(positive, in.positive_spans, in.positive_counts, in.schema);
+    AddSide(negative, in.negative_spans, in.negative_counts, in.schema);
     WidenZero(in.zero_threshold);
     while (buckets() > max_buckets && schema > detail::kNativeSchemaMin) {
       Lower(schema - 1);
@@ -366,26 +371,23 @@ struct NativeState {
     }
   }
 
+  // Adds a client's buckets of one sign, lowered from its schema to this one, to `side` (both ascending).
   void AddSide(detail::BucketList& side, const std::vector<NativeSpan>& spans,
-               const std::vector<std::uint64_t>& counts, std::int32_t from,
-               detail::BucketList& scratch) const {
-    scratch.clear();
-    detail::AppendBuckets(spans, counts, scratch);
-    detail::LowerBuckets(scratch, from - schema);
-    if (scratch.empty()) return;
+               const std::vector<std::uint64_t>& counts, std::int32_t from) const {
+    detail::BucketCursor in(spans, counts, from - schema);
+    detail::IndexedCount b{0, 0};
+    if (!in.Next(b)) return;
     detail::BucketList merged;
-    merged.reserve(side.size() + scratch.size());
-    std::size_t a = 0, b = 0;
-    while (a < side.size() || b < scratch.size()) {
-      if (b == scratch.size() || (a < side.size() && side[a].index < scratch[b].index)) {
+    merged.reserve(side.size() + counts.size());
+    bool more = true;
+    for (std::size_t a = 0; a < side.size() || more;) {
+      if (!more || (a < side.size() && side[a].index < b.index)) {
         merged.push_back(side[a++]);
-      } else if (a == side.size() || scratch[b].index < side[a].index) {
-        merged.push_back(scratch[b++]);
-      } else {
-        merged.push_back({side[a].index, side[a].count + scratch[b].count});
-        ++a;
-        ++b;
+        continue;
       }
+      if (a < side.size() && side[a].index == b.index) b.count += side[a++].count;
+      merged.push_back(b);
+      more = in.Next(b);
     }
     side = std::move(merged);
   }
@@ -507,7 +509,6 @@ struct ClientMetrics::State {
   std::uint64_t batches[kOutcomeCount] = {};
   std::uint64_t rejections[kRejectReasonCount] = {};
   std::uint64_t skipped_families[kSkipReasonCount] = {};
-  detail::BucketList native_scratch;  // Commit's working memory for native merges
   std::uint64_t received_bytes = 0;
   std::uint64_t client_dropped = 0;
 
@@ -640,11 +641,14 @@ struct ClientMetrics::State {
         return Problem{RejectReason::kDuplicateSeries, f.name + ": family twice in one batch"};
       }
       // Every value is checked, in skipped families too: a client sending NaN is broken or hostile.
-      if (f.type == MetricType::kHistogram) {
-        if (auto problem = CheckBounds(f)) return problem;
+      // Bounds that cannot be right in any layout are such a value, not deploy skew.
+      if (f.type == MetricType::kHistogram && !FiniteIncreasing(f.bucket_bounds)) {
+        return Problem{RejectReason::kInvalidValue,
+                       f.name + ": bucket bounds must be finite and strictly increasing"};
       }
+      std::vector<std::uint64_t> counts;
       for (const BatchSeries& series : f.series) {
-        if (auto problem = CheckSeriesValues(f, series)) return problem;
+        if (auto problem = CheckSeriesValues(f, series, counts)) return problem;
       }
       const auto it = by_name.find(f.name);
       std::optional<Skip> skip;
@@ -661,7 +665,7 @@ struct ClientMetrics::State {
       FamilyPlan& p = plan.emplace_back(FamilyPlan{.metric = it->second,
                                                    .family = &f,
                                                    .series = {},
-                                                   .counts = {},
+                                                   .counts = std::move(counts),
                                                    .bucket_map = std::move(bucket_map)});
       if (auto problem = ResolveFamily(f, metrics[it->second], p)) return problem;
     }
@@ -720,7 +724,9 @@ struct ClientMetrics::State {
     return d == declared.size();
   }
 
-  std::optional<Problem> CheckSeriesValues(const BatchFamily& f, const BatchSeries& s) const {
+  // Histograms: appends the series' count increment to `counts`.
+  std::optional<Problem> CheckSeriesValues(const BatchFamily& f, const BatchSeries& s,
+                                           std::vector<std::uint64_t>& counts) const {
     for (const std::string& v : s.label_values) {
       if (v.size() > opts.max_label_value_length) {
         return Problem{RejectReason::kInvalidLabelValue,
@@ -742,25 +748,20 @@ struct ClientMetrics::State {
         if (!std::isfinite(s.value))
           return Problem{RejectReason::kInvalidValue, f.name + ": gauge value is not finite"};
         break;
-      default:
-        return CheckHistogramValues(f, s);
-    }
-    return std::nullopt;
-  }
-
-  // Bounds that cannot be right in any layout: a broken or hostile client, not deploy skew.
-  static std::optional<Problem> CheckBounds(const BatchFamily& f) {
-    const std::vector<double>& b = f.bucket_bounds;
-    for (std::size_t i = 0; i < b.size(); ++i) {
-      if (!std::isfinite(b[i]) || (i > 0 && !(b[i] > b[i - 1]))) {
-        return Problem{RejectReason::kInvalidValue,
-                       f.name + ": bucket bounds must be finite and strictly increasing"};
+      default: {
+        std::uint64_t count = 0;
+        if (auto problem = CheckHistogramValues(f, s, count)) return problem;
+        counts.push_back(count);
+        break;
       }
     }
     return std::nullopt;
   }
 
-  static std::optional<Problem> CheckHistogramValues(const BatchFamily& f, const BatchSeries& s) {
+  // `count`: the series' count increment. A family with both kinds gives it twice and must agree; one
+  // whose declaration lacks the kind it sent is skipped, so this count is the one the merge keeps.
+  static std::optional<Problem> CheckHistogramValues(const BatchFamily& f, const BatchSeries& s,
+                                                     std::uint64_t& count) {
     if (!std::isfinite(s.sum_delta)) {
       return Problem{RejectReason::kInvalidValue, f.name + ": histogram sum increment is not finite"};
     }
@@ -770,6 +771,7 @@ struct ClientMetrics::State {
           RejectReason::kTotalOutOfRange,
           f.name + List(s.label_values) + ": the observation count increment of one batch passes 2^53"};
     }
+    count = *classic;
     if (!f.native) return std::nullopt;
     if (!(s.native.zero_threshold >= 0) || !std::isfinite(s.native.zero_threshold)) {
       return Problem{RejectReason::kInvalidValue, f.name + ": native zero threshold is not finite and >= 0"};
@@ -786,13 +788,8 @@ struct ClientMetrics::State {
                                                       std::to_string(*classic) +
                                                       " classic ones (a histogram counts each in both)"};
     }
+    count = *native;
     return std::nullopt;
-  }
-
-  // A histogram series' count increment, from the part the metric keeps the count of (checked by
-  // CheckHistogramValues to be exact).
-  static std::uint64_t SeriesCount(const Metric& m, const BatchSeries& s) {
-    return m.classic ? ExactSum(0, s.bucket_deltas).value_or(0) : NativeCount(s.native).value_or(0);
   }
 
   // The series a batch's label values go to; `fresh` holds the series this batch creates so far.
@@ -821,7 +818,8 @@ struct ClientMetrics::State {
     std::unordered_map<std::string, std::uint32_t> fresh;  // new series of this batch, by key -> k
     // The overflow series is the one series several of a family's series may add to in one batch.
     std::optional<Projected> overflow_totals;
-    for (const BatchSeries& s : f.series) {
+    for (std::size_t i = 0; i < f.series.size(); ++i) {
+      const BatchSeries& s = f.series[i];
       const SeriesTarget target = Resolve(m, s, fresh);
       const bool to_overflow = target.kind == SeriesTarget::Kind::kOverflow;
       if (!to_overflow && std::find(targets.begin(), targets.end(), target) != targets.end()) {
@@ -831,12 +829,11 @@ struct ClientMetrics::State {
       if (to_overflow && !overflow_totals) overflow_totals = OverflowTotals(m);
       Projected one =
           target.kind == SeriesTarget::Kind::kExisting ? Totals(m.series[target.index]) : Projected{};
-      const std::uint64_t count = m.decl.type == MetricType::kHistogram ? SeriesCount(m, s) : 0;
+      const std::uint64_t count = plan.counts.empty() ? 0 : plan.counts[i];
       if (auto why = Project(m.decl.type, s, count, to_overflow ? *overflow_totals : one)) {
         return Problem{RejectReason::kTotalOutOfRange, f.name + List(s.label_values) + ": " + *why};
       }
       targets.push_back(target);
-      plan.counts.push_back(count);
     }
     return std::nullopt;
   }
@@ -935,7 +932,7 @@ struct ClientMetrics::State {
         ser.buckets[p.bucket_map.empty() ? b : p.bucket_map[b]] += s.bucket_deltas[b];
       }
     }
-    if (m.native) ser.native.Merge(s.native, m.decl.native_max_buckets, native_scratch);
+    if (m.native) ser.native.Merge(s.native, m.decl.native_max_buckets);
     ser.count += count;
     ser.sum += s.sum_delta;
   }
@@ -1108,8 +1105,7 @@ ApplyResult ClientMetrics::Apply(std::string_view bytes, Clock::time_point now) 
   }
   Batch batch;
   if (const Status st = DecodeBatch(bytes, batch, opts_.decode_limits); !st.ok()) {
-    const std::uint8_t version = PeekBatchVersion(bytes).value_or(kBatchVersion);
-    const bool other_version = version < kMinBatchVersion || version > kBatchVersion;
+    const bool other_version = !ReadsBatchVersion(PeekBatchVersion(bytes).value_or(kBatchVersion));
     const RejectReason reason = other_version ? RejectReason::kUnsupportedVersion : RejectReason::kMalformed;
     CountRejection(reason, bytes.size());
     return Rejection(reason, st.message());

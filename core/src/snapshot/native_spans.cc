@@ -28,49 +28,6 @@ bool SpanWriter::Add(std::int32_t index, std::uint64_t count) {
   return true;
 }
 
-BucketCursor::BucketCursor(const std::vector<NativeSpan>& spans, const std::vector<std::uint64_t>& counts,
-                           std::int32_t by)
-    : spans_(spans), counts_(counts), by_(by) {}
-
-bool BucketCursor::NextUnlowered(IndexedCount& out) {
-  while (span_ < spans_.size()) {
-    if (!entered_) {
-      index_ = (span_ == 0 ? 0 : index_) + spans_[span_].offset;
-      entered_ = true;
-    }
-    if (in_span_ < spans_[span_].length && at_ < counts_.size()) {
-      ++in_span_;
-      out = {index_++, counts_[at_++]};
-      if (out.count != 0) return true;
-      continue;
-    }
-    ++span_;
-    in_span_ = 0;
-    entered_ = false;
-  }
-  return false;
-}
-
-bool BucketCursor::Next(IndexedCount& out) {
-  if (!pending_ && !NextUnlowered(next_)) return false;
-  pending_ = false;
-  out = {LowerNativeIndex(next_.index, by_), next_.count};
-  while (NextUnlowered(next_)) {
-    if (LowerNativeIndex(next_.index, by_) != out.index) {
-      pending_ = true;
-      break;
-    }
-    out.count += next_.count;
-  }
-  return true;
-}
-
-void AppendBuckets(const std::vector<NativeSpan>& spans, const std::vector<std::uint64_t>& counts,
-                   BucketList& out) {
-  BucketCursor cursor(spans, counts, 0);
-  for (IndexedCount b{0, 0}; cursor.Next(b);) out.push_back(b);
-}
-
 void LowerBuckets(BucketList& list, std::int32_t by) {
   if (by <= 0 || list.empty()) return;
   std::size_t kept = 0;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "golivekit/observability/detail/native_cells.h"
 #include "golivekit/observability/snapshot.h"
 
 namespace golivekit::observability::detail {
@@ -38,12 +39,42 @@ class SpanWriter {
 class BucketCursor {
  public:
   BucketCursor(const std::vector<NativeSpan>& spans, const std::vector<std::uint64_t>& counts,
-               std::int32_t by);
-  /// The next bucket; false at the end.
-  bool Next(IndexedCount& out);
+               std::int32_t by)
+      : spans_(spans), counts_(counts), by_(by) {}
+  /// The next bucket; false at the end. Inline: the server's merge and the client's diff call it per bucket.
+  bool Next(IndexedCount& out) {
+    if (!pending_ && !NextUnlowered(next_)) return false;
+    pending_ = false;
+    out = {LowerNativeIndex(next_.index, by_), next_.count};
+    while (NextUnlowered(next_)) {
+      if (LowerNativeIndex(next_.index, by_) != out.index) {
+        pending_ = true;
+        break;
+      }
+      out.count += next_.count;
+    }
+    return true;
+  }
 
  private:
-  bool NextUnlowered(IndexedCount& out);
+  bool NextUnlowered(IndexedCount& out) {
+    while (span_ < spans_.size()) {
+      if (!entered_) {
+        index_ = (span_ == 0 ? 0 : index_) + spans_[span_].offset;
+        entered_ = true;
+      }
+      if (in_span_ < spans_[span_].length && at_ < counts_.size()) {
+        ++in_span_;
+        out = {index_++, counts_[at_++]};
+        if (out.count != 0) return true;
+        continue;
+      }
+      ++span_;
+      in_span_ = 0;
+      entered_ = false;
+    }
+    return false;
+  }
 
   const std::vector<NativeSpan>& spans_;
   const std::vector<std::uint64_t>& counts_;
@@ -56,11 +87,6 @@ class BucketCursor {
   bool pending_ = false;  // next_ was read ahead
   IndexedCount next_{0, 0};
 };
-
-/// The non-zero buckets the spans cover, appended to `out`. The spans must be well formed (offsets after
-/// the first >= 0, as gather and DecodeBatch check).
-void AppendBuckets(const std::vector<NativeSpan>& spans, const std::vector<std::uint64_t>& counts,
-                   BucketList& out);
 
 /// Lowers the buckets `by` schemas (each 2^by neighbours become one, counts added); they stay sorted.
 void LowerBuckets(BucketList& list, std::int32_t by);

@@ -38,6 +38,10 @@ inline constexpr std::uint8_t kBatchVersion = 2;
 /// The oldest version this library reads. Writers use the lowest version that carries the batch: 1
 /// unless a family has native buckets, so that a server not yet updated keeps taking the rest.
 inline constexpr std::uint8_t kMinBatchVersion = 1;
+/// Whether this library reads batches of format `version`.
+constexpr bool ReadsBatchVersion(std::uint8_t version) noexcept {
+  return version >= kMinBatchVersion && version <= kBatchVersion;
+}
 
 /// A client's identity: 16 random bytes, fixed for the client's lifetime (a page load, a process).
 using ClientId = std::array<std::uint8_t, 16>;
