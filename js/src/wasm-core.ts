@@ -7,7 +7,7 @@
 // at once and unregisters; the finalizer is the safety net for what is dropped.
 import { type ObservabilityError, statusError } from "./errors.js";
 import type { MetricKind } from "./constants.js";
-import { type SeriesClass, seriesClassesFor } from "./series.js";
+import { type SeriesClass, type SeriesHandle, seriesClassesFor } from "./series.js";
 import type { MemoryStats } from "./types.js";
 import type { HeapView, WasmExports } from "./wasm-module.js";
 
@@ -17,6 +17,25 @@ export const REGISTRY_ADAPTER = 4;
 export type Owned = MetricKind | typeof METRIC_ADAPTER | typeof REGISTRY_ADAPTER;
 
 const encoder = new TextEncoder();
+
+// The exports that neither read nor change a counter or gauge cell, called without a flush: the
+// histogram update (a hot path) and the scratch-buffer helpers.
+const WITHOUT_FLUSH = new Set(["glk_histogram_observe", "glk_in", "glk_len", "glk_nums", "glk_release"]);
+
+/** The exports with every function but WITHOUT_FLUSH's calling `flush` first. */
+function flushingFirst(exports: WasmExports, flush: () => void): WasmExports {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(exports)) {
+    wrapped[name] =
+      typeof value !== "function" || WITHOUT_FLUSH.has(name)
+        ? value
+        : (...args: number[]) => {
+            flush();
+            return (value as (...args: number[]) => unknown)(...args);
+          };
+  }
+  return wrapped as unknown as WasmExports;
+}
 const decoder = new TextDecoder();
 
 export class WasmCore {
@@ -26,14 +45,34 @@ export class WasmCore {
   /** The series handle classes of this instance, by metric kind. */
   readonly seriesClasses: readonly SeriesClass[];
   readonly #finalizer: FinalizationRegistry<[Owned, number]> | undefined;
+  /** Counter and gauge handles with updates not yet in their cells (series.ts). */
+  readonly #queue: SeriesHandle[] = [];
 
   constructor(exports: WasmExports, heap: HeapView) {
-    this.exports = exports;
+    this.exports = flushingFirst(exports, () => this.flush());
     this.heap = heap;
     this.seriesClasses = seriesClassesFor(this);
     if (typeof FinalizationRegistry === "function") {
       this.#finalizer = new FinalizationRegistry(([what, address]) => this.#free(what, address));
     }
+  }
+
+  /** Queues a counter or gauge handle whose first update since the last flush is pending. */
+  queue(series: SeriesHandle): void {
+    this.#queue.push(series);
+  }
+
+  /**
+   * Adds the queued handles' pending updates to their cells. Every export but the histogram update
+   * calls it first (flushingFirst), so whatever the core reads or changes (gather, encode, value, reset,
+   * remove, free) comes after every update made before it, as if each had been written at once.
+   */
+  flush(): void {
+    const queue = this.#queue;
+    if (queue.length === 0) return;
+    const f64 = this.heap.f64;
+    for (const series of queue) series.flushInto(f64);
+    queue.length = 0;
   }
 
   /** Has the C++ object at `address` freed once `owner` is garbage-collected, unless free() came first. */
