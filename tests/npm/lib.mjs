@@ -462,3 +462,32 @@ export function checkScenario(r, { where, version, entry }) {
   assert(r.registryAfterDispose.threw && r.registryAfterDispose.isObservabilityError,
     w(`a disposed registry did not throw an ObservabilityError: ${JSON.stringify(r.registryAfterDispose)}`));
 }
+
+// The JS files and the module's sections, its code by origin (our exports, our core, libc++, the C++
+// ABI runtime, libc and the allocator) and its largest functions, so that a regression of the budget
+// points at its cause. Function names come from emcc's symbol map of the same link, which the wasm build
+// leaves beside the module (GLK_OBS_WASM_SYMBOLS, set by tests/npm/CMakeLists.txt), demangled by c++filt
+// where binutils has it.
+export function printWhereTheBytesAre(sizes, wasmBytes) {
+  for (const s of sizes) console.log(`npm.size:   ${s.file}: ${s.bytes} bytes, ${s.gzip} gzip`);
+  const symbolsPath = process.env.GLK_OBS_WASM_SYMBOLS;
+  assert(symbolsPath && fs.existsSync(symbolsPath), `no symbol map of the module (GLK_OBS_WASM_SYMBOLS=${symbolsPath})`);
+  const { sections, functions, dataBytes } = wasmBreakdown(wasmBytes, fs.readFileSync(symbolsPath, "utf8"));
+  assert(functions.length > 100 && !functions.some((f) => f.name.startsWith("function ")),
+    `the symbol map ${symbolsPath} does not name the module's ${functions.length} functions: a stale map?`);
+  const demangled = spawnSync("c++filt", { input: functions.map((f) => f.name).join("\n"), encoding: "utf8" });
+  const names = demangled.status === 0 ? demangled.stdout.split("\n") : functions.map((f) => f.name);
+  const origin = (name) =>
+    name.startsWith("glk_") ? "exports (wasm/)" :
+    /^(\S+ )?(\(anonymous namespace\)::)?golivekit::/.test(name) ? "core" :
+    /^(\S+ )?std::/.test(name) ? "libc++" :
+    name.includes("__cxxabiv1") || name.includes("__dynamic_cast") ? "C++ ABI (RTTI)" : "libc, allocator, other";
+  const byOrigin = {};
+  functions.forEach((f, i) => (byOrigin[origin(names[i])] = (byOrigin[origin(names[i])] ?? 0) + f.bytes));
+  console.log(`npm.size:   wasm sections (bytes before gzip): ${Object.entries(sections).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  console.log(`npm.size:   wasm code by origin: ${Object.entries(byOrigin).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  console.log(`npm.size:   wasm data segments: ${dataBytes} bytes; ${functions.length} functions, the largest:`);
+  for (let i = 0; i < Math.min(15, functions.length); i++) {
+    console.log(`npm.size:     ${String(functions[i].bytes).padStart(5)}  ${names[i].slice(0, 140)}`);
+  }
+}

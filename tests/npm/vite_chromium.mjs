@@ -3,22 +3,7 @@
 // Prints and records (<work>/vite-size.json) the gzip -9 size of what the build ships.
 import fs from "node:fs";
 import path from "node:path";
-import { args, assert, checkScenario, copyApp, gzipSize, listFiles, main, run, runPage, wasmBreakdown } from "./lib.mjs";
-
-// The JS files and the module's sections, largest functions and data, so that a regression of the
-// budget points at its cause. Function names come from emcc's symbol map of the same link, which the
-// wasm build leaves beside the module (GLK_OBS_WASM_SYMBOLS, set by tests/npm/CMakeLists.txt).
-function printWhereTheBytesAre(sizes, wasmBytes) {
-  for (const s of sizes) console.log(`npm.size:   ${s.file}: ${s.bytes} bytes, ${s.gzip} gzip`);
-  const symbolsPath = process.env.GLK_OBS_WASM_SYMBOLS;
-  assert(symbolsPath && fs.existsSync(symbolsPath), `no symbol map of the module (GLK_OBS_WASM_SYMBOLS=${symbolsPath})`);
-  const { sections, functions, dataBytes } = wasmBreakdown(wasmBytes, fs.readFileSync(symbolsPath, "utf8"));
-  assert(functions.length > 100 && !functions.some((f) => f.name.startsWith("function ")),
-    `the symbol map ${symbolsPath} does not name the module's ${functions.length} functions: a stale map?`);
-  console.log(`npm.size:   wasm sections (bytes before gzip): ${Object.entries(sections).map(([k, v]) => `${k} ${v}`).join(", ")}`);
-  console.log(`npm.size:   wasm data segments: ${dataBytes} bytes; ${functions.length} functions, the largest:`);
-  for (const f of functions.slice(0, 15)) console.log(`npm.size:     ${String(f.bytes).padStart(5)}  ${f.name.slice(0, 140)}`);
-}
+import { args, assert, checkScenario, copyApp, gzipSize, listFiles, main, printWhereTheBytesAre, run, runPage } from "./lib.mjs";
 
 main("npm.vite_chromium", async () => {
   const ctx = args();
