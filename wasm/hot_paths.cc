@@ -36,13 +36,9 @@ EMSCRIPTEN_KEEPALIVE std::uintptr_t glk_gauge_cell(obs::GaugeChild* p) {
   return cell != nullptr ? reinterpret_cast<std::uintptr_t>(&cell->bits) : 0;
 }
 
-EMSCRIPTEN_KEEPALIVE void glk_counter_inc(obs::CounterChild* p) { p->Inc(); }
-// Returns 0, or 1 if the core refused the amount (negative or NaN: JS checks first and says why).
-EMSCRIPTEN_KEEPALIVE int glk_counter_add(obs::CounterChild* p, double v) { return p->Add(v).ok() ? 0 : 1; }
+// Counter and gauge updates need no export: JS writes the cells (above). Reading goes through the core.
 EMSCRIPTEN_KEEPALIVE double glk_counter_value(obs::CounterChild* p) { return p->Value(); }
 
-EMSCRIPTEN_KEEPALIVE void glk_gauge_set(obs::GaugeChild* p, double v) { p->Set(v); }
-EMSCRIPTEN_KEEPALIVE void glk_gauge_add(obs::GaugeChild* p, double v) { p->Add(v); }
 EMSCRIPTEN_KEEPALIVE double glk_gauge_value(obs::GaugeChild* p) { return p->Value(); }
 
 EMSCRIPTEN_KEEPALIVE void glk_histogram_observe(obs::HistogramChild* p, double v) { p->Observe(v); }

@@ -7,11 +7,7 @@
 export interface WasmExports {
   /** A WebAssembly.Memory (typed structurally: consumers' type checks may not have the WebAssembly lib). */
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
-  glk_counter_inc(p: number): void;
-  glk_counter_add(p: number, v: number): number;
   glk_counter_value(p: number): number;
-  glk_gauge_set(p: number, v: number): void;
-  glk_gauge_add(p: number, v: number): void;
   glk_gauge_value(p: number): number;
   /** The byte address of the double JS updates in place for a series (wasm/hot_paths.cc). */
   glk_counter_cell(p: number): number;
