@@ -14,7 +14,8 @@
 namespace obs = golivekit::observability;
 using namespace golivekit::observability::wasm;  // Kind
 
-// The double that JS updates in place (js/src/series.ts: counter inc/add, gauge set/add): no call per
+// The double that JS updates in place (js/src/series.ts and wasm-core.ts: a counter's or gauge's
+// pending updates are added to it before any call into the module; a gauge's set writes it): no call per
 // update. The module has no threads, so the cell's atomics are plain words, and the core reads them at
 // gather time as ever (CounterCell::float_bits counts fractional adds, GaugeCell::bits is the value).
 static_assert(sizeof(std::atomic<std::uint64_t>) == sizeof(double) &&
