@@ -195,7 +195,7 @@ main("npm.demo_chromium", async () => {
     const beforeClose = await page.evaluate(() => window.__demo.stats());
     closing = true;
     await page.close({ runBeforeUnload: true });
-    // The final batch leaves in a keepalive request while the page is torn down; once (1 run in ~28)
+    // The final batch leaves in a keepalive request while the page is torn down; once (1 run in ~50)
     // it had not been applied 5 s later on a loaded machine, so the wait is 10 s, and a failure says what
     // the shipper and the server had done.
     const after = await pollMetrics(server.base, FAMILIES, (s) => s.golivekit_client_open_views === "0", 10_000);
