@@ -127,6 +127,15 @@ export function gzipSize(file) {
   return zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 }
 
+/** What a build in `dist` ships: its .js and .wasm files with their sizes, and the gzip -9 sums. */
+export function shippedSizes(dist) {
+  const files = listFiles(dist)
+    .filter((f) => /\.(m?js|wasm)$/.test(f))
+    .map((f) => ({ file: f, bytes: fs.statSync(path.join(dist, f)).size, gzip: gzipSize(path.join(dist, f)) }));
+  const gzip = (wasm) => files.filter((f) => f.file.endsWith(".wasm") === wasm).reduce((a, f) => a + f.gzip, 0);
+  return { files, js: gzip(false), wasm: gzip(true), total: gzip(false) + gzip(true) };
+}
+
 /**
  * Where the bytes of a wasm module are: its sections' sizes, the size of each defined function's body
  * (named from emcc's symbol map, "index:name" per line, where it has one) and of its data segments.

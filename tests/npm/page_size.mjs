@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { args, assert, gzipSize, listFiles, main, printWhereTheBytesAre, run, runPage } from "./lib.mjs";
+import { args, assert, main, printWhereTheBytesAre, run, runPage, shippedSizes } from "./lib.mjs";
 
 const APPS = path.join(path.dirname(fileURLToPath(import.meta.url)), "apps");
 
@@ -26,11 +26,7 @@ function buildPage(ctx, template, vite, { nodeModules } = {}) {
   for (const f of fs.readdirSync(app)) assert(!f.startsWith("vite.config"), `${f} in ${app}: the build is zero-config`);
   run(process.execPath, [vite, "build"], { cwd: app, timeoutMs: 90_000, env: { NO_COLOR: "1", CI: "1" } });
   const dist = path.join(app, "dist");
-  const files = listFiles(dist)
-    .filter((f) => /\.(m?js|wasm)$/.test(f))
-    .map((f) => ({ file: f, bytes: fs.statSync(path.join(dist, f)).size, gzip: gzipSize(path.join(dist, f)) }));
-  const gzip = (wasm) => files.filter((f) => f.file.endsWith(".wasm") === wasm).reduce((a, f) => a + f.gzip, 0);
-  return { dist, files, js: gzip(false), wasm: gzip(true), total: gzip(false) + gzip(true) };
+  return { dist, ...shippedSizes(dist) };
 }
 
 main("npm.page_size", async () => {

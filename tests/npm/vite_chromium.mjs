@@ -3,7 +3,7 @@
 // Prints and records (<work>/vite-size.json) the gzip -9 size of what the build ships.
 import fs from "node:fs";
 import path from "node:path";
-import { args, assert, checkScenario, copyApp, gzipSize, listFiles, main, printWhereTheBytesAre, run, runPage } from "./lib.mjs";
+import { args, assert, checkScenario, copyApp, listFiles, main, printWhereTheBytesAre, run, runPage, shippedSizes } from "./lib.mjs";
 
 main("npm.vite_chromium", async () => {
   const ctx = args();
@@ -42,12 +42,7 @@ main("npm.vite_chromium", async () => {
   assert(jsReferencesWasm, `no built .js refers to the emitted ${wasmName}`);
 
   // What the build ships, gzip -9.
-  const sizes = files
-    .filter((f) => /\.(m?js|wasm)$/.test(f))
-    .map((f) => ({ file: f, bytes: fs.statSync(path.join(dist, f)).size, gzip: gzipSize(path.join(dist, f)) }));
-  const sum = (list) => list.reduce((a, b) => a + b.gzip, 0);
-  const jsGzip = sum(sizes.filter((s) => !s.file.endsWith(".wasm")));
-  const wasmGzip = sum(sizes.filter((s) => s.file.endsWith(".wasm")));
+  const { files: sizes, js: jsGzip, wasm: wasmGzip } = shippedSizes(dist);
   const report = { total_gzip: jsGzip + wasmGzip, js_gzip: jsGzip, wasm_gzip: wasmGzip, gzip_level: 9, files: sizes };
   fs.writeFileSync(path.join(ctx.work, "vite-size.json"), `${JSON.stringify(report, null, 2)}\n`);
 
