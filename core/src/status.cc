@@ -1,11 +1,38 @@
 #include "golivekit/observability/status.h"
 
+#include <atomic>
+#include <cstdint>
 #include <utility>
 
 namespace golivekit::observability {
 
+struct Status::Rep {
+  std::atomic<std::uint32_t> refs;
+  StatusCode code;
+  std::string message;
+};
+
 Status::Status(StatusCode code, std::string message) {
-  if (code != StatusCode::kOk) rep_ = std::make_shared<const Rep>(Rep{code, std::move(message)});
+  if (code != StatusCode::kOk) rep_ = new Rep{{1}, code, std::move(message)};
+}
+
+Status::Status(const Status& other) noexcept : rep_(other.rep_) {
+  if (rep_ != nullptr) rep_->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+Status& Status::operator=(const Status& other) noexcept {
+  Status copy(other);
+  std::swap(rep_, copy.rep_);
+  return *this;
+}
+
+Status& Status::operator=(Status&& other) noexcept {
+  std::swap(rep_, other.rep_);
+  return *this;
+}
+
+void Status::Unref(Rep* rep) noexcept {
+  if (rep->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete rep;
 }
 
 StatusCode Status::code() const noexcept { return rep_ ? rep_->code : StatusCode::kOk; }

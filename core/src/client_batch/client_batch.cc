@@ -9,7 +9,6 @@
 #include <random>
 #include <utility>
 
-#include "client_batch/series_key.h"
 #include "golivekit/observability/detail/native_cells.h"
 #include "snapshot/native_spans.h"
 
@@ -335,27 +334,47 @@ std::uint8_t BatchVersionFor(const Batch& batch) noexcept {
 
 namespace {
 
+// What a family's series bytes depend on: its type and which buckets its histograms carry.
+struct SeriesShape {
+  MetricType type;
+  bool classic;  // classic bucket increments
+  bool native;   // native buckets
+};
+
+void PutHeader(std::string& out, std::uint8_t version, bool final, const ClientId& client,
+               std::uint64_t sequence, std::uint64_t dropped_batches, std::size_t families) {
+  out.append(kMagic, sizeof kMagic);
+  out.push_back(static_cast<char>(version));
+  out.push_back(static_cast<char>(final ? kFlagFinal : 0));
+  out.append(reinterpret_cast<const char*>(client.data()), client.size());
+  PutVarint(out, sequence);
+  PutVarint(out, dropped_batches);
+  PutVarint(out, families);
+}
+
 // A family's bytes up to its series count (the packer measures them with this too).
-void PutFamilyHead(std::string& out, const BatchFamily& f, std::uint8_t version) {
-  PutString(out, f.name);
-  out.push_back(static_cast<char>(TypeCode(f.type)));
-  PutVarint(out, f.label_names.size());
-  for (const std::string& l : f.label_names) PutString(out, l);
-  if (f.type == MetricType::kHistogram) {
-    PutVarint(out, f.bucket_bounds.size());
-    for (const double b : f.bucket_bounds) PutDouble(out, b);
-    if (version >= 2) out.push_back(static_cast<char>(f.native ? 1 : 0));
+void PutFamilyHead(std::string& out, std::string_view name, MetricType type,
+                   const std::vector<std::string>& label_names, const std::vector<double>& bucket_bounds,
+                   bool native, std::uint8_t version) {
+  PutString(out, name);
+  out.push_back(static_cast<char>(TypeCode(type)));
+  PutVarint(out, label_names.size());
+  for (const std::string& l : label_names) PutString(out, l);
+  if (type == MetricType::kHistogram) {
+    PutVarint(out, bucket_bounds.size());
+    for (const double b : bucket_bounds) PutDouble(out, b);
+    if (version >= 2) out.push_back(static_cast<char>(native ? 1 : 0));
   }
 }
 
-// One series' bytes (the packer measures them with this too).
-void PutSeries(std::string& out, const BatchFamily& f, const BatchSeries& s) {
+// One series' bytes.
+void PutSeries(std::string& out, SeriesShape shape, const BatchSeries& s) {
   for (const std::string& v : s.label_values) PutString(out, v);
-  if (f.type != MetricType::kHistogram) return PutDouble(out, s.value);
-  if (f.classic()) {
+  if (shape.type != MetricType::kHistogram) return PutDouble(out, s.value);
+  if (shape.classic) {
     for (const std::uint64_t d : s.bucket_deltas) PutVarint(out, d);
   }
-  if (f.native) PutNative(out, s.native);
+  if (shape.native) PutNative(out, s.native);
   PutDouble(out, s.sum_delta);
 }
 
@@ -363,17 +382,13 @@ void PutSeries(std::string& out, const BatchFamily& f, const BatchSeries& s) {
 
 void EncodeBatch(const Batch& batch, std::string& out) {
   const std::uint8_t version = BatchVersionFor(batch);
-  out.append(kMagic, sizeof kMagic);
-  out.push_back(static_cast<char>(version));
-  out.push_back(static_cast<char>(batch.final ? kFlagFinal : 0));
-  out.append(reinterpret_cast<const char*>(batch.client.data()), batch.client.size());
-  PutVarint(out, batch.sequence);
-  PutVarint(out, batch.dropped_batches);
-  PutVarint(out, batch.families.size());
+  PutHeader(out, version, batch.final, batch.client, batch.sequence, batch.dropped_batches,
+            batch.families.size());
   for (const BatchFamily& f : batch.families) {
-    PutFamilyHead(out, f, version);
+    PutFamilyHead(out, f.name, f.type, f.label_names, f.bucket_bounds, f.native, version);
     PutVarint(out, f.series.size());
-    for (const BatchSeries& s : f.series) PutSeries(out, f, s);
+    const SeriesShape shape{f.type, f.classic(), f.native};
+    for (const BatchSeries& s : f.series) PutSeries(out, shape, s);
   }
 }
 
@@ -479,25 +494,16 @@ BatchEncoder::BatchEncoder(ClientId id, std::size_t max_batch_bytes)
 
 namespace {
 
-// The bytes of one series, or of a family up to its series count (plus room for the largest count),
-// measured by writing them: one writer for the bytes and their size.
-std::size_t SeriesSize(const BatchFamily& f, const BatchSeries& s, std::string& scratch) {
-  scratch.clear();
-  PutSeries(scratch, f, s);
-  return scratch.size();
-}
-
-std::size_t FamilyHeaderSize(const BatchFamily& f, std::string& scratch) {
-  scratch.clear();
-  PutFamilyHead(scratch, f, kBatchVersion);
-  return scratch.size() + 5;
-}
-
-}  // namespace
-
-namespace {
-
 bool Shippable(const FamilySnapshot& fam) { return fam.type != MetricType::kUnknown; }
+
+// A histogram family ships native buckets only when it has them; everything else has the fields of its
+// type alone.
+bool ShipsNative(const FamilySnapshot& fam) { return fam.type == MetricType::kHistogram && fam.native; }
+
+SeriesShape ShapeOf(const FamilySnapshot& fam) {
+  const bool native = ShipsNative(fam);
+  return {fam.type, !native || !fam.bucket_bounds.empty(), native};
+}
 
 // A counter's increment since `prev` (nullptr: a new series). A value below the previous one means the
 // series was reset: it starts again from zero.
@@ -506,13 +512,12 @@ double CounterIncrement(double now, const double* prev) {
 }
 
 // Whether a histogram series restarted since the previous snapshot (or is new): then all it holds is new.
-bool HistogramRestarted(const SeriesSnapshot& now, const std::vector<std::uint64_t>* prev_buckets,
-                        std::uint64_t prev_count) {
-  if (prev_buckets == nullptr || prev_buckets->size() != now.bucket_counts.size() || now.count < prev_count) {
+bool HistogramRestarted(const SeriesSnapshot& now, const SeriesSnapshot* prev) {
+  if (prev == nullptr || prev->bucket_counts.size() != now.bucket_counts.size() || now.count < prev->count) {
     return true;
   }
   for (std::size_t i = 0; i < now.bucket_counts.size(); ++i) {
-    if (now.bucket_counts[i] < (*prev_buckets)[i]) return true;
+    if (now.bucket_counts[i] < prev->bucket_counts[i]) return true;
   }
   return false;
 }
@@ -559,160 +564,181 @@ bool NativeIncrements(const NativeBuckets& now, const NativeBuckets& prev, Nativ
 }
 
 // Per-bucket (not cumulative) increments, +Inf last, from the cumulative counts now and before
-// (`prev_buckets` nullptr: from zero).
-std::vector<std::uint64_t> BucketDeltas(const SeriesSnapshot& now,
-                                        const std::vector<std::uint64_t>* prev_buckets,
-                                        std::uint64_t prev_count) {
+// (`prev` nullptr: from zero), into `deltas`.
+void BucketDeltas(const SeriesSnapshot& now, const SeriesSnapshot* prev, std::vector<std::uint64_t>& deltas) {
   const std::size_t nb = now.bucket_counts.size();
-  std::vector<std::uint64_t> deltas(nb + 1);
+  deltas.resize(nb + 1);
   std::uint64_t below = 0;  // new observations in the buckets so far (cumulative)
   for (std::size_t i = 0; i <= nb; ++i) {
     const std::uint64_t cum_now = i < nb ? now.bucket_counts[i] : now.count;
-    const std::uint64_t cum_prev = prev_buckets == nullptr ? 0 : (i < nb ? (*prev_buckets)[i] : prev_count);
+    const std::uint64_t cum_prev = prev == nullptr ? 0 : (i < nb ? prev->bucket_counts[i] : prev->count);
     const std::uint64_t d = cum_now - cum_prev;
     deltas[i] = d >= below ? d - below : 0;
     below = d >= below ? d : below;
   }
-  return deltas;
 }
 
-// Fills batches of at most `max_bytes` with families, splitting a family's series over several batches
-// when they do not fit in one; each batch takes the next sequence.
+// What series `s` sends given what it held at the previous call (`prev` nullptr: nothing), written over
+// `change` (whose vectors keep their capacity); false if it sends nothing.
+bool SeriesChange(const FamilySnapshot& fam, const SeriesSnapshot& s, const SeriesSnapshot* prev,
+                  BatchSeries& change) {
+  change.label_values = s.label_values;
+  switch (fam.type) {
+    case MetricType::kCounter:
+      change.value = CounterIncrement(s.value, prev != nullptr ? &prev->value : nullptr);
+      return prev == nullptr || change.value > 0;
+    case MetricType::kGauge:
+      change.value = s.value;  // always sent: it says the client is alive and what it holds
+      return true;
+    default:
+      break;
+  }
+  bool restarted = HistogramRestarted(s, prev);
+  if (!restarted && s.count == prev->count) return false;
+  // From nothing: the same schema and threshold, no counts.
+  const NativeBuckets none{.schema = s.native.schema, .zero_threshold = s.native.zero_threshold};
+  const bool native = ShipsNative(fam);
+  if (native && !NativeIncrements(s.native, restarted ? none : prev->native, change.native)) {
+    restarted = true;
+    NativeIncrements(s.native, none, change.native);
+  }
+  if (restarted) prev = nullptr;
+  if (native && fam.bucket_bounds.empty()) {
+    change.bucket_deltas.clear();  // native-only
+  } else {
+    BucketDeltas(s, prev, change.bucket_deltas);
+  }
+  change.sum_delta = prev == nullptr ? s.sum : s.sum - prev->sum;
+  return true;
+}
+
+// The entry of `wanted` among `sorted` (ascending by key), searched from `cursor` on, which it advances:
+// the walks below go through a snapshot and the previous one together, both in snapshot order.
+template <class T, class Key>
+const T* Seek(const std::vector<T>& sorted, std::size_t& cursor, const Key& wanted,
+              const Key& (*key)(const T&)) {
+  while (cursor < sorted.size() && key(sorted[cursor]) < wanted) ++cursor;
+  return cursor < sorted.size() && key(sorted[cursor]) == wanted ? &sorted[cursor] : nullptr;
+}
+const std::string& NameOf(const FamilySnapshot& f) { return f.name; }
+const std::vector<std::string>& LabelValuesOf(const SeriesSnapshot& s) { return s.label_values; }
+
+// Fills batches of at most `max_bytes` with the changed series, family by family, splitting a family's
+// series over several batches when they do not fit in one; each batch takes the next sequence. A series
+// is encoded once, as it arrives; a family's head is written when its batch is closed, since it depends
+// on the batch's version (which depends on the batch's families).
 class BatchPacker {
  public:
   BatchPacker(const ClientId& client, const EncodeOpts& opts, std::size_t max_bytes,
               std::uint64_t& next_sequence)
-      : batch_{.client = client,
-               .sequence = 0,
-               .dropped_batches = opts.dropped_batches,
-               .final = opts.final,
-               .families = {}},
+      : client_(client),
+        opts_(opts),
         // The fixed part, then the sequence, drops and family-count varints at their largest.
         header_(kHeaderFixed + 10 + 10 + 5),
         size_(header_),
         max_bytes_(max_bytes),
         next_sequence_(next_sequence) {}
 
-  void Add(BatchFamily family) {
-    std::vector<BatchSeries> series = std::move(family.series);
-    family.series.clear();
-    const std::size_t family_header = FamilyHeaderSize(family, scratch_);
-    // Measured once each: measuring writes the bytes.
-    std::vector<std::size_t> sizes(series.size());
-    for (std::size_t k = 0; k < series.size(); ++k) sizes[k] = SeriesSize(family, series[k], scratch_);
-    std::size_t i = 0;
-    while (i < series.size()) {
-      if (size_ + family_header + sizes[i] > max_bytes_ && !batch_.families.empty()) Flush();
-      BatchFamily& part = batch_.families.emplace_back(BatchFamily{.name = family.name,
-                                                                   .type = family.type,
-                                                                   .label_names = family.label_names,
-                                                                   .bucket_bounds = family.bucket_bounds,
-                                                                   .native = family.native});
-      size_ += family_header;
-      // At least one series per part, so that an oversized series still travels (alone).
-      do {
-        size_ += sizes[i];
-        part.series.push_back(std::move(series[i]));
-        ++i;
-      } while (i < series.size() && size_ + sizes[i] <= max_bytes_);
+  // The series that follow are of `family`.
+  void StartFamily(const FamilySnapshot& family) {
+    family_ = &family;
+    shape_ = ShapeOf(family);
+    scratch_.clear();
+    PutFamilyHead(scratch_, family.name, family.type, family.label_names, family.bucket_bounds, shape_.native,
+                  kBatchVersion);
+    family_header_ = scratch_.size() + 5;  // and the series count at its largest
+    open_ = false;
+  }
+
+  void AddSeries(const BatchSeries& series) {
+    scratch_.clear();
+    PutSeries(scratch_, shape_, series);
+    const std::size_t n = scratch_.size();
+    if (!open_ || size_ + n > max_bytes_) {
+      // A new part of the family; at least one series in each, so that an oversized series still
+      // travels (alone).
+      if (size_ + family_header_ + n > max_bytes_ && !parts_.empty()) Flush();
+      parts_.push_back(Part{family_, 0, {}});
+      size_ += family_header_;
+      open_ = true;
     }
+    Part& part = parts_.back();
+    part.bytes.append(scratch_);
+    ++part.series;
+    size_ += n;
   }
 
   std::vector<std::string> Finish() {
     // The final flag must reach the server even when nothing changed.
-    if (!batch_.families.empty() || (batch_.final && batches_.empty())) Flush();
+    if (!parts_.empty() || (opts_.final && batches_.empty())) Flush();
     return std::move(batches_);
   }
 
  private:
+  struct Part {  // a family's series in one batch
+    const FamilySnapshot* family;
+    std::size_t series;
+    std::string bytes;
+  };
+
   void Flush() {
-    batch_.sequence = next_sequence_++;
+    std::uint8_t version = 1;
+    for (const Part& p : parts_) {
+      if (ShipsNative(*p.family)) version = 2;
+    }
     std::string bytes;
     bytes.reserve(size_);
-    EncodeBatch(batch_, bytes);
+    PutHeader(bytes, version, opts_.final, client_, next_sequence_++, opts_.dropped_batches, parts_.size());
+    for (const Part& p : parts_) {
+      const FamilySnapshot& f = *p.family;
+      PutFamilyHead(bytes, f.name, f.type, f.label_names, f.bucket_bounds, ShipsNative(f), version);
+      PutVarint(bytes, p.series);
+      bytes.append(p.bytes);
+    }
     batches_.push_back(std::move(bytes));
-    batch_.families.clear();
+    parts_.clear();
     size_ = header_;
+    open_ = false;
   }
 
-  Batch batch_;
+  const ClientId& client_;
+  const EncodeOpts& opts_;
   std::size_t header_;
   std::size_t size_;
   std::size_t max_bytes_;
   std::uint64_t& next_sequence_;
+  const FamilySnapshot* family_ = nullptr;
+  SeriesShape shape_{MetricType::kCounter, false, false};
+  std::size_t family_header_ = 0;
+  bool open_ = false;  // parts_.back() is of family_ and takes more series
+  std::vector<Part> parts_;
   std::vector<std::string> batches_;
-  std::string scratch_;  // where sizes are measured
+  std::string scratch_;
 };
 
 }  // namespace
 
-std::optional<BatchSeries> BatchEncoder::SeriesChange(const FamilySnapshot& fam, const SeriesSnapshot& s,
-                                                      const Last* prev) {
-  BatchSeries change{.label_values = s.label_values};
-  switch (fam.type) {
-    case MetricType::kCounter:
-      change.value = CounterIncrement(s.value, prev != nullptr ? &prev->value : nullptr);
-      if (prev != nullptr && !(change.value > 0)) return std::nullopt;
-      break;
-    case MetricType::kGauge:
-      change.value = s.value;  // always sent: it says the client is alive and what it holds
-      break;
-    default: {
-      bool restarted = HistogramRestarted(s, prev != nullptr ? &prev->buckets : nullptr,
-                                          prev != nullptr ? prev->count : 0);
-      if (!restarted && s.count == prev->count) return std::nullopt;
-      // From nothing: the same schema and threshold, no counts.
-      const NativeBuckets none{.schema = s.native.schema, .zero_threshold = s.native.zero_threshold};
-      if (fam.native && !NativeIncrements(s.native, restarted ? none : prev->native, change.native)) {
-        restarted = true;
-        NativeIncrements(s.native, none, change.native);
-      }
-      change.bucket_deltas =
-          BucketDeltas(s, restarted ? nullptr : &prev->buckets, restarted ? 0 : prev->count);
-      if (fam.native && fam.bucket_bounds.empty()) change.bucket_deltas.clear();  // native-only
-      change.sum_delta = restarted ? s.sum : s.sum - prev->sum;
-      break;
-    }
-  }
-  return change;
-}
-
-std::vector<BatchFamily> BatchEncoder::TakeChanges(const Snapshot& snapshot) {
-  std::vector<BatchFamily> changed;
-  LastValues now;
-  for (const FamilySnapshot& fam : snapshot.families) {
-    if (!Shippable(fam) || skip_.count(fam.name) != 0) continue;
-    const auto prev_family = last_.find(fam.name);
-    auto& now_family = now[fam.name];
-    BatchFamily out{
-        .name = fam.name,
-        .type = fam.type,
-        .label_names = fam.label_names,
-        .bucket_bounds = fam.type == MetricType::kHistogram ? fam.bucket_bounds : std::vector<double>{},
-        .native = fam.type == MetricType::kHistogram && fam.native};
-    for (const SeriesSnapshot& s : fam.series) {
-      std::string key = detail::SeriesKey(s.label_values);
-      const Last* prev = nullptr;
-      if (prev_family != last_.end()) {
-        const auto it = prev_family->second.find(key);
-        if (it != prev_family->second.end()) prev = &it->second;
-      }
-      if (auto change = SeriesChange(fam, s, prev)) out.series.push_back(std::move(*change));
-      now_family.emplace(std::move(key), Last{.value = s.value,
-                                              .sum = s.sum,
-                                              .count = s.count,
-                                              .buckets = s.bucket_counts,
-                                              .native = fam.native ? s.native : NativeBuckets{}});
-    }
-    if (!out.series.empty()) changed.push_back(std::move(out));
-  }
-  last_ = std::move(now);
-  return changed;
-}
-
 std::vector<std::string> BatchEncoder::Encode(const Snapshot& snapshot, const EncodeOpts& opts) {
   BatchPacker packer(client_, opts, max_batch_bytes_, next_sequence_);
-  for (BatchFamily& family : TakeChanges(snapshot)) packer.Add(std::move(family));
+  std::vector<FamilySnapshot> shipped;
+  BatchSeries change;
+  std::size_t last_family = 0;
+  for (const FamilySnapshot& fam : snapshot.families) {
+    if (!Shippable(fam) || skip_.count(fam.name) != 0) continue;
+    const FamilySnapshot* prev = Seek(last_, last_family, fam.name, &NameOf);
+    bool started = false;
+    std::size_t last_series = 0;
+    for (const SeriesSnapshot& s : fam.series) {
+      const SeriesSnapshot* prev_series =
+          prev != nullptr ? Seek(prev->series, last_series, s.label_values, &LabelValuesOf) : nullptr;
+      if (!SeriesChange(fam, s, prev_series, change)) continue;
+      if (!started) packer.StartFamily(fam);
+      started = true;
+      packer.AddSeries(change);
+    }
+    shipped.push_back(fam);
+  }
+  last_ = std::move(shipped);
   return packer.Finish();
 }
 

@@ -19,7 +19,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -158,6 +157,9 @@ struct EncodeOpts {
 /// (it was reset, or deleted and recreated) contributes what it holds now: its history restarts from
 /// zero.
 ///
+/// The snapshots must keep the invariants `Registry::Gather()` establishes (snapshot.h): the encoder
+/// finds a series' previous state by walking both snapshots in their order.
+///
 /// Batches are at most `max_batch_bytes`; when the changes need more, they are split over several
 /// batches, each with its own sequence number and each applicable on its own. A single series larger
 /// than the limit (a histogram with thousands of buckets and long labels) is still sent, alone.
@@ -180,28 +182,13 @@ class BatchEncoder {
   std::vector<std::string> Encode(const Snapshot& snapshot, const EncodeOpts& opts = {});
 
  private:
-  struct Last {  // what the previous snapshot held for one series
-    double value = 0;
-    double sum = 0;
-    std::uint64_t count = 0;
-    std::vector<std::uint64_t> buckets;  // cumulative, as in the snapshot
-    NativeBuckets native;                // absolute, as in the snapshot
-  };
-  // family name -> label values joined with '\xff' (never part of valid UTF-8) -> last state
-  using LastValues = std::map<std::string, std::map<std::string, Last>, std::less<>>;
-
-  // The changed series of every shipped family (families without one left out); remembers `snapshot`
-  // as what the server has.
-  std::vector<BatchFamily> TakeChanges(const Snapshot& snapshot);
-  // What one series sends given what it held at the previous call (nullptr: nothing); nullopt if nothing.
-  static std::optional<BatchSeries> SeriesChange(const FamilySnapshot& fam, const SeriesSnapshot& s,
-                                                 const Last* prev);
-
   ClientId client_;
   std::size_t max_batch_bytes_;
   std::uint64_t next_sequence_ = 1;
   std::set<std::string, std::less<>> skip_;
-  LastValues last_;
+  // What the server has: the shipped families of the previous snapshot as they were, in snapshot order
+  // (by name, series by label values), so that each Encode walks it beside the new snapshot.
+  std::vector<FamilySnapshot> last_;
 };
 
 }  // namespace golivekit::observability

@@ -15,7 +15,6 @@
 ///   value unchanged.
 ///
 /// Thread-safety: `Status` is an immutable value; copies may be used from any thread.
-#include <memory>
 #include <string>
 #include <string_view>
 
@@ -38,6 +37,13 @@ class Status {
   /// OK.
   Status() noexcept = default;
   Status(StatusCode code, std::string message);
+  Status(const Status& other) noexcept;
+  Status(Status&& other) noexcept : rep_(other.rep_) { other.rep_ = nullptr; }
+  Status& operator=(const Status& other) noexcept;
+  Status& operator=(Status&& other) noexcept;
+  ~Status() {
+    if (rep_ != nullptr) Unref(rep_);
+  }
 
   [[nodiscard]] bool ok() const noexcept { return rep_ == nullptr; }
   [[nodiscard]] StatusCode code() const noexcept;
@@ -51,11 +57,11 @@ class Status {
   }
 
  private:
-  struct Rep {
-    StatusCode code;
-    std::string message;
-  };
-  std::shared_ptr<const Rep> rep_;
+  // Shared by copies, with an atomic count: copying an error never copies its message. Out of line, so
+  // that the many places a Status is passed on stay small.
+  struct Rep;
+  static void Unref(Rep* rep) noexcept;
+  Rep* rep_ = nullptr;
 };
 
 /// Shorthands used across the library.
