@@ -18,9 +18,11 @@
 // frees it exactly once (dispose, FinalizationRegistry, the shipper's stop).
 #include <emscripten/emscripten.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -42,17 +44,21 @@ std::size_t g_len = 0;
 std::vector<double> g_nums;
 std::string g_last_error;  // of the most recent glk_metric_child that returned 0
 
-// The strings JS wrote into g_in (its first `n` bytes).
-std::vector<std::string> In(std::size_t n) {
-  std::vector<std::string> out;
+// The strings JS wrote into g_in (its first `n` bytes), as views into it: valid until JS writes again.
+std::vector<std::string_view> In(std::size_t n) {
+  std::vector<std::string_view> out;
   std::size_t start = 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (g_in[i] == '\xff') {
-      out.emplace_back(g_in, start, i - start);
+      out.emplace_back(g_in.data() + start, i - start);
       start = i + 1;
     }
   }
   return out;
+}
+// Views as strings (option structs own theirs).
+std::vector<std::string> Strings(std::span<const std::string_view> views) {
+  return std::vector<std::string>(views.begin(), views.end());
 }
 
 const char* Bytes(const std::string& s) {
@@ -69,16 +75,29 @@ int Nums(std::vector<double> v) {
   return static_cast<int>(g_nums.size());
 }
 
+// No std::shared_ptr in this module (its control block brings libc++'s RTTI support, ~1 KB gzip'd):
+// metrics and registries are plain heap objects, registered with Registry::RegisterUnowned, and a
+// metric counts its owners itself: JS (until glk_metric_free) and each registry that holds it. So a
+// metric JS disposes while it is registered lives on in the registry, as with the core's shared_ptr.
+
 // A metric of any of the three types; JS dispatches on `kind`.
 struct Metric {
   int kind;
-  std::shared_ptr<obs::detail::MetricVec> vec;
+  int owners;
+  std::unique_ptr<obs::detail::MetricVec> vec;
 };
 Metric& M(std::uintptr_t p) { return *reinterpret_cast<Metric*>(p); }
+void Disown(Metric* m) {
+  if (--m->owners == 0) delete m;
+}
 
-// A registry is held through a heap-allocated shared_ptr, as the core hands it out.
-using RegistryPtr = std::shared_ptr<obs::Registry>;
-obs::Registry& R(std::uintptr_t p) { return **reinterpret_cast<RegistryPtr*>(p); }
+// A registry and the metrics registered in it.
+struct Registry {
+  obs::Registry registry;
+  std::vector<Metric*> held;
+};
+Registry& Reg(std::uintptr_t p) { return *reinterpret_cast<Registry*>(p); }
+obs::Registry& R(std::uintptr_t p) { return Reg(p).registry; }
 
 template <class Child>
 std::uintptr_t Adopt(Child c) {
@@ -125,35 +144,36 @@ EMSCRIPTEN_KEEPALIVE const char* glk_last_error() { return Bytes(g_last_error); 
 // js_constants.cc).
 EMSCRIPTEN_KEEPALIVE Metric* glk_metric_new(int kind, std::size_t in, int buckets, double native_factor,
                                             double native_zero_threshold, std::uint32_t native_max_buckets) {
-  std::vector<std::string> s = In(in);
-  std::string name = std::move(s[0]);
-  std::string help = std::move(s[1]);
-  std::vector<std::string> labels(std::make_move_iterator(s.begin() + 2), std::make_move_iterator(s.end()));
-  auto* m = new Metric{kind, nullptr};
+  const std::vector<std::string_view> s = In(in);
+  std::string name(s[0]);
+  std::string help(s[1]);
+  std::vector<std::string> labels = Strings(std::span(s).subspan(2));
+  auto* m = new Metric{kind, 1, nullptr};
   switch (kind) {
     case kCounter:
-      m->vec =
-          obs::NewCounter({.name = std::move(name), .help = std::move(help), .labels = std::move(labels)});
+      m->vec = std::make_unique<obs::Counter>(
+          obs::CounterOpts{.name = std::move(name), .help = std::move(help), .labels = std::move(labels)});
       break;
     case kGauge:
-      m->vec = obs::NewGauge({.name = std::move(name), .help = std::move(help), .labels = std::move(labels)});
+      m->vec = std::make_unique<obs::Gauge>(
+          obs::GaugeOpts{.name = std::move(name), .help = std::move(help), .labels = std::move(labels)});
       break;
     default:
       m->kind = kHistogram;
-      m->vec = obs::NewHistogram(
-          {.name = std::move(name),
-           .help = std::move(help),
-           .labels = std::move(labels),
-           .buckets = buckets < 0 ? obs::DefaultBuckets
-                                  : std::vector<double>(g_nums.begin(), g_nums.begin() + buckets),
-           .native_bucket_factor = native_factor,
-           .native_zero_threshold = native_zero_threshold,
-           .native_max_buckets = native_max_buckets});
+      m->vec = std::make_unique<obs::Histogram>(obs::HistogramOpts{
+          .name = std::move(name),
+          .help = std::move(help),
+          .labels = std::move(labels),
+          .buckets = buckets < 0 ? obs::DefaultBuckets
+                                 : std::vector<double>(g_nums.begin(), g_nums.begin() + buckets),
+          .native_bucket_factor = native_factor,
+          .native_zero_threshold = native_zero_threshold,
+          .native_max_buckets = native_max_buckets});
       break;
   }
   return m;
 }
-EMSCRIPTEN_KEEPALIVE void glk_metric_free(std::uintptr_t m) { delete &M(m); }
+EMSCRIPTEN_KEEPALIVE void glk_metric_free(std::uintptr_t m) { Disown(&M(m)); }
 EMSCRIPTEN_KEEPALIVE int glk_metric_kind(std::uintptr_t m) { return M(m).kind; }
 EMSCRIPTEN_KEEPALIVE const char* glk_metric_error(std::uintptr_t m) { return Error(M(m).vec->status()); }
 EMSCRIPTEN_KEEPALIVE const char* glk_metric_name(std::uintptr_t m) { return Out(M(m).vec->name()); }
@@ -166,7 +186,7 @@ EMSCRIPTEN_KEEPALIVE int glk_metric_series_count(std::uintptr_t m) {
 // reason in glk_last_error().
 EMSCRIPTEN_KEEPALIVE std::uintptr_t glk_metric_child(std::uintptr_t p, std::size_t in) {
   const Metric& m = M(p);
-  const std::vector<std::string> v = In(in);
+  const std::vector<std::string_view> v = In(in);
   switch (m.kind) {
     case kCounter:
       return Adopt(static_cast<obs::Counter&>(*m.vec).WithLabelValues(v));
@@ -178,9 +198,7 @@ EMSCRIPTEN_KEEPALIVE std::uintptr_t glk_metric_child(std::uintptr_t p, std::size
 }
 // In: label values.
 EMSCRIPTEN_KEEPALIVE const char* glk_metric_remove(std::uintptr_t m, std::size_t in) {
-  const std::vector<std::string> owned = In(in);
-  const std::vector<std::string_view> v(owned.begin(), owned.end());
-  return Error(M(m).vec->DeleteLabelValues(v));
+  return Error(M(m).vec->DeleteLabelValues(In(in)));
 }
 EMSCRIPTEN_KEEPALIVE const char* glk_metric_reset(std::uintptr_t m) { return Error(M(m).vec->Reset()); }
 // Bucket bounds of a histogram into nums (none for other kinds); returns how many.
@@ -192,19 +210,34 @@ EMSCRIPTEN_KEEPALIVE int glk_metric_buckets(std::uintptr_t p) {
 // ---- registries --------------------------------------------------------------------------------------
 
 // In: namespace, then constant labels as name, value, name, value, …
-EMSCRIPTEN_KEEPALIVE RegistryPtr* glk_registry_new(std::size_t in) {
-  std::vector<std::string> s = In(in);
-  obs::RegistryOpts opts{.namespace_ = std::move(s[0])};
-  for (std::size_t i = 1; i + 1 < s.size(); i += 2) opts.const_labels[s[i]] = s[i + 1];
-  return new RegistryPtr(obs::NewRegistry(std::move(opts)));
+EMSCRIPTEN_KEEPALIVE Registry* glk_registry_new(std::size_t in) {
+  const std::vector<std::string_view> s = In(in);
+  obs::RegistryOpts opts{.namespace_ = std::string(s[0])};
+  for (std::size_t i = 1; i + 1 < s.size(); i += 2) opts.const_labels[std::string(s[i])] = s[i + 1];
+  return new Registry{obs::Registry(std::move(opts)), {}};
 }
-EMSCRIPTEN_KEEPALIVE void glk_registry_free(RegistryPtr* r) { delete r; }
+EMSCRIPTEN_KEEPALIVE void glk_registry_free(Registry* r) {
+  std::vector<Metric*> held = std::move(r->held);
+  delete r;  // before the metrics it refers to
+  for (Metric* m : held) Disown(m);
+}
 EMSCRIPTEN_KEEPALIVE const char* glk_registry_error(std::uintptr_t r) { return Error(R(r).status()); }
-EMSCRIPTEN_KEEPALIVE const char* glk_registry_register(std::uintptr_t r, std::uintptr_t m) {
-  return Error(R(r).Register(M(m).vec));
+EMSCRIPTEN_KEEPALIVE const char* glk_registry_register(std::uintptr_t r, std::uintptr_t p) {
+  Metric& m = M(p);
+  const obs::Status s = R(r).RegisterUnowned(*m.vec);
+  if (s.ok()) {
+    ++m.owners;
+    Reg(r).held.push_back(&m);
+  }
+  return Error(s);
 }
-EMSCRIPTEN_KEEPALIVE int glk_registry_unregister(std::uintptr_t r, std::uintptr_t m) {
-  return R(r).Unregister(M(m).vec);
+EMSCRIPTEN_KEEPALIVE int glk_registry_unregister(std::uintptr_t r, std::uintptr_t p) {
+  Metric& m = M(p);
+  if (!R(r).Unregister(*m.vec)) return 0;
+  std::vector<Metric*>& held = Reg(r).held;
+  held.erase(std::find(held.begin(), held.end(), &m));
+  Disown(&m);
+  return 1;
 }
 // format: 0 text 0.0.4, 1 OpenMetrics 1.0.
 // A fresh Gather and the inline Encode with a format known to be text: the module then links neither the
@@ -243,7 +276,7 @@ EMSCRIPTEN_KEEPALIVE const char* glk_encoder_client(std::uintptr_t e) {
 }
 // In: family names never to ship (added to the encoder's skip set).
 EMSCRIPTEN_KEEPALIVE void glk_encoder_skip(std::uintptr_t e, std::size_t in) {
-  for (std::string& name : In(in)) E(e).encoder.skip().insert(std::move(name));
+  for (const std::string_view name : In(in)) E(e).encoder.skip().emplace(name);
 }
 // Encodes what changed in the registry since the previous call; returns the number of batches, which
 // glk_encoder_batch hands out, each once.

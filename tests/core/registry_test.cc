@@ -232,6 +232,53 @@ TEST_SUITE("core") {
     CHECK(reg->Register(obs::NewGauge({.name = "hh_count", .help = "h"})).ok());
   }
 
+  TEST_CASE("registry: RegisterUnowned follows the same rules and leaves ownership with the caller") {
+    obs::Registry reg({.namespace_ = "app"});
+    obs::Counter views({.name = "views_total", .help = "h", .labels = {"page"}});
+    FixedCollector fixed("fixed");
+    REQUIRE(reg.RegisterUnowned(views).ok());
+    REQUIRE(reg.RegisterUnowned(fixed).ok());
+    views.WithLabels("/").Inc();
+    CHECK(reg.Expose() ==
+          "# HELP app_fixed Fixed.\n# TYPE app_fixed gauge\napp_fixed{k=\"a\"} 1\napp_fixed{k=\"b\"} 2\n"
+          "# HELP app_views_total h\n# TYPE app_views_total counter\napp_views_total{page=\"/\"} 1\n");
+    // The same collector again, by either entry, and a name that is taken, are refused.
+    CHECK(reg.RegisterUnowned(views).code() == obs::StatusCode::kAlreadyExists);
+    obs::Gauge clash({.name = "views_total", .help = "h"});
+    const obs::Status st = reg.RegisterUnowned(clash);
+    CHECK(st.code() == obs::StatusCode::kAlreadyExists);
+    CHECK(Contains(st.message(), "different type (counter vs gauge)"));
+    // An inert metric is refused with its own error.
+    obs::Counter bad({.name = "1bad", .help = "h"});
+    CHECK(reg.RegisterUnowned(bad) == bad.status());
+    // Unregister by reference frees the names; the collector lives on with its owner.
+    CHECK(reg.Unregister(views));
+    CHECK_FALSE(reg.Unregister(views));
+    CHECK_FALSE(Contains(reg.Expose(), "views_total"));
+    CHECK(reg.RegisterUnowned(clash).ok());
+    CHECK(views.WithLabels("/").Value() == 1);
+  }
+
+  TEST_CASE("registry: a collector registered with Register unregisters by reference and vice versa") {
+    auto reg = obs::NewRegistry();
+    auto shared = obs::NewGauge({.name = "shared", .help = "h"});
+    REQUIRE(reg->Register(shared).ok());
+    CHECK(reg->RegisterUnowned(*shared).code() == obs::StatusCode::kAlreadyExists);
+    CHECK(reg->Unregister(*shared));
+    CHECK(shared.use_count() == 1);  // the registry let go of its reference
+    obs::Gauge owned({.name = "owned", .help = "h"});
+    REQUIRE(reg->RegisterUnowned(owned).ok());
+    CHECK(reg->Register(std::shared_ptr<obs::Collector>(&owned, [](obs::Collector*) {})).code() ==
+          obs::StatusCode::kAlreadyExists);
+    // A refused Register keeps no reference.
+    CHECK(reg->Register(shared).ok());
+    CHECK(reg->Register(shared).code() == obs::StatusCode::kAlreadyExists);
+    CHECK(shared.use_count() == 2);
+    CHECK(reg->Unregister(shared));
+    CHECK_FALSE(reg->Unregister(std::shared_ptr<obs::Collector>()));
+    CHECK(reg->Unregister(owned));
+  }
+
   TEST_CASE("registry: invalid options give a non-OK registry") {
     for (const char* ns : {"1app", "my-app", "my app", "Björn"}) {
       CAPTURE(ns);

@@ -54,8 +54,8 @@ Status CheckNative(const std::string& name, const HistogramOpts& o) {
   return {};
 }
 
-std::shared_ptr<const detail::HistogramLayout> MakeLayout(HistogramOpts& o, bool native) {
-  auto layout = std::make_shared<detail::HistogramLayout>();
+const detail::HistogramLayout* MakeLayout(HistogramOpts& o, bool native) {
+  auto* layout = new detail::HistogramLayout();
   layout->bounds = std::move(o.buckets);
   layout->native = native;
   if (native) {
@@ -78,6 +78,8 @@ Histogram::Histogram(HistogramOpts opts)
   if (status().ok() && !s.ok()) set_status(std::move(s));
   if (status().ok() && label_names().empty()) InitDefaultCell(new detail::HistogramCell(layout_));
 }
+
+Histogram::~Histogram() { detail::Release(layout_); }
 
 HistogramChild Histogram::WithLabelValues(std::span<const std::string_view> values) {
   Status error;

@@ -30,6 +30,14 @@ std::string JoinNames(const std::vector<std::string>& names) {
   return s + "}";
 }
 
+// A WebAssembly build without threads (the npm module, the wasm doctest suite) shares nothing between
+// threads: the cache below, which exists to skip the table's lock, is compiled out there.
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+constexpr bool kThreads = false;
+#else
+constexpr bool kThreads = true;
+#endif
+
 // A small per-thread cache of recent lookups, so that repeating WithLabels with the same values
 // skips the table and its lock. An entry holds a reference to its series (so the memory it points to
 // stays valid) and is trusted only while the metric's id and removal count match: Delete/Reset bump
@@ -62,6 +70,7 @@ inline CacheEntry& CacheSlot(std::uint64_t vec_id, std::uint64_t hash) noexcept 
 }
 
 void CacheStore(std::uint64_t vec_id, std::uint64_t removals, std::uint64_t hash, CellBase* cell) {
+  if constexpr (!kThreads) return;
   thread_local CacheReleaser releaser;
   (void)releaser;
   CacheEntry& e = CacheSlot(vec_id, hash);
@@ -257,10 +266,12 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, FunctionR
   }
   const std::uint64_t hash = HashLabelValues(values);
   const std::uint64_t removals = removals_.load(std::memory_order_acquire);
-  if (const CacheEntry& e = CacheSlot(id_, hash);
-      e.cell && e.vec_id == id_ && e.hash == hash && e.removals == removals && Equal(*e.cell, values)) {
-    Retain(e.cell);
-    return e.cell;
+  if constexpr (kThreads) {
+    if (const CacheEntry& e = CacheSlot(id_, hash);
+        e.cell && e.vec_id == id_ && e.hash == hash && e.removals == removals && Equal(*e.cell, values)) {
+      Retain(e.cell);
+      return e.cell;
+    }
   }
   {
     std::shared_lock lock(mu_);

@@ -57,12 +57,22 @@ Registry::Registry(RegistryOpts opts) : opts_(std::move(opts)) {
 Status Registry::Register(std::shared_ptr<Collector> collector) {
   if (!status_.ok()) return status_;
   if (!collector) return InvalidArgument("Register: null collector");
-  if (Status s = collector->status(); !s.ok()) return s;
-  std::vector<Descriptor> descs = collector->Describe();
+  Collector& c = *collector;
+  return Add(c, Keeper(new std::shared_ptr<Collector>(std::move(collector)),
+                       [](void* p) { delete static_cast<std::shared_ptr<Collector>*>(p); }));
+}
+
+Status Registry::RegisterUnowned(Collector& collector) { return Add(collector, Keeper(nullptr, nullptr)); }
+
+// On refusal `keeper` is dropped here, which is what the caller of Register expects.
+Status Registry::Add(Collector& collector, Keeper keeper) {
+  if (!status_.ok()) return status_;
+  if (Status s = collector.status(); !s.ok()) return s;
+  std::vector<Descriptor> descs = collector.Describe();
 
   std::lock_guard lock(mu_);
   for (const Entry& e : entries_) {
-    if (e.collector == collector) {
+    if (e.collector == &collector) {
       return AlreadyExists(descs.empty()
                                ? "collector is already registered"
                                : Describe(descs[0], prefix_ + descs[0].name) + " is already registered");
@@ -111,15 +121,18 @@ Status Registry::Register(std::shared_ptr<Collector> collector) {
   }
   for (const Descriptor& d : descs) families_.emplace(prefix_ + d.name, d);
   for (auto& [n, f] : new_names) sample_names_.emplace(n, f);
-  const bool trusted = collector->trusted_output_;
-  entries_.push_back(Entry{std::move(collector), std::move(descs), trusted});
+  entries_.push_back(Entry{&collector, std::move(keeper), std::move(descs), collector.trusted_output_});
   return {};
 }
 
 bool Registry::Unregister(const std::shared_ptr<Collector>& collector) {
+  return collector != nullptr && Unregister(*collector);
+}
+
+bool Registry::Unregister(const Collector& collector) {
   std::lock_guard lock(mu_);
   const auto it = std::find_if(entries_.begin(), entries_.end(),
-                               [&](const Entry& e) { return e.collector == collector; });
+                               [&](const Entry& e) { return e.collector == &collector; });
   if (it == entries_.end()) return false;
   for (const Descriptor& d : it->descriptors) {
     const std::string full = prefix_ + d.name;

@@ -92,6 +92,7 @@ class HistogramChild : public detail::Handle<detail::HistogramCell> {
 class Histogram final : public detail::MetricVec {
  public:
   explicit Histogram(HistogramOpts opts);
+  ~Histogram() override;
 
   /// See `Counter::WithLabels`.
   template <class... V>
@@ -119,7 +120,7 @@ class Histogram final : public detail::MetricVec {
   void Refill(FamilySnapshot& f) const;
 
  private:
-  std::shared_ptr<const detail::HistogramLayout> layout_;
+  const detail::HistogramLayout* layout_ = nullptr;  // counted
 };
 
 /// Creates a histogram (not yet registered); invalid options give an inert histogram (see status.h).

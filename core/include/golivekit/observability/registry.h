@@ -60,10 +60,16 @@ class Registry {
   [[nodiscard]] const Status& status() const noexcept { return status_; }
   [[nodiscard]] const RegistryOpts& opts() const noexcept { return opts_; }
 
-  /// Adds a collector (a Counter, Gauge, Histogram or any Collector). See the rules above.
+  /// Adds a collector (a Counter, Gauge, Histogram or any Collector). See the rules above. The registry
+  /// keeps it alive while it is registered.
   Status Register(std::shared_ptr<Collector> collector);
+  /// The same for a collector the caller owns and keeps alive until it is unregistered or the registry
+  /// is destroyed. For embedders that manage lifetimes themselves (the npm module's C exports, which
+  /// then link no std::shared_ptr).
+  Status RegisterUnowned(Collector& collector);
   /// Removes a collector registered before; false if it was not registered.
   bool Unregister(const std::shared_ptr<Collector>& collector);
+  bool Unregister(const Collector& collector);
 
   /// An immutable snapshot of every registered family, with the namespace and constant labels applied,
   /// sorted and validated (see snapshot.h). A family a collector produces that it did not describe, or
@@ -92,11 +98,17 @@ class Registry {
   [[nodiscard]] Status last_collect_error() const;
 
  private:
+  // What keeps a registered collector alive: Register's shared_ptr, or nothing (RegisterUnowned). Erased
+  // to a pointer and a function so that a registry used only through RegisterUnowned links no
+  // shared_ptr code.
+  using Keeper = std::unique_ptr<void, void (*)(void*)>;
   struct Entry {
-    std::shared_ptr<Collector> collector;
+    Collector* collector;
+    Keeper keeper;
     std::vector<Descriptor> descriptors;
     bool trusted;  // one of our own metrics: its Collect output is valid by construction
   };
+  Status Add(Collector& collector, Keeper keeper);
 
   RegistryOpts opts_;
   Status status_;

@@ -93,23 +93,33 @@ struct GaugeCell final : CellBase {
   std::atomic<std::uint64_t> bits{0};
 };
 
-/// What every series of one histogram shares: the classic bounds and the native configuration.
+/// What every series of one histogram shares: the classic bounds and the native configuration. Counted
+/// like MetricName: the histogram and each of its series hold a reference (a series may outlive it).
 struct HistogramLayout {
+  std::atomic<std::uint32_t> refs{1};
   std::vector<double> bounds;  // finite classic bounds; empty for a native-only histogram
   bool native = false;
   NativeConfig native_config = {};
 };
+inline void Retain(const HistogramLayout* l) noexcept {
+  const_cast<HistogramLayout*>(l)->refs.fetch_add(1, std::memory_order_relaxed);
+}
+inline void Release(const HistogramLayout* l) noexcept {
+  if (const_cast<HistogramLayout*>(l)->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete l;
+}
 
 /// A histogram series: one non-cumulative count per classic bucket (the last is +Inf), the native buckets
 /// if configured, and the sum. The total count is not stored: it is the sum of the bucket counts read at
 /// gather time, which is why `_count` always equals the `+Inf` bucket in a snapshot, however many threads
 /// observe meanwhile.
 struct HistogramCell final : CellBase {
-  explicit HistogramCell(std::shared_ptr<const HistogramLayout> l)
-      : layout(std::move(l)), counts(new std::atomic<std::uint64_t>[layout->bounds.size() + 1]) {
+  explicit HistogramCell(const HistogramLayout* l)
+      : layout(l), counts(new std::atomic<std::uint64_t>[layout->bounds.size() + 1]) {
+    Retain(layout);
     for (std::size_t i = 0; i <= layout->bounds.size(); ++i) counts[i].store(0, std::memory_order_relaxed);
     if (layout->native) native = std::make_unique<NativeBucketsCell>(layout->native_config);
   }
+  ~HistogramCell() override { Release(layout); }
   void Observe(double v) noexcept {
     if (native) {
       // Native first, classic after with release: a scrape reads the classic counts first (acquire), so
@@ -142,7 +152,7 @@ struct HistogramCell final : CellBase {
     return std::isnan(v) ? n : lo;
   }
 
-  std::shared_ptr<const HistogramLayout> layout;
+  const HistogramLayout* layout;  // counted
   std::unique_ptr<std::atomic<std::uint64_t>[]> counts;
   std::unique_ptr<NativeBucketsCell> native;
   std::atomic<std::uint64_t> sum_bits{0};
