@@ -235,12 +235,17 @@ TEST_SUITE("core") {
   TEST_CASE("registry: RegisterUnowned follows the same rules and leaves ownership with the caller") {
     obs::Registry reg({.namespace_ = "app"});
     obs::Counter views({.name = "views_total", .help = "h", .labels = {"page"}});
-    FixedCollector fixed("fixed");
+    obs::Histogram latency({.name = "latency_seconds", .help = "h", .buckets = {1}});
     REQUIRE(reg.RegisterUnowned(views).ok());
-    REQUIRE(reg.RegisterUnowned(fixed).ok());
+    REQUIRE(reg.RegisterUnowned(latency).ok());
+    REQUIRE(reg.Register(std::make_shared<FixedCollector>("fixed")).ok());  // beside foreign collectors
     views.WithLabels("/").Inc();
+    latency.Observe(0.5);
     CHECK(reg.Expose() ==
           "# HELP app_fixed Fixed.\n# TYPE app_fixed gauge\napp_fixed{k=\"a\"} 1\napp_fixed{k=\"b\"} 2\n"
+          "# HELP app_latency_seconds h\n# TYPE app_latency_seconds histogram\n"
+          "app_latency_seconds_bucket{le=\"1\"} 1\napp_latency_seconds_bucket{le=\"+Inf\"} 1\n"
+          "app_latency_seconds_sum 0.5\napp_latency_seconds_count 1\n"
           "# HELP app_views_total h\n# TYPE app_views_total counter\napp_views_total{page=\"/\"} 1\n");
     // The same collector again, by either entry, and a name that is taken, are refused.
     CHECK(reg.RegisterUnowned(views).code() == obs::StatusCode::kAlreadyExists);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "golivekit/observability/detail/metric_vec.h"
 #include "golivekit/observability/names.h"
 
 namespace golivekit::observability {
@@ -58,14 +59,18 @@ Status Registry::Register(std::shared_ptr<Collector> collector) {
   if (!status_.ok()) return status_;
   if (!collector) return InvalidArgument("Register: null collector");
   Collector& c = *collector;
-  return Add(c, Keeper(new std::shared_ptr<Collector>(std::move(collector)),
-                       [](void* p) { delete static_cast<std::shared_ptr<Collector>*>(p); }));
+  return Add(c,
+             Keeper(new std::shared_ptr<Collector>(std::move(collector)),
+                    [](void* p) { delete static_cast<std::shared_ptr<Collector>*>(p); }),
+             c.trusted_output_ ? nullptr : &CheckForeignOutput);
 }
 
-Status Registry::RegisterUnowned(Collector& collector) { return Add(collector, Keeper(nullptr, nullptr)); }
+Status Registry::RegisterUnowned(detail::MetricVec& metric) {
+  return Add(metric, Keeper(nullptr, nullptr), nullptr);
+}
 
 // On refusal `keeper` is dropped here, which is what the caller of Register expects.
-Status Registry::Add(Collector& collector, Keeper keeper) {
+Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
   if (!status_.ok()) return status_;
   if (Status s = collector.status(); !s.ok()) return s;
   std::vector<Descriptor> descs = collector.Describe();
@@ -121,7 +126,7 @@ Status Registry::Add(Collector& collector, Keeper keeper) {
   }
   for (const Descriptor& d : descs) families_.emplace(prefix_ + d.name, d);
   for (auto& [n, f] : new_names) sample_names_.emplace(n, f);
-  entries_.push_back(Entry{&collector, std::move(keeper), std::move(descs), collector.trusted_output_});
+  entries_.push_back(Entry{&collector, std::move(keeper), std::move(descs), check});
   return {};
 }
 

@@ -130,14 +130,6 @@ bool SortSeriesUnique(FamilySnapshot& f) {
   return IsSortedUnique(f.series);
 }
 
-// A collector may only produce what it described, in the shape snapshot.h promises. The library's own
-// metrics (trusted) have that shape by construction: only their names and types are compared.
-bool AsDescribed(const std::vector<Descriptor>& descriptors, bool trusted, FamilySnapshot& f) {
-  const Descriptor* d = DescriptorOf(descriptors, f);
-  if (d == nullptr) return false;
-  return trusted || (HasDescribedLabels(*d, f) && SortSeriesUnique(f));
-}
-
 // The registry's constant labels, merged into each family's sorted label names and each series' values.
 class ConstLabels {
  public:
@@ -282,7 +274,7 @@ void Registry::Gather(Snapshot& snap) const {
   std::size_t n = 0;  // families[0, n) are this gather's
   for (const Entry& e : entries_) {
     const std::size_t first = n;
-    if (Status st = RefillFrom(*e.collector, e.trusted, families, n); !st.ok()) {
+    if (Status st = RefillFrom(*e.collector, e.check == nullptr, families, n); !st.ok()) {
       n = first;
       CountFailed(std::move(st));
       continue;
@@ -291,6 +283,10 @@ void Registry::Gather(Snapshot& snap) const {
   }
   families.resize(n);
   SortByName(families);
+}
+
+bool Registry::CheckForeignOutput(const Descriptor& d, FamilySnapshot& f) {
+  return HasDescribedLabels(d, f) && SortSeriesUnique(f);
 }
 
 void Registry::CountFailed(Status error) const {
@@ -305,7 +301,10 @@ std::size_t Registry::KeepValid(const Entry& e, std::vector<FamilySnapshot>& fam
   std::size_t kept = first;
   for (std::size_t i = first; i < end; ++i) {
     FamilySnapshot& f = families[i];
-    if (!AsDescribed(e.descriptors, e.trusted, f)) {
+    // A collector may only produce what it described (same name and type), in the shape snapshot.h
+    // promises; the library's own metrics have that shape by construction (no check).
+    const Descriptor* d = DescriptorOf(e.descriptors, f);
+    if (d == nullptr || (e.check != nullptr && !e.check(*d, f))) {
       dropped_.fetch_add(1, std::memory_order_relaxed);
       continue;
     }

@@ -63,10 +63,11 @@ class Registry {
   /// Adds a collector (a Counter, Gauge, Histogram or any Collector). See the rules above. The registry
   /// keeps it alive while it is registered.
   Status Register(std::shared_ptr<Collector> collector);
-  /// The same for a collector the caller owns and keeps alive until it is unregistered or the registry
-  /// is destroyed. For embedders that manage lifetimes themselves (the npm module's C exports, which
-  /// then link no std::shared_ptr).
-  Status RegisterUnowned(Collector& collector);
+  /// The same for one of the library's own metrics (a Counter, Gauge or Histogram) that the caller owns
+  /// and keeps alive until it is unregistered or the registry is destroyed. For embedders that manage
+  /// lifetimes themselves: the npm module's C exports, which then link neither std::shared_ptr nor the
+  /// checks a foreign collector's output needs.
+  Status RegisterUnowned(detail::MetricVec& metric);
   /// Removes a collector registered before; false if it was not registered.
   bool Unregister(const std::shared_ptr<Collector>& collector);
   bool Unregister(const Collector& collector);
@@ -102,13 +103,17 @@ class Registry {
   // to a pointer and a function so that a registry used only through RegisterUnowned links no
   // shared_ptr code.
   using Keeper = std::unique_ptr<void, void (*)(void*)>;
+  // Checks a family a foreign collector produced against its descriptor and puts its series in order;
+  // false to leave it out. Null for the library's own metrics, whose output is valid by construction.
+  using OutputCheck = bool (*)(const Descriptor&, FamilySnapshot&);
+  static bool CheckForeignOutput(const Descriptor& d, FamilySnapshot& f);
   struct Entry {
     Collector* collector;
     Keeper keeper;
     std::vector<Descriptor> descriptors;
-    bool trusted;  // one of our own metrics: its Collect output is valid by construction
+    OutputCheck check;
   };
-  Status Add(Collector& collector, Keeper keeper);
+  Status Add(Collector& collector, Keeper keeper, OutputCheck check);
 
   RegistryOpts opts_;
   Status status_;
