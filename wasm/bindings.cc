@@ -22,7 +22,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -55,10 +54,6 @@ std::vector<std::string_view> In(std::size_t n) {
     }
   }
   return out;
-}
-// Views as strings (option structs own theirs).
-std::vector<std::string> Strings(std::span<const std::string_view> views) {
-  return std::vector<std::string>(views.begin(), views.end());
 }
 
 const char* Bytes(const std::string& s) {
@@ -147,7 +142,7 @@ EMSCRIPTEN_KEEPALIVE Metric* glk_metric_new(int kind, std::size_t in, int bucket
   const std::vector<std::string_view> s = In(in);
   std::string name(s[0]);
   std::string help(s[1]);
-  std::vector<std::string> labels = Strings(std::span(s).subspan(2));
+  std::vector<std::string> labels(s.begin() + 2, s.end());
   auto* m = new Metric{kind, 1, nullptr};
   switch (kind) {
     case kCounter:

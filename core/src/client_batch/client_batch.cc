@@ -341,6 +341,13 @@ struct SeriesShape {
   bool native;   // native buckets
 };
 
+// A histogram carries native buckets when it has them, and classic ones unless it is native-only
+// (native with no bounds); other types carry neither.
+SeriesShape ShapeOf(MetricType type, bool native, const std::vector<double>& bounds) {
+  const bool histogram = type == MetricType::kHistogram;
+  return {type, histogram && (!native || !bounds.empty()), histogram && native};
+}
+
 void PutHeader(std::string& out, std::uint8_t version, bool final, const ClientId& client,
                std::uint64_t sequence, std::uint64_t dropped_batches, std::size_t families) {
   out.append(kMagic, sizeof kMagic);
@@ -387,7 +394,7 @@ void EncodeBatch(const Batch& batch, std::string& out) {
   for (const BatchFamily& f : batch.families) {
     PutFamilyHead(out, f.name, f.type, f.label_names, f.bucket_bounds, f.native, version);
     PutVarint(out, f.series.size());
-    const SeriesShape shape{f.type, f.classic(), f.native};
+    const SeriesShape shape = ShapeOf(f.type, f.native, f.bucket_bounds);
     for (const BatchSeries& s : f.series) PutSeries(out, shape, s);
   }
 }
@@ -496,14 +503,7 @@ namespace {
 
 bool Shippable(const FamilySnapshot& fam) { return fam.type != MetricType::kUnknown; }
 
-// A histogram family ships native buckets only when it has them; everything else has the fields of its
-// type alone.
-bool ShipsNative(const FamilySnapshot& fam) { return fam.type == MetricType::kHistogram && fam.native; }
-
-SeriesShape ShapeOf(const FamilySnapshot& fam) {
-  const bool native = ShipsNative(fam);
-  return {fam.type, !native || !fam.bucket_bounds.empty(), native};
-}
+SeriesShape ShapeOf(const FamilySnapshot& fam) { return ShapeOf(fam.type, fam.native, fam.bucket_bounds); }
 
 // A counter's increment since `prev` (nullptr: a new series). A value below the previous one means the
 // series was reset: it starts again from zero.
@@ -597,16 +597,16 @@ bool SeriesChange(const FamilySnapshot& fam, const SeriesSnapshot& s, const Seri
   if (!restarted && s.count == prev->count) return false;
   // From nothing: the same schema and threshold, no counts.
   const NativeBuckets none{.schema = s.native.schema, .zero_threshold = s.native.zero_threshold};
-  const bool native = ShipsNative(fam);
-  if (native && !NativeIncrements(s.native, restarted ? none : prev->native, change.native)) {
+  const SeriesShape shape = ShapeOf(fam);
+  if (shape.native && !NativeIncrements(s.native, restarted ? none : prev->native, change.native)) {
     restarted = true;
     NativeIncrements(s.native, none, change.native);
   }
   if (restarted) prev = nullptr;
-  if (native && fam.bucket_bounds.empty()) {
-    change.bucket_deltas.clear();  // native-only
-  } else {
+  if (shape.classic) {
     BucketDeltas(s, prev, change.bucket_deltas);
+  } else {
+    change.bucket_deltas.clear();  // native-only
   }
   change.sum_delta = prev == nullptr ? s.sum : s.sum - prev->sum;
   return true;
@@ -684,14 +684,14 @@ class BatchPacker {
   void Flush() {
     std::uint8_t version = 1;
     for (const Part& p : parts_) {
-      if (ShipsNative(*p.family)) version = 2;
+      if (ShapeOf(*p.family).native) version = 2;
     }
     std::string bytes;
     bytes.reserve(size_);
     PutHeader(bytes, version, opts_.final, client_, next_sequence_++, opts_.dropped_batches, parts_.size());
     for (const Part& p : parts_) {
       const FamilySnapshot& f = *p.family;
-      PutFamilyHead(bytes, f.name, f.type, f.label_names, f.bucket_bounds, ShipsNative(f), version);
+      PutFamilyHead(bytes, f.name, f.type, f.label_names, f.bucket_bounds, ShapeOf(f).native, version);
       PutVarint(bytes, p.series);
       bytes.append(p.bytes);
     }

@@ -121,7 +121,7 @@ std::uint64_t HashLabelValues(std::span<const std::string_view> values) noexcept
 MetricVec::MetricVec(MetricType type, std::string name, std::string help, std::vector<std::string> labels)
     : id_(g_next_vec_id.fetch_add(1, std::memory_order_relaxed)),
       type_(type),
-      shared_name_(new MetricName{{1}, type, name}),
+      shared_name_(new MetricName(type, name)),
       name_(std::move(name)),
       help_(std::move(help)),
       labels_(std::move(labels)) {

@@ -93,20 +93,12 @@ struct GaugeCell final : CellBase {
   std::atomic<std::uint64_t> bits{0};
 };
 
-/// What every series of one histogram shares: the classic bounds and the native configuration. Counted
-/// like MetricName: the histogram and each of its series hold a reference (a series may outlive it).
-struct HistogramLayout {
-  std::atomic<std::uint32_t> refs{1};
+/// What every series of one histogram shares: the classic bounds and the native configuration.
+struct HistogramLayout : Counted {
   std::vector<double> bounds;  // finite classic bounds; empty for a native-only histogram
   bool native = false;
   NativeConfig native_config = {};
 };
-inline void Retain(const HistogramLayout* l) noexcept {
-  const_cast<HistogramLayout*>(l)->refs.fetch_add(1, std::memory_order_relaxed);
-}
-inline void Release(const HistogramLayout* l) noexcept {
-  if (const_cast<HistogramLayout*>(l)->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete l;
-}
 
 /// A histogram series: one non-cumulative count per classic bucket (the last is +Inf), the native buckets
 /// if configured, and the sum. The total count is not stored: it is the sum of the bucket counts read at

@@ -3,6 +3,7 @@
 // reference that keeps a series alive while a handle to it exists. Not part of the public API.
 #include <array>
 #include <atomic>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -19,19 +20,27 @@
 
 namespace golivekit::observability::detail {
 
+/// What a metric shares, immutable, with each of its series (which may outlive it): born with one
+/// reference, freed by the last Release.
+struct Counted {
+  mutable std::atomic<std::uint32_t> refs{1};
+};
+template <class T>
+requires std::derived_from<T, Counted>
+inline void Retain(const T* p) noexcept { p->refs.fetch_add(1, std::memory_order_relaxed); }
+template <class T>
+requires std::derived_from<T, Counted>
+inline void Release(const T* p) noexcept {
+  if (p->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete p;
+}
+
 /// A metric's name and kind, shared by the metric and each of its series so that errors reported
 /// through a kept handle can name the metric even after the metric itself is gone.
-struct MetricName {
-  std::atomic<std::uint32_t> refs{1};
+struct MetricName : Counted {
+  MetricName(MetricType t, std::string v) : type(t), value(std::move(v)) {}
   MetricType type;
   std::string value;
 };
-inline void Retain(const MetricName* n) noexcept {
-  const_cast<MetricName*>(n)->refs.fetch_add(1, std::memory_order_relaxed);
-}
-inline void Release(const MetricName* n) noexcept {
-  if (const_cast<MetricName*>(n)->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete n;
-}
 
 /// Header of every series: reference count, the metric's name, and the label values (in declaration
 /// order; as many as the metric has label names). A series is freed when the map and every handle have
