@@ -69,6 +69,17 @@ Status Registry::RegisterUnowned(detail::MetricVec& metric) {
   return Add(metric, Keeper(nullptr, nullptr), nullptr);
 }
 
+// The family a name belongs to among those registered, or null: a linear scan, since registration is
+// rare and registries hold at most some hundreds of families, and no second index to keep in step.
+const Registry::Occupied* Registry::FindOccupied(std::string_view name) const {
+  for (const Entry& e : entries_) {
+    for (const Occupied& o : e.occupied) {
+      if (o.name == name) return &o;
+    }
+  }
+  return nullptr;
+}
+
 // On refusal `keeper` is dropped here, which is what the caller of Register expects.
 Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
   if (!status_.ok()) return status_;
@@ -83,51 +94,60 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
                                : Describe(descs[0], prefix_ + descs[0].name) + " is already registered");
     }
   }
-  std::map<std::string, std::string> new_names;  // names this collector would occupy -> its family
+  std::vector<Occupied> occupied;  // names this collector would occupy, each with its family
   for (const Descriptor& d : descs) {
     const std::string full = prefix_ + d.name;
-    if (Status s = CheckMetricName(full); !s.ok()) return s;
-    for (const std::string& l : d.label_names) {
-      if (opts_.const_labels.count(l)) {
-        return InvalidArgument(Describe(d, full) + ": label \"" + l +
-                               "\" is also a constant label of the registry");
+    if (Status s = CheckDescriptor(d, full); !s.ok()) return s;
+    for (const Entry& e : entries_) {
+      for (const Descriptor& old : e.descriptors) {
+        if (old.name == d.name) return FamilyConflict(old, d, full);
       }
     }
-    if (d.type == MetricType::kHistogram && opts_.const_labels.count("le")) {
-      return InvalidArgument(Describe(d, full) +
-                             ": the registry's constant label \"le\" is reserved on histograms");
-    }
-    if (auto it = families_.find(full); it != families_.end()) {
-      const Descriptor& old = it->second;
-      std::string msg = Describe(d, full) + " conflicts with the registered " + Describe(old, full);
-      if (old.type != d.type) {
-        msg += ": different type (" + std::string(MetricTypeName(old.type)) + " vs " +
-               std::string(MetricTypeName(d.type)) + ")";
-      } else if (old.help != d.help) {
-        msg += ": different help (\"" + old.help + "\" vs \"" + d.help + "\")";
-      } else if (old.label_names != d.label_names) {
-        msg += ": different label names (" + JoinNames(old.label_names) + " vs " + JoinNames(d.label_names) +
-               ")";
-      } else {
-        msg = Describe(d, full) + " is already registered (another collector with the same name)";
+    for (std::string& n : OccupiedNames(full, d.type)) {
+      const Occupied* other = FindOccupied(n);
+      for (const Occupied& o : occupied) {
+        if (!other && o.name == n) other = &o;
       }
-      return AlreadyExists(std::move(msg));
-    }
-    for (const std::string& n : OccupiedNames(full, d.type)) {
-      auto it = sample_names_.find(n);
-      const std::string* other = it != sample_names_.end() ? &it->second : nullptr;
-      if (auto jt = new_names.find(n); !other && jt != new_names.end()) other = &jt->second;
       if (other) {
-        return AlreadyExists(Describe(d, full) + ": name \"" + n + "\" clashes with family " + *other +
+        return AlreadyExists(Describe(d, full) + ": name \"" + n + "\" clashes with family " + other->family +
                              " (sample and OpenMetrics family names must be unique)");
       }
+      occupied.push_back(Occupied{std::move(n), full});
     }
-    for (const std::string& n : OccupiedNames(full, d.type)) new_names.emplace(n, full);
   }
-  for (const Descriptor& d : descs) families_.emplace(prefix_ + d.name, d);
-  for (auto& [n, f] : new_names) sample_names_.emplace(n, f);
-  entries_.push_back(Entry{&collector, std::move(keeper), std::move(descs), check});
+  entries_.push_back(Entry{&collector, std::move(keeper), std::move(descs), std::move(occupied), check});
   return {};
+}
+
+Status Registry::CheckDescriptor(const Descriptor& d, const std::string& full) const {
+  if (Status s = CheckMetricName(full); !s.ok()) return s;
+  for (const std::string& l : d.label_names) {
+    if (opts_.const_labels.count(l)) {
+      return InvalidArgument(Describe(d, full) + ": label \"" + l +
+                             "\" is also a constant label of the registry");
+    }
+  }
+  if (d.type == MetricType::kHistogram && opts_.const_labels.count("le")) {
+    return InvalidArgument(Describe(d, full) +
+                           ": the registry's constant label \"le\" is reserved on histograms");
+  }
+  return {};
+}
+
+// Two families of one name (the namespace is the registry's, so equal names are equal full names).
+Status Registry::FamilyConflict(const Descriptor& old, const Descriptor& d, const std::string& full) {
+  std::string msg = Describe(d, full) + " conflicts with the registered " + Describe(old, full);
+  if (old.type != d.type) {
+    msg += ": different type (" + std::string(MetricTypeName(old.type)) + " vs " +
+           std::string(MetricTypeName(d.type)) + ")";
+  } else if (old.help != d.help) {
+    msg += ": different help (\"" + old.help + "\" vs \"" + d.help + "\")";
+  } else if (old.label_names != d.label_names) {
+    msg += ": different label names (" + JoinNames(old.label_names) + " vs " + JoinNames(d.label_names) + ")";
+  } else {
+    msg = Describe(d, full) + " is already registered (another collector with the same name)";
+  }
+  return AlreadyExists(std::move(msg));
 }
 
 bool Registry::Unregister(const std::shared_ptr<Collector>& collector) {
@@ -139,11 +159,6 @@ bool Registry::Unregister(const Collector& collector) {
   const auto it = std::find_if(entries_.begin(), entries_.end(),
                                [&](const Entry& e) { return e.collector == &collector; });
   if (it == entries_.end()) return false;
-  for (const Descriptor& d : it->descriptors) {
-    const std::string full = prefix_ + d.name;
-    families_.erase(full);
-    for (const std::string& n : OccupiedNames(full, d.type)) sample_names_.erase(n);
-  }
   entries_.erase(it);
   return true;
 }

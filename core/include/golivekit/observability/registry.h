@@ -29,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "golivekit/observability/collector.h"
@@ -107,13 +108,22 @@ class Registry {
   // false to leave it out. Null for the library's own metrics, whose output is valid by construction.
   using OutputCheck = bool (*)(const Descriptor&, FamilySnapshot&);
   static bool CheckForeignOutput(const Descriptor& d, FamilySnapshot& f);
+  // A name a registered family produces (a sample name or its OpenMetrics family name), and that family.
+  struct Occupied {
+    std::string name;
+    std::string family;
+  };
   struct Entry {
     Collector* collector;
     Keeper keeper;
     std::vector<Descriptor> descriptors;
+    std::vector<Occupied> occupied;  // full names, namespace included
     OutputCheck check;
   };
   Status Add(Collector& collector, Keeper keeper, OutputCheck check);
+  Status CheckDescriptor(const Descriptor& d, const std::string& full) const;
+  static Status FamilyConflict(const Descriptor& old, const Descriptor& d, const std::string& full);
+  const Occupied* FindOccupied(std::string_view name) const;  // mu_ held
 
   RegistryOpts opts_;
   Status status_;
@@ -128,8 +138,6 @@ class Registry {
 
   mutable std::mutex mu_;
   std::vector<Entry> entries_;
-  std::map<std::string, Descriptor> families_;       // full family name -> descriptor
-  std::map<std::string, std::string> sample_names_;  // every sample name a family produces -> family
   mutable std::atomic<std::uint64_t> dropped_{0};
   mutable std::atomic<std::uint64_t> failed_{0};
   mutable Status last_error_;  // guarded by mu_
