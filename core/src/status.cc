@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <utility>
 
+#include "golivekit/observability/encode.h"
+#include "message.h"
+
 namespace golivekit::observability {
 
 struct Status::Rep {
@@ -76,4 +79,63 @@ Status FailedPrecondition(std::string message) {
 Status NotFound(std::string message) { return {StatusCode::kNotFound, std::move(message)}; }
 Status ResourceExhausted(std::string message) { return {StatusCode::kResourceExhausted, std::move(message)}; }
 
+namespace detail {
+
+void MessageArg::AppendTo(std::string& out) const {
+  switch (kind_) {
+    case kString:
+      out += *string_;
+      break;
+    case kView:
+      out += view_;
+      break;
+    case kUnsigned:
+    case kSigned: {
+      const bool negative = kind_ == kSigned && static_cast<std::int64_t>(integer_) < 0;
+      std::uint64_t v = negative ? 0 - integer_ : integer_;
+      char digits[20];
+      std::size_t n = 0;
+      do {
+        digits[n++] = static_cast<char>('0' + v % 10);
+        v /= 10;
+      } while (v != 0);
+      if (negative) out += '-';
+      while (n > 0) out += digits[--n];
+      break;
+    }
+    case kFloat:
+      AppendFloat(out, float_);
+      break;
+  }
+}
+
+std::string Substitute(const char* pattern, std::initializer_list<MessageArg> args) {
+  std::string out;
+  const MessageArg* next = args.begin();
+  for (const char* p = pattern; *p != '\0'; ++p) {
+    if (p[0] == '{' && p[1] == '}' && next != args.end()) {
+      (next++)->AppendTo(out);
+      ++p;
+    } else {
+      out += *p;
+    }
+  }
+  return out;
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string s = "{";
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) s += ", ";
+    s += names[i];
+  }
+  s += '}';
+  return s;
+}
+
+Status Fail(StatusCode code, const char* pattern, std::initializer_list<MessageArg> args) {
+  return {code, Substitute(pattern, args)};
+}
+
+}  // namespace detail
 }  // namespace golivekit::observability

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "golivekit/observability/detail/native_cells.h"
+#include "message.h"
 #include "snapshot/native_spans.h"
 
 namespace golivekit::observability {
@@ -115,7 +116,7 @@ class Reader {
 
   void Fail(std::size_t at, std::string_view what) {
     if (failed()) return;
-    error_ = InvalidArgument("batch: offset " + std::to_string(at) + ": " + std::string(what));
+    error_ = detail::Fail(StatusCode::kInvalidArgument, "batch: offset {}: {}", {at, what});
     pos_ = in_.size();
   }
 
@@ -402,8 +403,8 @@ void EncodeBatch(const Batch& batch, std::string& out) {
 Status DecodeBatch(std::string_view bytes, Batch& out, const DecodeLimits& limits) {
   out = Batch{};
   if (bytes.size() > limits.max_bytes) {
-    return InvalidArgument("batch: " + std::to_string(bytes.size()) + " bytes (limit " +
-                           std::to_string(limits.max_bytes) + ")");
+    return detail::Fail(StatusCode::kInvalidArgument, "batch: {} bytes (limit {})",
+                        {bytes.size(), limits.max_bytes});
   }
   if (!StartsLikeMagic(bytes)) {
     return InvalidArgument("batch: not a golivekit metrics batch (no \"GLKB\" header)");
@@ -411,12 +412,12 @@ Status DecodeBatch(std::string_view bytes, Batch& out, const DecodeLimits& limit
   // The bytes that are there are judged before the cut: a wrong version or flags byte is the better news.
   const auto version = PeekBatchVersion(bytes);
   if (version && !ReadsBatchVersion(*version)) {
-    return InvalidArgument("batch: format version " + std::to_string(*version) +
-                           " (this server reads versions " + std::to_string(kMinBatchVersion) + " to " +
-                           std::to_string(kBatchVersion) + ")");
+    return detail::Fail(StatusCode::kInvalidArgument,
+                        "batch: format version {} (this server reads versions {} to {})",
+                        {*version, kMinBatchVersion, kBatchVersion});
   }
   if (bytes.size() > kFlagsAt && (static_cast<std::uint8_t>(bytes[kFlagsAt]) & ~kFlagFinal) != 0) {
-    return InvalidArgument("batch: offset " + std::to_string(kFlagsAt) + ": unknown flags");
+    return detail::Fail(StatusCode::kInvalidArgument, "batch: offset {}: unknown flags", {kFlagsAt});
   }
   if (bytes.size() < kHeaderFixed) return InvalidArgument(TruncatedHeader(bytes.size()));
   out.final = (static_cast<std::uint8_t>(bytes[kFlagsAt]) & kFlagFinal) != 0;

@@ -20,6 +20,7 @@
 #include "golivekit/observability/detail/token_bucket.h"
 #include "golivekit/observability/encode.h"
 #include "golivekit/observability/names.h"
+#include "message.h"
 #include "record/declaration.h"
 #include "record/native_buckets.h"
 #include "snapshot/native_spans.h"
@@ -272,26 +273,27 @@ Status CheckOptions(const ClientMetricsOpts& opts) {
 
 // The checks of a client metric beyond those of every family declaration (detail::CheckFamilyDecl).
 Status CheckClientDecl(const ClientMetricDecl& d) {
-  const std::string who = d.name + ": ";
+  const auto refuse = [&](const char* why) {
+    return detail::Fail(StatusCode::kInvalidArgument, "{}: {}", {d.name, why});
+  };
   if (d.type != MetricType::kCounter && d.type != MetricType::kGauge && d.type != MetricType::kHistogram) {
-    return InvalidArgument(who + "a client metric is a counter, a gauge or a histogram");
+    return refuse("a client metric is a counter, a gauge or a histogram");
   }
-  if (d.max_series == 0) return InvalidArgument(who + "max_series must be at least 1");
+  if (d.max_series == 0) return refuse("max_series must be at least 1");
   if (d.type != MetricType::kHistogram) return {};
   if (!(d.native_bucket_factor == 0 ||
         (d.native_bucket_factor > 1 && std::isfinite(d.native_bucket_factor)))) {
-    return InvalidArgument(who + "native_bucket_factor must be 0 (off) or finite and > 1");
+    return refuse("native_bucket_factor must be 0 (off) or finite and > 1");
   }
   if (d.native_bucket_factor > 0 && d.native_max_buckets == 0)
-    return InvalidArgument(who + "native_max_buckets must be at least 1");
-  if (!(d.native_max_zero_threshold >= 0) || !std::isfinite(d.native_max_zero_threshold))
-    return InvalidArgument(who + "native_max_zero_threshold must be finite and >= 0");
-  if (d.buckets.empty() && d.native_bucket_factor == 0) {
-    return InvalidArgument(who +
-                           "a histogram needs bucket bounds, native buckets (native_bucket_factor) or both");
+    return refuse("native_max_buckets must be at least 1");
+  if (!(d.native_max_zero_threshold >= 0) || !std::isfinite(d.native_max_zero_threshold)) {
+    return refuse("native_max_zero_threshold must be finite and >= 0");
   }
-  if (!FiniteIncreasing(d.buckets))
-    return InvalidArgument(who + "bucket bounds must be finite and strictly increasing");
+  if (d.buckets.empty() && d.native_bucket_factor == 0) {
+    return refuse("a histogram needs bucket bounds, native buckets (native_bucket_factor) or both");
+  }
+  if (!FiniteIncreasing(d.buckets)) return refuse("bucket bounds must be finite and strictly increasing");
   return {};
 }
 
@@ -536,7 +538,7 @@ struct ClientMetrics::State {
     }
     const auto idx = static_cast<std::uint32_t>(metrics.size());
     if (!by_name.emplace(d.name, idx).second && problem.ok())
-      problem = InvalidArgument(d.name + ": declared twice");
+      problem = detail::Fail(StatusCode::kInvalidArgument, "{}: declared twice", {d.name});
     metrics.push_back(std::move(m));
     return problem;
   }
@@ -1076,7 +1078,8 @@ ClientMetrics::ClientMetrics(ClientMetricsOpts opts)
   for (const ClientMetricDecl& d : opts_.metrics) {
     if (Status st = state_->Declare(d); !st.ok() && status_.ok()) status_ = std::move(st);
   }
-  if (!status_.ok()) status_ = InvalidArgument("client metrics: " + status_.message());
+  if (!status_.ok())
+    status_ = detail::Fail(StatusCode::kInvalidArgument, "client metrics: {}", {status_.message()});
 }
 
 ClientMetrics::~ClientMetrics() = default;

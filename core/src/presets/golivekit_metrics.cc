@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "golivekit/observability/buckets.h"
+#include "message.h"
 
 namespace golivekit::observability {
 
@@ -273,9 +274,10 @@ Status RegisterEventCounterHook(Hooks& hooks, std::shared_ptr<Counter> counter, 
   if (!counter) return InvalidArgument("RegisterEventCounterHook: null counter");
   if (Status s = counter->status(); !s.ok()) return s;
   if (counter->label_names().size() != 1) {
-    return InvalidArgument("RegisterEventCounterHook: counter " + counter->name() + " has " +
-                           std::to_string(counter->label_names().size()) +
-                           " label names; it needs exactly one (the event name)");
+    return detail::Fail(
+        StatusCode::kInvalidArgument,
+        "RegisterEventCounterHook: counter {} has {} label names; it needs exactly one (the event name)",
+        {counter->name(), counter->label_names().size()});
   }
   hooks.Register(hook, std::move(name), [counter = std::move(counter)](const HookContext& ctx) {
     if (ctx.Has("event")) counter->WithLabels(ctx.Get("event")).Inc();

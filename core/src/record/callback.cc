@@ -6,6 +6,7 @@
 
 #include "golivekit/observability/encode.h"
 #include "golivekit/observability/names.h"
+#include "message.h"
 #include "record/declaration.h"
 #include "snapshot/sort.h"
 
@@ -51,11 +52,11 @@ CallbackMetric::CallbackMetric(MetricType type, std::string name, std::string he
   const std::string k = kind();
   status_ = CheckFamilyDecl(k, type_, name_, help_, labels_);
   if (status_.ok() && !multi_ && !labels_.empty()) {
-    status_ = InvalidArgument(
-        k + " " + name_ + ": a label-less callback metric cannot have labels (use " +
-        (type_ == MetricType::kCounter ? "NewCallbackCounterVec" : "NewCallbackGaugeVec") + ")");
+    status_ =
+        Fail(StatusCode::kInvalidArgument, "{} {}: a label-less callback metric cannot have labels (use {})",
+             {k, name_, type_ == MetricType::kCounter ? "NewCallbackCounterVec" : "NewCallbackGaugeVec"});
   } else if (status_.ok() && (multi_ ? !fill_ : !read_)) {
-    status_ = InvalidArgument(k + " " + name_ + ": no callback (empty std::function)");
+    status_ = Fail(StatusCode::kInvalidArgument, "{} {}: no callback (empty std::function)", {k, name_});
   }
   LabelOrder order = SortLabels(labels_);
   sorted_labels_ = std::move(order.names);
@@ -72,9 +73,10 @@ std::vector<Descriptor> CallbackMetric::Describe() const {
 
 Status CallbackMetric::CheckValue(double value) const {
   if (type_ == MetricType::kCounter && (std::isnan(value) || value < 0)) {
-    return InvalidArgument(std::string(kind()) + " " + name_ + ": the callback returned " +
-                           FormatFloat(value) +
-                           ", which a counter cannot expose (family left out of this scrape)");
+    return Fail(
+        StatusCode::kInvalidArgument,
+        "{} {}: the callback returned {}, which a counter cannot expose (family left out of this scrape)",
+        {kind(), name_, value});
   }
   return {};
 }
@@ -82,22 +84,21 @@ Status CallbackMetric::CheckValue(double value) const {
 Status CallbackMetric::AddSeries(std::span<const std::string_view> values, double value,
                                  std::vector<SeriesSnapshot>& out) const {
   if (values.size() != labels_.size()) {
-    return InvalidArgument(std::string(kind()) + " " + name_ + ": " + std::to_string(values.size()) +
-                           " label value(s) reported for " + std::to_string(labels_.size()) +
-                           " label name(s)");
+    return Fail(StatusCode::kInvalidArgument, "{} {}: {} label value(s) reported for {} label name(s)",
+                {kind(), name_, values.size(), labels_.size()});
   }
   SeriesSnapshot s;
   s.label_values.reserve(values.size());
   for (std::size_t i : perm_) {
     if (!IsValidUtf8(values[i])) {
-      return InvalidArgument(std::string(kind()) + " " + name_ + ": value of label \"" + labels_[i] +
-                             "\" is not valid UTF-8");
+      return Fail(StatusCode::kInvalidArgument, "{} {}: value of label \"{}\" is not valid UTF-8",
+                  {kind(), name_, labels_[i]});
     }
     s.label_values.emplace_back(values[i]);
   }
   if (Status st = CheckValue(value); !st.ok()) {
     std::vector<std::string> decl(values.begin(), values.end());
-    return InvalidArgument(st.message() + " for series " + Series(labels_, decl));
+    return Fail(StatusCode::kInvalidArgument, "{} for series {}", {st.message(), Series(labels_, decl)});
   }
   s.value = value;
   out.push_back(std::move(s));
@@ -125,9 +126,9 @@ Status CallbackMetric::Collect(std::vector<FamilySnapshot>& out) const {
     });
     for (std::size_t i = 1; i < f.series.size(); ++i) {
       if (f.series[i - 1].label_values == f.series[i].label_values) {
-        return InvalidArgument(std::string(kind()) + " " + name_ + ": series " +
-                               Series(sorted_labels_, f.series[i].label_values) +
-                               " reported twice in one collection (family left out of this scrape)");
+        return Fail(StatusCode::kInvalidArgument,
+                    "{} {}: series {} reported twice in one collection (family left out of this scrape)",
+                    {kind(), name_, Series(sorted_labels_, f.series[i].label_values)});
       }
     }
   }

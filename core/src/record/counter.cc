@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "golivekit/observability/encode.h"
+#include "message.h"
 
 namespace golivekit::observability {
 namespace detail {
@@ -68,8 +69,9 @@ namespace {
 // Integral deltas below 2^53 go to the integer word (exact and striped); others to the double.
 Status AddTo(detail::CounterCell* cell, double delta) {
   if (std::isnan(delta) || delta < 0) {
-    return InvalidArgument("counter " + cell->name->value + ": cannot decrease or add NaN (Add(" +
-                           FormatFloat(delta) + ") rejected; value unchanged)");
+    return detail::Fail(StatusCode::kInvalidArgument,
+                        "counter {}: cannot decrease or add NaN (Add({}) rejected; value unchanged)",
+                        {cell->name->value, delta});
   }
   if (delta < 9007199254740992.0 && delta == std::trunc(delta)) {
     cell->AddInt(static_cast<std::uint64_t>(delta));
@@ -107,7 +109,8 @@ Status Counter::Add(double delta) const {
   auto* c = static_cast<detail::CounterCell*>(default_cell());
   if (c == nullptr) {
     if (!status().ok()) return status();
-    return FailedPrecondition("counter " + name() + " has labels: use WithLabels(...).Add()");
+    return detail::Fail(StatusCode::kFailedPrecondition, "counter {} has labels: use WithLabels(...).Add()",
+                        {name()});
   }
   return AddTo(c, delta);
 }

@@ -4,19 +4,25 @@
 #include <numeric>
 
 #include "golivekit/observability/names.h"
+#include "message.h"
 #include "snapshot/sort.h"
 
 namespace golivekit::observability::detail {
 namespace {
 
-Status CheckLabelNames(const std::string& who, MetricType type, const std::vector<std::string>& labels) {
+Status CheckLabelNames(std::string_view kind, const std::string& name, MetricType type,
+                       const std::vector<std::string>& labels) {
   for (auto it = labels.begin(); it != labels.end(); ++it) {
-    if (const Status s = CheckLabelName(*it); !s.ok()) return InvalidArgument(who + s.message());
-    if (type == MetricType::kHistogram && *it == "le") {
-      return InvalidArgument(who + "label name \"le\" is reserved for bucket bounds");
+    if (const Status s = CheckLabelName(*it); !s.ok()) {
+      return Fail(StatusCode::kInvalidArgument, "{} {}: {}", {kind, name, s.message()});
     }
-    if (std::find(labels.begin(), it, *it) != it)
-      return InvalidArgument(who + "duplicate label name \"" + *it + "\"");
+    if (type == MetricType::kHistogram && *it == "le") {
+      return Fail(StatusCode::kInvalidArgument, "{} {}: label name \"le\" is reserved for bucket bounds",
+                  {kind, name});
+    }
+    if (std::find(labels.begin(), it, *it) != it) {
+      return Fail(StatusCode::kInvalidArgument, "{} {}: duplicate label name \"{}\"", {kind, name, *it});
+    }
   }
   return {};
 }
@@ -25,11 +31,13 @@ Status CheckLabelNames(const std::string& who, MetricType type, const std::vecto
 
 Status CheckFamilyDecl(std::string_view kind, MetricType type, const std::string& name,
                        const std::string& help, const std::vector<std::string>& labels) {
-  if (const Status s = CheckMetricName(name); !s.ok())
-    return InvalidArgument(std::string(kind) + ": " + s.message());
-  const std::string who = std::string(kind) + " " + name + ": ";
-  if (!IsValidUtf8(help)) return InvalidArgument(who + "help text is not valid UTF-8");
-  return CheckLabelNames(who, type, labels);
+  if (const Status s = CheckMetricName(name); !s.ok()) {
+    return Fail(StatusCode::kInvalidArgument, "{}: {}", {kind, s.message()});
+  }
+  if (!IsValidUtf8(help)) {
+    return Fail(StatusCode::kInvalidArgument, "{} {}: help text is not valid UTF-8", {kind, name});
+  }
+  return CheckLabelNames(kind, name, type, labels);
 }
 
 LabelOrder SortLabels(const std::vector<std::string>& declared) {

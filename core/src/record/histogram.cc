@@ -3,28 +3,33 @@
 #include <cmath>
 
 #include "golivekit/observability/encode.h"
+#include "message.h"
 #include "record/native_buckets.h"
 
 namespace golivekit::observability {
 namespace {
 
+using detail::Fail;
+
 Status CheckBuckets(const std::string& name, std::vector<double>& b, bool native) {
   if (!b.empty() && b.back() == HUGE_VAL) b.pop_back();  // +Inf is implied
   if (b.empty() && !native) {
-    return InvalidArgument("histogram " + name +
-                           ": no buckets (a bucket helper given invalid arguments returns none; "
-                           "use DefaultBuckets for the default layout, or set native_bucket_factor "
-                           "for a native-only histogram)");
+    return Fail(StatusCode::kInvalidArgument,
+                "histogram {}: no buckets (a bucket helper given invalid arguments returns none; "
+                "use DefaultBuckets for the default layout, or set native_bucket_factor "
+                "for a native-only histogram)",
+                {name});
   }
   for (std::size_t i = 0; i < b.size(); ++i) {
     if (!std::isfinite(b[i])) {
-      return InvalidArgument("histogram " + name + ": bucket bound " + std::to_string(i) + " is " +
-                             FormatFloat(b[i]) + " (bounds must be finite; +Inf is implied)");
+      return Fail(StatusCode::kInvalidArgument,
+                  "histogram {}: bucket bound {} is {} (bounds must be finite; +Inf is implied)",
+                  {name, i, b[i]});
     }
     if (i > 0 && !(b[i] > b[i - 1])) {
-      return InvalidArgument("histogram " + name + ": buckets must be strictly increasing (bound " +
-                             std::to_string(i) + " = " + FormatFloat(b[i]) + " follows " +
-                             FormatFloat(b[i - 1]) + ")");
+      return Fail(StatusCode::kInvalidArgument,
+                  "histogram {}: buckets must be strictly increasing (bound {} = {} follows {})",
+                  {name, i, b[i], b[i - 1]});
     }
   }
   return {};
@@ -33,23 +38,22 @@ Status CheckBuckets(const std::string& name, std::vector<double>& b, bool native
 constexpr std::uint32_t kMostNativeBuckets = 32768;  // as in RefuseOption's message
 
 // One message shape for every refused native option: "<option> is <value> (<rule>)".
-Status RefuseOption(const std::string& name, const char* option, const std::string& value, const char* rule) {
-  return InvalidArgument("histogram " + name + ": " + option + " is " + value + " (" + rule + ")");
+Status RefuseOption(const std::string& name, const char* option, detail::MessageArg value, const char* rule) {
+  return Fail(StatusCode::kInvalidArgument, "histogram {}: {} is {} ({})", {name, option, value, rule});
 }
 
 Status CheckNative(const std::string& name, const HistogramOpts& o) {
   if (o.native_bucket_factor == 0) return {};
   if (!(o.native_bucket_factor > 1) || !std::isfinite(o.native_bucket_factor)) {
-    return RefuseOption(name, "native_bucket_factor", FormatFloat(o.native_bucket_factor),
+    return RefuseOption(name, "native_bucket_factor", o.native_bucket_factor,
                         "0 for no native buckets, or a finite growth factor > 1 such as 1.1");
   }
   if (!(o.native_zero_threshold > 0) || !std::isfinite(o.native_zero_threshold)) {
-    return RefuseOption(name, "native_zero_threshold", FormatFloat(o.native_zero_threshold),
+    return RefuseOption(name, "native_zero_threshold", o.native_zero_threshold,
                         "it must be finite and > 0; the default is 2^-128");
   }
   if (o.native_max_buckets < 1 || o.native_max_buckets > kMostNativeBuckets) {
-    return RefuseOption(name, "native_max_buckets", std::to_string(o.native_max_buckets),
-                        "it must be between 1 and 32768");
+    return RefuseOption(name, "native_max_buckets", o.native_max_buckets, "it must be between 1 and 32768");
   }
   return {};
 }

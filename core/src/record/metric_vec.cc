@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "golivekit/observability/names.h"
+#include "message.h"
 #include "record/declaration.h"
 #include "snapshot/sort.h"
 
@@ -19,15 +20,6 @@ inline std::uint64_t Mix(std::uint64_t h, std::uint64_t v) noexcept {
   h ^= v;
   h *= kMul;
   return h ^ (h >> 29);
-}
-
-std::string JoinNames(const std::vector<std::string>& names) {
-  std::string s = "{";
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (i) s += ", ";
-    s += names[i];
-  }
-  return s + "}";
 }
 
 // A WebAssembly build without threads (the npm module, the wasm doctest suite) shares nothing between
@@ -249,9 +241,9 @@ void MetricVec::EraseSlotLocked(std::size_t i) {
 }
 
 Status MetricVec::LabelCountError(std::size_t got) const {
-  return InvalidArgument(MetricTypeName(type_).data() + std::string(" ") + name_ + ": expected " +
-                         std::to_string(labels_.size()) + " label value" + (labels_.size() == 1 ? "" : "s") +
-                         " " + JoinNames(labels_) + ", got " + std::to_string(got));
+  return Fail(StatusCode::kInvalidArgument, "{} {}: expected {} label value{} {}, got {}",
+              {MetricTypeName(type_), name_, labels_.size(), labels_.size() == 1 ? "" : "s",
+               JoinNames(labels_), got});
 }
 
 CellBase* MetricVec::Acquire(std::span<const std::string_view> values, FunctionRef<CellBase*()> make,
@@ -284,8 +276,8 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, FunctionR
   }
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (!IsValidUtf8(values[i])) {
-      *error = InvalidArgument(MetricTypeName(type_).data() + std::string(" ") + name_ +
-                               ": value of label \"" + labels_[i] + "\" is not valid UTF-8");
+      *error = Fail(StatusCode::kInvalidArgument, "{} {}: value of label \"{}\" is not valid UTF-8",
+                    {MetricTypeName(type_), name_, labels_[i]});
       return nullptr;
     }
   }
@@ -309,8 +301,8 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, FunctionR
 Status MetricVec::DeleteLabelValues(std::span<const std::string_view> values) {
   if (!status_.ok()) return status_;
   if (labels_.empty())
-    return FailedPrecondition(std::string(MetricTypeName(type_)) + " " + name_ +
-                              " has no labels; nothing to delete");
+    return Fail(StatusCode::kFailedPrecondition, "{} {} has no labels; nothing to delete",
+                {MetricTypeName(type_), name_});
   if (values.size() != labels_.size()) return LabelCountError(values.size());
   const std::uint64_t hash = HashLabelValues(values);
   std::unique_lock lock(mu_);
@@ -321,14 +313,15 @@ Status MetricVec::DeleteLabelValues(std::span<const std::string_view> values) {
       return {};
     }
   }
-  return NotFound(std::string(MetricTypeName(type_)) + " " + name_ + ": no series with these label values");
+  return Fail(StatusCode::kNotFound, "{} {}: no series with these label values",
+              {MetricTypeName(type_), name_});
 }
 
 Status MetricVec::Reset() {
   if (!status_.ok()) return status_;
   if (labels_.empty()) {
-    return FailedPrecondition(std::string(MetricTypeName(type_)) + " " + name_ +
-                              " has no labels; nothing to reset");
+    return Fail(StatusCode::kFailedPrecondition, "{} {} has no labels; nothing to reset",
+                {MetricTypeName(type_), name_});
   }
   std::vector<CellBase*> cells;
   {

@@ -2,46 +2,52 @@
 
 #include <string>
 
+#include "message.h"
+
 namespace golivekit::observability {
 namespace {
 
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-std::string Quote(std::string_view s) {
-  std::string q = "\"";
-  q.append(s.substr(0, 64));
-  if (s.size() > 64) q += "...";
-  q += '"';
-  return q;
-}
+// A name as messages quote it: at most its first 64 bytes, and "..." when it is longer.
+std::string_view Head(std::string_view s) { return s.substr(0, 64); }
+const char* Ellipsis(std::string_view s) { return s.size() > 64 ? "..." : ""; }
+
+using detail::Fail;
 
 }  // namespace
 
 Status CheckMetricName(std::string_view name) {
-  if (name.empty()) return InvalidArgument("metric name is empty");
+  if (name.empty()) return Fail(StatusCode::kInvalidArgument, "metric name is empty", {});
   for (std::size_t i = 0; i < name.size(); ++i) {
     const char c = name[i];
     if (IsAlpha(c) || c == '_' || c == ':' || (i > 0 && IsDigit(c))) continue;
-    return InvalidArgument("invalid metric name " + Quote(name) + ": must match [a-zA-Z_:][a-zA-Z0-9_:]*");
+    return Fail(StatusCode::kInvalidArgument,
+                "invalid metric name \"{}{}\": must match [a-zA-Z_:][a-zA-Z0-9_:]*",
+                {Head(name), Ellipsis(name)});
   }
   return {};
 }
 
 Status CheckLabelName(std::string_view name) {
-  if (name.empty()) return InvalidArgument("label name is empty");
+  if (name.empty()) return Fail(StatusCode::kInvalidArgument, "label name is empty", {});
   for (std::size_t i = 0; i < name.size(); ++i) {
     const char c = name[i];
     if (IsAlpha(c) || c == '_' || (i > 0 && IsDigit(c))) continue;
-    return InvalidArgument("invalid label name " + Quote(name) + ": must match [a-zA-Z_][a-zA-Z0-9_]*");
+    return Fail(StatusCode::kInvalidArgument,
+                "invalid label name \"{}{}\": must match [a-zA-Z_][a-zA-Z0-9_]*",
+                {Head(name), Ellipsis(name)});
   }
   if (name.size() >= 2 && name[0] == '_' && name[1] == '_') {
-    return InvalidArgument("label name " + Quote(name) +
-                           " is reserved: names beginning with \"__\" are for Prometheus");
+    return Fail(StatusCode::kInvalidArgument,
+                "label name \"{}{}\" is reserved: names beginning with \"__\" are for Prometheus",
+                {Head(name), Ellipsis(name)});
   }
   if (name[0] == '_') {
-    return InvalidArgument("label name " + Quote(name) +
-                           " is reserved: OpenMetrics reserves label names beginning with \"_\"");
+    return Fail(StatusCode::kInvalidArgument,
+                "label name \"{}{}\" is reserved: OpenMetrics reserves label names beginning with \"_\"",
+                {Head(name), Ellipsis(name)});
   }
   return {};
 }

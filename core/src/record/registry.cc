@@ -7,6 +7,7 @@
 
 #include "golivekit/observability/detail/metric_vec.h"
 #include "golivekit/observability/names.h"
+#include "message.h"
 
 namespace golivekit::observability {
 namespace {
@@ -26,15 +27,8 @@ std::vector<std::string> OccupiedNames(const std::string& name, MetricType type)
   }
 }
 
-std::string Describe(const Descriptor& d, const std::string& full) {
-  return std::string(MetricTypeName(d.type)) + " " + full;
-}
-
-std::string JoinNames(const std::vector<std::string>& names) {
-  std::string s = "{";
-  for (std::size_t i = 0; i < names.size(); ++i) s += (i ? ", " : "") + names[i];
-  return s + "}";
-}
+using detail::Fail;
+using detail::JoinNames;
 
 }  // namespace
 
@@ -42,22 +36,23 @@ Registry::Registry(RegistryOpts opts) : opts_(std::move(opts)) {
   if (!opts_.namespace_.empty()) {
     prefix_ = opts_.namespace_ + "_";
     if (Status s = CheckMetricName(opts_.namespace_); !s.ok()) {
-      status_ = InvalidArgument("registry namespace: " + s.message());
+      status_ = Fail(StatusCode::kInvalidArgument, "registry namespace: {}", {s.message()});
     }
   }
   for (const auto& [name, value] : opts_.const_labels) {
     if (!status_.ok()) break;
     if (Status s = CheckLabelName(name); !s.ok()) {
-      status_ = InvalidArgument("registry constant label: " + s.message());
+      status_ = Fail(StatusCode::kInvalidArgument, "registry constant label: {}", {s.message()});
     } else if (!IsValidUtf8(value)) {
-      status_ = InvalidArgument("registry constant label \"" + name + "\": value is not valid UTF-8");
+      status_ = Fail(StatusCode::kInvalidArgument, "registry constant label \"{}\": value is not valid UTF-8",
+                     {name});
     }
   }
 }
 
 Status Registry::Register(std::shared_ptr<Collector> collector) {
   if (!status_.ok()) return status_;
-  if (!collector) return InvalidArgument("Register: null collector");
+  if (!collector) return Fail(StatusCode::kInvalidArgument, "Register: null collector", {});
   Collector& c = *collector;
   return Add(c,
              Keeper(new std::shared_ptr<Collector>(std::move(collector)),
@@ -89,9 +84,9 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
   std::lock_guard lock(mu_);
   for (const Entry& e : entries_) {
     if (e.collector == &collector) {
-      return AlreadyExists(descs.empty()
-                               ? "collector is already registered"
-                               : Describe(descs[0], prefix_ + descs[0].name) + " is already registered");
+      if (descs.empty()) return Fail(StatusCode::kAlreadyExists, "collector is already registered", {});
+      return Fail(StatusCode::kAlreadyExists, "{} {}{} is already registered",
+                  {MetricTypeName(descs[0].type), prefix_, descs[0].name});
     }
   }
   std::vector<Occupied> occupied;  // names this collector would occupy, each with its family
@@ -109,8 +104,10 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
         if (!other && o.name == n) other = &o;
       }
       if (other) {
-        return AlreadyExists(Describe(d, full) + ": name \"" + n + "\" clashes with family " + other->family +
-                             " (sample and OpenMetrics family names must be unique)");
+        return Fail(
+            StatusCode::kAlreadyExists,
+            "{} {}: name \"{}\" clashes with family {} (sample and OpenMetrics family names must be unique)",
+            {MetricTypeName(d.type), full, n, other->family});
       }
       occupied.push_back(Occupied{std::move(n), full});
     }
@@ -123,31 +120,40 @@ Status Registry::CheckDescriptor(const Descriptor& d, const std::string& full) c
   if (Status s = CheckMetricName(full); !s.ok()) return s;
   for (const std::string& l : d.label_names) {
     if (opts_.const_labels.count(l)) {
-      return InvalidArgument(Describe(d, full) + ": label \"" + l +
-                             "\" is also a constant label of the registry");
+      return Fail(StatusCode::kInvalidArgument,
+                  "{} {}: label \"{}\" is also a constant label of the registry",
+                  {MetricTypeName(d.type), full, l});
     }
   }
   if (d.type == MetricType::kHistogram && opts_.const_labels.count("le")) {
-    return InvalidArgument(Describe(d, full) +
-                           ": the registry's constant label \"le\" is reserved on histograms");
+    return Fail(StatusCode::kInvalidArgument,
+                "{} {}: the registry's constant label \"le\" is reserved on histograms",
+                {MetricTypeName(d.type), full});
   }
   return {};
 }
 
 // Two families of one name (the namespace is the registry's, so equal names are equal full names).
 Status Registry::FamilyConflict(const Descriptor& old, const Descriptor& d, const std::string& full) {
-  std::string msg = Describe(d, full) + " conflicts with the registered " + Describe(old, full);
+  const std::string_view type = MetricTypeName(d.type);
+  const std::string_view old_type = MetricTypeName(old.type);
   if (old.type != d.type) {
-    msg += ": different type (" + std::string(MetricTypeName(old.type)) + " vs " +
-           std::string(MetricTypeName(d.type)) + ")";
-  } else if (old.help != d.help) {
-    msg += ": different help (\"" + old.help + "\" vs \"" + d.help + "\")";
-  } else if (old.label_names != d.label_names) {
-    msg += ": different label names (" + JoinNames(old.label_names) + " vs " + JoinNames(d.label_names) + ")";
-  } else {
-    msg = Describe(d, full) + " is already registered (another collector with the same name)";
+    return Fail(StatusCode::kAlreadyExists,
+                "{} {} conflicts with the registered {} {}: different type ({} vs {})",
+                {type, full, old_type, full, old_type, type});
   }
-  return AlreadyExists(std::move(msg));
+  if (old.help != d.help) {
+    return Fail(StatusCode::kAlreadyExists,
+                "{} {} conflicts with the registered {} {}: different help (\"{}\" vs \"{}\")",
+                {type, full, type, full, old.help, d.help});
+  }
+  if (old.label_names != d.label_names) {
+    return Fail(StatusCode::kAlreadyExists,
+                "{} {} conflicts with the registered {} {}: different label names ({} vs {})",
+                {type, full, type, full, JoinNames(old.label_names), JoinNames(d.label_names)});
+  }
+  return Fail(StatusCode::kAlreadyExists,
+              "{} {} is already registered (another collector with the same name)", {type, full});
 }
 
 bool Registry::Unregister(const std::shared_ptr<Collector>& collector) {

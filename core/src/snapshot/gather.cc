@@ -13,6 +13,7 @@
 #include "golivekit/observability/gauge.h"
 #include "golivekit/observability/histogram.h"
 #include "golivekit/observability/registry.h"
+#include "message.h"
 #include "snapshot/sort.h"
 
 namespace golivekit::observability {
@@ -24,7 +25,7 @@ Status CollectFrom(const Collector& collector, std::vector<FamilySnapshot>& out)
   try {
     return collector.Collect(out);
   } catch (const std::exception& ex) {
-    return FailedPrecondition(std::string("collector threw: ") + ex.what());
+    return detail::Fail(StatusCode::kFailedPrecondition, "collector threw: {}", {ex.what()});
   } catch (...) {
     return FailedPrecondition("collector threw a non-standard exception");
   }
