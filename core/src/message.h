@@ -19,9 +19,10 @@ namespace golivekit::observability::detail {
 /// Holds a reference to text it is given: use it within the full expression that builds the message.
 class MessageArg {
  public:
-  MessageArg(const std::string& s) noexcept : kind_(kString), string_(&s) {}  // NOLINT(google-explicit-constructor)
-  MessageArg(std::string_view s) noexcept : kind_(kView), view_(s) {}         // NOLINT(google-explicit-constructor)
-  MessageArg(const char* s) noexcept : kind_(kView), view_(s) {}              // NOLINT(google-explicit-constructor)
+  MessageArg(const std::string& s) noexcept
+      : kind_(kString), string_(&s) {}                                 // NOLINT(google-explicit-constructor)
+  MessageArg(std::string_view s) noexcept : kind_(kView), view_(s) {}  // NOLINT(google-explicit-constructor)
+  MessageArg(const char* s) noexcept : kind_(kView), view_(s) {}       // NOLINT(google-explicit-constructor)
   template <std::integral T>
   requires(!std::same_as<T, bool> && !std::same_as<T, char>) MessageArg(T v)
   noexcept  // NOLINT(google-explicit-constructor)

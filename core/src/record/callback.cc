@@ -89,7 +89,7 @@ Status CallbackMetric::AddSeries(std::span<const std::string_view> values, doubl
   }
   SeriesSnapshot s;
   s.label_values.reserve(values.size());
-  for (std::size_t i : perm_) {
+  for (const std::uint32_t i : perm_) {
     if (!IsValidUtf8(values[i])) {
       return Fail(StatusCode::kInvalidArgument, "{} {}: value of label \"{}\" is not valid UTF-8",
                   {kind(), name_, labels_[i]});

@@ -43,10 +43,10 @@ Status CheckFamilyDecl(std::string_view kind, MetricType type, const std::string
 LabelOrder SortLabels(const std::vector<std::string>& declared) {
   LabelOrder order;
   order.positions.resize(declared.size());
-  std::iota(order.positions.begin(), order.positions.end(), std::size_t{0});
-  SortBy(order.positions, [&](std::size_t a, std::size_t b) { return declared[a] < declared[b]; });
+  std::iota(order.positions.begin(), order.positions.end(), std::uint32_t{0});
+  SortIndices(order.positions, [&](std::uint32_t a, std::uint32_t b) { return declared[a] < declared[b]; });
   order.names.reserve(declared.size());
-  for (const std::size_t i : order.positions) order.names.push_back(declared[i]);
+  for (const std::uint32_t i : order.positions) order.names.push_back(declared[i]);
   return order;
 }
 

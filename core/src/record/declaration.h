@@ -3,6 +3,7 @@
 // client metric the server accepts — so that one name is accepted or refused alike, with the same words,
 // wherever it is declared. Internal.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,8 +21,8 @@ Status CheckFamilyDecl(std::string_view kind, MetricType type, const std::string
 
 /// The label names in the order they are exposed (ascending), and where each was declared.
 struct LabelOrder {
-  std::vector<std::string> names;      // ascending
-  std::vector<std::size_t> positions;  // names[i] is the positions[i]-th declared label name
+  std::vector<std::string> names;        // ascending
+  std::vector<std::uint32_t> positions;  // names[i] is the positions[i]-th declared label name
 };
 LabelOrder SortLabels(const std::vector<std::string>& declared);
 

@@ -180,7 +180,7 @@ bool MetricVec::Equal(const CellBase& c, std::span<const std::string_view> value
 }
 
 bool MetricVec::Less(const CellBase* a, const CellBase* b) const noexcept {
-  for (std::size_t i : perm_) {
+  for (const std::uint32_t i : perm_) {
     const int r = a->label_values[i].compare(b->label_values[i]);
     if (r != 0) return r < 0;
   }
@@ -399,7 +399,7 @@ FamilySnapshot MetricVec::SnapshotFamily(FunctionRef<void(const CellBase&, Serie
     for (const CellBase* c : cells) {
       SeriesSnapshot& s = f.series.emplace_back();
       s.label_values.reserve(perm_.size());
-      for (std::size_t i : perm_) s.label_values.push_back(c->label_values[i]);
+      for (const std::uint32_t i : perm_) s.label_values.push_back(c->label_values[i]);
       read(*c, s);
     }
   });

@@ -145,7 +145,7 @@ class ConstLabels {
   // string keeps its buffer) to their merged positions from the last one down, constants fill the rest.
   void AddTo(FamilySnapshot& f) const {
     if (names_.empty()) return;
-    const std::vector<std::size_t> from = MergeNames(f.label_names);
+    const std::vector<std::uint32_t> from = MergeNames(f.label_names);
     const std::size_t own = f.label_names.size() - names_.size();
     for (SeriesSnapshot& s : f.series) {
       std::vector<std::string>& v = s.label_values;
@@ -183,17 +183,17 @@ class ConstLabels {
  private:
   // Merges the constant names into the sorted `names`; for each merged label, where its value comes
   // from: below the family's own label count an index into a series' values, above it a constant.
-  std::vector<std::size_t> MergeNames(std::vector<std::string>& names) const {
+  std::vector<std::uint32_t> MergeNames(std::vector<std::string>& names) const {
     std::vector<std::string> merged;
-    std::vector<std::size_t> from;
+    std::vector<std::uint32_t> from;
     const std::size_t own = names.size();
     std::size_t i = 0, j = 0;
     while (i < own || j < names_.size()) {
       if (j == names_.size() || (i < own && names[i] < names_[j])) {
-        from.push_back(i);
+        from.push_back(static_cast<std::uint32_t>(i));
         merged.push_back(std::move(names[i++]));
       } else {
-        from.push_back(own + j);
+        from.push_back(static_cast<std::uint32_t>(own + j));
         merged.push_back(names_[j++]);
       }
     }

@@ -217,7 +217,7 @@ class MetricVec : public Collector {
   std::string help_;
   std::vector<std::string> labels_;         // declaration order
   std::vector<std::string> sorted_labels_;  // exposition order
-  std::vector<std::size_t> perm_;           // sorted position -> declaration index
+  std::vector<std::uint32_t> perm_;         // sorted position -> declaration index
   Status status_;
 
   mutable SharedSpinMutex mu_;
