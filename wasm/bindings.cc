@@ -271,7 +271,7 @@ EMSCRIPTEN_KEEPALIVE const char* glk_encoder_client(std::uintptr_t e) {
 }
 // In: family names never to ship (added to the encoder's skip set).
 EMSCRIPTEN_KEEPALIVE void glk_encoder_skip(std::uintptr_t e, std::size_t in) {
-  for (const std::string_view name : In(in)) E(e).encoder.skip().emplace(name);
+  for (const std::string_view name : In(in)) E(e).encoder.Skip(name);
 }
 // Encodes what changed in the registry since the previous call; returns the number of batches, which
 // glk_encoder_batch hands out, each once.

@@ -264,7 +264,7 @@ void Shipper::Impl::StopSendingSkipped(const std::string& answer) {
   if (!body.is_object() || !body.contains("skipped") || !body["skipped"].is_array()) return;
   for (const nlohmann::json& f : body["skipped"]) {
     if (!f.is_object() || !f.contains("metric") || !f["metric"].is_string()) continue;
-    if (encoder.skip().insert(f["metric"].get<std::string>()).second) ++stats.skipped_families;
+    if (encoder.Skip(f["metric"].get<std::string>())) ++stats.skipped_families;
   }
 }
 
@@ -430,7 +430,7 @@ std::unique_ptr<Shipper> detail::ShipperAccess::Start(std::shared_ptr<Registry> 
   impl->client->set_keep_alive(true);
   impl->client->set_tcp_nodelay(true);
   for (auto& [name, value] : opts.headers) impl->headers.emplace(name, value);
-  for (const std::string& name : opts.skip) impl->encoder.skip().insert(name);
+  for (const std::string& name : opts.skip) impl->encoder.Skip(name);
   impl->registry = std::move(registry);
   impl->url = std::move(url);
   impl->opts = std::move(opts);

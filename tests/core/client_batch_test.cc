@@ -510,7 +510,10 @@ TEST_SUITE("batch_encoder") {
     REQUIRE(reg->Register(a).ok());
     REQUIRE(reg->Register(r).ok());
     obs::BatchEncoder enc(Id(1));
-    enc.skip().insert("runtime_thing");
+    CHECK(enc.Skip("runtime_thing"));
+    CHECK_FALSE(enc.Skip("runtime_thing"));  // already skipped
+    CHECK(enc.skips("runtime_thing"));
+    CHECK_FALSE(enc.skips("mine"));
     obs::Batch b;
     REQUIRE(obs::DecodeBatch(enc.Encode(reg->Gather()).at(0), b).ok());
     REQUIRE(b.families.size() == 1);

@@ -719,13 +719,23 @@ class BatchPacker {
 
 }  // namespace
 
+bool BatchEncoder::skips(std::string_view name) const noexcept {
+  return std::find(skip_.begin(), skip_.end(), name) != skip_.end();
+}
+
+bool BatchEncoder::Skip(std::string_view name) {
+  if (skips(name)) return false;
+  skip_.emplace_back(name);
+  return true;
+}
+
 std::vector<std::string> BatchEncoder::Encode(const Snapshot& snapshot, const EncodeOpts& opts) {
   BatchPacker packer(client_, opts, max_batch_bytes_, next_sequence_);
   std::vector<FamilySnapshot> shipped;
   BatchSeries change;
   std::size_t last_family = 0;
   for (const FamilySnapshot& fam : snapshot.families) {
-    if (!Shippable(fam) || skip_.count(fam.name) != 0) continue;
+    if (!Shippable(fam) || skips(fam.name)) continue;
     const FamilySnapshot* prev = Seek(last_, last_family, fam.name, &NameOf);
     bool started = false;
     std::size_t last_series = 0;

@@ -20,7 +20,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -173,8 +172,11 @@ class BatchEncoder {
   [[nodiscard]] const ClientId& client() const noexcept { return client_; }
   /// The sequence number the next batch will get (the first is 1).
   [[nodiscard]] std::uint64_t next_sequence() const noexcept { return next_sequence_; }
-  /// Family names never shipped (a registry's own runtime metrics, say).
-  std::set<std::string, std::less<>>& skip() noexcept { return skip_; }
+  /// Never ships the family `name` from now on (a registry's own runtime metrics, say, or a family the
+  /// server refused); false if it was skipped already.
+  bool Skip(std::string_view name);
+  /// Whether the family `name` is skipped.
+  [[nodiscard]] bool skips(std::string_view name) const noexcept;
 
   /// The batches carrying what changed since the previous call (none if nothing changed and there is
   /// no gauge; with `opts.final`, always at least one, possibly empty). The encoder's idea of what the
@@ -185,7 +187,7 @@ class BatchEncoder {
   ClientId client_;
   std::size_t max_batch_bytes_;
   std::uint64_t next_sequence_ = 1;
-  std::set<std::string, std::less<>> skip_;
+  std::vector<std::string> skip_;  // a handful of names: searched in order
   // What the server has: the shipped families of the previous snapshot as they were, in snapshot order
   // (by name, series by label values), so that each Encode walks it beside the new snapshot.
   std::vector<FamilySnapshot> last_;
