@@ -126,7 +126,7 @@ MetricVec::MetricVec(MetricType type, std::string name, std::string help, std::v
   LabelOrder order = SortLabels(labels_);
   sorted_labels_ = std::move(order.names);
   perm_ = std::move(order.positions);
-  slots_.resize(labels_.empty() ? 1 : 16, Slot{0, nullptr});
+  slots_ = std::vector<Slot>(labels_.empty() ? 1 : 16, Slot{0, nullptr});
 }
 
 MetricVec::~MetricVec() {
