@@ -7,6 +7,7 @@
 #include <cstring>
 #include <optional>
 #include <random>
+#include <type_traits>
 #include <utility>
 
 #include "golivekit/observability/detail/native_cells.h"
@@ -730,12 +731,30 @@ bool BatchEncoder::Skip(std::string_view name) {
 }
 
 std::vector<std::string> BatchEncoder::Encode(const Snapshot& snapshot, const EncodeOpts& opts) {
+  return EncodeFrom(snapshot.families, opts);
+}
+
+std::vector<std::string> BatchEncoder::Encode(Snapshot&& snapshot, const EncodeOpts& opts) {
+  return EncodeFrom(snapshot.families, opts);
+}
+
+// Each shipped family is kept (copied, or moved out of a snapshot the caller gave away) before it is
+// encoded, and encoded from where it is kept: the packer refers to it until the last batch is closed.
+template <class Families>
+std::vector<std::string> BatchEncoder::EncodeFrom(Families& families, const EncodeOpts& opts) {
   BatchPacker packer(client_, opts, max_batch_bytes_, next_sequence_);
   std::vector<FamilySnapshot> shipped;
+  shipped.reserve(families.size());  // never reallocated: the packer keeps pointers into it
   BatchSeries change;
   std::size_t last_family = 0;
-  for (const FamilySnapshot& fam : snapshot.families) {
-    if (!Shippable(fam) || skips(fam.name)) continue;
+  for (auto& family : families) {
+    if (!Shippable(family) || skips(family.name)) continue;
+    if constexpr (std::is_const_v<Families>) {
+      shipped.push_back(family);
+    } else {
+      shipped.push_back(std::move(family));
+    }
+    const FamilySnapshot& fam = shipped.back();
     const FamilySnapshot* prev = Seek(last_, last_family, fam.name, &NameOf);
     bool started = false;
     std::size_t last_series = 0;
@@ -747,9 +766,8 @@ std::vector<std::string> BatchEncoder::Encode(const Snapshot& snapshot, const En
       started = true;
       packer.AddSeries(change);
     }
-    shipped.push_back(fam);
   }
-  last_ = std::move(shipped);
+  last_ = std::move(shipped);  // moves the buffer: the packer's pointers stay valid
   return packer.Finish();
 }
 

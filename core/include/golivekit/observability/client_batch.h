@@ -182,6 +182,9 @@ class BatchEncoder {
   /// no gauge; with `opts.final`, always at least one, possibly empty). The encoder's idea of what the
   /// server has is advanced at once: resend these exact bytes until they are confirmed.
   std::vector<std::string> Encode(const Snapshot& snapshot, const EncodeOpts& opts = {});
+  /// The same with a snapshot the caller gives away (`Encode(registry.Gather())`): the encoder keeps its
+  /// families instead of copying them.
+  std::vector<std::string> Encode(Snapshot&& snapshot, const EncodeOpts& opts = {});
 
  private:
   ClientId client_;
@@ -191,6 +194,9 @@ class BatchEncoder {
   // What the server has: the shipped families of the previous snapshot as they were, in snapshot order
   // (by name, series by label values), so that each Encode walks it beside the new snapshot.
   std::vector<FamilySnapshot> last_;
+
+  template <class Families>
+  std::vector<std::string> EncodeFrom(Families& families, const EncodeOpts& opts);
 };
 
 }  // namespace golivekit::observability
