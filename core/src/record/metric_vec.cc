@@ -22,14 +22,6 @@ inline std::uint64_t Mix(std::uint64_t h, std::uint64_t v) noexcept {
   return h ^ (h >> 29);
 }
 
-// A WebAssembly build without threads (the npm module, the wasm doctest suite) shares nothing between
-// threads: the cache below, which exists to skip the table's lock, is compiled out there.
-#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
-constexpr bool kThreads = false;
-#else
-constexpr bool kThreads = true;
-#endif
-
 // A small per-thread cache of recent lookups, so that repeating WithLabels with the same values
 // skips the table and its lock. An entry holds a reference to its series (so the memory it points to
 // stays valid) and is trusted only while the metric's id and removal count match: Delete/Reset bump

@@ -110,6 +110,15 @@ class FunctionRef<R(Args...)> {
 
 std::uint64_t HashLabelValues(std::span<const std::string_view> values) noexcept;
 
+/// Whether this build may run on several threads. A WebAssembly build without threads (the npm module,
+/// the wasm doctest suite) shares nothing between threads: what exists only to let threads pass each
+/// other (the lookup cache that skips a lock, the locks of the series table) is compiled out there.
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+inline constexpr bool kThreads = false;
+#else
+inline constexpr bool kThreads = true;
+#endif
+
 /// A reader-writer lock whose shared side is one atomic add to take and one to release, inline.
 /// Writers (series creation, deletion, the first scrape after new series) are rare and short, and
 /// yield while they wait; readers never block each other. Meets the SharedMutex requirements used by
@@ -117,13 +126,17 @@ std::uint64_t HashLabelValues(std::span<const std::string_view> values) noexcept
 class SharedSpinMutex {
  public:
   void lock_shared() noexcept {
+    if constexpr (!kThreads) return;
     while (state_.fetch_add(kReader, std::memory_order_acquire) & kWriter) {
       state_.fetch_sub(kReader, std::memory_order_relaxed);
       while (state_.load(std::memory_order_relaxed) & kWriter) std::this_thread::yield();
     }
   }
-  void unlock_shared() noexcept { state_.fetch_sub(kReader, std::memory_order_release); }
+  void unlock_shared() noexcept {
+    if constexpr (kThreads) state_.fetch_sub(kReader, std::memory_order_release);
+  }
   void lock() noexcept {
+    if constexpr (!kThreads) return;
     for (;;) {
       std::uint32_t s = state_.load(std::memory_order_relaxed);
       if (!(s & kWriter) && state_.compare_exchange_weak(s, s | kWriter, std::memory_order_acquire)) break;
@@ -131,7 +144,9 @@ class SharedSpinMutex {
     }
     while (state_.load(std::memory_order_acquire) != kWriter) std::this_thread::yield();
   }
-  void unlock() noexcept { state_.fetch_sub(kWriter, std::memory_order_release); }
+  void unlock() noexcept {
+    if constexpr (kThreads) state_.fetch_sub(kWriter, std::memory_order_release);
+  }
 
  private:
   static constexpr std::uint32_t kWriter = 1;
