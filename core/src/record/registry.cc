@@ -14,17 +14,14 @@ namespace {
 
 // Every name a family occupies in either format: its sample names and its OpenMetrics family name.
 std::vector<std::string> OccupiedNames(const std::string& name, MetricType type) {
-  switch (type) {
-    case MetricType::kCounter:
-      if (const std::string_view family = OpenMetricsFamilyName(name); !family.empty()) {
-        return {name, std::string(family)};
-      }
-      return {name};
-    case MetricType::kHistogram:
-      return {name, name + "_bucket", name + "_sum", name + "_count"};
-    default:
-      return {name};
+  std::vector<std::string> names(1, name);
+  if (type == MetricType::kHistogram) {
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) names.push_back(name + suffix);
+  } else if (const std::string_view family = OpenMetricsFamilyName(name);
+             type == MetricType::kCounter && !family.empty()) {
+    names.emplace_back(family);
   }
+  return names;
 }
 
 using detail::Fail;
