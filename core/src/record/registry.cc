@@ -61,15 +61,24 @@ Status Registry::RegisterUnowned(detail::MetricVec& metric) {
   return Add(metric, Keeper(nullptr, nullptr), nullptr);
 }
 
-// The family a name belongs to among those registered, or null: a linear scan, since registration is
-// rare and registries hold at most some hundreds of families, and no second index to keep in step.
-const Registry::Occupied* Registry::FindOccupied(std::string_view name) const {
+// The registered collector that occupies a name, or null: a linear scan, since registration is rare
+// and registries hold at most some hundreds of families, and no second index to keep in step.
+const std::vector<Descriptor>* Registry::Occupier(std::string_view name) const {
   for (const Entry& e : entries_) {
-    for (const Occupied& o : e.occupied) {
-      if (o.name == name) return &o;
-    }
+    if (std::find(e.occupied.begin(), e.occupied.end(), name) != e.occupied.end()) return &e.descriptors;
   }
   return nullptr;
+}
+
+// Which of a collector's families occupies `name` (one of them does), for the message that says so.
+std::string Registry::FamilyOccupying(const std::vector<Descriptor>& descs, std::string_view name) const {
+  for (const Descriptor& d : descs) {
+    std::string full = prefix_ + d.name;
+    for (const std::string& n : OccupiedNames(full, d.type)) {
+      if (n == name) return full;
+    }
+  }
+  return {};
 }
 
 // On refusal `keeper` is dropped here, which is what the caller of Register expects.
@@ -86,7 +95,7 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
                   {MetricTypeName(descs[0].type), prefix_, descs[0].name});
     }
   }
-  std::vector<Occupied> occupied;  // names this collector would occupy, each with its family
+  std::vector<std::string> occupied;  // names this collector would occupy
   for (const Descriptor& d : descs) {
     const std::string full = prefix_ + d.name;
     if (Status s = CheckDescriptor(d, full); !s.ok()) return s;
@@ -96,17 +105,16 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
       }
     }
     for (std::string& n : OccupiedNames(full, d.type)) {
-      const Occupied* other = FindOccupied(n);
-      for (const Occupied& o : occupied) {
-        if (!other && o.name == n) other = &o;
-      }
-      if (other) {
+      const std::vector<Descriptor>* other = Occupier(n);
+      if (other == nullptr && std::find(occupied.begin(), occupied.end(), n) != occupied.end())
+        other = &descs;
+      if (other != nullptr) {
         return Fail(
             StatusCode::kAlreadyExists,
             "{} {}: name \"{}\" clashes with family {} (sample and OpenMetrics family names must be unique)",
-            {MetricTypeName(d.type), full, n, other->family});
+            {MetricTypeName(d.type), full, n, FamilyOccupying(*other, n)});
       }
-      occupied.push_back(Occupied{std::move(n), full});
+      occupied.push_back(std::move(n));
     }
   }
   entries_.push_back(Entry{&collector, std::move(keeper), std::move(descs), std::move(occupied), check});

@@ -108,22 +108,19 @@ class Registry {
   // false to leave it out. Null for the library's own metrics, whose output is valid by construction.
   using OutputCheck = bool (*)(const Descriptor&, FamilySnapshot&);
   static bool CheckForeignOutput(const Descriptor& d, FamilySnapshot& f);
-  // A name a registered family produces (a sample name or its OpenMetrics family name), and that family.
-  struct Occupied {
-    std::string name;
-    std::string family;
-  };
   struct Entry {
     Collector* collector;
     Keeper keeper;
     std::vector<Descriptor> descriptors;
-    std::vector<Occupied> occupied;  // full names, namespace included
+    // The names its families produce (sample names, OpenMetrics family names), namespace included.
+    std::vector<std::string> occupied;
     OutputCheck check;
   };
   Status Add(Collector& collector, Keeper keeper, OutputCheck check);
   Status CheckDescriptor(const Descriptor& d, const std::string& full) const;
   static Status FamilyConflict(const Descriptor& old, const Descriptor& d, const std::string& full);
-  const Occupied* FindOccupied(std::string_view name) const;  // mu_ held
+  const std::vector<Descriptor>* Occupier(std::string_view name) const;  // mu_ held
+  std::string FamilyOccupying(const std::vector<Descriptor>& descs, std::string_view name) const;
 
   RegistryOpts opts_;
   Status status_;
