@@ -14,7 +14,9 @@ namespace {
 
 // Every name a family occupies in either format: its sample names and its OpenMetrics family name.
 std::vector<std::string> OccupiedNames(const std::string& name, MetricType type) {
-  std::vector<std::string> names(1, name);
+  std::vector<std::string> names;
+  names.reserve(4);
+  names.push_back(name);
   if (type == MetricType::kHistogram) {
     for (const char* suffix : {"_bucket", "_sum", "_count"}) names.push_back(name + suffix);
   } else if (const std::string_view family = OpenMetricsFamilyName(name);
