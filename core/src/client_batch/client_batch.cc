@@ -660,13 +660,14 @@ class BatchPacker {
       // A new part of the family; at least one series in each, so that an oversized series still
       // travels (alone).
       if (size_ + family_header_ + n > max_bytes_ && !parts_.empty()) Flush();
-      parts_.push_back(Part{family_, 0, {}});
+      parts_.push_back(Part{family_, 0, body_.size()});
       size_ += family_header_;
       open_ = true;
     }
+    body_.append(scratch_);
     Part& part = parts_.back();
-    part.bytes.append(scratch_);
     ++part.series;
+    part.end = body_.size();
     size_ += n;
   }
 
@@ -677,10 +678,10 @@ class BatchPacker {
   }
 
  private:
-  struct Part {  // a family's series in one batch
+  struct Part {  // a family's series in one batch: body_ from the previous part's end to its own
     const FamilySnapshot* family;
     std::size_t series;
-    std::string bytes;
+    std::size_t end;
   };
 
   void Flush() {
@@ -691,14 +692,17 @@ class BatchPacker {
     std::string bytes;
     bytes.reserve(size_);
     PutHeader(bytes, version, opts_.final, client_, next_sequence_++, opts_.dropped_batches, parts_.size());
+    std::size_t begin = 0;
     for (const Part& p : parts_) {
       const FamilySnapshot& f = *p.family;
       PutFamilyHead(bytes, f.name, f.type, f.label_names, f.bucket_bounds, ShapeOf(f).native, version);
       PutVarint(bytes, p.series);
-      bytes.append(p.bytes);
+      bytes.append(body_, begin, p.end - begin);
+      begin = p.end;
     }
     batches_.push_back(std::move(bytes));
     parts_.clear();
+    body_.clear();
     size_ = header_;
     open_ = false;
   }
@@ -714,6 +718,7 @@ class BatchPacker {
   std::size_t family_header_ = 0;
   bool open_ = false;  // parts_.back() is of family_ and takes more series
   std::vector<Part> parts_;
+  std::string body_;  // the series bytes of parts_, in order
   std::vector<std::string> batches_;
   std::string scratch_;
 };
