@@ -566,51 +566,44 @@ bool NativeIncrements(const NativeBuckets& now, const NativeBuckets& prev, Nativ
 }
 
 // Per-bucket (not cumulative) increments, +Inf last, from the cumulative counts now and before
-// (`prev` nullptr: from zero), into `deltas`.
-void BucketDeltas(const SeriesSnapshot& now, const SeriesSnapshot* prev, std::vector<std::uint64_t>& deltas) {
+// (`prev` nullptr: from zero).
+void PutBucketDeltas(std::string& out, const SeriesSnapshot& now, const SeriesSnapshot* prev) {
   const std::size_t nb = now.bucket_counts.size();
-  deltas.resize(nb + 1);
   std::uint64_t below = 0;  // new observations in the buckets so far (cumulative)
   for (std::size_t i = 0; i <= nb; ++i) {
     const std::uint64_t cum_now = i < nb ? now.bucket_counts[i] : now.count;
     const std::uint64_t cum_prev = prev == nullptr ? 0 : (i < nb ? prev->bucket_counts[i] : prev->count);
     const std::uint64_t d = cum_now - cum_prev;
-    deltas[i] = d >= below ? d - below : 0;
+    PutVarint(out, d >= below ? d - below : 0);
     below = d >= below ? d : below;
   }
 }
 
-// What series `s` sends given what it held at the previous call (`prev` nullptr: nothing), written over
-// `change` (whose vectors keep their capacity); false if it sends nothing.
-bool SeriesChange(const FamilySnapshot& fam, const SeriesSnapshot& s, const SeriesSnapshot* prev,
-                  BatchSeries& change) {
-  change.label_values = s.label_values;
-  switch (fam.type) {
-    case MetricType::kCounter:
-      change.value = CounterIncrement(s.value, prev != nullptr ? &prev->value : nullptr);
-      return prev == nullptr || change.value > 0;
-    case MetricType::kGauge:
-      change.value = s.value;  // always sent: it says the client is alive and what it holds
-      return true;
-    default:
-      break;
+// Writes what series `s` sends given what it held at the previous call (`prev` nullptr: nothing) to
+// `out`, straight from the two snapshots; false, with nothing written, if it sends nothing. `native`
+// holds the native increments while they are worked out (its vectors keep their capacity).
+bool PutSeriesChange(std::string& out, MetricType type, SeriesShape shape, const SeriesSnapshot& s,
+                     const SeriesSnapshot* prev, NativeBuckets& native) {
+  double value = s.value;  // a gauge is always sent: it says the client is alive and what it holds
+  if (type == MetricType::kCounter) {
+    value = CounterIncrement(s.value, prev != nullptr ? &prev->value : nullptr);
+    if (prev != nullptr && !(value > 0)) return false;
+  } else if (type == MetricType::kHistogram) {
+    bool restarted = HistogramRestarted(s, prev);
+    if (!restarted && s.count == prev->count) return false;
+    // From nothing: the same schema and threshold, no counts.
+    const NativeBuckets none{.schema = s.native.schema, .zero_threshold = s.native.zero_threshold};
+    if (shape.native && !NativeIncrements(s.native, restarted ? none : prev->native, native)) {
+      restarted = true;
+      NativeIncrements(s.native, none, native);
+    }
+    if (restarted) prev = nullptr;
+    value = prev == nullptr ? s.sum : s.sum - prev->sum;
   }
-  bool restarted = HistogramRestarted(s, prev);
-  if (!restarted && s.count == prev->count) return false;
-  // From nothing: the same schema and threshold, no counts.
-  const NativeBuckets none{.schema = s.native.schema, .zero_threshold = s.native.zero_threshold};
-  const SeriesShape shape = ShapeOf(fam);
-  if (shape.native && !NativeIncrements(s.native, restarted ? none : prev->native, change.native)) {
-    restarted = true;
-    NativeIncrements(s.native, none, change.native);
-  }
-  if (restarted) prev = nullptr;
-  if (shape.classic) {
-    BucketDeltas(s, prev, change.bucket_deltas);
-  } else {
-    change.bucket_deltas.clear();  // native-only
-  }
-  change.sum_delta = prev == nullptr ? s.sum : s.sum - prev->sum;
+  for (const std::string& v : s.label_values) PutString(out, v);
+  if (shape.classic) PutBucketDeltas(out, s, prev);
+  if (shape.native) PutNative(out, native);
+  PutDouble(out, value);
   return true;
 }
 
@@ -644,27 +637,27 @@ class BatchPacker {
   // The series that follow are of `family`.
   void StartFamily(const FamilySnapshot& family) {
     family_ = &family;
-    shape_ = ShapeOf(family);
     scratch_.clear();
-    PutFamilyHead(scratch_, family.name, family.type, family.label_names, family.bucket_bounds, shape_.native,
-                  kBatchVersion);
+    PutFamilyHead(scratch_, family.name, family.type, family.label_names, family.bucket_bounds,
+                  ShapeOf(family).native, kBatchVersion);
     family_header_ = scratch_.size() + 5;  // and the series count at its largest
     open_ = false;
   }
 
-  void AddSeries(const BatchSeries& series) {
-    scratch_.clear();
-    PutSeries(scratch_, shape_, series);
-    const std::size_t n = scratch_.size();
+  // Where the next series is written (after the series added so far); AddSeries then takes it.
+  std::string& body() { return body_; }
+
+  // Takes the series written to body() from `begin` on.
+  void AddSeries(std::size_t begin) {
+    const std::size_t n = body_.size() - begin;
     if (!open_ || size_ + n > max_bytes_) {
       // A new part of the family; at least one series in each, so that an oversized series still
       // travels (alone).
       if (size_ + family_header_ + n > max_bytes_ && !parts_.empty()) Flush();
-      parts_.push_back(Part{family_, 0, body_.size()});
+      parts_.push_back(Part{family_, 0, body_.size() - n});
       size_ += family_header_;
       open_ = true;
     }
-    body_.append(scratch_);
     Part& part = parts_.back();
     ++part.series;
     part.end = body_.size();
@@ -701,8 +694,8 @@ class BatchPacker {
       begin = p.end;
     }
     batches_.push_back(std::move(bytes));
+    body_.erase(0, begin);  // what follows the last part: a series written and not yet added
     parts_.clear();
-    body_.clear();
     size_ = header_;
     open_ = false;
   }
@@ -714,7 +707,6 @@ class BatchPacker {
   std::size_t max_bytes_;
   std::uint64_t& next_sequence_;
   const FamilySnapshot* family_ = nullptr;
-  SeriesShape shape_{MetricType::kCounter, false, false};
   std::size_t family_header_ = 0;
   bool open_ = false;  // parts_.back() is of family_ and takes more series
   std::vector<Part> parts_;
@@ -750,7 +742,7 @@ std::vector<std::string> BatchEncoder::EncodeFrom(Families& families, const Enco
   BatchPacker packer(client_, opts, max_batch_bytes_, next_sequence_);
   std::vector<FamilySnapshot> shipped;
   shipped.reserve(families.size());  // never reallocated: the packer keeps pointers into it
-  BatchSeries change;
+  NativeBuckets native;
   std::size_t last_family = 0;
   for (auto& family : families) {
     if (!Shippable(family) || skips(family.name)) continue;
@@ -760,16 +752,18 @@ std::vector<std::string> BatchEncoder::EncodeFrom(Families& families, const Enco
       shipped.push_back(std::move(family));
     }
     const FamilySnapshot& fam = shipped.back();
+    const SeriesShape shape = ShapeOf(fam);
     const FamilySnapshot* prev = Seek(last_, last_family, fam.name, &NameOf);
     bool started = false;
     std::size_t last_series = 0;
     for (const SeriesSnapshot& s : fam.series) {
       const SeriesSnapshot* prev_series =
           prev != nullptr ? Seek(prev->series, last_series, s.label_values, &LabelValuesOf) : nullptr;
-      if (!SeriesChange(fam, s, prev_series, change)) continue;
+      const std::size_t begin = packer.body().size();
+      if (!PutSeriesChange(packer.body(), fam.type, shape, s, prev_series, native)) continue;
       if (!started) packer.StartFamily(fam);
       started = true;
-      packer.AddSeries(change);
+      packer.AddSeries(begin);
     }
   }
   last_ = std::move(shipped);  // moves the buffer: the packer's pointers stay valid
