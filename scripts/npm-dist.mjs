@@ -1,9 +1,10 @@
-// Assembles the npm package's dist/ from the wasm build: copies observability.wasm, writes its base64
-// copy for the /inline entry, and compiles js/src with tsc. Run by the CMake target npm_dist (wasm
-// preset), which scripts/build-npm.sh and `npm pack` (prepack) build.
+// Assembles the npm package's dist/ from the wasm build: copies observability.wasm with its exports
+// renamed to one or two letters, writes its base64 copy for the /inline entry, compiles js/src with tsc
+// and gives the compiled code the same short names. Run by the CMake target npm_dist (wasm preset),
+// which scripts/build-npm.sh and `npm pack` (prepack) build.
 // Usage: node scripts/npm-dist.mjs <dir with observability.wasm>
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -20,10 +21,97 @@ if (!existsSync(tsc)) {
   process.exit(1);
 }
 
+// --- short export names -------------------------------------------------------------------------------
+// The module's exports keep their C names (glk_*) in wasm/ and js/src; the page gets them as a, b, c, …
+// Their names are bytes the page would carry twice, in the module's export section and in the JS that
+// calls them (0.35 KB gzip'd). Every glk_* export is renamed, in export order (the memory,
+// __wasm_call_ctors and the function table keep their names); the compiled JS and its declarations get
+// the same names where they use one as a property (`.name`) or a string (`"name"`); comments keep the
+// C names. <wasm build dir>/observability.exports.json records the
+// mapping (not shipped), as observability.mjs.symbols records the functions' names.
+
+function readUleb(bytes, at) {
+  let value = 0;
+  let shift = 0;
+  for (;;) {
+    const b = bytes[at++];
+    value += (b & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (b < 0x80) return [value, at];
+  }
+}
+
+function uleb(value) {
+  const out = [];
+  do {
+    let b = value % 128;
+    value = Math.floor(value / 128);
+    if (value > 0) b |= 0x80;
+    out.push(b);
+  } while (value > 0);
+  return out;
+}
+
+// a … z, A … Z, then two letters.
+function shortName(i) {
+  const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  return i < letters.length ? letters[i] : letters[Math.floor(i / letters.length) - 1] + letters[i % letters.length];
+}
+
+// The module with its exports renamed, and the mapping (C name -> short name).
+function renameExports(module) {
+  const EXPORT_SECTION = 7;
+  const parts = [module.subarray(0, 8)];
+  const names = new Map();
+  let at = 8;
+  while (at < module.length) {
+    const start = at;
+    const id = module[at++];
+    let size;
+    [size, at] = readUleb(module, at);
+    const end = at + size;
+    if (id !== EXPORT_SECTION) {
+      parts.push(module.subarray(start, end));
+      at = end;
+      continue;
+    }
+    let count;
+    [count, at] = readUleb(module, at);
+    const body = [...uleb(count)];
+    for (let i = 0; i < count; i++) {
+      let length;
+      [length, at] = readUleb(module, at);
+      const name = new TextDecoder().decode(module.subarray(at, at + length));
+      at += length;
+      const kind = module[at++];
+      let index;
+      [index, at] = readUleb(module, at);
+      const renamed = name.startsWith("glk_") ? shortName(names.size) : name;
+      if (renamed !== name) names.set(name, renamed);
+      const bytes = new TextEncoder().encode(renamed);
+      body.push(...uleb(bytes.length), ...bytes, kind, ...uleb(index));
+    }
+    if (at !== end) throw new Error(`npm-dist: the export section ends at ${at}, its size says ${end}`);
+    parts.push(Uint8Array.of(id, ...uleb(body.length), ...body));
+  }
+  return { module: Buffer.concat(parts), names };
+}
+
+// The short names in compiled JS and declarations: where a name is a property (`.name`), a string
+// (`"name"`) or, in a declaration file, a member (`  name(`).
+function renameInCode(text, names, declarations) {
+  const rename = (m, before, name) => (names.has(name) ? before + names.get(name) : m);
+  let out = text.replace(/(\.)([A-Za-z_$][\w$]*)/g, rename).replace(/(")([A-Za-z_$][\w$]*)(?=")/g, rename);
+  if (declarations) out = out.replace(/^(\s+)([A-Za-z_$][\w$]*)(?=\()/gm, rename);
+  return out;
+}
+
 const dist = join(root, "dist");
 mkdirSync(dist, { recursive: true });
-copyFileSync(join(from, "observability.wasm"), join(dist, "observability.wasm"));
+const { module: shortModule, names: exportNames } = renameExports(readFileSync(join(from, "observability.wasm")));
+writeFileSync(join(dist, "observability.wasm"), shortModule);
 chmodSync(join(dist, "observability.wasm"), 0o644); // the linker marks the .wasm executable; it is data
+writeFileSync(join(from, "observability.exports.json"), `${JSON.stringify(Object.fromEntries(exportNames), null, 2)}\n`);
 rmSync(join(dist, "observability.mjs"), { force: true }); // emcc's runtime, left by an older build
 // Compressed before base64: base64 hides the module's byte patterns from the bundle's own gzip, so the
 // page would carry ~40 KB gzip'd for it instead of ~32 KB. js/src/inline.ts decompresses it with the
@@ -35,3 +123,9 @@ writeFileSync(
   `// observability.wasm, gzip'd and in base64, for the /inline entry (generated by scripts/npm-dist.mjs).\nexport default "${gz.toString("base64")}";\n`,
 );
 execFileSync(process.execPath, [tsc, "-p", join(root, "js", "tsconfig.json")], { stdio: "inherit" });
+for (const file of readdirSync(dist)) {
+  if (!file.endsWith(".js") && !file.endsWith(".d.ts")) continue;
+  const text = readFileSync(join(dist, file), "utf8");
+  const renamed = renameInCode(text, exportNames, file.endsWith(".d.ts"));
+  if (renamed !== text) writeFileSync(join(dist, file), renamed);
+}

@@ -2,14 +2,18 @@
 // Diagnostic (Node only): the cost of the raw wasm exports the hot paths call, without the JS wrapper,
 // next to the pure-JS increment. Tells whether a slow row of node.mjs is the wrapper or the wasm side.
 // It uses the module's INTERNAL C exports (glk_metric_new/glk_metric_child, wasm/bindings.cc and
-// js/src/wasm-module.ts), so it may need updating when those change.
+// js/src/wasm-module.ts), so it may need updating when those change. The shipped module names them
+// a, b, c, … (scripts/npm-dist.mjs); the mapping is read from the wasm build (build/wasm/wasm/).
 //
 //   node bench/js/wasm-floor.mjs
 import { readFileSync } from "node:fs";
 import { instantiateWasm } from "../../dist/wasm-instance.js";
 import { measure } from "./cases.mjs";
 
-const { exports: w } = await instantiateWasm(readFileSync(new URL("../../dist/observability.wasm", import.meta.url)));
+const { exports: shipped } = await instantiateWasm(readFileSync(new URL("../../dist/observability.wasm", import.meta.url)));
+const shortNames = JSON.parse(readFileSync(new URL("../../build/wasm/wasm/observability.exports.json", import.meta.url), "utf8"));
+const w = { memory: shipped.memory };
+for (const [name, short] of Object.entries(shortNames)) w[name] = shipped[short];
 if (typeof w.glk_metric_new !== "function" || typeof w.glk_metric_child !== "function") {
   console.error("wasm-floor: the module has no glk_metric_new/glk_metric_child any more; update this script (wasm/bindings.cc)");
   process.exit(2);

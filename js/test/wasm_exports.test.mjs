@@ -1,9 +1,12 @@
 // The wasm module's C exports (wasm/bindings.cc, wasm/hot_paths.cc: EMSCRIPTEN_KEEPALIVE glk_*) against
 // their hand-written TypeScript declaration (interface WasmExports of js/src/wasm-module.ts): the same
-// names, and the same number of parameters. The exports are read from the built module itself (an
-// exported wasm function's `length` is its parameter count), the declaration with the TypeScript parser.
+// names, and the same number of parameters. The exports are read from the shipped module itself (an
+// exported wasm function's `length` is its parameter count), the declarations with the TypeScript parser.
+// The shipped module and code call the glk_* exports by short names (scripts/npm-dist.mjs): the shipped
+// declaration (dist/wasm-module.d.ts) must be the source's with each name renamed, member for member,
+// and the module must export exactly what it declares.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -14,9 +17,8 @@ import { instantiateWasm, wasmImports } from "../../dist/wasm-instance.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-// name -> parameter count, or "value" for a member that is not a function (memory).
-function declaredExports() {
-  const file = join(root, "js", "src", "wasm-module.ts");
+// name -> parameter count, or "value" for a member that is not a function (memory), in declaration order.
+function declaredExports(file) {
   const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
   const decl = source.statements.find((s) => ts.isInterfaceDeclaration(s) && s.name.text === "WasmExports");
   assert.ok(decl, "js/src/wasm-module.ts declares no interface WasmExports");
@@ -30,21 +32,55 @@ function declaredExports() {
   return out;
 }
 
-// The glk_* functions the module exports, and its memory.
+const sourceDeclaration = () => declaredExports(join(root, "js", "src", "wasm-module.ts"));
+const shippedDeclaration = () => declaredExports(join(root, "dist", "wasm-module.d.ts"));
+
+// The C name of each export -> the name the shipped module and code use.
+function shippedNames() {
+  const [source, shipped] = [[...sourceDeclaration().keys()], [...shippedDeclaration().keys()]];
+  return new Map(source.map((name, i) => [name, shipped[i]]));
+}
+
+// The functions the module exports under their short names, and its memory (not the C runtime's
+// __wasm_call_ctors and function table, which are not WasmExports').
 async function builtExports() {
   const { exports: x } = await instantiateWasm(readFileSync(join(root, "dist", "observability.wasm")));
   const out = new Map();
   for (const [name, v] of Object.entries(x)) {
-    if (name.startsWith("glk_")) out.set(name, typeof v === "function" ? v.length : "value");
+    if (!name.startsWith("__")) out.set(name, typeof v === "function" ? v.length : "value");
   }
-  if (x.memory instanceof WebAssembly.Memory) out.set("memory", "value");
   return out;
 }
 
+test("the shipped declaration is the source's with each glk_* name shortened, member for member", () => {
+  const source = [...sourceDeclaration()];
+  const shipped = [...shippedDeclaration()];
+  assert.equal(shipped.length, source.length);
+  const seen = new Set();
+  source.forEach(([name, arity], i) => {
+    const [short, shortArity] = shipped[i];
+    assert.equal(shortArity, arity, `${name} -> ${short}: parameter count`);
+    if (name.startsWith("glk_")) assert.match(short, /^[A-Za-z]{1,2}$/, `${name} is shipped as ${short}`);
+    else assert.equal(short, name, "only the glk_* names are shortened");
+    assert.ok(!seen.has(short), `${short} names two exports`);
+    seen.add(short);
+  });
+});
+
+test("the shipped code calls no export by its C name (comments aside)", () => {
+  const stale = [];
+  for (const file of readdirSync(join(root, "dist")).filter((f) => f.endsWith(".js"))) {
+    const code = readFileSync(join(root, "dist", file), "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+    // glk_obs_host_shortest is an import (wasm-instance.ts supplies it), not an export.
+    for (const m of code.matchAll(/glk_(?!obs_host_shortest\b)\w+/g)) stale.push(`${file}: ${m[0]}`);
+  }
+  assert.deepEqual(stale, []);
+});
+
 test("every wasm export is declared in WasmExports with its parameter count, and nothing else is", async () => {
-  const declared = declaredExports();
+  const declared = shippedDeclaration();
   const built = await builtExports();
-  assert.ok(built.size > 40, `only ${built.size} glk_* exports found: did the module's export naming change?`);
+  assert.ok(built.size > 40, `only ${built.size} exports found: did the module's export naming change?`);
   const problems = [];
   for (const [name, arity] of built) {
     if (!declared.has(name)) problems.push(`${name}: exported (${arity} parameters), not declared in wasm-module.ts`);
@@ -75,7 +111,7 @@ test("memory grows through emscripten_resize_heap and the float hook writes into
   assert.ok(x.memory.buffer.byteLength >= before * 1.2, "grown by a fifth at least");
   assert.equal(grown, 1, "views of the memory are told to be made again");
   assert.equal(env.emscripten_resize_heap(2 ** 32 - 1), 0, "beyond the module's maximum: refused, not thrown");
-  const at = x.glk_nums(1);
+  const at = x[shippedNames().get("glk_nums")](1);
   assert.equal(env.glk_obs_host_shortest(0.1, at), 3);
   assert.equal(new TextDecoder().decode(new Uint8Array(x.memory.buffer, at, 3)), "0.1");
   assert.throws(() => env.abort(), WebAssembly.RuntimeError);
@@ -99,12 +135,13 @@ test("fetching the module: streamed, re-fetched when not served as application/w
   const base = `http://127.0.0.1:${server.address().port}`;
 
   const { exports: streamed } = await instantiateWasm(`${base}/ok.wasm`);
-  assert.equal(typeof streamed.glk_histogram_observe, "function");
+  const observe = shippedNames().get("glk_histogram_observe");
+  assert.equal(typeof streamed[observe], "function");
   assert.deepEqual(hits, ["/ok.wasm"], "served as application/wasm: one request, compiled while streaming");
 
   hits.length = 0;
   const { exports: refetched } = await instantiateWasm(`${base}/octet.wasm`);
-  assert.equal(typeof refetched.glk_histogram_observe, "function");
+  assert.equal(typeof refetched[observe], "function");
   assert.deepEqual(hits, ["/octet.wasm", "/octet.wasm"], "another Content-Type: fetched again and compiled whole");
 
   await assert.rejects(instantiateWasm(`${base}/missing.wasm`), /cannot load .*missing\.wasm: HTTP 404/);
