@@ -24,6 +24,7 @@ packages=(
   protobuf-compiler python3-protobuf             # the protobuf tests: protoc compiles metrics.proto, Python decodes
   golang-github-prometheus-client-model-dev      # client_model's metrics.proto (the protobuf exposition's schema)
   clang-format-14                                # the C++ format check (scripts/check-format.sh)
+  zopfli                                         # the /inline entry's module, deflated harder (scripts/npm-dist.mjs)
 )
 
 missing=()

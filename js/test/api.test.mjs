@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
+import { gunzipSync, gzipSync } from "node:zlib";
 
 import { loadObservability, ObservabilityError, VERSION } from "../../dist/index.js";
 import { loadObservability as loadInline } from "../../dist/inline.js";
@@ -32,6 +33,14 @@ describe("loading", () => {
     const r = inl.newRegistry();
     r.register(inl.newCounter({ name: "inline_total", help: "h" })).add(3);
     assert.equal(sample(r.expose(), "inline_total"), "3");
+  });
+  test("the inline entry carries the module byte for byte, in gzip's format", async () => {
+    const { default: base64 } = await import("../../dist/observability-wasm-inline.js");
+    const gz = Buffer.from(base64, "base64");
+    const bytes = readFileSync(new URL("../../dist/observability.wasm", import.meta.url));
+    assert.deepEqual([...gz.subarray(0, 3)], [0x1f, 0x8b, 8], "a gzip member (DecompressionStream('gzip') reads it)");
+    assert.ok(gunzipSync(gz).equals(bytes));
+    assert.ok(gz.length < gzipSync(bytes, { level: 9 }).length, "deflated harder than zlib's level 9 (Zopfli)");
   });
   test("metrics of one instance are refused by another's registry", async () => {
     const inl = await loadInline();
