@@ -17,6 +17,7 @@
 // An address handed to JS (a metric, a registry, a series handle, a batch encoder) is owned by JS, which
 // frees it exactly once (dispose, FinalizationRegistry, the shipper's stop).
 #include <emscripten/emscripten.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -285,5 +286,31 @@ EMSCRIPTEN_KEEPALIVE int glk_encoder_encode(std::uintptr_t e, std::uintptr_t r, 
 EMSCRIPTEN_KEEPALIVE const char* glk_encoder_batch(std::uintptr_t e, int i) {
   return Out(std::move(E(e).batches[static_cast<std::size_t>(i)]));
 }
+
+// ---- series values, freeing a series handle, the heap (reads: compiled for size like the rest) ---------
+
+EMSCRIPTEN_KEEPALIVE double glk_counter_value(obs::CounterChild* p) { return p->Value(); }
+EMSCRIPTEN_KEEPALIVE double glk_gauge_value(obs::GaugeChild* p) { return p->Value(); }
+EMSCRIPTEN_KEEPALIVE double glk_histogram_count(obs::HistogramChild* p) {
+  return static_cast<double>(p->Count());
+}
+EMSCRIPTEN_KEEPALIVE double glk_histogram_sum(obs::HistogramChild* p) { return p->Sum(); }
+
+EMSCRIPTEN_KEEPALIVE void glk_child_free(int kind, std::uintptr_t p) {
+  switch (kind) {
+    case kCounter:
+      delete reinterpret_cast<obs::CounterChild*>(p);
+      break;
+    case kGauge:
+      delete reinterpret_cast<obs::GaugeChild*>(p);
+      break;
+    default:
+      delete reinterpret_cast<obs::HistogramChild*>(p);
+      break;
+  }
+}
+
+// Bytes of the wasm heap in use by the allocator (for the runtime metrics and the leak test).
+EMSCRIPTEN_KEEPALIVE double glk_heap_in_use() { return static_cast<double>(mallinfo().uordblks); }
 
 }  // extern "C"

@@ -37,32 +37,7 @@ EMSCRIPTEN_KEEPALIVE std::uintptr_t glk_gauge_cell(obs::GaugeChild* p) {
   return cell != nullptr ? reinterpret_cast<std::uintptr_t>(&cell->bits) : 0;
 }
 
-// Counter and gauge updates need no export: JS writes the cells (above). Reading goes through the core.
-EMSCRIPTEN_KEEPALIVE double glk_counter_value(obs::CounterChild* p) { return p->Value(); }
-
-EMSCRIPTEN_KEEPALIVE double glk_gauge_value(obs::GaugeChild* p) { return p->Value(); }
-
+// Counter and gauge updates need no export: JS writes the cells (above).
 EMSCRIPTEN_KEEPALIVE void glk_histogram_observe(obs::HistogramChild* p, double v) { p->Observe(v); }
-EMSCRIPTEN_KEEPALIVE double glk_histogram_count(obs::HistogramChild* p) {
-  return static_cast<double>(p->Count());
-}
-EMSCRIPTEN_KEEPALIVE double glk_histogram_sum(obs::HistogramChild* p) { return p->Sum(); }
-
-EMSCRIPTEN_KEEPALIVE void glk_child_free(int kind, std::uintptr_t p) {
-  switch (kind) {
-    case kCounter:
-      delete reinterpret_cast<obs::CounterChild*>(p);
-      break;
-    case kGauge:
-      delete reinterpret_cast<obs::GaugeChild*>(p);
-      break;
-    default:
-      delete reinterpret_cast<obs::HistogramChild*>(p);
-      break;
-  }
-}
-
-// Bytes of the wasm heap in use by the allocator (for the runtime metrics and the leak test).
-EMSCRIPTEN_KEEPALIVE double glk_heap_in_use() { return static_cast<double>(mallinfo().uordblks); }
 
 }  // extern "C"
