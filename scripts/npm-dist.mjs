@@ -23,11 +23,11 @@ if (!existsSync(tsc)) {
 // --- short export names -------------------------------------------------------------------------------
 // The module's exports keep their C names (glk_*) in wasm/ and js/src; the page gets them as a, b, c, …
 // Their names are bytes the page would carry twice, in the module's export section and in the JS that
-// calls them (0.35 KB gzip'd). Every glk_* export is renamed, in export order (the memory,
-// __wasm_call_ctors and the function table keep their names); the compiled JS and its declarations get
-// the same names where they use one as a property (`.name`) or a string (`"name"`); comments keep the
-// C names. <wasm build dir>/observability.exports.json records the
-// mapping (not shipped), as observability.mjs.symbols records the functions' names.
+// calls them (about 0.5 KB of a page, gzip'd). Every glk_* export is renamed, in export order (the
+// memory, __wasm_call_ctors and the function table keep their names); the compiled JS and its
+// declarations get the same names where they use one as a property (`.name`) or a string (`"name"`);
+// comments keep the C names. <wasm build dir>/observability.exports.json records the mapping (not
+// shipped), as observability.mjs.symbols records the functions' names.
 
 function readUleb(bytes, at) {
   let value = 0;
@@ -62,6 +62,7 @@ function renameExports(module) {
   const EXPORT_SECTION = 7;
   const parts = [module.subarray(0, 8)];
   const names = new Map();
+  const [decoder, encoder] = [new TextDecoder(), new TextEncoder()];
   let at = 8;
   while (at < module.length) {
     const start = at;
@@ -80,14 +81,14 @@ function renameExports(module) {
     for (let i = 0; i < count; i++) {
       let length;
       [length, at] = readUleb(module, at);
-      const name = new TextDecoder().decode(module.subarray(at, at + length));
+      const name = decoder.decode(module.subarray(at, at + length));
       at += length;
       const kind = module[at++];
       let index;
       [index, at] = readUleb(module, at);
       const renamed = name.startsWith("glk_") ? shortName(names.size) : name;
       if (renamed !== name) names.set(name, renamed);
-      const bytes = new TextEncoder().encode(renamed);
+      const bytes = encoder.encode(renamed);
       body.push(...uleb(bytes.length), ...bytes, kind, ...uleb(index));
     }
     if (at !== end) throw new Error(`npm-dist: the export section ends at ${at}, its size says ${end}`);
@@ -126,8 +127,8 @@ rmSync(join(dist, "observability.mjs"), { force: true }); // emcc's runtime, lef
 // Compressed before base64: base64 hides the module's byte patterns from the bundle's own gzip, so the
 // page would carry ~40 KB gzip'd for it instead of ~32 KB. js/src/inline.ts decompresses it with the
 // platform's DecompressionStream. Zopfli (Debian's zopfli, which make deps installs) writes the same gzip
-// format as zlib, 5 % smaller (1.2 KB less page) for a second more of packaging; like gzipSync, it
-// writes no time or name in the header: the same module gives the same bytes.
+// format as zlib, 5 % smaller (1.3 KB less page) for a second more of packaging; like zlib, it writes
+// no time or name in the header: the same module gives the same bytes.
 const gz = zopfliGzip(join(dist, "observability.wasm"));
 writeFileSync(
   join(dist, "observability-wasm-inline.js"),

@@ -3,7 +3,6 @@
 // is compiled for size: each export must inline the core's update (one or two memory operations in
 // single-threaded wasm) rather than call it.
 #include <emscripten/emscripten.h>
-#include <malloc.h>
 
 #include <atomic>
 #include <cstdint>

@@ -35,11 +35,12 @@ function declaredExports(file) {
 const sourceDeclaration = () => declaredExports(join(root, "js", "src", "wasm-module.ts"));
 const shippedDeclaration = () => declaredExports(join(root, "dist", "wasm-module.d.ts"));
 
-// The C name of each export -> the name the shipped module and code use.
-function shippedNames() {
+// The C name of each export -> the name the shipped module and code use (the test below checks that
+// the two declarations correspond member for member).
+const shippedNames = (() => {
   const [source, shipped] = [[...sourceDeclaration().keys()], [...shippedDeclaration().keys()]];
   return new Map(source.map((name, i) => [name, shipped[i]]));
-}
+})();
 
 // The functions the module exports under their short names, and its memory (not the C runtime's
 // __wasm_call_ctors and function table, which are not WasmExports').
@@ -111,7 +112,7 @@ test("memory grows through emscripten_resize_heap and the float hook writes into
   assert.ok(x.memory.buffer.byteLength >= before * 1.2, "grown by a fifth at least");
   assert.equal(grown, 1, "views of the memory are told to be made again");
   assert.equal(env.emscripten_resize_heap(2 ** 32 - 1), 0, "beyond the module's maximum: refused, not thrown");
-  const at = x[shippedNames().get("glk_nums")](1);
+  const at = x[shippedNames.get("glk_nums")](1);
   assert.equal(env.glk_obs_host_shortest(0.1, at), 3);
   assert.equal(new TextDecoder().decode(new Uint8Array(x.memory.buffer, at, 3)), "0.1");
   assert.throws(() => env.abort(), WebAssembly.RuntimeError);
@@ -135,7 +136,7 @@ test("fetching the module: streamed, re-fetched when not served as application/w
   const base = `http://127.0.0.1:${server.address().port}`;
 
   const { exports: streamed } = await instantiateWasm(`${base}/ok.wasm`);
-  const observe = shippedNames().get("glk_histogram_observe");
+  const observe = shippedNames.get("glk_histogram_observe");
   assert.equal(typeof streamed[observe], "function");
   assert.deepEqual(hits, ["/ok.wasm"], "served as application/wasm: one request, compiled while streaming");
 

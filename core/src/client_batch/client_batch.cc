@@ -376,15 +376,25 @@ void PutFamilyHead(std::string& out, std::string_view name, MetricType type,
   }
 }
 
-// One series' bytes.
+// One series' bytes, in their order: the label values; for a histogram its classic bucket increments
+// (written by `put_classic`) and its native buckets, as its shape has them; then the number (a counter's
+// increment, a gauge's value, a histogram's sum increment). Both the encoding of a decoded batch and the
+// client's encoder write series through it.
+template <class PutClassic>
+void PutSeriesFields(std::string& out, SeriesShape shape, const std::vector<std::string>& label_values,
+                     PutClassic put_classic, const NativeBuckets& native, double number) {
+  for (const std::string& v : label_values) PutString(out, v);
+  if (shape.classic) put_classic();
+  if (shape.native) PutNative(out, native);
+  PutDouble(out, number);
+}
+
 void PutSeries(std::string& out, SeriesShape shape, const BatchSeries& s) {
-  for (const std::string& v : s.label_values) PutString(out, v);
-  if (shape.type != MetricType::kHistogram) return PutDouble(out, s.value);
-  if (shape.classic) {
+  const auto put_classic = [&] {
     for (const std::uint64_t d : s.bucket_deltas) PutVarint(out, d);
-  }
-  if (shape.native) PutNative(out, s.native);
-  PutDouble(out, s.sum_delta);
+  };
+  PutSeriesFields(out, shape, s.label_values, put_classic, s.native,
+                  shape.type == MetricType::kHistogram ? s.sum_delta : s.value);
 }
 
 }  // namespace
@@ -582,13 +592,13 @@ void PutBucketDeltas(std::string& out, const SeriesSnapshot& now, const SeriesSn
 // Writes what series `s` sends given what it held at the previous call (`prev` nullptr: nothing) to
 // `out`, straight from the two snapshots; false, with nothing written, if it sends nothing. `native`
 // holds the native increments while they are worked out (its vectors keep their capacity).
-bool PutSeriesChange(std::string& out, MetricType type, SeriesShape shape, const SeriesSnapshot& s,
-                     const SeriesSnapshot* prev, NativeBuckets& native) {
+bool PutSeriesChange(std::string& out, SeriesShape shape, const SeriesSnapshot& s, const SeriesSnapshot* prev,
+                     NativeBuckets& native) {
   double value = s.value;  // a gauge is always sent: it says the client is alive and what it holds
-  if (type == MetricType::kCounter) {
+  if (shape.type == MetricType::kCounter) {
     value = CounterIncrement(s.value, prev != nullptr ? &prev->value : nullptr);
     if (prev != nullptr && !(value > 0)) return false;
-  } else if (type == MetricType::kHistogram) {
+  } else if (shape.type == MetricType::kHistogram) {
     bool restarted = HistogramRestarted(s, prev);
     if (!restarted && s.count == prev->count) return false;
     // From nothing: the same schema and threshold, no counts.
@@ -600,10 +610,8 @@ bool PutSeriesChange(std::string& out, MetricType type, SeriesShape shape, const
     if (restarted) prev = nullptr;
     value = prev == nullptr ? s.sum : s.sum - prev->sum;
   }
-  for (const std::string& v : s.label_values) PutString(out, v);
-  if (shape.classic) PutBucketDeltas(out, s, prev);
-  if (shape.native) PutNative(out, native);
-  PutDouble(out, value);
+  PutSeriesFields(
+      out, shape, s.label_values, [&] { PutBucketDeltas(out, s, prev); }, native, value);
   return true;
 }
 
@@ -760,7 +768,7 @@ std::vector<std::string> BatchEncoder::EncodeFrom(Families& families, const Enco
       const SeriesSnapshot* prev_series =
           prev != nullptr ? Seek(prev->series, last_series, s.label_values, &LabelValuesOf) : nullptr;
       const std::size_t begin = packer.body().size();
-      if (!PutSeriesChange(packer.body(), fam.type, shape, s, prev_series, native)) continue;
+      if (!PutSeriesChange(packer.body(), shape, s, prev_series, native)) continue;
       if (!started) packer.StartFamily(fam);
       started = true;
       packer.AddSeries(begin);
