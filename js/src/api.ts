@@ -4,7 +4,7 @@
 // So counter and gauge updates write their C++ cell in wasm memory directly, a histogram update goes to
 // a raw wasm export with the address of a C++ series handle and a double (series.ts), and the strings
 // of a label tuple cross only the first time (metrics.ts).
-import { BatchEncoder } from "./batch-encoder.js";
+import { batchEncoder } from "./batch-encoder.js";
 import { MAX_BATCH_BYTES, VERSION } from "./constants.js";
 import { ObservabilityError } from "./errors.js";
 import { CounterMetric, GaugeMetric, HistogramMetric } from "./metrics.js";
@@ -17,35 +17,31 @@ import type { HeapView, WasmExports } from "./wasm-module.js";
 
 export { ObservabilityError, VERSION };
 
-/** Fills `words` with cryptographically random values (Web Crypto's getRandomValues), if there is one. */
-export type RandomWords = ((words: Uint32Array) => void) | undefined;
+/** What client ids need of Web Crypto: random values. */
+export interface WebCrypto {
+  getRandomValues(array: Uint32Array): Uint32Array;
+}
 
 const now: () => number =
   typeof performance !== "undefined" && typeof performance.now === "function"
     ? () => performance.now()
     : () => Date.now();
 
-class HistogramTimer implements Timer {
-  readonly #series: HistogramSeries;
-  readonly #start = now();
-
-  constructor(target: Histogram | HistogramChild) {
-    const series = target instanceof HistogramMetric ? target.onlySeries() : target;
-    if (!(series instanceof HistogramSeries)) {
-      throw new TypeError("newTimer: a histogram (without labels) or a histogram series is required");
-    }
-    this.#series = series;
+function newTimer(target: Histogram | HistogramChild): Timer {
+  const series = target instanceof HistogramMetric ? target.onlySeries() : target;
+  if (!(series instanceof HistogramSeries)) {
+    throw new TypeError("newTimer: a histogram (without labels) or a histogram series is required");
   }
-
-  observeDuration(): number {
-    const seconds = this.elapsed();
-    this.#series.observe(seconds);
-    return seconds;
-  }
-
-  elapsed(): number {
-    return (now() - this.#start) / 1000;
-  }
+  const start = now();
+  const elapsed = () => (now() - start) / 1000;
+  return {
+    elapsed,
+    observeDuration() {
+      const seconds = elapsed();
+      series.observe(seconds);
+      return seconds;
+    },
+  };
 }
 
 // The bounds a bucket helper of the core made; none means the arguments were refused.
@@ -55,20 +51,19 @@ function bucketsOrThrow(helper: string, bounds: number[], needs: string): number
 }
 
 // One client: its own batch encoder (random id) over the registry, its runtime metrics skipped.
-function startShipping(core: WasmCore, randomWords: RandomWords, registry: Registry, opts: ShippingOpts): Shipper {
+function startShipping(core: WasmCore, crypto: WebCrypto | undefined, registry: Registry, opts: ShippingOpts): Shipper {
   if (!(registry instanceof MetricRegistry) || registry.core !== core) {
     throw new TypeError("startShipping: not a registry of this instance");
   }
   registry.nativeAddress(); // a disposed registry says so here
-  if (!randomWords) {
+  if (!crypto) {
     throw new ObservabilityError(
       "FAILED_PRECONDITION",
       "startShipping: no Web Crypto (crypto.getRandomValues) for a client id",
     );
   }
-  const idWords = new Uint32Array(4);
-  randomWords(idWords);
-  const encoder = new BatchEncoder(core, registry, opts?.maxBatchBytes ?? MAX_BATCH_BYTES, idWords, registry.runtimeFamilies());
+  const idWords = crypto.getRandomValues(new Uint32Array(4));
+  const encoder = batchEncoder(core, registry, opts?.maxBatchBytes ?? MAX_BATCH_BYTES, idWords, registry.runtimeFamilies());
   try {
     return ship(encoder, opts);
   } catch (err) {
@@ -77,7 +72,8 @@ function startShipping(core: WasmCore, randomWords: RandomWords, registry: Regis
   }
 }
 
-export function createApi(exports: WasmExports, heap: HeapView, randomWords: RandomWords): Observability {
+/** The API over an instance; `crypto` (where there is one) gives shippers their client ids. */
+export function createApi(exports: WasmExports, heap: HeapView, crypto: WebCrypto | undefined): Observability {
   const core = new WasmCore(exports, heap);
   const wasm = core.exports;
   return {
@@ -85,7 +81,7 @@ export function createApi(exports: WasmExports, heap: HeapView, randomWords: Ran
     newCounter: (opts) => new CounterMetric(core, opts),
     newGauge: (opts) => new GaugeMetric(core, opts),
     newHistogram: (opts) => new HistogramMetric(core, opts),
-    newTimer: (target) => new HistogramTimer(target),
+    newTimer,
     defaultBuckets: Object.freeze(core.numbers(wasm.glk_default_buckets())),
     linearBuckets: (start, width, count) =>
       bucketsOrThrow("linearBuckets", core.numbers(wasm.glk_linear_buckets(start, width, count)),
@@ -95,6 +91,6 @@ export function createApi(exports: WasmExports, heap: HeapView, randomWords: Ran
         "needs count >= 1, start > 0 and factor > 1"),
     memoryStats: () => core.memoryStats(),
     version: VERSION,
-    startShipping: (registry, opts) => startShipping(core, randomWords, registry, opts),
+    startShipping: (registry, opts) => startShipping(core, crypto, registry, opts),
   };
 }

@@ -70,26 +70,25 @@ export class SeriesCache<S> {
 
   add(keys: readonly string[], series: S): void {
     let level = this.#root;
-    for (let i = 0; i < keys.length - 1; i++) {
+    const last = keys.length - 1;
+    for (let i = 0; i < last; i++) {
       let next = level.get(keys[i]!) as Level<S> | undefined;
       if (next === undefined) level.set(keys[i]!, (next = new Map()));
       level = next;
     }
-    level.set(keys[keys.length - 1]!, series);
+    level.set(keys[last]!, series);
   }
 
   /** Forgets the series of these values, and the levels that are left empty. */
-  delete(keys: readonly string[]): void {
-    const path: Level<S>[] = [this.#root];
-    for (let i = 0; i < keys.length - 1; i++) {
-      const next = path[i]!.get(keys[i]!) as Level<S> | undefined;
+  delete(keys: readonly string[], level = this.#root, i = 0): void {
+    const key = keys[i]!;
+    if (i < keys.length - 1) {
+      const next = level.get(key) as Level<S> | undefined;
       if (next === undefined) return;
-      path.push(next);
+      this.delete(keys, next, i + 1);
+      if (next.size > 0) return;
     }
-    path[keys.length - 1]?.delete(keys[keys.length - 1]!);
-    for (let i = keys.length - 1; i > 0; i--) {
-      if (path[i]!.size === 0) path[i - 1]!.delete(keys[i - 1]!);
-    }
+    level.delete(key);
   }
 
   clear(): void {
@@ -98,12 +97,8 @@ export class SeriesCache<S> {
 
   /** Empties the cache and hands every series it held to `visit`. */
   drain(visit: (series: S) => void): void {
-    const walk = (level: Level<S>, depth: number): void => {
-      for (const node of level.values()) {
-        if (depth === 1) visit(node as S);
-        else walk(node as Level<S>, depth - 1);
-      }
-    };
+    const walk = (level: Level<S>, depth: number): void =>
+      level.forEach((node) => (depth > 1 ? walk(node as Level<S>, depth - 1) : visit(node as S)));
     if (this.#depth > 0) walk(this.#root, this.#depth);
     this.clear();
   }

@@ -2,7 +2,7 @@
 // registered in it, and its exposition.
 import { disposedError } from "./errors.js";
 import { NativeMetric } from "./metrics.js";
-import { RuntimeMetrics } from "./runtime-metrics.js";
+import { type RuntimeMetrics, runtimeMetrics } from "./runtime-metrics.js";
 import type { SeriesHandle } from "./series.js";
 import type { AnyMetric, Registry, RegistryOpts } from "./types.js";
 import { REGISTRY_ADAPTER, type WasmCore } from "./wasm-core.js";
@@ -25,7 +25,7 @@ export class MetricRegistry implements Registry {
     this.#wasm = core.exports;
     this.#address = core.adopt(this, REGISTRY_ADAPTER, this.#wasm.glk_registry_new(core.putStrings(strings)));
     this.#prefix = namespace && `${namespace}_`;
-    if (opts.includeRuntimeMetrics) this.#runtime = new RuntimeMetrics(core, this);
+    if (opts.includeRuntimeMetrics) this.#runtime = runtimeMetrics(core, this);
   }
 
   /** @internal the adapter's address, or the error of a disposed registry */
@@ -36,7 +36,7 @@ export class MetricRegistry implements Registry {
 
   /** @internal the family names of the runtime metrics (a shipper leaves them out) */
   runtimeFamilies(): string[] {
-    return this.#runtime?.names().map((name) => this.#prefix + name) ?? [];
+    return this.#runtime?.names.map((name) => this.#prefix + name) ?? [];
   }
 
   register<T extends AnyMetric>(metric: T): T {

@@ -1,76 +1,59 @@
 // A registry's own gauges (RegistryOpts.includeRuntimeMetrics, the spec's IncludeGoMetrics for this
 // target): the memory of the wasm instance and of the JS heap, read at each exposition, and the build info.
+// Written as closures over a table rather than a class: every page carries this code (registry.ts cannot
+// know whether a registry will ask for it), and closures minify to less.
 import { VERSION } from "./constants.js";
 import { GaugeMetric } from "./metrics.js";
 import type { Registry } from "./types.js";
 import type { WasmCore } from "./wasm-core.js";
 
-interface JsHeap {
-  used: number;
-  limit: number;
-}
-
-// Where the browser (performance.memory) or Node (process.memoryUsage) reports it.
-function jsHeap(): JsHeap | undefined {
-  const perf = (globalThis as { performance?: { memory?: { usedJSHeapSize: number; jsHeapSizeLimit: number } } })
-    .performance;
-  if (perf?.memory) return { used: perf.memory.usedJSHeapSize, limit: perf.memory.jsHeapSizeLimit };
-  const proc = (globalThis as { process?: { memoryUsage?: () => { heapUsed: number; heapTotal: number } } }).process;
-  if (typeof proc?.memoryUsage === "function") {
-    const usage = proc.memoryUsage();
-    return { used: usage.heapUsed, limit: usage.heapTotal };
-  }
-  return undefined;
-}
-
-export class RuntimeMetrics {
-  readonly #core: WasmCore;
-  readonly #gauges: GaugeMetric[] = [];
-  readonly #wasmMemory: GaugeMetric;
-  readonly #heapInUse: GaugeMetric;
-  readonly #jsHeapUsed: GaugeMetric | undefined;
-  readonly #jsHeapLimit: GaugeMetric | undefined;
-
-  /** Registers the gauges with `registry`, which disposes them (dispose()) with itself. */
-  constructor(core: WasmCore, registry: Registry) {
-    this.#core = core;
-    const add = (name: string, help: string, labels: string[] = []): GaugeMetric => {
-      const gauge = new GaugeMetric(core, { name, help, labels });
-      this.#gauges.push(gauge);
-      return registry.register(gauge);
-    };
-    this.#wasmMemory = add("golivekit_runtime_wasm_memory_bytes",
-      "Size of the WebAssembly linear memory of the metrics module (grows, never shrinks).");
-    this.#heapInUse = add("golivekit_runtime_heap_inuse_bytes",
-      "Bytes handed out by the allocator of the metrics module and not yet returned.");
-    add("golivekit_build_info", "Version of golivekit-observability; always 1.", ["version"])
-      .withLabels(VERSION).set(1);
-    if (jsHeap() !== undefined) {
-      this.#jsHeapUsed = add("golivekit_runtime_js_heap_used_bytes",
-        "JS heap in use, where the browser (performance.memory) or Node (process.memoryUsage) reports it.");
-      this.#jsHeapLimit = add("golivekit_runtime_js_heap_limit_bytes",
-        "JS heap limit (browser) or JS heap reserved (Node), where reported.");
-    }
-  }
-
+/** What a registry keeps of its runtime metrics. */
+export interface RuntimeMetrics {
   /** The names of the gauges (without the registry's namespace). */
-  names(): string[] {
-    return this.#gauges.map((gauge) => gauge.name);
-  }
-
+  names: string[];
   /** Reads the figures into the gauges (before an exposition). */
-  refresh(): void {
-    const memory = this.#core.memoryStats();
-    this.#wasmMemory.set(memory.wasmMemoryBytes);
-    this.#heapInUse.set(memory.heapInUseBytes);
-    const js = jsHeap();
-    if (js !== undefined) {
-      this.#jsHeapUsed?.set(js.used);
-      this.#jsHeapLimit?.set(js.limit);
-    }
-  }
+  refresh(): void;
+  dispose(): void;
+}
 
-  dispose(): void {
-    for (const gauge of this.#gauges) gauge.dispose();
-  }
+// The JS heap (used, limit) where the browser (performance.memory) or Node (process.memoryUsage) reports it.
+function jsHeap(): number[] {
+  const g = globalThis as {
+    performance?: { memory?: { usedJSHeapSize: number; jsHeapSizeLimit: number } };
+    process?: { memoryUsage?: () => { heapUsed: number; heapTotal: number } };
+  };
+  const memory = g.performance?.memory;
+  if (memory) return [memory.usedJSHeapSize, memory.jsHeapSizeLimit];
+  const usage = typeof g.process?.memoryUsage === "function" ? g.process.memoryUsage() : undefined;
+  return usage ? [usage.heapUsed, usage.heapTotal] : [];
+}
+
+// The gauges refresh() sets, in the order of its figures; the JS heap's two only where it is reported.
+const GAUGES = [
+  ["golivekit_runtime_wasm_memory_bytes",
+    "Size of the WebAssembly linear memory of the metrics module (grows, never shrinks)."],
+  ["golivekit_runtime_heap_inuse_bytes",
+    "Bytes handed out by the allocator of the metrics module and not yet returned."],
+  ["golivekit_runtime_js_heap_used_bytes",
+    "JS heap in use, where the browser (performance.memory) or Node (process.memoryUsage) reports it."],
+  ["golivekit_runtime_js_heap_limit_bytes",
+    "JS heap limit (browser) or JS heap reserved (Node), where reported."],
+];
+
+/** Registers the gauges with `registry`, which disposes them (dispose()) with itself. */
+export function runtimeMetrics(core: WasmCore, registry: Registry): RuntimeMetrics {
+  const figures = (): number[] => {
+    const memory = core.memoryStats();
+    return [memory.wasmMemoryBytes, memory.heapInUseBytes, ...jsHeap()];
+  };
+  const add = ([name, help]: string[], labels?: string[]): GaugeMetric =>
+    registry.register(new GaugeMetric(core, { name: name!, help: help!, labels }));
+  const gauges = GAUGES.slice(0, figures().length).map((row) => add(row));
+  const all = [...gauges, add(["golivekit_build_info", "Version of golivekit-observability; always 1."], ["version"])];
+  all[all.length - 1]!.withLabels(VERSION).set(1);
+  return {
+    names: all.map((gauge) => gauge.name),
+    refresh: () => figures().forEach((value, i) => gauges[i]?.set(value)),
+    dispose: () => all.forEach((gauge) => gauge.dispose()),
+  };
 }

@@ -6,7 +6,7 @@
 // memory (WasmCore.flush; wasm/hot_paths.cc says why writing them is sound). So the core reads every
 // update at gather time as ever, and an update costs what a JS property update does: a double in
 // memory, updated in a loop, waits on the previous store every time (~3.5 ns in V8), a field does not.
-import { COUNTER, GAUGE, HISTOGRAM, type MetricKind } from "./constants.js";
+import type { MetricKind } from "./constants.js";
 import { disposedError } from "./errors.js";
 import type { CounterChild, GaugeChild, HistogramChild } from "./types.js";
 import type { WasmCore } from "./wasm-core.js";
@@ -21,6 +21,8 @@ export abstract class SeriesHandle {
   declare protected readonly wasm: WasmExports;
   /** @internal the instance's memory as doubles, on the prototype */
   declare protected readonly heap: HeapView;
+  /** @internal the metric kind of the handle, on the prototype */
+  declare protected readonly kind: MetricKind;
   /** @internal counters and gauges: the index in heap.f64 of the cell's double; 0 once freed */
   protected cell = 0;
   /** @internal counters and gauges: what updates added since the last flush, not yet in the cell */
@@ -30,11 +32,8 @@ export abstract class SeriesHandle {
 
   constructor(address: number) {
     this.address = address;
-    this.core.freeWithOwner(this, this.kind(), address);
+    this.core.freeWithOwner(this, this.kind, address);
   }
-
-  /** @internal */
-  protected abstract kind(): MetricKind;
 
   /** @internal frees the C++ handle now (the metric is disposed); later updates throw */
   free(): void {
@@ -43,7 +42,7 @@ export abstract class SeriesHandle {
     this.core.flush(); // the series outlives its handle when the metric is registered
     this.address = 0;
     this.cell = 0;
-    this.core.free(this, this.kind(), address);
+    this.core.free(this, this.kind, address);
   }
 
   /** @internal adds what is pending to the cell (WasmCore.flush, with the memory's current view) */
@@ -74,9 +73,6 @@ export class CounterSeries extends SeriesHandle implements CounterChild {
     super(address);
     this.cell = this.wasm.glk_counter_cell(address) >>> 3;
   }
-  protected kind(): MetricKind {
-    return COUNTER;
-  }
   // A counter's pending amount only grows, so it is 0 exactly when the handle is not queued (one test
   // per update instead of two).
   inc(): void {
@@ -105,9 +101,6 @@ export class GaugeSeries extends SeriesHandle implements GaugeChild {
   constructor(address: number) {
     super(address);
     this.cell = this.wasm.glk_gauge_cell(address) >>> 3;
-  }
-  protected kind(): MetricKind {
-    return GAUGE;
   }
   // A set() replaces what was pending; it writes the cell at once (a gauge is set less often than a
   // counter is incremented).
@@ -139,9 +132,6 @@ export class GaugeSeries extends SeriesHandle implements GaugeChild {
 }
 
 export class HistogramSeries extends SeriesHandle implements HistogramChild {
-  protected kind(): MetricKind {
-    return HISTOGRAM;
-  }
   observe(value: number): void {
     this.wasm.glk_histogram_observe(this.live("histogram series"), value);
   }
@@ -156,8 +146,8 @@ export class HistogramSeries extends SeriesHandle implements HistogramChild {
 export type SeriesClass = new (address: number) => SeriesHandle;
 
 /**
- * The series classes of one instance, by metric kind: subclasses whose prototype holds the instance
- * and its exports. The JIT then takes the wasm function an update calls for a constant, as it would a
+ * The series classes of one instance, by metric kind: subclasses whose prototype holds the instance,
+ * its exports and the kind. The JIT then takes the wasm function an update calls for a constant, as it would a
  * closure's, and calls it as fast (the exports in a field of each handle cost ~10 % on the hottest
  * paths); and a handle holds nothing but its address.
  */
@@ -167,12 +157,13 @@ export function seriesClassesFor(core: WasmCore): readonly SeriesClass[] {
     class extends GaugeSeries {},
     class extends HistogramSeries {},
   ];
-  for (const Series of classes) {
+  classes.forEach((Series, kind) =>
     Object.defineProperties(Series.prototype, {
       core: { value: core },
       wasm: { value: core.exports },
       heap: { value: core.heap },
-    });
-  }
+      kind: { value: kind },
+    }),
+  );
   return classes;
 }

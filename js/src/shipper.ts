@@ -40,11 +40,11 @@ interface Batch {
 
 type Timer = ReturnType<typeof setTimeout> & { unref?(): void; ref?(): void };
 
-// Retry-After: delta-seconds (at most 9 digits) or an HTTP-date; in ms, 0 when absent, unreadable or past.
+// Retry-After: delta-seconds (at most 9 digits) or an HTTP-date; in ms, 0 when absent, unreadable or past
+// (Date.parse gives NaN for undefined and "").
 function retryAfterMs(v: string | null | undefined): number {
   const text = v?.trim();
-  if (!text) return 0;
-  const ms = /^\d{1,9}$/.test(text) ? Number(text) * 1000 : Date.parse(text) - Date.now();
+  const ms = /^\d{1,9}$/.test(text!) ? Number(text) * 1000 : Date.parse(text!) - Date.now();
   return ms > 0 ? ms : 0;
 }
 
