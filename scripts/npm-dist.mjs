@@ -20,14 +20,18 @@ if (!existsSync(tsc)) {
   process.exit(1);
 }
 
-// --- short export names -------------------------------------------------------------------------------
+// --- short export and import names ------------------------------------------------------------------
 // The module's exports keep their C names (glk_*) in wasm/ and js/src; the page gets them as a, b, c, …
 // Their names are bytes the page would carry twice, in the module's export section and in the JS that
 // calls them (about 0.5 KB of a page, gzip'd). Every glk_* export is renamed, in export order (the
 // memory, __wasm_call_ctors and the function table keep their names); the compiled JS and its
 // declarations get the same names where they use one as a property (`.name`) or a string (`"name"`);
-// comments keep the C names. <wasm build dir>/observability.exports.json records the mapping (not
-// shipped), as observability.mjs.symbols records the functions' names.
+// comments keep the C names. The same for the functions the module imports whose names have a `_`
+// (emscripten_resize_heap, glk_obs_host_shortest; `abort` and the module name `env` are short
+// already), in import order and in a namespace of their own, in the JS where it supplies them as the
+// keys of an object (`name:`): 84 B less page. <wasm build dir>/observability.exports.json and
+// observability.imports.json record the mappings (not shipped), as observability.mjs.symbols records the
+// functions' names.
 
 function readUleb(bytes, at) {
   let value = 0;
@@ -57,11 +61,52 @@ function shortName(i) {
   return i < letters.length ? letters[i] : letters[Math.floor(i / letters.length) - 1] + letters[i % letters.length];
 }
 
-// The module with its exports renamed, and the mapping (C name -> short name).
+// Skips a limits (min, and max if flagged) at `at`; returns where it ends.
+function skipLimits(bytes, at) {
+  const flags = bytes[at++];
+  at = readUleb(bytes, at)[1];
+  return flags & 1 ? readUleb(bytes, at)[1] : at;
+}
+
+// The import section's body with the imported functions renamed (those whose names have a `_`).
+function renameImports(module, at, end, names) {
+  const [decoder, encoder] = [new TextDecoder(), new TextEncoder()];
+  let count;
+  [count, at] = readUleb(module, at);
+  const body = [...uleb(count)];
+  let renamed = 0;
+  for (let i = 0; i < count; i++) {
+    const moduleNameStart = at;
+    let length;
+    [length, at] = readUleb(module, at);
+    at += length;
+    body.push(...module.subarray(moduleNameStart, at));
+    [length, at] = readUleb(module, at);
+    const name = decoder.decode(module.subarray(at, at + length));
+    at += length;
+    const descStart = at;
+    const kind = module[at++];
+    if (kind === 0) at = readUleb(module, at)[1]; // function: its type
+    else if (kind === 1) at = skipLimits(module, at + 1); // table: element type, limits
+    else if (kind === 2) at = skipLimits(module, at); // memory: limits
+    else if (kind === 3) at += 2; // global: value type, mutability
+    else throw new Error(`npm-dist: import ${name} of unknown kind ${kind}`);
+    const short = kind === 0 && name.includes("_") ? shortName(renamed++) : name;
+    if (short !== name) names.set(name, short);
+    const bytes = encoder.encode(short);
+    body.push(...uleb(bytes.length), ...bytes, ...module.subarray(descStart, at));
+  }
+  if (at !== end) throw new Error(`npm-dist: the import section ends at ${at}, its size says ${end}`);
+  return body;
+}
+
+// The module with its exports and imports renamed, and the mappings (C name -> short name).
 function renameExports(module) {
+  const IMPORT_SECTION = 2;
   const EXPORT_SECTION = 7;
   const parts = [module.subarray(0, 8)];
   const names = new Map();
+  const importNames = new Map();
   const [decoder, encoder] = [new TextDecoder(), new TextEncoder()];
   let at = 8;
   while (at < module.length) {
@@ -70,6 +115,12 @@ function renameExports(module) {
     let size;
     [size, at] = readUleb(module, at);
     const end = at + size;
+    if (id === IMPORT_SECTION) {
+      const body = renameImports(module, at, end, importNames);
+      parts.push(Uint8Array.of(id, ...uleb(body.length), ...body));
+      at = end;
+      continue;
+    }
     if (id !== EXPORT_SECTION) {
       parts.push(module.subarray(start, end));
       at = end;
@@ -78,6 +129,7 @@ function renameExports(module) {
     let count;
     [count, at] = readUleb(module, at);
     const body = [...uleb(count)];
+    let exported = 0;
     for (let i = 0; i < count; i++) {
       let length;
       [length, at] = readUleb(module, at);
@@ -86,7 +138,7 @@ function renameExports(module) {
       const kind = module[at++];
       let index;
       [index, at] = readUleb(module, at);
-      const renamed = name.startsWith("glk_") ? shortName(names.size) : name;
+      const renamed = name.startsWith("glk_") ? shortName(exported++) : name;
       if (renamed !== name) names.set(name, renamed);
       const bytes = encoder.encode(renamed);
       body.push(...uleb(bytes.length), ...bytes, kind, ...uleb(index));
@@ -94,14 +146,18 @@ function renameExports(module) {
     if (at !== end) throw new Error(`npm-dist: the export section ends at ${at}, its size says ${end}`);
     parts.push(Uint8Array.of(id, ...uleb(body.length), ...body));
   }
-  return { module: Buffer.concat(parts), names };
+  return { module: Buffer.concat(parts), names, importNames };
 }
 
 // The short names in compiled JS and declarations: where a name is a property (`.name`), a string
-// (`"name"`) or, in a declaration file, a member (`  name(`).
+// (`"name"`), an object's key (`name:` after a `{`, a `,` or the start of a line) or, in a declaration
+// file, a member (`  name(`).
 function renameInCode(text, names, declarations) {
   const rename = (m, before, name) => (names.has(name) ? before + names.get(name) : m);
-  let out = text.replace(/(\.)([A-Za-z_$][\w$]*)/g, rename).replace(/(")([A-Za-z_$][\w$]*)(?=")/g, rename);
+  let out = text
+    .replace(/(\.)([A-Za-z_$][\w$]*)/g, rename)
+    .replace(/(")([A-Za-z_$][\w$]*)(?=")/g, rename)
+    .replace(/((?:^|[{,])\s*)([A-Za-z_$][\w$]*)(?=\s*:)/gm, rename);
   if (declarations) out = out.replace(/^(\s+)([A-Za-z_$][\w$]*)(?=\()/gm, rename);
   return out;
 }
@@ -119,10 +175,12 @@ function zopfliGzip(file) {
 
 const dist = join(root, "dist");
 mkdirSync(dist, { recursive: true });
-const { module: shortModule, names: exportNames } = renameExports(readFileSync(join(from, "observability.wasm")));
+const { module: shortModule, names: exportNames, importNames } = renameExports(readFileSync(join(from, "observability.wasm")));
 writeFileSync(join(dist, "observability.wasm"), shortModule);
 chmodSync(join(dist, "observability.wasm"), 0o644); // the linker marks the .wasm executable; it is data
-writeFileSync(join(from, "observability.exports.json"), `${JSON.stringify(Object.fromEntries(exportNames), null, 2)}\n`);
+for (const [file, names] of [["exports", exportNames], ["imports", importNames]]) {
+  writeFileSync(join(from, `observability.${file}.json`), `${JSON.stringify(Object.fromEntries(names), null, 2)}\n`);
+}
 rmSync(join(dist, "observability.mjs"), { force: true }); // emcc's runtime, left by an older build
 // Compressed before base64: base64 hides the module's byte patterns from the bundle's own gzip, so the
 // page would carry ~40 KB gzip'd for it instead of ~32 KB. js/src/inline.ts decompresses it with the
@@ -134,10 +192,11 @@ writeFileSync(
   join(dist, "observability-wasm-inline.js"),
   `// observability.wasm, gzip'd and in base64, for the /inline entry (generated by scripts/npm-dist.mjs).\nexport default "${gz.toString("base64")}";\n`,
 );
+const codeNames = new Map([...exportNames, ...importNames]);
 execFileSync(process.execPath, [tsc, "-p", join(root, "js", "tsconfig.json")], { stdio: "inherit" });
 for (const file of readdirSync(dist)) {
   if (!file.endsWith(".js") && !file.endsWith(".d.ts")) continue;
   const text = readFileSync(join(dist, file), "utf8");
-  const renamed = renameInCode(text, exportNames, file.endsWith(".d.ts"));
+  const renamed = renameInCode(text, codeNames, file.endsWith(".d.ts"));
   if (renamed !== text) writeFileSync(join(dist, file), renamed);
 }
