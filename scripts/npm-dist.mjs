@@ -23,15 +23,15 @@ if (!existsSync(tsc)) {
 // --- short export and import names ------------------------------------------------------------------
 // The module's exports keep their C names (glk_*) in wasm/ and js/src; the page gets them as a, b, c, …
 // Their names are bytes the page would carry twice, in the module's export section and in the JS that
-// calls them (about 0.5 KB of a page, gzip'd). Every glk_* export is renamed, in export order (the
-// memory, __wasm_call_ctors and the function table keep their names); the compiled JS and its
-// declarations get the same names where they use one as a property (`.name`) or a string (`"name"`);
-// comments keep the C names. The same for the functions the module imports whose names have a `_`
-// (emscripten_resize_heap, glk_obs_host_shortest; `abort` and the module name `env` are short
-// already), in import order and in a namespace of their own, in the JS where it supplies them as the
-// keys of an object (`name:`): 84 B less page. <wasm build dir>/observability.exports.json and
-// observability.imports.json record the mappings (not shipped), as observability.mjs.symbols records the
-// functions' names.
+// calls them (about 0.5 KB of a page, gzip'd). Every glk_* export is renamed, in export order; those of
+// the C runtime (__wasm_call_ctors, __indirect_function_table) become __a, __b, … (60 B less page); the
+// memory keeps its name. The compiled JS and its declarations get the same names where they use one as a
+// property (`.name`) or a string (`"name"`); comments keep the C names. The same for the functions the
+// module imports whose names have a `_` (emscripten_resize_heap, glk_obs_host_shortest; `abort` and the
+// module name `env` are short already), in import order and in a namespace of their own, in the JS where
+// it supplies them as the keys of an object (`name:`): 84 B less page. <wasm build
+// dir>/observability.exports.json and observability.imports.json record the mappings (not shipped), as
+// observability.mjs.symbols records the functions' names.
 
 function readUleb(bytes, at) {
   let value = 0;
@@ -130,6 +130,7 @@ function renameExports(module) {
     [count, at] = readUleb(module, at);
     const body = [...uleb(count)];
     let exported = 0;
+    let runtime = 0;
     for (let i = 0; i < count; i++) {
       let length;
       [length, at] = readUleb(module, at);
@@ -138,7 +139,11 @@ function renameExports(module) {
       const kind = module[at++];
       let index;
       [index, at] = readUleb(module, at);
-      const renamed = name.startsWith("glk_") ? shortName(exported++) : name;
+      const renamed = name.startsWith("glk_")
+        ? shortName(exported++)
+        : name.startsWith("__")
+          ? `__${shortName(runtime++)}`
+          : name;
       if (renamed !== name) names.set(name, renamed);
       const bytes = encoder.encode(renamed);
       body.push(...uleb(bytes.length), ...bytes, kind, ...uleb(index));

@@ -22,10 +22,7 @@ export interface WebCrypto {
   getRandomValues(array: Uint32Array): Uint32Array;
 }
 
-const now: () => number =
-  typeof performance !== "undefined" && typeof performance.now === "function"
-    ? () => performance.now()
-    : () => Date.now();
+const now = (): number => (globalThis.performance ?? Date).now();
 
 function newTimer(target: Histogram | HistogramChild): Timer {
   const series = target instanceof HistogramMetric ? target.onlySeries() : target;

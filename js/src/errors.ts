@@ -3,11 +3,11 @@ import type { ObservabilityErrorCode } from "./types.js";
 
 /** An error the C++ core reported, a misuse the JS side caught first, or a batch the server refused. */
 export class ObservabilityError extends Error {
-  readonly code: ObservabilityErrorCode;
+  declare readonly code: ObservabilityErrorCode;
   constructor(code: ObservabilityErrorCode, message: string) {
     super(message);
+    this.code = code; // declared (metrics.ts says why), assigned before `name` as when it was defined
     this.name = "ObservabilityError";
-    this.code = code;
   }
 }
 

@@ -106,11 +106,13 @@ export class SeriesCache<S> {
 
 /** What counters, gauges and histograms share: the adapter, the series cache, the lifetime. */
 export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> {
-  readonly name: string;
-  readonly help: string;
-  readonly labelNames: readonly string[];
+  // The public fields are `declare`d: the constructor assigns them, in this order, and the page carries
+  // no field definitions for them (so in WasmCore, the registry and the error class too).
+  declare readonly name: string;
+  declare readonly help: string;
+  declare readonly labelNames: readonly string[];
   /** @internal the instance the metric lives in */
-  readonly core: WasmCore;
+  declare readonly core: WasmCore;
   readonly #wasm: WasmExports;
   #address: number; // 0 once disposed
   readonly #cache: SeriesCache<S>;
@@ -129,12 +131,12 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
     const strings = core.putStrings([name, String(opts.help ?? ""), ...labels]);
     const bounds = buckets === undefined ? -1 : core.putNumbers(Array.from(buckets, Number));
     const address = core.adopt(this, METRIC_ADAPTER, wasm.glk_metric_new(kind, strings, bounds, ...native));
-    this.core = core;
-    this.#wasm = wasm;
-    this.#address = address;
     this.name = core.string(wasm.glk_metric_name(address));
     this.help = core.string(wasm.glk_metric_help(address));
     this.labelNames = Object.freeze(labels);
+    this.core = core;
+    this.#wasm = wasm;
+    this.#address = address;
     this.#cache = new SeriesCache(labels.length);
     if (labels.length === 0) this.#onlySeries = this.#newSeries([]);
   }
@@ -267,7 +269,7 @@ export class GaugeMetric extends NativeMetric<GaugeSeries> implements Gauge {
 }
 
 export class HistogramMetric extends NativeMetric<HistogramSeries> implements Histogram {
-  readonly buckets: readonly number[];
+  declare readonly buckets: readonly number[];
   constructor(core: WasmCore, opts: HistogramOpts) {
     super(core, HISTOGRAM, opts);
     this.buckets = Object.freeze(core.numbers(core.exports.glk_metric_buckets(this.nativeAddress())));

@@ -10,7 +10,7 @@ import type { WasmExports } from "./wasm-module.js";
 
 export class MetricRegistry implements Registry {
   /** @internal the instance the registry lives in */
-  readonly core: WasmCore;
+  declare readonly core: WasmCore;
   readonly #wasm: WasmExports;
   #address: number; // 0 once disposed
   readonly #prefix: string; // the namespace and "_", or ""

@@ -39,11 +39,11 @@ function flushingFirst(exports: WasmExports, flush: () => void): WasmExports {
 const decoder = new TextDecoder();
 
 export class WasmCore {
-  readonly exports: WasmExports;
+  declare readonly exports: WasmExports;
   /** The module's memory as doubles, current across growth: counter and gauge cells are updated in it. */
-  readonly heap: HeapView;
+  declare readonly heap: HeapView;
   /** The series handle classes of this instance, by metric kind. */
-  readonly seriesClasses: readonly SeriesClass[];
+  declare readonly seriesClasses: readonly SeriesClass[];
   readonly #finalizer: FinalizationRegistry<[Owned, number]> | undefined;
   /** Counter and gauge handles with updates not yet in their cells (series.ts). */
   readonly #queue: SeriesHandle[] = [];

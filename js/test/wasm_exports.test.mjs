@@ -44,7 +44,7 @@ const shippedNames = (() => {
 })();
 
 // The functions the module exports under their short names, and its memory (not the C runtime's
-// __wasm_call_ctors and function table, which are not WasmExports').
+// __wasm_call_ctors and function table, shipped as __a and __b, which are not WasmExports').
 async function builtExports() {
   const { exports: x } = await instantiateWasm(readFileSync(join(root, "dist", "observability.wasm")));
   const out = new Map();
