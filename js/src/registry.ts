@@ -20,7 +20,7 @@ export class MetricRegistry implements Registry {
     if (opts === null || typeof opts !== "object") throw new TypeError("newRegistry: options must be an object");
     const namespace = String(opts.namespace ?? "");
     const strings = [namespace];
-    for (const [name, value] of Object.entries(opts.constLabels ?? {})) strings.push(String(name), String(value));
+    for (const [name, value] of Object.entries(opts.constLabels ?? {})) strings.push(name, String(value));
     this.core = core;
     this.#wasm = core.exports;
     this.#address = core.adopt(this, REGISTRY_ADAPTER, this.#wasm.glk_registry_new(core.putStrings(strings)));
