@@ -17,7 +17,6 @@
 // An address handed to JS (a metric, a registry, a series handle, a batch encoder) is owned by JS, which
 // frees it exactly once (dispose, FinalizationRegistry, the shipper's stop).
 #include <emscripten/emscripten.h>
-#include <malloc.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -309,8 +308,5 @@ EMSCRIPTEN_KEEPALIVE void glk_child_free(int kind, std::uintptr_t p) {
       break;
   }
 }
-
-// Bytes of the wasm heap in use by the allocator (for the runtime metrics and the leak test).
-EMSCRIPTEN_KEEPALIVE double glk_heap_in_use() { return static_cast<double>(mallinfo().uordblks); }
 
 }  // extern "C"
