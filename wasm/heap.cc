@@ -32,7 +32,7 @@ struct Header {
   std::uint32_t back;
 };
 constexpr std::size_t kHeader = sizeof(Header);  // blocks are 8-aligned, and so are payloads
-constexpr int kClasses = 107;  // blocks of 16 B to 2 GiB, the module's largest memory
+constexpr int kClasses = 107;                    // blocks of 16 B to 2 GiB, the module's largest memory
 
 struct FreeBlock {
   FreeBlock* next;
@@ -57,7 +57,8 @@ std::uint32_t ClassFor(std::size_t n) {
   if (n > BlockSize(kClasses - 1) - kHeader) return kClasses;
   const auto units = static_cast<std::uint32_t>((n + kHeader + 7) / 8);
   if (units <= kExact + 1) return units < 2 ? 0 : units - 2;
-  const std::uint32_t e = 31 - static_cast<std::uint32_t>(__builtin_clz(units - 1));  // 2^e < units <= 2^(e+1)
+  const std::uint32_t e =
+      31 - static_cast<std::uint32_t>(__builtin_clz(units - 1));  // 2^e < units <= 2^(e+1)
   const std::uint32_t step_bits = e - 2;
   const std::uint32_t m = ((units - (1u << e) + (1u << step_bits) - 1) >> step_bits) - 1;
   return kExact + (e - 3) * 4 + m;
