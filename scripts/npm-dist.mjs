@@ -31,7 +31,7 @@ if (!existsSync(tsc)) {
 // module name `env` are short already), in import order and in a namespace of their own, in the JS where
 // it supplies them as the keys of an object (`name:`): 84 B less page. <wasm build
 // dir>/observability.exports.json and observability.imports.json record the mappings (not shipped), as
-// observability.mjs.symbols records the functions' names.
+// observability.mjs.symbols (written after the link: wasm/CMakeLists.txt) records the functions' names.
 
 function readUleb(bytes, at) {
   let value = 0;

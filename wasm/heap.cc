@@ -169,6 +169,15 @@ void* aligned_alloc(std::size_t alignment, std::size_t n) {
 
 void* memalign(std::size_t alignment, std::size_t n) { return aligned_alloc(alignment, n); }
 
+// The other names emscripten's libc and JS runtime call the allocator by (emmalloc defines the same).
+extern __typeof(malloc) __libc_malloc __attribute__((alias("malloc")));
+extern __typeof(malloc) emscripten_builtin_malloc __attribute__((alias("malloc")));
+extern __typeof(free) __libc_free __attribute__((alias("free")));
+extern __typeof(free) emscripten_builtin_free __attribute__((alias("free")));
+extern __typeof(calloc) __libc_calloc __attribute__((alias("calloc")));
+extern __typeof(realloc) __libc_realloc __attribute__((alias("realloc")));
+extern __typeof(memalign) emscripten_builtin_memalign __attribute__((alias("memalign")));
+
 // Bytes of the blocks handed out and not yet freed (golivekit_runtime_heap_inuse_bytes, and the leak
 // tests). An export of the module (js/src/wasm-module.ts).
 EMSCRIPTEN_KEEPALIVE double glk_heap_in_use() { return static_cast<double>(g_in_use); }
