@@ -131,7 +131,8 @@ TEST_SUITE("heap") {
       Fill(p, 1 << 20, static_cast<unsigned char>(i));
       chunks.push_back(p);
     }
-    for (int i = 0; i < 32; ++i) CHECK(Holds(chunks[static_cast<std::size_t>(i)], 1 << 20, static_cast<unsigned char>(i)));
+    for (int i = 0; i < 32; ++i)
+      CHECK(Holds(chunks[static_cast<std::size_t>(i)], 1 << 20, static_cast<unsigned char>(i)));
     for (void* p : chunks) std::free(p);
     const std::size_t size = emscripten_get_heap_size();
     for (void*& p : chunks) p = std::malloc(1 << 20);
