@@ -19,21 +19,44 @@
  */
 import { instantiate } from "./load.js";
 import type { LoadOptions, Observability } from "./types.js";
+import { fromBytes, fromUrl, type Instantiate } from "./wasm-instance.js";
 
 export type * from "./types.js";
 export { ObservabilityError, VERSION } from "./api.js";
 
 let shared: Promise<Observability> | undefined;
 
+// Browsers and bundlers: the module is fetched from its URL (`new URL("./observability.wasm",
+// import.meta.url)`, which Vite and webpack rewrite to the emitted asset). Node: fetch() cannot read
+// file: URLs (E2 in docs/building.md), so the bytes are read here.
+async function wasmSource(options: LoadOptions): Promise<Instantiate> {
+  if (options.wasmBinary) return fromBytes(options.wasmBinary as BufferSource);
+  const url = options.wasmUrl ?? new URL("./observability.wasm", import.meta.url);
+  const href = typeof url === "string" ? url : url.href;
+  return isNode() ? fromBytes((await readNodeFile(href)) as BufferSource) : fromUrl(href);
+}
+
+function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === "string" && typeof (globalThis as { window?: unknown }).window === "undefined";
+}
+
+async function readNodeFile(href: string): Promise<Uint8Array> {
+  // A module name in a variable, so that bundlers for the browser neither follow nor warn about it.
+  const fsModule = "node:fs/promises";
+  const fs = (await import(/* @vite-ignore */ fsModule)) as { readFile(p: URL | string): Promise<Uint8Array> };
+  return fs.readFile(/^[a-z][a-z0-9+.-]*:/i.test(href) ? new URL(href) : href);
+}
+
 /**
  * Loads and instantiates the WebAssembly module and returns the metrics API. Without options the
  * instance is shared: every call resolves to the same object. With options, each call makes a new one.
  */
 export function loadObservability(options?: LoadOptions): Promise<Observability> {
-  const wasmUrl = () => new URL("./observability.wasm", import.meta.url);
-  if (options && (options.wasmBinary || options.wasmUrl)) return instantiate(options, wasmUrl);
+  const load = async (o: LoadOptions) => instantiate(await wasmSource(o));
+  if (options && (options.wasmBinary || options.wasmUrl)) return load(options);
   if (!shared) {
-    shared = instantiate({}, wasmUrl);
+    shared = load({});
     shared.catch(() => {
       shared = undefined; // a failed load (network) may be retried
     });

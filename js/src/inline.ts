@@ -8,6 +8,7 @@
  * @packageDocumentation
  */
 import { instantiate } from "./load.js";
+import { fromBytes } from "./wasm-instance.js";
 import wasmGzipBase64 from "./observability-wasm-inline.js";
 import type { LoadOptions, Observability } from "./types.js";
 
@@ -15,22 +16,16 @@ export type * from "./types.js";
 export { ObservabilityError, VERSION } from "./api.js";
 
 // The module's bytes from the base64 of its gzip'd form (scripts/npm-dist.mjs).
-async function inlinedModule(): Promise<Uint8Array> {
-  const bin = atob(wasmGzipBase64);
-  const gz = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) gz[i] = bin.charCodeAt(i);
-  const stream = new Blob([gz]).stream().pipeThrough(new DecompressionStream("gzip"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+async function inlinedModule(): Promise<ArrayBuffer> {
+  const gz = Uint8Array.from(atob(wasmGzipBase64), (c) => c.charCodeAt(0));
+  return new Response(new Blob([gz]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
 }
 
 let shared: Promise<Observability> | undefined;
 
 /** Instantiates the inlined WebAssembly module; see the default entry's `loadObservability`. */
 export function loadObservability(options?: LoadOptions): Promise<Observability> {
-  const fromInline = async () =>
-    instantiate({ wasmBinary: options?.wasmBinary ?? (await inlinedModule()) }, () => {
-      throw new Error("unreachable: the inline entry never reads a file");
-    });
+  const fromInline = async () => instantiate(fromBytes((options?.wasmBinary ?? (await inlinedModule())) as BufferSource));
   if (options?.wasmBinary) return fromInline();
   shared ??= fromInline();
   return shared;

@@ -53,17 +53,24 @@ function growMemory(memory: WasmExports["memory"], bytes: number): number {
   return 0;
 }
 
+/** How an entry instantiates the module with the imports it is given: from bytes, or fetched. */
+export type Instantiate = (imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>;
+
+/** The module from `source`: fetched from a URL (a string), or compiled from bytes. */
+export function instantiateWasm(source: WasmSource): Promise<{ exports: WasmExports; heap: HeapView }> {
+  return instantiateWith(typeof source === "string" ? fromUrl(source) : fromBytes(source as BufferSource));
+}
+
 /**
  * Instantiates the module and runs its static constructors; resolves to its exports and a view of its
- * memory that stays current (HeapView).
+ * memory that stays current (HeapView). The inline entry calls it with fromBytes only, so that its page
+ * carries no fetching.
  */
-export async function instantiateWasm(source: WasmSource): Promise<{ exports: WasmExports; heap: HeapView }> {
+export async function instantiateWith(instantiate: Instantiate): Promise<{ exports: WasmExports; heap: HeapView }> {
   let exports: WasmExports | undefined;
   const heap: HeapView = { f64: new Float64Array(0) };
   const view = () => void (heap.f64 = new Float64Array(exports!.memory.buffer));
-  const imports = wasmImports(() => exports!.memory, view);
-  const instance =
-    typeof source === "string" ? await fetchInstance(source, imports) : await compileInstance(source as BufferSource, imports);
+  const instance = await instantiate(wasmImports(() => exports!.memory, view));
   exports = instance.exports as unknown as WasmExports;
   view();
   (instance.exports.__wasm_call_ctors as () => void)();
@@ -72,7 +79,7 @@ export async function instantiateWasm(source: WasmSource): Promise<{ exports: Wa
 
 // Streaming compiles while the bytes arrive, but needs the server to say application/wasm; with any
 // other Content-Type it fails, and the bytes are fetched again and compiled whole.
-async function fetchInstance(url: string, imports: WebAssembly.Imports): Promise<WebAssembly.Instance> {
+export const fromUrl = (url: string): Instantiate => async (imports) => {
   const get = async () => {
     const response = await fetch(url, { credentials: "same-origin" });
     if (!response.ok) throw new Error(`golivekit-observability: cannot load ${url}: HTTP ${response.status}`);
@@ -85,9 +92,8 @@ async function fetchInstance(url: string, imports: WebAssembly.Imports): Promise
       // not application/wasm, or not a wasm module at all: the second try says which
     }
   }
-  return compileInstance(await (await get()).arrayBuffer(), imports);
-}
+  return fromBytes(await (await get()).arrayBuffer())(imports);
+};
 
-async function compileInstance(bytes: BufferSource, imports: WebAssembly.Imports): Promise<WebAssembly.Instance> {
-  return (await WebAssembly.instantiate(bytes, imports)).instance;
-}
+export const fromBytes = (bytes: BufferSource): Instantiate => async (imports) =>
+  (await WebAssembly.instantiate(bytes, imports)).instance;

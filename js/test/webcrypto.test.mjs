@@ -7,9 +7,15 @@ import { describe, test } from "node:test";
 
 const DIST = new URL("../../dist/index.js", import.meta.url).href;
 
-// Runs `body` (an ES module's text, after the package is imported as `obs`) without a global crypto.
-function withoutGlobalCrypto(body) {
+// Runs `body` (an ES module's text, after the package is imported as `obs`) without a global crypto;
+// `noNodeCrypto`: where node:crypto cannot be imported either (a browser, say).
+function withoutGlobalCrypto(body, { noNodeCrypto = false } = {}) {
+  const refuseNodeCrypto = `export async function resolve(s, c, next) {
+    if (s === "node:crypto") throw new Error("no node:crypto here");
+    return next(s, c);
+  }`;
   const program = `
+    ${noNodeCrypto ? `(await import("node:module")).register("data:text/javascript,${encodeURIComponent(refuseNodeCrypto)}");` : ""}
     delete globalThis.crypto;
     if (typeof globalThis.crypto !== "undefined") throw new Error("could not remove the global crypto");
     const { loadObservability } = await import(${JSON.stringify(DIST)});
@@ -39,6 +45,24 @@ describe("client ids without a global crypto (as on Node 18)", () => {
     assert.notEqual(a, b);
     assert.notEqual(a, "0".repeat(32));
     assert.equal(sent, a, "the batch header carries the client id");
+  });
+
+  test("with no Web Crypto to be had, loading works and startShipping says what is missing", () => {
+    const out = withoutGlobalCrypto(
+      `
+      const registry = obs.newRegistry();
+      registry.register(obs.newCounter({ name: "clicks_total", help: "c" })).inc();
+      let error;
+      try { obs.startShipping(registry, { url: "http://127.0.0.1:9/ingest" }); } catch (e) { error = e; }
+      const refused = await import("node:crypto").then(() => false, (e) => /no node:crypto here/.test(e.message));
+      if (!refused) throw new Error("node:crypto could be imported: the case tests nothing");
+      console.log(JSON.stringify({ code: error?.code, message: error?.message, text: registry.expose() }));`,
+      { noNodeCrypto: true },
+    );
+    const r = JSON.parse(out);
+    assert.equal(r.code, "FAILED_PRECONDITION");
+    assert.match(r.message, /no Web Crypto/);
+    assert.match(r.text, /^clicks_total 1$/m);
   });
 
   test("recording needs no crypto at all", () => {
