@@ -8,6 +8,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, wr
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { readUleb, uleb } from "./wasm-binary.mjs";
+
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const from = process.argv[2];
 if (!from) {
@@ -32,28 +34,6 @@ if (!existsSync(tsc)) {
 // it supplies them as the keys of an object (`name:`): 84 B less page. <wasm build
 // dir>/observability.exports.json and observability.imports.json record the mappings (not shipped), as
 // observability.mjs.symbols (written after the link: wasm/CMakeLists.txt) records the functions' names.
-
-function readUleb(bytes, at) {
-  let value = 0;
-  let shift = 0;
-  for (;;) {
-    const b = bytes[at++];
-    value += (b & 0x7f) * 2 ** shift;
-    shift += 7;
-    if (b < 0x80) return [value, at];
-  }
-}
-
-function uleb(value) {
-  const out = [];
-  do {
-    let b = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) b |= 0x80;
-    out.push(b);
-  } while (value > 0);
-  return out;
-}
 
 // a … z, A … Z, then two letters.
 function shortName(i) {
