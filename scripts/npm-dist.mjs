@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, wr
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { readUleb, uleb } from "./wasm-binary.mjs";
+import { nameBytes, readExports, readImports, SECTION, sections, uleb, withSize } from "./wasm-binary.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const from = process.argv[2];
@@ -41,95 +41,36 @@ function shortName(i) {
   return i < letters.length ? letters[i] : letters[Math.floor(i / letters.length) - 1] + letters[i % letters.length];
 }
 
-// Skips a limits (min, and max if flagged) at `at`; returns where it ends.
-function skipLimits(bytes, at) {
-  const flags = bytes[at++];
-  at = readUleb(bytes, at)[1];
-  return flags & 1 ? readUleb(bytes, at)[1] : at;
-}
-
-// The import section's body with the imported functions renamed (those whose names have a `_`).
-function renameImports(module, at, end, names) {
-  const [decoder, encoder] = [new TextDecoder(), new TextEncoder()];
-  let count;
-  [count, at] = readUleb(module, at);
-  const body = [...uleb(count)];
-  let renamed = 0;
-  for (let i = 0; i < count; i++) {
-    const moduleNameStart = at;
-    let length;
-    [length, at] = readUleb(module, at);
-    at += length;
-    body.push(...module.subarray(moduleNameStart, at));
-    [length, at] = readUleb(module, at);
-    const name = decoder.decode(module.subarray(at, at + length));
-    at += length;
-    const descStart = at;
-    const kind = module[at++];
-    if (kind === 0) at = readUleb(module, at)[1]; // function: its type
-    else if (kind === 1) at = skipLimits(module, at + 1); // table: element type, limits
-    else if (kind === 2) at = skipLimits(module, at); // memory: limits
-    else if (kind === 3) at += 2; // global: value type, mutability
-    else throw new Error(`npm-dist: import ${name} of unknown kind ${kind}`);
-    const short = kind === 0 && name.includes("_") ? shortName(renamed++) : name;
-    if (short !== name) names.set(name, short);
-    const bytes = encoder.encode(short);
-    body.push(...uleb(bytes.length), ...bytes, ...module.subarray(descStart, at));
-  }
-  if (at !== end) throw new Error(`npm-dist: the import section ends at ${at}, its size says ${end}`);
-  return body;
-}
-
 // The module with its exports and imports renamed, and the mappings (C name -> short name).
-function renameExports(module) {
-  const IMPORT_SECTION = 2;
-  const EXPORT_SECTION = 7;
-  const parts = [module.subarray(0, 8)];
+function shortenNames(module) {
   const names = new Map();
   const importNames = new Map();
-  const [decoder, encoder] = [new TextDecoder(), new TextEncoder()];
-  let at = 8;
-  while (at < module.length) {
-    const start = at;
-    const id = module[at++];
-    let size;
-    [size, at] = readUleb(module, at);
-    const end = at + size;
-    if (id === IMPORT_SECTION) {
-      const body = renameImports(module, at, end, importNames);
-      parts.push(Uint8Array.of(id, ...uleb(body.length), ...body));
-      at = end;
-      continue;
+  const parts = [module.subarray(0, 8)];
+  for (const s of sections(module)) {
+    if (s.id === SECTION.import) {
+      const imports = readImports(module, s);
+      const body = uleb(imports.length);
+      let renamed = 0;
+      for (const { name, kind, start, nameStart, nameEnd, end } of imports) {
+        const short = kind === 0 && name.includes("_") ? shortName(renamed++) : name;
+        if (short !== name) importNames.set(name, short);
+        body.push(...module.subarray(start, nameStart), ...nameBytes(short), ...module.subarray(nameEnd, end));
+      }
+      parts.push(Uint8Array.from(withSize(s.id, body)));
+    } else if (s.id === SECTION.export) {
+      const exports = readExports(module, s);
+      const body = uleb(exports.length);
+      let exported = 0;
+      let runtime = 0;
+      for (const { name, kind, index } of exports) {
+        const short = name.startsWith("glk_") ? shortName(exported++) : name.startsWith("__") ? `__${shortName(runtime++)}` : name;
+        if (short !== name) names.set(name, short);
+        body.push(...nameBytes(short), kind, ...uleb(index));
+      }
+      parts.push(Uint8Array.from(withSize(s.id, body)));
+    } else {
+      parts.push(Uint8Array.from(withSize(s.id, module.subarray(s.start, s.end))));
     }
-    if (id !== EXPORT_SECTION) {
-      parts.push(module.subarray(start, end));
-      at = end;
-      continue;
-    }
-    let count;
-    [count, at] = readUleb(module, at);
-    const body = [...uleb(count)];
-    let exported = 0;
-    let runtime = 0;
-    for (let i = 0; i < count; i++) {
-      let length;
-      [length, at] = readUleb(module, at);
-      const name = decoder.decode(module.subarray(at, at + length));
-      at += length;
-      const kind = module[at++];
-      let index;
-      [index, at] = readUleb(module, at);
-      const renamed = name.startsWith("glk_")
-        ? shortName(exported++)
-        : name.startsWith("__")
-          ? `__${shortName(runtime++)}`
-          : name;
-      if (renamed !== name) names.set(name, renamed);
-      const bytes = encoder.encode(renamed);
-      body.push(...uleb(bytes.length), ...bytes, kind, ...uleb(index));
-    }
-    if (at !== end) throw new Error(`npm-dist: the export section ends at ${at}, its size says ${end}`);
-    parts.push(Uint8Array.of(id, ...uleb(body.length), ...body));
   }
   return { module: Buffer.concat(parts), names, importNames };
 }
@@ -160,7 +101,7 @@ function zopfliGzip(file) {
 
 const dist = join(root, "dist");
 mkdirSync(dist, { recursive: true });
-const { module: shortModule, names: exportNames, importNames } = renameExports(readFileSync(join(from, "observability.wasm")));
+const { module: shortModule, names: exportNames, importNames } = shortenNames(readFileSync(join(from, "observability.wasm")));
 writeFileSync(join(dist, "observability.wasm"), shortModule);
 chmodSync(join(dist, "observability.wasm"), 0o644); // the linker marks the .wasm executable; it is data
 for (const [file, names] of [["exports", exportNames], ["imports", importNames]]) {

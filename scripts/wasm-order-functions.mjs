@@ -12,13 +12,17 @@
 // stops with an error at anything else, rather than guess.
 import { readFileSync, writeFileSync } from "node:fs";
 
-import { Reader, sections, uleb } from "./wasm-binary.mjs";
-
-const SECTION = { type: 1, import: 2, function: 3, table: 4, export: 7, start: 8, element: 9, code: 10 };
-
-function withSize(id, body) {
-  return [id, ...uleb(body.length), ...body];
-}
+import {
+  customSectionName,
+  nameBytes,
+  readExports,
+  readImports,
+  Reader,
+  SECTION,
+  sections,
+  uleb,
+  withSize,
+} from "./wasm-binary.mjs";
 
 // ---- instructions -----------------------------------------------------------------------------------
 
@@ -125,42 +129,13 @@ function gzipOrder(bodies) {
 
 // ---- the rewrite ------------------------------------------------------------------------------------
 
-function importedFunctions(bytes, s) {
-  const r = new Reader(bytes, s.start, s.end);
-  let functions = 0;
-  for (let n = r.u32(); n > 0; n--) {
-    r.skip(r.u32()); // module
-    r.skip(r.u32()); // name
-    const kind = r.byte();
-    if (kind === 0) {
-      r.u32();
-      functions++;
-    } else if (kind === 1) {
-      r.byte();
-      if (r.u32() & 1) r.u32();
-      r.u32();
-    } else if (kind === 2) {
-      if (r.u32() & 1) r.u32();
-      r.u32();
-    } else {
-      r.skip(2);
-    }
-  }
-  return functions;
-}
-
 function orderFunctions(bytes) {
   const all = sections(bytes);
   const find = (id) => all.find((s) => s.id === id);
-  for (const s of all) {
-    if (s.id === 0) {
-      const r = new Reader(bytes, s.start, s.end);
-      const length = r.u32();
-      const name = new TextDecoder().decode(bytes.subarray(r.at, r.at + length));
-      if (name === "name") throw new Error("wasm-order-functions: the module has a name section; strip it first");
-    }
+  if (all.some((s) => s.id === SECTION.custom && customSectionName(bytes, s) === "name")) {
+    throw new Error("wasm-order-functions: the module has a name section; strip it first");
   }
-  const imported = find(SECTION.import) ? importedFunctions(bytes, find(SECTION.import)) : 0;
+  const imported = find(SECTION.import) ? readImports(bytes, find(SECTION.import)).filter((i) => i.kind === 0).length : 0;
   const code = find(SECTION.code);
   const fr = new Reader(bytes, find(SECTION.function).start, find(SECTION.function).end);
   const types = [];
@@ -188,26 +163,19 @@ function orderFunctions(bytes) {
       const encoded = order.map((old) => renumberBody(bytes, bodies[old].start, bodies[old].end, map));
       out.push(...withSize(s.id, [...uleb(encoded.length), ...encoded.flatMap((b) => [...uleb(b.length), ...b])]));
     } else if (s.id === SECTION.export) {
-      let n = r.u32();
-      const body = uleb(n);
-      for (; n > 0; n--) {
-        const nameStart = r.at;
-        r.skip(r.u32());
-        const name = bytes.subarray(nameStart, r.at);
-        const kind = r.byte();
-        const index = r.u32();
-        body.push(...name, kind, ...uleb(kind === 0 ? map(index) : index));
-      }
+      const exports = readExports(bytes, s);
+      const body = uleb(exports.length);
+      for (const { name, kind, index } of exports) body.push(...nameBytes(name), kind, ...uleb(kind === 0 ? map(index) : index));
       out.push(...withSize(s.id, body));
     } else if (s.id === SECTION.start) {
       out.push(...withSize(s.id, uleb(map(r.u32()))));
     } else if (s.id === SECTION.element) {
       out.push(...withSize(s.id, renumberElements(bytes, r, map)));
     } else {
-      out.push(s.id, ...uleb(s.end - s.start), ...bytes.subarray(s.start, s.end));
+      out.push(...withSize(s.id, bytes.subarray(s.start, s.end)));
     }
   }
-  return { module: Uint8Array.from(out), newIndex: (f) => map(f) };
+  return { module: Uint8Array.from(out), newIndex: map };
 }
 
 // Element segments of function indices (the forms emcc writes: active, for table 0 or a given table).
@@ -239,21 +207,13 @@ function renumberElements(bytes, r, map) {
 // function by its export name): the module and the map were renumbered alike.
 function checkExportsNamed(module, names) {
   const s = sections(module).find((x) => x.id === SECTION.export);
-  const r = new Reader(module, s.start, s.end);
-  let checked = 0;
-  for (let n = r.u32(); n > 0; n--) {
-    const length = r.u32();
-    const name = new TextDecoder().decode(module.subarray(r.at, r.at + length));
-    r.skip(length);
-    const kind = r.byte();
-    const index = r.u32();
-    if (kind !== 0 || !name.startsWith("glk_")) continue;
+  const functions = readExports(module, s).filter(({ name, kind }) => kind === 0 && name.startsWith("glk_"));
+  for (const { name, index } of functions) {
     if (names.get(index) !== name) {
       throw new Error(`wasm-order-functions: export ${name} is function ${index}, which the map names ${names.get(index)}`);
     }
-    checked++;
   }
-  if (checked === 0) throw new Error("wasm-order-functions: no export to check the renumbering against");
+  if (functions.length === 0) throw new Error("wasm-order-functions: no export to check the renumbering against");
 }
 
 function main() {
