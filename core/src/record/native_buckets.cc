@@ -74,8 +74,8 @@ NativeTable* NativeBucketsCell::Replace(NativeTable* full) noexcept {
 namespace {
 
 // Double-double arithmetic (a value as an unevaluated sum hi + lo, about 106 bits): enough to round
-// 2^(j/256) correctly, with nothing but IEEE + - * / and sqrt, which every target computes identically.
-// A computed table costs the WebAssembly module less than 256 stored doubles.
+// 2^(j/256) correctly, with nothing but IEEE + - * /, which every target computes identically. A
+// computed table costs the WebAssembly module less than 256 stored doubles.
 struct DoubleDouble {
   double hi, lo;
 };
@@ -99,21 +99,17 @@ DoubleDouble Multiply(DoubleDouble x, DoubleDouble y) {
   return Normalize(p.hi, p.lo + (x.hi * y.lo + x.lo * y.hi));
 }
 
-// One Newton step from the double square root doubles its precision.
-DoubleDouble SquareRoot(DoubleDouble a) {
-  const double x = std::sqrt(a.hi);
-  const DoubleDouble x2 = ExactProduct(x, x);
-  return Normalize(x, ((a.hi - x2.hi) - x2.lo + a.lo) / (2 * x));
-}
+// 2^(1/256) in double-double, written out rather than computed (eight square roots of 2, each refined
+// by a Newton step in this arithmetic, give exactly these two doubles): the module then carries no
+// square-root code. The fraction-table test checks every entry to the last bit.
+constexpr DoubleDouble kStep{0x1.00b1afa5abcbfp+0, -0x1.4f6b2a7609f71p-55};
 
 struct FractionTable {
   FractionTable() noexcept {
-    DoubleDouble step{2, 0};
-    for (int i = 0; i < 8; ++i) step = SquareRoot(step);  // 2^(1/256)
     DoubleDouble power{1, 0};
     for (double& v : values) {
       v = (power.hi + power.lo) / 2;
-      power = Multiply(power, step);
+      power = Multiply(power, kStep);
     }
   }
   double values[256];
