@@ -118,7 +118,7 @@ MetricVec::MetricVec(MetricType type, std::string name, std::string help, std::v
   LabelOrder order = SortLabels(labels_);
   sorted_labels_ = std::move(order.names);
   perm_ = std::move(order.positions);
-  slots_ = std::vector<Slot>(labels_.empty() ? 1 : 16, Slot{0, nullptr});
+  slots_ = NewSlots(labels_.empty() ? 1 : 16);
 }
 
 MetricVec::~MetricVec() {
@@ -179,8 +179,15 @@ bool MetricVec::Less(const CellBase* a, const CellBase* b) const noexcept {
   return false;
 }
 
+// The table is a plain array rather than a std::vector: it never grows in place (it is rebuilt at twice
+// the size), and the WebAssembly module then links no vector code for it.
+std::unique_ptr<MetricVec::Slot[]> MetricVec::NewSlots(std::size_t count) {
+  mask_ = count - 1;
+  return std::unique_ptr<Slot[]>(new Slot[count]());
+}
+
 CellBase* MetricVec::FindLocked(std::span<const std::string_view> values, std::uint64_t hash) const noexcept {
-  const std::size_t mask = slots_.size() - 1;
+  const std::size_t mask = mask_;
   for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
     if (s.cell == nullptr) return nullptr;
@@ -189,18 +196,18 @@ CellBase* MetricVec::FindLocked(std::span<const std::string_view> values, std::u
 }
 
 void MetricVec::InsertLocked(CellBase* cell, std::uint64_t hash) {
-  if ((size_ + 1) * 4 > slots_.size() * 3) {
-    std::vector<Slot> old(slots_.size() * 2, Slot{0, nullptr});
-    old.swap(slots_);
-    const std::size_t mask = slots_.size() - 1;
-    for (const Slot& s : old) {
+  if ((size_ + 1) * 4 > (mask_ + 1) * 3) {
+    const std::size_t old_count = mask_ + 1;
+    const std::unique_ptr<Slot[]> old = std::exchange(slots_, NewSlots(2 * old_count));
+    for (std::size_t k = 0; k < old_count; ++k) {
+      const Slot& s = old[k];
       if (s.cell == nullptr) continue;
-      std::size_t i = s.hash & mask;
-      while (slots_[i].cell != nullptr) i = (i + 1) & mask;
+      std::size_t i = s.hash & mask_;
+      while (slots_[i].cell != nullptr) i = (i + 1) & mask_;
       slots_[i] = s;
     }
   }
-  const std::size_t mask = slots_.size() - 1;
+  const std::size_t mask = mask_;
   std::size_t i = hash & mask;
   while (slots_[i].cell != nullptr) i = (i + 1) & mask;
   slots_[i] = Slot{hash, cell};
@@ -211,7 +218,7 @@ void MetricVec::InsertLocked(CellBase* cell, std::uint64_t hash) {
 void MetricVec::EraseSlotLocked(std::size_t i) {
   removals_.fetch_add(1, std::memory_order_release);
   // Backward-shift deletion keeps linear probing free of tombstones.
-  const std::size_t mask = slots_.size() - 1;
+  const std::size_t mask = mask_;
   CellBase* cell = slots_[i].cell;
   slots_[i].cell = nullptr;
   for (std::size_t j = (i + 1) & mask; slots_[j].cell != nullptr; j = (j + 1) & mask) {
@@ -298,7 +305,7 @@ Status MetricVec::DeleteLabelValues(std::span<const std::string_view> values) {
   if (values.size() != labels_.size()) return LabelCountError(values.size());
   const std::uint64_t hash = HashLabelValues(values);
   std::unique_lock lock(mu_);
-  const std::size_t mask = slots_.size() - 1;
+  const std::size_t mask = mask_;
   for (std::size_t i = hash & mask; slots_[i].cell != nullptr; i = (i + 1) & mask) {
     if (slots_[i].hash == hash && Equal(*slots_[i].cell, values)) {
       EraseSlotLocked(i);
@@ -322,7 +329,7 @@ Status MetricVec::Reset() {
     cells.swap(order_);
     sorted_ = 0;
     size_ = 0;
-    std::fill(slots_.begin(), slots_.end(), Slot{0, nullptr});
+    std::fill_n(slots_.get(), mask_ + 1, Slot{0, nullptr});
   }
   for (CellBase* c : cells) Release(c);
   return {};

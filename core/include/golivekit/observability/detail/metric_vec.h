@@ -215,6 +215,7 @@ class MetricVec : public Collector {
   bool Equal(const CellBase& c, std::span<const std::string_view> values) const noexcept;
   void Init(CellBase* cell, std::span<const std::string_view> values) const;
   bool Less(const CellBase* a, const CellBase* b) const noexcept;
+  std::unique_ptr<Slot[]> NewSlots(std::size_t count);  // sets mask_
   CellBase* FindLocked(std::span<const std::string_view> values, std::uint64_t hash) const noexcept;
   void InsertLocked(CellBase* cell, std::uint64_t hash);
   void EraseSlotLocked(std::size_t index);
@@ -236,7 +237,8 @@ class MetricVec : public Collector {
   Status status_;
 
   mutable SharedSpinMutex mu_;
-  std::vector<Slot> slots_;  // power-of-two size, linear probing, backward-shift deletion
+  std::unique_ptr<Slot[]> slots_;  // mask_ + 1 of them (a power of two), linear probing, backward-shift deletion
+  std::size_t mask_ = 0;
   std::size_t size_ = 0;
   mutable std::vector<CellBase*> order_;  // all live cells; [0, sorted_) sorted
   mutable std::size_t sorted_ = 0;
