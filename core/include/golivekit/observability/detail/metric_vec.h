@@ -237,7 +237,8 @@ class MetricVec : public Collector {
   Status status_;
 
   mutable SharedSpinMutex mu_;
-  std::unique_ptr<Slot[]> slots_;  // mask_ + 1 of them (a power of two), linear probing, backward-shift deletion
+  // mask_ + 1 slots (a power of two), linear probing, backward-shift deletion
+  std::unique_ptr<Slot[]> slots_;
   std::size_t mask_ = 0;
   std::size_t size_ = 0;
   mutable std::vector<CellBase*> order_;  // all live cells; [0, sorted_) sorted
