@@ -24,14 +24,14 @@ TEST_SUITE("core") {
                     : shape == 2 ? static_cast<int>(i)
                                  : -static_cast<int>(i);
         }
-        std::vector<std::uint32_t> idx(n);
+        detail::IndexArray idx(n);
         for (std::uint32_t i = 0; i < n; ++i) idx[i] = i;
         detail::SortIndices(idx, [&](std::uint32_t a, std::uint32_t b) { return keys[a] < keys[b]; });
         CAPTURE(n);
         CAPTURE(shape);
         CHECK(std::is_sorted(idx.begin(), idx.end(),
                              [&](std::uint32_t a, std::uint32_t b) { return keys[a] < keys[b]; }));
-        std::vector<std::uint32_t> seen(idx);
+        std::vector<std::uint32_t> seen(idx.begin(), idx.end());
         std::sort(seen.begin(), seen.end());
         for (std::uint32_t i = 0; i < n; ++i) CHECK(seen[i] == i);  // a permutation
       }

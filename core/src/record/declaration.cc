@@ -42,7 +42,7 @@ Status CheckFamilyDecl(std::string_view kind, MetricType type, const std::string
 
 LabelOrder SortLabels(const std::vector<std::string>& declared) {
   LabelOrder order;
-  order.positions.resize(declared.size());
+  order.positions = IndexArray(declared.size());
   std::iota(order.positions.begin(), order.positions.end(), std::uint32_t{0});
   SortIndices(order.positions, [&](std::uint32_t a, std::uint32_t b) { return declared[a] < declared[b]; });
   order.names.reserve(declared.size());

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "golivekit/observability/collector.h"
+#include "golivekit/observability/detail/metric_vec.h"
 #include "golivekit/observability/status.h"
 
 namespace golivekit::observability::detail {
@@ -21,8 +22,8 @@ Status CheckFamilyDecl(std::string_view kind, MetricType type, const std::string
 
 /// The label names in the order they are exposed (ascending), and where each was declared.
 struct LabelOrder {
-  std::vector<std::string> names;        // ascending
-  std::vector<std::uint32_t> positions;  // names[i] is the positions[i]-th declared label name
+  std::vector<std::string> names;  // ascending
+  IndexArray positions;            // names[i] is the positions[i]-th declared label name
 };
 LabelOrder SortLabels(const std::vector<std::string>& declared);
 

@@ -145,7 +145,7 @@ class ConstLabels {
   // string keeps its buffer) to their merged positions from the last one down, constants fill the rest.
   void AddTo(FamilySnapshot& f) const {
     if (names_.empty()) return;
-    const std::vector<std::uint32_t> from = MergeNames(f.label_names);
+    const detail::IndexArray from = MergeNames(f.label_names);
     const std::size_t own = f.label_names.size() - names_.size();
     for (SeriesSnapshot& s : f.series) {
       std::vector<std::string>& v = s.label_values;
@@ -183,17 +183,17 @@ class ConstLabels {
  private:
   // Merges the constant names into the sorted `names`; for each merged label, where its value comes
   // from: below the family's own label count an index into a series' values, above it a constant.
-  std::vector<std::uint32_t> MergeNames(std::vector<std::string>& names) const {
+  detail::IndexArray MergeNames(std::vector<std::string>& names) const {
     std::vector<std::string> merged;
-    std::vector<std::uint32_t> from;
     const std::size_t own = names.size();
+    detail::IndexArray from(own + names_.size());
     std::size_t i = 0, j = 0;
-    while (i < own || j < names_.size()) {
+    for (std::uint32_t& k : from) {
       if (j == names_.size() || (i < own && names[i] < names_[j])) {
-        from.push_back(static_cast<std::uint32_t>(i));
+        k = static_cast<std::uint32_t>(i);
         merged.push_back(std::move(names[i++]));
       } else {
-        from.push_back(static_cast<std::uint32_t>(own + j));
+        k = static_cast<std::uint32_t>(own + j);
         merged.push_back(names_[j++]);
       }
     }
@@ -236,6 +236,16 @@ void ArrangeKept(std::vector<FamilySnapshot>& kept, const std::vector<std::strin
 
 }  // namespace
 
+namespace {
+
+// Drops families[n, end). Not resize(), which can also grow: a fresh gather only ever shrinks, and this
+// keeps resize's growing path (default-constructed families) out of the WebAssembly module.
+void Truncate(std::vector<FamilySnapshot>& families, std::size_t n) {
+  families.erase(families.begin() + static_cast<std::ptrdiff_t>(n), families.end());
+}
+
+}  // namespace
+
 Snapshot Registry::Gather() const {
   // A fresh snapshot: collectors append new families. This path never links the refill steps of
   // Gather(Snapshot&), which keeps them out of the WebAssembly module (the browser only gathers fresh).
@@ -246,11 +256,11 @@ Snapshot Registry::Gather() const {
   for (const Entry& e : entries_) {
     const std::size_t first = families.size();
     if (Status st = CollectFrom(*e.collector, families); !st.ok()) {
-      families.resize(first);
+      Truncate(families, first);
       CountFailed(std::move(st));
       continue;
     }
-    families.resize(KeepValid(e, families, first, families.size()));
+    Truncate(families, KeepValid(e, families, first, families.size()));
   }
   SortByName(families);
   return snap;

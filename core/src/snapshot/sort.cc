@@ -7,7 +7,7 @@ namespace golivekit::observability::detail {
 // Heapsort: in place and O(n log n) at worst, in a few hundred bytes of WebAssembly where the
 // instantiation of std::sort's introsort took 2 KB. Every ordering of the core is by unique keys (so
 // stability does not matter) and off the hot paths.
-void SortIndices(std::vector<std::uint32_t>& idx, FunctionRef<bool(std::uint32_t, std::uint32_t)> less) {
+void SortIndices(IndexArray& idx, FunctionRef<bool(std::uint32_t, std::uint32_t)> less) {
   // Moves idx[i] down the max-heap idx[0, end) until no child is greater.
   const auto sift_down = [&](std::size_t i, std::size_t end) {
     for (std::size_t child; (child = 2 * i + 1) < end; i = child) {

@@ -16,14 +16,14 @@
 namespace golivekit::observability::detail {
 
 /// Sorts `idx` (not stable) so that `less(idx[i + 1], idx[i])` is false for every i.
-void SortIndices(std::vector<std::uint32_t>& idx, FunctionRef<bool(std::uint32_t, std::uint32_t)> less);
+void SortIndices(IndexArray& idx, FunctionRef<bool(std::uint32_t, std::uint32_t)> less);
 
 /// Sorts v[first, end) by `less`, moving each element once.
 template <class T, class Less>
 void SortRange(std::vector<T>& v, std::size_t first, Less less) {
   const std::size_t n = v.size() - first;
   if (n < 2) return;
-  std::vector<std::uint32_t> idx(n);
+  IndexArray idx(n);
   std::iota(idx.begin(), idx.end(), std::uint32_t{0});
   SortIndices(idx, [&](std::uint32_t a, std::uint32_t b) { return less(v[first + a], v[first + b]); });
   std::vector<T> sorted;

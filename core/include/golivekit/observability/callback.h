@@ -124,7 +124,7 @@ class CallbackMetric : public Collector {
   std::string help_;
   std::vector<std::string> labels_;         // declaration order
   std::vector<std::string> sorted_labels_;  // exposition order
-  std::vector<std::uint32_t> perm_;         // sorted position -> declaration index
+  detail::IndexArray perm_;                 // sorted position -> declaration index
   ReadFn read_;
   FillFn fill_;
   bool multi_;

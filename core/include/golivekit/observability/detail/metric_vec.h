@@ -89,6 +89,25 @@ class CellRef {
   Cell* p_ = nullptr;
 };
 
+/// A fixed number of 32-bit indices (a label order, a sort's permutation): an array rather than a
+/// std::vector, since it never grows, so that the WebAssembly module links no vector code for it.
+class IndexArray {
+ public:
+  IndexArray() = default;
+  explicit IndexArray(std::size_t n) : size_(n), p_(n > 0 ? new std::uint32_t[n] : nullptr) {}
+  std::size_t size() const noexcept { return size_; }
+  std::uint32_t* begin() noexcept { return p_.get(); }
+  std::uint32_t* end() noexcept { return p_.get() + size_; }
+  const std::uint32_t* begin() const noexcept { return p_.get(); }
+  const std::uint32_t* end() const noexcept { return p_.get() + size_; }
+  std::uint32_t& operator[](std::size_t i) noexcept { return p_[i]; }
+  std::uint32_t operator[](std::size_t i) const noexcept { return p_[i]; }
+
+ private:
+  std::size_t size_ = 0;
+  std::unique_ptr<std::uint32_t[]> p_;
+};
+
 /// A `void(Args...)` callable reference that does not own or allocate.
 template <class Sig>
 class FunctionRef;
@@ -233,7 +252,7 @@ class MetricVec : public Collector {
   std::string help_;
   std::vector<std::string> labels_;         // declaration order
   std::vector<std::string> sorted_labels_;  // exposition order
-  std::vector<std::uint32_t> perm_;         // sorted position -> declaration index
+  IndexArray perm_;                         // sorted position -> declaration index
   Status status_;
 
   mutable SharedSpinMutex mu_;
