@@ -394,9 +394,10 @@ void MetricVec::ForSortedCells(FunctionRef<void(const std::vector<CellBase*>&)> 
 FamilySnapshot MetricVec::SnapshotFamily(FunctionRef<void(const CellBase&, SeriesSnapshot&)> read) const {
   FamilySnapshot f{.name = name_, .help = help_, .type = type_, .label_names = sorted_labels_};
   ForSortedCells([&](const std::vector<CellBase*>& cells) {
-    f.series.reserve(cells.size());
-    for (const CellBase* c : cells) {
-      SeriesSnapshot& s = f.series.emplace_back();
+    std::vector<SeriesSnapshot>(cells.size()).swap(f.series);  // sized: no growth path in the module
+    for (std::size_t k = 0; k < cells.size(); ++k) {
+      const CellBase* c = cells[k];
+      SeriesSnapshot& s = f.series[k];
       s.label_values.reserve(perm_.size());
       for (const std::uint32_t i : perm_) s.label_values.push_back(c->label_values[i]);
       read(*c, s);
