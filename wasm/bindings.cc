@@ -142,30 +142,29 @@ EMSCRIPTEN_KEEPALIVE const char* glk_last_error() { return Bytes(g_last_error); 
 EMSCRIPTEN_KEEPALIVE Metric* glk_metric_new(int kind, std::size_t in, int buckets, double native_factor,
                                             double native_zero_threshold, std::uint32_t native_max_buckets) {
   const std::vector<std::string_view> s = In(in);
-  std::string name(s[0]);
-  std::string help(s[1]);
-  std::vector<std::string> labels(s.begin() + 2, s.end());
+  // One set of options, moved into the one the kind takes: the module then carries one copy of the
+  // strings' handling rather than one per kind.
+  obs::CounterOpts o{
+      .name = std::string(s[0]), .help = std::string(s[1]), .labels = {s.begin() + 2, s.end()}};
   auto* m = new Metric{kind, 1, nullptr};
   switch (kind) {
     case kCounter:
-      m->vec = std::make_unique<obs::Counter>(
-          obs::CounterOpts{.name = std::move(name), .help = std::move(help), .labels = std::move(labels)});
+      m->vec.reset(new obs::Counter(std::move(o)));
       break;
     case kGauge:
-      m->vec = std::make_unique<obs::Gauge>(
-          obs::GaugeOpts{.name = std::move(name), .help = std::move(help), .labels = std::move(labels)});
+      m->vec.reset(new obs::Gauge({std::move(o.name), std::move(o.help), std::move(o.labels)}));
       break;
     default:
       m->kind = kHistogram;
-      m->vec = std::make_unique<obs::Histogram>(obs::HistogramOpts{
-          .name = std::move(name),
-          .help = std::move(help),
-          .labels = std::move(labels),
-          .buckets = buckets < 0 ? obs::DefaultBuckets
-                                 : std::vector<double>(g_nums.begin(), g_nums.begin() + buckets),
-          .native_bucket_factor = native_factor,
-          .native_zero_threshold = native_zero_threshold,
-          .native_max_buckets = native_max_buckets});
+      m->vec.reset(new obs::Histogram(
+          {.name = std::move(o.name),
+           .help = std::move(o.help),
+           .labels = std::move(o.labels),
+           .buckets = buckets < 0 ? obs::DefaultBuckets
+                                  : std::vector<double>(g_nums.begin(), g_nums.begin() + buckets),
+           .native_bucket_factor = native_factor,
+           .native_zero_threshold = native_zero_threshold,
+           .native_max_buckets = native_max_buckets}));
       break;
   }
   return m;
