@@ -205,12 +205,16 @@ EMSCRIPTEN_KEEPALIVE int glk_metric_buckets(std::uintptr_t p) {
 
 // ---- registries --------------------------------------------------------------------------------------
 
-// In: namespace, then constant labels as name, value, name, value, …
+// In: namespace, then constant labels as name, value, name, value, … (each name once).
 EMSCRIPTEN_KEEPALIVE Registry* glk_registry_new(std::size_t in) {
-  const std::vector<std::string_view> s = In(in);
-  obs::RegistryOpts opts{.namespace_ = std::string(s[0])};
-  for (std::size_t i = 1; i + 1 < s.size(); i += 2) opts.const_labels[std::string(s[i])] = s[i + 1];
-  return new Registry{obs::Registry(std::move(opts)), {}};
+  // The options are made in the registry's parameter (no move of them, and one destruction).
+  const auto opts = [s = In(in)] {
+    obs::RegistryOpts o{.namespace_ = std::string(s[0])};
+    // The names are an object's keys (js/src/registry.ts), so never twice: emplace is operator[] here.
+    for (std::size_t i = 1; i + 1 < s.size(); i += 2) o.const_labels.emplace(s[i], s[i + 1]);
+    return o;
+  };
+  return new Registry{obs::Registry(opts()), {}};
 }
 EMSCRIPTEN_KEEPALIVE void glk_registry_free(Registry* r) {
   std::vector<Metric*> held = std::move(r->held);
