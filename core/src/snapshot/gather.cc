@@ -238,10 +238,11 @@ void ArrangeKept(std::vector<FamilySnapshot>& kept, const std::vector<std::strin
 
 namespace {
 
-// Drops families[n, end). Not resize(), which can also grow: a fresh gather only ever shrinks, and this
-// keeps resize's growing path (default-constructed families) out of the WebAssembly module.
+// Drops families[n, end). Not resize(), which can also grow, nor erase(), which can also move what
+// follows: a fresh gather only ever drops the last ones, and this keeps both out of the WebAssembly
+// module.
 void Truncate(std::vector<FamilySnapshot>& families, std::size_t n) {
-  families.erase(families.begin() + static_cast<std::ptrdiff_t>(n), families.end());
+  while (families.size() > n) families.pop_back();
 }
 
 }  // namespace
