@@ -131,8 +131,10 @@ bool SortSeriesUnique(FamilySnapshot& f) {
   return IsSortedUnique(f.series);
 }
 
+}  // namespace
+
 // The registry's constant labels, merged into each family's sorted label names and each series' values.
-class ConstLabels {
+class detail::ConstLabels {
  public:
   explicit ConstLabels(const std::map<std::string, std::string>& labels) {
     for (const auto& [n, v] : labels) {
@@ -205,6 +207,10 @@ class ConstLabels {
   std::vector<std::string> values_;
 };
 
+namespace {
+
+using detail::ConstLabels;
+
 // Orders the families kept from an earlier gather as this gather will produce them (collectors in
 // registration order, each in the order it described its families), so that each collector refills the
 // family it filled last time and the kept vectors and strings already have the right capacity. Kept
@@ -236,34 +242,27 @@ void ArrangeKept(std::vector<FamilySnapshot>& kept, const std::vector<std::strin
 
 }  // namespace
 
-namespace {
-
-// Drops families[n, end). Not resize(), which can also grow, nor erase(), which can also move what
-// follows: a fresh gather only ever drops the last ones, and this keeps both out of the WebAssembly
-// module.
-void Truncate(std::vector<FamilySnapshot>& families, std::size_t n) {
-  while (families.size() > n) families.pop_back();
-}
-
-}  // namespace
-
 Snapshot Registry::Gather() const {
-  // A fresh snapshot: collectors append new families. This path never links the refill steps of
-  // Gather(Snapshot&), which keeps them out of the WebAssembly module (the browser only gathers fresh).
+  // A fresh snapshot: each collector collects into a vector of its own, whose valid families are moved
+  // into the snapshot. This path never links the refill steps of Gather(Snapshot&), nor moves a family
+  // over another (the compaction KeepValid does in place), which keeps both out of the WebAssembly
+  // module (the browser only gathers fresh).
   Snapshot snap;
   if (!status_.ok()) return snap;
   std::lock_guard lock(mu_);
-  std::vector<FamilySnapshot>& families = snap.families;
+  const ConstLabels const_labels(opts_.const_labels);
+  std::vector<FamilySnapshot> collected;
   for (const Entry& e : entries_) {
-    const std::size_t first = families.size();
-    if (Status st = CollectFrom(*e.collector, families); !st.ok()) {
-      Truncate(families, first);
+    collected.clear();
+    if (Status st = CollectFrom(*e.collector, collected); !st.ok()) {
       CountFailed(std::move(st));
       continue;
     }
-    Truncate(families, KeepValid(e, families, first, families.size()));
+    for (FamilySnapshot& f : collected) {
+      if (Keep(e, const_labels, f)) snap.families.push_back(std::move(f));
+    }
   }
-  SortByName(families);
+  SortByName(snap.families);
   return snap;
 }
 
@@ -307,22 +306,27 @@ void Registry::CountFailed(Status error) const {
   last_error_ = std::move(error);
 }
 
+// A collector may only produce what it described (same name and type), in the shape snapshot.h
+// promises; the library's own metrics have that shape by construction (no check). A family kept gets
+// the namespace and the constant labels; one left out is counted.
+bool Registry::Keep(const Entry& e, const ConstLabels& const_labels, FamilySnapshot& f) const {
+  const Descriptor* d = DescriptorOf(e.descriptors, f);
+  if (d == nullptr || (e.check != nullptr && !e.check(*d, f))) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  if (!prefix_.empty()) f.name.insert(0, prefix_);
+  const_labels.AddTo(f);
+  return true;
+}
+
 std::size_t Registry::KeepValid(const Entry& e, std::vector<FamilySnapshot>& families, std::size_t first,
                                 std::size_t end) const {
   const ConstLabels const_labels(opts_.const_labels);
   std::size_t kept = first;
   for (std::size_t i = first; i < end; ++i) {
-    FamilySnapshot& f = families[i];
-    // A collector may only produce what it described (same name and type), in the shape snapshot.h
-    // promises; the library's own metrics have that shape by construction (no check).
-    const Descriptor* d = DescriptorOf(e.descriptors, f);
-    if (d == nullptr || (e.check != nullptr && !e.check(*d, f))) {
-      dropped_.fetch_add(1, std::memory_order_relaxed);
-      continue;
-    }
-    if (!prefix_.empty()) f.name.insert(0, prefix_);
-    const_labels.AddTo(f);
-    if (i != kept) std::swap(families[kept], f);
+    if (!Keep(e, const_labels, families[i])) continue;
+    if (i != kept) std::swap(families[kept], families[i]);
     ++kept;
   }
   return kept;

@@ -32,9 +32,18 @@ void SortRange(std::vector<T>& v, std::size_t first, Less less) {
   for (std::size_t i = 0; i < n; ++i) v[first + i] = std::move(sorted[i]);
 }
 
+/// Sorts v by `less`, moving each element once (into a new vector, which then takes v's place).
 template <class T, class Less>
 void SortBy(std::vector<T>& v, Less less) {
-  SortRange(v, 0, less);
+  const std::size_t n = v.size();
+  if (n < 2) return;
+  IndexArray idx(n);
+  std::iota(idx.begin(), idx.end(), std::uint32_t{0});
+  SortIndices(idx, [&](std::uint32_t a, std::uint32_t b) { return less(v[a], v[b]); });
+  std::vector<T> sorted;
+  sorted.reserve(n);
+  for (const std::uint32_t i : idx) sorted.push_back(std::move(v[i]));
+  v.swap(sorted);
 }
 
 /// v[0, mid) and v[mid, end) are each sorted by `less`: merges them (stable).

@@ -38,6 +38,9 @@
 #include "golivekit/observability/status.h"
 
 namespace golivekit::observability {
+namespace detail {
+class ConstLabels;  // gather.cc
+}  // namespace detail
 
 /// Options of `NewRegistry` (fields in this order, for designated initializers).
 struct RegistryOpts {
@@ -125,10 +128,12 @@ class Registry {
   RegistryOpts opts_;
   Status status_;
   std::string prefix_;  // namespace_ + "_", or empty
-  // The steps both gathers share (mu_ held): a collector's failure is counted; of the families it wrote at
-  // [first, end), those it described are kept (prefixed, with the constant labels) and moved to the front:
-  // returns their end; families end sorted by name.
+  // The steps of the gathers (mu_ held): a collector's failure is counted; a family it wrote is kept if it
+  // described it, prefixed and with the constant labels (Keep); of the families it wrote at [first, end),
+  // KeepValid moves those kept to the front and returns their end (the refilling gather); families end
+  // sorted by name.
   void CountFailed(Status error) const;
+  bool Keep(const Entry& e, const detail::ConstLabels& const_labels, FamilySnapshot& f) const;
   std::size_t KeepValid(const Entry& e, std::vector<FamilySnapshot>& families, std::size_t first,
                         std::size_t end) const;
   static void SortByName(std::vector<FamilySnapshot>& families);
