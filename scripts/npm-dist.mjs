@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, wr
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { nameBytes, readExports, readImports, SECTION, sections, uleb, withSize } from "./wasm-binary.mjs";
+import { exportSection, nameBytes, readExports, readImports, SECTION, sections, uleb, withSize } from "./wasm-binary.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const from = process.argv[2];
@@ -58,16 +58,14 @@ function shortenNames(module) {
       }
       parts.push(Uint8Array.from(withSize(s.id, body)));
     } else if (s.id === SECTION.export) {
-      const exports = readExports(module, s);
-      const body = uleb(exports.length);
       let exported = 0;
       let runtime = 0;
-      for (const { name, kind, index } of exports) {
+      const exports = readExports(module, s).map(({ name, kind, index }) => {
         const short = name.startsWith("glk_") ? shortName(exported++) : name.startsWith("__") ? `__${shortName(runtime++)}` : name;
         if (short !== name) names.set(name, short);
-        body.push(...nameBytes(short), kind, ...uleb(index));
-      }
-      parts.push(Uint8Array.from(withSize(s.id, body)));
+        return { name: short, kind, index };
+      });
+      parts.push(Uint8Array.from(exportSection(exports)));
     } else {
       parts.push(Uint8Array.from(withSize(s.id, module.subarray(s.start, s.end))));
     }

@@ -1,6 +1,6 @@
 // The WebAssembly binary format's integers (LEB128), sections, imports and exports, for the build's
-// scripts that rewrite the module (npm-dist.mjs: export and import names; wasm-order-functions.mjs: the
-// function order).
+// scripts that read or rewrite the module (npm-dist.mjs: export and import names; wasm-order-functions.mjs:
+// the function order; wasm-export-costs.mjs: what each export costs).
 
 /** Section ids. */
 export const SECTION = { custom: 0, type: 1, import: 2, function: 3, table: 4, export: 7, start: 8, element: 9, code: 10 };
@@ -118,4 +118,11 @@ export function readExports(bytes, s) {
   for (let n = r.u32(); n > 0; n--) out.push({ name: readName(r), kind: r.byte(), index: r.u32() });
   if (r.at !== s.end) throw new Error(`wasm: the export section ends at ${r.at}, its size says ${s.end}`);
   return out;
+}
+
+/** An export section (id and size included) holding `exports`: { name, kind, index }, in that order. */
+export function exportSection(exports) {
+  const body = uleb(exports.length);
+  for (const { name, kind, index } of exports) body.push(...nameBytes(name), kind, ...uleb(index));
+  return withSize(SECTION.export, body);
 }

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 
-import { nameBytes, readExports, SECTION, sections, uleb, withSize } from "./wasm-binary.mjs";
+import { exportSection, readExports, SECTION, sections } from "./wasm-binary.mjs";
 
 const FUNCTION = 0; // export kind
 
@@ -22,12 +22,10 @@ function withoutExports(bytes, drop) {
   const all = sections(bytes);
   const s = all.find((x) => x.id === SECTION.export);
   const kept = readExports(bytes, s).filter((e) => !drop.has(e.name));
-  const body = [...uleb(kept.length)];
-  for (const e of kept) body.push(...nameBytes(e.name), e.kind, ...uleb(e.index));
   // The section's id byte and size come before its contents: the previous section ends where they begin.
   const i = all.indexOf(s);
   const headerAt = i === 0 ? 8 : all[i - 1].end;
-  return Buffer.concat([bytes.subarray(0, headerAt), Buffer.from(withSize(SECTION.export, body)), bytes.subarray(s.end)]);
+  return Buffer.concat([bytes.subarray(0, headerAt), Buffer.from(exportSection(kept)), bytes.subarray(s.end)]);
 }
 
 function main() {

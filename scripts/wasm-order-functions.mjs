@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 import {
   customSectionName,
-  nameBytes,
+  exportSection,
   readExports,
   readImports,
   Reader,
@@ -163,10 +163,8 @@ function orderFunctions(bytes) {
       const encoded = order.map((old) => renumberBody(bytes, bodies[old].start, bodies[old].end, map));
       out.push(...withSize(s.id, [...uleb(encoded.length), ...encoded.flatMap((b) => [...uleb(b.length), ...b])]));
     } else if (s.id === SECTION.export) {
-      const exports = readExports(bytes, s);
-      const body = uleb(exports.length);
-      for (const { name, kind, index } of exports) body.push(...nameBytes(name), kind, ...uleb(kind === 0 ? map(index) : index));
-      out.push(...withSize(s.id, body));
+      const exports = readExports(bytes, s).map((e) => ({ ...e, index: e.kind === 0 ? map(e.index) : e.index }));
+      out.push(...exportSection(exports));
     } else if (s.id === SECTION.start) {
       out.push(...withSize(s.id, uleb(map(r.u32()))));
     } else if (s.id === SECTION.element) {

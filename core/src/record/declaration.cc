@@ -1,7 +1,6 @@
 #include "record/declaration.h"
 
 #include <algorithm>
-#include <numeric>
 
 #include "golivekit/observability/names.h"
 #include "message.h"
@@ -42,9 +41,8 @@ Status CheckFamilyDecl(std::string_view kind, MetricType type, const std::string
 
 LabelOrder SortLabels(const std::vector<std::string>& declared) {
   LabelOrder order;
-  order.positions = IndexArray(declared.size());
-  std::iota(order.positions.begin(), order.positions.end(), std::uint32_t{0});
-  SortIndices(order.positions, [&](std::uint32_t a, std::uint32_t b) { return declared[a] < declared[b]; });
+  order.positions = SortedOrder(declared.size(),
+                                [&](std::uint32_t a, std::uint32_t b) { return declared[a] < declared[b]; });
   order.names.reserve(declared.size());
   for (const std::uint32_t i : order.positions) order.names.push_back(declared[i]);
   return order;

@@ -118,7 +118,7 @@ MetricVec::MetricVec(MetricType type, std::string name, std::string help, std::v
   LabelOrder order = SortLabels(labels_);
   sorted_labels_ = std::move(order.names);
   perm_ = std::move(order.positions);
-  slots_ = NewSlots(labels_.empty() ? 1 : 16);
+  Rebuild(labels_.empty() ? 1 : 16);
 }
 
 MetricVec::~MetricVec() {
@@ -179,11 +179,20 @@ bool MetricVec::Less(const CellBase* a, const CellBase* b) const noexcept {
   return false;
 }
 
-// The table is a plain array rather than a std::vector: it never grows in place (it is rebuilt at twice
-// the size), and the WebAssembly module then links no vector code for it.
-std::unique_ptr<MetricVec::Slot[]> MetricVec::NewSlots(std::size_t count) {
+// The table becomes `count` slots (a power of two) holding the same cells. A plain array rather than a
+// std::vector: it is rebuilt at twice the size rather than grown in place, and the WebAssembly module
+// then links no vector code for it.
+void MetricVec::Rebuild(std::size_t count) {
+  const std::size_t old_count = slots_ ? mask_ + 1 : 0;
+  const std::unique_ptr<Slot[]> old = std::exchange(slots_, std::unique_ptr<Slot[]>(new Slot[count]()));
   mask_ = count - 1;
-  return std::unique_ptr<Slot[]>(new Slot[count]());
+  for (std::size_t k = 0; k < old_count; ++k) {
+    const Slot& s = old[k];
+    if (s.cell == nullptr) continue;
+    std::size_t i = s.hash & mask_;
+    while (slots_[i].cell != nullptr) i = (i + 1) & mask_;
+    slots_[i] = s;
+  }
 }
 
 CellBase* MetricVec::FindLocked(std::span<const std::string_view> values, std::uint64_t hash) const noexcept {
@@ -196,17 +205,7 @@ CellBase* MetricVec::FindLocked(std::span<const std::string_view> values, std::u
 }
 
 void MetricVec::InsertLocked(CellBase* cell, std::uint64_t hash) {
-  if ((size_ + 1) * 4 > (mask_ + 1) * 3) {
-    const std::size_t old_count = mask_ + 1;
-    const std::unique_ptr<Slot[]> old = std::exchange(slots_, NewSlots(2 * old_count));
-    for (std::size_t k = 0; k < old_count; ++k) {
-      const Slot& s = old[k];
-      if (s.cell == nullptr) continue;
-      std::size_t i = s.hash & mask_;
-      while (slots_[i].cell != nullptr) i = (i + 1) & mask_;
-      slots_[i] = s;
-    }
-  }
+  if ((size_ + 1) * 4 > (mask_ + 1) * 3) Rebuild(2 * (mask_ + 1));
   const std::size_t mask = mask_;
   std::size_t i = hash & mask;
   while (slots_[i].cell != nullptr) i = (i + 1) & mask;

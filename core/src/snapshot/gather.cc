@@ -273,13 +273,13 @@ void Registry::Gather(Snapshot& snap) const {
     return;
   }
   std::lock_guard lock(mu_);
+  const ConstLabels const_labels(opts_.const_labels);
   if (!families.empty()) {
     std::vector<std::string_view> described;
     for (const Entry& e : entries_) {
       for (const Descriptor& d : e.descriptors) described.push_back(d.name);
     }
     ArrangeKept(families, described, prefix_);
-    const ConstLabels const_labels(opts_.const_labels);
     for (FamilySnapshot& f : families) const_labels.RemoveFrom(f);
   }
   std::size_t n = 0;  // families[0, n) are this gather's
@@ -290,7 +290,7 @@ void Registry::Gather(Snapshot& snap) const {
       CountFailed(std::move(st));
       continue;
     }
-    n = KeepValid(e, families, first, n);
+    n = KeepValid(e, const_labels, families, first, n);
   }
   families.resize(n);
   SortByName(families);
@@ -320,9 +320,9 @@ bool Registry::Keep(const Entry& e, const ConstLabels& const_labels, FamilySnaps
   return true;
 }
 
-std::size_t Registry::KeepValid(const Entry& e, std::vector<FamilySnapshot>& families, std::size_t first,
+std::size_t Registry::KeepValid(const Entry& e, const ConstLabels& const_labels,
+                                std::vector<FamilySnapshot>& families, std::size_t first,
                                 std::size_t end) const {
-  const ConstLabels const_labels(opts_.const_labels);
   std::size_t kept = first;
   for (std::size_t i = first; i < end; ++i) {
     if (!Keep(e, const_labels, families[i])) continue;

@@ -18,14 +18,22 @@ namespace golivekit::observability::detail {
 /// Sorts `idx` (not stable) so that `less(idx[i + 1], idx[i])` is false for every i.
 void SortIndices(IndexArray& idx, FunctionRef<bool(std::uint32_t, std::uint32_t)> less);
 
+/// The order of `n` items by `less_at(a, b)` over their indices: idx[k] is the index of the k-th item.
+template <class LessAt>
+IndexArray SortedOrder(std::size_t n, LessAt less_at) {
+  IndexArray idx(n);
+  std::iota(idx.begin(), idx.end(), std::uint32_t{0});
+  SortIndices(idx, less_at);
+  return idx;
+}
+
 /// Sorts v[first, end) by `less`, moving each element once.
 template <class T, class Less>
 void SortRange(std::vector<T>& v, std::size_t first, Less less) {
   const std::size_t n = v.size() - first;
   if (n < 2) return;
-  IndexArray idx(n);
-  std::iota(idx.begin(), idx.end(), std::uint32_t{0});
-  SortIndices(idx, [&](std::uint32_t a, std::uint32_t b) { return less(v[first + a], v[first + b]); });
+  const IndexArray idx =
+      SortedOrder(n, [&](std::uint32_t a, std::uint32_t b) { return less(v[first + a], v[first + b]); });
   std::vector<T> sorted;
   sorted.reserve(n);
   for (const std::uint32_t i : idx) sorted.push_back(std::move(v[first + i]));
@@ -37,9 +45,7 @@ template <class T, class Less>
 void SortBy(std::vector<T>& v, Less less) {
   const std::size_t n = v.size();
   if (n < 2) return;
-  IndexArray idx(n);
-  std::iota(idx.begin(), idx.end(), std::uint32_t{0});
-  SortIndices(idx, [&](std::uint32_t a, std::uint32_t b) { return less(v[a], v[b]); });
+  const IndexArray idx = SortedOrder(n, [&](std::uint32_t a, std::uint32_t b) { return less(v[a], v[b]); });
   std::vector<T> sorted;
   sorted.reserve(n);
   for (const std::uint32_t i : idx) sorted.push_back(std::move(v[i]));

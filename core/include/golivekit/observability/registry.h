@@ -134,8 +134,8 @@ class Registry {
   // sorted by name.
   void CountFailed(Status error) const;
   bool Keep(const Entry& e, const detail::ConstLabels& const_labels, FamilySnapshot& f) const;
-  std::size_t KeepValid(const Entry& e, std::vector<FamilySnapshot>& families, std::size_t first,
-                        std::size_t end) const;
+  std::size_t KeepValid(const Entry& e, const detail::ConstLabels& const_labels,
+                        std::vector<FamilySnapshot>& families, std::size_t first, std::size_t end) const;
   static void SortByName(std::vector<FamilySnapshot>& families);
 
   mutable std::mutex mu_;

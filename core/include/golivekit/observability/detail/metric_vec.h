@@ -234,7 +234,7 @@ class MetricVec : public Collector {
   bool Equal(const CellBase& c, std::span<const std::string_view> values) const noexcept;
   void Init(CellBase* cell, std::span<const std::string_view> values) const;
   bool Less(const CellBase* a, const CellBase* b) const noexcept;
-  std::unique_ptr<Slot[]> NewSlots(std::size_t count);  // sets mask_
+  void Rebuild(std::size_t count);
   CellBase* FindLocked(std::span<const std::string_view> values, std::uint64_t hash) const noexcept;
   void InsertLocked(CellBase* cell, std::uint64_t hash);
   void EraseSlotLocked(std::size_t index);
