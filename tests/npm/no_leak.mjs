@@ -25,15 +25,17 @@ async function gone(pid, ms) {
   return true;
 }
 
-// Starts a child Node that starts a demo_server, prints its pid and base URL, then ends as `how` says.
+// Starts a child Node that starts a demo_server and prints its pid and base URL. With `how` "exit" the
+// child calls process.exit() once told to (a line on its stdin, sent when the test has seen the server
+// answer): a timer there raced the test's own request on a busy machine. With "sigkill" it waits to be killed.
 async function serverOfChild(ctx, how) {
   const demo = new URL("./demo_server.mjs", import.meta.url).href;
   const program = `
     const { startDemoServer } = await import(${JSON.stringify(demo)});
     const s = await startDemoServer(${JSON.stringify({ work: ctx.work })});
     console.log(JSON.stringify({ pid: s.pid, base: s.base }));
-    ${how === "exit" ? "setTimeout(() => process.exit(3), 200);" : "setInterval(() => {}, 1000);"}`;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", program], { stdio: ["ignore", "pipe", "inherit"] });
+    ${how === "exit" ? 'process.stdin.once("data", () => process.exit(3));' : "setInterval(() => {}, 1000);"}`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", program], { stdio: ["pipe", "pipe", "inherit"] });
   const line = await new Promise((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (d) => {
@@ -54,6 +56,7 @@ main("npm.no_leak", async () => {
     assert(res.status === 200, `${how}: GET ${base}/metrics: ${res.status}`);
     const exited = new Promise((r) => child.once("exit", r));
     if (how === "sigkill") child.kill("SIGKILL");
+    else child.stdin.write("exit\n");
     await exited;
     if (!(await gone(pid, 5000))) {
       process.kill(pid, "SIGKILL");
