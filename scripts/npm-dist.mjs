@@ -86,6 +86,96 @@ function renameInCode(text, names, declarations) {
   return out;
 }
 
+// --- short internal property names -------------------------------------------------------------------
+// The page's minifier shortens local names and #private fields, never a property's name: the methods and
+// fields through which the modules of js/src talk to each other (core.putStrings, series.pending, …)
+// would reach the page in full, some a dozen times (130 B of a page, gzip'd). These names are no part of
+// the API (types.ts declares none of them, which manglePlan checks); the compiled JS and the
+// declarations get each of them as a name of one letter where it is a property (`.name`, a key, a class
+// or interface member, a destructured key), found by TypeScript's parser, so strings, comments and
+// formatting stay as they are. WasmCore.flushQueue and WasmCore.wasm are spelled so that they share no
+// name with a public member (Shipper.flush) or a platform one (WebAssembly.Instance.exports).
+const INTERNAL_NAMES = [
+  // WasmCore
+  "wasm", "heap", "seriesClasses", "queue", "flushQueue", "freeWithOwner", "adopt", "putStrings", "string",
+  "bytes", "putNumbers", "numbers", "errorAt", "check",
+  // series handles (the prototype's core, wasm, heap and kind too)
+  "core", "kind", "address", "cell", "pending", "queued", "flushInto", "enqueue", "live", "free",
+  // metrics and registries
+  "nativeAddress", "onlySeries", "disposed", "runtimeFamilies", "names", "refresh", "drain",
+  // the memory view, the batch source and its batches
+  "f64", "id", "encode", "skip", "busy", "done",
+];
+
+// The declaration files of the package's entry points: a member of theirs with an internal name would be
+// renamed under its users.
+const PUBLIC_DECLARATIONS = [
+  "types.d.ts", "index.d.ts", "inline.d.ts", "vitals.d.ts", "generated/web-vitals.d.ts", "generated/constants.d.ts",
+];
+
+// Internal name -> short name: one letter that no other property of the package's code uses. The code
+// still has the exports' C names here: their short names, properties of the module's exports and imports
+// only, where no internal name goes, may be taken again.
+function manglePlan(ts, files) {
+  const internal = new Set(INTERNAL_NAMES);
+  const taken = new Set();
+  for (const [file, text] of files) {
+    for (const { name } of propertyNames(ts, file, text)) {
+      if (PUBLIC_DECLARATIONS.includes(file) && internal.has(name)) {
+        throw new Error(`npm-dist: ${file} has a member named ${name}, which INTERNAL_NAMES mangles`);
+      }
+      if (!internal.has(name)) taken.add(name);
+    }
+  }
+  const plan = new Map();
+  for (let i = 0; plan.size < INTERNAL_NAMES.length; i++) {
+    const short = shortName(i);
+    if (!taken.has(short)) plan.set(INTERNAL_NAMES[plan.size], short);
+  }
+  return plan;
+}
+
+// Where the code names a property: { name, at, shorthand } (shorthand: `{ name }`, which needs a key).
+// A quoted key or `["name"]` naming an internal property is refused: the renaming would miss it.
+function propertyNames(ts, file, text) {
+  const kind = file.endsWith(".d.ts") ? ts.ScriptKind.TS : ts.ScriptKind.JS;
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, kind);
+  const found = [];
+  const add = (id, shorthand = false) => {
+    if (ts.isIdentifier(id)) found.push({ name: id.text, at: id.getStart(source), shorthand });
+    else if (ts.isStringLiteral(id) && INTERNAL_NAMES.includes(id.text)) {
+      throw new Error(`npm-dist: ${file} names the internal property ${id.text} in quotes`);
+    }
+  };
+  const visit = (node) => {
+    if (ts.isPropertyAccessExpression(node)) add(node.name);
+    else if (ts.isElementAccessExpression(node) && ts.isStringLiteral(node.argumentExpression)) add(node.argumentExpression);
+    else if (ts.isShorthandPropertyAssignment(node)) add(node.name, true);
+    else if (ts.isBindingElement(node) && ts.isObjectBindingPattern(node.parent)) {
+      add(node.propertyName ?? node.name, !node.propertyName);
+    } else if (
+      ts.isPropertyAssignment(node) || ts.isMethodDeclaration(node) || ts.isPropertyDeclaration(node) ||
+      ts.isGetAccessorDeclaration(node) || ts.isSetAccessorDeclaration(node) || ts.isPropertySignature(node) ||
+      ts.isMethodSignature(node)
+    ) {
+      add(node.name);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+function mangleProperties(ts, file, text, plan) {
+  let out = text;
+  const uses = propertyNames(ts, file, text).filter(({ name }) => plan.has(name));
+  for (const { name, at, shorthand } of uses.sort((a, b) => b.at - a.at)) {
+    const short = plan.get(name);
+    out = out.slice(0, at) + (shorthand ? `${short}: ${name}` : short) + out.slice(at + name.length);
+  }
+  return out;
+}
+
 // The file gzip'd by Zopfli.
 function zopfliGzip(file) {
   try {
@@ -118,9 +208,15 @@ writeFileSync(
 );
 const codeNames = new Map([...exportNames, ...importNames]);
 execFileSync(process.execPath, [tsc, "-p", join(root, "js", "tsconfig.json")], { stdio: "inherit" });
-for (const file of readdirSync(dist)) {
-  if (!file.endsWith(".js") && !file.endsWith(".d.ts")) continue;
-  const text = readFileSync(join(dist, file), "utf8");
-  const renamed = renameInCode(text, codeNames, file.endsWith(".d.ts"));
+const { default: ts } = await import(join(root, "node_modules", "typescript", "lib", "typescript.js"));
+const code = new Map();
+for (const file of readdirSync(dist, { recursive: true })) {
+  if ((!file.endsWith(".js") && !file.endsWith(".d.ts")) || file === "observability-wasm-inline.js") continue;
+  code.set(file, readFileSync(join(dist, file), "utf8"));
+}
+const plan = manglePlan(ts, code);
+writeFileSync(join(from, "observability.properties.json"), `${JSON.stringify(Object.fromEntries(plan), null, 2)}\n`);
+for (const [file, text] of code) {
+  const renamed = renameInCode(mangleProperties(ts, file, text, plan), codeNames, file.endsWith(".d.ts"));
   if (renamed !== text) writeFileSync(join(dist, file), renamed);
 }

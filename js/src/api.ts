@@ -72,7 +72,7 @@ function startShipping(core: WasmCore, crypto: WebCrypto | undefined, registry: 
 /** The API over an instance; `crypto` (where there is one) gives shippers their client ids. */
 export function createApi(exports: WasmExports, heap: HeapView, crypto: WebCrypto | undefined): Observability {
   const core = new WasmCore(exports, heap);
-  const wasm = core.exports;
+  const wasm = core.wasm;
   return {
     newRegistry: (opts) => new MetricRegistry(core, opts),
     newCounter: (opts) => new CounterMetric(core, opts),
