@@ -1,7 +1,7 @@
 // Assembles the npm package's dist/ from the wasm build: copies observability.wasm with its exports
 // renamed to one or two letters, writes its base64 copy for the /inline entry, compiles js/src with tsc
-// and gives the compiled code the same short names. Run by the CMake target npm_dist (wasm preset),
-// which scripts/build-npm.sh and `npm pack` (prepack) build.
+// and gives the compiled code the same short names, and short names to its internal properties. Run by
+// the CMake target npm_dist (wasm preset), which scripts/build-npm.sh and `npm pack` (prepack) build.
 // Usage: node scripts/npm-dist.mjs <dir with observability.wasm>
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -34,6 +34,8 @@ if (!existsSync(tsc)) {
 // it supplies them as the keys of an object (`name:`): 84 B less page. <wasm build
 // dir>/observability.exports.json and observability.imports.json record the mappings (not shipped), as
 // observability.mjs.symbols (written after the link: wasm/CMakeLists.txt) records the functions' names.
+// The same JS has its internal property names shortened too (below); observability.properties.json, in
+// the same directory, records them.
 
 // a … z, A … Z, then two letters.
 function shortName(i) {
@@ -89,20 +91,22 @@ function renameInCode(text, names, declarations) {
 // --- short internal property names -------------------------------------------------------------------
 // The page's minifier shortens local names and #private fields, never a property's name: the methods and
 // fields through which the modules of js/src talk to each other (core.putStrings, series.pending, …)
-// would reach the page in full, some a dozen times (130 B of a page, gzip'd). These names are no part of
+// would reach the page in full, some a dozen times (190 B of a page, gzip'd; 1.2 KB before). These names are no part of
 // the API (types.ts declares none of them, which manglePlan checks); the compiled JS and the
 // declarations get each of them as a name of one letter where it is a property (`.name`, a key, a class
 // or interface member, a destructured key), found by TypeScript's parser, so strings, comments and
-// formatting stay as they are. WasmCore.flushQueue and WasmCore.wasm are spelled so that they share no
-// name with a public member (Shipper.flush) or a platform one (WebAssembly.Instance.exports).
+// formatting stay as they are. WasmCore.flushQueue, WasmCore.memoryUse and WasmCore.wasm are spelled so
+// that they share no name with a public member (Shipper.flush, Observability.memoryStats) or a platform
+// one (WebAssembly.Instance.exports); SeriesCache's delete and add keep theirs, which Map and Counter have.
 const INTERNAL_NAMES = [
   // WasmCore
   "wasm", "heap", "seriesClasses", "queue", "flushQueue", "freeWithOwner", "adopt", "putStrings", "string",
-  "bytes", "putNumbers", "numbers", "errorAt", "check",
+  "bytes", "putNumbers", "numbers", "errorAt", "check", "memoryUse",
   // series handles (the prototype's core, wasm, heap and kind too)
   "core", "kind", "address", "cell", "pending", "queued", "flushInto", "enqueue", "live", "free",
   // metrics and registries
-  "nativeAddress", "onlySeries", "disposed", "runtimeFamilies", "names", "refresh", "drain",
+  "nativeAddress", "onlySeries", "disposed", "runtimeFamilies", "names", "refresh", "drain", "find",
+  "clear",
   // the memory view, the batch source and its batches
   "f64", "id", "encode", "skip", "busy", "done",
 ];
@@ -151,7 +155,7 @@ function propertyNames(ts, file, text) {
     if (ts.isPropertyAccessExpression(node)) add(node.name);
     else if (ts.isElementAccessExpression(node) && ts.isStringLiteral(node.argumentExpression)) add(node.argumentExpression);
     else if (ts.isShorthandPropertyAssignment(node)) add(node.name, true);
-    else if (ts.isBindingElement(node) && ts.isObjectBindingPattern(node.parent)) {
+    else if (ts.isBindingElement(node) && ts.isObjectBindingPattern(node.parent) && !node.dotDotDotToken) {
       add(node.propertyName ?? node.name, !node.propertyName);
     } else if (
       ts.isPropertyAssignment(node) || ts.isMethodDeclaration(node) || ts.isPropertyDeclaration(node) ||

@@ -86,7 +86,7 @@ export function createApi(exports: WasmExports, heap: HeapView, crypto: WebCrypt
     exponentialBuckets: (start, factor, count) =>
       bucketsOrThrow("exponentialBuckets", core.numbers(wasm.glk_exponential_buckets(start, factor, count)),
         "needs count >= 1, start > 0 and factor > 1"),
-    memoryStats: () => core.memoryStats(),
+    memoryStats: () => core.memoryUse(),
     version: VERSION,
     startShipping: (registry, opts) => startShipping(core, crypto, registry, opts),
   };

@@ -152,7 +152,7 @@ export class WasmCore {
     if (error) throw error;
   }
 
-  memoryStats(): MemoryStats {
+  memoryUse(): MemoryStats {
     return { wasmMemoryBytes: this.wasm.memory.buffer.byteLength, heapInUseBytes: this.wasm.glk_heap_in_use() };
   }
 
