@@ -114,7 +114,8 @@ const INTERNAL_NAMES = [
 // The declaration files of the package's entry points: a member of theirs with an internal name would be
 // renamed under its users.
 const PUBLIC_DECLARATIONS = [
-  "types.d.ts", "index.d.ts", "inline.d.ts", "vitals.d.ts", "generated/web-vitals.d.ts", "generated/constants.d.ts",
+  "types.d.ts", "index.d.ts", "browser.d.ts", "inline.d.ts", "vitals.d.ts", "generated/web-vitals.d.ts",
+  "generated/constants.d.ts",
 ];
 
 // Internal name -> short name: one letter that no other property of the package's code uses. The code
