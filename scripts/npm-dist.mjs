@@ -1,7 +1,7 @@
 // Assembles the npm package's dist/ from the wasm build: copies observability.wasm with its exports
 // renamed to one or two letters, writes its base64 copy for the /inline entry, compiles js/src with tsc
-// and gives the compiled code the same short names. Run by the CMake target npm_dist (wasm preset),
-// which scripts/build-npm.sh and `npm pack` (prepack) build.
+// and gives the compiled code the same short names, and short names to its internal properties. Run by
+// the CMake target npm_dist (wasm preset), which scripts/build-npm.sh and `npm pack` (prepack) build.
 // Usage: node scripts/npm-dist.mjs <dir with observability.wasm>
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -34,6 +34,8 @@ if (!existsSync(tsc)) {
 // it supplies them as the keys of an object (`name:`): 84 B less page. <wasm build
 // dir>/observability.exports.json and observability.imports.json record the mappings (not shipped), as
 // observability.mjs.symbols (written after the link: wasm/CMakeLists.txt) records the functions' names.
+// The same JS has its internal property names shortened too (below); observability.properties.json, in
+// the same directory, records them.
 
 // a … z, A … Z, then two letters.
 function shortName(i) {
@@ -86,6 +88,124 @@ function renameInCode(text, names, declarations) {
   return out;
 }
 
+// --- short internal property names -------------------------------------------------------------------
+// The page's minifier shortens local names and #private fields, never a property's name: the methods and
+// fields through which the modules of js/src talk to each other (core.putStrings, series.pending, …)
+// would reach the page in full, some a dozen times (190 B of a page, gzip'd; 1.2 KB before). These names are no part of
+// the API (types.ts declares none of them, which manglePlan checks); the compiled JS and the
+// declarations get each of them as a name of one letter where it is a property (`.name`, a key, a class
+// or interface member, a destructured key), found by TypeScript's parser, so strings, comments and
+// formatting stay as they are. WasmCore.flushQueue, WasmCore.memoryUse and WasmCore.wasm are spelled so
+// that they share no name with a public member (Shipper.flush, Observability.memoryStats) or a platform
+// one (WebAssembly.Instance.exports); SeriesCache's delete and add keep theirs, which Map and Counter have.
+const INTERNAL_NAMES = [
+  // WasmCore
+  "wasm", "heap", "seriesClasses", "queue", "flushQueue", "freeWithOwner", "adopt", "putStrings", "string",
+  "bytes", "putNumbers", "numbers", "errorAt", "check", "memoryUse",
+  // series handles (the prototype's core, wasm, heap and kind too)
+  "core", "kind", "address", "cell", "pending", "queued", "flushInto", "enqueue", "live", "free",
+  // metrics and registries
+  "nativeAddress", "onlySeries", "disposed", "runtimeFamilies", "names", "refresh", "drain", "find",
+  "clear",
+  // the memory view, the batch source and its batches
+  "f64", "id", "encode", "skip", "busy", "done",
+];
+
+// The declaration files of the package's entry points: a member of theirs with an internal name would be
+// renamed under its users.
+const PUBLIC_DECLARATIONS = [
+  "types.d.ts", "index.d.ts", "browser.d.ts", "inline.d.ts", "vitals.d.ts", "generated/web-vitals.d.ts",
+  "generated/constants.d.ts",
+];
+
+// Internal name -> short name: one letter that no other property of the package's code uses. The code
+// still has the exports' C names here: their short names, properties of the module's exports and imports
+// only, where no internal name goes, may be taken again.
+function manglePlan(ts, files) {
+  const internal = new Set(INTERNAL_NAMES);
+  const taken = new Set();
+  for (const [file, text] of files) {
+    for (const { name } of propertyNames(ts, file, text)) {
+      if (PUBLIC_DECLARATIONS.includes(file) && internal.has(name)) {
+        throw new Error(`npm-dist: ${file} has a member named ${name}, which INTERNAL_NAMES mangles`);
+      }
+      if (!internal.has(name)) taken.add(name);
+    }
+  }
+  const plan = new Map();
+  for (let i = 0; plan.size < INTERNAL_NAMES.length; i++) {
+    const short = shortName(i);
+    if (!taken.has(short)) plan.set(INTERNAL_NAMES[plan.size], short);
+  }
+  return plan;
+}
+
+// Where the code names a property: { name, at, shorthand } (shorthand: `{ name }`, which needs a key).
+// A quoted key or `["name"]` naming an internal property is refused: the renaming would miss it.
+function propertyNames(ts, file, text) {
+  const kind = file.endsWith(".d.ts") ? ts.ScriptKind.TS : ts.ScriptKind.JS;
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, kind);
+  const found = [];
+  const add = (id, shorthand = false) => {
+    if (ts.isIdentifier(id)) found.push({ name: id.text, at: id.getStart(source), shorthand });
+    else if (ts.isStringLiteral(id) && INTERNAL_NAMES.includes(id.text)) {
+      throw new Error(`npm-dist: ${file} names the internal property ${id.text} in quotes`);
+    }
+  };
+  const visit = (node) => {
+    if (ts.isPropertyAccessExpression(node)) add(node.name);
+    else if (ts.isElementAccessExpression(node) && ts.isStringLiteral(node.argumentExpression)) add(node.argumentExpression);
+    else if (ts.isShorthandPropertyAssignment(node)) add(node.name, true);
+    else if (ts.isBindingElement(node) && ts.isObjectBindingPattern(node.parent) && !node.dotDotDotToken) {
+      add(node.propertyName ?? node.name, !node.propertyName);
+    } else if (
+      ts.isPropertyAssignment(node) || ts.isMethodDeclaration(node) || ts.isPropertyDeclaration(node) ||
+      ts.isGetAccessorDeclaration(node) || ts.isSetAccessorDeclaration(node) || ts.isPropertySignature(node) ||
+      ts.isMethodSignature(node)
+    ) {
+      add(node.name);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+// Every `.name` in js/src with an internal name must reach a member declared in js/src: were it a
+// platform object's (an array's find, a Map's clear, an iterator result's done), renaming it would break
+// the call, and no declaration file would tell.
+function checkInternalUses(ts) {
+  const src = join(root, "js", "src");
+  const { config } = ts.readConfigFile(join(root, "js", "tsconfig.json"), ts.sys.readFile);
+  const { options, fileNames } = ts.parseJsonConfigFileContent(config, ts.sys, join(root, "js"));
+  const program = ts.createProgram(fileNames, { ...options, noEmit: true });
+  const checker = program.getTypeChecker();
+  const ours = (declaration) => declaration.getSourceFile().fileName.startsWith(src);
+  for (const source of program.getSourceFiles().filter(ours)) {
+    const visit = (node) => {
+      if (ts.isPropertyAccessExpression(node) && INTERNAL_NAMES.includes(node.name.text)) {
+        const declarations = checker.getSymbolAtLocation(node.name)?.declarations ?? [];
+        if (declarations.length === 0 || !declarations.every(ours)) {
+          const { line } = source.getLineAndCharacterOfPosition(node.name.getStart(source));
+          throw new Error(`npm-dist: ${source.fileName}:${line + 1}: .${node.name.text} is not a member js/src declares, but INTERNAL_NAMES mangles it`);
+        }
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+}
+
+function mangleProperties(ts, file, text, plan) {
+  let out = text;
+  const uses = propertyNames(ts, file, text).filter(({ name }) => plan.has(name));
+  for (const { name, at, shorthand } of uses.sort((a, b) => b.at - a.at)) {
+    const short = plan.get(name);
+    out = out.slice(0, at) + (shorthand ? `${short}: ${name}` : short) + out.slice(at + name.length);
+  }
+  return out;
+}
+
 // The file gzip'd by Zopfli.
 function zopfliGzip(file) {
   try {
@@ -117,10 +237,17 @@ writeFileSync(
   `// observability.wasm, gzip'd and in base64, for the /inline entry (generated by scripts/npm-dist.mjs).\nexport default "${gz.toString("base64")}";\n`,
 );
 const codeNames = new Map([...exportNames, ...importNames]);
+const { default: ts } = await import(join(root, "node_modules", "typescript", "lib", "typescript.js"));
+checkInternalUses(ts); // before tsc writes dist/
 execFileSync(process.execPath, [tsc, "-p", join(root, "js", "tsconfig.json")], { stdio: "inherit" });
-for (const file of readdirSync(dist)) {
-  if (!file.endsWith(".js") && !file.endsWith(".d.ts")) continue;
-  const text = readFileSync(join(dist, file), "utf8");
-  const renamed = renameInCode(text, codeNames, file.endsWith(".d.ts"));
+const code = new Map();
+for (const file of readdirSync(dist, { recursive: true })) {
+  if ((!file.endsWith(".js") && !file.endsWith(".d.ts")) || file === "observability-wasm-inline.js") continue;
+  code.set(file, readFileSync(join(dist, file), "utf8"));
+}
+const plan = manglePlan(ts, code);
+writeFileSync(join(from, "observability.properties.json"), `${JSON.stringify(Object.fromEntries(plan), null, 2)}\n`);
+for (const [file, text] of code) {
+  const renamed = renameInCode(mangleProperties(ts, file, text, plan), codeNames, file.endsWith(".d.ts"));
   if (renamed !== text) writeFileSync(join(dist, file), renamed);
 }

@@ -72,7 +72,7 @@ function startShipping(core: WasmCore, crypto: WebCrypto | undefined, registry: 
 /** The API over an instance; `crypto` (where there is one) gives shippers their client ids. */
 export function createApi(exports: WasmExports, heap: HeapView, crypto: WebCrypto | undefined): Observability {
   const core = new WasmCore(exports, heap);
-  const wasm = core.exports;
+  const wasm = core.wasm;
   return {
     newRegistry: (opts) => new MetricRegistry(core, opts),
     newCounter: (opts) => new CounterMetric(core, opts),
@@ -86,7 +86,7 @@ export function createApi(exports: WasmExports, heap: HeapView, crypto: WebCrypt
     exponentialBuckets: (start, factor, count) =>
       bucketsOrThrow("exponentialBuckets", core.numbers(wasm.glk_exponential_buckets(start, factor, count)),
         "needs count >= 1, start > 0 and factor > 1"),
-    memoryStats: () => core.memoryStats(),
+    memoryStats: () => core.memoryUse(),
     version: VERSION,
     startShipping: (registry, opts) => startShipping(core, crypto, registry, opts),
   };

@@ -15,7 +15,7 @@ export function batchEncoder(
   idWords: Uint32Array,
   skip: string[],
 ): BatchSource {
-  const wasm = core.exports;
+  const wasm = core.wasm;
   const address = wasm.glk_encoder_new(maxBatchBytes, idWords[0]!, idWords[1]!, idWords[2]!, idWords[3]!);
   const skipNames = (names: string[]) => wasm.glk_encoder_skip(address, core.putStrings(names));
   skipNames(skip);

@@ -17,18 +17,17 @@
  *
  * @packageDocumentation
  */
-import { instantiate } from "./load.js";
+import { instantiate, sharedLoad, webCrypto } from "./load.js";
 import type { LoadOptions, Observability } from "./types.js";
 import { fromBytes, fromUrl, type Instantiate } from "./wasm-instance.js";
 
 export type * from "./types.js";
 export { ObservabilityError, VERSION } from "./api.js";
 
-let shared: Promise<Observability> | undefined;
-
 // Browsers and bundlers: the module is fetched from its URL (`new URL("./observability.wasm",
 // import.meta.url)`, which Vite and webpack rewrite to the emitted asset). Node: fetch() cannot read
-// file: URLs (E2 in docs/building.md), so the bytes are read here.
+// file: URLs (E2 in docs/building.md), so the bytes are read here. Builds for the browser take browser.ts
+// instead (the package's "browser" condition), which has no Node path.
 async function wasmSource(options: LoadOptions): Promise<Instantiate> {
   if (options.wasmBinary) return fromBytes(options.wasmBinary as BufferSource);
   const url = options.wasmUrl ?? new URL("./observability.wasm", import.meta.url);
@@ -48,18 +47,12 @@ async function readNodeFile(href: string): Promise<Uint8Array> {
   return fs.readFile(/^[a-z][a-z0-9+.-]*:/i.test(href) ? new URL(href) : href);
 }
 
+const load = sharedLoad(async (options) => instantiate(await wasmSource(options), webCrypto()));
+
 /**
  * Loads and instantiates the WebAssembly module and returns the metrics API. Without options the
  * instance is shared: every call resolves to the same object. With options, each call makes a new one.
  */
 export function loadObservability(options?: LoadOptions): Promise<Observability> {
-  const load = async (o: LoadOptions) => instantiate(await wasmSource(o));
-  if (options && (options.wasmBinary || options.wasmUrl)) return load(options);
-  if (!shared) {
-    shared = load({});
-    shared.catch(() => {
-      shared = undefined; // a failed load (network) may be retried
-    });
-  }
-  return shared;
+  return load(options);
 }

@@ -1,14 +1,16 @@
-// Instantiation shared by both entry points, in the way the entry gives (index.ts: fetched, or from bytes;
-// inline.ts: from bytes), with Web Crypto for the shipper's client ids.
+// Instantiation shared by the entry points, in the way the entry gives (index.ts and browser.ts: fetched, or
+// from bytes; inline.ts: from bytes), with the Web Crypto it gives for the shipper's client ids; and the
+// sharing of one instance that index.ts and browser.ts give loadObservability().
 import { createApi } from "./api.js";
 import type { WebCrypto } from "./api.js";
-import type { Observability } from "./types.js";
+import type { LoadOptions, Observability } from "./types.js";
 import { type Instantiate, instantiateWith } from "./wasm-instance.js";
 
 // Web Crypto for client ids: globalThis.crypto in browsers, workers and Node >= 19. Node 18 has it only
 // as node:crypto's webcrypto (its ES modules see no global `crypto`); elsewhere that import fails.
 // Undefined where there is none: then startShipping says so, and recording works as ever.
-async function webCrypto(): Promise<WebCrypto | undefined> {
+// A page never takes the node:crypto path: browser.ts passes globalThis.crypto instead.
+export async function webCrypto(): Promise<WebCrypto | undefined> {
   let crypto = (globalThis as { crypto?: WebCrypto }).crypto;
   if (typeof crypto?.getRandomValues !== "function") {
     const cryptoModule = "node:crypto"; // in a variable: bundlers for the browser neither follow nor warn
@@ -20,7 +22,29 @@ async function webCrypto(): Promise<WebCrypto | undefined> {
   return typeof crypto?.getRandomValues === "function" ? crypto : undefined;
 }
 
-export async function instantiate(load: Instantiate): Promise<Observability> {
-  const [{ exports, heap }, crypto] = await Promise.all([instantiateWith(load), webCrypto()]);
+export async function instantiate(
+  load: Instantiate,
+  webCrypto: WebCrypto | undefined | Promise<WebCrypto | undefined>,
+): Promise<Observability> {
+  const [{ exports, heap }, crypto] = await Promise.all([instantiateWith(load), webCrypto]);
   return createApi(exports, heap, crypto);
+}
+
+/**
+ * An entry's loadObservability over `load` (which makes an instance as the options say): without the
+ * module's bytes or URL in the options every call resolves to one shared instance, else to a new one. A
+ * failed shared load (the network, say) is forgotten, so that a later call tries again.
+ */
+export function sharedLoad(
+  load: (options: LoadOptions) => Promise<Observability>,
+): (options?: LoadOptions) => Promise<Observability> {
+  let shared: Promise<Observability> | undefined;
+  return (options) => {
+    if (options && (options.wasmBinary || options.wasmUrl)) return load(options);
+    if (!shared) {
+      shared = load({});
+      shared.catch(() => (shared = undefined));
+    }
+    return shared;
+  };
 }

@@ -123,7 +123,7 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
       throw new TypeError(`${FACTORY_NAMES[kind]}: options object required`);
     }
     const labels = opts.labels ? Array.from(opts.labels, String) : [];
-    const wasm = core.exports;
+    const wasm = core.wasm;
     const name = String(opts.name ?? "");
     const histogram = kind === HISTOGRAM ? (opts as HistogramOpts) : undefined;
     const buckets = histogram?.buckets;
@@ -272,7 +272,7 @@ export class HistogramMetric extends NativeMetric<HistogramSeries> implements Hi
   declare readonly buckets: readonly number[];
   constructor(core: WasmCore, opts: HistogramOpts) {
     super(core, HISTOGRAM, opts);
-    this.buckets = Object.freeze(core.numbers(core.exports.glk_metric_buckets(this.nativeAddress())));
+    this.buckets = Object.freeze(core.numbers(core.wasm.glk_metric_buckets(this.nativeAddress())));
   }
   observe(value: number): void {
     this.onlySeries().observe(value);

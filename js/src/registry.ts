@@ -22,7 +22,7 @@ export class MetricRegistry implements Registry {
     const strings = [namespace];
     for (const [name, value] of Object.entries(opts.constLabels ?? {})) strings.push(name, String(value));
     this.core = core;
-    this.#wasm = core.exports;
+    this.#wasm = core.wasm;
     this.#address = core.adopt(this, REGISTRY_ADAPTER, this.#wasm.glk_registry_new(core.putStrings(strings)));
     this.#prefix = namespace && `${namespace}_`;
     if (opts.includeRuntimeMetrics) this.#runtime = runtimeMetrics(core, this);

@@ -43,7 +43,7 @@ const GAUGES = [
 /** Registers the gauges with `registry`, which disposes them (dispose()) with itself. */
 export function runtimeMetrics(core: WasmCore, registry: Registry): RuntimeMetrics {
   const figures = (): number[] => {
-    const memory = core.memoryStats();
+    const memory = core.memoryUse();
     return [memory.wasmMemoryBytes, memory.heapInUseBytes, ...jsHeap()];
   };
   const add = ([name, help]: string[], labels?: string[]): GaugeMetric =>

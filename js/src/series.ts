@@ -3,7 +3,7 @@
 // that address and a double (a few ns). A counter or gauge update makes no call at all: it adds to a
 // number of the handle (`pending`), and the handle joins the instance's queue the first time; before
 // any call into the module the queue is flushed into the doubles of the C++ cells, in the module's
-// memory (WasmCore.flush; wasm/hot_paths.cc says why writing them is sound). So the core reads every
+// memory (WasmCore.flushQueue; wasm/hot_paths.cc says why writing them is sound). So the core reads every
 // update at gather time as ever, and an update costs what a JS property update does: a double in
 // memory, updated in a loop, waits on the previous store every time (~3.5 ns in V8), a field does not.
 import type { MetricKind } from "./constants.js";
@@ -39,13 +39,13 @@ export abstract class SeriesHandle {
   free(): void {
     const address = this.address;
     if (address === 0) return;
-    this.core.flush(); // the series outlives its handle when the metric is registered
+    this.core.flushQueue(); // the series outlives its handle when the metric is registered
     this.address = 0;
     this.cell = 0;
     this.core.free(this, this.kind, address);
   }
 
-  /** @internal adds what is pending to the cell (WasmCore.flush, with the memory's current view) */
+  /** @internal adds what is pending to the cell (WasmCore.flushQueue, with the memory's current view) */
   flushInto(f64: Float64Array): void {
     const pending = this.pending;
     if (pending !== 0 && this.cell !== 0) f64[this.cell]! += pending;
@@ -160,7 +160,7 @@ export function seriesClassesFor(core: WasmCore): readonly SeriesClass[] {
   classes.forEach((Series, kind) =>
     Object.defineProperties(Series.prototype, {
       core: { value: core },
-      wasm: { value: core.exports },
+      wasm: { value: core.wasm },
       heap: { value: core.heap },
       kind: { value: kind },
     }),

@@ -39,7 +39,7 @@ function flushingFirst(exports: WasmExports, flush: () => void): WasmExports {
 const decoder = new TextDecoder();
 
 export class WasmCore {
-  declare readonly exports: WasmExports;
+  declare readonly wasm: WasmExports;
   /** The module's memory as doubles, current across growth: counter and gauge cells are updated in it. */
   declare readonly heap: HeapView;
   /** The series handle classes of this instance, by metric kind. */
@@ -49,7 +49,7 @@ export class WasmCore {
   readonly #queue: SeriesHandle[] = [];
 
   constructor(exports: WasmExports, heap: HeapView) {
-    this.exports = flushingFirst(exports, () => this.flush());
+    this.wasm = flushingFirst(exports, () => this.flushQueue());
     this.heap = heap;
     this.seriesClasses = seriesClassesFor(this);
     if (typeof FinalizationRegistry === "function") {
@@ -67,7 +67,7 @@ export class WasmCore {
    * calls it first (flushingFirst), so whatever the core reads or changes (gather, encode, value, reset,
    * remove, free) comes after every update made before it, as if each had been written at once.
    */
-  flush(): void {
+  flushQueue(): void {
     const queue = this.#queue;
     if (queue.length === 0) return;
     const f64 = this.heap.f64;
@@ -85,7 +85,7 @@ export class WasmCore {
    * an error in its options, frees it and throws that.
    */
   adopt(owner: object, what: typeof METRIC_ADAPTER | typeof REGISTRY_ADAPTER, address: number): number {
-    const wasm = this.exports;
+    const wasm = this.wasm;
     const status = what === METRIC_ADAPTER ? wasm.glk_metric_error(address) : wasm.glk_registry_error(address);
     const error = this.errorAt(status);
     if (error) {
@@ -106,7 +106,7 @@ export class WasmCore {
   putStrings(strings: readonly string[]): number {
     let max = 0;
     for (const s of strings) max += s.length * 3 + 1;
-    const start = this.exports.glk_in(max);
+    const start = this.wasm.glk_in(max);
     const memory = this.#memory();
     let at = start;
     for (const s of strings) {
@@ -118,26 +118,26 @@ export class WasmCore {
 
   /** The string whose address an export returned (its length from glk_len). */
   string(address: number): string {
-    const length = this.exports.glk_len();
+    const length = this.wasm.glk_len();
     const s = decoder.decode(this.#memory().subarray(address, address + length));
-    if (length > 4096) this.exports.glk_release(); // do not keep an exposition's worth of wasm heap
+    if (length > 4096) this.wasm.glk_release(); // do not keep an exposition's worth of wasm heap
     return s;
   }
 
   /** A copy of the bytes whose address an export returned. */
   bytes(address: number): Uint8Array {
-    return this.#memory().slice(address, address + this.exports.glk_len());
+    return this.#memory().slice(address, address + this.wasm.glk_len());
   }
 
   /** Writes numbers into the number buffer; returns how many. */
   putNumbers(values: readonly number[]): number {
-    new Float64Array(this.exports.memory.buffer, this.exports.glk_nums(values.length), values.length).set(values);
+    new Float64Array(this.wasm.memory.buffer, this.wasm.glk_nums(values.length), values.length).set(values);
     return values.length;
   }
 
   /** The first `count` numbers of the number buffer (an export returned `count`). */
   numbers(count: number): number[] {
-    return Array.from(new Float64Array(this.exports.memory.buffer, this.exports.glk_nums(count), count));
+    return Array.from(new Float64Array(this.wasm.memory.buffer, this.wasm.glk_nums(count), count));
   }
 
   /** The error in the status text at `address` (an export's answer), or undefined if it is empty (OK). */
@@ -152,18 +152,18 @@ export class WasmCore {
     if (error) throw error;
   }
 
-  memoryStats(): MemoryStats {
-    return { wasmMemoryBytes: this.exports.memory.buffer.byteLength, heapInUseBytes: this.exports.glk_heap_in_use() };
+  memoryUse(): MemoryStats {
+    return { wasmMemoryBytes: this.wasm.memory.buffer.byteLength, heapInUseBytes: this.wasm.glk_heap_in_use() };
   }
 
   #free(what: Owned, address: number): void {
-    if (what === METRIC_ADAPTER) this.exports.glk_metric_free(address);
-    else if (what === REGISTRY_ADAPTER) this.exports.glk_registry_free(address);
-    else this.exports.glk_child_free(what, address);
+    if (what === METRIC_ADAPTER) this.wasm.glk_metric_free(address);
+    else if (what === REGISTRY_ADAPTER) this.wasm.glk_registry_free(address);
+    else this.wasm.glk_child_free(what, address);
   }
 
   // A fresh view each time: memory growth detaches the old buffer.
   #memory(): Uint8Array {
-    return new Uint8Array(this.exports.memory.buffer);
+    return new Uint8Array(this.wasm.memory.buffer);
   }
 }

@@ -5,6 +5,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { args, assert, assertEqual, checkScenario, copyApp, fail, main, run } from "./lib.mjs";
 
+const BROWSER_ENTRY = `
+console.log(import.meta.resolve("@golivekit/observability"));
+console.log(JSON.stringify(Object.keys(await import("@golivekit/observability")).sort()));`;
+
 main("npm.node", async () => {
   const ctx = args();
   const app = copyApp(ctx, "node", "node-app");
@@ -29,6 +33,16 @@ main("npm.node", async () => {
   assertEqual(out.exportsOf.inline, expectedExports, "exports of the inline entry");
   assertEqual(out.deepImport, "ERR_PACKAGE_PATH_NOT_EXPORTED", "deep import of dist/api.js");
   assert(["ERR_REQUIRE_ESM", "ok"].includes(out.require), `require() of the package: ${out.require}`);
+
+  // Builds for the browser (the "browser" condition) get the default entry without its Node paths, with
+  // the same exports; the pages of npm.page_size, npm.vite_chromium and npm.shipping_chromium run it.
+  const browser = run(process.execPath, ["--conditions=browser", "--input-type=module", "-e", BROWSER_ENTRY], {
+    cwd: app,
+    timeoutMs: 60_000,
+  });
+  const [browserFile, browserExports] = browser.stdout.trim().split("\n");
+  assertEqual(path.relative(installed, fileURLToPath(browserFile)), path.join("dist", "browser.js"), "browser entry file");
+  assertEqual(JSON.parse(browserExports), expectedExports, "exports of the browser entry");
 
   checkScenario(out.default, { where: "node, default entry", version: ctx.version, entry: "default" });
   checkScenario(out.inline, { where: "node, inline entry", version: ctx.version, entry: "inline" });

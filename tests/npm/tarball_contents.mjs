@@ -9,6 +9,8 @@ const REQUIRED = [
   "LICENSE",
   "dist/index.js",
   "dist/index.d.ts",
+  "dist/browser.js",
+  "dist/browser.d.ts",
   "dist/inline.js",
   "dist/inline.d.ts",
   "dist/types.d.ts",
