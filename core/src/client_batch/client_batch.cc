@@ -3,6 +3,7 @@
 #include "golivekit/observability/client_batch.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -310,20 +311,23 @@ ClientId NewClientId() {
 
 ClientId ClientIdFromWords(const std::array<std::uint32_t, 4>& words) {
   ClientId id;
-  for (std::size_t i = 0; i < id.size(); ++i)
-    id[i] = static_cast<std::uint8_t>(words[i / 4] >> (8 * (i % 4)));
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(id.data(), words.data(), id.size());  // the words' bytes as they lie
+  } else {
+    for (std::size_t i = 0; i < id.size(); ++i)
+      id[i] = static_cast<std::uint8_t>(words[i / 4] >> (8 * (i % 4)));
+  }
   return id;
 }
 
 std::string ClientIdHex(const ClientId& id) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(32);
-  for (const std::uint8_t b : id) {
-    s.push_back(kHex[b >> 4]);
-    s.push_back(kHex[b & 15]);
+  char hex[2 * sizeof(ClientId)];
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    hex[2 * i] = kHex[id[i] >> 4];
+    hex[2 * i + 1] = kHex[id[i] & 15];
   }
-  return s;
+  return {hex, sizeof hex};
 }
 
 std::uint8_t BatchVersionFor(const Batch& batch) noexcept {
@@ -616,14 +620,25 @@ bool PutSeriesChange(std::string& out, SeriesShape shape, const SeriesSnapshot& 
 
 // The entry of `wanted` among `sorted` (ascending by key), searched from `cursor` on, which it advances:
 // the walks below go through a snapshot and the previous one together, both in snapshot order.
+// `compare` is three-way: one call per entry passed, where `<` and `==` on a vector of strings would
+// inline a lexicographic loop each.
 template <class T, class Key>
 const T* Seek(const std::vector<T>& sorted, std::size_t& cursor, const Key& wanted,
-              const Key& (*key)(const T&)) {
-  while (cursor < sorted.size() && key(sorted[cursor]) < wanted) ++cursor;
-  return cursor < sorted.size() && key(sorted[cursor]) == wanted ? &sorted[cursor] : nullptr;
+              int (*compare)(const T&, const Key&)) {
+  for (; cursor < sorted.size(); ++cursor) {
+    const int c = compare(sorted[cursor], wanted);
+    if (c >= 0) return c == 0 ? &sorted[cursor] : nullptr;
+  }
+  return nullptr;
 }
-const std::string& NameOf(const FamilySnapshot& f) { return f.name; }
-const std::vector<std::string>& LabelValuesOf(const SeriesSnapshot& s) { return s.label_values; }
+int CompareName(const FamilySnapshot& f, const std::string& name) { return f.name.compare(name); }
+int CompareLabelValues(const SeriesSnapshot& s, const std::vector<std::string>& values) {
+  const std::size_t n = std::min(s.label_values.size(), values.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (const int c = s.label_values[i].compare(values[i])) return c;
+  }
+  return static_cast<int>(s.label_values.size() > n) - static_cast<int>(values.size() > n);
+}
 
 // Fills batches of at most `max_bytes` with the changed series, family by family, splitting a family's
 // series over several batches when they do not fit in one; each batch takes the next sequence. A series
@@ -668,10 +683,10 @@ class BatchPacker {
     ClosePart(end);
     family_ = &family;
     head_.clear();
-    PutFamilyHead(head_, family.name, family.type, family.label_names, family.bucket_bounds,
-                  ShapeOf(family).native, kBatchVersion);
     histogram_ = family.type == MetricType::kHistogram;
-    native_ = ShapeOf(family).native;
+    native_ = histogram_ && family.native;
+    PutFamilyHead(head_, family.name, family.type, family.label_names, family.bucket_bounds, native_,
+                  kBatchVersion);
   }
 
   // Moves the open part's series, those before `end`, into the batch.
@@ -687,14 +702,14 @@ class BatchPacker {
   }
 
   void PutPart(std::string& out, std::size_t head, std::size_t end) {
-    out.append(head_, 0, head);
+    out.append(head_.data(), head);
     PutVarint(out, count_);
-    out.append(series_, 0, end);
+    out.append(series_.data(), end);
   }
 
   void Flush() {
+    // Not reserved: the module then links no string::reserve, for an allocation or two saved.
     std::string bytes;
-    bytes.reserve(size_);
     PutHeader(bytes, v2_only_ ? 2 : 1, opts_.final, client_, next_sequence_++, opts_.dropped_batches,
               families_);
     bytes += v2_only_ ? v2_ : v1_;
@@ -761,12 +776,12 @@ std::vector<std::string> BatchEncoder::Encode(Snapshot&& snapshot, const EncodeO
   for (const FamilySnapshot& fam : snapshot.families) {
     if (!Shippable(fam) || skips(fam.name)) continue;
     const SeriesShape shape = ShapeOf(fam);
-    const FamilySnapshot* prev = Seek(last_, last_family, fam.name, &NameOf);
+    const FamilySnapshot* prev = Seek(last_, last_family, fam.name, &CompareName);
     if (prev != nullptr && !Shippable(*prev)) prev = nullptr;
     std::size_t last_series = 0;
     for (const SeriesSnapshot& s : fam.series) {
       const SeriesSnapshot* prev_series =
-          prev != nullptr ? Seek(prev->series, last_series, s.label_values, &LabelValuesOf) : nullptr;
+          prev != nullptr ? Seek(prev->series, last_series, s.label_values, &CompareLabelValues) : nullptr;
       const std::size_t begin = packer.body().size();
       if (!PutSeriesChange(packer.body(), shape, s, prev_series, native)) continue;
       packer.AddSeries(fam, begin);
