@@ -3,11 +3,11 @@
 #include "golivekit/observability/client_batch.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <optional>
 #include <random>
-#include <type_traits>
 #include <utility>
 
 #include "golivekit/observability/detail/native_cells.h"
@@ -311,20 +311,23 @@ ClientId NewClientId() {
 
 ClientId ClientIdFromWords(const std::array<std::uint32_t, 4>& words) {
   ClientId id;
-  for (std::size_t i = 0; i < id.size(); ++i)
-    id[i] = static_cast<std::uint8_t>(words[i / 4] >> (8 * (i % 4)));
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(id.data(), words.data(), id.size());  // the words' bytes as they lie
+  } else {
+    for (std::size_t i = 0; i < id.size(); ++i)
+      id[i] = static_cast<std::uint8_t>(words[i / 4] >> (8 * (i % 4)));
+  }
   return id;
 }
 
 std::string ClientIdHex(const ClientId& id) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(32);
-  for (const std::uint8_t b : id) {
-    s.push_back(kHex[b >> 4]);
-    s.push_back(kHex[b & 15]);
+  char hex[2 * sizeof(ClientId)];
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    hex[2 * i] = kHex[id[i] >> 4];
+    hex[2 * i + 1] = kHex[id[i] & 15];
   }
-  return s;
+  return {hex, sizeof hex};
 }
 
 std::uint8_t BatchVersionFor(const Batch& batch) noexcept {
@@ -617,110 +620,128 @@ bool PutSeriesChange(std::string& out, SeriesShape shape, const SeriesSnapshot& 
 
 // The entry of `wanted` among `sorted` (ascending by key), searched from `cursor` on, which it advances:
 // the walks below go through a snapshot and the previous one together, both in snapshot order.
+// `compare` is three-way: one call per entry passed, where `<` and `==` on a vector of strings would
+// inline a lexicographic loop each.
 template <class T, class Key>
 const T* Seek(const std::vector<T>& sorted, std::size_t& cursor, const Key& wanted,
-              const Key& (*key)(const T&)) {
-  while (cursor < sorted.size() && key(sorted[cursor]) < wanted) ++cursor;
-  return cursor < sorted.size() && key(sorted[cursor]) == wanted ? &sorted[cursor] : nullptr;
+              int (*compare)(const T&, const Key&)) {
+  for (; cursor < sorted.size(); ++cursor) {
+    const int c = compare(sorted[cursor], wanted);
+    if (c >= 0) return c == 0 ? &sorted[cursor] : nullptr;
+  }
+  return nullptr;
 }
-const std::string& NameOf(const FamilySnapshot& f) { return f.name; }
-const std::vector<std::string>& LabelValuesOf(const SeriesSnapshot& s) { return s.label_values; }
+int CompareName(const FamilySnapshot& f, const std::string& name) { return f.name.compare(name); }
+int CompareLabelValues(const SeriesSnapshot& s, const std::vector<std::string>& values) {
+  const std::size_t n = std::min(s.label_values.size(), values.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    if (const int c = s.label_values[i].compare(values[i])) return c;
+  }
+  return static_cast<int>(s.label_values.size() > n) - static_cast<int>(values.size() > n);
+}
 
 // Fills batches of at most `max_bytes` with the changed series, family by family, splitting a family's
 // series over several batches when they do not fit in one; each batch takes the next sequence. A series
-// is encoded once, as it arrives; a family's head is written when its batch is closed, since it depends
-// on the batch's version (which depends on the batch's families).
+// is encoded once, as it arrives, into the open part (a family's series in one batch). A closed part is
+// written in both versions, since the batch's version depends on families still to come; a family's
+// head is all that differs (a histogram's native flag is in version 2 only).
 class BatchPacker {
  public:
   BatchPacker(const ClientId& client, const EncodeOpts& opts, std::size_t max_bytes,
               std::uint64_t& next_sequence)
-      : client_(client),
-        opts_(opts),
-        // The fixed part, then the sequence, drops and family-count varints at their largest.
-        header_(kHeaderFixed + 10 + 10 + 5),
-        size_(header_),
-        max_bytes_(max_bytes),
-        next_sequence_(next_sequence) {}
-
-  // The series that follow are of `family`.
-  void StartFamily(const FamilySnapshot& family) {
-    family_ = &family;
-    scratch_.clear();
-    PutFamilyHead(scratch_, family.name, family.type, family.label_names, family.bucket_bounds,
-                  ShapeOf(family).native, kBatchVersion);
-    family_header_ = scratch_.size() + 5;  // and the series count at its largest
-    open_ = false;
-  }
+      : client_(client), opts_(opts), max_bytes_(max_bytes), next_sequence_(next_sequence) {}
 
   // Where the next series is written (after the series added so far); AddSeries then takes it.
-  std::string& body() { return body_; }
+  std::string& body() { return series_; }
 
-  // Takes the series written to body() from `begin` on.
-  void AddSeries(std::size_t begin) {
-    const std::size_t n = body_.size() - begin;
-    if (!open_ || size_ + n > max_bytes_) {
+  // Takes the series of `family` written to body() from `begin` on.
+  void AddSeries(const FamilySnapshot& family, std::size_t begin) {
+    const std::size_t n = series_.size() - begin;
+    if (&family != family_) StartFamily(family, begin);
+    const std::size_t head = head_.size() + 5;  // and the series count at its largest
+    if (count_ == 0 || size_ + n > max_bytes_) {
       // A new part of the family; at least one series in each, so that an oversized series still
       // travels (alone).
-      if (size_ + family_header_ + n > max_bytes_ && !parts_.empty()) Flush();
-      parts_.push_back(Part{family_, 0, body_.size() - n});
-      size_ += family_header_;
-      open_ = true;
+      ClosePart(begin);
+      if (size_ + head + n > max_bytes_ && families_ > 0) Flush();
+      size_ += head;
     }
-    Part& part = parts_.back();
-    ++part.series;
-    part.end = body_.size();
+    ++count_;
     size_ += n;
   }
 
   std::vector<std::string> Finish() {
+    ClosePart(series_.size());
     // The final flag must reach the server even when nothing changed.
-    if (!parts_.empty() || (opts_.final && batches_.empty())) Flush();
+    if (families_ > 0 || (opts_.final && batches_.empty())) Flush();
     return std::move(batches_);
   }
 
  private:
-  struct Part {  // a family's series in one batch: body_ from the previous part's end to its own
-    const FamilySnapshot* family;
-    std::size_t series;
-    std::size_t end;
-  };
+  // Closes the previous family's part at `end` (where `family`'s first series begins).
+  void StartFamily(const FamilySnapshot& family, std::size_t end) {
+    ClosePart(end);
+    family_ = &family;
+    head_.clear();
+    histogram_ = family.type == MetricType::kHistogram;
+    native_ = histogram_ && family.native;
+    PutFamilyHead(head_, family.name, family.type, family.label_names, family.bucket_bounds, native_,
+                  kBatchVersion);
+  }
+
+  // Moves the open part's series, those before `end`, into the batch.
+  void ClosePart(std::size_t end) {
+    if (count_ == 0) return;
+    PutPart(v2_, head_.size(), end);
+    // Version 1: no native family, and every histogram's native flag (its head's last byte) left out.
+    if (!v2_only_) PutPart(v1_, head_.size() - (histogram_ ? 1 : 0), end);
+    v2_only_ = v2_only_ || native_;
+    ++families_;
+    count_ = 0;
+    series_.erase(0, end);
+  }
+
+  void PutPart(std::string& out, std::size_t head, std::size_t end) {
+    out.append(head_.data(), head);
+    PutVarint(out, count_);
+    out.append(series_.data(), end);
+  }
 
   void Flush() {
-    std::uint8_t version = 1;
-    for (const Part& p : parts_) {
-      if (ShapeOf(*p.family).native) version = 2;
-    }
+    // Not reserved: the module then links no string::reserve, for an allocation or two saved.
     std::string bytes;
-    bytes.reserve(size_);
-    PutHeader(bytes, version, opts_.final, client_, next_sequence_++, opts_.dropped_batches, parts_.size());
-    std::size_t begin = 0;
-    for (const Part& p : parts_) {
-      const FamilySnapshot& f = *p.family;
-      PutFamilyHead(bytes, f.name, f.type, f.label_names, f.bucket_bounds, ShapeOf(f).native, version);
-      PutVarint(bytes, p.series);
-      bytes.append(body_, begin, p.end - begin);
-      begin = p.end;
-    }
+    PutHeader(bytes, v2_only_ ? 2 : 1, opts_.final, client_, next_sequence_++, opts_.dropped_batches,
+              families_);
+    bytes += v2_only_ ? v2_ : v1_;
     batches_.push_back(std::move(bytes));
-    body_.erase(0, begin);  // what follows the last part: a series written and not yet added
-    parts_.clear();
-    size_ = header_;
-    open_ = false;
+    v1_.clear();
+    v2_.clear();
+    v2_only_ = false;
+    families_ = 0;
+    size_ = kMaxHeader;
   }
+
+  // The fixed part, then the sequence, drops and family-count varints at their largest.
+  static constexpr std::size_t kMaxHeader = kHeaderFixed + 10 + 10 + 5;
 
   const ClientId& client_;
   const EncodeOpts& opts_;
-  std::size_t header_;
-  std::size_t size_;
   std::size_t max_bytes_;
   std::uint64_t& next_sequence_;
+  // The batch: its closed parts in each version, how many, and its size at most once the open part is in.
+  std::string v1_;
+  std::string v2_;
+  bool v2_only_ = false;  // a native family is in the batch
+  std::size_t families_ = 0;
+  std::size_t size_ = kMaxHeader;
+  // The open part: its family, the family's head (version 2) and kind, and its series.
   const FamilySnapshot* family_ = nullptr;
-  std::size_t family_header_ = 0;
-  bool open_ = false;  // parts_.back() is of family_ and takes more series
-  std::vector<Part> parts_;
-  std::string body_;  // the series bytes of parts_, in order
+  std::string head_;
+  bool histogram_ = false;
+  bool native_ = false;
+  std::string series_;
+  std::size_t count_ = 0;
   std::vector<std::string> batches_;
-  std::string scratch_;
 };
 
 }  // namespace
@@ -735,46 +756,38 @@ bool BatchEncoder::Skip(std::string_view name) {
   return true;
 }
 
+// A copy of the families it ships, which the encoder keeps: the others are of no use to it.
 std::vector<std::string> BatchEncoder::Encode(const Snapshot& snapshot, const EncodeOpts& opts) {
-  return EncodeFrom(snapshot.families, opts);
+  Snapshot shipped;
+  for (const FamilySnapshot& family : snapshot.families) {
+    if (Shippable(family) && !skips(family.name)) shipped.families.push_back(family);
+  }
+  return Encode(std::move(shipped), opts);
 }
 
+// The snapshot is kept whole, as it came, for the next call: moving its families costs no code, where
+// keeping the shipped ones only would copy or move each. What it holds that is not shipped (untyped
+// families, skipped ones) is never looked up: a family skipped once is skipped for ever, and an untyped
+// one does not count as shipped.
 std::vector<std::string> BatchEncoder::Encode(Snapshot&& snapshot, const EncodeOpts& opts) {
-  return EncodeFrom(snapshot.families, opts);
-}
-
-// Each shipped family is kept (copied, or moved out of a snapshot the caller gave away) before it is
-// encoded, and encoded from where it is kept: the packer refers to it until the last batch is closed.
-template <class Families>
-std::vector<std::string> BatchEncoder::EncodeFrom(Families& families, const EncodeOpts& opts) {
   BatchPacker packer(client_, opts, max_batch_bytes_, next_sequence_);
-  std::vector<FamilySnapshot> shipped;
-  shipped.reserve(families.size());  // never reallocated: the packer keeps pointers into it
   NativeBuckets native;
   std::size_t last_family = 0;
-  for (auto& family : families) {
-    if (!Shippable(family) || skips(family.name)) continue;
-    if constexpr (std::is_const_v<Families>) {
-      shipped.push_back(family);
-    } else {
-      shipped.push_back(std::move(family));
-    }
-    const FamilySnapshot& fam = shipped.back();
+  for (const FamilySnapshot& fam : snapshot.families) {
+    if (!Shippable(fam) || skips(fam.name)) continue;
     const SeriesShape shape = ShapeOf(fam);
-    const FamilySnapshot* prev = Seek(last_, last_family, fam.name, &NameOf);
-    bool started = false;
+    const FamilySnapshot* prev = Seek(last_, last_family, fam.name, &CompareName);
+    if (prev != nullptr && !Shippable(*prev)) prev = nullptr;
     std::size_t last_series = 0;
     for (const SeriesSnapshot& s : fam.series) {
       const SeriesSnapshot* prev_series =
-          prev != nullptr ? Seek(prev->series, last_series, s.label_values, &LabelValuesOf) : nullptr;
+          prev != nullptr ? Seek(prev->series, last_series, s.label_values, &CompareLabelValues) : nullptr;
       const std::size_t begin = packer.body().size();
       if (!PutSeriesChange(packer.body(), shape, s, prev_series, native)) continue;
-      if (!started) packer.StartFamily(fam);
-      started = true;
-      packer.AddSeries(begin);
+      packer.AddSeries(fam, begin);
     }
   }
-  last_ = std::move(shipped);  // moves the buffer: the packer's pointers stay valid
+  last_ = std::move(snapshot.families);  // moves the buffer: the packer's pointers stay valid
   return packer.Finish();
 }
 

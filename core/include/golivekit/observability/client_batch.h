@@ -191,12 +191,9 @@ class BatchEncoder {
   std::size_t max_batch_bytes_;
   std::uint64_t next_sequence_ = 1;
   std::vector<std::string> skip_;  // a handful of names: searched in order
-  // What the server has: the shipped families of the previous snapshot as they were, in snapshot order
-  // (by name, series by label values), so that each Encode walks it beside the new snapshot.
+  // What the server has: the previous snapshot as it was, in snapshot order (by name, series by label
+  // values), so that each Encode walks it beside the new snapshot.
   std::vector<FamilySnapshot> last_;
-
-  template <class Families>
-  std::vector<std::string> EncodeFrom(Families& families, const EncodeOpts& opts);
 };
 
 }  // namespace golivekit::observability
