@@ -102,7 +102,8 @@ std::uint64_t HashLabelValues(std::span<const std::string_view> values) noexcept
   return h;
 }
 
-MetricVec::MetricVec(MetricType type, std::string&& name, std::string&& help, std::vector<std::string>&& labels)
+MetricVec::MetricVec(MetricType type, std::string&& name, std::string&& help,
+                     std::vector<std::string>&& labels)
     : id_(g_next_vec_id.fetch_add(1, std::memory_order_relaxed)),
       type_(type),
       shared_name_(new MetricName(type, std::move(name))),
