@@ -103,6 +103,13 @@ std::uintptr_t Adopt(Child c) {
   return reinterpret_cast<std::uintptr_t>(new Child(std::move(c)));
 }
 
+// The first `n` bounds in nums, or the default buckets for n < 0, made by the one constructor both
+// need (a copy of the defaults was a second one in the module).
+std::vector<double> BucketsIn(int n) {
+  const std::vector<double>& from = n < 0 ? obs::DefaultBuckets : g_nums;
+  return {from.data(), from.data() + (n < 0 ? from.size() : static_cast<std::size_t>(n))};
+}
+
 // A client's batch encoder and the batches of its latest Encode.
 struct Encoder {
   obs::BatchEncoder encoder;
@@ -156,15 +163,13 @@ EMSCRIPTEN_KEEPALIVE Metric* glk_metric_new(int kind, std::size_t in, int bucket
       break;
     default:
       m->kind = kHistogram;
-      m->vec.reset(new obs::Histogram(
-          {.name = std::move(o.name),
-           .help = std::move(o.help),
-           .labels = std::move(o.labels),
-           .buckets = buckets < 0 ? obs::DefaultBuckets
-                                  : std::vector<double>(g_nums.begin(), g_nums.begin() + buckets),
-           .native_bucket_factor = native_factor,
-           .native_zero_threshold = native_zero_threshold,
-           .native_max_buckets = native_max_buckets}));
+      m->vec.reset(new obs::Histogram({.name = std::move(o.name),
+                                       .help = std::move(o.help),
+                                       .labels = std::move(o.labels),
+                                       .buckets = BucketsIn(buckets),
+                                       .native_bucket_factor = native_factor,
+                                       .native_zero_threshold = native_zero_threshold,
+                                       .native_max_buckets = native_max_buckets}));
       break;
   }
   return m;

@@ -90,7 +90,7 @@ Status CounterChild::Add(double delta) const {
 
 Counter::Counter(CounterOpts opts)
     : MetricVec(MetricType::kCounter, std::move(opts.name), std::move(opts.help), std::move(opts.labels)) {
-  if (status().ok() && label_names().empty()) InitDefaultCell(new detail::CounterCell);
+  if (NeedsDefaultCell()) InitDefaultCell(new detail::CounterCell);
 }
 
 CounterChild Counter::WithLabelValues(std::span<const std::string_view> values) {

@@ -11,7 +11,7 @@ double UnixSeconds() noexcept {
 
 Gauge::Gauge(GaugeOpts opts)
     : MetricVec(MetricType::kGauge, std::move(opts.name), std::move(opts.help), std::move(opts.labels)) {
-  if (status().ok() && label_names().empty()) InitDefaultCell(new detail::GaugeCell);
+  if (NeedsDefaultCell()) InitDefaultCell(new detail::GaugeCell);
 }
 
 GaugeChild Gauge::WithLabelValues(std::span<const std::string_view> values) {

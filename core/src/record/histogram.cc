@@ -79,8 +79,8 @@ Histogram::Histogram(HistogramOpts opts)
   const bool native = s.ok() && opts.native_bucket_factor != 0;
   if (s.ok()) s = CheckBuckets(name(), opts.buckets, native);
   layout_ = MakeLayout(opts, native);
-  if (status().ok() && !s.ok()) set_status(std::move(s));
-  if (status().ok() && label_names().empty()) InitDefaultCell(new detail::HistogramCell(layout_));
+  Refuse(std::move(s));
+  if (NeedsDefaultCell()) InitDefaultCell(new detail::HistogramCell(layout_));
 }
 
 Histogram::~Histogram() { detail::Release(layout_); }

@@ -102,19 +102,16 @@ std::uint64_t HashLabelValues(std::span<const std::string_view> values) noexcept
   return h;
 }
 
-MetricVec::MetricVec(MetricType type, std::string name, std::string help, std::vector<std::string> labels)
+MetricVec::MetricVec(MetricType type, std::string&& name, std::string&& help,
+                     std::vector<std::string>&& labels)
     : id_(g_next_vec_id.fetch_add(1, std::memory_order_relaxed)),
       type_(type),
-      shared_name_(new MetricName(type, name)),
-      name_(std::move(name)),
+      shared_name_(new MetricName(type, std::move(name))),
+      name_(shared_name_->value),
       help_(std::move(help)),
       labels_(std::move(labels)) {
   trusted_output_ = true;
-  const char* kind = type_ == MetricType::kCounter     ? "counter"
-                     : type_ == MetricType::kGauge     ? "gauge"
-                     : type_ == MetricType::kHistogram ? "histogram"
-                                                       : "metric";
-  status_ = CheckFamilyDecl(kind, type_, name_, help_, labels_);
+  status_ = CheckFamilyDecl(MetricTypeName(type_), type_, name_, help_, labels_);
   LabelOrder order = SortLabels(labels_);
   sorted_labels_ = std::move(order.names);
   perm_ = std::move(order.positions);

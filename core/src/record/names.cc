@@ -39,15 +39,12 @@ Status CheckLabelName(std::string_view name) {
                 "invalid label name \"{}{}\": must match [a-zA-Z_][a-zA-Z0-9_]*",
                 {Head(name), Ellipsis(name)});
   }
-  if (name.size() >= 2 && name[0] == '_' && name[1] == '_') {
-    return Fail(StatusCode::kInvalidArgument,
-                "label name \"{}{}\" is reserved: names beginning with \"__\" are for Prometheus",
-                {Head(name), Ellipsis(name)});
-  }
   if (name[0] == '_') {
-    return Fail(StatusCode::kInvalidArgument,
-                "label name \"{}{}\" is reserved: OpenMetrics reserves label names beginning with \"_\"",
-                {Head(name), Ellipsis(name)});
+    const char* why = name.size() >= 2 && name[1] == '_'
+                          ? "names beginning with \"__\" are for Prometheus"
+                          : "OpenMetrics reserves label names beginning with \"_\"";
+    return Fail(StatusCode::kInvalidArgument, "label name \"{}{}\" is reserved: {}",
+                {Head(name), Ellipsis(name), why});
   }
   return {};
 }

@@ -65,7 +65,7 @@ Status Registry::RegisterUnowned(detail::MetricVec& metric) {
 
 // The registered collector that occupies a name, or null: a linear scan, since registration is rare
 // and registries hold at most some hundreds of families, and no second index to keep in step.
-const std::vector<Descriptor>* Registry::Occupier(std::string_view name) const {
+const std::vector<Descriptor>* Registry::Occupier(const std::string& name) const {
   for (const Entry& e : entries_) {
     if (std::find(e.occupied.begin(), e.occupied.end(), name) != e.occupied.end()) return &e.descriptors;
   }
@@ -73,7 +73,7 @@ const std::vector<Descriptor>* Registry::Occupier(std::string_view name) const {
 }
 
 // Which of a collector's families occupies `name` (one of them does), for the message that says so.
-std::string Registry::FamilyOccupying(const std::vector<Descriptor>& descs, std::string_view name) const {
+std::string Registry::FamilyOccupying(const std::vector<Descriptor>& descs, const std::string& name) const {
   for (const Descriptor& d : descs) {
     std::string full = prefix_ + d.name;
     for (const std::string& n : OccupiedNames(full, d.type)) {

@@ -122,8 +122,8 @@ class Registry {
   Status Add(Collector& collector, Keeper keeper, OutputCheck check);
   Status CheckDescriptor(const Descriptor& d, const std::string& full) const;
   static Status FamilyConflict(const Descriptor& old, const Descriptor& d, const std::string& full);
-  const std::vector<Descriptor>* Occupier(std::string_view name) const;  // mu_ held
-  std::string FamilyOccupying(const std::vector<Descriptor>& descs, std::string_view name) const;
+  const std::vector<Descriptor>* Occupier(const std::string& name) const;  // mu_ held
+  std::string FamilyOccupying(const std::vector<Descriptor>& descs, const std::string& name) const;
 
   RegistryOpts opts_;
   Status status_;

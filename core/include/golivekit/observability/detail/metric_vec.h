@@ -178,7 +178,7 @@ class SharedSpinMutex {
 /// (kept sorted incrementally so a scrape does not sort).
 class MetricVec : public Collector {
  public:
-  MetricVec(MetricType type, std::string name, std::string help, std::vector<std::string> labels);
+  MetricVec(MetricType type, std::string&& name, std::string&& help, std::vector<std::string>&& labels);
   ~MetricVec() override;
   MetricVec(const MetricVec&) = delete;
   MetricVec& operator=(const MetricVec&) = delete;
@@ -207,8 +207,13 @@ class MetricVec : public Collector {
   std::size_t series_count() const;
 
  protected:
-  /// Sets the construction error (an inert metric).
-  void set_status(Status s) { status_ = std::move(s); }
+  /// Sets the construction error (an inert metric) unless the declaration was refused already: the
+  /// first error is the one reported. An OK `s` changes nothing.
+  void Refuse(Status s) {
+    if (status_.ok()) status_ = std::move(s);
+  }
+  /// Whether construction creates the one series of a metric without labels (valid options only).
+  bool NeedsDefaultCell() const noexcept { return status_.ok() && labels_.empty(); }
 
   /// Looks up or creates the series; returns a counted reference, or null with `*error` set.
   CellBase* Acquire(std::span<const std::string_view> values, FunctionRef<CellBase*()> make, Status* error);
@@ -248,7 +253,7 @@ class MetricVec : public Collector {
   std::atomic<std::uint64_t> removals_{0};  // bumped by Delete/Reset: invalidates thread caches
   MetricType type_;
   const MetricName* shared_name_;
-  std::string name_;
+  const std::string& name_;  // the shared name's: one copy of it
   std::string help_;
   std::vector<std::string> labels_;         // declaration order
   std::vector<std::string> sorted_labels_;  // exposition order
