@@ -26,8 +26,10 @@
 namespace golivekit::observability {
 namespace {
 
-char* PutStr(char* out, std::string_view s) {
-  for (const char c : s) *out++ = c;
+// Copies the NUL-terminated `s`: a literal's length is then never taken (at -Oz each string_view made from
+// a literal is an out-of-line strlen call).
+char* PutStr(char* out, const char* s) {
+  while (*s != '\0') *out++ = *s++;
   return out;
 }
 
@@ -87,13 +89,11 @@ char* FormatFloatTo(char* out, double v, Format format) {
   dp += exp;
   const int x = dp - 1;  // decimal exponent of the first digit
 
-  const std::string_view d(digits, static_cast<std::size_t>(nd));
   if (neg) *out++ = '-';
   if (x < -4 || x >= 6) {
-    *out++ = digits[0];
-    if (nd > 1) {
-      *out++ = '.';
-      out = PutStr(out, d.substr(1));
+    for (int i = 0; i < nd; ++i) {
+      if (i == 1) *out++ = '.';
+      *out++ = digits[i];
     }
     *out++ = 'e';
     *out++ = x < 0 ? '-' : '+';
@@ -101,23 +101,18 @@ char* FormatFloatTo(char* out, double v, Format format) {
     if (ax < 10) *out++ = '0';
     return detail::PutUint(out, static_cast<std::uint64_t>(ax));
   }
-  // Fixed notation: the exponent is in [-4, 5], so at most 4 leading zeros or 5 trailing ones.
-  bool has_point = false;
+  // Fixed notation: the exponent is in [-4, 5], so at most 4 leading zeros. Only a value that is not an
+  // integer gets here (integers below 1e6 took the shortcut above, larger ones have x >= 6), so its
+  // digits always reach past the point: the OpenMetrics ".0" is never needed.
   if (dp <= 0) {
     out = PutStr(out, "0.");
-    for (int i = 0; i < -dp; ++i) *out++ = '0';
-    out = PutStr(out, d);
-    has_point = true;
-  } else if (dp >= nd) {
-    out = PutStr(out, d);
-    for (int i = 0; i < dp - nd; ++i) *out++ = '0';
-  } else {
-    out = PutStr(out, d.substr(0, static_cast<std::size_t>(dp)));
-    *out++ = '.';
-    out = PutStr(out, d.substr(static_cast<std::size_t>(dp)));
-    has_point = true;
+    for (int i = dp; i < 0; ++i) *out++ = '0';
   }
-  return om && !has_point ? PutStr(out, ".0") : out;
+  for (int i = 0; i < nd || i < dp; ++i) {
+    if (i == dp && i > 0) *out++ = '.';
+    *out++ = i < nd ? digits[i] : '0';
+  }
+  return out;
 }
 
 void AppendFloat(std::string& out, double v, Format format) {
