@@ -24,33 +24,25 @@
 #include "golivekit/observability/encode.h"
 
 namespace golivekit::observability {
-namespace {
 
-// Copies the NUL-terminated `s`: a literal's length is then never taken (at -Oz each string_view made from
-// a literal is an out-of-line strlen call).
-char* PutStr(char* out, const char* s) {
-  while (*s != '\0') *out++ = *s++;
-  return out;
-}
-
-}  // namespace
+using detail::PutCString;
 
 char* FormatFloatTo(char* out, double v, Format format) {
   const bool om = format == Format::kOpenMetrics;
   if (std::isnan(v)) {
-    return PutStr(out, "NaN");
+    return PutCString(out, "NaN");
   }
   if (std::isinf(v)) {
-    return PutStr(out, v > 0 ? "+Inf" : "-Inf");
+    return PutCString(out, v > 0 ? "+Inf" : "-Inf");
   }
   if (v == 0) {  // also -0, which client_golang writes as 0
-    return PutStr(out, om ? "0.0" : "0");
+    return PutCString(out, om ? "0.0" : "0");
   }
   // Integers below 1e6 print as plain digits in both notations: the common case for counters.
   if (v > -1e6 && v < 1e6 && v == std::trunc(v)) {
     if (v < 0) *out++ = '-';
     out = detail::PutUint(out, static_cast<std::uint64_t>(std::fabs(v)));
-    return om ? PutStr(out, ".0") : out;
+    return om ? PutCString(out, ".0") : out;
   }
 
   char buf[64];
@@ -105,7 +97,7 @@ char* FormatFloatTo(char* out, double v, Format format) {
   // integer gets here (integers below 1e6 took the shortcut above, larger ones have x >= 6), so its
   // digits always reach past the point: the OpenMetrics ".0" is never needed.
   if (dp <= 0) {
-    out = PutStr(out, "0.");
+    out = PutCString(out, "0.");
     for (int i = dp; i < 0; ++i) *out++ = '0';
   }
   for (int i = 0; i < nd || i < dp; ++i) {

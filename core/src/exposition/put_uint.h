@@ -1,5 +1,6 @@
 #pragma once
-// Decimal digits of an unsigned integer, for the encoders of exposition/ (sample counts, float mantissas).
+// Decimal digits of an unsigned integer and literal text, for the encoders of exposition/ (sample counts,
+// float mantissas, the fixed parts of a line).
 
 #include <cstdint>
 
@@ -14,6 +15,13 @@ inline char* PutUint(char* out, std::uint64_t v) {
     v /= 10;
   } while (v != 0);
   while (p < buf + sizeof buf) *out++ = *p++;
+  return out;
+}
+
+// Copies the NUL-terminated `s` and returns the end: a literal's length is never taken (at -Oz, each
+// string_view made from a literal is an out-of-line strlen call).
+inline char* PutCString(char* out, const char* s) {
+  while (*s != '\0') *out++ = *s++;
   return out;
 }
 
