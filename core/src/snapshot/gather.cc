@@ -161,7 +161,9 @@ class detail::ConstLabels {
     const std::size_t own = f.label_names.size() - names_.size();
     for (SeriesSnapshot& s : f.series) {
       std::vector<std::string>& v = s.label_values;
-      v.resize(from.size());
+      // Grown by push_back after a reserve, the vector code snapshots already use, not resize.
+      v.reserve(from.size());
+      while (v.size() < from.size()) v.push_back(std::string());
       for (std::size_t k = from.size(); k-- > 0;) {
         if (from[k] < own) {
           if (from[k] != k) std::swap(v[k], v[from[k]]);
