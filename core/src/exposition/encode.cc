@@ -17,7 +17,7 @@ namespace golivekit::observability {
 namespace {
 
 using Writer = detail::BufferWriter;
-using detail::PutCString;
+using detail::PutLiteral;
 
 inline char* Put(char* p, std::string_view v) {
   if (!v.empty()) std::memcpy(p, v.data(), v.size());  // an empty view may have a null data()
@@ -89,13 +89,13 @@ ExposedNames NamesFor(const FamilySnapshot& f, bool om) {
 void PutHelpAndType(Writer& w, const ExposedNames& n, std::string_view help, bool om) {
   char* p = w.Reserve(2 * n.family.size() + 2 * help.size() + 64);
   if (!help.empty()) {
-    p = PutCString(p, "# HELP ");
+    p = PutLiteral(p, "# HELP ");
     p = Put(p, n.family);
     *p++ = ' ';
     p = PutEscaped(p, help, om);
     *p++ = '\n';
   }
-  p = PutCString(p, "# TYPE ");
+  p = PutLiteral(p, "# TYPE ");
   p = Put(p, n.family);
   *p++ = ' ';
   p = Put(p, n.type);
@@ -130,16 +130,16 @@ void PutBucket(Writer& w, const FamilySnapshot& f, const SeriesSnapshot& s, std:
                std::size_t room, std::string_view bound, std::uint64_t n, Format format) {
   char* p = w.Reserve(room);
   p = Put(p, family);
-  p = PutCString(p, "_bucket");
+  p = PutLiteral(p, "_bucket");
   if (f.label_names.empty()) {
     *p++ = '{';
   } else {
     p = PutLabels(p, f, s);
     *p++ = ',';
   }
-  p = PutCString(p, "le=\"");
+  p = PutLiteral(p, "le=\"");
   p = Put(p, bound);
-  p = PutCString(p, "\"} ");
+  p = PutLiteral(p, "\"} ");
   p = PutCount(p, n, format);
   *p++ = '\n';
   w.Commit(p);
@@ -149,7 +149,7 @@ void PutSumOrCount(Writer& w, const FamilySnapshot& f, const SeriesSnapshot& s, 
                    std::size_t room, bool is_sum, Format format) {
   char* p = w.Reserve(room);
   p = Put(p, family);
-  p = PutCString(p, is_sum ? "_sum" : "_count");
+  p = is_sum ? PutLiteral(p, "_sum") : PutLiteral(p, "_count");
   if (!f.label_names.empty()) {
     p = PutLabels(p, f, s);
     *p++ = '}';

@@ -83,10 +83,9 @@ char* FormatFloatTo(char* out, double v, Format format) {
 
   if (neg) *out++ = '-';
   if (x < -4 || x >= 6) {
-    for (int i = 0; i < nd; ++i) {
-      if (i == 1) *out++ = '.';
-      *out++ = digits[i];
-    }
+    *out++ = digits[0];
+    if (nd > 1) *out++ = '.';
+    for (int i = 1; i < nd; ++i) *out++ = digits[i];
     *out++ = 'e';
     *out++ = x < 0 ? '-' : '+';
     const int ax = x < 0 ? -x : x;
@@ -96,14 +95,16 @@ char* FormatFloatTo(char* out, double v, Format format) {
   // Fixed notation: the exponent is in [-4, 5], so at most 4 leading zeros. Only a value that is not an
   // integer gets here (integers below 1e6 took the shortcut above, larger ones have x >= 6), so its
   // digits always reach past the point: the OpenMetrics ".0" is never needed.
+  int i = 0;
   if (dp <= 0) {
     out = PutCString(out, "0.");
-    for (int i = dp; i < 0; ++i) *out++ = '0';
+    for (int z = dp; z < 0; ++z) *out++ = '0';
+  } else {
+    for (; i < dp && i < nd; ++i) *out++ = digits[i];
+    for (int z = nd; z < dp; ++z) *out++ = '0';
+    if (i < nd) *out++ = '.';
   }
-  for (int i = 0; i < nd || i < dp; ++i) {
-    if (i == dp && i > 0) *out++ = '.';
-    *out++ = i < nd ? digits[i] : '0';
-  }
+  for (; i < nd; ++i) *out++ = digits[i];
   return out;
 }
 
