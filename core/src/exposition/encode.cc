@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "exposition/buffer_writer.h"
@@ -16,6 +17,7 @@ namespace golivekit::observability {
 namespace {
 
 using Writer = detail::BufferWriter;
+using detail::PutLiteral;
 
 inline char* Put(char* p, std::string_view v) {
   if (!v.empty()) std::memcpy(p, v.data(), v.size());  // an empty view may have a null data()
@@ -87,13 +89,13 @@ ExposedNames NamesFor(const FamilySnapshot& f, bool om) {
 void PutHelpAndType(Writer& w, const ExposedNames& n, std::string_view help, bool om) {
   char* p = w.Reserve(2 * n.family.size() + 2 * help.size() + 64);
   if (!help.empty()) {
-    p = Put(p, "# HELP ");
+    p = PutLiteral(p, "# HELP ");
     p = Put(p, n.family);
     *p++ = ' ';
     p = PutEscaped(p, help, om);
     *p++ = '\n';
   }
-  p = Put(p, "# TYPE ");
+  p = PutLiteral(p, "# TYPE ");
   p = Put(p, n.family);
   *p++ = ' ';
   p = Put(p, n.type);
@@ -128,16 +130,16 @@ void PutBucket(Writer& w, const FamilySnapshot& f, const SeriesSnapshot& s, std:
                std::size_t room, std::string_view bound, std::uint64_t n, Format format) {
   char* p = w.Reserve(room);
   p = Put(p, family);
-  p = Put(p, "_bucket");
+  p = PutLiteral(p, "_bucket");
   if (f.label_names.empty()) {
     *p++ = '{';
   } else {
     p = PutLabels(p, f, s);
     *p++ = ',';
   }
-  p = Put(p, "le=\"");
+  p = PutLiteral(p, "le=\"");
   p = Put(p, bound);
-  p = Put(p, "\"} ");
+  p = PutLiteral(p, "\"} ");
   p = PutCount(p, n, format);
   *p++ = '\n';
   w.Commit(p);
@@ -147,7 +149,7 @@ void PutSumOrCount(Writer& w, const FamilySnapshot& f, const SeriesSnapshot& s, 
                    std::size_t room, bool is_sum, Format format) {
   char* p = w.Reserve(room);
   p = Put(p, family);
-  p = Put(p, is_sum ? std::string_view("_sum") : std::string_view("_count"));
+  p = is_sum ? PutLiteral(p, "_sum") : PutLiteral(p, "_count");
   if (!f.label_names.empty()) {
     p = PutLabels(p, f, s);
     *p++ = '}';
@@ -161,16 +163,26 @@ void PutSumOrCount(Writer& w, const FamilySnapshot& f, const SeriesSnapshot& s, 
 // Per series: a line per bucket, +Inf, then _sum and _count.
 void PutHistogramSamples(Writer& w, const FamilySnapshot& f, std::string_view family, Format format) {
   const bool om = format == Format::kOpenMetrics;
-  std::vector<std::string> le(f.bucket_bounds.size());
-  for (std::size_t i = 0; i < le.size(); ++i) AppendFloat(le[i], f.bucket_bounds[i], format);
+  // Each bound formatted once per family, into a slot of its own: its length, then its text (a plain
+  // array: no strings to construct, grow and free).
+  constexpr std::size_t kSlot = kMaxFloatChars + 1;
+  const std::size_t bounds = f.bucket_bounds.size();
+  const std::unique_ptr<char[]> le(new char[bounds * kSlot]);
   std::size_t le_room = 16;
-  for (const std::string& b : le) le_room = std::max(le_room, b.size() + 8);
+  for (std::size_t i = 0; i < bounds; ++i) {
+    char* const text = &le[i * kSlot + 1];
+    const auto n = static_cast<std::size_t>(FormatFloatTo(text, f.bucket_bounds[i], format) - text);
+    text[-1] = static_cast<char>(n);
+    le_room = std::max(le_room, n + 8);
+  }
   // OpenMetrics allows negative bounds only in histograms without _sum (and then without _count).
   const bool with_sum = !om || f.bucket_bounds.empty() || f.bucket_bounds.front() >= 0;
   for (const SeriesSnapshot& s : f.series) {
     const std::size_t line = family.size() + 8 + LabelsBound(f, s) + kValueRoom;
-    for (std::size_t i = 0; i < le.size(); ++i) {
-      PutBucket(w, f, s, family, line + le_room, le[i], s.bucket_counts[i], format);
+    for (std::size_t i = 0; i < bounds; ++i) {
+      const char* const slot = &le[i * kSlot];
+      PutBucket(w, f, s, family, line + le_room, {slot + 1, static_cast<std::size_t>(slot[0])},
+                s.bucket_counts[i], format);
     }
     PutBucket(w, f, s, family, line + le_room, "+Inf", s.count, format);
     if (!with_sum) continue;

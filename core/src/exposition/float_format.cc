@@ -24,31 +24,25 @@
 #include "golivekit/observability/encode.h"
 
 namespace golivekit::observability {
-namespace {
 
-char* PutStr(char* out, std::string_view s) {
-  for (const char c : s) *out++ = c;
-  return out;
-}
-
-}  // namespace
+using detail::PutCString;
 
 char* FormatFloatTo(char* out, double v, Format format) {
   const bool om = format == Format::kOpenMetrics;
   if (std::isnan(v)) {
-    return PutStr(out, "NaN");
+    return PutCString(out, "NaN");
   }
   if (std::isinf(v)) {
-    return PutStr(out, v > 0 ? "+Inf" : "-Inf");
+    return PutCString(out, v > 0 ? "+Inf" : "-Inf");
   }
   if (v == 0) {  // also -0, which client_golang writes as 0
-    return PutStr(out, om ? "0.0" : "0");
+    return PutCString(out, om ? "0.0" : "0");
   }
   // Integers below 1e6 print as plain digits in both notations: the common case for counters.
   if (v > -1e6 && v < 1e6 && v == std::trunc(v)) {
     if (v < 0) *out++ = '-';
     out = detail::PutUint(out, static_cast<std::uint64_t>(std::fabs(v)));
-    return om ? PutStr(out, ".0") : out;
+    return om ? PutCString(out, ".0") : out;
   }
 
   char buf[64];
@@ -87,37 +81,31 @@ char* FormatFloatTo(char* out, double v, Format format) {
   dp += exp;
   const int x = dp - 1;  // decimal exponent of the first digit
 
-  const std::string_view d(digits, static_cast<std::size_t>(nd));
   if (neg) *out++ = '-';
   if (x < -4 || x >= 6) {
     *out++ = digits[0];
-    if (nd > 1) {
-      *out++ = '.';
-      out = PutStr(out, d.substr(1));
-    }
+    if (nd > 1) *out++ = '.';
+    for (int i = 1; i < nd; ++i) *out++ = digits[i];
     *out++ = 'e';
     *out++ = x < 0 ? '-' : '+';
     const int ax = x < 0 ? -x : x;
     if (ax < 10) *out++ = '0';
     return detail::PutUint(out, static_cast<std::uint64_t>(ax));
   }
-  // Fixed notation: the exponent is in [-4, 5], so at most 4 leading zeros or 5 trailing ones.
-  bool has_point = false;
+  // Fixed notation: the exponent is in [-4, 5], so at most 4 leading zeros. Only a value that is not an
+  // integer gets here (integers below 1e6 took the shortcut above, larger ones have x >= 6), so its
+  // digits always reach past the point: the OpenMetrics ".0" is never needed.
+  int i = 0;
   if (dp <= 0) {
-    out = PutStr(out, "0.");
-    for (int i = 0; i < -dp; ++i) *out++ = '0';
-    out = PutStr(out, d);
-    has_point = true;
-  } else if (dp >= nd) {
-    out = PutStr(out, d);
-    for (int i = 0; i < dp - nd; ++i) *out++ = '0';
+    out = PutCString(out, "0.");
+    for (int z = dp; z < 0; ++z) *out++ = '0';
   } else {
-    out = PutStr(out, d.substr(0, static_cast<std::size_t>(dp)));
-    *out++ = '.';
-    out = PutStr(out, d.substr(static_cast<std::size_t>(dp)));
-    has_point = true;
+    for (; i < dp && i < nd; ++i) *out++ = digits[i];
+    for (int z = nd; z < dp; ++z) *out++ = '0';
+    if (i < nd) *out++ = '.';
   }
-  return om && !has_point ? PutStr(out, ".0") : out;
+  for (; i < nd; ++i) *out++ = digits[i];
+  return out;
 }
 
 void AppendFloat(std::string& out, double v, Format format) {

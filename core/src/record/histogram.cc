@@ -141,7 +141,9 @@ Status Histogram::Collect(std::vector<FamilySnapshot>& out) const {
   std::vector<detail::NativeBucketRead> scratch;
   FamilySnapshot& f = out.emplace_back(SnapshotFamily(
       [&scratch](const detail::CellBase& c, SeriesSnapshot& s) { ReadHistogram(c, s, scratch); }));
-  f.bucket_bounds = layout_->bounds;
+  // A copy moved in, not copy assignment (whose reuse of capacity a new family has no use for, and
+  // which would be the module's only instance of it).
+  f.bucket_bounds = std::vector<double>(layout_->bounds);
   f.native = layout_->native;
   return {};
 }

@@ -2,6 +2,7 @@
 // described and carrying the registry's namespace and constant labels.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <map>
 #include <string>
@@ -65,6 +66,15 @@ Status RefillFrom(const Collector& collector, bool trusted, std::vector<FamilySn
   Status st = CollectFrom(collector, fresh);
   for (FamilySnapshot& f : fresh) NextFamily(families, n) = std::move(f);
   return st;
+}
+
+// `prefix` + `s`, in place: within its capacity, `s` takes no new buffer (a kept family, refilled).
+// Spelled out rather than string::insert, whose general case the WebAssembly module would inline.
+void Prepend(const std::string& prefix, std::string& s) {
+  const std::size_t n = s.size();
+  s.resize(n + prefix.size());
+  std::memmove(s.data() + prefix.size(), s.data(), n);
+  std::memcpy(s.data(), prefix.data(), prefix.size());
 }
 
 // The descriptor of `f`: same name and type; null if the collector never described it.
@@ -151,7 +161,9 @@ class detail::ConstLabels {
     const std::size_t own = f.label_names.size() - names_.size();
     for (SeriesSnapshot& s : f.series) {
       std::vector<std::string>& v = s.label_values;
-      v.resize(from.size());
+      // Grown by push_back after a reserve, the vector code snapshots already use, not resize.
+      v.reserve(from.size());
+      while (v.size() < from.size()) v.push_back(std::string());
       for (std::size_t k = from.size(); k-- > 0;) {
         if (from[k] < own) {
           if (from[k] != k) std::swap(v[k], v[from[k]]);
@@ -315,7 +327,7 @@ bool Registry::Keep(const Entry& e, const ConstLabels& const_labels, FamilySnaps
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  if (!prefix_.empty()) f.name.insert(0, prefix_);
+  if (!prefix_.empty()) Prepend(prefix_, f.name);
   const_labels.AddTo(f);
   return true;
 }
