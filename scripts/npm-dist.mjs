@@ -38,8 +38,7 @@ if (!existsSync(typescript)) {
 // the same directory, records them.
 
 // a … z, A … Z, then two letters.
-function shortName(i) {
-  const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+function shortName(i, letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
   return i < letters.length ? letters[i] : letters[Math.floor(i / letters.length) - 1] + letters[i % letters.length];
 }
 
@@ -118,24 +117,32 @@ const PUBLIC_DECLARATIONS = [
   "generated/constants.d.ts",
 ];
 
+// The letters by how often they occur in the page's minified code, most often first: gzip codes a
+// frequent letter in fewer bits.
+const FREQUENT_FIRST = "tesrinaohlucfdmpwygbvEBATkxNSCOIDLMjRqUFPzHJWKGVXYZQ";
+
 // Internal name -> short name: one letter that no other property of the package's code uses. The code
 // still has the exports' C names here: their short names, properties of the module's exports and imports
 // only, where no internal name goes, may be taken again.
 function manglePlan(ts, files) {
   const internal = new Set(INTERNAL_NAMES);
   const taken = new Set();
+  const uses = new Map(INTERNAL_NAMES.map((name) => [name, 0]));
   for (const [file, text] of files) {
     for (const { name } of propertyNames(ts, file, text)) {
       if (PUBLIC_DECLARATIONS.includes(file) && internal.has(name)) {
         throw new Error(`npm-dist: ${file} has a member named ${name}, which INTERNAL_NAMES mangles`);
       }
       if (!internal.has(name)) taken.add(name);
+      else if (file.endsWith(".js")) uses.set(name, uses.get(name) + 1);
     }
   }
+  // The most used names get the most frequent letters (a stable sort: ties keep INTERNAL_NAMES' order).
+  const byUse = [...INTERNAL_NAMES].sort((a, b) => uses.get(b) - uses.get(a));
   const plan = new Map();
-  for (let i = 0; plan.size < INTERNAL_NAMES.length; i++) {
-    const short = shortName(i);
-    if (!taken.has(short)) plan.set(INTERNAL_NAMES[plan.size], short);
+  for (let i = 0; plan.size < byUse.length; i++) {
+    const short = shortName(i, FREQUENT_FIRST);
+    if (!taken.has(short)) plan.set(byUse[plan.size], short);
   }
   return plan;
 }

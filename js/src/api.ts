@@ -5,7 +5,7 @@
 // a raw wasm export with the address of a C++ series handle and a double (series.ts), and the strings
 // of a label tuple cross only the first time (metrics.ts).
 import { batchEncoder } from "./batch-encoder.js";
-import { MAX_BATCH_BYTES, VERSION } from "./constants.js";
+import { COUNTER, GAUGE, HISTOGRAM, MAX_BATCH_BYTES, VERSION } from "./constants.js";
 import { ObservabilityError } from "./errors.js";
 import { CounterMetric, GaugeMetric, HistogramMetric } from "./metrics.js";
 import { MetricRegistry } from "./registry.js";
@@ -75,9 +75,9 @@ export function createApi(exports: WasmExports, heap: HeapView, crypto: WebCrypt
   const wasm = core.wasm;
   return {
     newRegistry: (opts) => new MetricRegistry(core, opts),
-    newCounter: (opts) => new CounterMetric(core, opts),
-    newGauge: (opts) => new GaugeMetric(core, opts),
-    newHistogram: (opts) => new HistogramMetric(core, opts),
+    newCounter: (opts) => new CounterMetric(core, COUNTER, opts),
+    newGauge: (opts) => new GaugeMetric(core, GAUGE, opts),
+    newHistogram: (opts) => new HistogramMetric(core, HISTOGRAM, opts),
     newTimer,
     defaultBuckets: Object.freeze(core.numbers(wasm.glk_default_buckets())),
     linearBuckets: (start, width, count) =>

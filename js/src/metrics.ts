@@ -2,8 +2,6 @@
 // and keeps its series handles in a JS-side cache, so that the strings of a label tuple cross into wasm
 // only the first time: a repeated `withLabels('GET', '200')` is two Map lookups.
 import {
-  COUNTER,
-  GAUGE,
   HISTOGRAM,
   type MetricKind,
   NATIVE_MAX_BUCKETS,
@@ -15,7 +13,6 @@ import type {
   Counter,
   CounterOpts,
   Gauge,
-  GaugeOpts,
   Histogram,
   HistogramOpts,
   LabelValue,
@@ -139,6 +136,8 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
     this.#address = address;
     this.#cache = new SeriesCache(labels.length);
     if (labels.length === 0) this.#onlySeries = this.#newSeries([]);
+    // The subclasses have no constructors of their own (less code): the histogram's bounds are set here.
+    if (histogram) (this as { buckets?: readonly number[] }).buckets = Object.freeze(core.numbers(wasm.glk_metric_buckets(address)));
   }
 
   /** @internal true once disposed */
@@ -227,9 +226,6 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
 }
 
 export class CounterMetric extends NativeMetric<CounterSeries> implements Counter {
-  constructor(core: WasmCore, opts: CounterOpts) {
-    super(core, COUNTER, opts);
-  }
   inc(): void {
     this.onlySeries().inc();
   }
@@ -242,9 +238,6 @@ export class CounterMetric extends NativeMetric<CounterSeries> implements Counte
 }
 
 export class GaugeMetric extends NativeMetric<GaugeSeries> implements Gauge {
-  constructor(core: WasmCore, opts: GaugeOpts) {
-    super(core, GAUGE, opts);
-  }
   set(value: number): void {
     this.onlySeries().set(value);
   }
@@ -269,11 +262,7 @@ export class GaugeMetric extends NativeMetric<GaugeSeries> implements Gauge {
 }
 
 export class HistogramMetric extends NativeMetric<HistogramSeries> implements Histogram {
-  declare readonly buckets: readonly number[];
-  constructor(core: WasmCore, opts: HistogramOpts) {
-    super(core, HISTOGRAM, opts);
-    this.buckets = Object.freeze(core.numbers(core.wasm.glk_metric_buckets(this.nativeAddress())));
-  }
+  declare readonly buckets: readonly number[]; // set by NativeMetric's constructor
   observe(value: number): void {
     this.onlySeries().observe(value);
   }

@@ -2,7 +2,7 @@
 // target): the memory of the wasm instance and of the JS heap, read at each exposition, and the build info.
 // Written as closures over a table rather than a class: every page carries this code (registry.ts cannot
 // know whether a registry will ask for it), and closures minify to less.
-import { VERSION } from "./constants.js";
+import { GAUGE, VERSION } from "./constants.js";
 import { GaugeMetric } from "./metrics.js";
 import type { Registry } from "./types.js";
 import type { WasmCore } from "./wasm-core.js";
@@ -47,7 +47,7 @@ export function runtimeMetrics(core: WasmCore, registry: Registry): RuntimeMetri
     return [memory.wasmMemoryBytes, memory.heapInUseBytes, ...jsHeap()];
   };
   const add = ([name, help]: string[], labels?: string[]): GaugeMetric =>
-    registry.register(new GaugeMetric(core, { name: name!, help: help!, labels }));
+    registry.register(new GaugeMetric(core, GAUGE, { name: name!, help: help!, labels }));
   const gauges = GAUGES.slice(0, figures().length).map((row) => add(row));
   const all = [...gauges, add(["golivekit_build_info", "Version of golivekit-observability; always 1."], ["version"])];
   all[all.length - 1]!.withLabels(VERSION).set(1);
