@@ -45,35 +45,34 @@ function labelKey(value: LabelValue): string {
 // One level per label; the last level maps the last value to the series.
 type Level<S> = Map<string, Level<S> | S>;
 
-/** The series of a metric with labels, by their label values. */
+/** The series of a metric with labels, by their label values; makes each the first time it is asked for. */
 export class SeriesCache<S> {
   #root: Level<S> = new Map();
   readonly #depth: number;
+  readonly #make: (values: readonly LabelValue[]) => S;
 
-  constructor(depth: number) {
+  constructor(depth: number, make: (values: readonly LabelValue[]) => S) {
     this.#depth = depth;
+    this.#make = make;
   }
 
-  /** The series of these values (one per level), if it was made before. */
-  find(values: readonly LabelValue[]): S | undefined {
+  /**
+   * The series of these values (one per level), made now if it was not before: one walk for both, as
+   * withLabels needs. Levels made for a series whose making throws stay, empty; nothing reads them.
+   */
+  find(values: readonly LabelValue[]): S {
     const last = values.length - 1;
-    let level: Level<S> | undefined = this.#root;
-    for (let i = 0; i < last; i++) {
-      level = level.get(labelKey(values[i]!)) as Level<S> | undefined;
-      if (level === undefined) return undefined;
-    }
-    return level.get(labelKey(values[last]!)) as S | undefined;
-  }
-
-  add(keys: readonly string[], series: S): void {
     let level = this.#root;
-    const last = keys.length - 1;
     for (let i = 0; i < last; i++) {
-      let next = level.get(keys[i]!) as Level<S> | undefined;
-      if (next === undefined) level.set(keys[i]!, (next = new Map()));
+      const key = labelKey(values[i]!);
+      let next = level.get(key) as Level<S> | undefined;
+      if (next === undefined) level.set(key, (next = new Map()));
       level = next;
     }
-    level.set(keys[last]!, series);
+    const key = labelKey(values[last]!);
+    let series = level.get(key) as S | undefined;
+    if (series === undefined) level.set(key, (series = this.#make(values)));
+    return series;
   }
 
   /** Forgets the series of these values, and the levels that are left empty. */
@@ -134,10 +133,12 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
     this.core = core;
     this.#wasm = wasm;
     this.#address = address;
-    this.#cache = new SeriesCache(labels.length);
+    this.#cache = new SeriesCache(labels.length, (values) => this.#newSeries(values.map(labelKey)));
     if (labels.length === 0) this.#onlySeries = this.#newSeries([]);
     // The subclasses have no constructors of their own (less code): the histogram's bounds are set here.
-    if (histogram) (this as { buckets?: readonly number[] }).buckets = Object.freeze(core.numbers(wasm.glk_metric_buckets(address)));
+    if (histogram) {
+      (this as { buckets?: readonly number[] }).buckets = Object.freeze(core.numbers(wasm.glk_metric_buckets(address)));
+    }
   }
 
   /** @internal true once disposed */
@@ -153,7 +154,7 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
 
   withLabels(...values: LabelValue[]): S {
     if (values.length !== this.labelNames.length || values.length === 0) return this.#withoutLabels(values.length);
-    return this.#cache.find(values) ?? this.#addSeries(values.map(labelKey));
+    return this.#cache.find(values);
   }
 
   remove(...values: LabelValue[]): boolean {
@@ -210,12 +211,6 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
       "INVALID_ARGUMENT",
       `${this.name}: expected ${expected} label value${expected === 1 ? "" : "s"} {${names}}, got ${count}`,
     );
-  }
-
-  #addSeries(keys: string[]): S {
-    const series = this.#newSeries(keys);
-    this.#cache.add(keys, series);
-    return series;
   }
 
   #newSeries(keys: string[]): S {

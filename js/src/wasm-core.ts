@@ -131,13 +131,13 @@ export class WasmCore {
 
   /** Writes numbers into the number buffer; returns how many. */
   putNumbers(values: readonly number[]): number {
-    new Float64Array(this.wasm.memory.buffer, this.wasm.glk_nums(values.length), values.length).set(values);
+    this.#numbers(values.length).set(values);
     return values.length;
   }
 
   /** The first `count` numbers of the number buffer (an export returned `count`). */
   numbers(count: number): number[] {
-    return Array.from(new Float64Array(this.wasm.memory.buffer, this.wasm.glk_nums(count), count));
+    return Array.from(this.#numbers(count));
   }
 
   /** The error in the status text at `address` (an export's answer), or undefined if it is empty (OK). */
@@ -160,6 +160,11 @@ export class WasmCore {
     if (what === METRIC_ADAPTER) this.wasm.glk_metric_free(address);
     else if (what === REGISTRY_ADAPTER) this.wasm.glk_registry_free(address);
     else this.wasm.glk_child_free(what, address);
+  }
+
+  // The number buffer's first `count` doubles (glk_nums makes room for them).
+  #numbers(count: number): Float64Array {
+    return new Float64Array(this.wasm.memory.buffer, this.wasm.glk_nums(count), count);
   }
 
   // A fresh view each time: memory growth detaches the old buffer.
