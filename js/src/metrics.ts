@@ -58,7 +58,7 @@ export class SeriesCache<S> {
 
   /**
    * The series of these values (one per level), made now if it was not before: one walk for both, as
-   * withLabels needs. Levels made for a series whose making throws stay, empty; nothing reads them.
+   * withLabels needs. Levels made for a series whose making throws stay, holding no series.
    */
   find(values: readonly LabelValue[]): S {
     const last = values.length - 1;
