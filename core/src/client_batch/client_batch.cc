@@ -526,17 +526,6 @@ double CounterIncrement(double now, const double* prev) {
   return prev != nullptr && now >= *prev ? now - *prev : now;
 }
 
-// Whether a histogram series restarted since the previous snapshot (or is new): then all it holds is new.
-bool HistogramRestarted(const SeriesSnapshot& now, const SeriesSnapshot* prev) {
-  if (prev == nullptr || prev->bucket_counts.size() != now.bucket_counts.size() || now.count < prev->count) {
-    return true;
-  }
-  for (std::size_t i = 0; i < now.bucket_counts.size(); ++i) {
-    if (now.bucket_counts[i] < prev->bucket_counts[i]) return true;
-  }
-  return false;
-}
-
 // The native buckets of one sign since `prev` (lowered `by` schemas to now's), into `out`; false if a
 // bucket went down (the series was reset).
 bool NativeSideIncrements(const std::vector<NativeSpan>& now_spans,
@@ -564,32 +553,64 @@ bool NativeSideIncrements(const std::vector<NativeSpan>& now_spans,
   return !has_was;
 }
 
-// The native increments since `prev` (empty: everything); false if the series was reset (or its
+// The native increments since `prev` (nullptr: everything); false if the series was reset (or its
 // resolution went up, which only a recreated series does).
-bool NativeIncrements(const NativeBuckets& now, const NativeBuckets& prev, NativeBuckets& out) {
+// Nothing, to diff from (taken as at now's schema and threshold): all zeros, which no code builds.
+const NativeBuckets kNone;
+
+bool NativeIncrements(const NativeBuckets& now, const NativeBuckets* prev, NativeBuckets& out) {
+  const NativeBuckets& was = prev != nullptr ? *prev : kNone;
   out.schema = now.schema;
   out.zero_threshold = now.zero_threshold;
-  out.zero_count = now.zero_count - prev.zero_count;
-  const std::int32_t by = prev.schema - now.schema;
-  return by >= 0 && prev.zero_threshold == now.zero_threshold && prev.zero_count <= now.zero_count &&
-         NativeSideIncrements(now.positive_spans, now.positive_counts, prev.positive_spans,
-                              prev.positive_counts, by, out.positive_spans, out.positive_counts) &&
-         NativeSideIncrements(now.negative_spans, now.negative_counts, prev.negative_spans,
-                              prev.negative_counts, by, out.negative_spans, out.negative_counts);
+  out.zero_count = now.zero_count - was.zero_count;
+  const std::int32_t by = prev != nullptr ? was.schema - now.schema : 0;
+  return by >= 0 && (prev == nullptr || was.zero_threshold == now.zero_threshold) &&
+         was.zero_count <= now.zero_count &&
+         NativeSideIncrements(now.positive_spans, now.positive_counts, was.positive_spans,
+                              was.positive_counts, by, out.positive_spans, out.positive_counts) &&
+         NativeSideIncrements(now.negative_spans, now.negative_counts, was.negative_spans,
+                              was.negative_counts, by, out.negative_spans, out.negative_counts);
 }
 
 // Per-bucket (not cumulative) increments, +Inf last, from the cumulative counts now and before
-// (`prev` nullptr: from zero).
-void PutBucketDeltas(std::string& out, const SeriesSnapshot& now, const SeriesSnapshot* prev) {
+// (`prev` nullptr: from zero); false if a cumulative count went down (the series restarted), and then
+// what it wrote is of no use.
+bool PutBucketDeltas(std::string& out, const SeriesSnapshot& now, const SeriesSnapshot* prev) {
   const std::size_t nb = now.bucket_counts.size();
   std::uint64_t below = 0;  // new observations in the buckets so far (cumulative)
+  bool rose = true;
   for (std::size_t i = 0; i <= nb; ++i) {
     const std::uint64_t cum_now = i < nb ? now.bucket_counts[i] : now.count;
     const std::uint64_t cum_prev = prev == nullptr ? 0 : (i < nb ? prev->bucket_counts[i] : prev->count);
+    rose = rose && cum_now >= cum_prev;
     const std::uint64_t d = cum_now - cum_prev;
     PutVarint(out, d >= below ? d - below : 0);
     below = d >= below ? d : below;
   }
+  return rose;
+}
+
+// A histogram series' fields after its label values (written from `at` on), against `prev`; false,
+// with nothing written, if it sends nothing. The restart check is the bucket increments' own: a series
+// whose counts went down, or whose native buckets did, is written again from zero.
+bool PutHistogramChange(std::string& out, std::size_t at, SeriesShape shape, const SeriesSnapshot& s,
+                        const SeriesSnapshot* prev, NativeBuckets& native) {
+  if (prev != nullptr && prev->bucket_counts.size() != s.bucket_counts.size()) prev = nullptr;
+  const std::size_t classic_at = out.size();
+  for (;; prev = nullptr) {
+    out.resize(classic_at);
+    const bool rose = PutBucketDeltas(out, s, prev);
+    if (!shape.classic) out.resize(classic_at);
+    if (!rose) continue;
+    if (prev != nullptr && s.count == prev->count) {
+      out.resize(at);
+      return false;
+    }
+    if (!shape.native || NativeIncrements(s.native, prev != nullptr ? &prev->native : nullptr, native)) break;
+  }
+  if (shape.native) PutNative(out, native);
+  PutDouble(out, prev == nullptr ? s.sum : s.sum - prev->sum);
+  return true;
 }
 
 // Writes what series `s` sends given what it held at the previous call (`prev` nullptr: nothing) to
@@ -601,20 +622,11 @@ bool PutSeriesChange(std::string& out, SeriesShape shape, const SeriesSnapshot& 
   if (shape.type == MetricType::kCounter) {
     value = CounterIncrement(s.value, prev != nullptr ? &prev->value : nullptr);
     if (prev != nullptr && !(value > 0)) return false;
-  } else if (shape.type == MetricType::kHistogram) {
-    bool restarted = HistogramRestarted(s, prev);
-    if (!restarted && s.count == prev->count) return false;
-    // From nothing: the same schema and threshold, no counts.
-    const NativeBuckets none{.schema = s.native.schema, .zero_threshold = s.native.zero_threshold};
-    if (shape.native && !NativeIncrements(s.native, restarted ? none : prev->native, native)) {
-      restarted = true;
-      NativeIncrements(s.native, none, native);
-    }
-    if (restarted) prev = nullptr;
-    value = prev == nullptr ? s.sum : s.sum - prev->sum;
   }
-  PutSeriesFields(
-      out, shape, s.label_values, [&] { PutBucketDeltas(out, s, prev); }, native, value);
+  const std::size_t at = out.size();
+  for (const std::string& v : s.label_values) PutString(out, v);
+  if (shape.type == MetricType::kHistogram) return PutHistogramChange(out, at, shape, s, prev, native);
+  PutDouble(out, value);
   return true;
 }
 
