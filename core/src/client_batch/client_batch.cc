@@ -67,10 +67,15 @@ void PutNativeSide(std::string& out, const std::vector<NativeSpan>& spans,
   for (const std::uint64_t c : counts) PutVarint(out, c);
 }
 
-void PutNative(std::string& out, const NativeBuckets& n) {
+// A native block's schema, zero threshold and zero count (or its increment).
+void PutNativeHead(std::string& out, const NativeBuckets& n, std::uint64_t zero_count) {
   out.push_back(static_cast<char>(static_cast<std::int8_t>(n.schema)));
   PutDouble(out, n.zero_threshold);
-  PutVarint(out, n.zero_count);
+  PutVarint(out, zero_count);
+}
+
+void PutNative(std::string& out, const NativeBuckets& n) {
+  PutNativeHead(out, n, n.zero_count);
   PutNativeSide(out, n.positive_spans, n.positive_counts);
   PutNativeSide(out, n.negative_spans, n.negative_counts);
 }
@@ -526,50 +531,90 @@ double CounterIncrement(double now, const double* prev) {
   return prev != nullptr && now >= *prev ? now - *prev : now;
 }
 
-// The native buckets of one sign since `prev` (lowered `by` schemas to now's), into `out`; false if a
-// bucket went down (the series was reset).
-bool NativeSideIncrements(const std::vector<NativeSpan>& now_spans,
-                          const std::vector<std::uint64_t>& now_counts,
-                          const std::vector<NativeSpan>& prev_spans,
-                          const std::vector<std::uint64_t>& prev_counts, std::int32_t by,
-                          std::vector<NativeSpan>& out_spans, std::vector<std::uint64_t>& out_counts) {
-  out_spans.clear();
-  out_counts.clear();
-  detail::SpanWriter out(out_spans, out_counts);
-  detail::BucketCursor now(now_spans, now_counts, 0);
-  detail::BucketCursor before(prev_spans, prev_counts, by);
-  detail::IndexedCount was{0, 0};
-  bool has_was = before.Next(was);
-  for (detail::IndexedCount b{0, 0}; now.Next(b);) {
-    if (has_was && was.index < b.index) return false;  // a bucket that emptied
-    std::uint64_t before_count = 0;
-    if (has_was && was.index == b.index) {
-      before_count = was.count;
-      has_was = before.Next(was);
+// The buckets of one sign that spans and counts cover, zeros included, in index order. Not
+// detail::BucketCursor: the diff below lowers and skips by itself, and one small walker serves both sides.
+class SpanWalk {
+ public:
+  SpanWalk(const std::vector<NativeSpan>& spans, const std::vector<std::uint64_t>& counts)
+      : span_(spans.data()),
+        spans_end_(spans.data() + spans.size()),
+        count_(counts.data()),
+        counts_end_(counts.data() + counts.size()) {}
+
+  // The next bucket; false at the end (of the spans, or of the counts if they fall short).
+  bool Next(std::int32_t& index, std::uint64_t& count) {
+    while (left_ == 0) {
+      if (span_ == spans_end_) return false;
+      index_ += span_->offset;  // the first span's offset from 0, the others' from the end of the last
+      left_ = span_++->length;
     }
-    if (b.count < before_count) return false;
-    if (b.count > before_count) out.Add(b.index, b.count - before_count);
+    if (count_ == counts_end_) return false;
+    --left_;
+    index = index_++;
+    count = *count_++;
+    return true;
   }
-  return !has_was;
+
+ private:
+  const NativeSpan* span_;
+  const NativeSpan* spans_end_;
+  const std::uint64_t* count_;
+  const std::uint64_t* counts_end_;
+  std::uint32_t left_ = 0;
+  std::int32_t index_ = 0;
+};
+
+// Writes the increments of one sign's native buckets since `prev` (lowered `by` schemas to now's), as
+// spans and counts; false if a bucket went down or emptied (the series was reset). `spans` and `counts`
+// hold the increments while they are worked out (they keep their capacity from call to call).
+bool PutNativeSideChange(std::string& out, const std::vector<NativeSpan>& now_spans,
+                         const std::vector<std::uint64_t>& now_counts,
+                         const std::vector<NativeSpan>& prev_spans,
+                         const std::vector<std::uint64_t>& prev_counts, std::int32_t by,
+                         std::vector<NativeSpan>& spans, std::vector<std::uint64_t>& counts) {
+  spans.clear();
+  counts.clear();
+  detail::SpanWriter increments(spans, counts);
+  SpanWalk before(prev_spans, prev_counts);
+  std::int32_t was_index = 0;
+  std::uint64_t was_count = 0;
+  bool has_was = before.Next(was_index, was_count);
+  SpanWalk now(now_spans, now_counts);
+  std::int32_t index = 0;
+  std::uint64_t count = 0;
+  while (now.Next(index, count)) {
+    std::uint64_t was = 0;  // what the buckets before that become this one held
+    for (; has_was && detail::LowerNativeIndex(was_index, by) <= index;
+         has_was = before.Next(was_index, was_count)) {
+      if (detail::LowerNativeIndex(was_index, by) < index && was_count != 0) return false;
+      was += was_count;
+    }
+    if (count < was) return false;
+    if (count > was) increments.Add(index, count - was);
+  }
+  for (; has_was; has_was = before.Next(was_index, was_count)) {
+    if (was_count != 0) return false;
+  }
+  PutNativeSide(out, spans, counts);
+  return true;
 }
 
-// The native increments since `prev` (nullptr: everything); false if the series was reset (or its
-// resolution went up, which only a recreated series does).
 // Nothing, to diff from (taken as at now's schema and threshold): all zeros, which no code builds.
 const NativeBuckets kNone;
 
-bool NativeIncrements(const NativeBuckets& now, const NativeBuckets* prev, NativeBuckets& out) {
+// Writes the native increments since `prev` (nullptr: everything); false if the series was reset (or
+// its resolution went up, which only a recreated series does), and then what it wrote is of no use.
+bool PutNativeChange(std::string& out, const NativeBuckets& now, const NativeBuckets* prev,
+                     std::vector<NativeSpan>& spans, std::vector<std::uint64_t>& counts) {
   const NativeBuckets& was = prev != nullptr ? *prev : kNone;
-  out.schema = now.schema;
-  out.zero_threshold = now.zero_threshold;
-  out.zero_count = now.zero_count - was.zero_count;
   const std::int32_t by = prev != nullptr ? was.schema - now.schema : 0;
+  PutNativeHead(out, now, now.zero_count - was.zero_count);
   return by >= 0 && (prev == nullptr || was.zero_threshold == now.zero_threshold) &&
          was.zero_count <= now.zero_count &&
-         NativeSideIncrements(now.positive_spans, now.positive_counts, was.positive_spans,
-                              was.positive_counts, by, out.positive_spans, out.positive_counts) &&
-         NativeSideIncrements(now.negative_spans, now.negative_counts, was.negative_spans,
-                              was.negative_counts, by, out.negative_spans, out.negative_counts);
+         PutNativeSideChange(out, now.positive_spans, now.positive_counts, was.positive_spans,
+                             was.positive_counts, by, spans, counts) &&
+         PutNativeSideChange(out, now.negative_spans, now.negative_counts, was.negative_spans,
+                             was.negative_counts, by, spans, counts);
 }
 
 // Per-bucket (not cumulative) increments, +Inf last, from the cumulative counts now and before
@@ -590,34 +635,42 @@ bool PutBucketDeltas(std::string& out, const SeriesSnapshot& now, const SeriesSn
   return rose;
 }
 
+// The native increments of one sign while they are worked out: their vectors keep their capacity from
+// series to series.
+struct NativeScratch {
+  std::vector<NativeSpan> spans;
+  std::vector<std::uint64_t> counts;
+};
+
 // A histogram series' fields after its label values (written from `at` on), against `prev`; false,
-// with nothing written, if it sends nothing. The restart check is the bucket increments' own: a series
-// whose counts went down, or whose native buckets did, is written again from zero.
+// with nothing written, if it sends nothing. The restart check is the increments' own: a series whose
+// counts went down, or whose native buckets did, is written again from zero over what was written.
 bool PutHistogramChange(std::string& out, std::size_t at, SeriesShape shape, const SeriesSnapshot& s,
-                        const SeriesSnapshot* prev, NativeBuckets& native) {
+                        const SeriesSnapshot* prev, NativeScratch& scratch) {
   if (prev != nullptr && prev->bucket_counts.size() != s.bucket_counts.size()) prev = nullptr;
-  const std::size_t classic_at = out.size();
+  const std::size_t fields_at = out.size();
   for (;; prev = nullptr) {
-    out.resize(classic_at);
+    out.resize(fields_at);
     const bool rose = PutBucketDeltas(out, s, prev);
-    if (!shape.classic) out.resize(classic_at);
+    if (!shape.classic) out.resize(fields_at);
     if (!rose) continue;
     if (prev != nullptr && s.count == prev->count) {
       out.resize(at);
       return false;
     }
-    if (!shape.native || NativeIncrements(s.native, prev != nullptr ? &prev->native : nullptr, native)) break;
+    if (!shape.native || PutNativeChange(out, s.native, prev != nullptr ? &prev->native : nullptr,
+                                         scratch.spans, scratch.counts)) {
+      break;
+    }
   }
-  if (shape.native) PutNative(out, native);
   PutDouble(out, prev == nullptr ? s.sum : s.sum - prev->sum);
   return true;
 }
 
 // Writes what series `s` sends given what it held at the previous call (`prev` nullptr: nothing) to
-// `out`, straight from the two snapshots; false, with nothing written, if it sends nothing. `native`
-// holds the native increments while they are worked out (its vectors keep their capacity).
+// `out`, straight from the two snapshots; false, with nothing written, if it sends nothing.
 bool PutSeriesChange(std::string& out, SeriesShape shape, const SeriesSnapshot& s, const SeriesSnapshot* prev,
-                     NativeBuckets& native) {
+                     NativeScratch& scratch) {
   double value = s.value;  // a gauge is always sent: it says the client is alive and what it holds
   if (shape.type == MetricType::kCounter) {
     value = CounterIncrement(s.value, prev != nullptr ? &prev->value : nullptr);
@@ -625,7 +678,7 @@ bool PutSeriesChange(std::string& out, SeriesShape shape, const SeriesSnapshot& 
   }
   const std::size_t at = out.size();
   for (const std::string& v : s.label_values) PutString(out, v);
-  if (shape.type == MetricType::kHistogram) return PutHistogramChange(out, at, shape, s, prev, native);
+  if (shape.type == MetricType::kHistogram) return PutHistogramChange(out, at, shape, s, prev, scratch);
   PutDouble(out, value);
   return true;
 }
@@ -783,7 +836,7 @@ std::vector<std::string> BatchEncoder::Encode(const Snapshot& snapshot, const En
 // one does not count as shipped.
 std::vector<std::string> BatchEncoder::Encode(Snapshot&& snapshot, const EncodeOpts& opts) {
   BatchPacker packer(client_, opts, max_batch_bytes_, next_sequence_);
-  NativeBuckets native;
+  NativeScratch scratch;
   std::size_t last_family = 0;
   for (const FamilySnapshot& fam : snapshot.families) {
     if (!Shippable(fam) || skips(fam.name)) continue;
@@ -795,7 +848,7 @@ std::vector<std::string> BatchEncoder::Encode(Snapshot&& snapshot, const EncodeO
       const SeriesSnapshot* prev_series =
           prev != nullptr ? Seek(prev->series, last_series, s.label_values, &CompareLabelValues) : nullptr;
       const std::size_t begin = packer.body().size();
-      if (!PutSeriesChange(packer.body(), shape, s, prev_series, native)) continue;
+      if (!PutSeriesChange(packer.body(), shape, s, prev_series, scratch)) continue;
       packer.AddSeries(fam, begin);
     }
   }
