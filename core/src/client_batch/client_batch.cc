@@ -67,10 +67,15 @@ void PutNativeSide(std::string& out, const std::vector<NativeSpan>& spans,
   for (const std::uint64_t c : counts) PutVarint(out, c);
 }
 
-void PutNative(std::string& out, const NativeBuckets& n) {
+// A native block's schema, zero threshold and zero count (or its increment).
+void PutNativeHead(std::string& out, const NativeBuckets& n, std::uint64_t zero_count) {
   out.push_back(static_cast<char>(static_cast<std::int8_t>(n.schema)));
   PutDouble(out, n.zero_threshold);
-  PutVarint(out, n.zero_count);
+  PutVarint(out, zero_count);
+}
+
+void PutNative(std::string& out, const NativeBuckets& n) {
+  PutNativeHead(out, n, n.zero_count);
   PutNativeSide(out, n.positive_spans, n.positive_counts);
   PutNativeSide(out, n.negative_spans, n.negative_counts);
 }
@@ -526,95 +531,155 @@ double CounterIncrement(double now, const double* prev) {
   return prev != nullptr && now >= *prev ? now - *prev : now;
 }
 
-// Whether a histogram series restarted since the previous snapshot (or is new): then all it holds is new.
-bool HistogramRestarted(const SeriesSnapshot& now, const SeriesSnapshot* prev) {
-  if (prev == nullptr || prev->bucket_counts.size() != now.bucket_counts.size() || now.count < prev->count) {
+// The buckets of one sign that spans and counts cover, zeros included, in index order. Not
+// detail::BucketCursor: the diff below lowers and skips by itself, and one small walker serves both sides.
+class SpanWalk {
+ public:
+  SpanWalk(const std::vector<NativeSpan>& spans, const std::vector<std::uint64_t>& counts)
+      : span_(spans.data()),
+        spans_end_(spans.data() + spans.size()),
+        count_(counts.data()),
+        counts_end_(counts.data() + counts.size()) {}
+
+  // The next bucket; false at the end (of the spans, or of the counts if they fall short).
+  bool Next(std::int32_t& index, std::uint64_t& count) {
+    while (left_ == 0) {
+      if (span_ == spans_end_) return false;
+      index_ += span_->offset;  // the first span's offset from 0, the others' from the end of the last
+      left_ = span_++->length;
+    }
+    if (count_ == counts_end_) return false;
+    --left_;
+    index = index_++;
+    count = *count_++;
     return true;
   }
-  for (std::size_t i = 0; i < now.bucket_counts.size(); ++i) {
-    if (now.bucket_counts[i] < prev->bucket_counts[i]) return true;
-  }
-  return false;
-}
 
-// The native buckets of one sign since `prev` (lowered `by` schemas to now's), into `out`; false if a
-// bucket went down (the series was reset).
-bool NativeSideIncrements(const std::vector<NativeSpan>& now_spans,
-                          const std::vector<std::uint64_t>& now_counts,
-                          const std::vector<NativeSpan>& prev_spans,
-                          const std::vector<std::uint64_t>& prev_counts, std::int32_t by,
-                          std::vector<NativeSpan>& out_spans, std::vector<std::uint64_t>& out_counts) {
-  out_spans.clear();
-  out_counts.clear();
-  detail::SpanWriter out(out_spans, out_counts);
-  detail::BucketCursor now(now_spans, now_counts, 0);
-  detail::BucketCursor before(prev_spans, prev_counts, by);
-  detail::IndexedCount was{0, 0};
-  bool has_was = before.Next(was);
-  for (detail::IndexedCount b{0, 0}; now.Next(b);) {
-    if (has_was && was.index < b.index) return false;  // a bucket that emptied
-    std::uint64_t before_count = 0;
-    if (has_was && was.index == b.index) {
-      before_count = was.count;
-      has_was = before.Next(was);
+ private:
+  const NativeSpan* span_;
+  const NativeSpan* spans_end_;
+  const std::uint64_t* count_;
+  const std::uint64_t* counts_end_;
+  std::uint32_t left_ = 0;
+  std::int32_t index_ = 0;
+};
+
+// Writes the increments of one sign's native buckets since `prev` (lowered `by` schemas to now's), as
+// spans and counts; false if a bucket went down or emptied (the series was reset). `spans` and `counts`
+// hold the increments while they are worked out (they keep their capacity from call to call).
+bool PutNativeSideChange(std::string& out, const std::vector<NativeSpan>& now_spans,
+                         const std::vector<std::uint64_t>& now_counts,
+                         const std::vector<NativeSpan>& prev_spans,
+                         const std::vector<std::uint64_t>& prev_counts, std::int32_t by,
+                         std::vector<NativeSpan>& spans, std::vector<std::uint64_t>& counts) {
+  spans.clear();
+  counts.clear();
+  detail::SpanWriter increments(spans, counts);
+  SpanWalk before(prev_spans, prev_counts);
+  std::int32_t was_index = 0;
+  std::uint64_t was_count = 0;
+  bool has_was = before.Next(was_index, was_count);
+  SpanWalk now(now_spans, now_counts);
+  std::int32_t index = 0;
+  std::uint64_t count = 0;
+  while (now.Next(index, count)) {
+    std::uint64_t was = 0;  // what the buckets before that become this one held
+    for (; has_was && detail::LowerNativeIndex(was_index, by) <= index;
+         has_was = before.Next(was_index, was_count)) {
+      if (detail::LowerNativeIndex(was_index, by) < index && was_count != 0) return false;
+      was += was_count;
     }
-    if (b.count < before_count) return false;
-    if (b.count > before_count) out.Add(b.index, b.count - before_count);
+    if (count < was) return false;
+    if (count > was) increments.Add(index, count - was);
   }
-  return !has_was;
+  for (; has_was; has_was = before.Next(was_index, was_count)) {
+    if (was_count != 0) return false;
+  }
+  PutNativeSide(out, spans, counts);
+  return true;
 }
 
-// The native increments since `prev` (empty: everything); false if the series was reset (or its
-// resolution went up, which only a recreated series does).
-bool NativeIncrements(const NativeBuckets& now, const NativeBuckets& prev, NativeBuckets& out) {
-  out.schema = now.schema;
-  out.zero_threshold = now.zero_threshold;
-  out.zero_count = now.zero_count - prev.zero_count;
-  const std::int32_t by = prev.schema - now.schema;
-  return by >= 0 && prev.zero_threshold == now.zero_threshold && prev.zero_count <= now.zero_count &&
-         NativeSideIncrements(now.positive_spans, now.positive_counts, prev.positive_spans,
-                              prev.positive_counts, by, out.positive_spans, out.positive_counts) &&
-         NativeSideIncrements(now.negative_spans, now.negative_counts, prev.negative_spans,
-                              prev.negative_counts, by, out.negative_spans, out.negative_counts);
+// Nothing, to diff from (taken as at now's schema and threshold): all zeros, which no code builds.
+const NativeBuckets kNone;
+
+// Writes the native increments since `prev` (nullptr: everything); false if the series was reset (or
+// its resolution went up, which only a recreated series does), and then what it wrote is of no use.
+bool PutNativeChange(std::string& out, const NativeBuckets& now, const NativeBuckets* prev,
+                     std::vector<NativeSpan>& spans, std::vector<std::uint64_t>& counts) {
+  const NativeBuckets& was = prev != nullptr ? *prev : kNone;
+  const std::int32_t by = prev != nullptr ? was.schema - now.schema : 0;
+  PutNativeHead(out, now, now.zero_count - was.zero_count);
+  return by >= 0 && (prev == nullptr || was.zero_threshold == now.zero_threshold) &&
+         was.zero_count <= now.zero_count &&
+         PutNativeSideChange(out, now.positive_spans, now.positive_counts, was.positive_spans,
+                             was.positive_counts, by, spans, counts) &&
+         PutNativeSideChange(out, now.negative_spans, now.negative_counts, was.negative_spans,
+                             was.negative_counts, by, spans, counts);
 }
 
 // Per-bucket (not cumulative) increments, +Inf last, from the cumulative counts now and before
-// (`prev` nullptr: from zero).
-void PutBucketDeltas(std::string& out, const SeriesSnapshot& now, const SeriesSnapshot* prev) {
+// (`prev` nullptr: from zero); false if a cumulative count went down (the series restarted), and then
+// what it wrote is of no use.
+bool PutBucketDeltas(std::string& out, const SeriesSnapshot& now, const SeriesSnapshot* prev) {
   const std::size_t nb = now.bucket_counts.size();
   std::uint64_t below = 0;  // new observations in the buckets so far (cumulative)
+  bool rose = true;
   for (std::size_t i = 0; i <= nb; ++i) {
     const std::uint64_t cum_now = i < nb ? now.bucket_counts[i] : now.count;
     const std::uint64_t cum_prev = prev == nullptr ? 0 : (i < nb ? prev->bucket_counts[i] : prev->count);
+    rose = rose && cum_now >= cum_prev;
     const std::uint64_t d = cum_now - cum_prev;
     PutVarint(out, d >= below ? d - below : 0);
     below = d >= below ? d : below;
   }
+  return rose;
+}
+
+// The native increments of one sign while they are worked out: their vectors keep their capacity from
+// series to series.
+struct NativeScratch {
+  std::vector<NativeSpan> spans;
+  std::vector<std::uint64_t> counts;
+};
+
+// A histogram series' fields after its label values (written from `at` on), against `prev`; false,
+// with nothing written, if it sends nothing. The restart check is the increments' own: a series whose
+// counts went down, or whose native buckets did, is written again from zero over what was written.
+bool PutHistogramChange(std::string& out, std::size_t at, SeriesShape shape, const SeriesSnapshot& s,
+                        const SeriesSnapshot* prev, NativeScratch& scratch) {
+  if (prev != nullptr && prev->bucket_counts.size() != s.bucket_counts.size()) prev = nullptr;
+  const std::size_t fields_at = out.size();
+  for (;; prev = nullptr) {
+    out.resize(fields_at);
+    const bool rose = PutBucketDeltas(out, s, prev);
+    if (!shape.classic) out.resize(fields_at);
+    if (!rose) continue;
+    if (prev != nullptr && s.count == prev->count) {
+      out.resize(at);
+      return false;
+    }
+    if (!shape.native || PutNativeChange(out, s.native, prev != nullptr ? &prev->native : nullptr,
+                                         scratch.spans, scratch.counts)) {
+      break;
+    }
+  }
+  PutDouble(out, prev == nullptr ? s.sum : s.sum - prev->sum);
+  return true;
 }
 
 // Writes what series `s` sends given what it held at the previous call (`prev` nullptr: nothing) to
-// `out`, straight from the two snapshots; false, with nothing written, if it sends nothing. `native`
-// holds the native increments while they are worked out (its vectors keep their capacity).
+// `out`, straight from the two snapshots; false, with nothing written, if it sends nothing.
 bool PutSeriesChange(std::string& out, SeriesShape shape, const SeriesSnapshot& s, const SeriesSnapshot* prev,
-                     NativeBuckets& native) {
+                     NativeScratch& scratch) {
   double value = s.value;  // a gauge is always sent: it says the client is alive and what it holds
   if (shape.type == MetricType::kCounter) {
     value = CounterIncrement(s.value, prev != nullptr ? &prev->value : nullptr);
     if (prev != nullptr && !(value > 0)) return false;
-  } else if (shape.type == MetricType::kHistogram) {
-    bool restarted = HistogramRestarted(s, prev);
-    if (!restarted && s.count == prev->count) return false;
-    // From nothing: the same schema and threshold, no counts.
-    const NativeBuckets none{.schema = s.native.schema, .zero_threshold = s.native.zero_threshold};
-    if (shape.native && !NativeIncrements(s.native, restarted ? none : prev->native, native)) {
-      restarted = true;
-      NativeIncrements(s.native, none, native);
-    }
-    if (restarted) prev = nullptr;
-    value = prev == nullptr ? s.sum : s.sum - prev->sum;
   }
-  PutSeriesFields(
-      out, shape, s.label_values, [&] { PutBucketDeltas(out, s, prev); }, native, value);
+  const std::size_t at = out.size();
+  for (const std::string& v : s.label_values) PutString(out, v);
+  if (shape.type == MetricType::kHistogram) return PutHistogramChange(out, at, shape, s, prev, scratch);
+  PutDouble(out, value);
   return true;
 }
 
@@ -698,13 +763,13 @@ class BatchPacker {
     v2_only_ = v2_only_ || native_;
     ++families_;
     count_ = 0;
-    series_.erase(0, end);
+    part_at_ = end;
   }
 
   void PutPart(std::string& out, std::size_t head, std::size_t end) {
     out.append(head_.data(), head);
     PutVarint(out, count_);
-    out.append(series_.data(), end);
+    out.append(series_.data() + part_at_, end - part_at_);
   }
 
   void Flush() {
@@ -739,7 +804,10 @@ class BatchPacker {
   std::string head_;
   bool histogram_ = false;
   bool native_ = false;
+  // The series of the whole Encode, the open part's from part_at_ on: a closed part's are left where they
+  // are, as erasing them would cost more code than the bytes it frees for the rest of the call.
   std::string series_;
+  std::size_t part_at_ = 0;
   std::size_t count_ = 0;
   std::vector<std::string> batches_;
 };
@@ -771,7 +839,7 @@ std::vector<std::string> BatchEncoder::Encode(const Snapshot& snapshot, const En
 // one does not count as shipped.
 std::vector<std::string> BatchEncoder::Encode(Snapshot&& snapshot, const EncodeOpts& opts) {
   BatchPacker packer(client_, opts, max_batch_bytes_, next_sequence_);
-  NativeBuckets native;
+  NativeScratch scratch;
   std::size_t last_family = 0;
   for (const FamilySnapshot& fam : snapshot.families) {
     if (!Shippable(fam) || skips(fam.name)) continue;
@@ -783,11 +851,13 @@ std::vector<std::string> BatchEncoder::Encode(Snapshot&& snapshot, const EncodeO
       const SeriesSnapshot* prev_series =
           prev != nullptr ? Seek(prev->series, last_series, s.label_values, &CompareLabelValues) : nullptr;
       const std::size_t begin = packer.body().size();
-      if (!PutSeriesChange(packer.body(), shape, s, prev_series, native)) continue;
+      if (!PutSeriesChange(packer.body(), shape, s, prev_series, scratch)) continue;
       packer.AddSeries(fam, begin);
     }
   }
-  last_ = std::move(snapshot.families);  // moves the buffer: the packer's pointers stay valid
+  // The buffers trade places (the packer's pointers stay valid): the snapshot given away takes the
+  // previous families, which its owner frees, for less code than a move assignment that frees them here.
+  last_.swap(snapshot.families);
   return packer.Finish();
 }
 
