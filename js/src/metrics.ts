@@ -58,7 +58,7 @@ export class SeriesCache<S> {
 
   /**
    * The series of these values (one per level), made now if it was not before: one walk for both, as
-   * withLabels needs. Levels made for a series whose making throws stay, holding no series.
+   * withLabels needs.
    */
   find(values: readonly LabelValue[]): S {
     const last = values.length - 1;
@@ -71,7 +71,15 @@ export class SeriesCache<S> {
     }
     const key = labelKey(values[last]!);
     let series = level.get(key) as S | undefined;
-    if (series === undefined) level.set(key, (series = this.#make(values)));
+    if (series === undefined) {
+      try {
+        series = this.#make(values);
+      } catch (e) {
+        this.delete(values.map(labelKey)); // the levels made above for it, so refusals leave nothing behind
+        throw e;
+      }
+      level.set(key, series);
+    }
     return series;
   }
 
