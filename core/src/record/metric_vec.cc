@@ -343,15 +343,6 @@ void MetricVec::SortOrderLocked() const {
   sorted_ = order_.size();
 }
 
-void MetricVec::SortNewSeries() const {
-  // New series since the last scrape are sorted into place once; steady state does no sorting.
-  std::shared_lock lock(mu_);
-  if (sorted_ == order_.size()) return;
-  lock.unlock();
-  std::unique_lock ulock(mu_);
-  SortOrderLocked();
-}
-
 namespace {
 
 // The value fields of a series cleared, keeping the capacity of its vectors.
@@ -373,16 +364,19 @@ void ClearValues(SeriesSnapshot& s) {
 }  // namespace
 
 void MetricVec::ForSortedCells(FunctionRef<void(const std::vector<CellBase*>&)> fill) const {
-  SortNewSeries();
-  std::shared_lock lock(mu_);
-  if (sorted_ == order_.size()) {
-    fill(order_);
-    return;
+  {
+    std::shared_lock lock(mu_);
+    if (sorted_ == order_.size()) {
+      fill(order_);
+      return;
+    }
   }
-  // A series was created between the sort and this lock: sort a private copy instead.
-  std::vector<CellBase*> copy(order_);
-  SortBy(copy, [this](const CellBase* a, const CellBase* b) { return Less(a, b); });
-  fill(copy);
+  // New series since the last scrape are sorted into place once (steady state does no sorting), and
+  // read under the same exclusive lock: no series created meanwhile can unsort them before the read, so
+  // no private copy needs sorting (one sort in the module, not two).
+  std::unique_lock lock(mu_);
+  SortOrderLocked();
+  fill(order_);
 }
 
 // Two fills on purpose: a new family is built by construction (all the WebAssembly module needs, as the
