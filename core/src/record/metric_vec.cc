@@ -337,9 +337,7 @@ std::size_t MetricVec::series_count() const {
 }
 
 void MetricVec::SortOrderLocked() const {
-  const auto less = [this](const CellBase* a, const CellBase* b) { return Less(a, b); };
-  SortRange(order_, sorted_, less);
-  MergeSorted(order_, sorted_, less);
+  SortTail(order_, sorted_, [this](const CellBase* a, const CellBase* b) { return Less(a, b); });
   sorted_ = order_.size();
 }
 
