@@ -343,10 +343,11 @@ void MetricVec::SortOrderLocked() const {
 
 namespace {
 
-// The value fields of a series cleared, keeping the capacity of its vectors.
-void ClearValues(SeriesSnapshot& s) {
+// The value fields of a series cleared, keeping the capacity of its vectors. A histogram's read writes
+// every bucket count over those it finds: they are kept, at their size.
+void ClearValues(MetricType type, SeriesSnapshot& s) {
   s.value = 0;
-  s.bucket_counts.clear();
+  if (type != MetricType::kHistogram) s.bucket_counts.clear();
   s.sum = 0;
   s.count = 0;
   NativeBuckets& n = s.native;
@@ -409,7 +410,7 @@ void MetricVec::RefillFamily(FamilySnapshot& f,
       SeriesSnapshot& s = f.series[k];
       s.label_values.resize(perm_.size());
       for (std::size_t i = 0; i < perm_.size(); ++i) s.label_values[i] = c->label_values[perm_[i]];
-      ClearValues(s);
+      ClearValues(type_, s);
       read(*c, s);
     }
   });
