@@ -38,12 +38,20 @@ TEST_SUITE("core") {
     }
   }
 
-  TEST_CASE("sort: SortBy and MergeSorted move elements into order") {
+  TEST_CASE("sort: SortBy and SortTail move elements into order") {
+    const auto less = [](const std::string& a, const std::string& b) { return a < b; };
     std::vector<std::string> v = {"m", "b", "z", "a", "k"};
-    detail::SortBy(v, [](const std::string& a, const std::string& b) { return a < b; });
+    detail::SortBy(v, less);
     CHECK(v == std::vector<std::string>{"a", "b", "k", "m", "z"});
-    std::vector<std::string> w = {"b", "d", "f", "a", "c", "e", "g"};
-    detail::MergeSorted(w, 3, [](const std::string& a, const std::string& b) { return a < b; });
+    // A sorted head and an unsorted tail, as the series order after new series.
+    std::vector<std::string> w = {"b", "d", "f", "g", "a", "e", "c"};
+    detail::SortTail(w, 3, less);
     CHECK(w == std::vector<std::string>{"a", "b", "c", "d", "e", "f", "g"});
+    std::vector<std::string> all_new = {"c", "a", "b"};
+    detail::SortTail(all_new, 0, less);
+    CHECK(all_new == std::vector<std::string>{"a", "b", "c"});
+    std::vector<std::string> none_new = {"a", "b"};
+    detail::SortTail(none_new, 2, less);
+    CHECK(none_new == std::vector<std::string>{"a", "b"});
   }
 }

@@ -116,7 +116,9 @@ namespace {
 // so the snapshot is consistent however many threads observe meanwhile.
 std::uint64_t ReadClassicBuckets(const detail::HistogramCell& c, SeriesSnapshot& s) {
   const std::size_t n = c.layout->bounds.size();
-  s.bucket_counts.resize(n);
+  // A vector made at its size for a new series (a kept one has that size already): the module then
+  // links no resize of a vector of counts.
+  if (s.bucket_counts.size() != n) std::vector<std::uint64_t>(n).swap(s.bucket_counts);
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < n; ++i) {
     cumulative += c.counts[i].load(std::memory_order_acquire);

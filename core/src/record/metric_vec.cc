@@ -337,27 +337,17 @@ std::size_t MetricVec::series_count() const {
 }
 
 void MetricVec::SortOrderLocked() const {
-  const auto less = [this](const CellBase* a, const CellBase* b) { return Less(a, b); };
-  SortRange(order_, sorted_, less);
-  MergeSorted(order_, sorted_, less);
+  SortTail(order_, sorted_, [this](const CellBase* a, const CellBase* b) { return Less(a, b); });
   sorted_ = order_.size();
-}
-
-void MetricVec::SortNewSeries() const {
-  // New series since the last scrape are sorted into place once; steady state does no sorting.
-  std::shared_lock lock(mu_);
-  if (sorted_ == order_.size()) return;
-  lock.unlock();
-  std::unique_lock ulock(mu_);
-  SortOrderLocked();
 }
 
 namespace {
 
-// The value fields of a series cleared, keeping the capacity of its vectors.
-void ClearValues(SeriesSnapshot& s) {
+// The value fields of a series cleared, keeping the capacity of its vectors. A histogram's read writes
+// every bucket count over those it finds: they are kept, at their size.
+void ClearValues(MetricType type, SeriesSnapshot& s) {
   s.value = 0;
-  s.bucket_counts.clear();
+  if (type != MetricType::kHistogram) s.bucket_counts.clear();
   s.sum = 0;
   s.count = 0;
   NativeBuckets& n = s.native;
@@ -373,16 +363,19 @@ void ClearValues(SeriesSnapshot& s) {
 }  // namespace
 
 void MetricVec::ForSortedCells(FunctionRef<void(const std::vector<CellBase*>&)> fill) const {
-  SortNewSeries();
-  std::shared_lock lock(mu_);
-  if (sorted_ == order_.size()) {
-    fill(order_);
-    return;
+  {
+    std::shared_lock lock(mu_);
+    if (sorted_ == order_.size()) {
+      fill(order_);
+      return;
+    }
   }
-  // A series was created between the sort and this lock: sort a private copy instead.
-  std::vector<CellBase*> copy(order_);
-  SortBy(copy, [this](const CellBase* a, const CellBase* b) { return Less(a, b); });
-  fill(copy);
+  // New series since the last scrape are sorted into place once (steady state does no sorting), and
+  // read under the same exclusive lock: no series created meanwhile can unsort them before the read, so
+  // no private copy needs sorting (one sort in the module, not two).
+  std::unique_lock lock(mu_);
+  SortOrderLocked();
+  fill(order_);
 }
 
 // Two fills on purpose: a new family is built by construction (all the WebAssembly module needs, as the
@@ -417,7 +410,7 @@ void MetricVec::RefillFamily(FamilySnapshot& f,
       SeriesSnapshot& s = f.series[k];
       s.label_values.resize(perm_.size());
       for (std::size_t i = 0; i < perm_.size(); ++i) s.label_values[i] = c->label_values[perm_[i]];
-      ClearValues(s);
+      ClearValues(type_, s);
       read(*c, s);
     }
   });

@@ -152,13 +152,11 @@ std::int32_t CollectBuckets(const NativeBucketsCell& cell, std::vector<std::uint
       const std::uint64_t n = t->slots[i].count.load(std::memory_order_relaxed);
       if (n == 0) continue;
       const auto index = static_cast<std::int32_t>(key >> 1);
-      const std::size_t end = reads.size();
-      // resize rather than push_back: the same vector code the classic buckets use.
-      reads.resize(end + 2);
-      reads[end] =
+      // push_back, as SpanWriter appends counts: one growth path of a vector of words in the module.
+      reads.push_back(
           static_cast<std::uint64_t>(NativeKey(LowerNativeIndex(index, t->schema - schema), (key & 1) != 0)) ^
-          kKeyBias;
-      reads[end + 1] = n;
+          kKeyBias);
+      reads.push_back(std::uint64_t{n});
       total += n;
     }
   }

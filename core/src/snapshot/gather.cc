@@ -144,47 +144,32 @@ bool SortSeriesUnique(FamilySnapshot& f) {
 }  // namespace
 
 // The registry's constant labels, merged into each family's sorted label names and each series' values.
+// Read from the registry's map itself: both are sorted by name, so each constant goes in at one position
+// for the whole family.
 class detail::ConstLabels {
  public:
-  explicit ConstLabels(const std::map<std::string, std::string>& labels) {
-    for (const auto& [n, v] : labels) {
-      names_.push_back(n);
-      values_.push_back(v);
-    }
-  }
+  explicit ConstLabels(const std::map<std::string, std::string>& labels) : labels_(labels) {}
 
-  // In place: each series' values grow to the merged count, its own values move (swapped, so every
-  // string keeps its buffer) to their merged positions from the last one down, constants fill the rest.
+  // In place: each series' own values keep their strings, the constants are appended and swapped down
+  // to their merged positions.
   void AddTo(FamilySnapshot& f) const {
-    if (names_.empty()) return;
-    const detail::IndexArray from = MergeNames(f.label_names);
-    const std::size_t own = f.label_names.size() - names_.size();
-    for (SeriesSnapshot& s : f.series) {
-      std::vector<std::string>& v = s.label_values;
-      // Grown by push_back after a reserve, the vector code snapshots already use, not resize.
-      v.reserve(from.size());
-      while (v.size() < from.size()) v.push_back(std::string());
-      for (std::size_t k = from.size(); k-- > 0;) {
-        if (from[k] < own) {
-          if (from[k] != k) std::swap(v[k], v[from[k]]);
-        } else {
-          v[k] = values_[from[k] - own];
-        }
-      }
-    }
+    if (labels_.empty()) return;
+    const detail::IndexArray at = Positions(f.label_names);
+    for (SeriesSnapshot& s : f.series) Insert(at, false, s.label_values);
+    Insert(at, true, f.label_names);
   }
 
   // The inverse on a family kept from an earlier gather: its own values back in front, the constants
   // after them, so that refilling it writes each own value into a buffer that held one.
   void RemoveFrom(FamilySnapshot& f) const {
-    if (names_.empty() || f.label_names.size() < names_.size()) return;
+    if (labels_.empty() || f.label_names.size() < labels_.size()) return;
     std::vector<bool> constant(f.label_names.size());
     std::size_t found = 0;
     for (std::size_t k = 0; k < f.label_names.size(); ++k) {
-      constant[k] = std::binary_search(names_.begin(), names_.end(), f.label_names[k]);
+      constant[k] = labels_.contains(f.label_names[k]);
       found += constant[k] ? 1 : 0;
     }
-    if (found != names_.size()) return;  // not one of ours: refilling overwrites it all the same
+    if (found != labels_.size()) return;  // not one of ours: refilling overwrites it all the same
     for (SeriesSnapshot& s : f.series) {
       if (s.label_values.size() != constant.size()) continue;
       std::size_t w = 0;
@@ -195,28 +180,32 @@ class detail::ConstLabels {
   }
 
  private:
-  // Merges the constant names into the sorted `names`; for each merged label, where its value comes
-  // from: below the family's own label count an index into a series' values, above it a constant.
-  detail::IndexArray MergeNames(std::vector<std::string>& names) const {
-    std::vector<std::string> merged;
-    const std::size_t own = names.size();
-    detail::IndexArray from(own + names_.size());
-    std::size_t i = 0, j = 0;
-    for (std::uint32_t& k : from) {
-      if (j == names_.size() || (i < own && names[i] < names_[j])) {
-        k = static_cast<std::uint32_t>(i);
-        merged.push_back(std::move(names[i++]));
-      } else {
-        k = static_cast<std::uint32_t>(own + j);
-        merged.push_back(names_[j++]);
-      }
+  // Where each constant goes among the sorted `own` names and the constants before it.
+  detail::IndexArray Positions(const std::vector<std::string>& own) const {
+    detail::IndexArray at(labels_.size());
+    std::uint32_t j = 0;
+    for (const auto& label : labels_) {
+      std::uint32_t before = 0;
+      while (before < own.size() && own[before] < label.first) ++before;
+      at[j] = j + before;
+      ++j;
     }
-    names = std::move(merged);
-    return from;
+    return at;
   }
 
-  std::vector<std::string> names_;
-  std::vector<std::string> values_;
+  // Appends the constants' names or values to `v`, each moved down (by swaps, which keep every string's
+  // buffer) to its position.
+  void Insert(const detail::IndexArray& at, bool names, std::vector<std::string>& v) const {
+    v.reserve(v.size() + at.size());
+    std::size_t j = 0;
+    for (const auto& [name, value] : labels_) {
+      v.push_back(names ? name : value);
+      for (std::size_t k = v.size() - 1; k > at[j]; --k) v[k].swap(v[k - 1]);
+      ++j;
+    }
+  }
+
+  const std::map<std::string, std::string>& labels_;
 };
 
 namespace {

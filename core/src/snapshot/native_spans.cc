@@ -20,9 +20,9 @@ bool SpanWriter::Add(std::int32_t index, std::uint64_t count) {
     spans_.push_back({spans_.empty() ? index : fill, 0});
     fill = 0;
   }
-  // The zeros of the filled gap come with the resize.
-  counts_.resize(counts_.size() + static_cast<std::size_t>(fill) + 1);
-  counts_.back() = count;
+  // push_back, not resize: the growth path the native reads use too.
+  for (std::int32_t k = 0; k < fill; ++k) counts_.push_back(0);
+  counts_.push_back(std::uint64_t{count});
   spans_.back().length += static_cast<std::uint32_t>(fill) + 1;
   next_ = index + 1;
   return true;

@@ -27,17 +27,24 @@ IndexArray SortedOrder(std::size_t n, LessAt less_at) {
   return idx;
 }
 
-/// Sorts v[first, end) by `less`, moving each element once.
+/// v[0, first) is sorted by `less`: sorts v[first, end) and merges the two (stable), moving each element
+/// once, into a new vector that then takes v's place.
 template <class T, class Less>
-void SortRange(std::vector<T>& v, std::size_t first, Less less) {
+void SortTail(std::vector<T>& v, std::size_t first, Less less) {
   const std::size_t n = v.size() - first;
-  if (n < 2) return;
+  if (n == 0) return;
   const IndexArray idx =
       SortedOrder(n, [&](std::uint32_t a, std::uint32_t b) { return less(v[first + a], v[first + b]); });
-  std::vector<T> sorted;
-  sorted.reserve(n);
-  for (const std::uint32_t i : idx) sorted.push_back(std::move(v[first + i]));
-  for (std::size_t i = 0; i < n; ++i) v[first + i] = std::move(sorted[i]);
+  std::vector<T> out;
+  out.reserve(v.size());
+  std::size_t i = 0;
+  for (const std::uint32_t k : idx) {
+    T& next = v[first + k];
+    while (i < first && !less(next, v[i])) out.push_back(std::move(v[i++]));
+    out.push_back(std::move(next));
+  }
+  while (i < first) out.push_back(std::move(v[i++]));
+  v.swap(out);
 }
 
 /// Sorts v by `less`, moving each element once (into a new vector, which then takes v's place).
@@ -50,19 +57,6 @@ void SortBy(std::vector<T>& v, Less less) {
   sorted.reserve(n);
   for (const std::uint32_t i : idx) sorted.push_back(std::move(v[i]));
   v.swap(sorted);
-}
-
-/// v[0, mid) and v[mid, end) are each sorted by `less`: merges them (stable).
-template <class T, class Less>
-void MergeSorted(std::vector<T>& v, std::size_t mid, Less less) {
-  if (mid == 0 || mid == v.size()) return;
-  std::vector<T> out;
-  out.reserve(v.size());
-  std::size_t i = 0, j = mid;
-  while (i < mid && j < v.size()) out.push_back(std::move(less(v[j], v[i]) ? v[j++] : v[i++]));
-  while (i < mid) out.push_back(std::move(v[i++]));
-  while (j < v.size()) out.push_back(std::move(v[j++]));
-  v.swap(out);
 }
 
 }  // namespace golivekit::observability::detail

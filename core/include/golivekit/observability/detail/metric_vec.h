@@ -244,8 +244,8 @@ class MetricVec : public Collector {
   void InsertLocked(CellBase* cell, std::uint64_t hash);
   void EraseSlotLocked(std::size_t index);
   void SortOrderLocked() const;
-  void SortNewSeries() const;
-  // Calls `fill` with the series sorted by label values, under the shared lock.
+  // Calls `fill` with the series sorted by label values, under the lock (shared unless new series need
+  // sorting).
   void ForSortedCells(FunctionRef<void(const std::vector<CellBase*>&)> fill) const;
   Status LabelCountError(std::size_t got) const;
 
