@@ -103,11 +103,18 @@ std::uintptr_t Adopt(Child c) {
   return reinterpret_cast<std::uintptr_t>(new Child(std::move(c)));
 }
 
-// The first `n` bounds in nums, or the default buckets for n < 0, made by the one constructor both
-// need (a copy of the defaults was a second one in the module).
+// The `n` bounds JS wrote into nums (glk_nums(n) made it that long), taken over rather than copied; or a
+// copy of the default buckets for n < 0.
 std::vector<double> BucketsIn(int n) {
-  const std::vector<double>& from = n < 0 ? obs::DefaultBuckets : g_nums;
-  return {from.data(), from.data() + (n < 0 ? from.size() : static_cast<std::size_t>(n))};
+  if (n < 0) return obs::DefaultBuckets;
+  return std::move(g_nums);
+}
+
+// Options of a counter or a gauge from the input (name, help, label names), made where the metric's
+// constructor takes them: no moves from one kind's options to another's.
+template <class Opts>
+Opts Declared(const std::vector<std::string_view>& s) {
+  return {.name = std::string(s[0]), .help = std::string(s[1]), .labels = {s.begin() + 2, s.end()}};
 }
 
 // A client's batch encoder and the batches of its latest Encode.
@@ -143,29 +150,25 @@ EMSCRIPTEN_KEEPALIVE const char* glk_last_error() { return Bytes(g_last_error); 
 
 // ---- metrics -----------------------------------------------------------------------------------------
 
-// In: name, help, label names. Histograms: `buckets` bounds in nums, or -1 for the defaults; the
-// native bucket options as HistogramOpts has them (JS fills in the defaults, which it has from
-// js_constants.cc).
+// In: name, help, label names. Histograms: `buckets` bounds in nums (all of it: JS sized it with
+// glk_nums(buckets)), or -1 for the defaults; the native bucket options as HistogramOpts has them (JS
+// fills in the defaults, which it has from js_constants.cc).
 EMSCRIPTEN_KEEPALIVE Metric* glk_metric_new(int kind, std::size_t in, int buckets, double native_factor,
                                             double native_zero_threshold, std::uint32_t native_max_buckets) {
   const std::vector<std::string_view> s = In(in);
-  // One set of options, moved into the one the kind takes: the module then carries one copy of the
-  // strings' handling rather than one per kind.
-  obs::CounterOpts o{
-      .name = std::string(s[0]), .help = std::string(s[1]), .labels = {s.begin() + 2, s.end()}};
   auto* m = new Metric{kind, 1, nullptr};
   switch (kind) {
     case kCounter:
-      m->vec.reset(new obs::Counter(std::move(o)));
+      m->vec.reset(new obs::Counter(Declared<obs::CounterOpts>(s)));
       break;
     case kGauge:
-      m->vec.reset(new obs::Gauge({std::move(o.name), std::move(o.help), std::move(o.labels)}));
+      m->vec.reset(new obs::Gauge(Declared<obs::GaugeOpts>(s)));
       break;
     default:
       m->kind = kHistogram;
-      m->vec.reset(new obs::Histogram({.name = std::move(o.name),
-                                       .help = std::move(o.help),
-                                       .labels = std::move(o.labels),
+      m->vec.reset(new obs::Histogram({.name = std::string(s[0]),
+                                       .help = std::string(s[1]),
+                                       .labels = {s.begin() + 2, s.end()},
                                        .buckets = BucketsIn(buckets),
                                        .native_bucket_factor = native_factor,
                                        .native_zero_threshold = native_zero_threshold,

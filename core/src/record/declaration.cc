@@ -7,36 +7,35 @@
 #include "snapshot/sort.h"
 
 namespace golivekit::observability::detail {
-namespace {
-
-Status CheckLabelNames(std::string_view kind, const std::string& name, MetricType type,
-                       const std::vector<std::string>& labels) {
-  for (auto it = labels.begin(); it != labels.end(); ++it) {
-    if (const Status s = CheckLabelName(*it); !s.ok()) {
-      return Fail(StatusCode::kInvalidArgument, "{} {}: {}", {kind, name, s.message()});
-    }
-    if (type == MetricType::kHistogram && *it == "le") {
-      return Fail(StatusCode::kInvalidArgument, "{} {}: label name \"le\" is reserved for bucket bounds",
-                  {kind, name});
-    }
-    if (std::find(labels.begin(), it, *it) != it) {
-      return Fail(StatusCode::kInvalidArgument, "{} {}: duplicate label name \"{}\"", {kind, name, *it});
-    }
-  }
-  return {};
-}
-
-}  // namespace
-
+// One refusal call for every check: each finds the pattern and the two strings after the kind. A metric
+// name's refusal is "<kind>: <why>", the others "<kind> <name>: …".
 Status CheckFamilyDecl(std::string_view kind, MetricType type, const std::string& name,
                        const std::string& help, const std::vector<std::string>& labels) {
-  if (const Status s = CheckMetricName(name); !s.ok()) {
-    return Fail(StatusCode::kInvalidArgument, "{}: {}", {kind, s.message()});
+  Status s = CheckMetricName(name);
+  const char* pattern = "{}: {}";
+  std::string_view first = s.message();
+  std::string_view second;
+  if (s.ok()) {
+    first = name;
+    pattern = IsValidUtf8(help) ? nullptr : "{} {}: help text is not valid UTF-8";
+    for (std::size_t i = 0; i < labels.size() && pattern == nullptr; ++i) {
+      const std::string_view label = labels[i];
+      s = CheckLabelName(label);
+      second = s.message();
+      if (!s.ok()) {
+        pattern = "{} {}: {}";
+      } else if (type == MetricType::kHistogram && label == "le") {
+        pattern = "{} {}: label name \"le\" is reserved for bucket bounds";
+      } else {
+        second = label;
+        for (std::size_t j = 0; j < i && pattern == nullptr; ++j) {
+          if (labels[j] == label) pattern = "{} {}: duplicate label name \"{}\"";
+        }
+      }
+    }
+    if (pattern == nullptr) return {};
   }
-  if (!IsValidUtf8(help)) {
-    return Fail(StatusCode::kInvalidArgument, "{} {}: help text is not valid UTF-8", {kind, name});
-  }
-  return CheckLabelNames(kind, name, type, labels);
+  return Fail(StatusCode::kInvalidArgument, pattern, {kind, first, second});
 }
 
 LabelOrder SortLabels(const std::vector<std::string>& declared) {

@@ -1,5 +1,6 @@
 #include "golivekit/observability/histogram.h"
 
+#include <cfloat>
 #include <cmath>
 
 #include "golivekit/observability/encode.h"
@@ -21,39 +22,39 @@ Status CheckBuckets(const std::string& name, std::vector<double>& b, bool native
                 {name});
   }
   for (std::size_t i = 0; i < b.size(); ++i) {
-    if (!std::isfinite(b[i])) {
+    const bool finite = std::isfinite(b[i]);
+    if (!finite || (i > 0 && !(b[i] > b[i - 1]))) {
+      // The bound before is an argument of the second message only.
       return Fail(StatusCode::kInvalidArgument,
-                  "histogram {}: bucket bound {} is {} (bounds must be finite; +Inf is implied)",
-                  {name, i, b[i]});
-    }
-    if (i > 0 && !(b[i] > b[i - 1])) {
-      return Fail(StatusCode::kInvalidArgument,
-                  "histogram {}: buckets must be strictly increasing (bound {} = {} follows {})",
-                  {name, i, b[i], b[i - 1]});
+                  finite ? "histogram {}: buckets must be strictly increasing (bound {} = {} follows {})"
+                         : "histogram {}: bucket bound {} is {} (bounds must be finite; +Inf is implied)",
+                  {name, i, b[i], b[i - (i > 0)]});
     }
   }
   return {};
 }
 
-constexpr std::uint32_t kMostNativeBuckets = 32768;  // as in RefuseOption's message
-
-// One message shape for every refused native option: "<option> is <value> (<rule>)".
-Status RefuseOption(const std::string& name, const char* option, detail::MessageArg value, const char* rule) {
-  return Fail(StatusCode::kInvalidArgument, "histogram {}: {} is {} ({})", {name, option, value, rule});
-}
+// The native options: each must lie in (low, high], which also refuses NaN and the infinities.
+constexpr const char* kNativeOption[] = {"native_bucket_factor", "native_zero_threshold",
+                                         "native_max_buckets"};
+constexpr const char* kNativeRule[] = {"0 for no native buckets, or a finite growth factor > 1 such as 1.1",
+                                       "it must be finite and > 0; the default is 2^-128",
+                                       "it must be between 1 and 32768"};
+constexpr double kNativeLow[] = {1, 0, 0};
+constexpr double kNativeHigh[] = {DBL_MAX, DBL_MAX, 32768};
 
 Status CheckNative(const std::string& name, const HistogramOpts& o) {
   if (o.native_bucket_factor == 0) return {};
-  if (!(o.native_bucket_factor > 1) || !std::isfinite(o.native_bucket_factor)) {
-    return RefuseOption(name, "native_bucket_factor", o.native_bucket_factor,
-                        "0 for no native buckets, or a finite growth factor > 1 such as 1.1");
-  }
-  if (!(o.native_zero_threshold > 0) || !std::isfinite(o.native_zero_threshold)) {
-    return RefuseOption(name, "native_zero_threshold", o.native_zero_threshold,
-                        "it must be finite and > 0; the default is 2^-128");
-  }
-  if (o.native_max_buckets < 1 || o.native_max_buckets > kMostNativeBuckets) {
-    return RefuseOption(name, "native_max_buckets", o.native_max_buckets, "it must be between 1 and 32768");
+  const double value[] = {o.native_bucket_factor, o.native_zero_threshold,
+                          static_cast<double>(o.native_max_buckets)};
+  for (int i = 0; i < 3; ++i) {
+    if (!(kNativeLow[i] < value[i] && value[i] <= kNativeHigh[i])) {
+      // The bucket count is an integer, spelled as one.
+      return Fail(
+          StatusCode::kInvalidArgument, "histogram {}: {} is {} ({})",
+          {name, kNativeOption[i],
+           i == 2 ? detail::MessageArg(o.native_max_buckets) : detail::MessageArg(value[i]), kNativeRule[i]});
+    }
   }
   return {};
 }

@@ -49,6 +49,9 @@ struct CacheReleaser {
 
 std::atomic<std::uint64_t> g_next_vec_id{1};
 
+// Delete and Reset of a metric without labels: one pattern, the operation its argument.
+constexpr const char* kNothingTo = "{} {} has no labels; nothing to {}";
+
 inline CacheEntry& CacheSlot(std::uint64_t vec_id, std::uint64_t hash) noexcept {
   return t_cache.entries[(hash ^ (vec_id * kMul)) >> 60 & (kCacheSize - 1)];
 }
@@ -109,13 +112,28 @@ MetricVec::MetricVec(MetricType type, std::string&& name, std::string&& help,
       shared_name_(new MetricName(type, std::move(name))),
       name_(shared_name_->value),
       help_(std::move(help)),
-      labels_(std::move(labels)) {
+      labels_(std::move(labels)),
+      sorted_labels_(labels_),
+      perm_(labels_.size()) {
   trusted_output_ = true;
   status_ = CheckFamilyDecl(MetricTypeName(type_), type_, name_, help_, labels_);
-  LabelOrder order = SortLabels(labels_);
-  sorted_labels_ = std::move(order.names);
-  perm_ = std::move(order.positions);
+  SortLabelNames();
   Rebuild(labels_.empty() ? 1 : 16);
+}
+
+// Exposition order: a selection sort of the copy of the declared names, which moves their declaration
+// positions along. A metric has a few label names, and this needs no code beyond its loop.
+void MetricVec::SortLabelNames() {
+  const std::size_t n = perm_.size();
+  for (std::size_t i = 0; i < n; ++i) perm_[i] = static_cast<std::uint32_t>(i);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::size_t least = i;
+    for (std::size_t j = i + 1; j < n; ++j) {
+      if (sorted_labels_[j] < sorted_labels_[least]) least = j;
+    }
+    std::swap(perm_[i], perm_[least]);
+    sorted_labels_[i].swap(sorted_labels_[least]);
+  }
 }
 
 MetricVec::~MetricVec() {
@@ -211,12 +229,14 @@ void MetricVec::InsertLocked(CellBase* cell, std::uint64_t hash) {
   order_.push_back(cell);
 }
 
-void MetricVec::EraseSlotLocked(std::size_t i) {
+void MetricVec::EraseLocked(CellBase* cell, std::uint64_t hash) {
   removals_.fetch_add(1, std::memory_order_release);
-  // Backward-shift deletion keeps linear probing free of tombstones.
+  // The cell's slot is on its probe path: found by address, without comparing label values again.
   const std::size_t mask = mask_;
-  CellBase* cell = slots_[i].cell;
+  std::size_t i = hash & mask;
+  while (slots_[i].cell != cell) i = (i + 1) & mask;
   slots_[i].cell = nullptr;
+  // Backward-shift deletion keeps linear probing free of tombstones.
   for (std::size_t j = (i + 1) & mask; slots_[j].cell != nullptr; j = (j + 1) & mask) {
     const std::size_t home = slots_[j].hash & mask;
     // Move j into the hole at i if its home position is not in the cyclic range (i, j].
@@ -228,11 +248,15 @@ void MetricVec::EraseSlotLocked(std::size_t i) {
     }
   }
   --size_;
-  const auto it = std::find(order_.begin(), order_.end(), cell);
-  const auto pos = static_cast<std::size_t>(it - order_.begin());
-  order_.erase(it);
+  std::size_t pos = 0;
+  while (order_[pos] != cell) ++pos;
+  order_.erase(order_.begin() + static_cast<std::ptrdiff_t>(pos));
   if (pos < sorted_) --sorted_;
   Release(cell);
+}
+
+Status MetricVec::Refusal(StatusCode code, const char* pattern, std::string_view arg) const {
+  return Fail(code, pattern, {MetricTypeName(type_), name_, arg});
 }
 
 Status MetricVec::LabelCountError(std::size_t got) const {
@@ -271,8 +295,8 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, FunctionR
   }
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (!IsValidUtf8(values[i])) {
-      *error = Fail(StatusCode::kInvalidArgument, "{} {}: value of label \"{}\" is not valid UTF-8",
-                    {MetricTypeName(type_), name_, labels_[i]});
+      *error = Refusal(StatusCode::kInvalidArgument, "{} {}: value of label \"{}\" is not valid UTF-8",
+                       labels_[i]);
       return nullptr;
     }
   }
@@ -295,29 +319,19 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, FunctionR
 
 Status MetricVec::DeleteLabelValues(std::span<const std::string_view> values) {
   if (!status_.ok()) return status_;
-  if (labels_.empty())
-    return Fail(StatusCode::kFailedPrecondition, "{} {} has no labels; nothing to delete",
-                {MetricTypeName(type_), name_});
+  if (labels_.empty()) return Refusal(StatusCode::kFailedPrecondition, kNothingTo, "delete");
   if (values.size() != labels_.size()) return LabelCountError(values.size());
   const std::uint64_t hash = HashLabelValues(values);
   std::unique_lock lock(mu_);
-  const std::size_t mask = mask_;
-  for (std::size_t i = hash & mask; slots_[i].cell != nullptr; i = (i + 1) & mask) {
-    if (slots_[i].hash == hash && Equal(*slots_[i].cell, values)) {
-      EraseSlotLocked(i);
-      return {};
-    }
-  }
-  return Fail(StatusCode::kNotFound, "{} {}: no series with these label values",
-              {MetricTypeName(type_), name_});
+  CellBase* cell = FindLocked(values, hash);
+  if (cell == nullptr) return Refusal(StatusCode::kNotFound, "{} {}: no series with these label values");
+  EraseLocked(cell, hash);
+  return {};
 }
 
 Status MetricVec::Reset() {
   if (!status_.ok()) return status_;
-  if (labels_.empty()) {
-    return Fail(StatusCode::kFailedPrecondition, "{} {} has no labels; nothing to reset",
-                {MetricTypeName(type_), name_});
-  }
+  if (labels_.empty()) return Refusal(StatusCode::kFailedPrecondition, kNothingTo, "reset");
   std::vector<CellBase*> cells;
   {
     std::unique_lock lock(mu_);
@@ -325,7 +339,7 @@ Status MetricVec::Reset() {
     cells.swap(order_);
     sorted_ = 0;
     size_ = 0;
-    std::fill_n(slots_.get(), mask_ + 1, Slot{0, nullptr});
+    std::memset(static_cast<void*>(slots_.get()), 0, (mask_ + 1) * sizeof(Slot));  // every slot empty
   }
   for (CellBase* c : cells) Release(c);
   return {};

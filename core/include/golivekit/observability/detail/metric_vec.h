@@ -37,7 +37,7 @@ inline void Release(const T* p) noexcept {
 /// A metric's name and kind, shared by the metric and each of its series so that errors reported
 /// through a kept handle can name the metric even after the metric itself is gone.
 struct MetricName : Counted {
-  MetricName(MetricType t, std::string v) : type(t), value(std::move(v)) {}
+  MetricName(MetricType t, std::string&& v) : type(t), value(std::move(v)) {}
   MetricType type;
   std::string value;
 };
@@ -236,18 +236,22 @@ class MetricVec : public Collector {
     std::uint64_t hash;
     CellBase* cell;  // null when empty
   };
+  void SortLabelNames();
   bool Equal(const CellBase& c, std::span<const std::string_view> values) const noexcept;
   void Init(CellBase* cell, std::span<const std::string_view> values) const;
   bool Less(const CellBase* a, const CellBase* b) const noexcept;
   void Rebuild(std::size_t count);
   CellBase* FindLocked(std::span<const std::string_view> values, std::uint64_t hash) const noexcept;
   void InsertLocked(CellBase* cell, std::uint64_t hash);
-  void EraseSlotLocked(std::size_t index);
+  // Removes `cell` (in the table, with this hash) from the table and the series order.
+  void EraseLocked(CellBase* cell, std::uint64_t hash);
   void SortOrderLocked() const;
   // Calls `fill` with the series sorted by label values, under the lock (shared unless new series need
   // sorting).
   void ForSortedCells(FunctionRef<void(const std::vector<CellBase*>&)> fill) const;
   Status LabelCountError(std::size_t got) const;
+  // A refusal that names this metric: `pattern` begins "{} {}" (kind, name), `arg` fills its third "{}".
+  Status Refusal(StatusCode code, const char* pattern, std::string_view arg = {}) const;
 
   const std::uint64_t id_;                  // unique for the process lifetime (thread caches key on it)
   std::atomic<std::uint64_t> removals_{0};  // bumped by Delete/Reset: invalidates thread caches
