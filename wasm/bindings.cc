@@ -213,16 +213,11 @@ EMSCRIPTEN_KEEPALIVE int glk_metric_buckets(std::uintptr_t p) {
 
 // ---- registries --------------------------------------------------------------------------------------
 
-// In: namespace, then constant labels as name, value, name, value, … (each name once).
+// In: namespace, then constant labels as name, value, name, value, … (each name once: an object's keys,
+// js/src/registry.ts).
 EMSCRIPTEN_KEEPALIVE Registry* glk_registry_new(std::size_t in) {
-  // The options are made in the registry's parameter (no move of them, and one destruction).
-  const auto opts = [s = In(in)] {
-    obs::RegistryOpts o{.namespace_ = std::string(s[0])};
-    // The names are an object's keys (js/src/registry.ts), so never twice: emplace is operator[] here.
-    for (std::size_t i = 1; i + 1 < s.size(); i += 2) o.const_labels.emplace(s[i], s[i + 1]);
-    return o;
-  };
-  return new Registry{obs::Registry(opts()), {}};
+  const std::vector<std::string_view> s = In(in);
+  return new Registry{obs::Registry(s[0], {s.begin() + 1, s.end()}), {}};
 }
 EMSCRIPTEN_KEEPALIVE void glk_registry_free(Registry* r) {
   std::vector<Metric*> held = std::move(r->held);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "golivekit/observability/counter.h"
@@ -99,6 +100,37 @@ TEST_SUITE("core") {
     CHECK(f->label_names == std::vector<std::string>{"env", "page", "service"});
     REQUIRE(f->series.size() == 1);
     CHECK(f->series[0].label_values == std::vector<std::string>{"production", "/home", "golivekit"});
+  }
+
+  TEST_CASE("registry: made from label pairs, it equals the registry made from the map") {
+    // Unsorted, one name twice (the first value stays, as in the map), and an invalid second label
+    // after an invalid first one in the map's order: the same error either way.
+    const std::vector<std::string_view> pairs = {"service", "golivekit", "env", "production", "service", "x"};
+    obs::Registry from_pairs("myapp", pairs);
+    auto from_map = obs::NewRegistry(
+        {.namespace_ = "myapp", .const_labels = {{"service", "golivekit"}, {"env", "production"}}});
+    REQUIRE(from_pairs.status().ok());
+    auto c = obs::NewCounter({.name = "page_views_total", .help = "Total page views", .labels = {"page"}});
+    c->WithLabels("/home").Inc();
+    REQUIRE(from_pairs.Register(c).ok());
+    REQUIRE(from_map->Register(c).ok());
+    CHECK(from_pairs.Expose() == from_map->Expose());
+    CHECK(Contains(from_pairs.Expose(),
+                   "myapp_page_views_total{env=\"production\",page=\"/home\",service=\"golivekit\"} 1"));
+    CHECK(from_pairs.opts().namespace_ == "myapp");
+    CHECK(from_pairs.opts().const_labels == from_map->opts().const_labels);
+    CHECK(from_map->opts().const_labels.size() == 2);
+
+    // The checks read the same labels.
+    CHECK(from_pairs.Register(obs::NewGauge({.name = "g", .help = "h", .labels = {"env"}})).message() ==
+          from_map->Register(obs::NewGauge({.name = "g", .help = "h", .labels = {"env"}})).message());
+
+    const std::vector<std::string_view> bad = {"z-z", "1", "a-a", "2"};
+    obs::Registry bad_pairs("", bad);
+    auto bad_map = obs::NewRegistry({.const_labels = {{"z-z", "1"}, {"a-a", "2"}}});
+    CHECK_FALSE(bad_pairs.status().ok());
+    CHECK(bad_pairs.status().message() == bad_map->status().message());
+    CHECK(Contains(bad_pairs.status().message(), "a-a"));
   }
 
   TEST_CASE("registry: namespace without constant labels and a user collector") {

@@ -32,21 +32,70 @@ using detail::JoinNames;
 }  // namespace
 
 Registry::Registry(RegistryOpts opts) : opts_(std::move(opts)) {
+  for (const auto& [name, value] : opts_.const_labels) {
+    const_label_names_.push_back(name);
+    const_label_values_.push_back(value);
+  }
+  CheckOpts();
+}
+
+Registry::Registry(std::string_view namespace_, const std::vector<std::string_view>& const_label_pairs)
+    : opts_{.namespace_ = std::string(namespace_)} {
+  for (std::size_t i = 0; i + 1 < const_label_pairs.size(); i += 2) {
+    AddConstLabel(const_label_pairs[i], const_label_pairs[i + 1]);
+  }
+  CheckOpts();
+}
+
+// Appended, then moved down by swaps: a registry has a handful of constant labels, and this links no
+// insertion code of a second container.
+void Registry::AddConstLabel(std::string_view name, std::string_view value) {
+  std::size_t k = const_label_names_.size();
+  for (std::size_t i = 0; i < k; ++i) {
+    if (const_label_names_[i] == name) return;
+  }
+  const_label_names_.emplace_back(name);
+  const_label_values_.emplace_back(value);
+  for (; k > 0 && const_label_names_[k] < const_label_names_[k - 1]; --k) {
+    const_label_names_[k].swap(const_label_names_[k - 1]);
+    const_label_values_[k].swap(const_label_values_[k - 1]);
+  }
+}
+
+// In the map's order, so that the first invalid label reported is the same however it was given.
+void Registry::CheckOpts() {
   if (!opts_.namespace_.empty()) {
     prefix_ = opts_.namespace_ + "_";
     if (Status s = CheckMetricName(opts_.namespace_); !s.ok()) {
       status_ = Fail(StatusCode::kInvalidArgument, "registry namespace: {}", {s.message()});
     }
   }
-  for (const auto& [name, value] : opts_.const_labels) {
-    if (!status_.ok()) break;
+  for (std::size_t i = 0; i < const_label_names_.size() && status_.ok(); ++i) {
+    const std::string& name = const_label_names_[i];
     if (Status s = CheckLabelName(name); !s.ok()) {
       status_ = Fail(StatusCode::kInvalidArgument, "registry constant label: {}", {s.message()});
-    } else if (!IsValidUtf8(value)) {
+    } else if (!IsValidUtf8(const_label_values_[i])) {
       status_ = Fail(StatusCode::kInvalidArgument, "registry constant label \"{}\": value is not valid UTF-8",
                      {name});
     }
   }
+}
+
+const RegistryOpts& Registry::opts() const noexcept {
+  std::call_once(opts_complete_, [this] {
+    if (!opts_.const_labels.empty()) return;  // given as the map
+    for (std::size_t i = 0; i < const_label_names_.size(); ++i) {
+      opts_.const_labels.emplace(const_label_names_[i], const_label_values_[i]);
+    }
+  });
+  return opts_;
+}
+
+bool Registry::IsConstLabel(std::string_view name) const {
+  for (const std::string& n : const_label_names_) {
+    if (n == name) return true;
+  }
+  return false;
 }
 
 Status Registry::Register(std::shared_ptr<Collector> collector) {
@@ -126,13 +175,13 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
 Status Registry::CheckDescriptor(const Descriptor& d, const std::string& full) const {
   if (Status s = CheckMetricName(full); !s.ok()) return s;
   for (const std::string& l : d.label_names) {
-    if (opts_.const_labels.count(l)) {
+    if (IsConstLabel(l)) {
       return Fail(StatusCode::kInvalidArgument,
                   "{} {}: label \"{}\" is also a constant label of the registry",
                   {MetricTypeName(d.type), full, l});
     }
   }
-  if (d.type == MetricType::kHistogram && opts_.const_labels.count("le")) {
+  if (d.type == MetricType::kHistogram && IsConstLabel("le")) {
     return Fail(StatusCode::kInvalidArgument,
                 "{} {}: the registry's constant label \"le\" is reserved on histograms",
                 {MetricTypeName(d.type), full});

@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
-#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -144,16 +143,17 @@ bool SortSeriesUnique(FamilySnapshot& f) {
 }  // namespace
 
 // The registry's constant labels, merged into each family's sorted label names and each series' values.
-// Read from the registry's map itself: both are sorted by name, so each constant goes in at one position
-// for the whole family.
+// Read from the registry's own sorted names and values: the family's names are sorted too, so each
+// constant goes in at one position for the whole family.
 class detail::ConstLabels {
  public:
-  explicit ConstLabels(const std::map<std::string, std::string>& labels) : labels_(labels) {}
+  ConstLabels(const std::vector<std::string>& names, const std::vector<std::string>& values)
+      : names_(names), values_(values) {}
 
   // In place: each series' own values keep their strings, the constants are appended and swapped down
   // to their merged positions.
   void AddTo(FamilySnapshot& f) const {
-    if (labels_.empty()) return;
+    if (names_.empty()) return;
     const detail::IndexArray at = Positions(f.label_names);
     for (SeriesSnapshot& s : f.series) Insert(at, false, s.label_values);
     Insert(at, true, f.label_names);
@@ -162,14 +162,14 @@ class detail::ConstLabels {
   // The inverse on a family kept from an earlier gather: its own values back in front, the constants
   // after them, so that refilling it writes each own value into a buffer that held one.
   void RemoveFrom(FamilySnapshot& f) const {
-    if (labels_.empty() || f.label_names.size() < labels_.size()) return;
+    if (names_.empty() || f.label_names.size() < names_.size()) return;
     std::vector<bool> constant(f.label_names.size());
     std::size_t found = 0;
     for (std::size_t k = 0; k < f.label_names.size(); ++k) {
-      constant[k] = labels_.contains(f.label_names[k]);
+      constant[k] = std::find(names_.begin(), names_.end(), f.label_names[k]) != names_.end();
       found += constant[k] ? 1 : 0;
     }
-    if (found != labels_.size()) return;  // not one of ours: refilling overwrites it all the same
+    if (found != names_.size()) return;  // not one of ours: refilling overwrites it all the same
     for (SeriesSnapshot& s : f.series) {
       if (s.label_values.size() != constant.size()) continue;
       std::size_t w = 0;
@@ -182,13 +182,11 @@ class detail::ConstLabels {
  private:
   // Where each constant goes among the sorted `own` names and the constants before it.
   detail::IndexArray Positions(const std::vector<std::string>& own) const {
-    detail::IndexArray at(labels_.size());
-    std::uint32_t j = 0;
-    for (const auto& label : labels_) {
+    detail::IndexArray at(names_.size());
+    for (std::uint32_t j = 0; j < names_.size(); ++j) {
       std::uint32_t before = 0;
-      while (before < own.size() && own[before] < label.first) ++before;
+      while (before < own.size() && own[before] < names_[j]) ++before;
       at[j] = j + before;
-      ++j;
     }
     return at;
   }
@@ -197,15 +195,14 @@ class detail::ConstLabels {
   // buffer) to its position.
   void Insert(const detail::IndexArray& at, bool names, std::vector<std::string>& v) const {
     v.reserve(v.size() + at.size());
-    std::size_t j = 0;
-    for (const auto& [name, value] : labels_) {
-      v.push_back(names ? name : value);
+    for (std::size_t j = 0; j < at.size(); ++j) {
+      v.push_back(names ? names_[j] : values_[j]);
       for (std::size_t k = v.size() - 1; k > at[j]; --k) v[k].swap(v[k - 1]);
-      ++j;
     }
   }
 
-  const std::map<std::string, std::string>& labels_;
+  const std::vector<std::string>& names_;
+  const std::vector<std::string>& values_;
 };
 
 namespace {
@@ -251,7 +248,7 @@ Snapshot Registry::Gather() const {
   Snapshot snap;
   if (!status_.ok()) return snap;
   std::lock_guard lock(mu_);
-  const ConstLabels const_labels(opts_.const_labels);
+  const ConstLabels const_labels(const_label_names_, const_label_values_);
   std::vector<FamilySnapshot> collected;
   for (const Entry& e : entries_) {
     collected.clear();
@@ -274,7 +271,7 @@ void Registry::Gather(Snapshot& snap) const {
     return;
   }
   std::lock_guard lock(mu_);
-  const ConstLabels const_labels(opts_.const_labels);
+  const ConstLabels const_labels(const_label_names_, const_label_values_);
   if (!families.empty()) {
     std::vector<std::string_view> described;
     for (const Entry& e : entries_) {

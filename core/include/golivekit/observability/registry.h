@@ -58,11 +58,17 @@ struct RegistryOpts {
 class Registry {
  public:
   explicit Registry(RegistryOpts opts);
+  /// The same as a namespace and constant labels given as name, value, name, value, … (a name given
+  /// twice keeps its first value, as in the map). For embedders that hold the labels as strings: the npm
+  /// module, which then links no std::map insertion.
+  Registry(std::string_view namespace_, const std::vector<std::string_view>& const_label_pairs);
 
   /// OK, or why the options are invalid (bad namespace, constant label name or value). An invalid
   /// registry refuses every Register with this error and exposes nothing.
   [[nodiscard]] const Status& status() const noexcept { return status_; }
-  [[nodiscard]] const RegistryOpts& opts() const noexcept { return opts_; }
+  /// The options as given. A registry made from label pairs fills `const_labels` at the first call
+  /// (once, whichever thread calls first; an allocation failure there terminates).
+  [[nodiscard]] const RegistryOpts& opts() const noexcept;
 
   /// Adds a collector (a Counter, Gauge, Histogram or any Collector). See the rules above. The registry
   /// keeps it alive while it is registered.
@@ -125,9 +131,18 @@ class Registry {
   const std::vector<Descriptor>* Occupier(const std::string& name) const;  // mu_ held
   std::string FamilyOccupying(const std::vector<Descriptor>& descs, const std::string& name) const;
 
-  RegistryOpts opts_;
+  void CheckOpts();
+  bool IsConstLabel(std::string_view name) const;
+  // Inserts a constant label at its place in the sorted names (and values); a name there already stays.
+  void AddConstLabel(std::string_view name, std::string_view value);
+
+  mutable RegistryOpts opts_;  // const_labels completed by opts() for a registry made from label pairs
+  mutable std::once_flag opts_complete_;
   Status status_;
   std::string prefix_;  // namespace_ + "_", or empty
+  // The constant labels sorted by name, as the map orders them: what the checks and the gathers read.
+  std::vector<std::string> const_label_names_;
+  std::vector<std::string> const_label_values_;
   // The steps of the gathers (mu_ held): a collector's failure is counted; a family it wrote is kept if it
   // described it, prefixed and with the constant labels (Keep); of the families it wrote at [first, end),
   // KeepValid moves those kept to the front and returns their end (the refilling gather); families end
