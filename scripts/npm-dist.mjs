@@ -104,7 +104,7 @@ const INTERNAL_NAMES = [
   // series handles (the prototype's core, wasm, heap and kind too)
   "core", "kind", "address", "cell", "pending", "queued", "flushInto", "enqueue", "live", "free",
   // metrics and registries
-  "nativeAddress", "onlySeries", "disposed", "runtimeFamilies", "names", "refresh", "drain", "find",
+  "nativeAddress", "onlySeries", "disposed", "runtimeFamilies", "names", "refresh", "drain", "obtain",
   "clear",
   // the memory view, the batch source and its batches
   "f64", "id", "encode", "skip", "busy", "done",

@@ -60,7 +60,7 @@ export class SeriesCache<S> {
    * The series of these values (one per level), made now if it was not before: one walk for both, as
    * withLabels needs.
    */
-  find(values: readonly LabelValue[]): S {
+  obtain(values: readonly LabelValue[]): S {
     const last = values.length - 1;
     let level = this.#root;
     for (let i = 0; i < last; i++) {
@@ -162,7 +162,7 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
 
   withLabels(...values: LabelValue[]): S {
     if (values.length !== this.labelNames.length || values.length === 0) return this.#withoutLabels(values.length);
-    return this.#cache.find(values);
+    return this.#cache.obtain(values);
   }
 
   remove(...values: LabelValue[]): boolean {

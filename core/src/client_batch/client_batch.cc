@@ -384,25 +384,17 @@ void PutFamilyHead(std::string& out, std::string_view name, MetricType type,
   }
 }
 
-// One series' bytes, in their order: the label values; for a histogram its classic bucket increments
-// (written by `put_classic`) and its native buckets, as its shape has them; then the number (a counter's
-// increment, a gauge's value, a histogram's sum increment). Both the encoding of a decoded batch and the
-// client's encoder write series through it.
-template <class PutClassic>
-void PutSeriesFields(std::string& out, SeriesShape shape, const std::vector<std::string>& label_values,
-                     PutClassic put_classic, const NativeBuckets& native, double number) {
-  for (const std::string& v : label_values) PutString(out, v);
-  if (shape.classic) put_classic();
-  if (shape.native) PutNative(out, native);
-  PutDouble(out, number);
-}
-
+// One series' bytes, in their order: the label values; for a histogram its classic bucket increments and
+// its native buckets, as its shape has them; then the number (a counter's increment, a gauge's value, a
+// histogram's sum increment). The client's encoder writes the same order from two snapshots
+// (PutSeriesChange), where each field is a difference.
 void PutSeries(std::string& out, SeriesShape shape, const BatchSeries& s) {
-  const auto put_classic = [&] {
+  for (const std::string& v : s.label_values) PutString(out, v);
+  if (shape.classic) {
     for (const std::uint64_t d : s.bucket_deltas) PutVarint(out, d);
-  };
-  PutSeriesFields(out, shape, s.label_values, put_classic, s.native,
-                  shape.type == MetricType::kHistogram ? s.sum_delta : s.value);
+  }
+  if (shape.native) PutNative(out, s.native);
+  PutDouble(out, shape.type == MetricType::kHistogram ? s.sum_delta : s.value);
 }
 
 }  // namespace
@@ -668,7 +660,8 @@ bool PutHistogramChange(std::string& out, std::size_t at, SeriesShape shape, con
 }
 
 // Writes what series `s` sends given what it held at the previous call (`prev` nullptr: nothing) to
-// `out`, straight from the two snapshots; false, with nothing written, if it sends nothing.
+// `out`, straight from the two snapshots, in PutSeries' order; false, with nothing written, if it sends
+// nothing.
 bool PutSeriesChange(std::string& out, SeriesShape shape, const SeriesSnapshot& s, const SeriesSnapshot* prev,
                      NativeScratch& scratch) {
   double value = s.value;  // a gauge is always sent: it says the client is alive and what it holds

@@ -48,6 +48,8 @@ void SortTail(std::vector<T>& v, std::size_t first, Less less) {
 }
 
 /// Sorts v by `less`, moving each element once (into a new vector, which then takes v's place).
+/// SortTail with nothing sorted before, written out: as a call of SortTail, each element type it sorts
+/// would carry the merge loop too (measured: +0.2 KB of the npm module).
 template <class T, class Less>
 void SortBy(std::vector<T>& v, Less less) {
   const std::size_t n = v.size();
