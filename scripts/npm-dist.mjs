@@ -96,7 +96,7 @@ function renameInCode(text, names, declarations) {
 // or interface member, a destructured key), found by TypeScript's parser, so strings, comments and
 // formatting stay as they are. WasmCore.flushQueue, WasmCore.memoryUse and WasmCore.wasm are spelled so
 // that they share no name with a public member (Shipper.flush, Observability.memoryStats) or a platform
-// one (WebAssembly.Instance.exports); SeriesCache's delete and add keep theirs, which Map and Counter have.
+// one (WebAssembly.Instance.exports).
 const INTERNAL_NAMES = [
   // WasmCore
   "wasm", "heap", "seriesClasses", "queue", "flushQueue", "freeWithOwner", "adopt", "putStrings", "string",
@@ -104,8 +104,7 @@ const INTERNAL_NAMES = [
   // series handles (the prototype's core, wasm, heap and kind too)
   "core", "kind", "address", "cell", "pending", "queued", "flushInto", "enqueue", "live", "free",
   // metrics and registries
-  "nativeAddress", "onlySeries", "disposed", "runtimeFamilies", "names", "refresh", "drain", "obtain",
-  "clear",
+  "nativeAddress", "onlySeries", "disposed", "runtimeFamilies", "names", "refresh",
   // the memory view, the batch source and its batches
   "f64", "id", "encode", "skip", "busy", "done",
 ];

@@ -42,71 +42,9 @@ function labelKey(value: LabelValue): string {
   return typeof value === "string" ? value : String(value);
 }
 
-// One level per label; the last level maps the last value to the series.
+// The series of a metric with labels by their label values: one level per label; the last level maps the
+// last value to the series.
 type Level<S> = Map<string, Level<S> | S>;
-
-/** The series of a metric with labels, by their label values; makes each the first time it is asked for. */
-export class SeriesCache<S> {
-  #root: Level<S> = new Map();
-  readonly #depth: number;
-  readonly #make: (values: readonly LabelValue[]) => S;
-
-  constructor(depth: number, make: (values: readonly LabelValue[]) => S) {
-    this.#depth = depth;
-    this.#make = make;
-  }
-
-  /**
-   * The series of these values (one per level), made now if it was not before: one walk for both, as
-   * withLabels needs.
-   */
-  obtain(values: readonly LabelValue[]): S {
-    const last = values.length - 1;
-    let level = this.#root;
-    for (let i = 0; i < last; i++) {
-      const key = labelKey(values[i]!);
-      let next = level.get(key) as Level<S> | undefined;
-      if (next === undefined) level.set(key, (next = new Map()));
-      level = next;
-    }
-    const key = labelKey(values[last]!);
-    let series = level.get(key) as S | undefined;
-    if (series === undefined) {
-      try {
-        series = this.#make(values);
-      } catch (e) {
-        this.delete(values.map(labelKey)); // the levels made above for it, so refusals leave nothing behind
-        throw e;
-      }
-      level.set(key, series);
-    }
-    return series;
-  }
-
-  /** Forgets the series of these values, and the levels that are left empty. */
-  delete(keys: readonly string[], level = this.#root, i = 0): void {
-    const key = keys[i]!;
-    if (i < keys.length - 1) {
-      const next = level.get(key) as Level<S> | undefined;
-      if (next === undefined) return;
-      this.delete(keys, next, i + 1);
-      if (next.size > 0) return;
-    }
-    level.delete(key);
-  }
-
-  clear(): void {
-    this.#root = new Map();
-  }
-
-  /** Empties the cache and hands every series it held to `visit`. */
-  drain(visit: (series: S) => void): void {
-    const walk = (level: Level<S>, depth: number): void =>
-      level.forEach((node) => (depth > 1 ? walk(node as Level<S>, depth - 1) : visit(node as S)));
-    if (this.#depth > 0) walk(this.#root, this.#depth);
-    this.clear();
-  }
-}
 
 /** What counters, gauges and histograms share: the adapter, the series cache, the lifetime. */
 export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> {
@@ -119,7 +57,7 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
   declare readonly core: WasmCore;
   readonly #wasm: WasmExports;
   #address: number; // 0 once disposed
-  readonly #cache: SeriesCache<S>;
+  #series: Level<S> = new Map();
   readonly #onlySeries: S | null = null; // of a metric without labels
 
   constructor(core: WasmCore, kind: MetricKind, opts: CounterOpts | HistogramOpts) {
@@ -141,7 +79,6 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
     this.core = core;
     this.#wasm = wasm;
     this.#address = address;
-    this.#cache = new SeriesCache(labels.length, (values) => this.#newSeries(values.map(labelKey)));
     if (labels.length === 0) this.#onlySeries = this.#newSeries([]);
     // The subclasses have no constructors of their own (less code): the histogram's bounds are set here.
     if (histogram) {
@@ -162,14 +99,35 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
 
   withLabels(...values: LabelValue[]): S {
     if (values.length !== this.labelNames.length || values.length === 0) return this.#withoutLabels(values.length);
-    return this.#cache.obtain(values);
+    // The series of these values (one per level), made now if it was not before: one walk for both.
+    const last = values.length - 1;
+    let level = this.#series;
+    for (let i = 0; i < last; i++) {
+      const key = labelKey(values[i]!);
+      let next = level.get(key) as Level<S> | undefined;
+      if (next === undefined) level.set(key, (next = new Map()));
+      level = next;
+    }
+    const key = labelKey(values[last]!);
+    let series = level.get(key) as S | undefined;
+    if (series === undefined) {
+      const keys = values.map(labelKey);
+      try {
+        series = this.#newSeries(keys);
+      } catch (e) {
+        this.#forget(keys); // the levels made above for it, so refusals leave nothing behind
+        throw e;
+      }
+      level.set(key, series);
+    }
+    return series;
   }
 
   remove(...values: LabelValue[]): boolean {
     const address = this.nativeAddress();
     const keys = values.map(labelKey);
     const error = this.core.errorAt(this.#wasm.glk_metric_remove(address, this.core.putStrings(keys)));
-    this.#cache.delete(keys);
+    this.#forget(keys);
     if (error?.code === "NOT_FOUND") return false;
     if (error) throw error;
     return true;
@@ -178,7 +136,7 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
   reset(): void {
     this.core.check(this.#wasm.glk_metric_reset(this.nativeAddress()));
     // The handles stay alive (detached) until they are garbage-collected; only the cache forgets them.
-    this.#cache.clear();
+    this.#series = new Map();
   }
 
   seriesCount(): number {
@@ -189,7 +147,10 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
     const address = this.#address;
     if (address === 0) return;
     this.#address = 0;
-    this.#cache.drain((series) => series.free());
+    const free = (level: Level<S>, depth: number): void =>
+      level.forEach((node) => (depth > 1 ? free(node as Level<S>, depth - 1) : (node as S).free()));
+    free(this.#series, this.labelNames.length);
+    this.#series = new Map();
     this.#onlySeries?.free();
     this.core.free(this, METRIC_ADAPTER, address);
   }
@@ -202,7 +163,7 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
   onlySeries(): S {
     const series = this.#onlySeries;
     if (series !== null) return series;
-    if (this.#address === 0) throw disposedError(`metric ${this.name}`);
+    this.nativeAddress(); // a disposed metric says so first
     throw new ObservabilityError(
       "FAILED_PRECONDITION",
       `${this.name} has labels {${this.labelNames.join(", ")}}: update a series from withLabels(...)`,
@@ -211,7 +172,7 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
 
   // withLabels() without values on a metric without labels, or with the wrong number of them.
   #withoutLabels(count: number): S {
-    if (this.#address === 0) throw disposedError(`metric ${this.name}`);
+    this.nativeAddress(); // a disposed metric says so first
     if (count === 0 && this.#onlySeries !== null) return this.#onlySeries;
     const expected = this.labelNames.length;
     const names = this.labelNames.join(", ");
@@ -219,6 +180,18 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
       "INVALID_ARGUMENT",
       `${this.name}: expected ${expected} label value${expected === 1 ? "" : "s"} {${names}}, got ${count}`,
     );
+  }
+
+  // Forgets the series of these values, and the levels that are left empty.
+  #forget(keys: readonly string[], level = this.#series, i = 0): void {
+    const key = keys[i]!;
+    if (i < keys.length - 1) {
+      const next = level.get(key) as Level<S> | undefined;
+      if (next === undefined) return;
+      this.#forget(keys, next, i + 1);
+      if (next.size > 0) return;
+    }
+    level.delete(key);
   }
 
   #newSeries(keys: string[]): S {
