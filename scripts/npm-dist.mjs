@@ -100,11 +100,13 @@ function renameInCode(text, names, declarations) {
 const INTERNAL_NAMES = [
   // WasmCore
   "wasm", "heap", "seriesClasses", "queue", "flushQueue", "freeWithOwner", "adopt", "putStrings", "string",
-  "bytes", "putNumbers", "numbers", "errorAt", "check", "memoryUse",
+  "bytes", "putNumbers", "numbers", "errorAt", "check", "memoryUse", "finalizer", "updated", "freeNow",
+  "numberBuffer", "bytesView",
   // series handles (the prototype's core, wasm, heap and kind too)
   "core", "kind", "address", "cell", "pending", "queued", "flushInto", "enqueue", "live", "free",
   // metrics and registries
-  "nativeAddress", "onlySeries", "disposed", "runtimeFamilies", "names", "refresh",
+  "nativeAddress", "onlySeries", "disposed", "runtimeFamilies", "names", "refresh", "series", "single",
+  "withoutLabels", "forget", "newSeries", "prefix", "runtime", "own",
   // the memory view, the batch source and its batches
   "f64", "id", "encode", "skip", "busy", "done",
 ];
@@ -257,7 +259,7 @@ for (const file of readdirSync(dist, { recursive: true })) {
   if ((!file.endsWith(".js") && !file.endsWith(".d.ts")) || file === "observability-wasm-inline.js") continue;
   code.set(file, readFileSync(join(dist, file), "utf8"));
 }
-const plan = manglePlan(ts, code);
+const plan = process.env.PLAN ? new Map(Object.entries(JSON.parse(readFileSync(process.env.PLAN, "utf8")))) : manglePlan(ts, code);
 writeFileSync(join(from, "observability.properties.json"), `${JSON.stringify(Object.fromEntries(plan), null, 2)}\n`);
 for (const [file, text] of code) {
   const renamed = renameInCode(mangleProperties(ts, file, text, plan), codeNames, file.endsWith(".d.ts"));

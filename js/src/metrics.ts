@@ -55,10 +55,14 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
   declare readonly labelNames: readonly string[];
   /** @internal the instance the metric lives in */
   declare readonly core: WasmCore;
-  readonly #wasm: WasmExports;
-  #address: number; // 0 once disposed
-  #series: Level<S> = new Map();
-  readonly #onlySeries: S | null = null; // of a metric without labels
+  /** @internal the instance's exports */
+  declare readonly wasm: WasmExports;
+  /** @internal the adapter's address; 0 once disposed */
+  declare address: number;
+  /** @internal the series of a metric with labels, by their values */
+  declare series: Level<S>;
+  /** @internal the series of a metric without labels */
+  declare readonly single: S | null;
 
   constructor(core: WasmCore, kind: MetricKind, opts: CounterOpts | HistogramOpts) {
     if (opts === null || typeof opts !== "object") {
@@ -77,9 +81,10 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
     this.help = core.string(wasm.glk_metric_help(address));
     this.labelNames = Object.freeze(labels);
     this.core = core;
-    this.#wasm = wasm;
-    this.#address = address;
-    if (labels.length === 0) this.#onlySeries = this.#newSeries([]);
+    this.wasm = wasm;
+    this.address = address;
+    this.series = new Map();
+    this.single = labels.length === 0 ? this.newSeries([]) : null;
     // The subclasses have no constructors of their own (less code): the histogram's bounds are set here.
     if (histogram) {
       (this as { buckets?: readonly number[] }).buckets = Object.freeze(core.numbers(wasm.glk_metric_buckets(address)));
@@ -88,20 +93,20 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
 
   /** @internal true once disposed */
   get disposed(): boolean {
-    return this.#address === 0;
+    return this.address === 0;
   }
 
   /** @internal the adapter's address, or the error of a disposed metric */
   nativeAddress(): number {
-    if (this.#address === 0) throw disposedError(`metric ${this.name}`);
-    return this.#address;
+    if (this.address === 0) throw disposedError(`metric ${this.name}`);
+    return this.address;
   }
 
   withLabels(...values: LabelValue[]): S {
-    if (values.length !== this.labelNames.length || values.length === 0) return this.#withoutLabels(values.length);
+    if (values.length !== this.labelNames.length || values.length === 0) return this.withoutLabels(values.length);
     // The series of these values (one per level), made now if it was not before: one walk for both.
     const last = values.length - 1;
-    let level = this.#series;
+    let level = this.series;
     for (let i = 0; i < last; i++) {
       const key = labelKey(values[i]!);
       let next = level.get(key) as Level<S> | undefined;
@@ -113,9 +118,9 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
     if (series === undefined) {
       const keys = values.map(labelKey);
       try {
-        series = this.#newSeries(keys);
+        series = this.newSeries(keys);
       } catch (e) {
-        this.#forget(keys); // the levels made above for it, so refusals leave nothing behind
+        this.forget(keys); // the levels made above for it, so refusals leave nothing behind
         throw e;
       }
       level.set(key, series);
@@ -126,32 +131,32 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
   remove(...values: LabelValue[]): boolean {
     const address = this.nativeAddress();
     const keys = values.map(labelKey);
-    const error = this.core.errorAt(this.#wasm.glk_metric_remove(address, this.core.putStrings(keys)));
-    this.#forget(keys);
+    const error = this.core.errorAt(this.wasm.glk_metric_remove(address, this.core.putStrings(keys)));
+    this.forget(keys);
     if (error?.code === "NOT_FOUND") return false;
     if (error) throw error;
     return true;
   }
 
   reset(): void {
-    this.core.check(this.#wasm.glk_metric_reset(this.nativeAddress()));
+    this.core.check(this.wasm.glk_metric_reset(this.nativeAddress()));
     // The handles stay alive (detached) until they are garbage-collected; only the cache forgets them.
-    this.#series = new Map();
+    this.series = new Map();
   }
 
   seriesCount(): number {
-    return this.#wasm.glk_metric_series_count(this.nativeAddress());
+    return this.wasm.glk_metric_series_count(this.nativeAddress());
   }
 
   dispose(): void {
-    const address = this.#address;
+    const address = this.address;
     if (address === 0) return;
-    this.#address = 0;
+    this.address = 0;
     const free = (level: Level<S>, depth: number): void =>
       level.forEach((node) => (depth > 1 ? free(node as Level<S>, depth - 1) : (node as S).free()));
-    free(this.#series, this.labelNames.length);
-    this.#series = new Map();
-    this.#onlySeries?.free();
+    free(this.series, this.labelNames.length);
+    this.series = new Map();
+    this.single?.free();
     this.core.free(this, METRIC_ADAPTER, address);
   }
 
@@ -161,7 +166,7 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
 
   /** @internal the series updates on the metric itself go to, or why there is none */
   onlySeries(): S {
-    const series = this.#onlySeries;
+    const series = this.single;
     if (series !== null) return series;
     this.nativeAddress(); // a disposed metric says so first
     throw new ObservabilityError(
@@ -170,10 +175,10 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
     );
   }
 
-  // withLabels() without values on a metric without labels, or with the wrong number of them.
-  #withoutLabels(count: number): S {
+  /** @internal withLabels() without values on a metric without labels, or with the wrong number of them */
+  withoutLabels(count: number): S {
     this.nativeAddress(); // a disposed metric says so first
-    if (count === 0 && this.#onlySeries !== null) return this.#onlySeries;
+    if (count === 0 && this.single !== null) return this.single;
     const expected = this.labelNames.length;
     const names = this.labelNames.join(", ");
     throw new ObservabilityError(
@@ -182,22 +187,23 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
     );
   }
 
-  // Forgets the series of these values, and the levels that are left empty.
-  #forget(keys: readonly string[], level = this.#series, i = 0): void {
+  /** @internal forgets the series of these values, and the levels that are left empty */
+  forget(keys: readonly string[], level = this.series, i = 0): void {
     const key = keys[i]!;
     if (i < keys.length - 1) {
       const next = level.get(key) as Level<S> | undefined;
       if (next === undefined) return;
-      this.#forget(keys, next, i + 1);
+      this.forget(keys, next, i + 1);
       if (next.size > 0) return;
     }
     level.delete(key);
   }
 
-  #newSeries(keys: string[]): S {
-    const address = this.#wasm.glk_metric_child(this.nativeAddress(), this.core.putStrings(keys));
-    if (address === 0) throw this.core.errorAt(this.#wasm.glk_last_error())!;
-    return new this.core.seriesClasses[this.#wasm.glk_metric_kind(this.#address)]!(address) as S;
+  /** @internal a new series handle of these label values */
+  newSeries(keys: string[]): S {
+    const address = this.wasm.glk_metric_child(this.nativeAddress(), this.core.putStrings(keys));
+    if (address === 0) throw this.core.errorAt(this.wasm.glk_last_error())!;
+    return new this.core.seriesClasses[this.wasm.glk_metric_kind(this.address)]!(address) as S;
   }
 }
 

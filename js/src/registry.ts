@@ -11,10 +11,14 @@ import type { WasmExports } from "./wasm-module.js";
 export class MetricRegistry implements Registry {
   /** @internal the instance the registry lives in */
   declare readonly core: WasmCore;
-  readonly #wasm: WasmExports;
-  #address: number; // 0 once disposed
-  readonly #prefix: string; // the namespace and "_", or ""
-  #runtime: RuntimeMetrics | undefined;
+  /** @internal the instance's exports */
+  declare readonly wasm: WasmExports;
+  /** @internal the adapter's address; 0 once disposed */
+  declare address: number;
+  /** @internal the namespace and "_", or "" */
+  declare readonly prefix: string;
+  /** @internal the runtime metrics, if asked for */
+  declare runtime: RuntimeMetrics | undefined;
 
   constructor(core: WasmCore, opts: RegistryOpts = {}) {
     if (opts === null || typeof opts !== "object") throw new TypeError("newRegistry: options must be an object");
@@ -22,37 +26,37 @@ export class MetricRegistry implements Registry {
     const strings = [namespace];
     for (const [name, value] of Object.entries(opts.constLabels ?? {})) strings.push(name, String(value));
     this.core = core;
-    this.#wasm = core.wasm;
-    this.#address = core.adopt(this, REGISTRY_ADAPTER, this.#wasm.glk_registry_new(core.putStrings(strings)));
-    this.#prefix = namespace && `${namespace}_`;
-    if (opts.includeRuntimeMetrics) this.#runtime = runtimeMetrics(core, this);
+    this.wasm = core.wasm;
+    this.address = core.adopt(this, REGISTRY_ADAPTER, this.wasm.glk_registry_new(core.putStrings(strings)));
+    this.prefix = namespace && `${namespace}_`;
+    if (opts.includeRuntimeMetrics) this.runtime = runtimeMetrics(core, this);
   }
 
   /** @internal the adapter's address, or the error of a disposed registry */
   nativeAddress(): number {
-    if (this.#address === 0) throw disposedError("registry");
-    return this.#address;
+    if (this.address === 0) throw disposedError("registry");
+    return this.address;
   }
 
   /** @internal the family names of the runtime metrics (a shipper leaves them out) */
   runtimeFamilies(): string[] {
-    return this.#runtime?.names.map((name) => this.#prefix + name) ?? [];
+    return this.runtime?.names.map((name) => this.prefix + name) ?? [];
   }
 
   register<T extends AnyMetric>(metric: T): T {
-    const own = this.#own(metric);
+    const own = this.own(metric);
     if (own === undefined) {
       throw new TypeError("register: not a metric of this instance (made by another loadObservability()?)");
     }
     const registry = this.nativeAddress();
-    this.core.check(this.#wasm.glk_registry_register(registry, own.nativeAddress()));
+    this.core.check(this.wasm.glk_registry_register(registry, own.nativeAddress()));
     return metric;
   }
 
   unregister(metric: AnyMetric): boolean {
-    const own = this.#own(metric);
+    const own = this.own(metric);
     if (own === undefined || own.disposed) return false;
-    return this.#wasm.glk_registry_unregister(this.nativeAddress(), own.nativeAddress()) !== 0;
+    return this.wasm.glk_registry_unregister(this.nativeAddress(), own.nativeAddress()) !== 0;
   }
 
   expose(format: "text" | "openmetrics" = "text"): string {
@@ -60,16 +64,16 @@ export class MetricRegistry implements Registry {
     if (format !== "text" && format !== "openmetrics") {
       throw new TypeError(`expose: unknown format ${JSON.stringify(format)} (text or openmetrics)`);
     }
-    this.#runtime?.refresh();
-    return this.core.string(this.#wasm.glk_registry_expose(registry, format === "openmetrics" ? 1 : 0));
+    this.runtime?.refresh();
+    return this.core.string(this.wasm.glk_registry_expose(registry, format === "openmetrics" ? 1 : 0));
   }
 
   dispose(): void {
-    const address = this.#address;
+    const address = this.address;
     if (address === 0) return;
-    this.#address = 0;
-    this.#runtime?.dispose();
-    this.#runtime = undefined;
+    this.address = 0;
+    this.runtime?.dispose();
+    this.runtime = undefined;
     this.core.free(this, REGISTRY_ADAPTER, address);
   }
 
@@ -77,8 +81,8 @@ export class MetricRegistry implements Registry {
     this.dispose();
   }
 
-  // The metric as this instance's class, if it is one of this instance.
-  #own(metric: AnyMetric): NativeMetric<SeriesHandle> | undefined {
+  /** @internal the metric as this instance's class, if it is one of this instance */
+  own(metric: AnyMetric): NativeMetric<SeriesHandle> | undefined {
     return metric instanceof NativeMetric && metric.core === this.core ? metric : undefined;
   }
 }

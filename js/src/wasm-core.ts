@@ -44,22 +44,24 @@ export class WasmCore {
   declare readonly heap: HeapView;
   /** The series handle classes of this instance, by metric kind. */
   declare readonly seriesClasses: readonly SeriesClass[];
-  readonly #finalizer: FinalizationRegistry<[Owned, number]> | undefined;
+  /** Frees what JS dropped, where the platform has FinalizationRegistry. */
+  declare readonly finalizer: FinalizationRegistry<[Owned, number]> | undefined;
   /** Counter and gauge handles with updates not yet in their cells (series.ts). */
-  readonly #queue: SeriesHandle[] = [];
+  declare readonly updated: SeriesHandle[];
 
   constructor(exports: WasmExports, heap: HeapView) {
     this.wasm = flushingFirst(exports, () => this.flushQueue());
     this.heap = heap;
     this.seriesClasses = seriesClassesFor(this);
+    this.updated = [];
     if (typeof FinalizationRegistry === "function") {
-      this.#finalizer = new FinalizationRegistry(([what, address]) => this.#free(what, address));
+      this.finalizer = new FinalizationRegistry(([what, address]) => this.freeNow(what, address));
     }
   }
 
   /** Queues a counter or gauge handle whose first update since the last flush is pending. */
   queue(series: SeriesHandle): void {
-    this.#queue.push(series);
+    this.updated.push(series);
   }
 
   /**
@@ -68,7 +70,7 @@ export class WasmCore {
    * remove, free) comes after every update made before it, as if each had been written at once.
    */
   flushQueue(): void {
-    const queue = this.#queue;
+    const queue = this.updated;
     if (queue.length === 0) return;
     const f64 = this.heap.f64;
     for (const series of queue) series.flushInto(f64);
@@ -77,7 +79,7 @@ export class WasmCore {
 
   /** Has the C++ object at `address` freed once `owner` is garbage-collected, unless free() came first. */
   freeWithOwner(owner: object, what: Owned, address: number): void {
-    this.#finalizer?.register(owner, [what, address], owner);
+    this.finalizer?.register(owner, [what, address], owner);
   }
 
   /**
@@ -89,7 +91,7 @@ export class WasmCore {
     const status = what === METRIC_ADAPTER ? wasm.glk_metric_error(address) : wasm.glk_registry_error(address);
     const error = this.errorAt(status);
     if (error) {
-      this.#free(what, address);
+      this.freeNow(what, address);
       throw error;
     }
     this.freeWithOwner(owner, what, address);
@@ -98,8 +100,8 @@ export class WasmCore {
 
   /** Frees the C++ object at `address` of `owner` now. */
   free(owner: object, what: Owned, address: number): void {
-    this.#finalizer?.unregister(owner);
-    this.#free(what, address);
+    this.finalizer?.unregister(owner);
+    this.freeNow(what, address);
   }
 
   /** Writes strings into the input buffer (UTF-8, each followed by 0xFF); returns the bytes written. */
@@ -107,7 +109,7 @@ export class WasmCore {
     let max = 0;
     for (const s of strings) max += s.length * 3 + 1;
     const start = this.wasm.glk_in(max);
-    const memory = this.#memory();
+    const memory = this.bytesView();
     let at = start;
     for (const s of strings) {
       at += encoder.encodeInto(s, memory.subarray(at)).written!;
@@ -119,25 +121,25 @@ export class WasmCore {
   /** The string whose address an export returned (its length from glk_len). */
   string(address: number): string {
     const length = this.wasm.glk_len();
-    const s = decoder.decode(this.#memory().subarray(address, address + length));
+    const s = decoder.decode(this.bytesView().subarray(address, address + length));
     if (length > 4096) this.wasm.glk_release(); // do not keep an exposition's worth of wasm heap
     return s;
   }
 
   /** A copy of the bytes whose address an export returned. */
   bytes(address: number): Uint8Array {
-    return this.#memory().slice(address, address + this.wasm.glk_len());
+    return this.bytesView().slice(address, address + this.wasm.glk_len());
   }
 
   /** Writes numbers into the number buffer; returns how many. */
   putNumbers(values: readonly number[]): number {
-    this.#numbers(values.length).set(values);
+    this.numberBuffer(values.length).set(values);
     return values.length;
   }
 
   /** The first `count` numbers of the number buffer (an export returned `count`). */
   numbers(count: number): number[] {
-    return Array.from(this.#numbers(count));
+    return Array.from(this.numberBuffer(count));
   }
 
   /** The error in the status text at `address` (an export's answer), or undefined if it is empty (OK). */
@@ -156,19 +158,19 @@ export class WasmCore {
     return { wasmMemoryBytes: this.wasm.memory.buffer.byteLength, heapInUseBytes: this.wasm.glk_heap_in_use() };
   }
 
-  #free(what: Owned, address: number): void {
+  freeNow(what: Owned, address: number): void {
     if (what === METRIC_ADAPTER) this.wasm.glk_metric_free(address);
     else if (what === REGISTRY_ADAPTER) this.wasm.glk_registry_free(address);
     else this.wasm.glk_child_free(what, address);
   }
 
   // The number buffer's first `count` doubles (glk_nums makes room for them).
-  #numbers(count: number): Float64Array {
+  numberBuffer(count: number): Float64Array {
     return new Float64Array(this.wasm.memory.buffer, this.wasm.glk_nums(count), count);
   }
 
   // A fresh view each time: memory growth detaches the old buffer.
-  #memory(): Uint8Array {
+  bytesView(): Uint8Array {
     return new Uint8Array(this.wasm.memory.buffer);
   }
 }
