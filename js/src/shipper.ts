@@ -22,12 +22,8 @@ export interface BatchSource {
   free(): void;
 }
 
-const KEEPALIVE_BUDGET = 65536; // what a browser lets keepalive requests carry in total
-// The defaults of docs/shipping.md (ShipperOpts in native/include/golivekit/observability/shipper.h).
-const INITIAL_BACKOFF_MS = 1000;
-const MAX_BACKOFF_MS = 30_000;
-const MAX_BATCH_AGE_MS = 300_000; // half the server's default client_ttl: never resend older batches
-const STOP_TIMEOUT_MS = 5000;
+// What a browser lets keepalive requests carry in total; the request fits if `bytes` more do too.
+const fitsKeepalive = (bytes: number): boolean => bytes <= 65536;
 
 interface Batch {
   body: Uint8Array;
@@ -64,13 +60,16 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     addEventListener?: typeof addEventListener;
     removeEventListener?: typeof removeEventListener;
   };
+  // The defaults of docs/shipping.md (ShipperOpts in native/include/golivekit/observability/shipper.h),
+  // written here once (a named constant each would be a declaration more in every page). The largest
+  // batch age is half the server's default client_ttl: never resend older batches.
   const {
     url,
     intervalMs = 15_000,
     maxBufferBytes = 256 * 1024,
-    initialBackoffMs = INITIAL_BACKOFF_MS,
-    maxBackoffMs = MAX_BACKOFF_MS,
-    maxBatchAgeMs = MAX_BATCH_AGE_MS,
+    initialBackoffMs = 1000,
+    maxBackoffMs = 30_000,
+    maxBatchAgeMs = 300_000,
   } = opts;
   const fetchFn = opts.fetch ?? g.fetch;
   const headers = { "content-type": BATCH_CONTENT_TYPE, ...opts.headers };
@@ -151,7 +150,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     b.busy = true;
     s.sent++;
     const n = b.body.length;
-    const keepalive = keepaliveBytes + n <= KEEPALIVE_BUDGET;
+    const keepalive = fitsKeepalive(keepaliveBytes + n);
     if (keepalive) keepaliveBytes += n;
     let status = 0;
     let wait = 0;
@@ -238,7 +237,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     encode(final, late);
     let n = 0;
     for (const b of queue) {
-      if (!b.busy && n < 32 && keepaliveBytes + b.body.length <= KEEPALIVE_BUDGET) {
+      if (!b.busy && n < 32 && fitsKeepalive(keepaliveBytes + b.body.length)) {
         n++;
         void send(b).then(next);
       }
@@ -285,13 +284,13 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
       g.removeEventListener?.("pagehide", onPageHide);
       const pending = encode(true);
       pump();
-      const timeoutMs = opts.stopTimeoutMs ?? STOP_TIMEOUT_MS;
+      const stopTimeoutMs = opts.stopTimeoutMs ?? 5000;
       let timer: Timer | undefined;
       try {
         await Promise.race([
           settle(pending),
           new Promise((_, reject) => {
-            timer = later(() => reject(fail("DEADLINE_EXCEEDED", `${queue.length} batch(es) not confirmed within ${timeoutMs} ms`)), timeoutMs);
+            timer = later(() => reject(fail("DEADLINE_EXCEEDED", `${queue.length} batch(es) not confirmed within ${stopTimeoutMs} ms`)), stopTimeoutMs);
           }),
         ]);
       } finally {
