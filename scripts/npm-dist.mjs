@@ -105,8 +105,8 @@ const INTERNAL_NAMES = [
   // series handles (the prototype's core, wasm, heap and kind too)
   "core", "kind", "address", "cell", "pending", "queued", "flushInto", "enqueue", "live", "free",
   // metrics and registries
-  "nativeAddress", "onlySeries", "disposed", "runtimeFamilies", "names", "refresh", "series", "single",
-  "withoutLabels", "forget", "newSeries", "prefix", "runtime", "own",
+  "nativeAddress", "onlySeries", "disposed", "names", "refresh", "series", "single",
+  "withoutLabels", "forget", "newSeries", "runtime", "own",
   // the memory view, the batch source and its batches
   "f64", "id", "encode", "skip", "busy", "done",
 ];

@@ -60,7 +60,7 @@ function startShipping(core: WasmCore, crypto: WebCrypto | undefined, registry: 
     );
   }
   const idWords = crypto.getRandomValues(new Uint32Array(4));
-  const encoder = batchEncoder(core, registry, opts?.maxBatchBytes ?? MAX_BATCH_BYTES, idWords, registry.runtimeFamilies());
+  const encoder = batchEncoder(core, registry, opts?.maxBatchBytes ?? MAX_BATCH_BYTES, idWords, registry.runtime?.names ?? []);
   try {
     return ship(encoder, opts);
   } catch (err) {

@@ -15,9 +15,7 @@ export class MetricRegistry implements Registry {
   declare readonly wasm: WasmExports;
   /** @internal the adapter's address; 0 once disposed */
   declare address: number;
-  /** @internal the namespace and "_", or "" */
-  declare readonly prefix: string;
-  /** @internal the runtime metrics, if asked for */
+  /** @internal the runtime metrics, if asked for (a shipper leaves out their families) */
   declare runtime: RuntimeMetrics | undefined;
 
   constructor(core: WasmCore, opts: RegistryOpts = {}) {
@@ -28,19 +26,13 @@ export class MetricRegistry implements Registry {
     this.core = core;
     this.wasm = core.wasm;
     this.address = core.adopt(this, REGISTRY_ADAPTER, this.wasm.glk_registry_new(core.putStrings(strings)));
-    this.prefix = namespace && `${namespace}_`;
-    if (opts.includeRuntimeMetrics) this.runtime = runtimeMetrics(core, this);
+    if (opts.includeRuntimeMetrics) this.runtime = runtimeMetrics(core, this, namespace && `${namespace}_`);
   }
 
   /** @internal the adapter's address, or the error of a disposed registry */
   nativeAddress(): number {
     if (this.address === 0) throw disposedError("registry");
     return this.address;
-  }
-
-  /** @internal the family names of the runtime metrics (a shipper leaves them out) */
-  runtimeFamilies(): string[] {
-    return this.runtime?.names.map((name) => this.prefix + name) ?? [];
   }
 
   register<T extends AnyMetric>(metric: T): T {

@@ -9,7 +9,7 @@ import type { WasmCore } from "./wasm-core.js";
 
 /** What a registry keeps of its runtime metrics. */
 export interface RuntimeMetrics {
-  /** The names of the gauges (without the registry's namespace). */
+  /** The family names of the gauges (with the registry's namespace). */
   names: string[];
   /** Reads the figures into the gauges (before an exposition). */
   refresh(): void;
@@ -40,8 +40,11 @@ const GAUGES = [
     "JS heap limit (browser) or JS heap reserved (Node), where reported."],
 ];
 
-/** Registers the gauges with `registry`, which disposes them (dispose()) with itself. */
-export function runtimeMetrics(core: WasmCore, registry: Registry): RuntimeMetrics {
+/**
+ * Registers the gauges with `registry`, which disposes them (dispose()) with itself. `prefix`: the
+ * registry's namespace and "_", or "".
+ */
+export function runtimeMetrics(core: WasmCore, registry: Registry, prefix: string): RuntimeMetrics {
   const figures = (): number[] => {
     const memory = core.memoryUse();
     return [memory.wasmMemoryBytes, memory.heapInUseBytes, ...jsHeap()];
@@ -52,7 +55,7 @@ export function runtimeMetrics(core: WasmCore, registry: Registry): RuntimeMetri
   const all = [...gauges, add(["golivekit_build_info", "Version of golivekit-observability; always 1."], ["version"])];
   all[all.length - 1]!.withLabels(VERSION).set(1);
   return {
-    names: all.map((gauge) => gauge.name),
+    names: all.map((gauge) => prefix + gauge.name),
     refresh: () => figures().forEach((value, i) => gauges[i]?.set(value)),
     dispose: () => all.forEach((gauge) => gauge.dispose()),
   };
