@@ -10,7 +10,7 @@ import type { MetricKind } from "./constants.js";
 import { disposedError } from "./errors.js";
 import type { CounterChild, GaugeChild, HistogramChild } from "./types.js";
 import type { WasmCore } from "./wasm-core.js";
-import type { HeapView, WasmExports } from "./wasm-module.js";
+import type { WasmExports } from "./wasm-module.js";
 
 export abstract class SeriesHandle {
   /** @internal the C++ handle's address; 0 once freed with its metric */
@@ -19,8 +19,6 @@ export abstract class SeriesHandle {
   declare protected readonly core: WasmCore;
   /** @internal the instance's exports, on the prototype */
   declare protected readonly wasm: WasmExports;
-  /** @internal the instance's memory as doubles, on the prototype */
-  declare protected readonly heap: HeapView;
   /** @internal the metric kind of the handle, on the prototype */
   declare protected readonly kind: MetricKind;
   /** @internal counters and gauges: the index in heap.f64 of the cell's double; 0 once freed */
@@ -107,7 +105,7 @@ export class GaugeSeries extends SeriesHandle implements GaugeChild {
   set(value: number): void {
     const cell = this.cell;
     if (cell === 0) throw disposedError("gauge series");
-    this.heap.f64[cell] = value;
+    this.core.heap.f64[cell] = value;
     this.pending = 0;
   }
   add(value: number): void {
@@ -161,7 +159,6 @@ export function seriesClassesFor(core: WasmCore): readonly SeriesClass[] {
     Object.defineProperties(Series.prototype, {
       core: { value: core },
       wasm: { value: core.wasm },
-      heap: { value: core.heap },
       kind: { value: kind },
     }),
   );

@@ -7,6 +7,7 @@ import type { HeapView, WasmExports } from "./wasm-module.js";
 export type WasmSource = ArrayBuffer | Uint8Array | string;
 
 const PAGE = 65536;
+const encoder = new TextEncoder();
 
 /**
  * The imports of the module, over the memory it will export (known once it is instantiated). `grown` is
@@ -28,9 +29,7 @@ export function wasmImports(memory: () => WasmExports["memory"], grown: () => vo
       // shortest digits that read back as v, as {fmt} picks natively. ASCII, at most 25 characters.
       glk_obs_host_shortest: (v: number, out: number) => {
         const s = String(v);
-        const bytes = new Uint8Array(memory().buffer, out, s.length);
-        for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
-        return s.length;
+        return encoder.encodeInto(s, new Uint8Array(memory().buffer, out, s.length)).written!;
       },
     },
   };
