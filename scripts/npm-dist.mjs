@@ -99,11 +99,11 @@ function renameInCode(text, names, declarations) {
 // one (WebAssembly.Instance.exports).
 const INTERNAL_NAMES = [
   // WasmCore
-  "wasm", "heap", "seriesClasses", "queue", "flushQueue", "freeWithOwner", "adopt", "putStrings", "string",
+  "wasm", "heap", "seriesClasses", "flushQueue", "freeWithOwner", "adopt", "putStrings", "string",
   "bytes", "putNumbers", "numbers", "errorAt", "check", "memoryUse", "finalizer", "updated", "freeNow",
   "numberBuffer", "bytesView",
   // series handles (the prototype's core, wasm, heap and kind too)
-  "core", "kind", "address", "cell", "pending", "queued", "flushInto", "enqueue", "live", "free",
+  "core", "kind", "address", "cell", "pending", "queued", "flushInto", "enqueue", "free",
   // metrics and registries
   "nativeAddress", "onlySeries", "disposed", "names", "refresh", "series", "single",
   "withoutLabels", "forget", "newSeries", "runtime", "own",

@@ -55,14 +55,7 @@ export abstract class SeriesHandle {
   protected enqueue(what: string): void {
     if (this.cell === 0) throw disposedError(what);
     this.queued = true;
-    this.core.queue(this);
-  }
-
-  /** @internal the address to update through, or the error of a freed handle */
-  protected live(what: string): number {
-    const address = this.address;
-    if (address === 0) throw disposedError(what);
-    return address;
+    this.core.updated.push(this);
   }
 }
 
@@ -131,7 +124,9 @@ export class GaugeSeries extends SeriesHandle implements GaugeChild {
 
 export class HistogramSeries extends SeriesHandle implements HistogramChild {
   observe(value: number): void {
-    this.wasm.glk_histogram_observe(this.live("histogram series"), value);
+    const address = this.address;
+    if (address === 0) throw disposedError("histogram series");
+    this.wasm.glk_histogram_observe(address, value);
   }
   count(): number {
     return this.address === 0 ? 0 : this.wasm.glk_histogram_count(this.address);

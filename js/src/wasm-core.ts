@@ -46,7 +46,10 @@ export class WasmCore {
   declare readonly seriesClasses: readonly SeriesClass[];
   /** Frees what JS dropped, where the platform has FinalizationRegistry. */
   declare readonly finalizer: FinalizationRegistry<[Owned, number]> | undefined;
-  /** Counter and gauge handles with updates not yet in their cells (series.ts). */
+  /**
+   * Counter and gauge handles with updates not yet in their cells: a handle joins at its first update
+   * since the last flush (series.ts).
+   */
   declare readonly updated: SeriesHandle[];
 
   constructor(exports: WasmExports, heap: HeapView) {
@@ -57,11 +60,6 @@ export class WasmCore {
     if (typeof FinalizationRegistry === "function") {
       this.finalizer = new FinalizationRegistry(([what, address]) => this.freeNow(what, address));
     }
-  }
-
-  /** Queues a counter or gauge handle whose first update since the last flush is pending. */
-  queue(series: SeriesHandle): void {
-    this.updated.push(series);
   }
 
   /**
