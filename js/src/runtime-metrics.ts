@@ -45,10 +45,8 @@ const GAUGES = [
  * registry's namespace and "_", or "".
  */
 export function runtimeMetrics(core: WasmCore, registry: Registry, prefix: string): RuntimeMetrics {
-  const figures = (): number[] => {
-    const memory = core.memoryUse();
-    return [memory.wasmMemoryBytes, memory.heapInUseBytes, ...jsHeap()];
-  };
+  // The wasm memory's two in MemoryStats' order (wasmMemoryBytes, heapInUseBytes), then the JS heap's.
+  const figures = (): number[] => [...Object.values(core.memoryUse()), ...jsHeap()];
   const add = ([name, help]: string[], labels?: string[]): GaugeMetric =>
     registry.register(new GaugeMetric(core, GAUGE, { name: name!, help: help!, labels }));
   const gauges = GAUGES.slice(0, figures().length).map((row) => add(row));

@@ -67,7 +67,7 @@ export function instantiateWasm(source: WasmSource): Promise<{ exports: WasmExpo
  */
 export async function instantiateWith(instantiate: Instantiate): Promise<{ exports: WasmExports; heap: HeapView }> {
   let exports: WasmExports | undefined;
-  const heap: HeapView = { f64: new Float64Array(0) };
+  const heap = {} as HeapView; // its view is made once the memory is known
   const view = () => void (heap.f64 = new Float64Array(exports!.memory.buffer));
   const instance = await instantiate(wasmImports(() => exports!.memory, view));
   exports = instance.exports as unknown as WasmExports;
