@@ -105,7 +105,7 @@ const INTERNAL_NAMES = [
   // series handles (the prototype's core, wasm, heap and kind too)
   "core", "kind", "address", "cell", "pending", "queued", "flushInto", "enqueue", "free",
   // metrics and registries
-  "nativeAddress", "onlySeries", "disposed", "names", "refresh", "series", "single",
+  "nativeAddress", "onlySeries", "names", "refresh", "series", "single",
   "withoutLabels", "forget", "newSeries", "runtime", "own",
   // the memory view, the batch source and its batches
   "f64", "id", "encode", "skip", "busy", "done",

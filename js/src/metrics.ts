@@ -91,11 +91,6 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
     }
   }
 
-  /** @internal true once disposed */
-  get disposed(): boolean {
-    return this.address === 0;
-  }
-
   /** @internal the adapter's address, or the error of a disposed metric */
   nativeAddress(): number {
     if (this.address === 0) throw disposedError(`metric ${this.name}`);

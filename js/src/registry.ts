@@ -47,7 +47,7 @@ export class MetricRegistry implements Registry {
 
   unregister(metric: AnyMetric): boolean {
     const own = this.own(metric);
-    if (own === undefined || own.disposed) return false;
+    if (own === undefined || own.address === 0) return false;
     return this.wasm.glk_registry_unregister(this.nativeAddress(), own.nativeAddress()) !== 0;
   }
 
