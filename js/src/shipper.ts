@@ -109,9 +109,8 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
       s.lastError = String((e as Error)?.message ?? e); // a disposed registry, say
     }
     for (const body of bodies) {
-      let done!: Batch["done"];
-      const p = new Promise<ObservabilityError | undefined>((r) => (done = r));
-      const b = { body, t: Date.now(), done, p };
+      const b = { body, t: Date.now() } as Batch;
+      b.p = new Promise((r) => (b.done = r));
       queue.push(b);
       all.push(b);
       s.batches++;

@@ -20,10 +20,23 @@ export function wasmImports(memory: () => WasmExports["memory"], grown: () => vo
       abort: () => {
         throw new WebAssembly.RuntimeError("golivekit-observability: the wasm module aborted (out of memory?)");
       },
+      // The allocator's sbrk asks for `bytes` of memory in all. Growing by a fifth at least, as emcc's
+      // runtime does, keeps a heap that grows by small steps from being copied at each one. 1 = grown, 0 =
+      // no memory (the module's maximum, or the engine's, was reached), which the allocator reports as a
+      // failed malloc.
       emscripten_resize_heap: (bytes: number) => {
-        const ok = growMemory(memory(), bytes >>> 0);
-        if (ok) grown();
-        return ok;
+        const have = memory().buffer.byteLength;
+        bytes >>>= 0;
+        for (const want of [Math.max(bytes, have * 1.2), bytes]) {
+          try {
+            memory().grow(Math.ceil((want - have) / PAGE));
+          } catch {
+            continue; // the larger step may exceed the maximum where the exact one does not
+          }
+          grown();
+          return 1;
+        }
+        return 0;
       },
       // Core's float-digits hook (detail/float_hook.h): String(v) is ECMA-262's Number::toString, the
       // shortest digits that read back as v, as {fmt} picks natively. ASCII, at most 25 characters.
@@ -33,23 +46,6 @@ export function wasmImports(memory: () => WasmExports["memory"], grown: () => vo
       },
     },
   };
-}
-
-// The allocator's sbrk asks for `bytes` of memory in all. Growing by a fifth at least, as emcc's runtime
-// does, keeps a heap that grows by small steps from being copied at each one. 1 = grown, 0 = no memory
-// (the module's maximum, or the engine's, was reached), which the allocator reports as a failed malloc.
-function growMemory(memory: WasmExports["memory"], bytes: number): number {
-  const have = memory.buffer.byteLength;
-  const pages = (n: number) => Math.ceil((n - have) / PAGE);
-  for (const want of [Math.max(bytes, have * 1.2), bytes]) {
-    try {
-      memory.grow(pages(want));
-      return 1;
-    } catch {
-      // the larger step may exceed the maximum where the exact one does not
-    }
-  }
-  return 0;
 }
 
 /** How an entry instantiates the module with the imports it is given: from bytes, or fetched. */
