@@ -90,7 +90,9 @@ function renameInCode(text, names, declarations) {
 // --- short internal property names -------------------------------------------------------------------
 // The page's minifier shortens local names and #private fields, never a property's name: the methods and
 // fields through which the modules of js/src talk to each other (core.putStrings, series.pending, …)
-// would reach the page in full, some a dozen times (190 B of a page, gzip'd; 1.2 KB before). These names are no part of
+// would reach the page in full, some a dozen times (190 B of a page, gzip'd; 1.2 KB before). The classes'
+// own fields and methods are such members too rather than #private ones: a private name is a character
+// longer at each use, and each private field a definition more (21 B of a page). These names are no part of
 // the API (types.ts declares none of them, which manglePlan checks); the compiled JS and the
 // declarations get each of them as a name of one letter where it is a property (`.name`, a key, a class
 // or interface member, a destructured key), found by TypeScript's parser, so strings, comments and
@@ -259,7 +261,7 @@ for (const file of readdirSync(dist, { recursive: true })) {
   if ((!file.endsWith(".js") && !file.endsWith(".d.ts")) || file === "observability-wasm-inline.js") continue;
   code.set(file, readFileSync(join(dist, file), "utf8"));
 }
-const plan = process.env.PLAN ? new Map(Object.entries(JSON.parse(readFileSync(process.env.PLAN, "utf8")))) : manglePlan(ts, code);
+const plan = manglePlan(ts, code);
 writeFileSync(join(from, "observability.properties.json"), `${JSON.stringify(Object.fromEntries(plan), null, 2)}\n`);
 for (const [file, text] of code) {
   const renamed = renameInCode(mangleProperties(ts, file, text, plan), codeNames, file.endsWith(".d.ts"));
