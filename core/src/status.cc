@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "golivekit/observability/encode.h"
+#include "exposition/put_uint.h"
 #include "message.h"
 
 namespace golivekit::observability {
@@ -81,46 +82,33 @@ Status ResourceExhausted(std::string message) { return {StatusCode::kResourceExh
 
 namespace detail {
 
+// Numbers are written into one buffer and text is taken as a view, so that every kind ends in the same
+// append of a run of bytes.
 void MessageArg::AppendTo(std::string& out) const {
-  switch (kind_) {
-    case kString:
-      out += *string_;
-      break;
-    case kView:
-      out += view_;
-      break;
-    case kUnsigned:
-    case kSigned: {
-      const bool negative = kind_ == kSigned && static_cast<std::int64_t>(integer_) < 0;
-      std::uint64_t v = negative ? 0 - integer_ : integer_;
-      char digits[20];
-      std::size_t n = 0;
-      do {
-        digits[n++] = static_cast<char>('0' + v % 10);
-        v /= 10;
-      } while (v != 0);
-      if (negative) out += '-';
-      while (n > 0) out += digits[--n];
-      break;
-    }
-    case kFloat:
-      AppendFloat(out, float_);
-      break;
+  std::string_view text = kind_ == kString ? std::string_view(*string_) : view_;
+  char buf[kMaxFloatChars];
+  if (kind_ == kFloat) {
+    text = {buf, static_cast<std::size_t>(FormatFloatTo(buf, float_) - buf)};
+  } else if (kind_ != kString && kind_ != kView) {
+    const bool negative = kind_ == kSigned && static_cast<std::int64_t>(integer_) < 0;
+    buf[0] = '-';
+    text = {buf, static_cast<std::size_t>(PutUint(buf + negative, negative ? 0 - integer_ : integer_) - buf)};
   }
+  out.append(text.data(), text.size());
 }
 
+// The text between arguments is appended a run at a time, not a character at a time.
 std::string Substitute(const char* pattern, std::initializer_list<MessageArg> args) {
   std::string out;
   const MessageArg* next = args.begin();
-  for (const char* p = pattern; *p != '\0'; ++p) {
-    if (p[0] == '{' && p[1] == '}' && next != args.end()) {
-      (next++)->AppendTo(out);
-      ++p;
-    } else {
-      out += *p;
-    }
+  for (const char* p = pattern;; p += 2) {
+    const char* q = p;
+    while (*q != '\0' && !(q[0] == '{' && q[1] == '}' && next != args.end())) ++q;
+    out.append(p, static_cast<std::size_t>(q - p));
+    if (*q == '\0') return out;
+    (next++)->AppendTo(out);
+    p = q;
   }
-  return out;
 }
 
 std::string JoinNames(const std::vector<std::string>& names) {
