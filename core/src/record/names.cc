@@ -16,37 +16,38 @@ const char* Ellipsis(std::string_view s) { return s.size() > 64 ? "..." : ""; }
 
 using detail::Fail;
 
+// Each check picks its refusal's pattern; one call then quotes the name (and a reason) into it.
+Status Refuse(const char* pattern, std::string_view name, const char* why = "") {
+  if (pattern == nullptr) return {};
+  return Fail(StatusCode::kInvalidArgument, pattern, {Head(name), Ellipsis(name), why});
+}
+
 }  // namespace
 
 Status CheckMetricName(std::string_view name) {
-  if (name.empty()) return Fail(StatusCode::kInvalidArgument, "metric name is empty", {});
-  for (std::size_t i = 0; i < name.size(); ++i) {
+  const char* pattern = name.empty() ? "metric name is empty" : nullptr;
+  for (std::size_t i = 0; i < name.size() && pattern == nullptr; ++i) {
     const char c = name[i];
-    if (IsAlpha(c) || c == '_' || c == ':' || (i > 0 && IsDigit(c))) continue;
-    return Fail(StatusCode::kInvalidArgument,
-                "invalid metric name \"{}{}\": must match [a-zA-Z_:][a-zA-Z0-9_:]*",
-                {Head(name), Ellipsis(name)});
+    if (!(IsAlpha(c) || c == '_' || c == ':' || (i > 0 && IsDigit(c))))
+      pattern = "invalid metric name \"{}{}\": must match [a-zA-Z_:][a-zA-Z0-9_:]*";
   }
-  return {};
+  return Refuse(pattern, name);
 }
 
 Status CheckLabelName(std::string_view name) {
-  if (name.empty()) return Fail(StatusCode::kInvalidArgument, "label name is empty", {});
-  for (std::size_t i = 0; i < name.size(); ++i) {
+  const char* pattern = name.empty() ? "label name is empty" : nullptr;
+  for (std::size_t i = 0; i < name.size() && pattern == nullptr; ++i) {
     const char c = name[i];
-    if (IsAlpha(c) || c == '_' || (i > 0 && IsDigit(c))) continue;
-    return Fail(StatusCode::kInvalidArgument,
-                "invalid label name \"{}{}\": must match [a-zA-Z_][a-zA-Z0-9_]*",
-                {Head(name), Ellipsis(name)});
+    if (!(IsAlpha(c) || c == '_' || (i > 0 && IsDigit(c))))
+      pattern = "invalid label name \"{}{}\": must match [a-zA-Z_][a-zA-Z0-9_]*";
   }
-  if (name[0] == '_') {
-    const char* why = name.size() >= 2 && name[1] == '_'
-                          ? "names beginning with \"__\" are for Prometheus"
-                          : "OpenMetrics reserves label names beginning with \"_\"";
-    return Fail(StatusCode::kInvalidArgument, "label name \"{}{}\" is reserved: {}",
-                {Head(name), Ellipsis(name), why});
+  const char* why = "";
+  if (pattern == nullptr && name[0] == '_') {
+    pattern = "label name \"{}{}\" is reserved: {}";
+    why = name.size() >= 2 && name[1] == '_' ? "names beginning with \"__\" are for Prometheus"
+                                             : "OpenMetrics reserves label names beginning with \"_\"";
   }
-  return {};
+  return Refuse(pattern, name, why);
 }
 
 // One loop for every sequence length: the lead byte gives the number of continuation bytes and the
