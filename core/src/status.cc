@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <utility>
 
-#include "golivekit/observability/encode.h"
 #include "exposition/put_uint.h"
+#include "golivekit/observability/encode.h"
 #include "message.h"
 
 namespace golivekit::observability {
@@ -98,14 +98,13 @@ void MessageArg::AppendTo(std::string& out) const {
 }
 
 // The text between arguments is appended a run at a time, not a character at a time.
-std::string Substitute(const char* pattern, std::initializer_list<MessageArg> args) {
-  std::string out;
+void Substitute(std::string& out, const char* pattern, std::initializer_list<MessageArg> args) {
   const MessageArg* next = args.begin();
   for (const char* p = pattern;; p += 2) {
     const char* q = p;
     while (*q != '\0' && !(q[0] == '{' && q[1] == '}' && next != args.end())) ++q;
     out.append(p, static_cast<std::size_t>(q - p));
-    if (*q == '\0') return out;
+    if (*q == '\0') return;
     (next++)->AppendTo(out);
     p = q;
   }
@@ -122,7 +121,10 @@ std::string JoinNames(const std::vector<std::string>& names) {
 }
 
 Status Fail(StatusCode code, const char* pattern, std::initializer_list<MessageArg> args) {
-  return {code, Substitute(pattern, args)};
+  Status s;
+  s.rep_ = new Status::Rep{{1}, code, {}};
+  Substitute(s.rep_->message, pattern, args);
+  return s;
 }
 
 }  // namespace detail
