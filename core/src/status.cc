@@ -41,16 +41,18 @@ void Status::Unref(Rep* rep) noexcept {
 
 StatusCode Status::code() const noexcept { return rep_ ? rep_->code : StatusCode::kOk; }
 
-const std::string& Status::message() const noexcept {
-  static const std::string kEmpty;
-  return rep_ ? rep_->message : kEmpty;
-}
+namespace {
+// At namespace scope rather than a function's static: all zero bytes, so no guard is checked per call
+// and no constructor runs for it.
+const std::string kEmptyMessage;
+}  // namespace
+
+const std::string& Status::message() const noexcept { return rep_ ? rep_->message : kEmptyMessage; }
 
 std::string Status::ToString() const {
   if (ok()) return "OK";
-  std::string s(StatusCodeName(code()));
-  s += ": ";
-  s += message();
+  std::string s;
+  detail::Substitute(s, "{}: {}", {StatusCodeName(code()), message()});
   return s;
 }
 
