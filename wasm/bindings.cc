@@ -164,16 +164,19 @@ EMSCRIPTEN_KEEPALIVE Metric* glk_metric_new(int kind, std::size_t in, int bucket
     case kGauge:
       m->vec.reset(new obs::Gauge(Declared<obs::GaugeOpts>(s)));
       break;
-    default:
+    default: {
       m->kind = kHistogram;
-      m->vec.reset(new obs::Histogram({.name = std::string(s[0]),
-                                       .help = std::string(s[1]),
-                                       .labels = {s.begin() + 2, s.end()},
+      // The declaration as the other kinds make it (one instance of that code), moved in.
+      obs::CounterOpts d = Declared<obs::CounterOpts>(s);
+      m->vec.reset(new obs::Histogram({.name = std::move(d.name),
+                                       .help = std::move(d.help),
+                                       .labels = std::move(d.labels),
                                        .buckets = BucketsIn(buckets),
                                        .native_bucket_factor = native_factor,
                                        .native_zero_threshold = native_zero_threshold,
                                        .native_max_buckets = native_max_buckets}));
       break;
+    }
   }
   return m;
 }

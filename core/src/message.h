@@ -45,13 +45,14 @@ class MessageArg {
   };
 };
 
-/// `pattern` with each "{}" replaced by the next argument, in order.
-std::string Substitute(const char* pattern, std::initializer_list<MessageArg> args);
+/// Appends `pattern` with each "{}" replaced by the next argument, in order.
+void Substitute(std::string& out, const char* pattern, std::initializer_list<MessageArg> args);
 
 /// Names as a message lists them: "{a, b}".
 std::string JoinNames(const std::vector<std::string>& names);
 
-/// A Status of `code` with the message Substitute writes.
+/// A Status of `code` (an error: never kOk) with the message Substitute writes, written into the Status
+/// itself.
 Status Fail(StatusCode code, const char* pattern, std::initializer_list<MessageArg> args);
 
 }  // namespace golivekit::observability::detail

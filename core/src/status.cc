@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "exposition/put_uint.h"
 #include "golivekit/observability/encode.h"
 #include "message.h"
 
@@ -40,16 +41,18 @@ void Status::Unref(Rep* rep) noexcept {
 
 StatusCode Status::code() const noexcept { return rep_ ? rep_->code : StatusCode::kOk; }
 
-const std::string& Status::message() const noexcept {
-  static const std::string kEmpty;
-  return rep_ ? rep_->message : kEmpty;
-}
+namespace {
+// At namespace scope rather than a function's static: all zero bytes, so no guard is checked per call
+// and no constructor runs for it.
+const std::string kEmptyMessage;
+}  // namespace
+
+const std::string& Status::message() const noexcept { return rep_ ? rep_->message : kEmptyMessage; }
 
 std::string Status::ToString() const {
   if (ok()) return "OK";
-  std::string s(StatusCodeName(code()));
-  s += ": ";
-  s += message();
+  std::string s;
+  detail::Substitute(s, "{}: {}", {StatusCodeName(code()), message()});
   return s;
 }
 
@@ -81,46 +84,32 @@ Status ResourceExhausted(std::string message) { return {StatusCode::kResourceExh
 
 namespace detail {
 
+// Numbers are written into one buffer and text is taken as a view, so that every kind ends in the same
+// append of a run of bytes.
 void MessageArg::AppendTo(std::string& out) const {
-  switch (kind_) {
-    case kString:
-      out += *string_;
-      break;
-    case kView:
-      out += view_;
-      break;
-    case kUnsigned:
-    case kSigned: {
-      const bool negative = kind_ == kSigned && static_cast<std::int64_t>(integer_) < 0;
-      std::uint64_t v = negative ? 0 - integer_ : integer_;
-      char digits[20];
-      std::size_t n = 0;
-      do {
-        digits[n++] = static_cast<char>('0' + v % 10);
-        v /= 10;
-      } while (v != 0);
-      if (negative) out += '-';
-      while (n > 0) out += digits[--n];
-      break;
-    }
-    case kFloat:
-      AppendFloat(out, float_);
-      break;
+  std::string_view text = kind_ == kString ? std::string_view(*string_) : view_;
+  char buf[kMaxFloatChars];
+  if (kind_ == kFloat) {
+    text = {buf, static_cast<std::size_t>(FormatFloatTo(buf, float_) - buf)};
+  } else if (kind_ != kString && kind_ != kView) {
+    const bool negative = kind_ == kSigned && static_cast<std::int64_t>(integer_) < 0;
+    buf[0] = '-';
+    text = {buf, static_cast<std::size_t>(PutUint(buf + negative, negative ? 0 - integer_ : integer_) - buf)};
   }
+  out.append(text.data(), text.size());
 }
 
-std::string Substitute(const char* pattern, std::initializer_list<MessageArg> args) {
-  std::string out;
+// The text between arguments is appended a run at a time, not a character at a time.
+void Substitute(std::string& out, const char* pattern, std::initializer_list<MessageArg> args) {
   const MessageArg* next = args.begin();
-  for (const char* p = pattern; *p != '\0'; ++p) {
-    if (p[0] == '{' && p[1] == '}' && next != args.end()) {
-      (next++)->AppendTo(out);
-      ++p;
-    } else {
-      out += *p;
-    }
+  for (const char* p = pattern;; p += 2) {
+    const char* q = p;
+    while (*q != '\0' && !(q[0] == '{' && q[1] == '}' && next != args.end())) ++q;
+    out.append(p, static_cast<std::size_t>(q - p));
+    if (*q == '\0') return;
+    (next++)->AppendTo(out);
+    p = q;
   }
-  return out;
 }
 
 std::string JoinNames(const std::vector<std::string>& names) {
@@ -134,7 +123,10 @@ std::string JoinNames(const std::vector<std::string>& names) {
 }
 
 Status Fail(StatusCode code, const char* pattern, std::initializer_list<MessageArg> args) {
-  return {code, Substitute(pattern, args)};
+  Status s;
+  s.rep_ = new Status::Rep{{1}, code, {}};
+  Substitute(s.rep_->message, pattern, args);
+  return s;
 }
 
 }  // namespace detail

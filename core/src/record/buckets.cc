@@ -4,26 +4,32 @@
 
 namespace golivekit::observability {
 
-std::vector<double> LinearBuckets(double start, double width, int count) {
-  if (count < 1 || !(width > 0) || !std::isfinite(start) || !std::isfinite(width)) return {};
+namespace {
+
+// `count` bounds from `start`, each the one before plus `step` (linear) or times `step` (exponential):
+// one path for both generators, their checks included. Exponential bounds start above 0, grow by a factor
+// above 1 and must end finite; linear ones grow by a width above 0.
+std::vector<double> Series(double start, double step, int count, bool times) {
+  if (count < 1 || !(step > (times ? 1 : 0)) || (times && !(start > 0)) || !std::isfinite(start) ||
+      !std::isfinite(step))
+    return {};
   std::vector<double> b(static_cast<std::size_t>(count));
-  for (int i = 0; i < count; ++i) {
-    b[static_cast<std::size_t>(i)] = start;
-    start += width;
+  for (double& bound : b) {
+    bound = start;
+    start = times ? start * step : start + step;
   }
+  if (times && !std::isfinite(b.back())) return {};
   return b;
 }
 
+}  // namespace
+
+std::vector<double> LinearBuckets(double start, double width, int count) {
+  return Series(start, width, count, false);
+}
+
 std::vector<double> ExponentialBuckets(double start, double factor, int count) {
-  if (count < 1 || !(start > 0) || !(factor > 1) || !std::isfinite(start) || !std::isfinite(factor))
-    return {};
-  std::vector<double> b(static_cast<std::size_t>(count));
-  for (int i = 0; i < count; ++i) {
-    b[static_cast<std::size_t>(i)] = start;
-    start *= factor;
-  }
-  if (!std::isfinite(b.back())) return {};
-  return b;
+  return Series(start, factor, count, true);
 }
 
 std::vector<double> ExponentialBucketsRange(double min, double max, int count) {

@@ -16,71 +16,59 @@ const char* Ellipsis(std::string_view s) { return s.size() > 64 ? "..." : ""; }
 
 using detail::Fail;
 
+// Each check picks its refusal's pattern; one call then quotes the name (and a reason) into it.
+Status Refuse(const char* pattern, std::string_view name, const char* why = "") {
+  if (pattern == nullptr) return {};
+  return Fail(StatusCode::kInvalidArgument, pattern, {Head(name), Ellipsis(name), why});
+}
+
 }  // namespace
 
 Status CheckMetricName(std::string_view name) {
-  if (name.empty()) return Fail(StatusCode::kInvalidArgument, "metric name is empty", {});
-  for (std::size_t i = 0; i < name.size(); ++i) {
+  const char* pattern = name.empty() ? "metric name is empty" : nullptr;
+  for (std::size_t i = 0; i < name.size() && pattern == nullptr; ++i) {
     const char c = name[i];
-    if (IsAlpha(c) || c == '_' || c == ':' || (i > 0 && IsDigit(c))) continue;
-    return Fail(StatusCode::kInvalidArgument,
-                "invalid metric name \"{}{}\": must match [a-zA-Z_:][a-zA-Z0-9_:]*",
-                {Head(name), Ellipsis(name)});
+    if (!(IsAlpha(c) || c == '_' || c == ':' || (i > 0 && IsDigit(c))))
+      pattern = "invalid metric name \"{}{}\": must match [a-zA-Z_:][a-zA-Z0-9_:]*";
   }
-  return {};
+  return Refuse(pattern, name);
 }
 
 Status CheckLabelName(std::string_view name) {
-  if (name.empty()) return Fail(StatusCode::kInvalidArgument, "label name is empty", {});
-  for (std::size_t i = 0; i < name.size(); ++i) {
+  const char* pattern = name.empty() ? "label name is empty" : nullptr;
+  for (std::size_t i = 0; i < name.size() && pattern == nullptr; ++i) {
     const char c = name[i];
-    if (IsAlpha(c) || c == '_' || (i > 0 && IsDigit(c))) continue;
-    return Fail(StatusCode::kInvalidArgument,
-                "invalid label name \"{}{}\": must match [a-zA-Z_][a-zA-Z0-9_]*",
-                {Head(name), Ellipsis(name)});
+    if (!(IsAlpha(c) || c == '_' || (i > 0 && IsDigit(c))))
+      pattern = "invalid label name \"{}{}\": must match [a-zA-Z_][a-zA-Z0-9_]*";
   }
-  if (name[0] == '_') {
-    const char* why = name.size() >= 2 && name[1] == '_'
-                          ? "names beginning with \"__\" are for Prometheus"
-                          : "OpenMetrics reserves label names beginning with \"_\"";
-    return Fail(StatusCode::kInvalidArgument, "label name \"{}{}\" is reserved: {}",
-                {Head(name), Ellipsis(name), why});
+  const char* why = "";
+  if (pattern == nullptr && name[0] == '_') {
+    pattern = "label name \"{}{}\" is reserved: {}";
+    why = name.size() >= 2 && name[1] == '_' ? "names beginning with \"__\" are for Prometheus"
+                                             : "OpenMetrics reserves label names beginning with \"_\"";
   }
-  return {};
+  return Refuse(pattern, name, why);
 }
 
+// One loop for every sequence length: the lead byte gives the number of continuation bytes and the
+// least code point that length may encode (a smaller one is an overlong form).
 bool IsValidUtf8(std::string_view s) noexcept {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
   while (p < end) {
-    const unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
+    std::uint32_t cp = *p++;
+    if (cp < 0x80) continue;
+    // C0 and C1 would be overlong two-byte leads, F5 and above beyond U+10FFFF; 80..BF continue only.
+    if (cp < 0xC2 || cp > 0xF4) return false;
+    const int more = cp < 0xE0 ? 1 : cp < 0xF0 ? 2 : 3;
+    const std::uint32_t least = more == 1 ? 0x80 : more == 2 ? 0x800 : 0x10000;
+    if (end - p < more) return false;
+    cp &= 0x3Fu >> more;
+    for (int i = 0; i < more; ++i, ++p) {
+      if ((*p & 0xC0u) != 0x80u) return false;
+      cp = (cp << 6) | (*p & 0x3Fu);
     }
-    std::size_t len;
-    std::uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1Fu;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0Fu;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07u;
-    } else {
-      return false;  // continuation byte first, overlong 2-byte lead (C0, C1), or beyond U+10FFFF
-    }
-    if (static_cast<std::size_t>(end - p) < len) return false;
-    for (std::size_t i = 1; i < len; ++i) {
-      if ((p[i] & 0xC0u) != 0x80u) return false;
-      cp = (cp << 6) | (p[i] & 0x3Fu);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return false;  // overlong
-    if (cp >= 0xD800 && cp <= 0xDFFF) return false;                            // surrogate
-    if (cp > 0x10FFFF) return false;
-    p += len;
+    if (cp < least || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return false;
   }
   return true;
 }

@@ -15,10 +15,19 @@
 ///   value unchanged.
 ///
 /// Thread-safety: `Status` is an immutable value; copies may be used from any thread.
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
 namespace golivekit::observability {
+
+enum class StatusCode;
+class Status;
+// Internal (core/src/message.h): the friend of Status that builds error messages.
+namespace detail {
+class MessageArg;
+Status Fail(StatusCode code, const char* pattern, std::initializer_list<MessageArg> args);
+}  // namespace detail
 
 /// What kind of failure a `Status` reports.
 enum class StatusCode {
@@ -61,6 +70,9 @@ class Status {
   // that the many places a Status is passed on stay small.
   struct Rep;
   static void Unref(Rep* rep) noexcept;
+  // Writes its message straight into a new Rep: no string moved in from outside.
+  friend Status detail::Fail(StatusCode code, const char* pattern,
+                             std::initializer_list<detail::MessageArg> args);
   Rep* rep_ = nullptr;
 };
 
