@@ -523,37 +523,43 @@ double CounterIncrement(double now, const double* prev) {
   return prev != nullptr && now >= *prev ? now - *prev : now;
 }
 
-// The buckets of one sign that spans and counts cover, zeros included, in index order. Not
-// detail::BucketCursor: the diff below lowers and skips by itself, and one small walker serves both sides.
+// The buckets of one sign that spans and counts cover, zeros included, in index order, each index
+// lowered `by` schemas. Not detail::BucketCursor: the diff below adds up and skips by itself, and one
+// small walker serves both sides.
 class SpanWalk {
  public:
-  SpanWalk(const std::vector<NativeSpan>& spans, const std::vector<std::uint64_t>& counts)
+  SpanWalk(const std::vector<NativeSpan>& spans, const std::vector<std::uint64_t>& counts, std::int32_t by)
       : span_(spans.data()),
         spans_end_(spans.data() + spans.size()),
         count_(counts.data()),
-        counts_end_(counts.data() + counts.size()) {}
+        counts_end_(counts.data() + counts.size()),
+        by_(by) {}
 
-  // The next bucket; false at the end (of the spans, or of the counts if they fall short).
-  bool Next(std::int32_t& index, std::uint64_t& count) {
+  // Moves to the next bucket; false at the end (of the spans, or of the counts if they fall short).
+  bool Next() {
     while (left_ == 0) {
       if (span_ == spans_end_) return false;
-      index_ += span_->offset;  // the first span's offset from 0, the others' from the end of the last
+      at_ += span_->offset;  // the first span's offset from 0, the others' from the end of the last
       left_ = span_++->length;
     }
     if (count_ == counts_end_) return false;
     --left_;
-    index = index_++;
+    index = detail::LowerNativeIndex(at_++, by_);
     count = *count_++;
     return true;
   }
+
+  std::int32_t index = 0;
+  std::uint64_t count = 0;
 
  private:
   const NativeSpan* span_;
   const NativeSpan* spans_end_;
   const std::uint64_t* count_;
   const std::uint64_t* counts_end_;
+  std::int32_t by_;
   std::uint32_t left_ = 0;
-  std::int32_t index_ = 0;
+  std::int32_t at_ = 0;
 };
 
 // Writes the increments of one sign's native buckets since `prev` (lowered `by` schemas to now's), as
@@ -567,25 +573,20 @@ bool PutNativeSideChange(std::string& out, const std::vector<NativeSpan>& now_sp
   spans.clear();
   counts.clear();
   detail::SpanWriter increments(spans, counts);
-  SpanWalk before(prev_spans, prev_counts);
-  std::int32_t was_index = 0;
-  std::uint64_t was_count = 0;
-  bool has_was = before.Next(was_index, was_count);
-  SpanWalk now(now_spans, now_counts);
-  std::int32_t index = 0;
-  std::uint64_t count = 0;
-  while (now.Next(index, count)) {
+  SpanWalk before(prev_spans, prev_counts, by);
+  bool has_was = before.Next();
+  SpanWalk now(now_spans, now_counts, 0);
+  while (now.Next()) {
     std::uint64_t was = 0;  // what the buckets before that become this one held
-    for (; has_was && detail::LowerNativeIndex(was_index, by) <= index;
-         has_was = before.Next(was_index, was_count)) {
-      if (detail::LowerNativeIndex(was_index, by) < index && was_count != 0) return false;
-      was += was_count;
+    for (; has_was && before.index <= now.index; has_was = before.Next()) {
+      if (before.index < now.index && before.count != 0) return false;
+      was += before.count;
     }
-    if (count < was) return false;
-    if (count > was) increments.Add(index, count - was);
+    if (now.count < was) return false;
+    if (now.count > was) increments.Add(now.index, now.count - was);
   }
-  for (; has_was; has_was = before.Next(was_index, was_count)) {
-    if (was_count != 0) return false;
+  for (; has_was; has_was = before.Next()) {
+    if (before.count != 0) return false;
   }
   PutNativeSide(out, spans, counts);
   return true;
@@ -691,11 +692,12 @@ const T* Seek(const std::vector<T>& sorted, std::size_t& cursor, const Key& want
 }
 int CompareName(const FamilySnapshot& f, const std::string& name) { return f.name.compare(name); }
 int CompareLabelValues(const SeriesSnapshot& s, const std::vector<std::string>& values) {
-  const std::size_t n = std::min(s.label_values.size(), values.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    if (const int c = s.label_values[i].compare(values[i])) return c;
+  auto value = s.label_values.begin();
+  for (const std::string& wanted : values) {
+    if (value == s.label_values.end()) return -1;  // a prefix comes first
+    if (const int c = value++->compare(wanted)) return c;
   }
-  return static_cast<int>(s.label_values.size() > n) - static_cast<int>(values.size() > n);
+  return value != s.label_values.end() ? 1 : 0;
 }
 
 // Fills batches of at most `max_bytes` with the changed series, family by family, splitting a family's
@@ -705,9 +707,10 @@ int CompareLabelValues(const SeriesSnapshot& s, const std::vector<std::string>& 
 // head is all that differs (a histogram's native flag is in version 2 only).
 class BatchPacker {
  public:
+  // Appends the batches to `batches` (the caller's return value, so that none is moved on the way).
   BatchPacker(const ClientId& client, const EncodeOpts& opts, std::size_t max_bytes,
-              std::uint64_t& next_sequence)
-      : client_(client), opts_(opts), max_bytes_(max_bytes), next_sequence_(next_sequence) {}
+              std::uint64_t& next_sequence, std::vector<std::string>& batches)
+      : client_(client), opts_(opts), max_bytes_(max_bytes), next_sequence_(next_sequence), batches_(batches) {}
 
   // Where the next series is written (after the series added so far); AddSeries then takes it.
   std::string& body() { return series_; }
@@ -715,12 +718,13 @@ class BatchPacker {
   // Takes the series of `family` written to body() from `begin` on.
   void AddSeries(const FamilySnapshot& family, std::size_t begin) {
     const std::size_t n = series_.size() - begin;
-    if (&family != family_) StartFamily(family, begin);
-    const std::size_t head = head_.size() + 5;  // and the series count at its largest
-    if (count_ == 0 || size_ + n > max_bytes_) {
-      // A new part of the family; at least one series in each, so that an oversized series still
-      // travels (alone).
+    const bool new_family = &family != family_;
+    if (new_family || size_ + n > max_bytes_) {
+      // A new part (of a new family, or of this one when the series does not fit); at least one series
+      // in each, so that an oversized series still travels (alone).
       ClosePart(begin);
+      if (new_family) StartFamily(family);
+      const std::size_t head = head_.size() + 5;  // and the series count at its largest
       if (size_ + head + n > max_bytes_ && families_ > 0) Flush();
       size_ += head;
     }
@@ -728,17 +732,14 @@ class BatchPacker {
     size_ += n;
   }
 
-  std::vector<std::string> Finish() {
+  void Finish() {
     ClosePart(series_.size());
     // The final flag must reach the server even when nothing changed.
     if (families_ > 0 || (opts_.final && batches_.empty())) Flush();
-    return std::move(batches_);
   }
 
  private:
-  // Closes the previous family's part at `end` (where `family`'s first series begins).
-  void StartFamily(const FamilySnapshot& family, std::size_t end) {
-    ClosePart(end);
+  void StartFamily(const FamilySnapshot& family) {
     family_ = &family;
     head_.clear();
     histogram_ = family.type == MetricType::kHistogram;
@@ -802,7 +803,7 @@ class BatchPacker {
   std::string series_;
   std::size_t part_at_ = 0;
   std::size_t count_ = 0;
-  std::vector<std::string> batches_;
+  std::vector<std::string>& batches_;
 };
 
 }  // namespace
@@ -831,7 +832,8 @@ std::vector<std::string> BatchEncoder::Encode(const Snapshot& snapshot, const En
 // families, skipped ones) is never looked up: a family skipped once is skipped for ever, and an untyped
 // one does not count as shipped.
 std::vector<std::string> BatchEncoder::Encode(Snapshot&& snapshot, const EncodeOpts& opts) {
-  BatchPacker packer(client_, opts, max_batch_bytes_, next_sequence_);
+  std::vector<std::string> batches;
+  BatchPacker packer(client_, opts, max_batch_bytes_, next_sequence_, batches);
   NativeScratch scratch;
   std::size_t last_family = 0;
   for (const FamilySnapshot& fam : snapshot.families) {
@@ -851,7 +853,8 @@ std::vector<std::string> BatchEncoder::Encode(Snapshot&& snapshot, const EncodeO
   // The buffers trade places (the packer's pointers stay valid): the snapshot given away takes the
   // previous families, which its owner frees, for less code than a move assignment that frees them here.
   last_.swap(snapshot.families);
-  return packer.Finish();
+  packer.Finish();
+  return batches;
 }
 
 }  // namespace golivekit::observability
