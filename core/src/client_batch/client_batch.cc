@@ -809,7 +809,10 @@ class BatchPacker {
 }  // namespace
 
 bool BatchEncoder::skips(std::string_view name) const noexcept {
-  return std::find(skip_.begin(), skip_.end(), name) != skip_.end();
+  for (const std::string& skipped : skip_) {
+    if (skipped == name) return true;
+  }
+  return false;
 }
 
 bool BatchEncoder::Skip(std::string_view name) {
