@@ -677,16 +677,15 @@ bool PutSeriesChange(std::string& out, SeriesShape shape, const SeriesSnapshot& 
   return true;
 }
 
-// The entry of `wanted` among `sorted` (ascending by key), searched from `cursor` on, which it advances:
-// the walks below go through a snapshot and the previous one together, both in snapshot order.
-// `compare` is three-way: one call per entry passed, where `<` and `==` on a vector of strings would
-// inline a lexicographic loop each.
+// The entry of `wanted` among the entries from `cursor` to `end` (ascending by key), which it advances
+// `cursor` over: the walks below go through a snapshot and the previous one together, both in snapshot
+// order. `compare` is three-way: one call per entry passed, where `<` and `==` on a vector of strings
+// would inline a lexicographic loop each. Pointers, not indexes: no vector accessors to call.
 template <class T, class Key>
-const T* Seek(const std::vector<T>& sorted, std::size_t& cursor, const Key& wanted,
-              int (*compare)(const T&, const Key&)) {
-  for (; cursor < sorted.size(); ++cursor) {
-    const int c = compare(sorted[cursor], wanted);
-    if (c >= 0) return c == 0 ? &sorted[cursor] : nullptr;
+const T* Seek(const T*& cursor, const T* end, const Key& wanted, int (*compare)(const T&, const Key&)) {
+  for (; cursor != end; ++cursor) {
+    const int c = compare(*cursor, wanted);
+    if (c >= 0) return c == 0 ? cursor : nullptr;
   }
   return nullptr;
 }
@@ -838,16 +837,18 @@ std::vector<std::string> BatchEncoder::Encode(Snapshot&& snapshot, const EncodeO
   std::vector<std::string> batches;
   BatchPacker packer(client_, opts, max_batch_bytes_, next_sequence_, batches);
   NativeScratch scratch;
-  std::size_t last_family = 0;
+  const FamilySnapshot* last_family = last_.data();
+  const FamilySnapshot* const last_end = last_family + last_.size();
   for (const FamilySnapshot& fam : snapshot.families) {
     if (!Shippable(fam) || skips(fam.name)) continue;
     const SeriesShape shape = ShapeOf(fam);
-    const FamilySnapshot* prev = Seek(last_, last_family, fam.name, &CompareName);
+    const FamilySnapshot* prev = Seek(last_family, last_end, fam.name, &CompareName);
     if (prev != nullptr && !Shippable(*prev)) prev = nullptr;
-    std::size_t last_series = 0;
+    // No previous family: an empty range.
+    const SeriesSnapshot* last_series = prev != nullptr ? prev->series.data() : nullptr;
+    const SeriesSnapshot* const series_end = prev != nullptr ? last_series + prev->series.size() : nullptr;
     for (const SeriesSnapshot& s : fam.series) {
-      const SeriesSnapshot* prev_series =
-          prev != nullptr ? Seek(prev->series, last_series, s.label_values, &CompareLabelValues) : nullptr;
+      const SeriesSnapshot* prev_series = Seek(last_series, series_end, s.label_values, &CompareLabelValues);
       const std::size_t begin = packer.body().size();
       if (!PutSeriesChange(packer.body(), shape, s, prev_series, scratch)) continue;
       packer.AddSeries(fam, begin);
