@@ -529,23 +529,19 @@ double CounterIncrement(double now, const double* prev) {
 class SpanWalk {
  public:
   SpanWalk(const std::vector<NativeSpan>& spans, const std::vector<std::uint64_t>& counts, std::int32_t by)
-      : span_(spans.data()),
-        spans_end_(spans.data() + spans.size()),
-        count_(counts.data()),
-        counts_end_(counts.data() + counts.size()),
-        by_(by) {}
+      : spans_(spans), counts_(counts), by_(by) {}
 
   // Moves to the next bucket; false at the end (of the spans, or of the counts if they fall short).
   bool Next() {
     while (left_ == 0) {
-      if (span_ == spans_end_) return false;
-      at_ += span_->offset;  // the first span's offset from 0, the others' from the end of the last
-      left_ = span_++->length;
+      if (span_ == spans_.size()) return false;
+      at_ += spans_[span_].offset;  // the first span's offset from 0, the others' from the end of the last
+      left_ = spans_[span_++].length;
     }
-    if (count_ == counts_end_) return false;
+    if (count_ == counts_.size()) return false;
     --left_;
     index = detail::LowerNativeIndex(at_++, by_);
-    count = *count_++;
+    count = counts_[count_++];
     return true;
   }
 
@@ -553,11 +549,12 @@ class SpanWalk {
   std::uint64_t count = 0;
 
  private:
-  const NativeSpan* span_;
-  const NativeSpan* spans_end_;
-  const std::uint64_t* count_;
-  const std::uint64_t* counts_end_;
+  // References and positions, not pointers: the walker is made with no arithmetic.
+  const std::vector<NativeSpan>& spans_;
+  const std::vector<std::uint64_t>& counts_;
   std::int32_t by_;
+  std::size_t span_ = 0;
+  std::size_t count_ = 0;
   std::uint32_t left_ = 0;
   std::int32_t at_ = 0;
 };
