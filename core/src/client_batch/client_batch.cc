@@ -706,7 +706,11 @@ class BatchPacker {
   // Appends the batches to `batches` (the caller's return value, so that none is moved on the way).
   BatchPacker(const ClientId& client, const EncodeOpts& opts, std::size_t max_bytes,
               std::uint64_t& next_sequence, std::vector<std::string>& batches)
-      : client_(client), opts_(opts), max_bytes_(max_bytes), next_sequence_(next_sequence), batches_(batches) {}
+      : client_(client),
+        opts_(opts),
+        max_bytes_(max_bytes),
+        next_sequence_(next_sequence),
+        batches_(batches) {}
 
   // Where the next series is written (after the series added so far); AddSeries then takes it.
   std::string& body() { return series_; }
