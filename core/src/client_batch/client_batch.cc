@@ -523,37 +523,40 @@ double CounterIncrement(double now, const double* prev) {
   return prev != nullptr && now >= *prev ? now - *prev : now;
 }
 
-// The buckets of one sign that spans and counts cover, zeros included, in index order. Not
-// detail::BucketCursor: the diff below lowers and skips by itself, and one small walker serves both sides.
+// The buckets of one sign that spans and counts cover, zeros included, in index order, each index
+// lowered `by` schemas. Not detail::BucketCursor: the diff below adds up and skips by itself, and one
+// small walker serves both sides.
 class SpanWalk {
  public:
-  SpanWalk(const std::vector<NativeSpan>& spans, const std::vector<std::uint64_t>& counts)
-      : span_(spans.data()),
-        spans_end_(spans.data() + spans.size()),
-        count_(counts.data()),
-        counts_end_(counts.data() + counts.size()) {}
+  SpanWalk(const std::vector<NativeSpan>& spans, const std::vector<std::uint64_t>& counts, std::int32_t by)
+      : spans_(spans), counts_(counts), by_(by) {}
 
-  // The next bucket; false at the end (of the spans, or of the counts if they fall short).
-  bool Next(std::int32_t& index, std::uint64_t& count) {
+  // Moves to the next bucket; false at the end (of the spans, or of the counts if they fall short).
+  bool Next() {
     while (left_ == 0) {
-      if (span_ == spans_end_) return false;
-      index_ += span_->offset;  // the first span's offset from 0, the others' from the end of the last
-      left_ = span_++->length;
+      if (span_ == spans_.size()) return false;
+      at_ += spans_[span_].offset;  // the first span's offset from 0, the others' from the end of the last
+      left_ = spans_[span_++].length;
     }
-    if (count_ == counts_end_) return false;
+    if (count_ == counts_.size()) return false;
     --left_;
-    index = index_++;
-    count = *count_++;
+    index = detail::LowerNativeIndex(at_++, by_);
+    count = counts_[count_++];
     return true;
   }
 
+  std::int32_t index = 0;
+  std::uint64_t count = 0;
+
  private:
-  const NativeSpan* span_;
-  const NativeSpan* spans_end_;
-  const std::uint64_t* count_;
-  const std::uint64_t* counts_end_;
+  // References and positions, not pointers: the walker is made with no arithmetic.
+  const std::vector<NativeSpan>& spans_;
+  const std::vector<std::uint64_t>& counts_;
+  std::int32_t by_;
+  std::size_t span_ = 0;
+  std::size_t count_ = 0;
   std::uint32_t left_ = 0;
-  std::int32_t index_ = 0;
+  std::int32_t at_ = 0;
 };
 
 // Writes the increments of one sign's native buckets since `prev` (lowered `by` schemas to now's), as
@@ -567,25 +570,20 @@ bool PutNativeSideChange(std::string& out, const std::vector<NativeSpan>& now_sp
   spans.clear();
   counts.clear();
   detail::SpanWriter increments(spans, counts);
-  SpanWalk before(prev_spans, prev_counts);
-  std::int32_t was_index = 0;
-  std::uint64_t was_count = 0;
-  bool has_was = before.Next(was_index, was_count);
-  SpanWalk now(now_spans, now_counts);
-  std::int32_t index = 0;
-  std::uint64_t count = 0;
-  while (now.Next(index, count)) {
+  SpanWalk before(prev_spans, prev_counts, by);
+  bool has_was = before.Next();
+  SpanWalk now(now_spans, now_counts, 0);
+  while (now.Next()) {
     std::uint64_t was = 0;  // what the buckets before that become this one held
-    for (; has_was && detail::LowerNativeIndex(was_index, by) <= index;
-         has_was = before.Next(was_index, was_count)) {
-      if (detail::LowerNativeIndex(was_index, by) < index && was_count != 0) return false;
-      was += was_count;
+    for (; has_was && before.index <= now.index; has_was = before.Next()) {
+      if (before.index < now.index && before.count != 0) return false;
+      was += before.count;
     }
-    if (count < was) return false;
-    if (count > was) increments.Add(index, count - was);
+    if (now.count < was) return false;
+    if (now.count > was) increments.Add(now.index, now.count - was);
   }
-  for (; has_was; has_was = before.Next(was_index, was_count)) {
-    if (was_count != 0) return false;
+  for (; has_was; has_was = before.Next()) {
+    if (before.count != 0) return false;
   }
   PutNativeSide(out, spans, counts);
   return true;
@@ -676,26 +674,26 @@ bool PutSeriesChange(std::string& out, SeriesShape shape, const SeriesSnapshot& 
   return true;
 }
 
-// The entry of `wanted` among `sorted` (ascending by key), searched from `cursor` on, which it advances:
-// the walks below go through a snapshot and the previous one together, both in snapshot order.
-// `compare` is three-way: one call per entry passed, where `<` and `==` on a vector of strings would
-// inline a lexicographic loop each.
+// The entry of `wanted` among the entries from `cursor` to `end` (ascending by key), which it advances
+// `cursor` over: the walks below go through a snapshot and the previous one together, both in snapshot
+// order. `compare` is three-way: one call per entry passed, where `<` and `==` on a vector of strings
+// would inline a lexicographic loop each. Pointers, not indexes: no vector accessors to call.
 template <class T, class Key>
-const T* Seek(const std::vector<T>& sorted, std::size_t& cursor, const Key& wanted,
-              int (*compare)(const T&, const Key&)) {
-  for (; cursor < sorted.size(); ++cursor) {
-    const int c = compare(sorted[cursor], wanted);
-    if (c >= 0) return c == 0 ? &sorted[cursor] : nullptr;
+const T* Seek(const T*& cursor, const T* end, const Key& wanted, int (*compare)(const T&, const Key&)) {
+  for (; cursor != end; ++cursor) {
+    const int c = compare(*cursor, wanted);
+    if (c >= 0) return c == 0 ? cursor : nullptr;
   }
   return nullptr;
 }
 int CompareName(const FamilySnapshot& f, const std::string& name) { return f.name.compare(name); }
 int CompareLabelValues(const SeriesSnapshot& s, const std::vector<std::string>& values) {
-  const std::size_t n = std::min(s.label_values.size(), values.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    if (const int c = s.label_values[i].compare(values[i])) return c;
+  auto value = s.label_values.begin();
+  for (const std::string& wanted : values) {
+    if (value == s.label_values.end()) return -1;  // a prefix comes first
+    if (const int c = value++->compare(wanted)) return c;
   }
-  return static_cast<int>(s.label_values.size() > n) - static_cast<int>(values.size() > n);
+  return value != s.label_values.end() ? 1 : 0;
 }
 
 // Fills batches of at most `max_bytes` with the changed series, family by family, splitting a family's
@@ -705,9 +703,14 @@ int CompareLabelValues(const SeriesSnapshot& s, const std::vector<std::string>& 
 // head is all that differs (a histogram's native flag is in version 2 only).
 class BatchPacker {
  public:
+  // Appends the batches to `batches` (the caller's return value, so that none is moved on the way).
   BatchPacker(const ClientId& client, const EncodeOpts& opts, std::size_t max_bytes,
-              std::uint64_t& next_sequence)
-      : client_(client), opts_(opts), max_bytes_(max_bytes), next_sequence_(next_sequence) {}
+              std::uint64_t& next_sequence, std::vector<std::string>& batches)
+      : client_(client),
+        opts_(opts),
+        max_bytes_(max_bytes),
+        next_sequence_(next_sequence),
+        batches_(batches) {}
 
   // Where the next series is written (after the series added so far); AddSeries then takes it.
   std::string& body() { return series_; }
@@ -715,12 +718,13 @@ class BatchPacker {
   // Takes the series of `family` written to body() from `begin` on.
   void AddSeries(const FamilySnapshot& family, std::size_t begin) {
     const std::size_t n = series_.size() - begin;
-    if (&family != family_) StartFamily(family, begin);
-    const std::size_t head = head_.size() + 5;  // and the series count at its largest
-    if (count_ == 0 || size_ + n > max_bytes_) {
-      // A new part of the family; at least one series in each, so that an oversized series still
-      // travels (alone).
+    const bool new_family = &family != family_;
+    if (new_family || size_ + n > max_bytes_) {
+      // A new part (of a new family, or of this one when the series does not fit); at least one series
+      // in each, so that an oversized series still travels (alone).
       ClosePart(begin);
+      if (new_family) StartFamily(family);
+      const std::size_t head = head_.size() + 5;  // and the series count at its largest
       if (size_ + head + n > max_bytes_ && families_ > 0) Flush();
       size_ += head;
     }
@@ -728,17 +732,14 @@ class BatchPacker {
     size_ += n;
   }
 
-  std::vector<std::string> Finish() {
+  void Finish() {
     ClosePart(series_.size());
     // The final flag must reach the server even when nothing changed.
     if (families_ > 0 || (opts_.final && batches_.empty())) Flush();
-    return std::move(batches_);
   }
 
  private:
-  // Closes the previous family's part at `end` (where `family`'s first series begins).
-  void StartFamily(const FamilySnapshot& family, std::size_t end) {
-    ClosePart(end);
+  void StartFamily(const FamilySnapshot& family) {
     family_ = &family;
     head_.clear();
     histogram_ = family.type == MetricType::kHistogram;
@@ -802,13 +803,16 @@ class BatchPacker {
   std::string series_;
   std::size_t part_at_ = 0;
   std::size_t count_ = 0;
-  std::vector<std::string> batches_;
+  std::vector<std::string>& batches_;
 };
 
 }  // namespace
 
 bool BatchEncoder::skips(std::string_view name) const noexcept {
-  return std::find(skip_.begin(), skip_.end(), name) != skip_.end();
+  for (const std::string& skipped : skip_) {
+    if (skipped == name) return true;
+  }
+  return false;
 }
 
 bool BatchEncoder::Skip(std::string_view name) {
@@ -831,18 +835,21 @@ std::vector<std::string> BatchEncoder::Encode(const Snapshot& snapshot, const En
 // families, skipped ones) is never looked up: a family skipped once is skipped for ever, and an untyped
 // one does not count as shipped.
 std::vector<std::string> BatchEncoder::Encode(Snapshot&& snapshot, const EncodeOpts& opts) {
-  BatchPacker packer(client_, opts, max_batch_bytes_, next_sequence_);
+  std::vector<std::string> batches;
+  BatchPacker packer(client_, opts, max_batch_bytes_, next_sequence_, batches);
   NativeScratch scratch;
-  std::size_t last_family = 0;
+  const FamilySnapshot* last_family = last_.data();
+  const FamilySnapshot* const last_end = last_family + last_.size();
   for (const FamilySnapshot& fam : snapshot.families) {
     if (!Shippable(fam) || skips(fam.name)) continue;
     const SeriesShape shape = ShapeOf(fam);
-    const FamilySnapshot* prev = Seek(last_, last_family, fam.name, &CompareName);
+    const FamilySnapshot* prev = Seek(last_family, last_end, fam.name, &CompareName);
     if (prev != nullptr && !Shippable(*prev)) prev = nullptr;
-    std::size_t last_series = 0;
+    // No previous family: an empty range.
+    const SeriesSnapshot* last_series = prev != nullptr ? prev->series.data() : nullptr;
+    const SeriesSnapshot* const series_end = prev != nullptr ? last_series + prev->series.size() : nullptr;
     for (const SeriesSnapshot& s : fam.series) {
-      const SeriesSnapshot* prev_series =
-          prev != nullptr ? Seek(prev->series, last_series, s.label_values, &CompareLabelValues) : nullptr;
+      const SeriesSnapshot* prev_series = Seek(last_series, series_end, s.label_values, &CompareLabelValues);
       const std::size_t begin = packer.body().size();
       if (!PutSeriesChange(packer.body(), shape, s, prev_series, scratch)) continue;
       packer.AddSeries(fam, begin);
@@ -851,7 +858,8 @@ std::vector<std::string> BatchEncoder::Encode(Snapshot&& snapshot, const EncodeO
   // The buffers trade places (the packer's pointers stay valid): the snapshot given away takes the
   // previous families, which its owner frees, for less code than a move assignment that frees them here.
   last_.swap(snapshot.families);
-  return packer.Finish();
+  packer.Finish();
+  return batches;
 }
 
 }  // namespace golivekit::observability
