@@ -16,6 +16,9 @@ namespace {
 
 constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ull;
 
+// Ends each label value in a series' joined values: a byte that valid UTF-8 never holds.
+constexpr char kEnd = '\xff';
+
 inline std::uint64_t Mix(std::uint64_t h, std::uint64_t v) noexcept {
   h ^= v;
   h *= kMul;
@@ -113,7 +116,6 @@ MetricVec::MetricVec(MetricType type, std::string&& name, std::string&& help,
       name_(shared_name_->value),
       help_(std::move(help)),
       labels_(std::move(labels)),
-      sorted_labels_(labels_),
       perm_(labels_.size()) {
   trusted_output_ = true;
   status_ = CheckFamilyDecl(MetricTypeName(type_), type_, name_, help_, labels_);
@@ -121,18 +123,17 @@ MetricVec::MetricVec(MetricType type, std::string&& name, std::string&& help,
   Rebuild(labels_.empty() ? 1 : 16);
 }
 
-// Exposition order: a selection sort of the copy of the declared names, which moves their declaration
-// positions along. A metric has a few label names, and this needs no code beyond its loop.
+// Exposition order: a selection sort of the declaration positions by their names. A metric has a few
+// label names, and this needs no code beyond its loop.
 void MetricVec::SortLabelNames() {
   const std::size_t n = perm_.size();
   for (std::size_t i = 0; i < n; ++i) perm_[i] = static_cast<std::uint32_t>(i);
   for (std::size_t i = 0; i < n; ++i) {
     std::size_t least = i;
     for (std::size_t j = i + 1; j < n; ++j) {
-      if (sorted_labels_[j] < sorted_labels_[least]) least = j;
+      if (labels_[perm_[j]] < labels_[perm_[least]]) least = j;
     }
     std::swap(perm_[i], perm_[least]);
-    sorted_labels_[i].swap(sorted_labels_[least]);
   }
 }
 
@@ -145,9 +146,9 @@ MetricVec::~MetricVec() {
 void MetricVec::Init(CellBase* cell, std::span<const std::string_view> values) const {
   Retain(shared_name_);
   cell->name = shared_name_;
-  if (!values.empty()) {
-    cell->label_values = std::make_unique<std::string[]>(values.size());
-    for (std::size_t i = 0; i < values.size(); ++i) cell->label_values[i] = values[i];
+  for (const std::uint32_t i : perm_) {
+    cell->label_values.append(values[i]);
+    cell->label_values.push_back(kEnd);
   }
 }
 
@@ -165,13 +166,16 @@ void MetricVec::InitDefaultCell(CellBase* cell) {
 
 bool MetricVec::Equal(const CellBase& c, std::span<const std::string_view> values) const noexcept {
   // Hashes already matched, so this almost always succeeds; an inline loop beats a memcmp call on
-  // the short strings label values usually are.
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    const std::string& a = c.label_values[i];
-    const std::string_view b = values[i];
-    if (a.size() != b.size()) return false;
-    const char* pa = a.data();
+  // the short strings label values usually are. Equal when `values` joined as the cell's are give the
+  // same bytes (a value holding 0xFF then never matches: the stored ones cannot).
+  const std::string& joined = c.label_values;
+  std::size_t at = 0;
+  for (const std::uint32_t k : perm_) {
+    const std::string_view b = values[k];
+    if (at + b.size() >= joined.size() || joined[at + b.size()] != kEnd) return false;
+    const char* pa = joined.data() + at;
     const char* pb = b.data();
+    at += b.size() + 1;
     std::size_t n = b.size();
     for (; n >= 8; n -= 8, pa += 8, pb += 8) {
       if (Read64(pa) != Read64(pb)) return false;
@@ -183,13 +187,19 @@ bool MetricVec::Equal(const CellBase& c, std::span<const std::string_view> value
       if (pa[0] != pb[0] || pa[n >> 1] != pb[n >> 1] || pa[n - 1] != pb[n - 1]) return false;
     }
   }
-  return true;
+  return at == joined.size();
 }
 
+// Label values in order, the first that differs deciding, a prefix before the longer value: the joined
+// bytes compared with 0xFF, the end of a value, taken as the least byte. Two joined strings of a metric
+// hold as many ends, so neither is a proper prefix of the other.
 bool MetricVec::Less(const CellBase* a, const CellBase* b) const noexcept {
-  for (const std::uint32_t i : perm_) {
-    const int r = a->label_values[i].compare(b->label_values[i]);
-    if (r != 0) return r < 0;
+  const std::string& x = a->label_values;
+  const std::string& y = b->label_values;
+  for (std::size_t i = 0; i < x.size() && i < y.size(); ++i) {
+    const auto p = static_cast<unsigned char>(x[i] + 1);
+    const auto q = static_cast<unsigned char>(y[i] + 1);
+    if (p != q) return p < q;
   }
   return false;
 }
@@ -376,6 +386,31 @@ void ClearValues(MetricType type, SeriesSnapshot& s) {
 
 }  // namespace
 
+namespace {
+
+// The label value that begins at `p` in a series' joined values; `p` moves past its end.
+std::string_view NextValue(const char*& p) noexcept {
+  const char* begin = p;
+  while (*p != kEnd) ++p;
+  return {begin, static_cast<std::size_t>(p++ - begin)};
+}
+
+}  // namespace
+
+void MetricVec::SortedLabelNames(std::vector<std::string>& out) const {
+  out.reserve(perm_.size());
+  for (const std::uint32_t i : perm_) out.push_back(labels_[i]);
+}
+
+void MetricVec::SplitLabelValues(const CellBase& c, std::vector<std::string>& out) const {
+  out.reserve(perm_.size());
+  const char* p = c.label_values.data();
+  for (std::size_t k = 0; k < perm_.size(); ++k) {
+    const std::string_view v = NextValue(p);
+    out.emplace_back(v);
+  }
+}
+
 void MetricVec::ForSortedCells(FunctionRef<void(const std::vector<CellBase*>&)> fill) const {
   {
     std::shared_lock lock(mu_);
@@ -395,14 +430,14 @@ void MetricVec::ForSortedCells(FunctionRef<void(const std::vector<CellBase*>&)> 
 // Two fills on purpose: a new family is built by construction (all the WebAssembly module needs, as the
 // browser never keeps snapshots), a kept one by assignment (the server's scrapes, no allocation).
 FamilySnapshot MetricVec::SnapshotFamily(FunctionRef<void(const CellBase&, SeriesSnapshot&)> read) const {
-  FamilySnapshot f{.name = name_, .help = help_, .type = type_, .label_names = sorted_labels_};
+  FamilySnapshot f{.name = name_, .help = help_, .type = type_};
+  SortedLabelNames(f.label_names);
   ForSortedCells([&](const std::vector<CellBase*>& cells) {
     std::vector<SeriesSnapshot>(cells.size()).swap(f.series);  // sized: no growth path in the module
     for (std::size_t k = 0; k < cells.size(); ++k) {
       const CellBase* c = cells[k];
       SeriesSnapshot& s = f.series[k];
-      s.label_values.reserve(perm_.size());
-      for (const std::uint32_t i : perm_) s.label_values.push_back(c->label_values[i]);
+      SplitLabelValues(*c, s.label_values);
       read(*c, s);
     }
   });
@@ -414,7 +449,8 @@ void MetricVec::RefillFamily(FamilySnapshot& f,
   f.name = name_;
   f.help = help_;
   f.type = type_;
-  f.label_names = sorted_labels_;
+  f.label_names.resize(perm_.size());
+  for (std::size_t k = 0; k < perm_.size(); ++k) f.label_names[k] = labels_[perm_[k]];
   f.bucket_bounds.clear();
   f.native = false;
   ForSortedCells([&](const std::vector<CellBase*>& cells) {
@@ -423,7 +459,8 @@ void MetricVec::RefillFamily(FamilySnapshot& f,
       const CellBase* c = cells[k];
       SeriesSnapshot& s = f.series[k];
       s.label_values.resize(perm_.size());
-      for (std::size_t i = 0; i < perm_.size(); ++i) s.label_values[i] = c->label_values[perm_[i]];
+      const char* p = c->label_values.data();
+      for (std::string& v : s.label_values) v = NextValue(p);
       ClearValues(type_, s);
       read(*c, s);
     }

@@ -42,9 +42,9 @@ struct MetricName : Counted {
   std::string value;
 };
 
-/// Header of every series: reference count, the metric's name, and the label values (in declaration
-/// order; as many as the metric has label names). A series is freed when the map and every handle have
-/// released it. Kept small on purpose: its size is most of the memory a series costs.
+/// Header of every series: reference count, the metric's name, and the label values. A series is freed
+/// when the map and every handle have released it. Kept small on purpose: its size is most of the memory
+/// a series costs.
 struct CellBase {
   CellBase() = default;
   CellBase(const CellBase&) = delete;
@@ -55,7 +55,10 @@ struct CellBase {
 
   std::atomic<std::uint32_t> refs{1};
   const MetricName* name = nullptr;
-  std::unique_ptr<std::string[]> label_values;
+  // The label values in exposition (sorted label name) order, each followed by a 0xFF byte, which never
+  // occurs in UTF-8: one string rather than one per value (less memory, one allocation at most), which
+  // sorts by a byte comparison and is split only when a snapshot is taken.
+  std::string label_values;
 };
 
 inline void Retain(CellBase* c) noexcept { c->refs.fetch_add(1, std::memory_order_relaxed); }
@@ -246,6 +249,10 @@ class MetricVec : public Collector {
   // Removes `cell` (in the table, with this hash) from the table and the series order.
   void EraseLocked(CellBase* cell, std::uint64_t hash);
   void SortOrderLocked() const;
+  // Appends the label names in exposition order to the empty `out`.
+  void SortedLabelNames(std::vector<std::string>& out) const;
+  // Appends a series' label values (exposition order) to the empty `out`.
+  void SplitLabelValues(const CellBase& c, std::vector<std::string>& out) const;
   // Calls `fill` with the series sorted by label values, under the lock (shared unless new series need
   // sorting).
   void ForSortedCells(FunctionRef<void(const std::vector<CellBase*>&)> fill) const;
@@ -259,9 +266,8 @@ class MetricVec : public Collector {
   const MetricName* shared_name_;
   const std::string& name_;  // the shared name's: one copy of it
   std::string help_;
-  std::vector<std::string> labels_;         // declaration order
-  std::vector<std::string> sorted_labels_;  // exposition order
-  IndexArray perm_;                         // sorted position -> declaration index
+  std::vector<std::string> labels_;  // declaration order
+  IndexArray perm_;                  // sorted position -> declaration index
   Status status_;
 
   mutable SharedSpinMutex mu_;
