@@ -19,7 +19,12 @@ class BufferWriter {
 
   // Makes room for `n` more bytes and returns where to write them.
   char* Reserve(std::size_t n) {
-    if (s_.size() - used_ < n) s_.resize(std::max(s_.size() * 2, used_ + n + 4096));
+    // A comparison rather than std::max, which the WebAssembly module calls out of line with its operands
+    // in memory.
+    if (s_.size() - used_ < n) {
+      const std::size_t twice = s_.size() * 2, needed = used_ + n + 4096;
+      s_.resize(twice > needed ? twice : needed);
+    }
     return s_.data() + used_;
   }
   void Commit(char* p) noexcept { used_ = static_cast<std::size_t>(p - s_.data()); }

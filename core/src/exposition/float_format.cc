@@ -18,7 +18,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 
 #include "exposition/put_uint.h"
 #include "golivekit/observability/encode.h"
@@ -51,61 +50,58 @@ char* FormatFloatTo(char* out, double v, Format format) {
 #else
   char* const end = fmt::format_to_n(buf, sizeof buf - 1, FMT_COMPILE("{}"), v).out;
 #endif
-  *end = '\0';  // std::atoi below reads the exponent up to the terminator
   const char* p = buf;
-  const bool neg = *p == '-';
-  if (neg) ++p;
+  if (*p == '-') *out++ = *p++;
 
-  // Significant digits of the mantissa, and dp: where the decimal point sits relative to them
-  // (value = 0.d1d2... * 10^dp). Leading zeros after the point move it left.
-  char digits[32];
+  // The significant digits, written over buf's front (never past the character being read), and dp:
+  // where the decimal point sits relative to them (value = 0.d1d2... * 10^dp). Leading zeros after the
+  // point move it left.
+  char* const digits = buf;
   int nd = 0;
   int dp = 0;
-  int exp = 0;
   bool seen_point = false;
-  for (; p < end; ++p) {
+  for (; p < end && *p != 'e' && *p != 'E'; ++p) {
     const char c = *p;
     if (c == '.') {
       seen_point = true;
-    } else if (c == 'e' || c == 'E') {
-      exp = std::atoi(p + 1);
-      break;
     } else if (nd == 0 && c == '0') {
-      if (seen_point) --dp;
+      dp -= seen_point;
     } else {
-      if (nd < static_cast<int>(sizeof digits)) digits[nd++] = c;
-      if (!seen_point) ++dp;
+      digits[nd++] = c;
+      dp += !seen_point;
+    }
+  }
+  // The exponent, read here rather than by std::atoi (a sign, then digits: nothing else can follow).
+  int exp = 0;
+  bool exp_negative = false;
+  while (++p < end) {
+    if (*p == '-') {
+      exp_negative = true;
+    } else if (*p != '+') {
+      exp = 10 * exp + (*p - '0');
     }
   }
   while (nd > 1 && digits[nd - 1] == '0') --nd;
-  dp += exp;
+  dp += exp_negative ? -exp : exp;
   const int x = dp - 1;  // decimal exponent of the first digit
 
-  if (neg) *out++ = '-';
-  if (x < -4 || x >= 6) {
-    *out++ = digits[0];
-    if (nd > 1) *out++ = '.';
-    for (int i = 1; i < nd; ++i) *out++ = digits[i];
-    *out++ = 'e';
-    *out++ = x < 0 ? '-' : '+';
-    const int ax = x < 0 ? -x : x;
-    if (ax < 10) *out++ = '0';
-    return detail::PutUint(out, static_cast<std::uint64_t>(ax));
+  // Exponent form writes its mantissa as fixed notation with the point after the first digit.
+  const bool exponent_form = x < -4 || x >= 6;
+  if (exponent_form) dp = 1;
+  // Fixed notation: the exponent is in [-4, 5], so at most 4 leading zeros (from position dp - 1, the 0
+  // before the point, when dp <= 0). Only a value that is not an integer gets here (integers below 1e6
+  // took the shortcut above, larger ones have x >= 6), so its digits always reach past the point: the
+  // OpenMetrics ".0" is never needed.
+  for (int i = dp > 0 ? 0 : dp - 1; i < nd || i < dp; ++i) {
+    if (i == dp) *out++ = '.';
+    *out++ = i >= 0 && i < nd ? digits[i] : '0';
   }
-  // Fixed notation: the exponent is in [-4, 5], so at most 4 leading zeros. Only a value that is not an
-  // integer gets here (integers below 1e6 took the shortcut above, larger ones have x >= 6), so its
-  // digits always reach past the point: the OpenMetrics ".0" is never needed.
-  int i = 0;
-  if (dp <= 0) {
-    out = PutCString(out, "0.");
-    for (int z = dp; z < 0; ++z) *out++ = '0';
-  } else {
-    for (; i < dp && i < nd; ++i) *out++ = digits[i];
-    for (int z = nd; z < dp; ++z) *out++ = '0';
-    if (i < nd) *out++ = '.';
-  }
-  for (; i < nd; ++i) *out++ = digits[i];
-  return out;
+  if (!exponent_form) return out;
+  *out++ = 'e';
+  *out++ = x < 0 ? '-' : '+';
+  const int ax = x < 0 ? -x : x;
+  if (ax < 10) *out++ = '0';
+  return detail::PutUint(out, static_cast<std::uint64_t>(ax));
 }
 
 void AppendFloat(std::string& out, double v, Format format) {

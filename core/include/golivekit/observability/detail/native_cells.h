@@ -85,7 +85,10 @@ struct NativeSlot {
 struct NativeTable {
   NativeTable(std::int32_t schema_in, std::uint32_t capacity_pow2, std::uint32_t limit_in)
       : schema(schema_in), mask(capacity_pow2 - 1), limit(limit_in), slots(new NativeSlot[capacity_pow2]) {}
-  ~NativeTable() { delete older; }
+  ~NativeTable() {
+    delete[] slots;
+    delete older;
+  }
   NativeTable(const NativeTable&) = delete;
   NativeTable& operator=(const NativeTable&) = delete;
 
@@ -118,7 +121,8 @@ struct NativeTable {
   const std::uint32_t mask;   // capacity - 1
   const std::uint32_t limit;  // keys this table takes before it is replaced
   std::atomic<std::uint32_t> used{0};
-  std::unique_ptr<NativeSlot[]> slots;
+  // Owned. A plain pointer: the WebAssembly module calls unique_ptr's operator[] out of line.
+  NativeSlot* const slots;
   NativeTable* older = nullptr;  // owned; set before the table is published, never changed after
 };
 
