@@ -168,7 +168,10 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
       occupied.push_back(std::move(n));
     }
   }
-  entries_.push_back(Entry{&collector, std::move(keeper), std::move(descs), std::move(occupied), check});
+  std::unique_ptr<Entry>* last = &entries_.first;
+  while (*last) last = &(*last)->next;
+  last->reset(
+      new Entry{&collector, std::move(keeper), std::move(descs), std::move(occupied), check, nullptr});
   return {};
 }
 
@@ -218,11 +221,13 @@ bool Registry::Unregister(const std::shared_ptr<Collector>& collector) {
 
 bool Registry::Unregister(const Collector& collector) {
   std::lock_guard lock(mu_);
-  const auto it = std::find_if(entries_.begin(), entries_.end(),
-                               [&](const Entry& e) { return e.collector == &collector; });
-  if (it == entries_.end()) return false;
-  entries_.erase(it);
-  return true;
+  for (std::unique_ptr<Entry>* e = &entries_.first; *e; e = &(*e)->next) {
+    if ((*e)->collector == &collector) {
+      *e = std::move((*e)->next);  // deletes the entry, whose `next` is empty by then
+      return true;
+    }
+  }
+  return false;
 }
 
 std::shared_ptr<Registry> NewRegistry(RegistryOpts opts) {

@@ -124,6 +124,30 @@ class Registry {
     // The names its families produce (sample names, OpenMetrics family names), namespace included.
     std::vector<std::string> occupied;
     OutputCheck check;
+    std::unique_ptr<Entry> next;
+  };
+  // The registered collectors in registration order, as a chain: adding or removing one moves no other
+  // entry (a std::vector of them linked its growth and erase paths into the WebAssembly module).
+  struct Entries {
+    struct Iterator {
+      const Entry* e;
+      const Entry& operator*() const noexcept { return *e; }
+      Iterator& operator++() noexcept {
+        e = e->next.get();
+        return *this;
+      }
+      bool operator!=(const Iterator& other) const noexcept { return e != other.e; }
+    };
+    Entries() = default;
+    Entries(const Entries&) = delete;
+    Entries& operator=(const Entries&) = delete;
+    // One entry at a time: the chain's own recursive destruction would go as deep as it is long.
+    ~Entries() {
+      while (first) first = std::move(first->next);
+    }
+    [[nodiscard]] Iterator begin() const noexcept { return {first.get()}; }
+    [[nodiscard]] Iterator end() const noexcept { return {nullptr}; }
+    std::unique_ptr<Entry> first;
   };
   Status Add(Collector& collector, Keeper keeper, OutputCheck check);
   Status CheckDescriptor(const Descriptor& d, const std::string& full) const;
@@ -154,7 +178,7 @@ class Registry {
   static void SortByName(std::vector<FamilySnapshot>& families);
 
   mutable std::mutex mu_;
-  std::vector<Entry> entries_;
+  Entries entries_;
   mutable std::atomic<std::uint64_t> dropped_{0};
   mutable std::atomic<std::uint64_t> failed_{0};
   mutable Status last_error_;  // guarded by mu_
