@@ -23,43 +23,43 @@ constexpr std::uint32_t kFirstCapacity = 16;
 // table can always take every key, so an observation is never refused once resolution cannot drop further.
 constexpr std::uint32_t kKeysAtLowestSchema = 2 * 133;
 
-}  // namespace
-
 // The table that follows `full` (null: the first): same schema with twice the room while below
 // max_buckets, then one schema lower (buckets twice as wide), and at the lowest schema one that takes every
-// possible key. It starts with the keys of `full`, so that it knows how many buckets the series has
-// already. Plain comparisons rather than std::min/max and bit_ceil: each of those is an out-of-line call
-// with its operands in memory in the WebAssembly module.
-NativeTable* NativeBucketsCell::Replace(NativeTable* full) noexcept {
-  const std::uint32_t max = config->max_buckets;
-  std::int32_t schema = config->schema;
-  std::uint32_t limit = kFirstCapacity / 2;
-  if (full != nullptr) {
-    schema = full->schema;
-    limit = 2 * full->limit;
-    if (full->limit >= max) {
-      if (schema > kNativeSchemaMin) {
-        schema -= 1;
-        limit = max;
-      } else if (limit < kKeysAtLowestSchema) {
-        limit = kKeysAtLowestSchema;
-      }
-    }
+// possible key. Plain comparisons rather than std::min/max and bit_ceil: each of those is an out-of-line
+// call with its operands in memory in the WebAssembly module.
+NativeTable* Successor(const NativeConfig& config, const NativeTable* full) {
+  const std::uint32_t max = config.max_buckets;
+  std::int32_t schema = full != nullptr ? full->schema : config.schema;
+  std::uint32_t limit = full != nullptr ? 2 * full->limit : kFirstCapacity / 2;
+  if (full == nullptr || full->limit < max) {
+    if (limit > max) limit = max;
+  } else if (schema > kNativeSchemaMin) {
+    schema -= 1;
+    limit = max;
+  } else if (limit < kKeysAtLowestSchema) {
+    limit = kKeysAtLowestSchema;
   }
-  if (limit > max && (full == nullptr || full->limit < max)) limit = max;
   // Capacity at least twice the limit keeps probe sequences short and always leaves an empty slot.
   std::uint32_t capacity = kFirstCapacity;
   while (capacity < 2 * limit) capacity *= 2;
-  auto* next = new NativeTable(schema, capacity, limit);
-  if (full != nullptr) {
-    const std::int32_t lower_by = full->schema - schema;
-    for (const NativeSlot *s = full->slots, *end = s + full->mask + 1; s != end; ++s) {
-      const std::int64_t key = s->key.load(std::memory_order_acquire);
-      if (key == kNoNativeKey) continue;
-      next->Add(NativeKey(LowerNativeIndex(static_cast<std::int32_t>(key >> 1), lower_by), (key & 1) != 0),
-                0);
-    }
+  return new NativeTable(schema, capacity, limit);
+}
+
+// The keys of `from`, at `to`'s schema, so that `to` knows how many buckets the series has already.
+void CopyKeys(const NativeTable& from, NativeTable& to) {
+  const std::int32_t lower_by = from.schema - to.schema;
+  for (const NativeSlot *s = from.slots, *end = s + from.mask + 1; s != end; ++s) {
+    const std::int64_t key = s->key.load(std::memory_order_acquire);
+    if (key == kNoNativeKey) continue;
+    to.Add(NativeKey(LowerNativeIndex(static_cast<std::int32_t>(key >> 1), lower_by), (key & 1) != 0), 0);
   }
+}
+
+}  // namespace
+
+NativeTable* NativeBucketsCell::Replace(NativeTable* full) noexcept {
+  NativeTable* next = Successor(*config, full);
+  if (full != nullptr) CopyKeys(*full, *next);
   // The new head owns the chain below it. If another thread installed a successor first, ours was never
   // visible to anyone: it gives the chain back and is dropped.
   next->older = full;
