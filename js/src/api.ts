@@ -41,10 +41,18 @@ function newTimer(target: Histogram | HistogramChild): Timer {
   };
 }
 
-// The bounds a bucket helper of the core made; none means the arguments were refused.
-function bucketsOrThrow(helper: string, bounds: number[], needs: string): number[] {
-  if (bounds.length === 0) throw new ObservabilityError("INVALID_ARGUMENT", `${helper}: ${needs}`);
-  return bounds;
+// A bucket helper over the core's: no bounds means the arguments were refused.
+function bucketHelper(
+  core: WasmCore,
+  helper: string,
+  make: (a: number, b: number, count: number) => number,
+  needs: string,
+): (a: number, b: number, count: number) => number[] {
+  return (a, b, count) => {
+    const bounds = core.numbers(make(a, b, count));
+    if (bounds.length === 0) throw new ObservabilityError("INVALID_ARGUMENT", `${helper}: ${needs}`);
+    return bounds;
+  };
 }
 
 // One client: its own batch encoder (random id) over the registry, its runtime metrics skipped.
@@ -59,14 +67,9 @@ function startShipping(core: WasmCore, crypto: WebCrypto | undefined, registry: 
       "startShipping: no Web Crypto (crypto.getRandomValues) for a client id",
     );
   }
+  if (!opts || typeof opts.url !== "string") throw new TypeError("startShipping: options with a url required");
   const idWords = crypto.getRandomValues(new Uint32Array(4));
-  const encoder = batchEncoder(core, registry, opts?.maxBatchBytes ?? MAX_BATCH_BYTES, idWords, registry.runtime?.names ?? []);
-  try {
-    return ship(encoder, opts);
-  } catch (err) {
-    encoder.free();
-    throw err;
-  }
+  return ship(batchEncoder(core, registry, opts.maxBatchBytes ?? MAX_BATCH_BYTES, idWords, registry.runtime?.names ?? []), opts);
 }
 
 /** The API over an instance; `crypto` (where there is one) gives shippers their client ids. */
@@ -80,12 +83,9 @@ export function createApi(exports: WasmExports, heap: HeapView, crypto: WebCrypt
     newHistogram: (opts) => new HistogramMetric(core, HISTOGRAM, opts),
     newTimer,
     defaultBuckets: Object.freeze(core.numbers(wasm.glk_default_buckets())),
-    linearBuckets: (start, width, count) =>
-      bucketsOrThrow("linearBuckets", core.numbers(wasm.glk_linear_buckets(start, width, count)),
-        "needs count >= 1 and width > 0"),
-    exponentialBuckets: (start, factor, count) =>
-      bucketsOrThrow("exponentialBuckets", core.numbers(wasm.glk_exponential_buckets(start, factor, count)),
-        "needs count >= 1, start > 0 and factor > 1"),
+    linearBuckets: bucketHelper(core, "linearBuckets", wasm.glk_linear_buckets, "needs count >= 1 and width > 0"),
+    exponentialBuckets: bucketHelper(core, "exponentialBuckets", wasm.glk_exponential_buckets,
+      "needs count >= 1, start > 0 and factor > 1"),
     memoryStats: () => core.memoryUse(),
     version: VERSION,
     startShipping: (registry, opts) => startShipping(core, crypto, registry, opts),

@@ -27,7 +27,7 @@ const FACTORY_NAMES = ["newCounter", "newGauge", "newHistogram"] as const;
 // The core validates them, except what the export's unsigned 32-bit parameter could not carry.
 function nativeOptions(name: string, opts: HistogramOpts): NativeOptions {
   const maxBuckets = Number(opts.nativeMaxBuckets ?? NATIVE_MAX_BUCKETS);
-  if (!Number.isInteger(maxBuckets) || maxBuckets < 0 || maxBuckets > 0xffffffff) {
+  if (maxBuckets >>> 0 !== maxBuckets) { // not a whole number in 0 … 2^32 - 1
     throw new ObservabilityError(
       "INVALID_ARGUMENT",
       `histogram ${name}: nativeMaxBuckets is ${maxBuckets} (it must be a whole number)`,

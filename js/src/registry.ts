@@ -36,19 +36,17 @@ export class MetricRegistry implements Registry {
   }
 
   register<T extends AnyMetric>(metric: T): T {
-    const own = this.own(metric);
-    if (own === undefined) {
+    if (!this.own(metric)) {
       throw new TypeError("register: not a metric of this instance (made by another loadObservability()?)");
     }
     const registry = this.nativeAddress();
-    this.core.check(this.wasm.glk_registry_register(registry, own.nativeAddress()));
+    this.core.check(this.wasm.glk_registry_register(registry, metric.nativeAddress()));
     return metric;
   }
 
   unregister(metric: AnyMetric): boolean {
-    const own = this.own(metric);
-    if (own === undefined || own.address === 0) return false;
-    return this.wasm.glk_registry_unregister(this.nativeAddress(), own.nativeAddress()) !== 0;
+    if (!this.own(metric) || metric.address === 0) return false;
+    return this.wasm.glk_registry_unregister(this.nativeAddress(), metric.nativeAddress()) !== 0;
   }
 
   expose(format: "text" | "openmetrics" = "text"): string {
@@ -57,7 +55,7 @@ export class MetricRegistry implements Registry {
       throw new TypeError(`expose: unknown format ${JSON.stringify(format)} (text or openmetrics)`);
     }
     this.runtime?.refresh();
-    return this.core.string(this.wasm.glk_registry_expose(registry, format === "openmetrics" ? 1 : 0));
+    return this.core.string(this.wasm.glk_registry_expose(registry, +(format === "openmetrics")));
   }
 
   dispose(): void {
@@ -73,8 +71,8 @@ export class MetricRegistry implements Registry {
     this.dispose();
   }
 
-  /** @internal the metric as this instance's class, if it is one of this instance */
-  own(metric: AnyMetric): NativeMetric<SeriesHandle> | undefined {
-    return metric instanceof NativeMetric && metric.core === this.core ? metric : undefined;
+  /** @internal whether the metric is one of this instance's */
+  own(metric: AnyMetric): metric is AnyMetric & NativeMetric<SeriesHandle> {
+    return metric instanceof NativeMetric && metric.core === this.core;
   }
 }

@@ -6,7 +6,7 @@
 // memory (WasmCore.flushQueue; wasm/hot_paths.cc says why writing them is sound). So the core reads every
 // update at gather time as ever, and an update costs what a JS property update does: a double in
 // memory, updated in a loop, waits on the previous store every time (~3.5 ns in V8), a field does not.
-import type { MetricKind } from "./constants.js";
+import { HISTOGRAM, type MetricKind } from "./constants.js";
 import { disposedError } from "./errors.js";
 import type { CounterChild, GaugeChild, HistogramChild } from "./types.js";
 import type { WasmCore } from "./wasm-core.js";
@@ -22,7 +22,7 @@ export abstract class SeriesHandle {
   /** @internal the metric kind of the handle, on the prototype */
   declare protected readonly kind: MetricKind;
   /** @internal counters and gauges: the index in heap.f64 of the cell's double; 0 once freed */
-  protected cell = 0;
+  protected cell: number;
   /** @internal counters and gauges: what updates added since the last flush, not yet in the cell */
   protected pending = 0;
   /** @internal gauges: in the instance's queue (a counter is queued exactly when pending > 0) */
@@ -31,6 +31,7 @@ export abstract class SeriesHandle {
   constructor(address: number) {
     this.address = address;
     this.core.freeWithOwner(this, this.kind, address);
+    this.cell = this.kind === HISTOGRAM ? 0 : (this.kind ? this.wasm.glk_gauge_cell : this.wasm.glk_counter_cell)(address) >>> 3;
   }
 
   /** @internal frees the C++ handle now (the metric is disposed); later updates throw */
@@ -60,10 +61,6 @@ export abstract class SeriesHandle {
 }
 
 export class CounterSeries extends SeriesHandle implements CounterChild {
-  constructor(address: number) {
-    super(address);
-    this.cell = this.wasm.glk_counter_cell(address) >>> 3;
-  }
   // A counter's pending amount only grows, so it is 0 exactly when the handle is not queued (one test
   // per update instead of two).
   inc(): void {
@@ -89,10 +86,6 @@ export class CounterSeries extends SeriesHandle implements CounterChild {
 }
 
 export class GaugeSeries extends SeriesHandle implements GaugeChild {
-  constructor(address: number) {
-    super(address);
-    this.cell = this.wasm.glk_gauge_cell(address) >>> 3;
-  }
   // A set() replaces what was pending; it writes the cell at once (a gauge is set less often than a
   // counter is incremented).
   set(value: number): void {

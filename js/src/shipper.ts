@@ -22,11 +22,8 @@ export interface BatchSource {
   free(): void;
 }
 
-// What a browser lets keepalive requests carry in total; the request fits if `bytes` more do too.
-const fitsKeepalive = (bytes: number): boolean => bytes <= 65536;
-
 interface Batch {
-  body: Uint8Array;
+  bytes: Uint8Array; // the request's body
   t: number; // when it was made (Date.now())
   busy?: boolean; // a request with it is in flight
   // Settles the batch's outcome: undefined when the server confirmed it, else why it was lost.
@@ -51,8 +48,8 @@ function retryWaitMs(failures: number, retryAfter: number, initial: number, max:
   return Math.max(jittered, Math.min(retryAfter, max));
 }
 
+/** Starts shipping; `opts` has a url (api.ts checked, before it made `src`). */
 export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
-  if (!opts || typeof opts.url !== "string") throw new TypeError("startShipping: options with a url required");
   const g = globalThis as unknown as {
     fetch?: ShippingOpts["fetch"];
     navigator?: { sendBeacon?(url: string, body: Blob): boolean };
@@ -94,6 +91,9 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     return t;
   };
 
+  // What a browser lets keepalive requests carry in total: whether `b` fits beside those in flight.
+  const fitsKeepalive = (b: Batch) => keepaliveBytes + b.bytes.length <= 65536;
+  const bufferedBytes = () => queue.reduce((n, b) => n + b.bytes.length, 0);
   const fail = (code: ObservabilityErrorCode, message: string) => new ObservabilityError(code, message);
 
   function remove(b: Batch, e?: ObservabilityError): void {
@@ -113,9 +113,8 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   // `late`: the page has ended, but reports arrive after its final batch (INP and CLS are reported on
   // visibilitychange, which follows pagehide when a visible tab is closed): what changed still goes.
   // Such a batch need not be final: the server ignores gauges of a client that ended.
-  function encode(final: boolean, late = false): Batch[] {
-    const all = queue.slice();
-    if (closed || (ended && !late)) return all;
+  function encode(final: boolean, late?: boolean): Batch[] {
+    if (closed || (ended && !late)) return queue.slice();
     ended = ended || final;
     let bodies: Uint8Array[] = [];
     try {
@@ -123,20 +122,19 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     } catch (e) {
       s.lastError = String((e as Error)?.message ?? e); // a disposed registry, say
     }
-    for (const body of bodies) {
-      const b = { body, t: Date.now() } as Batch;
+    for (const bytes of bodies) {
+      const b = { bytes, t: Date.now() } as Batch;
       b.p = new Promise((r) => (b.done = r));
       queue.push(b);
-      all.push(b);
       s.batches++;
     }
-    let bytes = 0;
-    for (const b of queue) bytes += b.body.length;
+    const all = queue.slice(); // nothing left the queue yet: those buffered before, then the new ones
+    let bytes = bufferedBytes();
     for (let i = 0; bytes > maxBufferBytes && i < queue.length; ) {
       const b = queue[i]!;
       if (b.busy) i++;
       else {
-        bytes -= b.body.length;
+        bytes -= b.bytes.length;
         drop(b, `buffer full (${maxBufferBytes} bytes)`);
       }
     }
@@ -148,21 +146,21 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   async function send(b: Batch): Promise<number> {
     b.busy = true;
     s.sent++;
-    const n = b.body.length;
-    const keepalive = fitsKeepalive(keepaliveBytes + n);
+    const n = b.bytes.length;
+    const keepalive = fitsKeepalive(b);
     if (keepalive) keepaliveBytes += n;
     let status = 0;
     let wait = 0;
     let info: { result?: unknown; error?: unknown; message?: unknown; skipped?: unknown } = {};
     try {
       if (fetchFn) {
-        const res: ResponseLike = await fetchFn(url, { method: "POST", body: b.body, headers, keepalive });
+        const res: ResponseLike = await fetchFn(url, { method: "POST", body: b.bytes, headers, keepalive });
         status = res.status;
         wait = retryAfterMs(res.headers?.get("retry-after"));
         info = ((await res.json?.().catch(() => 0)) || {}) as typeof info;
       } else {
         // No fetch (old browsers): a beacon. No headers, no answer: queued counts as confirmed.
-        status = g.navigator?.sendBeacon?.(url, new Blob([b.body as BlobPart], { type: BATCH_CONTENT_TYPE })) ? 200 : 0;
+        status = g.navigator?.sendBeacon?.(url, new Blob([b.bytes as BlobPart], { type: BATCH_CONTENT_TYPE })) ? 200 : 0;
       }
     } catch (e) {
       s.lastError = `${url}: ${(e as Error)?.message ?? e}`; // network error, CORS refusal
@@ -170,6 +168,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
       if (keepalive) keepaliveBytes -= n;
       b.busy = false;
     }
+    const http = `HTTP ${status}${info.error ? ` ${info.error}` : ""}`;
     if (status >= 200 && status < 300) {
       // The server answered: the backoff starts over. A duplicate is delivered too (the server had it:
       // the answer to an earlier attempt was lost), and counted apart.
@@ -183,10 +182,10 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     if (status && status !== 408 && status !== 429 && status < 500) {
       failures = 0;
       s.rejected++;
-      remove(b, fail(`HTTP_${status}`, `batch rejected with HTTP ${status}${info.error ? ` ${info.error}` : ""}${info.message ? `: ${info.message}` : ""}`));
+      remove(b, fail(`HTTP_${status}`, `batch rejected with ${http}${info.message ? `: ${info.message}` : ""}`));
       return -1;
     }
-    if (status) s.lastError = `HTTP ${status}${info.error ? ` ${info.error}` : ""}`;
+    if (status) s.lastError = http;
     s.retries++;
     return retryWaitMs(failures++, wait, initialBackoffMs, maxBackoffMs);
   }
@@ -232,11 +231,11 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
 
   // The page is going away (or may be, once hidden): everything not in flight, now, with keepalive.
   // At most 32 at once: they may arrive in any order, and the server's replay window is 64 sequences.
-  function sendAll(final: boolean, late = false): void {
+  function sendAll(final: boolean, late?: boolean): void {
     encode(final, late);
     let n = 0;
     for (const b of queue) {
-      if (!b.busy && n < 32 && fitsKeepalive(keepaliveBytes + b.body.length)) {
+      if (!b.busy && n < 32 && fitsKeepalive(b)) {
         n++;
         void send(b).then(next);
       }
@@ -247,11 +246,16 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     if (g.document?.visibilityState === "hidden") sendAll(false, ended && !stopping);
   };
   const onPageHide = (e: Event) => sendAll(!(e as PageTransitionEvent).persisted);
-  g.document?.addEventListener("visibilitychange", onVisibility);
-  g.addEventListener?.("pagehide", onPageHide);
+  // Adds the two listeners, or removes them once the shipper stops.
+  const listen = (how: "addEventListener" | "removeEventListener") => {
+    g.document?.[how]("visibilitychange", onVisibility);
+    g[how]?.("pagehide", onPageHide);
+  };
+  listen("addEventListener");
 
-  const tick = () => {
-    const all = encode(false);
+  // A batch of what changed (the final one: stop()), sent unless one is on its way.
+  const tick = (final = false) => {
+    const all = encode(final);
     pump();
     return all;
   };
@@ -279,10 +283,8 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
       if (stopping) return;
       stopping = true;
       clearInterval(interval);
-      g.document?.removeEventListener("visibilitychange", onVisibility);
-      g.removeEventListener?.("pagehide", onPageHide);
-      const pending = encode(true);
-      pump();
+      listen("removeEventListener");
+      const pending = tick(true);
       const stopTimeoutMs = opts.stopTimeoutMs ?? 5000;
       let timer: Timer | undefined;
       try {
@@ -300,6 +302,6 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
         src.free();
       }
     },
-    stats: () => ({ ...s, bufferedBatches: queue.length, bufferedBytes: queue.reduce((a, b) => a + b.body.length, 0) }),
+    stats: () => ({ ...s, bufferedBatches: queue.length, bufferedBytes: bufferedBytes() }),
   };
 }
