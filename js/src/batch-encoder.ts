@@ -16,7 +16,7 @@ export function batchEncoder(
   skip: string[],
 ): BatchSource {
   const wasm = core.wasm;
-  const address = wasm.glk_encoder_new(maxBatchBytes, idWords[0]!, idWords[1]!, idWords[2]!, idWords[3]!);
+  const address = wasm.glk_encoder_new(maxBatchBytes, ...(idWords as unknown as [number, number, number, number]));
   const skipNames = (names: string[]) => wasm.glk_encoder_skip(address, core.putStrings(names));
   skipNames(skip);
   return {

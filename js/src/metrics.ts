@@ -36,7 +36,6 @@ function nativeOptions(name: string, opts: HistogramOpts): NativeOptions {
   return [Number(opts.nativeBucketFactor ?? 0), Number(opts.nativeZeroThreshold ?? NATIVE_ZERO_THRESHOLD), maxBuckets];
 }
 type NativeOptions = [factor: number, zeroThreshold: number, maxBuckets: number];
-const NO_NATIVE: NativeOptions = [0, 0, 0];
 
 function labelKey(value: LabelValue): string {
   return typeof value === "string" ? value : String(value);
@@ -73,7 +72,7 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
     const name = String(opts.name ?? "");
     const histogram = kind === HISTOGRAM ? (opts as HistogramOpts) : undefined;
     const buckets = histogram?.buckets;
-    const native = histogram ? nativeOptions(name, histogram) : NO_NATIVE;
+    const native: NativeOptions = histogram ? nativeOptions(name, histogram) : [0, 0, 0];
     const strings = core.putStrings([name, String(opts.help ?? ""), ...labels]);
     const bounds = buckets === undefined ? -1 : core.putNumbers(Array.from(buckets, Number));
     const address = core.adopt(this, METRIC_ADAPTER, wasm.glk_metric_new(kind, strings, bounds, ...native));
@@ -175,10 +174,9 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
     this.nativeAddress(); // a disposed metric says so first
     if (count === 0 && this.single !== null) return this.single;
     const expected = this.labelNames.length;
-    const names = this.labelNames.join(", ");
     throw new ObservabilityError(
       "INVALID_ARGUMENT",
-      `${this.name}: expected ${expected} label value${expected === 1 ? "" : "s"} {${names}}, got ${count}`,
+      `${this.name}: expected ${expected} label value${expected === 1 ? "" : "s"} {${this.labelNames.join(", ")}}, got ${count}`,
     );
   }
 

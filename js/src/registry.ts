@@ -21,8 +21,8 @@ export class MetricRegistry implements Registry {
   constructor(core: WasmCore, opts: RegistryOpts = {}) {
     if (opts === null || typeof opts !== "object") throw new TypeError("newRegistry: options must be an object");
     const namespace = String(opts.namespace ?? "");
-    const strings = [namespace];
-    for (const [name, value] of Object.entries(opts.constLabels ?? {})) strings.push(name, String(value));
+    // The namespace, then each constant label's name and value.
+    const strings = [namespace, ...Object.entries(opts.constLabels ?? {}).flat().map(String)];
     this.core = core;
     this.wasm = core.wasm;
     this.address = core.adopt(this, REGISTRY_ADAPTER, this.wasm.glk_registry_new(core.putStrings(strings)));

@@ -14,7 +14,7 @@ import type { WasmExports } from "./wasm-module.js";
 
 export abstract class SeriesHandle {
   /** @internal the C++ handle's address; 0 once freed with its metric */
-  protected address: number;
+  declare protected address: number;
   /** @internal the instance, on the prototype (see seriesClassesFor) */
   declare protected readonly core: WasmCore;
   /** @internal the instance's exports, on the prototype */
@@ -22,7 +22,7 @@ export abstract class SeriesHandle {
   /** @internal the metric kind of the handle, on the prototype */
   declare protected readonly kind: MetricKind;
   /** @internal counters and gauges: the index in heap.f64 of the cell's double; 0 once freed */
-  protected cell: number;
+  declare protected cell: number;
   /** @internal counters and gauges: what updates added since the last flush, not yet in the cell */
   protected pending = 0;
   /** @internal gauges: in the instance's queue (a counter is queued exactly when pending > 0) */
@@ -144,11 +144,7 @@ export function seriesClassesFor(core: WasmCore): readonly SeriesClass[] {
     class extends HistogramSeries {},
   ];
   classes.forEach((Series, kind) =>
-    Object.defineProperties(Series.prototype, {
-      core: { value: core },
-      wasm: { value: core.wasm },
-      kind: { value: kind },
-    }),
+    Object.assign(Series.prototype, { core, wasm: core.wasm, kind }),
   );
   return classes;
 }

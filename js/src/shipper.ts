@@ -63,7 +63,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   const {
     url,
     intervalMs = 15_000,
-    maxBufferBytes = 256 * 1024,
+    maxBufferBytes = 262_144, // 256 KiB
     initialBackoffMs = 1000,
     maxBackoffMs = 30_000,
     maxBatchAgeMs = 300_000,
@@ -96,26 +96,26 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   const bufferedBytes = () => queue.reduce((n, b) => n + b.bytes.length, 0);
   const fail = (code: ObservabilityErrorCode, message: string) => new ObservabilityError(code, message);
 
-  function remove(b: Batch, e?: ObservabilityError): void {
+  const remove = (b: Batch, e?: ObservabilityError): void => {
     const i = queue.indexOf(b);
     if (i >= 0) queue.splice(i, 1);
     if (e) s.lastError = e.message;
     b.done(e);
-  }
+  };
 
-  function drop(b: Batch, why: string): void {
+  const drop = (b: Batch, why: string): void => {
     s.dropped++;
     remove(b, fail("RESOURCE_EXHAUSTED", `batch dropped: ${why}`));
-  }
+  };
 
   // Encodes what changed into the buffer; the oldest idle batches go when it is over its bound.
   // Returns the batches buffered before and the new ones (those a flush waits for).
   // `late`: the page has ended, but reports arrive after its final batch (INP and CLS are reported on
   // visibilitychange, which follows pagehide when a visible tab is closed): what changed still goes.
   // Such a batch need not be final: the server ignores gauges of a client that ended.
-  function encode(final: boolean, late?: boolean): Batch[] {
+  const encode = (final: boolean, late?: boolean): Batch[] => {
     if (closed || (ended && !late)) return queue.slice();
-    ended = ended || final;
+    ended ||= final;
     let bodies: Uint8Array[] = [];
     try {
       bodies = src.encode(final, s.dropped);
@@ -130,25 +130,23 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     }
     const all = queue.slice(); // nothing left the queue yet: those buffered before, then the new ones
     let bytes = bufferedBytes();
-    for (let i = 0; bytes > maxBufferBytes && i < queue.length; ) {
-      const b = queue[i]!;
-      if (b.busy) i++;
-      else {
+    for (const b of all) {
+      if (bytes > maxBufferBytes && !b.busy) {
         bytes -= b.bytes.length;
         drop(b, `buffer full (${maxBufferBytes} bytes)`);
       }
     }
     return all;
-  }
+  };
 
   // One request; settles the batch (confirmed, rejected) or leaves it queued for a retry, whose
   // delay it returns (-1: no retry needed).
-  async function send(b: Batch): Promise<number> {
+  const send = async (b: Batch): Promise<number> => {
     b.busy = true;
     s.sent++;
-    const n = b.bytes.length;
     const keepalive = fitsKeepalive(b);
-    if (keepalive) keepaliveBytes += n;
+    const n = keepalive ? b.bytes.length : 0; // what it adds to keepaliveBytes while in flight
+    keepaliveBytes += n;
     let status = 0;
     let wait = 0;
     let info: { result?: unknown; error?: unknown; message?: unknown; skipped?: unknown } = {};
@@ -165,7 +163,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     } catch (e) {
       s.lastError = `${url}: ${(e as Error)?.message ?? e}`; // network error, CORS refusal
     } finally {
-      if (keepalive) keepaliveBytes -= n;
+      keepaliveBytes -= n;
       b.busy = false;
     }
     const http = `HTTP ${status}${info.error ? ` ${info.error}` : ""}`;
@@ -188,12 +186,12 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     if (status) s.lastError = http;
     s.retries++;
     return retryWaitMs(failures++, wait, initialBackoffMs, maxBackoffMs);
-  }
+  };
 
   // Families the server left out of an applied batch (deploy skew: not what it declares) are not sent
   // again; the rest of the batch was applied.
   const skippedNames = new Set<string>();
-  function stopSendingSkipped(skipped: unknown): void {
+  const stopSendingSkipped = (skipped: unknown): void => {
     if (!Array.isArray(skipped) || closed) return;
     const names = skipped
       .map((f) => (f as { metric?: unknown } | null)?.metric)
@@ -202,10 +200,10 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     if (names.length === 0) return;
     s.skippedFamilies += names.length;
     src.skip(names);
-  }
+  };
 
   // After a request: the next one now, or after the retry delay.
-  function next(delay: number): void {
+  const next = (delay: number): void => {
     if (delay < 0) pump();
     else if (!retryTimer) {
       retryTimer = later(() => {
@@ -213,11 +211,11 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
         pump();
       }, delay);
     }
-  }
+  };
 
   // Sends the oldest batch unless one is already on its way or a retry is pending.
   let pumping = false;
-  function pump(): void {
+  const pump = (): void => {
     if (pumping || retryTimer || closed) return;
     while (queue[0] && Date.now() - queue[0].t > maxBatchAgeMs) drop(queue[0], `not confirmed within ${maxBatchAgeMs} ms`);
     const b = queue[0];
@@ -227,11 +225,11 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
       pumping = false;
       next(delay);
     });
-  }
+  };
 
   // The page is going away (or may be, once hidden): everything not in flight, now, with keepalive.
   // At most 32 at once: they may arrive in any order, and the server's replay window is 64 sequences.
-  function sendAll(final: boolean, late?: boolean): void {
+  const sendAll = (final: boolean, late?: boolean): void => {
     encode(final, late);
     let n = 0;
     for (const b of queue) {
@@ -240,7 +238,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
         void send(b).then(next);
       }
     }
-  }
+  };
 
   const onVisibility = () => {
     if (g.document?.visibilityState === "hidden") sendAll(false, ended && !stopping);
@@ -263,7 +261,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   (interval as { unref?: () => void }).unref?.();
 
   // Resolves when all these batches are confirmed; rejects with why one was lost.
-  async function settle(batches: Batch[]): Promise<void> {
+  const settle = async (batches: Batch[]): Promise<void> => {
     waiting++;
     retryTimer?.ref?.();
     try {
@@ -271,7 +269,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     } finally {
       if (!--waiting) retryTimer?.unref?.();
     }
-  }
+  };
 
   return {
     clientId: src.id,

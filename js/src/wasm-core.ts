@@ -20,14 +20,14 @@ const encoder = new TextEncoder();
 
 // The exports that neither read nor change a counter or gauge cell, called without a flush: the
 // histogram update (a hot path) and the scratch-buffer helpers.
-const WITHOUT_FLUSH = new Set(["glk_histogram_observe", "glk_in", "glk_len", "glk_nums", "glk_release"]);
+const WITHOUT_FLUSH = ["glk_histogram_observe", "glk_in", "glk_len", "glk_nums", "glk_release"];
 
 /** The exports with every function but WITHOUT_FLUSH's calling `flush` first. */
 function flushingFirst(exports: WasmExports, flush: () => void): WasmExports {
   const wrapped: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(exports)) {
     wrapped[name] =
-      typeof value !== "function" || WITHOUT_FLUSH.has(name)
+      typeof value !== "function" || WITHOUT_FLUSH.includes(name)
         ? value
         : (...args: number[]) => {
             flush();
@@ -86,7 +86,7 @@ export class WasmCore {
    */
   adopt(owner: object, what: typeof METRIC_ADAPTER | typeof REGISTRY_ADAPTER, address: number): number {
     const wasm = this.wasm;
-    const status = what === METRIC_ADAPTER ? wasm.glk_metric_error(address) : wasm.glk_registry_error(address);
+    const status = (what === METRIC_ADAPTER ? wasm.glk_metric_error : wasm.glk_registry_error)(address);
     const error = this.errorAt(status);
     if (error) {
       this.freeNow(what, address);

@@ -13,7 +13,7 @@ const encoder = new TextEncoder();
  * The imports of the module, over the memory it will export (known once it is instantiated). `grown` is
  * called after the memory grew (views of it must be made again).
  */
-export function wasmImports(memory: () => WasmExports["memory"], grown: () => void = () => {}): WebAssembly.Imports {
+export function wasmImports(memory: () => WasmExports["memory"], grown?: () => void): WebAssembly.Imports {
   return {
     env: {
       // libc's abort(): the core calls it only for what cannot go on (operator new without memory).
@@ -33,7 +33,7 @@ export function wasmImports(memory: () => WasmExports["memory"], grown: () => vo
           } catch {
             continue; // the larger step may exceed the maximum where the exact one does not
           }
-          grown();
+          grown?.();
           return 1;
         }
         return 0;
@@ -62,13 +62,13 @@ export function instantiateWasm(source: WasmSource): Promise<{ exports: WasmExpo
  * carries no fetching.
  */
 export async function instantiateWith(instantiate: Instantiate): Promise<{ exports: WasmExports; heap: HeapView }> {
-  let exports: WasmExports | undefined;
+  type Exports = WasmExports & { __wasm_call_ctors(): void };
+  let exports: Exports | undefined;
   const heap = {} as HeapView; // its view is made once the memory is known
   const view = () => void (heap.f64 = new Float64Array(exports!.memory.buffer));
-  const instance = await instantiate(wasmImports(() => exports!.memory, view));
-  exports = instance.exports as unknown as WasmExports;
+  exports = (await instantiate(wasmImports(() => exports!.memory, view))).exports as unknown as Exports;
   view();
-  (instance.exports.__wasm_call_ctors as () => void)();
+  exports.__wasm_call_ctors();
   return { exports, heap };
 }
 
