@@ -50,7 +50,7 @@ function bucketHelper(
 ): (a: number, b: number, count: number) => number[] {
   return (a, b, count) => {
     const bounds = core.numbers(make(a, b, count));
-    if (bounds.length === 0) throw new ObservabilityError("INVALID_ARGUMENT", `${helper}: ${needs}`);
+    if (!bounds.length) throw new ObservabilityError("INVALID_ARGUMENT", `${helper}: ${needs}`);
     return bounds;
   };
 }

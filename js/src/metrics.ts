@@ -64,7 +64,7 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
   declare readonly single: S | null;
 
   constructor(core: WasmCore, kind: MetricKind, opts: CounterOpts | HistogramOpts) {
-    if (opts === null || typeof opts !== "object") {
+    if (typeof opts !== "object" || !opts) {
       throw new TypeError(`${FACTORY_NAMES[kind]}: options object required`);
     }
     const labels = opts.labels ? Array.from(opts.labels, String) : [];
@@ -83,7 +83,7 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
     this.wasm = wasm;
     this.address = address;
     this.series = new Map();
-    this.single = labels.length === 0 ? this.newSeries([]) : null;
+    this.single = labels.length ? null : this.newSeries([]);
     // The subclasses have no constructors of their own (less code): the histogram's bounds are set here.
     if (histogram) {
       (this as { buckets?: readonly number[] }).buckets = Object.freeze(core.numbers(wasm.glk_metric_buckets(address)));
@@ -92,7 +92,7 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
 
   /** @internal the adapter's address, or the error of a disposed metric */
   nativeAddress(): number {
-    if (this.address === 0) throw disposedError(`metric ${this.name}`);
+    if (!this.address) throw disposedError(`metric ${this.name}`);
     return this.address;
   }
 
@@ -144,7 +144,7 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
 
   dispose(): void {
     const address = this.address;
-    if (address === 0) return;
+    if (!address) return;
     this.address = 0;
     const free = (level: Level<S>, depth: number): void =>
       level.forEach((node) => (depth > 1 ? free(node as Level<S>, depth - 1) : (node as S).free()));
@@ -195,7 +195,7 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
   /** @internal a new series handle of these label values */
   newSeries(keys: string[]): S {
     const address = this.wasm.glk_metric_child(this.nativeAddress(), this.core.putStrings(keys));
-    if (address === 0) throw this.core.errorAt(this.wasm.glk_last_error())!;
+    if (!address) throw this.core.errorAt(this.wasm.glk_last_error())!;
     return new this.core.seriesClasses[this.wasm.glk_metric_kind(this.address)]!(address) as S;
   }
 }

@@ -19,7 +19,7 @@ export class MetricRegistry implements Registry {
   declare runtime: RuntimeMetrics | undefined;
 
   constructor(core: WasmCore, opts: RegistryOpts = {}) {
-    if (opts === null || typeof opts !== "object") throw new TypeError("newRegistry: options must be an object");
+    if (typeof opts !== "object" || !opts) throw new TypeError("newRegistry: options must be an object");
     const namespace = String(opts.namespace ?? "");
     // The namespace, then each constant label's name and value.
     const strings = [namespace, ...Object.entries(opts.constLabels ?? {}).flat().map(String)];
@@ -31,7 +31,7 @@ export class MetricRegistry implements Registry {
 
   /** @internal the adapter's address, or the error of a disposed registry */
   nativeAddress(): number {
-    if (this.address === 0) throw disposedError("registry");
+    if (!this.address) throw disposedError("registry");
     return this.address;
   }
 
@@ -45,7 +45,7 @@ export class MetricRegistry implements Registry {
   }
 
   unregister(metric: AnyMetric): boolean {
-    if (!this.own(metric) || metric.address === 0) return false;
+    if (!this.own(metric) || !metric.address) return false;
     return this.wasm.glk_registry_unregister(this.nativeAddress(), metric.nativeAddress()) !== 0;
   }
 
@@ -60,7 +60,7 @@ export class MetricRegistry implements Registry {
 
   dispose(): void {
     const address = this.address;
-    if (address === 0) return;
+    if (!address) return;
     this.address = 0;
     this.runtime?.dispose();
     this.runtime = undefined;

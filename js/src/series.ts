@@ -37,7 +37,7 @@ export abstract class SeriesHandle {
   /** @internal frees the C++ handle now (the metric is disposed); later updates throw */
   free(): void {
     const address = this.address;
-    if (address === 0) return;
+    if (!address) return;
     this.core.flushQueue(); // the series outlives its handle when the metric is registered
     this.address = 0;
     this.cell = 0;
@@ -81,7 +81,7 @@ export class CounterSeries extends SeriesHandle implements CounterChild {
     this.pending = pending + value;
   }
   value(): number {
-    return this.address === 0 ? 0 : this.wasm.glk_counter_value(this.address);
+    return this.address && this.wasm.glk_counter_value(this.address);
   }
 }
 
@@ -111,7 +111,7 @@ export class GaugeSeries extends SeriesHandle implements GaugeChild {
     this.set(Date.now() / 1000);
   }
   value(): number {
-    return this.address === 0 ? 0 : this.wasm.glk_gauge_value(this.address);
+    return this.address && this.wasm.glk_gauge_value(this.address);
   }
 }
 
@@ -122,10 +122,10 @@ export class HistogramSeries extends SeriesHandle implements HistogramChild {
     this.wasm.glk_histogram_observe(address, value);
   }
   count(): number {
-    return this.address === 0 ? 0 : this.wasm.glk_histogram_count(this.address);
+    return this.address && this.wasm.glk_histogram_count(this.address);
   }
   sum(): number {
-    return this.address === 0 ? 0 : this.wasm.glk_histogram_sum(this.address);
+    return this.address && this.wasm.glk_histogram_sum(this.address);
   }
 }
 

@@ -197,7 +197,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
       .map((f) => (f as { metric?: unknown } | null)?.metric)
       .filter((m): m is string => typeof m === "string" && !skippedNames.has(m));
     for (const m of names) skippedNames.add(m);
-    if (names.length === 0) return;
+    if (!names.length) return;
     s.skippedFamilies += names.length;
     src.skip(names);
   };

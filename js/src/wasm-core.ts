@@ -69,7 +69,7 @@ export class WasmCore {
    */
   flushQueue(): void {
     const queue = this.updated;
-    if (queue.length === 0) return;
+    if (!queue.length) return;
     const f64 = this.heap.f64;
     for (const series of queue) series.flushInto(f64);
     queue.length = 0;
