@@ -559,17 +559,28 @@ class SpanWalk {
   std::int32_t at_ = 0;
 };
 
+// The native increments of one sign while they are worked out, as the bytes they are sent as: the
+// spans' count goes first, so spans and counts wait here (the strings keep their capacity from series
+// to series, and need no container of their own in the module).
+struct NativeScratch {
+  std::string spans;
+  std::string counts;
+};
+
 // Writes the increments of one sign's native buckets since `prev` (lowered `by` schemas to now's), as
-// spans and counts; false if a bucket went down or emptied (the series was reset). `spans` and `counts`
-// hold the increments while they are worked out (they keep their capacity from call to call).
+// spans and counts; false if a bucket went down or emptied (the series was reset). The spans are cut as
+// detail::SpanWriter cuts them (gaps of one or two buckets filled with zeros), straight into their bytes.
 bool PutNativeSideChange(std::string& out, const std::vector<NativeSpan>& now_spans,
                          const std::vector<std::uint64_t>& now_counts,
                          const std::vector<NativeSpan>& prev_spans,
                          const std::vector<std::uint64_t>& prev_counts, std::int32_t by,
-                         std::vector<NativeSpan>& spans, std::vector<std::uint64_t>& counts) {
-  spans.clear();
-  counts.clear();
-  detail::SpanWriter increments(spans, counts);
+                         NativeScratch& scratch) {
+  constexpr std::int32_t kMaxFilledGap = 2;
+  scratch.spans.clear();
+  scratch.counts.clear();
+  std::size_t spans = 0;
+  std::uint32_t length = 0;  // of the open span
+  std::int32_t next = 0;     // the index after the last bucket written
   SpanWalk before(prev_spans, prev_counts, by);
   bool has_was = before.Next();
   SpanWalk now(now_spans, now_counts, 0);
@@ -580,12 +591,26 @@ bool PutNativeSideChange(std::string& out, const std::vector<NativeSpan>& now_sp
       was += before.count;
     }
     if (now.count < was) return false;
-    if (now.count > was) increments.Add(now.index, now.count - was);
+    if (now.count == was) continue;
+    std::int32_t fill = now.index - next;
+    if (spans == 0 || fill > kMaxFilledGap) {
+      if (spans++ > 0) PutVarint(scratch.spans, length);
+      PutVarint(scratch.spans, ZigZag(spans == 1 ? now.index : fill));
+      length = 0;
+      fill = 0;
+    }
+    for (std::int32_t k = 0; k < fill; ++k) scratch.counts.push_back(0);
+    PutVarint(scratch.counts, now.count - was);
+    length += static_cast<std::uint32_t>(fill) + 1;
+    next = now.index + 1;
   }
   for (; has_was; has_was = before.Next()) {
     if (before.count != 0) return false;
   }
-  PutNativeSide(out, spans, counts);
+  if (spans > 0) PutVarint(scratch.spans, length);
+  PutVarint(out, spans);
+  out += scratch.spans;
+  out += scratch.counts;
   return true;
 }
 
@@ -595,16 +620,16 @@ const NativeBuckets kNone;
 // Writes the native increments since `prev` (nullptr: everything); false if the series was reset (or
 // its resolution went up, which only a recreated series does), and then what it wrote is of no use.
 bool PutNativeChange(std::string& out, const NativeBuckets& now, const NativeBuckets* prev,
-                     std::vector<NativeSpan>& spans, std::vector<std::uint64_t>& counts) {
+                     NativeScratch& scratch) {
   const NativeBuckets& was = prev != nullptr ? *prev : kNone;
   const std::int32_t by = prev != nullptr ? was.schema - now.schema : 0;
   PutNativeHead(out, now, now.zero_count - was.zero_count);
   return by >= 0 && (prev == nullptr || was.zero_threshold == now.zero_threshold) &&
          was.zero_count <= now.zero_count &&
          PutNativeSideChange(out, now.positive_spans, now.positive_counts, was.positive_spans,
-                             was.positive_counts, by, spans, counts) &&
+                             was.positive_counts, by, scratch) &&
          PutNativeSideChange(out, now.negative_spans, now.negative_counts, was.negative_spans,
-                             was.negative_counts, by, spans, counts);
+                             was.negative_counts, by, scratch);
 }
 
 // Per-bucket (not cumulative) increments, +Inf last, from the cumulative counts now and before
@@ -625,13 +650,6 @@ bool PutBucketDeltas(std::string& out, const SeriesSnapshot& now, const SeriesSn
   return rose;
 }
 
-// The native increments of one sign while they are worked out: their vectors keep their capacity from
-// series to series.
-struct NativeScratch {
-  std::vector<NativeSpan> spans;
-  std::vector<std::uint64_t> counts;
-};
-
 // A histogram series' fields after its label values (written from `at` on), against `prev`; false,
 // with nothing written, if it sends nothing. The restart check is the increments' own: a series whose
 // counts went down, or whose native buckets did, is written again from zero over what was written.
@@ -648,8 +666,7 @@ bool PutHistogramChange(std::string& out, std::size_t at, SeriesShape shape, con
       out.resize(at);
       return false;
     }
-    if (!shape.native || PutNativeChange(out, s.native, prev != nullptr ? &prev->native : nullptr,
-                                         scratch.spans, scratch.counts)) {
+    if (!shape.native || PutNativeChange(out, s.native, prev != nullptr ? &prev->native : nullptr, scratch)) {
       break;
     }
   }
@@ -698,9 +715,9 @@ int CompareLabelValues(const SeriesSnapshot& s, const std::vector<std::string>& 
 
 // Fills batches of at most `max_bytes` with the changed series, family by family, splitting a family's
 // series over several batches when they do not fit in one; each batch takes the next sequence. A series
-// is encoded once, as it arrives, into the open part (a family's series in one batch). A closed part is
-// written in both versions, since the batch's version depends on families still to come; a family's
-// head is all that differs (a histogram's native flag is in version 2 only).
+// is encoded once, as it arrives, into body(); a batch is written out of it when it is full, as only
+// then is its version known (2 if a native family is in it), on which the families' heads depend (a
+// histogram's native flag is in version 2 only).
 class BatchPacker {
  public:
   // Appends the batches to `batches` (the caller's return value, so that none is moved on the way).
@@ -718,65 +735,69 @@ class BatchPacker {
   // Takes the series of `family` written to body() from `begin` on.
   void AddSeries(const FamilySnapshot& family, std::size_t begin) {
     const std::size_t n = series_.size() - begin;
-    const bool new_family = &family != family_;
+    const bool new_family = &family != part_.family;
     if (new_family || size_ + n > max_bytes_) {
       // A new part (of a new family, or of this one when the series does not fit); at least one series
       // in each, so that an oversized series still travels (alone).
       ClosePart(begin);
-      if (new_family) StartFamily(family);
+      part_.family = &family;
+      if (new_family) {
+        head_.clear();
+        PutHead(head_, family, kBatchVersion);  // measured in the larger version
+      }
       const std::size_t head = head_.size() + 5;  // and the series count at its largest
-      if (size_ + head + n > max_bytes_ && families_ > 0) Flush();
+      if (size_ + head + n > max_bytes_ && !parts_.empty()) Flush();
       size_ += head;
     }
-    ++count_;
+    ++part_.count;
     size_ += n;
   }
 
   void Finish() {
     ClosePart(series_.size());
     // The final flag must reach the server even when nothing changed.
-    if (families_ > 0 || (opts_.final && batches_.empty())) Flush();
+    if (!parts_.empty() || (opts_.final && batches_.empty())) Flush();
   }
 
  private:
-  void StartFamily(const FamilySnapshot& family) {
-    family_ = &family;
-    head_.clear();
-    histogram_ = family.type == MetricType::kHistogram;
-    native_ = histogram_ && family.native;
-    PutFamilyHead(head_, family.name, family.type, family.label_names, family.bucket_bounds, native_,
-                  kBatchVersion);
+  // A family's series in one batch: those in body() from the previous part's end to `end`.
+  struct Part {
+    const FamilySnapshot* family;
+    std::size_t count;
+    std::size_t end;
+  };
+
+  static void PutHead(std::string& out, const FamilySnapshot& f, std::uint8_t version) {
+    PutFamilyHead(out, f.name, f.type, f.label_names, f.bucket_bounds, f.native, version);
   }
 
-  // Moves the open part's series, those before `end`, into the batch.
+  // Moves the open part, its series before `end`, into the batch.
   void ClosePart(std::size_t end) {
-    if (count_ == 0) return;
-    PutPart(v2_, head_.size(), end);
-    // Version 1: no native family, and every histogram's native flag (its head's last byte) left out.
-    if (!v2_only_) PutPart(v1_, head_.size() - (histogram_ ? 1 : 0), end);
-    v2_only_ = v2_only_ || native_;
-    ++families_;
-    count_ = 0;
-    part_at_ = end;
-  }
-
-  void PutPart(std::string& out, std::size_t head, std::size_t end) {
-    out.append(head_.data(), head);
-    PutVarint(out, count_);
-    out.append(series_.data() + part_at_, end - part_at_);
+    if (part_.count == 0) return;
+    part_.end = end;
+    // The parts are kept as bytes: a vector of them would be one more container type in the module.
+    parts_.append(reinterpret_cast<const char*>(&part_), sizeof part_);
+    native_ = native_ || (part_.family->type == MetricType::kHistogram && part_.family->native);
+    part_.count = 0;
   }
 
   void Flush() {
+    const std::uint8_t version = native_ ? 2 : 1;
     // Not reserved: the module then links no string::reserve, for an allocation or two saved.
     std::string bytes;
-    PutHeader(bytes, v2_only_ ? 2 : 1, opts_.final, client_, next_sequence_++, opts_.dropped_batches,
-              families_);
-    bytes += v2_only_ ? v2_ : v1_;
+    PutHeader(bytes, version, opts_.final, client_, next_sequence_++, opts_.dropped_batches,
+              parts_.size() / sizeof(Part));
+    for (std::size_t at = 0; at < parts_.size(); at += sizeof(Part)) {
+      Part part;
+      std::memcpy(&part, parts_.data() + at, sizeof part);
+      PutHead(bytes, *part.family, version);
+      PutVarint(bytes, part.count);
+      bytes.append(series_.data() + written_, part.end - written_);
+      written_ = part.end;
+    }
     batches_.push_back(std::move(bytes));
-    v1_.clear();
-    v2_.clear();
-    v2_only_ = false;
-    families_ = 0;
+    parts_.clear();
+    native_ = false;
     size_ = kMaxHeader;
   }
 
@@ -787,22 +808,19 @@ class BatchPacker {
   const EncodeOpts& opts_;
   std::size_t max_bytes_;
   std::uint64_t& next_sequence_;
-  // The batch: its closed parts in each version, how many, and its size at most once the open part is in.
-  std::string v1_;
-  std::string v2_;
-  bool v2_only_ = false;  // a native family is in the batch
-  std::size_t families_ = 0;
-  std::size_t size_ = kMaxHeader;
-  // The open part: its family, the family's head (version 2) and kind, and its series.
-  const FamilySnapshot* family_ = nullptr;
-  std::string head_;
-  bool histogram_ = false;
+  // The batch: its closed parts, whether one is of a native family, and its size at most once the open
+  // part is in.
+  std::string parts_;
   bool native_ = false;
-  // The series of the whole Encode, the open part's from part_at_ on: a closed part's are left where they
-  // are, as erasing them would cost more code than the bytes it frees for the rest of the call.
+  std::size_t size_ = kMaxHeader;
+  // The open part, and its family's head (version 2), which sizes it.
+  Part part_ = {};
+  std::string head_;
+  // The series of the whole Encode, those not yet in a written batch from written_ on: a written batch's
+  // are left where they are, as erasing them would cost more code than the bytes it frees for the rest
+  // of the call.
   std::string series_;
-  std::size_t part_at_ = 0;
-  std::size_t count_ = 0;
+  std::size_t written_ = 0;
   std::vector<std::string>& batches_;
 };
 
