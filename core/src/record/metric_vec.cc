@@ -204,16 +204,17 @@ bool MetricVec::Less(const CellBase* a, const CellBase* b) const noexcept {
   return false;
 }
 
-// The table becomes `count` slots (a power of two) holding the same cells. A plain array rather than a
-// std::vector: it is rebuilt at twice the size rather than grown in place, and the WebAssembly module
-// then links no vector code for it.
-void MetricVec::Rebuild(std::size_t count) {
+// The table becomes `count` slots (a power of two) holding the same cells but `drop`. A plain array rather
+// than a std::vector: it is rebuilt at twice the size rather than grown in place, and the WebAssembly
+// module then links no vector code for it. Deletion rebuilds too (at the same size): linear probing then
+// needs neither tombstones nor a backward shift, and a deletion already walks the series order.
+void MetricVec::Rebuild(std::size_t count, const CellBase* drop) {
   const std::size_t old_count = slots_ ? mask_ + 1 : 0;
   const std::unique_ptr<Slot[]> old = std::exchange(slots_, std::unique_ptr<Slot[]>(new Slot[count]()));
   mask_ = count - 1;
   for (std::size_t k = 0; k < old_count; ++k) {
     const Slot& s = old[k];
-    if (s.cell == nullptr) continue;
+    if (s.cell == nullptr || s.cell == drop) continue;
     std::size_t i = s.hash & mask_;
     while (slots_[i].cell != nullptr) i = (i + 1) & mask_;
     slots_[i] = s;
@@ -239,24 +240,9 @@ void MetricVec::InsertLocked(CellBase* cell, std::uint64_t hash) {
   order_.push_back(cell);
 }
 
-void MetricVec::EraseLocked(CellBase* cell, std::uint64_t hash) {
+void MetricVec::EraseLocked(CellBase* cell) {
   removals_.fetch_add(1, std::memory_order_release);
-  // The cell's slot is on its probe path: found by address, without comparing label values again.
-  const std::size_t mask = mask_;
-  std::size_t i = hash & mask;
-  while (slots_[i].cell != cell) i = (i + 1) & mask;
-  slots_[i].cell = nullptr;
-  // Backward-shift deletion keeps linear probing free of tombstones.
-  for (std::size_t j = (i + 1) & mask; slots_[j].cell != nullptr; j = (j + 1) & mask) {
-    const std::size_t home = slots_[j].hash & mask;
-    // Move j into the hole at i if its home position is not in the cyclic range (i, j].
-    const bool in_range = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-    if (!in_range) {
-      slots_[i] = slots_[j];
-      slots_[j].cell = nullptr;
-      i = j;
-    }
-  }
+  Rebuild(mask_ + 1, cell);
   --size_;
   std::size_t pos = 0;
   while (order_[pos] != cell) ++pos;
@@ -335,7 +321,7 @@ Status MetricVec::DeleteLabelValues(std::span<const std::string_view> values) {
   std::unique_lock lock(mu_);
   CellBase* cell = FindLocked(values, hash);
   if (cell == nullptr) return Refusal(StatusCode::kNotFound, "{} {}: no series with these label values");
-  EraseLocked(cell, hash);
+  EraseLocked(cell);
   return {};
 }
 

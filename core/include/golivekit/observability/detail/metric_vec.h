@@ -243,11 +243,11 @@ class MetricVec : public Collector {
   bool Equal(const CellBase& c, std::span<const std::string_view> values) const noexcept;
   void Init(CellBase* cell, std::span<const std::string_view> values) const;
   bool Less(const CellBase* a, const CellBase* b) const noexcept;
-  void Rebuild(std::size_t count);
+  void Rebuild(std::size_t count, const CellBase* drop = nullptr);
   CellBase* FindLocked(std::span<const std::string_view> values, std::uint64_t hash) const noexcept;
   void InsertLocked(CellBase* cell, std::uint64_t hash);
-  // Removes `cell` (in the table, with this hash) from the table and the series order.
-  void EraseLocked(CellBase* cell, std::uint64_t hash);
+  // Removes `cell` (in the table) from the table and the series order.
+  void EraseLocked(CellBase* cell);
   void SortOrderLocked() const;
   // Appends the label names in exposition order to the empty `out`.
   void SortedLabelNames(std::vector<std::string>& out) const;
@@ -271,7 +271,7 @@ class MetricVec : public Collector {
   Status status_;
 
   mutable SharedSpinMutex mu_;
-  // mask_ + 1 slots (a power of two), linear probing, backward-shift deletion
+  // mask_ + 1 slots (a power of two), linear probing; a deletion rebuilds them
   std::unique_ptr<Slot[]> slots_;
   std::size_t mask_ = 0;
   std::size_t size_ = 0;
