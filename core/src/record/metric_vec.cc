@@ -240,16 +240,6 @@ void MetricVec::InsertLocked(CellBase* cell) {
   }
 }
 
-void MetricVec::EraseLocked(CellBase* cell) {
-  removals_.fetch_add(1, std::memory_order_release);
-  std::size_t pos = 0;
-  while (order_[pos] != cell) ++pos;
-  order_.erase(order_.begin() + static_cast<std::ptrdiff_t>(pos));
-  if (pos < sorted_) --sorted_;
-  Rebuild(mask_ + 1);
-  Release(cell);
-}
-
 Status MetricVec::Refusal(StatusCode code, const char* pattern, std::string_view arg) const {
   return Fail(code, pattern, {MetricTypeName(type_), name_, arg});
 }
@@ -312,30 +302,35 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, FunctionR
   return fresh;
 }
 
-Status MetricVec::DeleteLabelValues(std::span<const std::string_view> values) {
-  if (!status_.ok()) return status_;
-  if (labels_.empty()) return Refusal(StatusCode::kFailedPrecondition, kNothingTo, "delete");
-  if (values.size() != labels_.size()) return LabelCountError(values.size());
-  const std::uint64_t hash = HashLabelValues(values);
-  std::unique_lock lock(mu_);
-  CellBase* cell = FindLocked(values, hash);
-  if (cell == nullptr) return Refusal(StatusCode::kNotFound, "{} {}: no series with these label values");
-  EraseLocked(cell);
-  return {};
-}
+Status MetricVec::DeleteLabelValues(std::span<const std::string_view> values) { return Remove(&values); }
 
-Status MetricVec::Reset() {
+Status MetricVec::Reset() { return Remove(nullptr); }
+
+// Delete and Reset: one path for their checks, the table's rebuild and the releases (after the lock).
+Status MetricVec::Remove(const std::span<const std::string_view>* values) {
   if (!status_.ok()) return status_;
-  if (labels_.empty()) return Refusal(StatusCode::kFailedPrecondition, kNothingTo, "reset");
-  std::vector<CellBase*> cells;
+  if (labels_.empty())
+    return Refusal(StatusCode::kFailedPrecondition, kNothingTo, values ? "delete" : "reset");
+  if (values && values->size() != labels_.size()) return LabelCountError(values->size());
+  std::vector<CellBase*> gone;
   {
     std::unique_lock lock(mu_);
+    if (values == nullptr) {
+      gone.swap(order_);
+      sorted_ = 0;
+    } else {
+      CellBase* cell = FindLocked(*values, HashLabelValues(*values));
+      if (cell == nullptr) return Refusal(StatusCode::kNotFound, "{} {}: no series with these label values");
+      std::size_t pos = 0;
+      while (order_[pos] != cell) ++pos;
+      order_.erase(order_.begin() + static_cast<std::ptrdiff_t>(pos));
+      if (pos < sorted_) --sorted_;
+      gone.push_back(cell);
+    }
     removals_.fetch_add(1, std::memory_order_release);
-    cells.swap(order_);
-    sorted_ = 0;
-    Rebuild(mask_ + 1);  // every slot empty
+    Rebuild(mask_ + 1);
   }
-  for (CellBase* c : cells) Release(c);
+  for (CellBase* c : gone) Release(c);
   return {};
 }
 

@@ -248,8 +248,8 @@ class MetricVec : public Collector {
   CellBase* FindLocked(std::span<const std::string_view> values, std::uint64_t hash) const noexcept;
   // Adds `cell` (its hash set) to the series order and the table.
   void InsertLocked(CellBase* cell);
-  // Removes `cell` from the series order and the table.
-  void EraseLocked(CellBase* cell);
+  // The series with these label values (Delete), or every series (Reset, for null `values`).
+  Status Remove(const std::span<const std::string_view>* values);
   void SortOrderLocked() const;
   // Appends the label names in exposition order to the empty `out`.
   void SortedLabelNames(std::vector<std::string>& out) const;
