@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -112,9 +113,13 @@ std::vector<double> BucketsIn(int n) {
 
 // Options of a counter or a gauge from the input (name, help, label names), made where the metric's
 // constructor takes them: no moves from one kind's options to another's.
+// The label names are appended one at a time: the append is linked anyway, a vector made from a range
+// would be code of its own.
 template <class Opts>
 Opts Declared(const std::vector<std::string_view>& s) {
-  return {.name = std::string(s[0]), .help = std::string(s[1]), .labels = {s.begin() + 2, s.end()}};
+  Opts o{.name = std::string(s[0]), .help = std::string(s[1])};
+  for (std::size_t i = 2; i < s.size(); ++i) o.labels.emplace_back(s[i]);
+  return o;
 }
 
 // A client's batch encoder and the batches of its latest Encode.
@@ -193,7 +198,8 @@ EMSCRIPTEN_KEEPALIVE int glk_metric_series_count(std::uintptr_t m) {
 // reason in glk_last_error().
 EMSCRIPTEN_KEEPALIVE std::uintptr_t glk_metric_child(std::uintptr_t p, std::size_t in) {
   const Metric& m = M(p);
-  const std::vector<std::string_view> v = In(in);
+  const std::vector<std::string_view> in_views = In(in);
+  const std::span<const std::string_view> v(in_views);
   switch (m.kind) {
     case kCounter:
       return Adopt(static_cast<obs::Counter&>(*m.vec).WithLabelValues(v));

@@ -143,9 +143,10 @@ MetricVec::~MetricVec() {
   Release(shared_name_);
 }
 
-void MetricVec::Init(CellBase* cell, std::span<const std::string_view> values) const {
+void MetricVec::Init(CellBase* cell, std::span<const std::string_view> values, std::uint64_t hash) const {
   Retain(shared_name_);
   cell->name = shared_name_;
+  cell->hash = hash;
   for (const std::uint32_t i : perm_) {
     cell->label_values.append(values[i]);
     cell->label_values.push_back(kEnd);
@@ -157,11 +158,11 @@ std::vector<Descriptor> MetricVec::Describe() const { return {Descriptor{name_, 
 void MetricVec::InitDefaultCell(CellBase* cell) {
   // The label-less series lives outside the table: it can never be deleted, so the metric's own
   // Inc/Set/Observe need no reference counting at all.
-  Init(cell, {});
+  Init(cell, {}, HashLabelValues({}));
   default_cell_ = cell;
   Retain(cell);
   std::unique_lock lock(mu_);
-  InsertLocked(cell, HashLabelValues({}));
+  InsertLocked(cell);
 }
 
 bool MetricVec::Equal(const CellBase& c, std::span<const std::string_view> values) const noexcept {
@@ -204,65 +205,39 @@ bool MetricVec::Less(const CellBase* a, const CellBase* b) const noexcept {
   return false;
 }
 
-// The table becomes `count` slots (a power of two) holding the same cells. A plain array rather than a
-// std::vector: it is rebuilt at twice the size rather than grown in place, and the WebAssembly module
-// then links no vector code for it.
+// The table becomes `count` slots (a power of two) holding the cells of the series order. A plain array
+// rather than a std::vector: it is rebuilt at twice the size rather than grown in place, and the
+// WebAssembly module then links no vector code for it. Deletion and Reset rebuild it too (at the same
+// size): linear probing then needs neither tombstones nor a backward shift, and one loop places every
+// cell, the cells keeping their hash.
 void MetricVec::Rebuild(std::size_t count) {
-  const std::size_t old_count = slots_ ? mask_ + 1 : 0;
-  const std::unique_ptr<Slot[]> old = std::exchange(slots_, std::unique_ptr<Slot[]>(new Slot[count]()));
+  slots_.reset(new CellBase*[count]());
   mask_ = count - 1;
-  for (std::size_t k = 0; k < old_count; ++k) {
-    const Slot& s = old[k];
-    if (s.cell == nullptr) continue;
-    std::size_t i = s.hash & mask_;
-    while (slots_[i].cell != nullptr) i = (i + 1) & mask_;
-    slots_[i] = s;
-  }
+  for (CellBase* c : order_) Place(c);
+}
+
+void MetricVec::Place(CellBase* cell) noexcept {
+  std::size_t i = cell->hash & mask_;
+  while (slots_[i] != nullptr) i = (i + 1) & mask_;
+  slots_[i] = cell;
 }
 
 CellBase* MetricVec::FindLocked(std::span<const std::string_view> values, std::uint64_t hash) const noexcept {
   const std::size_t mask = mask_;
   for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
-    const Slot& s = slots_[i];
-    if (s.cell == nullptr) return nullptr;
-    if (s.hash == hash && Equal(*s.cell, values)) return s.cell;
+    CellBase* c = slots_[i];
+    if (c == nullptr) return nullptr;
+    if (c->hash == hash && Equal(*c, values)) return c;
   }
 }
 
-void MetricVec::InsertLocked(CellBase* cell, std::uint64_t hash) {
-  if ((size_ + 1) * 4 > (mask_ + 1) * 3) Rebuild(2 * (mask_ + 1));
-  const std::size_t mask = mask_;
-  std::size_t i = hash & mask;
-  while (slots_[i].cell != nullptr) i = (i + 1) & mask;
-  slots_[i] = Slot{hash, cell};
-  ++size_;
+void MetricVec::InsertLocked(CellBase* cell) {
   order_.push_back(cell);
-}
-
-void MetricVec::EraseLocked(CellBase* cell, std::uint64_t hash) {
-  removals_.fetch_add(1, std::memory_order_release);
-  // The cell's slot is on its probe path: found by address, without comparing label values again.
-  const std::size_t mask = mask_;
-  std::size_t i = hash & mask;
-  while (slots_[i].cell != cell) i = (i + 1) & mask;
-  slots_[i].cell = nullptr;
-  // Backward-shift deletion keeps linear probing free of tombstones.
-  for (std::size_t j = (i + 1) & mask; slots_[j].cell != nullptr; j = (j + 1) & mask) {
-    const std::size_t home = slots_[j].hash & mask;
-    // Move j into the hole at i if its home position is not in the cyclic range (i, j].
-    const bool in_range = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-    if (!in_range) {
-      slots_[i] = slots_[j];
-      slots_[j].cell = nullptr;
-      i = j;
-    }
+  if (order_.size() * 4 > (mask_ + 1) * 3) {
+    Rebuild(2 * (mask_ + 1));
+  } else {
+    Place(cell);
   }
-  --size_;
-  std::size_t pos = 0;
-  while (order_[pos] != cell) ++pos;
-  order_.erase(order_.begin() + static_cast<std::ptrdiff_t>(pos));
-  if (pos < sorted_) --sorted_;
-  Release(cell);
 }
 
 Status MetricVec::Refusal(StatusCode code, const char* pattern, std::string_view arg) const {
@@ -312,7 +287,7 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, FunctionR
   }
   // Build the series outside the lock; another thread may win the race, then ours is dropped.
   CellBase* fresh = make();
-  Init(fresh, values);
+  Init(fresh, values, hash);
   std::unique_lock lock(mu_);
   if (CellBase* c = FindLocked(values, hash)) {
     Retain(c);
@@ -320,44 +295,48 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, FunctionR
     delete fresh;
     return c;
   }
-  InsertLocked(fresh, hash);  // the table's reference is the one `fresh` was born with
-  Retain(fresh);              // and this one is the caller's
+  InsertLocked(fresh);  // the table's reference is the one `fresh` was born with
+  Retain(fresh);        // and this one is the caller's
   lock.unlock();
   CacheStore(id_, removals, hash, fresh);
   return fresh;
 }
 
-Status MetricVec::DeleteLabelValues(std::span<const std::string_view> values) {
-  if (!status_.ok()) return status_;
-  if (labels_.empty()) return Refusal(StatusCode::kFailedPrecondition, kNothingTo, "delete");
-  if (values.size() != labels_.size()) return LabelCountError(values.size());
-  const std::uint64_t hash = HashLabelValues(values);
-  std::unique_lock lock(mu_);
-  CellBase* cell = FindLocked(values, hash);
-  if (cell == nullptr) return Refusal(StatusCode::kNotFound, "{} {}: no series with these label values");
-  EraseLocked(cell, hash);
-  return {};
-}
+Status MetricVec::DeleteLabelValues(std::span<const std::string_view> values) { return Remove(&values); }
 
-Status MetricVec::Reset() {
+Status MetricVec::Reset() { return Remove(nullptr); }
+
+// Delete and Reset: one path for their checks, the table's rebuild and the releases (after the lock).
+Status MetricVec::Remove(const std::span<const std::string_view>* values) {
   if (!status_.ok()) return status_;
-  if (labels_.empty()) return Refusal(StatusCode::kFailedPrecondition, kNothingTo, "reset");
-  std::vector<CellBase*> cells;
+  if (labels_.empty())
+    return Refusal(StatusCode::kFailedPrecondition, kNothingTo, values ? "delete" : "reset");
+  if (values && values->size() != labels_.size()) return LabelCountError(values->size());
+  std::vector<CellBase*> gone;
   {
     std::unique_lock lock(mu_);
+    if (values == nullptr) {
+      gone.swap(order_);
+      sorted_ = 0;
+    } else {
+      CellBase* cell = FindLocked(*values, HashLabelValues(*values));
+      if (cell == nullptr) return Refusal(StatusCode::kNotFound, "{} {}: no series with these label values");
+      std::size_t pos = 0;
+      while (order_[pos] != cell) ++pos;
+      order_.erase(order_.begin() + static_cast<std::ptrdiff_t>(pos));
+      if (pos < sorted_) --sorted_;
+      gone.push_back(cell);
+    }
     removals_.fetch_add(1, std::memory_order_release);
-    cells.swap(order_);
-    sorted_ = 0;
-    size_ = 0;
-    std::memset(static_cast<void*>(slots_.get()), 0, (mask_ + 1) * sizeof(Slot));  // every slot empty
+    Rebuild(mask_ + 1);
   }
-  for (CellBase* c : cells) Release(c);
+  for (CellBase* c : gone) Release(c);
   return {};
 }
 
 std::size_t MetricVec::series_count() const {
   std::shared_lock lock(mu_);
-  return size_;
+  return order_.size();
 }
 
 void MetricVec::SortOrderLocked() const {

@@ -55,6 +55,9 @@ struct CellBase {
 
   std::atomic<std::uint32_t> refs{1};
   const MetricName* name = nullptr;
+  // Of the label values (HashLabelValues), for the metric's series table: kept here, so that the table
+  // is an array of cells and is rebuilt from the series order.
+  std::uint64_t hash = 0;
   // The label values in exposition (sorted label name) order, each followed by a 0xFF byte, which never
   // occurs in UTF-8: one string rather than one per value (less memory, one allocation at most), which
   // sorts by a byte comparison and is split only when a snapshot is taken.
@@ -235,19 +238,18 @@ class MetricVec : public Collector {
   void InitDefaultCell(CellBase* cell);
 
  private:
-  struct Slot {
-    std::uint64_t hash;
-    CellBase* cell;  // null when empty
-  };
   void SortLabelNames();
   bool Equal(const CellBase& c, std::span<const std::string_view> values) const noexcept;
-  void Init(CellBase* cell, std::span<const std::string_view> values) const;
+  void Init(CellBase* cell, std::span<const std::string_view> values, std::uint64_t hash) const;
   bool Less(const CellBase* a, const CellBase* b) const noexcept;
   void Rebuild(std::size_t count);
+  // Puts `cell` in the first empty slot of its probe path.
+  void Place(CellBase* cell) noexcept;
   CellBase* FindLocked(std::span<const std::string_view> values, std::uint64_t hash) const noexcept;
-  void InsertLocked(CellBase* cell, std::uint64_t hash);
-  // Removes `cell` (in the table, with this hash) from the table and the series order.
-  void EraseLocked(CellBase* cell, std::uint64_t hash);
+  // Adds `cell` (its hash set) to the series order and the table.
+  void InsertLocked(CellBase* cell);
+  // The series with these label values (Delete), or every series (Reset, for null `values`).
+  Status Remove(const std::span<const std::string_view>* values);
   void SortOrderLocked() const;
   // Appends the label names in exposition order to the empty `out`.
   void SortedLabelNames(std::vector<std::string>& out) const;
@@ -271,10 +273,9 @@ class MetricVec : public Collector {
   Status status_;
 
   mutable SharedSpinMutex mu_;
-  // mask_ + 1 slots (a power of two), linear probing, backward-shift deletion
-  std::unique_ptr<Slot[]> slots_;
+  // mask_ + 1 slots (a power of two), null when empty, linear probing; a deletion rebuilds them
+  std::unique_ptr<CellBase*[]> slots_;
   std::size_t mask_ = 0;
-  std::size_t size_ = 0;
   mutable std::vector<CellBase*> order_;  // all live cells; [0, sorted_) sorted
   mutable std::size_t sorted_ = 0;
   CellBase* default_cell_ = nullptr;
