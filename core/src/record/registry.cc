@@ -139,20 +139,21 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
   std::vector<Descriptor> descs = collector.Describe();
 
   std::lock_guard lock(mu_);
-  for (const Entry& e : entries_) {
-    if (e.collector == &collector) {
-      if (descs.empty()) return Fail(StatusCode::kAlreadyExists, "collector is already registered", {});
-      return Fail(StatusCode::kAlreadyExists, "{} {}{} is already registered",
-                  {MetricTypeName(descs[0].type), prefix_, descs[0].name});
-    }
-  }
+  bool registered = false;
+  for (const Entry& e : entries_) registered |= e.collector == &collector;
+  if (registered && descs.empty())
+    return Fail(StatusCode::kAlreadyExists, "collector is already registered", {});
   std::vector<std::string> occupied;  // names this collector would occupy
   for (const Descriptor& d : descs) {
     const std::string full = prefix_ + d.name;
-    if (Status s = CheckDescriptor(d, full); !s.ok()) return s;
+    // How every refusal names the family: "counter myapp_x", built once for all of them.
+    std::string subject;
+    detail::Substitute(subject, "{} {}", {MetricTypeName(d.type), full});
+    if (registered) return Fail(StatusCode::kAlreadyExists, "{} is already registered", {subject});
+    if (Status s = CheckDescriptor(d, full, subject); !s.ok()) return s;
     for (const Entry& e : entries_) {
       for (const Descriptor& old : e.descriptors) {
-        if (old.name == d.name) return FamilyConflict(old, d, full);
+        if (old.name == d.name) return FamilyConflict(old, d, full, subject);
       }
     }
     for (std::string& n : OccupiedNames(full, d.type)) {
@@ -162,8 +163,8 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
       if (other != nullptr) {
         return Fail(
             StatusCode::kAlreadyExists,
-            "{} {}: name \"{}\" clashes with family {} (sample and OpenMetrics family names must be unique)",
-            {MetricTypeName(d.type), full, n, FamilyOccupying(*other, n)});
+            "{}: name \"{}\" clashes with family {} (sample and OpenMetrics family names must be unique)",
+            {subject, n, FamilyOccupying(*other, n)});
       }
       occupied.push_back(std::move(n));
     }
@@ -175,44 +176,44 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
   return {};
 }
 
-Status Registry::CheckDescriptor(const Descriptor& d, const std::string& full) const {
+Status Registry::CheckDescriptor(const Descriptor& d, const std::string& full,
+                                 const std::string& subject) const {
   if (Status s = CheckMetricName(full); !s.ok()) return s;
   for (const std::string& l : d.label_names) {
     if (IsConstLabel(l)) {
-      return Fail(StatusCode::kInvalidArgument,
-                  "{} {}: label \"{}\" is also a constant label of the registry",
-                  {MetricTypeName(d.type), full, l});
+      return Fail(StatusCode::kInvalidArgument, "{}: label \"{}\" is also a constant label of the registry",
+                  {subject, l});
     }
   }
   if (d.type == MetricType::kHistogram && IsConstLabel("le")) {
     return Fail(StatusCode::kInvalidArgument,
-                "{} {}: the registry's constant label \"le\" is reserved on histograms",
-                {MetricTypeName(d.type), full});
+                "{}: the registry's constant label \"le\" is reserved on histograms", {subject});
   }
   return {};
 }
 
 // Two families of one name (the namespace is the registry's, so equal names are equal full names).
-Status Registry::FamilyConflict(const Descriptor& old, const Descriptor& d, const std::string& full) {
-  const std::string_view type = MetricTypeName(d.type);
-  const std::string_view old_type = MetricTypeName(old.type);
+// `subject` names the new one; with the same type it names the registered one too.
+Status Registry::FamilyConflict(const Descriptor& old, const Descriptor& d, const std::string& full,
+                                const std::string& subject) {
   if (old.type != d.type) {
+    const std::string_view old_type = MetricTypeName(old.type);
     return Fail(StatusCode::kAlreadyExists,
-                "{} {} conflicts with the registered {} {}: different type ({} vs {})",
-                {type, full, old_type, full, old_type, type});
+                "{} conflicts with the registered {} {}: different type ({} vs {})",
+                {subject, old_type, full, old_type, MetricTypeName(d.type)});
   }
   if (old.help != d.help) {
     return Fail(StatusCode::kAlreadyExists,
-                "{} {} conflicts with the registered {} {}: different help (\"{}\" vs \"{}\")",
-                {type, full, type, full, old.help, d.help});
+                "{} conflicts with the registered {}: different help (\"{}\" vs \"{}\")",
+                {subject, subject, old.help, d.help});
   }
   if (old.label_names != d.label_names) {
     return Fail(StatusCode::kAlreadyExists,
-                "{} {} conflicts with the registered {} {}: different label names ({} vs {})",
-                {type, full, type, full, JoinNames(old.label_names), JoinNames(d.label_names)});
+                "{} conflicts with the registered {}: different label names ({} vs {})",
+                {subject, subject, JoinNames(old.label_names), JoinNames(d.label_names)});
   }
-  return Fail(StatusCode::kAlreadyExists,
-              "{} {} is already registered (another collector with the same name)", {type, full});
+  return Fail(StatusCode::kAlreadyExists, "{} is already registered (another collector with the same name)",
+              {subject});
 }
 
 bool Registry::Unregister(const std::shared_ptr<Collector>& collector) {

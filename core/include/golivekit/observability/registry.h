@@ -150,8 +150,9 @@ class Registry {
     std::unique_ptr<Entry> first;
   };
   Status Add(Collector& collector, Keeper keeper, OutputCheck check);
-  Status CheckDescriptor(const Descriptor& d, const std::string& full) const;
-  static Status FamilyConflict(const Descriptor& old, const Descriptor& d, const std::string& full);
+  Status CheckDescriptor(const Descriptor& d, const std::string& full, const std::string& subject) const;
+  static Status FamilyConflict(const Descriptor& old, const Descriptor& d, const std::string& full,
+                               const std::string& subject);
   const std::vector<Descriptor>* Occupier(const std::string& name) const;  // mu_ held
   std::string FamilyOccupying(const std::vector<Descriptor>& descs, const std::string& name) const;
 
