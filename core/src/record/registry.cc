@@ -12,18 +12,29 @@
 namespace golivekit::observability {
 namespace {
 
-// Every name a family occupies in either format: its sample names and its OpenMetrics family name.
-std::vector<std::string> OccupiedNames(const std::string& name, MetricType type) {
-  std::vector<std::string> names;
-  names.reserve(4);
-  names.push_back(name);
+// Appends the names a family occupies in either format (its sample names and its OpenMetrics family
+// name), each after the family's own name: a clash then finds the family it is with by the same scan.
+void Occupy(std::vector<std::string>& pairs, const std::string& full, MetricType type) {
+  pairs.push_back(full);
+  pairs.push_back(full);
   if (type == MetricType::kHistogram) {
-    for (const char* suffix : {"_bucket", "_sum", "_count"}) names.push_back(name + suffix);
-  } else if (const std::string_view family = OpenMetricsFamilyName(name);
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+      pairs.push_back(full);
+      pairs.push_back(full + suffix);
+    }
+  } else if (const std::string_view family = OpenMetricsFamilyName(full);
              type == MetricType::kCounter && !family.empty()) {
-    names.emplace_back(family);
+    pairs.push_back(full);
+    pairs.emplace_back(family);
   }
-  return names;
+}
+
+// The family that occupies `name` among the first `end` strings of such pairs, or null.
+const std::string* Occupant(const std::vector<std::string>& pairs, std::size_t end, const std::string& name) {
+  for (std::size_t i = 1; i < end; i += 2) {
+    if (pairs[i] == name) return &pairs[i - 1];
+  }
+  return nullptr;
 }
 
 using detail::Fail;
@@ -112,24 +123,13 @@ Status Registry::RegisterUnowned(detail::MetricVec& metric) {
   return Add(metric, Keeper(nullptr, nullptr), nullptr);
 }
 
-// The registered collector that occupies a name, or null: a linear scan, since registration is rare
-// and registries hold at most some hundreds of families, and no second index to keep in step.
-const std::vector<Descriptor>* Registry::Occupier(const std::string& name) const {
+// The registered family that occupies a name, or null: a linear scan, since registration is rare and
+// registries hold at most some hundreds of families, and no second index to keep in step.
+const std::string* Registry::Occupier(const std::string& name) const {
   for (const Entry& e : entries_) {
-    if (std::find(e.occupied.begin(), e.occupied.end(), name) != e.occupied.end()) return &e.descriptors;
+    if (const std::string* family = Occupant(e.occupied, e.occupied.size(), name)) return family;
   }
   return nullptr;
-}
-
-// Which of a collector's families occupies `name` (one of them does), for the message that says so.
-std::string Registry::FamilyOccupying(const std::vector<Descriptor>& descs, const std::string& name) const {
-  for (const Descriptor& d : descs) {
-    std::string full = prefix_ + d.name;
-    for (const std::string& n : OccupiedNames(full, d.type)) {
-      if (n == name) return full;
-    }
-  }
-  return {};
 }
 
 // On refusal `keeper` is dropped here, which is what the caller of Register expects.
@@ -139,33 +139,35 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
   std::vector<Descriptor> descs = collector.Describe();
 
   std::lock_guard lock(mu_);
-  for (const Entry& e : entries_) {
-    if (e.collector == &collector) {
-      if (descs.empty()) return Fail(StatusCode::kAlreadyExists, "collector is already registered", {});
-      return Fail(StatusCode::kAlreadyExists, "{} {}{} is already registered",
-                  {MetricTypeName(descs[0].type), prefix_, descs[0].name});
-    }
-  }
-  std::vector<std::string> occupied;  // names this collector would occupy
+  bool registered = false;
+  for (const Entry& e : entries_) registered |= e.collector == &collector;
+  if (registered && descs.empty())
+    return Fail(StatusCode::kAlreadyExists, "collector is already registered", {});
+  std::vector<std::string> occupied;  // (family, name) pairs of the names this collector would occupy
   for (const Descriptor& d : descs) {
     const std::string full = prefix_ + d.name;
-    if (Status s = CheckDescriptor(d, full); !s.ok()) return s;
+    // How every refusal names the family: "counter myapp_x", built once for all of them.
+    std::string subject;
+    detail::Substitute(subject, "{} {}", {MetricTypeName(d.type), full});
+    if (registered) return Fail(StatusCode::kAlreadyExists, "{} is already registered", {subject});
+    if (Status s = CheckDescriptor(d, full, subject); !s.ok()) return s;
     for (const Entry& e : entries_) {
       for (const Descriptor& old : e.descriptors) {
-        if (old.name == d.name) return FamilyConflict(old, d, full);
+        if (old.name == d.name) return FamilyConflict(old, d, full, subject);
       }
     }
-    for (std::string& n : OccupiedNames(full, d.type)) {
-      const std::vector<Descriptor>* other = Occupier(n);
-      if (other == nullptr && std::find(occupied.begin(), occupied.end(), n) != occupied.end())
-        other = &descs;
-      if (other != nullptr) {
+    const std::size_t first = occupied.size();
+    Occupy(occupied, full, d.type);
+    for (std::size_t i = first + 1; i < occupied.size(); i += 2) {
+      const std::string& n = occupied[i];
+      const std::string* family = Occupier(n);
+      if (family == nullptr) family = Occupant(occupied, first, n);
+      if (family != nullptr) {
         return Fail(
             StatusCode::kAlreadyExists,
-            "{} {}: name \"{}\" clashes with family {} (sample and OpenMetrics family names must be unique)",
-            {MetricTypeName(d.type), full, n, FamilyOccupying(*other, n)});
+            "{}: name \"{}\" clashes with family {} (sample and OpenMetrics family names must be unique)",
+            {subject, n, *family});
       }
-      occupied.push_back(std::move(n));
     }
   }
   std::unique_ptr<Entry>* last = &entries_.first;
@@ -175,44 +177,44 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
   return {};
 }
 
-Status Registry::CheckDescriptor(const Descriptor& d, const std::string& full) const {
+Status Registry::CheckDescriptor(const Descriptor& d, const std::string& full,
+                                 const std::string& subject) const {
   if (Status s = CheckMetricName(full); !s.ok()) return s;
   for (const std::string& l : d.label_names) {
     if (IsConstLabel(l)) {
-      return Fail(StatusCode::kInvalidArgument,
-                  "{} {}: label \"{}\" is also a constant label of the registry",
-                  {MetricTypeName(d.type), full, l});
+      return Fail(StatusCode::kInvalidArgument, "{}: label \"{}\" is also a constant label of the registry",
+                  {subject, l});
     }
   }
   if (d.type == MetricType::kHistogram && IsConstLabel("le")) {
     return Fail(StatusCode::kInvalidArgument,
-                "{} {}: the registry's constant label \"le\" is reserved on histograms",
-                {MetricTypeName(d.type), full});
+                "{}: the registry's constant label \"le\" is reserved on histograms", {subject});
   }
   return {};
 }
 
 // Two families of one name (the namespace is the registry's, so equal names are equal full names).
-Status Registry::FamilyConflict(const Descriptor& old, const Descriptor& d, const std::string& full) {
-  const std::string_view type = MetricTypeName(d.type);
-  const std::string_view old_type = MetricTypeName(old.type);
+// `subject` names the new one; with the same type it names the registered one too.
+Status Registry::FamilyConflict(const Descriptor& old, const Descriptor& d, const std::string& full,
+                                const std::string& subject) {
   if (old.type != d.type) {
+    const std::string_view old_type = MetricTypeName(old.type);
     return Fail(StatusCode::kAlreadyExists,
-                "{} {} conflicts with the registered {} {}: different type ({} vs {})",
-                {type, full, old_type, full, old_type, type});
+                "{} conflicts with the registered {} {}: different type ({} vs {})",
+                {subject, old_type, full, old_type, MetricTypeName(d.type)});
   }
   if (old.help != d.help) {
     return Fail(StatusCode::kAlreadyExists,
-                "{} {} conflicts with the registered {} {}: different help (\"{}\" vs \"{}\")",
-                {type, full, type, full, old.help, d.help});
+                "{} conflicts with the registered {}: different help (\"{}\" vs \"{}\")",
+                {subject, subject, old.help, d.help});
   }
   if (old.label_names != d.label_names) {
     return Fail(StatusCode::kAlreadyExists,
-                "{} {} conflicts with the registered {} {}: different label names ({} vs {})",
-                {type, full, type, full, JoinNames(old.label_names), JoinNames(d.label_names)});
+                "{} conflicts with the registered {}: different label names ({} vs {})",
+                {subject, subject, JoinNames(old.label_names), JoinNames(d.label_names)});
   }
-  return Fail(StatusCode::kAlreadyExists,
-              "{} {} is already registered (another collector with the same name)", {type, full});
+  return Fail(StatusCode::kAlreadyExists, "{} is already registered (another collector with the same name)",
+              {subject});
 }
 
 bool Registry::Unregister(const std::shared_ptr<Collector>& collector) {

@@ -121,7 +121,8 @@ class Registry {
     Collector* collector;
     Keeper keeper;
     std::vector<Descriptor> descriptors;
-    // The names its families produce (sample names, OpenMetrics family names), namespace included.
+    // The names its families produce (sample names, OpenMetrics family names), namespace included, each
+    // after the name of the family that produces it.
     std::vector<std::string> occupied;
     OutputCheck check;
     std::unique_ptr<Entry> next;
@@ -150,10 +151,10 @@ class Registry {
     std::unique_ptr<Entry> first;
   };
   Status Add(Collector& collector, Keeper keeper, OutputCheck check);
-  Status CheckDescriptor(const Descriptor& d, const std::string& full) const;
-  static Status FamilyConflict(const Descriptor& old, const Descriptor& d, const std::string& full);
-  const std::vector<Descriptor>* Occupier(const std::string& name) const;  // mu_ held
-  std::string FamilyOccupying(const std::vector<Descriptor>& descs, const std::string& name) const;
+  Status CheckDescriptor(const Descriptor& d, const std::string& full, const std::string& subject) const;
+  static Status FamilyConflict(const Descriptor& old, const Descriptor& d, const std::string& full,
+                               const std::string& subject);
+  const std::string* Occupier(const std::string& name) const;  // mu_ held
 
   void CheckOpts();
   bool IsConstLabel(std::string_view name) const;
