@@ -16,6 +16,7 @@
 namespace golivekit::observability {
 namespace {
 
+using namespace std::string_view_literals;
 using Writer = detail::BufferWriter;
 using detail::PutLiteral;
 
@@ -103,61 +104,53 @@ void PutHelpAndType(Writer& w, const ExposedNames& n, std::string_view help, boo
   w.Commit(p);
 }
 
-// Counters, gauges and unknown: one line per series.
-void PutValueSamples(Writer& w, const FamilySnapshot& f, const ExposedNames& n, Format format) {
-  for (const SeriesSnapshot& s : f.series) {
-    char* p = w.Reserve(n.family.size() + n.sample_suffix.size() + LabelsBound(f, s) + kValueRoom);
-    p = Put(p, n.family);
-    p = Put(p, n.sample_suffix);
-    if (!f.label_names.empty()) {
-      p = PutLabels(p, f, s);
-      *p++ = '}';
-    }
-    *p++ = ' ';
-    p = PutValue(p, s.value, format);
-    *p++ = '\n';
-    w.Commit(p);
-  }
-}
-
 // A count: client_golang writes 0.0.4 counts as floats (1e+06 and up in exponent form); OpenMetrics as
 // integers.
 inline char* PutCount(char* p, std::uint64_t n, Format format) {
   return format == Format::kOpenMetrics ? detail::PutUint(p, n) : PutValue(p, static_cast<double>(n), format);
 }
 
-void PutBucket(Writer& w, const FamilySnapshot& f, const SeriesSnapshot& s, std::string_view family,
-               std::size_t room, std::string_view bound, std::uint64_t n, Format format) {
+// What one sample line holds besides the family name and the series' labels: every line of every type is
+// written by PutSample.
+struct Sample {
+  std::string_view suffix;  // after the family name: `_total`, `_bucket`, `_sum`, `_count` or nothing
+  std::string_view le;      // a bucket's bound (never empty), else empty
+  bool is_count;            // `count` is the value, else `value`
+  double value;
+  std::uint64_t count;
+};
+
+// `name_suffix{labels,le="x"} value`; `room` bounds its length.
+void PutSample(Writer& w, const FamilySnapshot& f, const SeriesSnapshot& s, std::string_view family,
+               std::size_t room, const Sample& sample, Format format) {
   char* p = w.Reserve(room);
   p = Put(p, family);
-  p = PutLiteral(p, "_bucket");
-  if (f.label_names.empty()) {
-    *p++ = '{';
-  } else {
+  p = Put(p, sample.suffix);
+  const bool le = !sample.le.empty();
+  if (!f.label_names.empty()) {
     p = PutLabels(p, f, s);
-    *p++ = ',';
+    *p++ = le ? ',' : '}';
+  } else if (le) {
+    *p++ = '{';
   }
-  p = PutLiteral(p, "le=\"");
-  p = Put(p, bound);
-  p = PutLiteral(p, "\"} ");
-  p = PutCount(p, n, format);
+  if (le) {
+    p = PutLiteral(p, "le=\"");
+    p = Put(p, sample.le);
+    p = PutLiteral(p, "\"}");
+  }
+  *p++ = ' ';
+  p = sample.is_count ? PutCount(p, sample.count, format) : PutValue(p, sample.value, format);
   *p++ = '\n';
   w.Commit(p);
 }
 
-void PutSumOrCount(Writer& w, const FamilySnapshot& f, const SeriesSnapshot& s, std::string_view family,
-                   std::size_t room, bool is_sum, Format format) {
-  char* p = w.Reserve(room);
-  p = Put(p, family);
-  p = is_sum ? PutLiteral(p, "_sum") : PutLiteral(p, "_count");
-  if (!f.label_names.empty()) {
-    p = PutLabels(p, f, s);
-    *p++ = '}';
+// Counters, gauges and unknown: one line per series.
+void PutValueSamples(Writer& w, const FamilySnapshot& f, const ExposedNames& n, Format format) {
+  for (const SeriesSnapshot& s : f.series) {
+    const std::size_t room = n.family.size() + n.sample_suffix.size() + LabelsBound(f, s) + kValueRoom;
+    PutSample(w, f, s, n.family, room,
+              {.suffix = n.sample_suffix, .le = {}, .is_count = false, .value = s.value, .count = 0}, format);
   }
-  *p++ = ' ';
-  p = is_sum ? PutValue(p, s.sum, format) : PutCount(p, s.count, format);
-  *p++ = '\n';
-  w.Commit(p);
 }
 
 // Per series: a line per bucket, +Inf, then _sum and _count.
@@ -178,16 +171,23 @@ void PutHistogramSamples(Writer& w, const FamilySnapshot& f, std::string_view fa
   // OpenMetrics allows negative bounds only in histograms without _sum (and then without _count).
   const bool with_sum = !om || f.bucket_bounds.empty() || f.bucket_bounds.front() >= 0;
   for (const SeriesSnapshot& s : f.series) {
-    const std::size_t line = family.size() + 8 + LabelsBound(f, s) + kValueRoom;
-    for (std::size_t i = 0; i < bounds; ++i) {
-      const char* const slot = &le[i * kSlot];
-      PutBucket(w, f, s, family, line + le_room, {slot + 1, static_cast<std::size_t>(slot[0])},
-                s.bucket_counts[i], format);
+    const std::size_t room = family.size() + 8 + LabelsBound(f, s) + kValueRoom + le_room;
+    for (std::size_t i = 0; i <= bounds; ++i) {
+      std::string_view bound = "+Inf"sv;
+      std::uint64_t count = s.count;
+      if (i < bounds) {
+        const char* const slot = &le[i * kSlot];
+        bound = {slot + 1, static_cast<std::size_t>(slot[0])};
+        count = s.bucket_counts[i];
+      }
+      PutSample(w, f, s, family, room,
+                {.suffix = "_bucket"sv, .le = bound, .is_count = true, .value = 0, .count = count}, format);
     }
-    PutBucket(w, f, s, family, line + le_room, "+Inf", s.count, format);
     if (!with_sum) continue;
-    PutSumOrCount(w, f, s, family, line, true, format);
-    PutSumOrCount(w, f, s, family, line, false, format);
+    PutSample(w, f, s, family, room,
+              {.suffix = "_sum"sv, .le = {}, .is_count = false, .value = s.sum, .count = 0}, format);
+    PutSample(w, f, s, family, room,
+              {.suffix = "_count"sv, .le = {}, .is_count = true, .value = 0, .count = s.count}, format);
   }
 }
 

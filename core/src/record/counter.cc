@@ -120,20 +120,12 @@ double Counter::Value() const noexcept {
   return c ? c->Value() : 0;
 }
 
-namespace {
-void ReadCounter(const detail::CellBase& c, SeriesSnapshot& s) {
-  s.value = static_cast<const detail::CounterCell&>(c).Value();
-}
-}  // namespace
-
 Status Counter::Collect(std::vector<FamilySnapshot>& out) const {
-  out.push_back(SnapshotFamily([](const detail::CellBase& c, SeriesSnapshot& s) { ReadCounter(c, s); }));
+  CollectFamily(out);
   return {};
 }
 
-void Counter::Refill(FamilySnapshot& f) const {
-  RefillFamily(f, [](const detail::CellBase& c, SeriesSnapshot& s) { ReadCounter(c, s); });
-}
+void Counter::Refill(FamilySnapshot& f) const { RefillFamily(f); }
 
 std::shared_ptr<Counter> NewCounter(CounterOpts opts) { return std::make_shared<Counter>(std::move(opts)); }
 

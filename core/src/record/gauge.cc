@@ -26,20 +26,12 @@ GaugeChild Gauge::WithLabelValues(const std::vector<std::string>& values) {
   return WithLabelValues(std::span<const std::string_view>(v));
 }
 
-namespace {
-void ReadGauge(const detail::CellBase& c, SeriesSnapshot& s) {
-  s.value = static_cast<const detail::GaugeCell&>(c).Value();
-}
-}  // namespace
-
 Status Gauge::Collect(std::vector<FamilySnapshot>& out) const {
-  out.push_back(SnapshotFamily([](const detail::CellBase& c, SeriesSnapshot& s) { ReadGauge(c, s); }));
+  CollectFamily(out);
   return {};
 }
 
-void Gauge::Refill(FamilySnapshot& f) const {
-  RefillFamily(f, [](const detail::CellBase& c, SeriesSnapshot& s) { ReadGauge(c, s); });
-}
+void Gauge::Refill(FamilySnapshot& f) const { RefillFamily(f); }
 
 std::shared_ptr<Gauge> NewGauge(GaugeOpts opts) { return std::make_shared<Gauge>(std::move(opts)); }
 

@@ -128,35 +128,23 @@ std::uint64_t ReadClassicBuckets(const detail::HistogramCell& c, SeriesSnapshot&
   return cumulative + c.counts[n].load(std::memory_order_acquire);
 }
 
-// Reads one series; `scratch` is the native buckets' working memory, kept across a family's series.
-void ReadHistogram(const detail::CellBase& base, SeriesSnapshot& s,
-                   std::vector<detail::NativeBucketRead>& scratch) {
-  const auto& c = static_cast<const detail::HistogramCell&>(base);
-  // Classic before native: see HistogramCell::Observe for why this order keeps count >= every bucket.
-  s.count = ReadClassicBuckets(c, s);
-  if (c.native) s.count = detail::ReadNativeBuckets(*c.native, s.native, scratch);
-  s.sum = detail::BitsDouble(c.sum_bits.load(std::memory_order_relaxed));
-}
-
 }  // namespace
 
+void detail::ReadHistogramSeries(const CellBase& base, SeriesSnapshot& s,
+                                 std::vector<std::uint64_t>& scratch) {
+  const auto& c = static_cast<const HistogramCell&>(base);
+  // Classic before native: see HistogramCell::Observe for why this order keeps count >= every bucket.
+  s.count = ReadClassicBuckets(c, s);
+  if (c.native) s.count = ReadNativeBuckets(*c.native, s.native, scratch);
+  s.sum = BitsDouble(c.sum_bits.load(std::memory_order_relaxed));
+}
+
 Status Histogram::Collect(std::vector<FamilySnapshot>& out) const {
-  std::vector<detail::NativeBucketRead> scratch;
-  FamilySnapshot& f = out.emplace_back(SnapshotFamily(
-      [&scratch](const detail::CellBase& c, SeriesSnapshot& s) { ReadHistogram(c, s, scratch); }));
-  // A copy moved in, not copy assignment (whose reuse of capacity a new family has no use for, and
-  // which would be the module's only instance of it).
-  f.bucket_bounds = std::vector<double>(layout_->bounds);
-  f.native = layout_->native;
+  CollectFamily(out);
   return {};
 }
 
-void Histogram::Refill(FamilySnapshot& f) const {
-  std::vector<detail::NativeBucketRead> scratch;
-  RefillFamily(f, [&scratch](const detail::CellBase& c, SeriesSnapshot& s) { ReadHistogram(c, s, scratch); });
-  f.bucket_bounds = layout_->bounds;
-  f.native = layout_->native;
-}
+void Histogram::Refill(FamilySnapshot& f) const { RefillFamily(f); }
 
 std::shared_ptr<Histogram> NewHistogram(HistogramOpts opts) {
   return std::make_shared<Histogram>(std::move(opts));

@@ -6,6 +6,8 @@
 #include <shared_mutex>
 #include <utility>
 
+#include "golivekit/observability/detail/cells.h"
+#include "golivekit/observability/histogram.h"
 #include "golivekit/observability/names.h"
 #include "message.h"
 #include "record/declaration.h"
@@ -390,60 +392,101 @@ void MetricVec::SplitLabelValues(const CellBase& c, std::vector<std::string>& ou
   }
 }
 
-void MetricVec::ForSortedCells(FunctionRef<void(const std::vector<CellBase*>&)> fill) const {
-  {
-    std::shared_lock lock(mu_);
-    if (sorted_ == order_.size()) {
-      fill(order_);
-      return;
-    }
-  }
+class MetricVec::SortedReadLock {
+ public:
   // New series since the last scrape are sorted into place once (steady state does no sorting), and
   // read under the same exclusive lock: no series created meanwhile can unsort them before the read, so
   // no private copy needs sorting (one sort in the module, not two).
-  std::unique_lock lock(mu_);
-  SortOrderLocked();
-  fill(order_);
+  explicit SortedReadLock(const MetricVec& v) : shared_(v.mu_) {
+    if (v.sorted_ == v.order_.size()) return;
+    shared_.unlock();
+    exclusive_ = std::unique_lock(v.mu_);
+    v.SortOrderLocked();
+  }
+
+ private:
+  std::shared_lock<SharedSpinMutex> shared_;
+  std::unique_lock<SharedSpinMutex> exclusive_;
+};
+
+namespace {
+
+// The value fields of one series from its cell; `scratch` is a histogram's working memory, kept across
+// its family's series.
+void ReadValues(MetricType type, const CellBase& c, SeriesSnapshot& s, std::vector<std::uint64_t>& scratch) {
+  switch (type) {
+    case MetricType::kCounter:
+      s.value = static_cast<const CounterCell&>(c).Value();
+      break;
+    case MetricType::kGauge:
+      s.value = static_cast<const GaugeCell&>(c).Value();
+      break;
+    default:
+      ReadHistogramSeries(c, s, scratch);
+      break;
+  }
 }
 
-// Two fills on purpose: a new family is built by construction (all the WebAssembly module needs, as the
-// browser never keeps snapshots), a kept one by assignment (the server's scrapes, no allocation).
-FamilySnapshot MetricVec::SnapshotFamily(FunctionRef<void(const CellBase&, SeriesSnapshot&)> read) const {
-  FamilySnapshot f{.name = name_, .help = help_, .type = type_};
+}  // namespace
+
+// Two fills on purpose: a new family is built by construction, a kept one by assignment (the server's
+// scrapes, no allocation). The value fields come from one switch on the type rather than a callback per
+// metric type: no call through a function pointer per series, nor a thunk per type in the module.
+void MetricVec::FillFamily(FamilySnapshot& f) const {
+  // Appended to the empty strings: a copy without the module's only string copy assignment.
+  f.name.append(name_);
+  f.help.append(help_);
+  f.type = type_;
   SortedLabelNames(f.label_names);
-  ForSortedCells([&](const std::vector<CellBase*>& cells) {
-    std::vector<SeriesSnapshot>(cells.size()).swap(f.series);  // sized: no growth path in the module
-    for (std::size_t k = 0; k < cells.size(); ++k) {
-      const CellBase* c = cells[k];
-      SeriesSnapshot& s = f.series[k];
-      SplitLabelValues(*c, s.label_values);
-      read(*c, s);
-    }
-  });
-  return f;
+  if (type_ == MetricType::kHistogram) {
+    const auto& h = static_cast<const Histogram&>(*this);
+    std::vector<double>(h.buckets()).swap(f.bucket_bounds);
+    f.native = h.native();
+  }
+  std::vector<std::uint64_t> scratch;
+  const SortedReadLock lock(*this);
+  std::vector<SeriesSnapshot>(order_.size()).swap(f.series);  // sized: no growth path in the module
+  for (std::size_t k = 0; k < order_.size(); ++k) {
+    const CellBase& c = *order_[k];
+    SeriesSnapshot& s = f.series[k];
+    SplitLabelValues(c, s.label_values);
+    ReadValues(type_, c, s, scratch);
+  }
 }
 
-void MetricVec::RefillFamily(FamilySnapshot& f,
-                             FunctionRef<void(const CellBase&, SeriesSnapshot&)> read) const {
+void MetricVec::RefillFamily(FamilySnapshot& f) const {
   f.name = name_;
   f.help = help_;
   f.type = type_;
   f.label_names.resize(perm_.size());
   for (std::size_t k = 0; k < perm_.size(); ++k) f.label_names[k] = labels_[perm_[k]];
-  f.bucket_bounds.clear();
-  f.native = false;
-  ForSortedCells([&](const std::vector<CellBase*>& cells) {
-    f.series.resize(cells.size());
-    for (std::size_t k = 0; k < cells.size(); ++k) {
-      const CellBase* c = cells[k];
-      SeriesSnapshot& s = f.series[k];
-      s.label_values.resize(perm_.size());
-      const char* p = c->label_values.data();
-      for (std::string& v : s.label_values) v = NextValue(p);
-      ClearValues(type_, s);
-      read(*c, s);
-    }
-  });
+  if (type_ == MetricType::kHistogram) {
+    const auto& h = static_cast<const Histogram&>(*this);
+    f.bucket_bounds = h.buckets();
+    f.native = h.native();
+  } else {
+    f.bucket_bounds.clear();
+    f.native = false;
+  }
+  std::vector<std::uint64_t> scratch;
+  const SortedReadLock lock(*this);
+  f.series.resize(order_.size());
+  for (std::size_t k = 0; k < order_.size(); ++k) {
+    const CellBase& c = *order_[k];
+    SeriesSnapshot& s = f.series[k];
+    s.label_values.resize(perm_.size());
+    const char* p = c.label_values.data();
+    for (std::string& v : s.label_values) v = NextValue(p);
+    ClearValues(type_, s);
+    ReadValues(type_, c, s, scratch);
+  }
+}
+
+void MetricVec::CollectFamily(std::vector<FamilySnapshot>& out) const {
+  // A new family moved in: the registry's fresh gather moves families in too, so the module has one
+  // instance of a vector's growth for families.
+  out.push_back(FamilySnapshot());
+  FillFamily(out.back());
 }
 
 }  // namespace golivekit::observability::detail

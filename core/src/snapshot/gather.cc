@@ -9,9 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "golivekit/observability/counter.h"
-#include "golivekit/observability/gauge.h"
-#include "golivekit/observability/histogram.h"
+#include "golivekit/observability/detail/metric_vec.h"
 #include "golivekit/observability/registry.h"
 #include "message.h"
 #include "snapshot/sort.h"
@@ -46,19 +44,7 @@ FamilySnapshot& NextFamily(std::vector<FamilySnapshot>& families, std::size_t& n
 Status RefillFrom(const Collector& collector, bool trusted, std::vector<FamilySnapshot>& families,
                   std::size_t& n) {
   if (trusted) {
-    const auto& vec = static_cast<const detail::MetricVec&>(collector);
-    FamilySnapshot& f = NextFamily(families, n);
-    switch (vec.type()) {
-      case MetricType::kCounter:
-        static_cast<const Counter&>(vec).Refill(f);
-        break;
-      case MetricType::kGauge:
-        static_cast<const Gauge&>(vec).Refill(f);
-        break;
-      default:
-        static_cast<const Histogram&>(vec).Refill(f);
-        break;
-    }
+    static_cast<const detail::MetricVec&>(collector).RefillFamily(NextFamily(families, n));
     return {};
   }
   std::vector<FamilySnapshot> fresh;

@@ -135,6 +135,11 @@ class FunctionRef<R(Args...)> {
 
 std::uint64_t HashLabelValues(std::span<const std::string_view> values) noexcept;
 
+/// Reads a histogram series (histogram.cc) into the value fields of `s`, whose native buckets are empty
+/// and bucket counts empty or at their size. `scratch` is the native buckets' working memory, kept across
+/// a family's series.
+void ReadHistogramSeries(const CellBase& c, SeriesSnapshot& s, std::vector<std::uint64_t>& scratch);
+
 /// Whether this build may run on several threads. A WebAssembly build without threads (the npm module,
 /// the wasm doctest suite) shares nothing between threads: what exists only to let threads pass each
 /// other (the lookup cache that skips a lock, the locks of the series table) is compiled out there.
@@ -212,6 +217,11 @@ class MetricVec : public Collector {
   /// Number of live series.
   std::size_t series_count() const;
 
+  /// Writes this metric's family (name, help, type, sorted label names, histogram bounds) with every
+  /// live series, sorted by label values, over `f`, kept from an earlier gather
+  /// (Registry::Gather(Snapshot&)): every field is overwritten, its vectors and strings keep their capacity.
+  void RefillFamily(FamilySnapshot& f) const;
+
  protected:
   /// Sets the construction error (an inert metric) unless the declaration was refused already: the
   /// first error is the one reported. An OK `s` changes nothing.
@@ -224,14 +234,9 @@ class MetricVec : public Collector {
   /// Looks up or creates the series; returns a counted reference, or null with `*error` set.
   CellBase* Acquire(std::span<const std::string_view> values, FunctionRef<CellBase*()> make, Status* error);
 
-  /// The Collect of every metric type: this metric's family (name, help, type, sorted label names) with
-  /// every live series, sorted by label values, read under a shared lock. `read` fills the value fields
-  /// of a series from its cell; the label values are already in place.
-  FamilySnapshot SnapshotFamily(FunctionRef<void(const CellBase&, SeriesSnapshot&)> read) const;
-  /// The same, written over `f` (kept from an earlier gather, whatever it held): every field is
-  /// overwritten, its vectors and strings keep their capacity. `read` sees a series whose value fields
-  /// are cleared (zero, empty bucket vectors, no native buckets).
-  void RefillFamily(FamilySnapshot& f, FunctionRef<void(const CellBase&, SeriesSnapshot&)> read) const;
+  /// The Collect of every metric type: appends this metric's family, built by construction (all the
+  /// WebAssembly module needs, as the browser never keeps snapshots).
+  void CollectFamily(std::vector<FamilySnapshot>& out) const;
 
   /// For metrics without labels: the one series, created at construction.
   CellBase* default_cell() const noexcept { return default_cell_; }
@@ -251,13 +256,15 @@ class MetricVec : public Collector {
   // The series with these label values (Delete), or every series (Reset, for null `values`).
   Status Remove(const std::span<const std::string_view>* values);
   void SortOrderLocked() const;
+  // CollectFamily's fill of `f`, a family as default-constructed.
+  void FillFamily(FamilySnapshot& f) const;
   // Appends the label names in exposition order to the empty `out`.
   void SortedLabelNames(std::vector<std::string>& out) const;
   // Appends a series' label values (exposition order) to the empty `out`.
   void SplitLabelValues(const CellBase& c, std::vector<std::string>& out) const;
-  // Calls `fill` with the series sorted by label values, under the lock (shared unless new series need
-  // sorting).
-  void ForSortedCells(FunctionRef<void(const std::vector<CellBase*>&)> fill) const;
+  // Takes the lock under which the series are read sorted by label values: shared, unless new series
+  // need sorting first.
+  class SortedReadLock;
   Status LabelCountError(std::size_t got) const;
   // A refusal that names this metric: `pattern` begins "{} {}" (kind, name), `arg` fills its third "{}".
   Status Refusal(StatusCode code, const char* pattern, std::string_view arg = {}) const;
