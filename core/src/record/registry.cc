@@ -2,7 +2,6 @@
 // what they hold is the snapshot stage's (snapshot/gather.cc).
 #include "golivekit/observability/registry.h"
 
-#include <algorithm>
 #include <utility>
 
 #include "golivekit/observability/detail/metric_vec.h"
