@@ -210,31 +210,42 @@ describe("retries", () => {
 
   test("408 and 5xx back off exponentially with full jitter, up to maxBackoffMs", async () => {
     const realRandom = Math.random;
+    const realSetTimeout = globalThis.setTimeout;
     try {
+      // The waits the shipper asks for (its hour-long interval aside) and the times between its requests.
       const run = async (randoms, n) => {
         let k = 0;
         Math.random = () => randoms[k++ % randoms.length];
+        const asked = [];
+        globalThis.setTimeout = (fn, ms, ...rest) => {
+          if (ms !== HOUR) asked.push(ms);
+          return realSetTimeout(fn, ms, ...rest);
+        };
         const { fetch, shipper } = setup({
           fetch: fakeFetch((c, i) => (i < n ? json(i % 2 ? 408 : 500, {}) : applied())),
           initialBackoffMs: 40,
           maxBackoffMs: 200,
         });
         await shipper.flush();
-        return fetch.calls.slice(1).map((c, i) => c.t - fetch.calls[i].t);
+        globalThis.setTimeout = realSetTimeout;
+        return { asked, apart: fetch.calls.slice(1).map((c, i) => c.t - fetch.calls[i].t) };
       };
       // random() = 0.5: half of each bound: 20, 40, 80, 100 (bound capped at 200).
       const half = await run([0.5], 4);
+      assert.deepEqual(half.asked, [20, 40, 80, 100]);
+      // Timers fire late on a busy machine, never early: the requests are at least that far apart. (No
+      // upper bound on wall time: a loaded machine may delay any timer.)
       for (const [i, expected] of [20, 40, 80, 100].entries()) {
-        // Timers fire late on a busy machine, never early: the lower bounds show the growth.
-        assert.ok(half[i] >= expected - 2 && half[i] < expected + 150, `delay ${i}: ${half[i]} ms, expected ~${expected}: ${half}`);
+        assert.ok(half.apart[i] >= expected - 2, `delay ${i}: ${half.apart[i]} ms, expected ~${expected}: ${half.apart}`);
       }
-      // The wait is random() times the bound: near 0 with random() = 0, the full bound with ~1.
-      const low = await run([0], 3);
-      assert.ok(low.every((d) => d < 100), `random()=0 delays ${low}`);
+      // The wait is random() times the bound: 0 with random() = 0, nearly the full bound with ~1.
+      assert.deepEqual((await run([0], 3)).asked, [0, 0, 0]);
       const high = await run([0.999], 3);
-      assert.ok(high[2] >= 158, `random()~1 third delay ${high[2]} (bound 160)`);
+      assert.deepEqual(high.asked, [39, 79, 159]); // whole milliseconds, rounded down
+      assert.ok(high.apart[2] >= 158, `random()~1 third delay ${high.apart[2]} (bound 160)`);
     } finally {
       Math.random = realRandom;
+      globalThis.setTimeout = realSetTimeout;
     }
   });
 
