@@ -4,13 +4,16 @@
 // Usage: node scripts/wasm-order-functions.mjs <module.wasm> <symbol map>
 //
 // Why: deflate finds repeats only within the last 32 KiB it wrote, and the linker orders functions by
-// where they came from. Placed after the functions they resemble most, the same functions gzip to about
-// 1.6 % less (docs/building.md gives the figure). The code is the same code: only function indices change.
+// where they came from. Placed after the functions they resemble most, and then moved about while gzip
+// measures, the same functions gzip to about 2.4 % less (docs/building.md gives the figures). The code is
+// the same code: only function indices change.
 //
 // The module is rewritten, not re-emitted by a toolchain, so the rewrite understands every instruction
 // the module holds (WebAssembly 1.0 with sign extension, non-trapping conversions and bulk memory) and
 // stops with an error at anything else, rather than guess.
 import { readFileSync, writeFileSync } from "node:fs";
+
+import { deflateRawSync } from "node:zlib";
 
 import {
   customSectionName,
@@ -26,17 +29,16 @@ import {
 
 // ---- instructions -----------------------------------------------------------------------------------
 
-// Copies one function body's instructions, renumbering `call` and `ref.func` through `map`.
-function renumberBody(bytes, start, end, map) {
+// One function body as the byte runs between its function references (`call f`, `ref.func f`) and the
+// functions those name, so that it can be written again under any numbering (encodeBody).
+function splitBody(bytes, start, end) {
   const r = new Reader(bytes, start, end);
-  const out = [];
+  const runs = [];
+  const targets = [];
   let from = r.at;
-  const flush = () => {
-    for (let i = from; i < r.at; i++) out.push(bytes[i]);
-  };
   const renumber = () => {
-    flush();
-    out.push(...uleb(map(r.u32())));
+    runs.push(bytes.subarray(from, r.at));
+    targets.push(r.u32());
     from = r.at;
   };
   for (let groups = r.u32(); groups > 0; groups--) {
@@ -78,8 +80,15 @@ function renumberBody(bytes, start, end, map) {
       throw new Error(`wasm-order-functions: opcode 0x${op.toString(16)} at ${r.at - 1} is not known here`);
     }
   }
-  flush();
-  return out;
+  runs.push(bytes.subarray(from, end));
+  return { runs, targets };
+}
+
+// A split body's bytes with its references renumbered through `map`.
+function encodeBody({ runs, targets }, map) {
+  const parts = [runs[0]];
+  targets.forEach((f, i) => parts.push(Uint8Array.from(uleb(map(f))), runs[i + 1]));
+  return Buffer.concat(parts);
 }
 
 // 0xFC instructions: non-trapping conversions (no immediates) and bulk memory and table operations.
@@ -127,6 +136,37 @@ function gzipOrder(bodies) {
   return order;
 }
 
+// Then moves that gzip measures: a function or a run of up to 8 moved to another place, kept when the
+// functions' types and code deflate smaller at level 9. A move also changes the size of the `call`s to
+// what it moves (an index is a LEB128), which the measure sees. The greedy order is a good start but not
+// a local optimum: this takes 0.8 % more off the module's gzip (142 B; about as much at gzip's default
+// level, 0.7 % with Brotli), for about 20 s of the build. The moves come from a fixed sequence, so the
+// same module gives the same order.
+function refineOrder(start, codeOf, moves = 16000) {
+  let order = start;
+  let best = deflateRawSync(codeOf(order), { level: 9 }).length;
+  let seed = 1;
+  const random = (n) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return Math.floor((seed / 2 ** 32) * n);
+  };
+  const n = order.length;
+  for (let m = 0; m < moves; m++) {
+    const from = random(n);
+    const to = random(2) ? random(n) : Math.min(n - 1, Math.max(0, from + random(21) - 10));
+    const length = random(10) < 3 ? 1 + random(8) : 1;
+    const next = order.slice();
+    const moved = next.splice(from, length);
+    next.splice(Math.min(to, next.length), 0, ...moved);
+    const size = deflateRawSync(codeOf(next), { level: 9 }).length;
+    if (size < best) {
+      best = size;
+      order = next;
+    }
+  }
+  return order;
+}
+
 // ---- the rewrite ------------------------------------------------------------------------------------
 
 function orderFunctions(bytes) {
@@ -149,10 +189,18 @@ function orderFunctions(bytes) {
   }
   if (bodies.length !== types.length) throw new Error("wasm-order-functions: function and code sections differ");
 
-  const order = gzipOrder(bodies.map((b) => bytes.subarray(b.start, b.end)));
-  const newIndex = new Array(bodies.length);
-  order.forEach((old, i) => (newIndex[old] = i));
-  const map = (f) => (f < imported ? f : imported + newIndex[f - imported]);
+  const split = bodies.map((b) => splitBody(bytes, b.start, b.end));
+  const numbering = (order) => {
+    const newIndex = new Array(order.length);
+    order.forEach((old, i) => (newIndex[old] = i));
+    return (f) => (f < imported ? f : imported + newIndex[f - imported]);
+  };
+  const codeOf = (order) => {
+    const map = numbering(order);
+    return Buffer.concat(order.flatMap((old) => [Uint8Array.from(uleb(types[old])), encodeBody(split[old], map)]));
+  };
+  const order = refineOrder(gzipOrder(bodies.map((b) => bytes.subarray(b.start, b.end))), codeOf);
+  const map = numbering(order);
 
   const out = [...bytes.subarray(0, 8)];
   for (const s of all) {
@@ -160,7 +208,7 @@ function orderFunctions(bytes) {
     if (s.id === SECTION.function) {
       out.push(...withSize(s.id, [...uleb(types.length), ...order.flatMap((old) => uleb(types[old]))]));
     } else if (s.id === SECTION.code) {
-      const encoded = order.map((old) => renumberBody(bytes, bodies[old].start, bodies[old].end, map));
+      const encoded = order.map((old) => [...encodeBody(split[old], map)]);
       out.push(...withSize(s.id, [...uleb(encoded.length), ...encoded.flatMap((b) => [...uleb(b.length), ...b])]));
     } else if (s.id === SECTION.export) {
       const exports = readExports(bytes, s).map((e) => ({ ...e, index: e.kind === 0 ? map(e.index) : e.index }));
