@@ -26,7 +26,7 @@ if (!existsSync(typescript)) {
 // The module's exports keep their C names (glk_*) in wasm/ and js/src; the page gets them as a, b, c, …
 // Their names are bytes the page would carry twice, in the module's export section and in the JS that
 // calls them (about 0.5 KB of a page, gzip'd). Every glk_* export is renamed, in export order; those of
-// the C runtime (__wasm_call_ctors, __indirect_function_table) become __a, __b, … (60 B less page); the
+// the C runtime (its function table, __indirect_function_table) become __a, __b, … (60 B less page); the
 // memory keeps its name. The compiled JS and its declarations get the same names where they use one as a
 // property (`.name`) or a string (`"name"`); comments keep the C names. The same for the functions the
 // module imports whose names have a `_` (emscripten_resize_heap, glk_obs_host_shortest; `abort` and the

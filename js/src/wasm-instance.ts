@@ -57,18 +57,17 @@ export function instantiateWasm(source: WasmSource): Promise<{ exports: WasmExpo
 }
 
 /**
- * Instantiates the module and runs its static constructors; resolves to its exports and a view of its
- * memory that stays current (HeapView). The inline entry calls it with fromBytes only, so that its page
+ * Instantiates the module; resolves to its exports and a view of its memory that stays current
+ * (HeapView). The module has no static constructors to run: its link ran them and kept the memory they
+ * left (EVAL_CTORS, wasm/CMakeLists.txt). The inline entry calls it with fromBytes only, so that its page
  * carries no fetching.
  */
 export async function instantiateWith(instantiate: Instantiate): Promise<{ exports: WasmExports; heap: HeapView }> {
-  type Exports = WasmExports & { __wasm_call_ctors(): void };
-  let exports: Exports | undefined;
+  let exports: WasmExports | undefined;
   const heap = {} as HeapView; // its view is made once the memory is known
   const view = () => void (heap.f64 = new Float64Array(exports!.memory.buffer));
-  exports = (await instantiate(wasmImports(() => exports!.memory, view))).exports as unknown as Exports;
+  exports = (await instantiate(wasmImports(() => exports!.memory, view))).exports as unknown as WasmExports;
   view();
-  exports.__wasm_call_ctors();
   return { exports, heap };
 }
 

@@ -44,7 +44,7 @@ const shippedNames = (() => {
 })();
 
 // The functions the module exports under their short names, and its memory (not the C runtime's
-// __wasm_call_ctors and function table, shipped as __a and __b, which are not WasmExports').
+// function table, shipped as __a, which is not WasmExports').
 async function builtExports() {
   const { exports: x } = await instantiateWasm(readFileSync(join(root, "dist", "observability.wasm")));
   const out = new Map();
@@ -67,6 +67,12 @@ test("the shipped declaration is the source's with each glk_* name shortened, me
     assert.ok(!seen.has(short), `${short} names two exports`);
     seen.add(short);
   });
+});
+
+test("the module leaves no static constructor for the JS to run (its link ran them: EVAL_CTORS)", () => {
+  const module = new WebAssembly.Module(readFileSync(join(root, "dist", "observability.wasm")));
+  const runtime = WebAssembly.Module.exports(module).filter(({ name }) => name.startsWith("__"));
+  assert.deepEqual(runtime, [{ name: "__a", kind: "table" }], "only the C runtime's function table");
 });
 
 test("the shipped code names no export or import by its C name (comments aside)", () => {
