@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the demo's web app (examples/demo_server/web: the LiveView page and the dashboard) the way an
-# application is built: the npm package packed into a tarball (`npm pack`; its prepack rebuilds dist/
+# application is built: the npm package built and packed into a tarball (scripts/build-npm.sh rebuilds dist/
 # through the wasm preset, so the wasm toolchain of `make deps` is needed), installed offline with
 # web-vitals (the version package.json pins) into a copy of the app, bundled by Vite (the root's).
 #
@@ -46,10 +46,13 @@ fi
 export npm_config_update_notifier=false npm_config_audit=false npm_config_fund=false
 
 if [ -z "$tarball" ]; then
-  echo "build-demo-web: npm pack (rebuilds the package's dist/ if needed)"
+  # The package's build first, where its messages are seen: npm pack --silent hides the output of its
+  # prepack, a failed build included. Then npm pack without running prepack a second time.
+  echo "build-demo-web: scripts/build-npm.sh, then npm pack"
+  scripts/build-npm.sh
   rm -rf "$out/pack"
   mkdir -p "$out/pack"
-  npm pack --silent --pack-destination "$out/pack" >/dev/null
+  npm pack --ignore-scripts --silent --pack-destination "$out/pack" >/dev/null
   tarball=$(find "$out/pack" -name '*.tgz' | head -n 1)
   [ -n "$tarball" ] || { echo "build-demo-web: npm pack made no tarball" >&2; exit 1; }
 fi
