@@ -33,21 +33,6 @@ interface Batch {
 
 type Timer = ReturnType<typeof setTimeout> & { unref?(): void; ref?(): void };
 
-// Retry-After: delta-seconds (at most 9 digits) or an HTTP-date; in ms, 0 when absent, unreadable or past
-// (Date.parse gives NaN for undefined and "").
-function retryAfterMs(v: string | null | undefined): number {
-  const text = v?.trim();
-  const ms = /^\d{1,9}$/.test(text!) ? Number(text) * 1000 : Date.parse(text!) - Date.now();
-  return ms > 0 ? ms : 0;
-}
-
-// The wait before a retry (docs/shipping.md): full jitter under a bound doubling per consecutive
-// failure, never sooner than the server's Retry-After, never longer than the largest backoff.
-function retryWaitMs(failures: number, retryAfter: number, initial: number, max: number): number {
-  const jittered = Math.floor(Math.random() * Math.min(max, initial * 2 ** failures));
-  return Math.max(jittered, Math.min(retryAfter, max));
-}
-
 /** Starts shipping; `opts` has a url (api.ts checked, before it made `src`). */
 export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   const g = globalThis as unknown as {
@@ -154,7 +139,11 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
       if (fetchFn) {
         const res: ResponseLike = await fetchFn(url, { method: "POST", body: b.bytes, headers, keepalive });
         status = res.status;
-        wait = retryAfterMs(res.headers?.get("retry-after"));
+        // Retry-After: delta-seconds (at most 9 digits) or an HTTP-date; in ms, 0 when absent, unreadable
+        // or past (Date.parse gives NaN for undefined and "").
+        const retryAfter = res.headers?.get("retry-after")?.trim();
+        wait = /^\d{1,9}$/.test(retryAfter!) ? Number(retryAfter) * 1000 : Date.parse(retryAfter!) - Date.now();
+        if (!(wait > 0)) wait = 0;
         info = ((await res.json?.().catch(() => 0)) || {}) as typeof info;
       } else {
         // No fetch (old browsers): a beacon. No headers, no answer: queued counts as confirmed.
@@ -185,7 +174,10 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     }
     if (status) s.lastError = http;
     s.retries++;
-    return retryWaitMs(failures++, wait, initialBackoffMs, maxBackoffMs);
+    // The wait before the retry (docs/shipping.md): full jitter under a bound doubling per consecutive
+    // failure, never sooner than the server's Retry-After, never longer than the largest backoff.
+    const jittered = Math.floor(Math.random() * Math.min(maxBackoffMs, initialBackoffMs * 2 ** failures++));
+    return Math.max(jittered, Math.min(wait, maxBackoffMs));
   };
 
   // Families the server left out of an applied batch (deploy skew: not what it declares) are not sent
