@@ -55,23 +55,6 @@ function bucketHelper(
   };
 }
 
-// One client: its own batch encoder (random id) over the registry, its runtime metrics skipped.
-function startShipping(core: WasmCore, crypto: WebCrypto | undefined, registry: Registry, opts: ShippingOpts): Shipper {
-  if (!(registry instanceof MetricRegistry) || registry.core !== core) {
-    throw new TypeError("startShipping: not a registry of this instance");
-  }
-  registry.nativeAddress(); // a disposed registry says so here
-  if (!crypto) {
-    throw new ObservabilityError(
-      "FAILED_PRECONDITION",
-      "startShipping: no Web Crypto (crypto.getRandomValues) for a client id",
-    );
-  }
-  if (!opts || typeof opts.url !== "string") throw new TypeError("startShipping: options with a url required");
-  const idWords = crypto.getRandomValues(new Uint32Array(4));
-  return ship(batchEncoder(core, registry, opts.maxBatchBytes ?? MAX_BATCH_BYTES, idWords, registry.runtime?.names ?? []), opts);
-}
-
 /** The API over an instance; `crypto` (where there is one) gives shippers their client ids. */
 export function createApi(exports: WasmExports, heap: HeapView, crypto: WebCrypto | undefined): Observability {
   const core = new WasmCore(exports, heap);
@@ -88,6 +71,21 @@ export function createApi(exports: WasmExports, heap: HeapView, crypto: WebCrypt
       "needs count >= 1, start > 0 and factor > 1"),
     memoryStats: () => core.memoryUse(),
     version: VERSION,
-    startShipping: (registry, opts) => startShipping(core, crypto, registry, opts),
+    // One client: its own batch encoder (random id) over the registry, its runtime metrics skipped.
+    startShipping(registry, opts) {
+      if (!(registry instanceof MetricRegistry) || registry.core !== core) {
+        throw new TypeError("startShipping: not a registry of this instance");
+      }
+      registry.nativeAddress(); // a disposed registry says so here
+      if (!crypto) {
+        throw new ObservabilityError(
+          "FAILED_PRECONDITION",
+          "startShipping: no Web Crypto (crypto.getRandomValues) for a client id",
+        );
+      }
+      if (!opts || typeof opts.url !== "string") throw new TypeError("startShipping: options with a url required");
+      const idWords = crypto.getRandomValues(new Uint32Array(4));
+      return ship(batchEncoder(core, registry, opts.maxBatchBytes ?? MAX_BATCH_BYTES, idWords, registry.runtime?.names ?? []), opts);
+    },
   };
 }
