@@ -22,20 +22,6 @@ const encoder = new TextEncoder();
 // histogram update (a hot path) and the scratch-buffer helpers.
 const WITHOUT_FLUSH = ["glk_histogram_observe", "glk_in", "glk_len", "glk_nums", "glk_release"];
 
-/** The exports with every function but WITHOUT_FLUSH's calling `flush` first. */
-function flushingFirst(exports: WasmExports, flush: () => void): WasmExports {
-  const wrapped: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(exports)) {
-    wrapped[name] =
-      typeof value !== "function" || WITHOUT_FLUSH.includes(name)
-        ? value
-        : (...args: number[]) => {
-            flush();
-            return (value as (...args: number[]) => unknown)(...args);
-          };
-  }
-  return wrapped as unknown as WasmExports;
-}
 const decoder = new TextDecoder();
 
 export class WasmCore {
@@ -53,7 +39,18 @@ export class WasmCore {
   declare readonly updated: SeriesHandle[];
 
   constructor(exports: WasmExports, heap: HeapView) {
-    this.wasm = flushingFirst(exports, () => this.flushQueue());
+    // The exports, every function but WITHOUT_FLUSH's calling flushQueue() first.
+    const wasm: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(exports)) {
+      wasm[name] =
+        typeof value !== "function" || WITHOUT_FLUSH.includes(name)
+          ? value
+          : (...args: number[]) => {
+              this.flushQueue();
+              return (value as (...args: number[]) => unknown)(...args);
+            };
+    }
+    this.wasm = wasm as unknown as WasmExports;
     this.heap = heap;
     this.seriesClasses = seriesClassesFor(this);
     this.updated = [];
@@ -64,8 +61,9 @@ export class WasmCore {
 
   /**
    * Adds the queued handles' pending updates to their cells. Every export but the histogram update
-   * calls it first (flushingFirst), so whatever the core reads or changes (gather, encode, value, reset,
-   * remove, free) comes after every update made before it, as if each had been written at once.
+   * calls it first (the constructor wraps them so), so whatever the core reads or changes (gather,
+   * encode, value, reset, remove, free) comes after every update made before it, as if each had been
+   * written at once.
    */
   flushQueue(): void {
     const queue = this.updated;
