@@ -279,6 +279,14 @@ writeFileSync(
 const codeNames = new Map([...exportNames, ...importNames]);
 const { default: ts } = await import(typescript);
 compile(ts);
+// What js/src no longer has (a module merged into another) would stay in dist/ from an earlier build,
+// and be packed.
+for (const file of readdirSync(dist, { recursive: true })) {
+  const compiled = /^(.*)\.(js|d\.ts)$/.exec(file);
+  if (compiled && file !== "observability-wasm-inline.js" && !existsSync(join(root, "js", "src", `${compiled[1]}.ts`))) {
+    rmSync(join(dist, file));
+  }
+}
 const code = new Map();
 for (const file of readdirSync(dist, { recursive: true })) {
   if ((!file.endsWith(".js") && !file.endsWith(".d.ts")) || file === "observability-wasm-inline.js") continue;

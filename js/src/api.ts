@@ -4,7 +4,6 @@
 // So counter and gauge updates write their C++ cell in wasm memory directly, a histogram update goes to
 // a raw wasm export with the address of a C++ series handle and a double (series.ts), and the strings
 // of a label tuple cross only the first time (metrics.ts).
-import { batchEncoder } from "./batch-encoder.js";
 import { COUNTER, GAUGE, HISTOGRAM, MAX_BATCH_BYTES, VERSION } from "./constants.js";
 import { ObservabilityError } from "./errors.js";
 import { CounterMetric, GaugeMetric, HistogramMetric } from "./metrics.js";
@@ -84,8 +83,23 @@ export function createApi(exports: WasmExports, heap: HeapView, crypto: WebCrypt
         );
       }
       if (!opts || typeof opts.url !== "string") throw new TypeError("startShipping: options with a url required");
-      const idWords = crypto.getRandomValues(new Uint32Array(4));
-      return ship(batchEncoder(core, registry, opts.maxBatchBytes ?? MAX_BATCH_BYTES, idWords, registry.runtime?.names ?? []), opts);
+      // The batch encoder (wasm/bindings.cc over the core's BatchEncoder): four random unsigned 32-bit
+      // words, whose 128 bits make the client id (32 hex digits); the runtime metrics never shipped.
+      const idWords = crypto.getRandomValues(new Uint32Array(4)) as unknown as [number, number, number, number];
+      const encoder = wasm.glk_encoder_new(opts.maxBatchBytes ?? MAX_BATCH_BYTES, ...idWords);
+      const skip = (names: string[]) => wasm.glk_encoder_skip(encoder, core.putStrings(names));
+      skip(registry.runtime?.names ?? []);
+      return ship({
+        id: core.string(wasm.glk_encoder_client(encoder)),
+        encode(final, dropped) {
+          const count = wasm.glk_encoder_encode(encoder, registry.nativeAddress(), final ? 1 : 0, dropped);
+          const batches = Array.from({ length: count }, (_, i) => core.bytes(wasm.glk_encoder_batch(encoder, i)));
+          wasm.glk_release();
+          return batches;
+        },
+        skip,
+        free: () => wasm.glk_encoder_free(encoder),
+      }, opts);
     },
   };
 }
