@@ -10,7 +10,7 @@ import { CounterMetric, GaugeMetric, HistogramMetric } from "./metrics.js";
 import { MetricRegistry } from "./registry.js";
 import { HistogramSeries } from "./series.js";
 import { ship } from "./shipper.js";
-import type { Histogram, HistogramChild, Observability, Registry, Shipper, ShippingOpts, Timer } from "./types.js";
+import type { Histogram, HistogramChild, Observability, Timer } from "./types.js";
 import { WasmCore } from "./wasm-core.js";
 import type { HeapView, WasmExports } from "./wasm-module.js";
 
