@@ -40,24 +40,17 @@ function newTimer(target: Histogram | HistogramChild): Timer {
   };
 }
 
-// A bucket helper over the core's: no bounds means the arguments were refused.
-function bucketHelper(
-  core: WasmCore,
-  helper: string,
-  make: (a: number, b: number, count: number) => number,
-  needs: string,
-): (a: number, b: number, count: number) => number[] {
-  return (a, b, count) => {
-    const bounds = core.numbers(make(a, b, count));
-    if (!bounds.length) throw new ObservabilityError("INVALID_ARGUMENT", `${helper}: ${needs}`);
-    return bounds;
-  };
-}
-
 /** The API over an instance; `crypto` (where there is one) gives shippers their client ids. */
 export function createApi(exports: WasmExports, heap: HeapView, crypto: WebCrypto | undefined): Observability {
   const core = new WasmCore(exports, heap);
   const wasm = core.wasm;
+  // A bucket helper over the core's: no bounds means the arguments were refused.
+  const bucketHelper = (helper: string, make: (a: number, b: number, count: number) => number, needs: string) =>
+    (a: number, b: number, count: number): number[] => {
+      const bounds = core.numbers(make(a, b, count));
+      if (!bounds.length) throw new ObservabilityError("INVALID_ARGUMENT", `${helper}: ${needs}`);
+      return bounds;
+    };
   return {
     newRegistry: (opts) => new MetricRegistry(core, opts),
     newCounter: (opts) => new CounterMetric(core, COUNTER, opts),
@@ -65,8 +58,8 @@ export function createApi(exports: WasmExports, heap: HeapView, crypto: WebCrypt
     newHistogram: (opts) => new HistogramMetric(core, HISTOGRAM, opts),
     newTimer,
     defaultBuckets: Object.freeze(core.numbers(wasm.glk_default_buckets())),
-    linearBuckets: bucketHelper(core, "linearBuckets", wasm.glk_linear_buckets, "needs count >= 1 and width > 0"),
-    exponentialBuckets: bucketHelper(core, "exponentialBuckets", wasm.glk_exponential_buckets,
+    linearBuckets: bucketHelper("linearBuckets", wasm.glk_linear_buckets, "needs count >= 1 and width > 0"),
+    exponentialBuckets: bucketHelper("exponentialBuckets", wasm.glk_exponential_buckets,
       "needs count >= 1, start > 0 and factor > 1"),
     memoryStats: () => core.memoryUse(),
     version: VERSION,
