@@ -10,7 +10,7 @@
 // batch is resent byte for byte until the server confirms it, and a duplicate is harmless.
 import { BATCH_CONTENT_TYPE } from "./constants.js";
 import { ObservabilityError } from "./errors.js";
-import type { ObservabilityErrorCode, ResponseLike, Shipper, ShipperStats, ShippingOpts } from "./types.js";
+import type { ResponseLike, Shipper, ShipperStats, ShippingOpts } from "./types.js";
 
 /** What api.ts gives the shipper: one client's batch encoder over one registry. */
 export interface BatchSource {
@@ -79,7 +79,6 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   // What a browser lets keepalive requests carry in total: whether `b` fits beside those in flight.
   const fitsKeepalive = (b: Batch) => keepaliveBytes + b.bytes.length <= 65536;
   const bufferedBytes = () => queue.reduce((n, b) => n + b.bytes.length, 0);
-  const fail = (code: ObservabilityErrorCode, message: string) => new ObservabilityError(code, message);
 
   const remove = (b: Batch, e?: ObservabilityError): void => {
     const i = queue.indexOf(b);
@@ -90,7 +89,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
 
   const drop = (b: Batch, why: string): void => {
     s.dropped++;
-    remove(b, fail("RESOURCE_EXHAUSTED", `batch dropped: ${why}`));
+    remove(b, new ObservabilityError("RESOURCE_EXHAUSTED", `batch dropped: ${why}`));
   };
 
   // Encodes what changed into the buffer; the oldest idle batches go when it is over its bound.
@@ -169,7 +168,10 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     if (status && status !== 408 && status !== 429 && status < 500) {
       failures = 0;
       s.rejected++;
-      remove(b, fail(`HTTP_${status}`, `batch rejected with ${http}${info.message ? `: ${info.message}` : ""}`));
+      remove(
+        b,
+        new ObservabilityError(`HTTP_${status}`, `batch rejected with ${http}${info.message ? `: ${info.message}` : ""}`),
+      );
       return -1;
     }
     if (status) s.lastError = http;
@@ -266,7 +268,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   return {
     clientId: src.id,
     flush() {
-      if (stopping) return Promise.reject(fail("FAILED_PRECONDITION", "the shipper was stopped"));
+      if (stopping) return Promise.reject(new ObservabilityError("FAILED_PRECONDITION", "the shipper was stopped"));
       return settle(tick());
     },
     async stop() {
@@ -281,7 +283,9 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
         await Promise.race([
           settle(pending),
           new Promise((_, reject) => {
-            timer = later(() => reject(fail("DEADLINE_EXCEEDED", `${queue.length} batch(es) not confirmed within ${stopTimeoutMs} ms`)), stopTimeoutMs);
+            const deadline = () =>
+              reject(new ObservabilityError("DEADLINE_EXCEEDED", `${queue.length} batch(es) not confirmed within ${stopTimeoutMs} ms`));
+            timer = later(deadline, stopTimeoutMs);
           }),
         ]);
       } finally {
