@@ -223,6 +223,29 @@ function mangleProperties(ts, file, text, plan) {
   return out;
 }
 
+// `let` for every `const` inside a function: the same code (TypeScript already refuses an assignment to
+// a const), two letters less at each of the ~100 declarations a page carries. esbuild does this when it
+// bundles; Vite's minifier (per chunk) keeps the keyword it is given. Module-level consts stay: bundlers
+// inline a module's constants only when they are const.
+function letForConst(ts, file, text) {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
+  const at = [];
+  const visit = (node) => {
+    if (ts.isVariableDeclarationList(node) && node.flags & ts.NodeFlags.Const &&
+        !(ts.isVariableStatement(node.parent) && ts.isSourceFile(node.parent.parent))) {
+      at.push(node.getStart(source));
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  let out = text;
+  for (const i of at.sort((a, b) => b - a)) {
+    if (out.slice(i, i + 5) !== "const") throw new Error(`npm-dist: ${file}: no const at ${i}`);
+    out = `${out.slice(0, i)}let${out.slice(i + 5)}`;
+  }
+  return out;
+}
+
 // The file gzip'd by Zopfli.
 function zopfliGzip(file) {
   try {
@@ -256,6 +279,14 @@ writeFileSync(
 const codeNames = new Map([...exportNames, ...importNames]);
 const { default: ts } = await import(typescript);
 compile(ts);
+// What js/src no longer has (a module merged into another) would stay in dist/ from an earlier build,
+// and be packed.
+for (const file of readdirSync(dist, { recursive: true })) {
+  const compiled = /^(.*)\.(js|d\.ts)$/.exec(file);
+  if (compiled && file !== "observability-wasm-inline.js" && !existsSync(join(root, "js", "src", `${compiled[1]}.ts`))) {
+    rmSync(join(dist, file));
+  }
+}
 const code = new Map();
 for (const file of readdirSync(dist, { recursive: true })) {
   if ((!file.endsWith(".js") && !file.endsWith(".d.ts")) || file === "observability-wasm-inline.js") continue;
@@ -264,6 +295,8 @@ for (const file of readdirSync(dist, { recursive: true })) {
 const plan = manglePlan(ts, code);
 writeFileSync(join(from, "observability.properties.json"), `${JSON.stringify(Object.fromEntries(plan), null, 2)}\n`);
 for (const [file, text] of code) {
-  const renamed = renameInCode(mangleProperties(ts, file, text, plan), codeNames, file.endsWith(".d.ts"));
+  const declarations = file.endsWith(".d.ts");
+  const mangled = mangleProperties(ts, file, text, plan);
+  const renamed = renameInCode(declarations ? mangled : letForConst(ts, file, mangled), codeNames, declarations);
   if (renamed !== text) writeFileSync(join(dist, file), renamed);
 }

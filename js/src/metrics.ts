@@ -76,7 +76,7 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
     const strings = core.putStrings([name, String(opts.help ?? ""), ...labels]);
     const bounds = buckets === undefined ? -1 : core.putNumbers(Array.from(buckets, Number));
     const address = core.adopt(this, METRIC_ADAPTER, wasm.glk_metric_new(kind, strings, bounds, ...native));
-    this.name = core.string(wasm.glk_metric_name(address));
+    this.name = name; // the core accepted it: ASCII, as it keeps it
     this.help = core.string(wasm.glk_metric_help(address));
     this.labelNames = Object.freeze(labels);
     this.core = core;

@@ -1,12 +1,49 @@
 // A registry: the C++ registry adapter (wasm/bindings.cc) with the metrics of the same instance
-// registered in it, and its exposition.
+// registered in it, and its exposition; and its own gauges if asked for (RegistryOpts.
+// includeRuntimeMetrics, the spec's IncludeGoMetrics for this target): the memory of the wasm instance
+// and of the JS heap, read at each exposition, and the build info. Every page carries those: the option
+// is read at run time, by a synchronous newRegistry, so no bundler can leave them out and no lazy import
+// could bring them in time. Written in the constructor, as closures: less code than a module's function.
+import { GAUGE, VERSION } from "./constants.js";
 import { disposedError } from "./errors.js";
-import { NativeMetric } from "./metrics.js";
-import { type RuntimeMetrics, runtimeMetrics } from "./runtime-metrics.js";
+import { GaugeMetric, NativeMetric } from "./metrics.js";
 import type { SeriesHandle } from "./series.js";
 import type { AnyMetric, Registry, RegistryOpts } from "./types.js";
 import { REGISTRY_ADAPTER, type WasmCore } from "./wasm-core.js";
 import type { WasmExports } from "./wasm-module.js";
+
+/** What a registry keeps of its runtime metrics. */
+export interface RuntimeMetrics {
+  /** The family names of the gauges (with the registry's namespace). */
+  names: string[];
+  /** Reads the figures into the gauges (before an exposition). */
+  refresh(): void;
+  dispose(): void;
+}
+
+// The JS heap (used, limit) where the browser (performance.memory) or Node (process.memoryUsage) reports it.
+function jsHeap(): number[] {
+  const g = globalThis as {
+    performance?: { memory?: { usedJSHeapSize: number; jsHeapSizeLimit: number } };
+    process?: { memoryUsage?: () => { heapUsed: number; heapTotal: number } };
+  };
+  const memory = g.performance?.memory;
+  if (memory) return [memory.usedJSHeapSize, memory.jsHeapSizeLimit];
+  const usage = typeof g.process?.memoryUsage === "function" ? g.process.memoryUsage() : undefined;
+  return usage ? [usage.heapUsed, usage.heapTotal] : [];
+}
+
+// The gauges refresh() sets, in the order of its figures; the JS heap's two only where it is reported.
+const GAUGES = [
+  ["golivekit_runtime_wasm_memory_bytes",
+    "Size of the WebAssembly linear memory of the metrics module (grows, never shrinks)."],
+  ["golivekit_runtime_heap_inuse_bytes",
+    "Bytes handed out by the allocator of the metrics module and not yet returned."],
+  ["golivekit_runtime_js_heap_used_bytes",
+    "JS heap in use, where the browser (performance.memory) or Node (process.memoryUsage) reports it."],
+  ["golivekit_runtime_js_heap_limit_bytes",
+    "JS heap limit (browser) or JS heap reserved (Node), where reported."],
+];
 
 export class MetricRegistry implements Registry {
   /** @internal the instance the registry lives in */
@@ -26,7 +63,20 @@ export class MetricRegistry implements Registry {
     this.core = core;
     this.wasm = core.wasm;
     this.address = core.adopt(this, REGISTRY_ADAPTER, this.wasm.glk_registry_new(core.putStrings(strings)));
-    if (opts.includeRuntimeMetrics) this.runtime = runtimeMetrics(core, this, namespace && `${namespace}_`);
+    if (opts.includeRuntimeMetrics) {
+      // The wasm memory's two in MemoryStats' order (wasmMemoryBytes, heapInUseBytes), then the JS heap's.
+      const figures = (): number[] => [...Object.values(core.memoryUse()), ...jsHeap()];
+      const add = ([name, help]: string[], labels?: string[]): GaugeMetric =>
+        this.register(new GaugeMetric(core, GAUGE, { name: name!, help: help!, labels }));
+      const gauges = GAUGES.slice(0, figures().length).map((row) => add(row));
+      const all = [...gauges, add(["golivekit_build_info", "Version of golivekit-observability; always 1."], ["version"])];
+      all[all.length - 1]!.withLabels(VERSION).set(1);
+      this.runtime = {
+        names: all.map((gauge) => (namespace && `${namespace}_`) + gauge.name),
+        refresh: () => figures().forEach((value, i) => gauges[i]?.set(value)),
+        dispose: () => all.forEach((gauge) => gauge.dispose()),
+      };
+    }
   }
 
   /** @internal the adapter's address, or the error of a disposed registry */

@@ -15,7 +15,7 @@ import type { WasmExports } from "./wasm-module.js";
 export abstract class SeriesHandle {
   /** @internal the C++ handle's address; 0 once freed with its metric */
   declare protected address: number;
-  /** @internal the instance, on the prototype (see seriesClassesFor) */
+  /** @internal the instance, on the prototype (see WasmCore's constructor) */
   declare protected readonly core: WasmCore;
   /** @internal the instance's exports, on the prototype */
   declare protected readonly wasm: WasmExports;
@@ -130,21 +130,3 @@ export class HistogramSeries extends SeriesHandle implements HistogramChild {
 }
 
 export type SeriesClass = new (address: number) => SeriesHandle;
-
-/**
- * The series classes of one instance, by metric kind: subclasses whose prototype holds the instance,
- * its exports and the kind. The JIT then takes the wasm function an update calls for a constant, as it would a
- * closure's, and calls it as fast (the exports in a field of each handle cost ~10 % on the hottest
- * paths); and a handle holds nothing but its address.
- */
-export function seriesClassesFor(core: WasmCore): readonly SeriesClass[] {
-  const classes: SeriesClass[] = [
-    class extends CounterSeries {},
-    class extends GaugeSeries {},
-    class extends HistogramSeries {},
-  ];
-  classes.forEach((Series, kind) =>
-    Object.assign(Series.prototype, { core, wasm: core.wasm, kind }),
-  );
-  return classes;
-}

@@ -10,7 +10,7 @@
 // batch is resent byte for byte until the server confirms it, and a duplicate is harmless.
 import { BATCH_CONTENT_TYPE } from "./constants.js";
 import { ObservabilityError } from "./errors.js";
-import type { ObservabilityErrorCode, ResponseLike, Shipper, ShipperStats, ShippingOpts } from "./types.js";
+import type { ResponseLike, Shipper, ShipperStats, ShippingOpts } from "./types.js";
 
 /** What api.ts gives the shipper: one client's batch encoder over one registry. */
 export interface BatchSource {
@@ -32,21 +32,6 @@ interface Batch {
 }
 
 type Timer = ReturnType<typeof setTimeout> & { unref?(): void; ref?(): void };
-
-// Retry-After: delta-seconds (at most 9 digits) or an HTTP-date; in ms, 0 when absent, unreadable or past
-// (Date.parse gives NaN for undefined and "").
-function retryAfterMs(v: string | null | undefined): number {
-  const text = v?.trim();
-  const ms = /^\d{1,9}$/.test(text!) ? Number(text) * 1000 : Date.parse(text!) - Date.now();
-  return ms > 0 ? ms : 0;
-}
-
-// The wait before a retry (docs/shipping.md): full jitter under a bound doubling per consecutive
-// failure, never sooner than the server's Retry-After, never longer than the largest backoff.
-function retryWaitMs(failures: number, retryAfter: number, initial: number, max: number): number {
-  const jittered = Math.floor(Math.random() * Math.min(max, initial * 2 ** failures));
-  return Math.max(jittered, Math.min(retryAfter, max));
-}
 
 /** Starts shipping; `opts` has a url (api.ts checked, before it made `src`). */
 export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
@@ -94,7 +79,6 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   // What a browser lets keepalive requests carry in total: whether `b` fits beside those in flight.
   const fitsKeepalive = (b: Batch) => keepaliveBytes + b.bytes.length <= 65536;
   const bufferedBytes = () => queue.reduce((n, b) => n + b.bytes.length, 0);
-  const fail = (code: ObservabilityErrorCode, message: string) => new ObservabilityError(code, message);
 
   const remove = (b: Batch, e?: ObservabilityError): void => {
     const i = queue.indexOf(b);
@@ -105,7 +89,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
 
   const drop = (b: Batch, why: string): void => {
     s.dropped++;
-    remove(b, fail("RESOURCE_EXHAUSTED", `batch dropped: ${why}`));
+    remove(b, new ObservabilityError("RESOURCE_EXHAUSTED", `batch dropped: ${why}`));
   };
 
   // Encodes what changed into the buffer; the oldest idle batches go when it is over its bound.
@@ -154,7 +138,11 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
       if (fetchFn) {
         const res: ResponseLike = await fetchFn(url, { method: "POST", body: b.bytes, headers, keepalive });
         status = res.status;
-        wait = retryAfterMs(res.headers?.get("retry-after"));
+        // Retry-After: delta-seconds (at most 9 digits) or an HTTP-date; in ms, 0 when absent, unreadable
+        // or past (Date.parse gives NaN for undefined and "").
+        const retryAfter = res.headers?.get("retry-after")?.trim();
+        wait = /^\d{1,9}$/.test(retryAfter!) ? Number(retryAfter) * 1000 : Date.parse(retryAfter!) - Date.now();
+        if (!(wait > 0)) wait = 0;
         info = ((await res.json?.().catch(() => 0)) || {}) as typeof info;
       } else {
         // No fetch (old browsers): a beacon. No headers, no answer: queued counts as confirmed.
@@ -180,12 +168,18 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     if (status && status !== 408 && status !== 429 && status < 500) {
       failures = 0;
       s.rejected++;
-      remove(b, fail(`HTTP_${status}`, `batch rejected with ${http}${info.message ? `: ${info.message}` : ""}`));
+      remove(
+        b,
+        new ObservabilityError(`HTTP_${status}`, `batch rejected with ${http}${info.message ? `: ${info.message}` : ""}`),
+      );
       return -1;
     }
     if (status) s.lastError = http;
     s.retries++;
-    return retryWaitMs(failures++, wait, initialBackoffMs, maxBackoffMs);
+    // The wait before the retry (docs/shipping.md): full jitter under a bound doubling per consecutive
+    // failure, never sooner than the server's Retry-After, never longer than the largest backoff.
+    const jittered = Math.floor(Math.random() * Math.min(maxBackoffMs, initialBackoffMs * 2 ** failures++));
+    return Math.max(jittered, Math.min(wait, maxBackoffMs));
   };
 
   // Families the server left out of an applied batch (deploy skew: not what it declares) are not sent
@@ -274,7 +268,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   return {
     clientId: src.id,
     flush() {
-      if (stopping) return Promise.reject(fail("FAILED_PRECONDITION", "the shipper was stopped"));
+      if (stopping) return Promise.reject(new ObservabilityError("FAILED_PRECONDITION", "the shipper was stopped"));
       return settle(tick());
     },
     async stop() {
@@ -289,7 +283,9 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
         await Promise.race([
           settle(pending),
           new Promise((_, reject) => {
-            timer = later(() => reject(fail("DEADLINE_EXCEEDED", `${queue.length} batch(es) not confirmed within ${stopTimeoutMs} ms`)), stopTimeoutMs);
+            const deadline = () =>
+              reject(new ObservabilityError("DEADLINE_EXCEEDED", `${queue.length} batch(es) not confirmed within ${stopTimeoutMs} ms`));
+            timer = later(deadline, stopTimeoutMs);
           }),
         ]);
       } finally {
