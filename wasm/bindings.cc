@@ -87,10 +87,9 @@ void Disown(Metric* m) {
   if (--m->owners == 0) delete m;
 }
 
-// A registry and the metrics registered in it.
+// A registry; it releases each metric registered in it (Disown) when it lets go of it.
 struct Registry {
   obs::Registry registry;
-  std::vector<Metric*> held;
 };
 Registry& Reg(std::uintptr_t p) { return *reinterpret_cast<Registry*>(p); }
 obs::Registry& R(std::uintptr_t p) { return Reg(p).registry; }
@@ -228,30 +227,17 @@ EMSCRIPTEN_KEEPALIVE Registry* glk_registry_new(std::size_t in) {
   std::vector<std::string_view> s = In(in);
   const std::string_view namespace_ = s[0];
   s.erase(s.begin());  // a move down rather than a second vector
-  return new Registry{obs::Registry(namespace_, s), {}};
+  return new Registry{obs::Registry(namespace_, s)};
 }
-EMSCRIPTEN_KEEPALIVE void glk_registry_free(Registry* r) {
-  std::vector<Metric*> held = std::move(r->held);
-  delete r;  // before the metrics it refers to
-  for (Metric* m : held) Disown(m);
-}
+EMSCRIPTEN_KEEPALIVE void glk_registry_free(Registry* r) { delete r; }
 EMSCRIPTEN_KEEPALIVE const char* glk_registry_error(std::uintptr_t r) { return Error(R(r).status()); }
 EMSCRIPTEN_KEEPALIVE const char* glk_registry_register(std::uintptr_t r, std::uintptr_t p) {
   Metric& m = M(p);
-  const obs::Status s = R(r).RegisterUnowned(*m.vec);
-  if (s.ok()) {
-    ++m.owners;
-    Reg(r).held.push_back(&m);
-  }
-  return Error(s);
+  ++m.owners;  // the registry's, given back as JS gives its own back: at once if the registry refuses it
+  return Error(obs::detail::RegisterReleased(R(r), *m.vec, p, &glk_metric_free));
 }
 EMSCRIPTEN_KEEPALIVE int glk_registry_unregister(std::uintptr_t r, std::uintptr_t p) {
-  Metric& m = M(p);
-  if (!R(r).Unregister(*m.vec)) return 0;
-  std::vector<Metric*>& held = Reg(r).held;
-  held.erase(std::find(held.begin(), held.end(), &m));
-  Disown(&m);
-  return 1;
+  return R(r).Unregister(*M(p).vec);
 }
 // format: 0 text 0.0.4, 1 OpenMetrics 1.0.
 // A fresh Gather and the inline Encode with a format known to be text: the module then links neither the

@@ -113,13 +113,18 @@ Status Registry::Register(std::shared_ptr<Collector> collector) {
   if (!collector) return Fail(StatusCode::kInvalidArgument, "Register: null collector", {});
   Collector& c = *collector;
   return Add(c,
-             Keeper(new std::shared_ptr<Collector>(std::move(collector)),
-                    [](void* p) { delete static_cast<std::shared_ptr<Collector>*>(p); }),
+             Keeper(reinterpret_cast<std::uintptr_t>(new std::shared_ptr<Collector>(std::move(collector))),
+                    [](std::uintptr_t p) { delete reinterpret_cast<std::shared_ptr<Collector>*>(p); }),
              c.trusted_output_ ? nullptr : &CheckForeignOutput);
 }
 
 Status Registry::RegisterUnowned(detail::MetricVec& metric) {
-  return Add(metric, Keeper(nullptr, nullptr), nullptr);
+  return Add(metric, Keeper(0, nullptr), nullptr);
+}
+
+Status detail::RegisterReleased(Registry& registry, MetricVec& metric, std::uintptr_t owner,
+                                void (*release)(std::uintptr_t)) {
+  return registry.Add(metric, Registry::Keeper(owner, release), nullptr);
 }
 
 // The registered family that occupies a name, or null: a linear scan, since registration is rare and

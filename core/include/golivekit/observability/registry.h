@@ -30,6 +30,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "golivekit/observability/collector.h"
@@ -38,8 +39,15 @@
 #include "golivekit/observability/status.h"
 
 namespace golivekit::observability {
+class Registry;
 namespace detail {
 class ConstLabels;  // gather.cc
+/// Registry::RegisterUnowned for an embedder that counts a metric's owners itself (the npm module's C
+/// exports, whose handles are addresses): the registry calls `release(owner)` once it lets go of the
+/// metric, whether it refused it, it was unregistered or the registry was destroyed. The embedder then
+/// keeps no list of its own.
+Status RegisterReleased(Registry& registry, MetricVec& metric, std::uintptr_t owner,
+                        void (*release)(std::uintptr_t));
 }  // namespace detail
 
 /// Options of `NewRegistry` (fields in this order, for designated initializers).
@@ -109,10 +117,19 @@ class Registry {
   [[nodiscard]] Status last_collect_error() const;
 
  private:
-  // What keeps a registered collector alive: Register's shared_ptr, or nothing (RegisterUnowned). Erased
-  // to a pointer and a function so that a registry used only through RegisterUnowned links no
-  // shared_ptr code.
-  using Keeper = std::unique_ptr<void, void (*)(void*)>;
+  // What keeps a registered collector alive: Register's shared_ptr, nothing (RegisterUnowned) or the
+  // embedder's hold (RegisterReleased). Erased to an address and a function so that a registry used
+  // only through the other two links no shared_ptr code.
+  struct Keeper {
+    std::uintptr_t owner;
+    void (*release)(std::uintptr_t);
+    Keeper(std::uintptr_t o, void (*r)(std::uintptr_t)) noexcept : owner(o), release(r) {}
+    Keeper(Keeper&& k) noexcept : owner(k.owner), release(std::exchange(k.release, nullptr)) {}
+    Keeper& operator=(Keeper&&) = delete;
+    ~Keeper() {
+      if (release != nullptr) release(owner);
+    }
+  };
   // Checks a family a foreign collector produced against its descriptor and puts its series in order;
   // false to leave it out. Null for the library's own metrics, whose output is valid by construction.
   using OutputCheck = bool (*)(const Descriptor&, FamilySnapshot&);
@@ -150,6 +167,8 @@ class Registry {
     [[nodiscard]] Iterator end() const noexcept { return {nullptr}; }
     std::unique_ptr<Entry> first;
   };
+  friend Status detail::RegisterReleased(Registry& registry, detail::MetricVec& metric, std::uintptr_t owner,
+                                         void (*release)(std::uintptr_t));
   Status Add(Collector& collector, Keeper keeper, OutputCheck check);
   Status CheckDescriptor(const Descriptor& d, const std::string& full, const std::string& subject) const;
   static Status FamilyConflict(const Descriptor& old, const Descriptor& d, const std::string& full,
