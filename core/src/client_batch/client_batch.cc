@@ -332,12 +332,12 @@ ClientId ClientIdFromWords(const std::array<std::uint32_t, 4>& words) {
 
 std::string ClientIdHex(const ClientId& id) {
   static constexpr char kHex[] = "0123456789abcdef";
-  char hex[2 * sizeof(ClientId)];
-  for (std::size_t i = 0; i < id.size(); ++i) {
-    hex[2 * i] = kHex[id[i] >> 4];
-    hex[2 * i + 1] = kHex[id[i] & 15];
+  std::string hex;
+  for (const std::uint8_t b : id) {
+    hex.push_back(kHex[b >> 4]);
+    hex.push_back(kHex[b & 15]);
   }
-  return {hex, sizeof hex};
+  return hex;
 }
 
 std::uint8_t BatchVersionFor(const Batch& batch) noexcept {
