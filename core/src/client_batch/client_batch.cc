@@ -41,8 +41,13 @@ void PutVarint(std::string& out, std::uint64_t v) {
 void PutDouble(std::string& out, double d) {
   std::uint64_t bits;
   std::memcpy(&bits, &d, sizeof bits);
-  // Little-endian whatever the host: the format is defined on bytes, not on memory layout.
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
+  // Little-endian whatever the host: the format is defined on bytes, not on memory layout. On a
+  // little-endian host (WebAssembly) those are the bytes as they lie: one append.
+  if constexpr (std::endian::native == std::endian::little) {
+    out.append(reinterpret_cast<const char*>(&bits), sizeof bits);
+  } else {
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
+  }
 }
 
 void PutString(std::string& out, std::string_view s) {
@@ -327,12 +332,12 @@ ClientId ClientIdFromWords(const std::array<std::uint32_t, 4>& words) {
 
 std::string ClientIdHex(const ClientId& id) {
   static constexpr char kHex[] = "0123456789abcdef";
-  char hex[2 * sizeof(ClientId)];
-  for (std::size_t i = 0; i < id.size(); ++i) {
-    hex[2 * i] = kHex[id[i] >> 4];
-    hex[2 * i + 1] = kHex[id[i] & 15];
+  std::string hex;
+  for (const std::uint8_t b : id) {
+    hex.push_back(kHex[b >> 4]);
+    hex.push_back(kHex[b & 15]);
   }
-  return {hex, sizeof hex};
+  return hex;
 }
 
 std::uint8_t BatchVersionFor(const Batch& batch) noexcept {
@@ -559,28 +564,24 @@ class SpanWalk {
   std::int32_t at_ = 0;
 };
 
-// The native increments of one sign while they are worked out, as the bytes they are sent as: the
-// spans' count goes first, so spans and counts wait here (the strings keep their capacity from series
-// to series, and need no container of their own in the module).
+// The native increments of one sign while they are worked out: the spans' count goes first, so spans
+// and counts wait here (kept from series to series, with their capacity).
 struct NativeScratch {
-  std::string spans;
-  std::string counts;
+  std::vector<NativeSpan> spans;
+  std::vector<std::uint64_t> counts;
 };
 
 // Writes the increments of one sign's native buckets since `prev` (lowered `by` schemas to now's), as
-// spans and counts; false if a bucket went down or emptied (the series was reset). The spans are cut as
-// detail::SpanWriter cuts them (gaps of one or two buckets filled with zeros), straight into their bytes.
+// spans and counts; false if a bucket went down or emptied (the series was reset). The spans are cut by
+// detail::SpanWriter, as a snapshot's are.
 bool PutNativeSideChange(std::string& out, const std::vector<NativeSpan>& now_spans,
                          const std::vector<std::uint64_t>& now_counts,
                          const std::vector<NativeSpan>& prev_spans,
                          const std::vector<std::uint64_t>& prev_counts, std::int32_t by,
                          NativeScratch& scratch) {
-  constexpr std::int32_t kMaxFilledGap = 2;
   scratch.spans.clear();
   scratch.counts.clear();
-  std::size_t spans = 0;
-  std::uint32_t length = 0;  // of the open span
-  std::int32_t next = 0;     // the index after the last bucket written
+  detail::SpanWriter increments(scratch.spans, scratch.counts);
   SpanWalk before(prev_spans, prev_counts, by);
   bool has_was = before.Next();
   SpanWalk now(now_spans, now_counts, 0);
@@ -591,26 +592,12 @@ bool PutNativeSideChange(std::string& out, const std::vector<NativeSpan>& now_sp
       was += before.count;
     }
     if (now.count < was) return false;
-    if (now.count == was) continue;
-    std::int32_t fill = now.index - next;
-    if (spans == 0 || fill > kMaxFilledGap) {
-      if (spans++ > 0) PutVarint(scratch.spans, length);
-      PutVarint(scratch.spans, ZigZag(spans == 1 ? now.index : fill));
-      length = 0;
-      fill = 0;
-    }
-    for (std::int32_t k = 0; k < fill; ++k) scratch.counts.push_back(0);
-    PutVarint(scratch.counts, now.count - was);
-    length += static_cast<std::uint32_t>(fill) + 1;
-    next = now.index + 1;
+    if (now.count != was) increments.Add(now.index, now.count - was);
   }
   for (; has_was; has_was = before.Next()) {
     if (before.count != 0) return false;
   }
-  if (spans > 0) PutVarint(scratch.spans, length);
-  PutVarint(out, spans);
-  out += scratch.spans;
-  out += scratch.counts;
+  PutNativeSide(out, scratch.spans, scratch.counts);
   return true;
 }
 
