@@ -90,13 +90,12 @@ Status CounterChild::Add(double delta) const {
 
 Counter::Counter(CounterOpts opts)
     : MetricVec(MetricType::kCounter, std::move(opts.name), std::move(opts.help), std::move(opts.labels)) {
-  if (NeedsDefaultCell()) InitDefaultCell(new detail::CounterCell);
+  InitDefaultCell();
 }
 
 CounterChild Counter::WithLabelValues(std::span<const std::string_view> values) {
   Status error;
-  detail::CellBase* c = Acquire(
-      values, [] { return static_cast<detail::CellBase*>(new detail::CounterCell); }, &error);
+  detail::CellBase* c = Acquire(values, &error);
   return CounterChild(c, std::move(error));
 }
 

@@ -11,13 +11,12 @@ double UnixSeconds() noexcept {
 
 Gauge::Gauge(GaugeOpts opts)
     : MetricVec(MetricType::kGauge, std::move(opts.name), std::move(opts.help), std::move(opts.labels)) {
-  if (NeedsDefaultCell()) InitDefaultCell(new detail::GaugeCell);
+  InitDefaultCell();
 }
 
 GaugeChild Gauge::WithLabelValues(std::span<const std::string_view> values) {
   Status error;
-  detail::CellBase* c = Acquire(
-      values, [] { return static_cast<detail::CellBase*>(new detail::GaugeCell); }, &error);
+  detail::CellBase* c = Acquire(values, &error);
   return GaugeChild(c, std::move(error));
 }
 

@@ -81,15 +81,14 @@ Histogram::Histogram(HistogramOpts opts)
   if (s.ok()) s = CheckBuckets(name(), opts.buckets, native);
   layout_ = MakeLayout(opts, native);
   Refuse(std::move(s));
-  if (NeedsDefaultCell()) InitDefaultCell(new detail::HistogramCell(layout_));
+  InitDefaultCell();
 }
 
-Histogram::~Histogram() { detail::Release(layout_); }
+Histogram::~Histogram() = default;  // the layout is released by MetricVec
 
 HistogramChild Histogram::WithLabelValues(std::span<const std::string_view> values) {
   Status error;
-  detail::CellBase* c = Acquire(
-      values, [this] { return static_cast<detail::CellBase*>(new detail::HistogramCell(layout_)); }, &error);
+  detail::CellBase* c = Acquire(values, &error);
   return HistogramChild(c, std::move(error));
 }
 

@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "golivekit/observability/detail/cells.h"
-#include "golivekit/observability/histogram.h"
 #include "golivekit/observability/names.h"
 #include "message.h"
 #include "record/declaration.h"
@@ -142,6 +141,7 @@ void MetricVec::SortLabelNames() {
 MetricVec::~MetricVec() {
   for (CellBase* c : order_) Release(c);
   if (default_cell_) Release(default_cell_);
+  if (layout_) Release(layout_);
   Release(shared_name_);
 }
 
@@ -157,9 +157,23 @@ void MetricVec::Init(CellBase* cell, std::span<const std::string_view> values, s
 
 std::vector<Descriptor> MetricVec::Describe() const { return {Descriptor{name_, help_, type_, labels_}}; }
 
-void MetricVec::InitDefaultCell(CellBase* cell) {
+// One switch rather than a factory callback per metric type: the table and the default series share it.
+CellBase* MetricVec::NewCell() const {
+  switch (type_) {
+    case MetricType::kCounter:
+      return new CounterCell;
+    case MetricType::kGauge:
+      return new GaugeCell;
+    default:
+      return new HistogramCell(layout_);
+  }
+}
+
+void MetricVec::InitDefaultCell() {
+  if (!status_.ok() || !labels_.empty()) return;
   // The label-less series lives outside the table: it can never be deleted, so the metric's own
   // Inc/Set/Observe need no reference counting at all.
+  CellBase* cell = NewCell();
   Init(cell, {}, HashLabelValues({}));
   default_cell_ = cell;
   Retain(cell);
@@ -252,8 +266,7 @@ Status MetricVec::LabelCountError(std::size_t got) const {
                JoinNames(labels_), got});
 }
 
-CellBase* MetricVec::Acquire(std::span<const std::string_view> values, FunctionRef<CellBase*()> make,
-                             Status* error) {
+CellBase* MetricVec::Acquire(std::span<const std::string_view> values, Status* error) {
   if (!status_.ok()) {
     *error = status_;
     return nullptr;
@@ -288,7 +301,7 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, FunctionR
     }
   }
   // Build the series outside the lock; another thread may win the race, then ours is dropped.
-  CellBase* fresh = make();
+  CellBase* fresh = NewCell();
   Init(fresh, values, hash);
   std::unique_lock lock(mu_);
   if (CellBase* c = FindLocked(values, hash)) {
@@ -438,10 +451,9 @@ void MetricVec::FillFamily(FamilySnapshot& f) const {
   f.help.append(help_);
   f.type = type_;
   SortedLabelNames(f.label_names);
-  if (type_ == MetricType::kHistogram) {
-    const auto& h = static_cast<const Histogram&>(*this);
-    std::vector<double>(h.buckets()).swap(f.bucket_bounds);
-    f.native = h.native();
+  if (layout_) {
+    std::vector<double>(layout_->bounds).swap(f.bucket_bounds);
+    f.native = layout_->native;
   }
   std::vector<std::uint64_t> scratch;
   const SortedReadLock lock(*this);
@@ -460,10 +472,9 @@ void MetricVec::RefillFamily(FamilySnapshot& f) const {
   f.type = type_;
   f.label_names.resize(perm_.size());
   for (std::size_t k = 0; k < perm_.size(); ++k) f.label_names[k] = labels_[perm_[k]];
-  if (type_ == MetricType::kHistogram) {
-    const auto& h = static_cast<const Histogram&>(*this);
-    f.bucket_bounds = h.buckets();
-    f.native = h.native();
+  if (layout_) {
+    f.bucket_bounds = layout_->bounds;
+    f.native = layout_->native;
   } else {
     f.bucket_bounds.clear();
     f.native = false;

@@ -118,9 +118,6 @@ class Histogram final : public detail::MetricVec {
   Status Collect(std::vector<FamilySnapshot>& out) const override;
   /// See `Counter::Refill`.
   void Refill(FamilySnapshot& f) const;
-
- private:
-  const detail::HistogramLayout* layout_ = nullptr;  // counted
 };
 
 /// Creates a histogram (not yet registered); invalid options give an inert histogram (see status.h).

@@ -135,6 +135,8 @@ class FunctionRef<R(Args...)> {
 
 std::uint64_t HashLabelValues(std::span<const std::string_view> values) noexcept;
 
+struct HistogramLayout;
+
 /// Reads a histogram series (histogram.cc) into the value fields of `s`, whose native buckets are empty
 /// and bucket counts empty or at their size. `scratch` is the native buckets' working memory, kept across
 /// a family's series.
@@ -228,11 +230,8 @@ class MetricVec : public Collector {
   void Refuse(Status s) {
     if (status_.ok()) status_ = std::move(s);
   }
-  /// Whether construction creates the one series of a metric without labels (valid options only).
-  bool NeedsDefaultCell() const noexcept { return status_.ok() && labels_.empty(); }
-
   /// Looks up or creates the series; returns a counted reference, or null with `*error` set.
-  CellBase* Acquire(std::span<const std::string_view> values, FunctionRef<CellBase*()> make, Status* error);
+  CellBase* Acquire(std::span<const std::string_view> values, Status* error);
 
   /// The Collect of every metric type: appends this metric's family, built by construction (all the
   /// WebAssembly module needs, as the browser never keeps snapshots).
@@ -240,10 +239,18 @@ class MetricVec : public Collector {
 
   /// For metrics without labels: the one series, created at construction.
   CellBase* default_cell() const noexcept { return default_cell_; }
-  void InitDefaultCell(CellBase* cell);
+  /// The last step of a metric's construction (a histogram's layout set): creates the one series of a
+  /// metric without labels and valid options.
+  void InitDefaultCell();
+
+  // A histogram's bucket layout (counted), null for the other types: kept here, so that the table makes
+  // any type's series and a family reads its bounds without knowing the metric's class.
+  const HistogramLayout* layout_ = nullptr;
 
  private:
   void SortLabelNames();
+  // A new series of this metric's type, its header not yet filled in.
+  CellBase* NewCell() const;
   bool Equal(const CellBase& c, std::span<const std::string_view> values) const noexcept;
   void Init(CellBase* cell, std::span<const std::string_view> values, std::uint64_t hash) const;
   bool Less(const CellBase* a, const CellBase* b) const noexcept;
