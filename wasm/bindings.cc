@@ -72,7 +72,7 @@ int Nums(std::vector<double> v) {
 }
 
 // No std::shared_ptr in this module (its control block brings libc++'s RTTI support, ~1 KB gzip'd):
-// metrics and registries are plain heap objects, registered with Registry::RegisterUnowned, and a
+// metrics and registries are plain heap objects, registered with detail::RegisterReleased, and a
 // metric counts its owners itself: JS (until glk_metric_free) and each registry that holds it. So a
 // metric JS disposes while it is registered lives on in the registry, as with the core's shared_ptr.
 
@@ -87,12 +87,9 @@ void Disown(Metric* m) {
   if (--m->owners == 0) delete m;
 }
 
-// A registry; it releases each metric registered in it (Disown) when it lets go of it.
-struct Registry {
-  obs::Registry registry;
-};
-Registry& Reg(std::uintptr_t p) { return *reinterpret_cast<Registry*>(p); }
-obs::Registry& R(std::uintptr_t p) { return Reg(p).registry; }
+// A registry is the core's own: it releases each metric registered in it (glk_metric_free) when it lets
+// go of it.
+obs::Registry& R(std::uintptr_t p) { return *reinterpret_cast<obs::Registry*>(p); }
 
 template <class Child>
 std::uintptr_t Adopt(Child c) {
@@ -187,7 +184,6 @@ EMSCRIPTEN_KEEPALIVE Metric* glk_metric_new(int kind, std::size_t in, int bucket
 EMSCRIPTEN_KEEPALIVE void glk_metric_free(std::uintptr_t m) { Disown(&M(m)); }
 EMSCRIPTEN_KEEPALIVE int glk_metric_kind(std::uintptr_t m) { return M(m).kind; }
 EMSCRIPTEN_KEEPALIVE const char* glk_metric_error(std::uintptr_t m) { return Error(M(m).vec->status()); }
-EMSCRIPTEN_KEEPALIVE const char* glk_metric_name(std::uintptr_t m) { return Out(M(m).vec->name()); }
 EMSCRIPTEN_KEEPALIVE const char* glk_metric_help(std::uintptr_t m) { return Out(M(m).vec->help()); }
 EMSCRIPTEN_KEEPALIVE int glk_metric_series_count(std::uintptr_t m) {
   return static_cast<int>(M(m).vec->series_count());
@@ -223,13 +219,13 @@ EMSCRIPTEN_KEEPALIVE int glk_metric_buckets(std::uintptr_t p) {
 
 // In: namespace, then constant labels as name, value, name, value, … (each name once: an object's keys,
 // js/src/registry.ts).
-EMSCRIPTEN_KEEPALIVE Registry* glk_registry_new(std::size_t in) {
+EMSCRIPTEN_KEEPALIVE obs::Registry* glk_registry_new(std::size_t in) {
   std::vector<std::string_view> s = In(in);
   const std::string_view namespace_ = s[0];
   s.erase(s.begin());  // a move down rather than a second vector
-  return new Registry{obs::Registry(namespace_, s)};
+  return new obs::Registry(namespace_, s);
 }
-EMSCRIPTEN_KEEPALIVE void glk_registry_free(Registry* r) { delete r; }
+EMSCRIPTEN_KEEPALIVE void glk_registry_free(obs::Registry* r) { delete r; }
 EMSCRIPTEN_KEEPALIVE const char* glk_registry_error(std::uintptr_t r) { return Error(R(r).status()); }
 EMSCRIPTEN_KEEPALIVE const char* glk_registry_register(std::uintptr_t r, std::uintptr_t p) {
   Metric& m = M(p);

@@ -34,7 +34,6 @@ export interface WasmExports {
   glk_metric_free(m: number): void;
   glk_metric_kind(m: number): number;
   glk_metric_error(m: number): number;
-  glk_metric_name(m: number): number;
   glk_metric_help(m: number): number;
   glk_metric_series_count(m: number): number;
   glk_metric_child(m: number, inLen: number): number;
