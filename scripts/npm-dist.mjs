@@ -101,14 +101,14 @@ function renameInCode(text, names, declarations) {
 // one (WebAssembly.Instance.exports).
 const INTERNAL_NAMES = [
   // WasmCore
-  "wasm", "heap", "seriesClasses", "flushQueue", "freeWithOwner", "adopt", "putStrings", "string",
+  "wasm", "heap", "seriesClasses", "flushQueue", "freeWithOwner", "putStrings", "string",
   "bytes", "putNumbers", "numbers", "errorAt", "check", "memoryUse", "finalizer", "updated", "freeNow",
   "numberBuffer", "bytesView",
   // series handles (the prototype's core, wasm, heap and kind too)
   "core", "kind", "address", "cell", "pending", "queued", "flushInto", "enqueue", "free",
   // metrics and registries
   "nativeAddress", "onlySeries", "names", "refresh", "series", "single",
-  "withoutLabels", "forget", "newSeries", "runtime", "own",
+  "withoutLabels", "forget", "newSeries", "runtime", "own", "release",
   // the memory view, the batch source and its batches
   "f64", "id", "encode", "skip", "busy", "done",
 ];

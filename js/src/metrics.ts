@@ -7,7 +7,7 @@ import {
   NATIVE_MAX_BUCKETS,
   NATIVE_ZERO_THRESHOLD,
 } from "./constants.js";
-import { disposedError, ObservabilityError } from "./errors.js";
+import { ObservabilityError } from "./errors.js";
 import type { CounterSeries, GaugeSeries, HistogramSeries, SeriesHandle } from "./series.js";
 import type {
   Counter,
@@ -18,8 +18,7 @@ import type {
   LabelValue,
   Metric,
 } from "./types.js";
-import { METRIC_ADAPTER, type WasmCore } from "./wasm-core.js";
-import type { WasmExports } from "./wasm-module.js";
+import { Adapter, METRIC_ADAPTER, type WasmCore } from "./wasm-core.js";
 
 const FACTORY_NAMES = ["newCounter", "newGauge", "newHistogram"] as const;
 
@@ -46,18 +45,12 @@ function labelKey(value: LabelValue): string {
 type Level<S> = Map<string, Level<S> | S>;
 
 /** What counters, gauges and histograms share: the adapter, the series cache, the lifetime. */
-export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> {
-  // The public fields are `declare`d: the constructor assigns them, in this order, and the page carries
-  // no field definitions for them (so in WasmCore, the registry and the error class too).
+export abstract class NativeMetric<S extends SeriesHandle> extends Adapter implements Metric<S> {
+  // The public fields are `declare`d: the constructor assigns them, and the page carries no field
+  // definitions for them (so in WasmCore, the registry and the error class too).
   declare readonly name: string;
   declare readonly help: string;
   declare readonly labelNames: readonly string[];
-  /** @internal the instance the metric lives in */
-  declare readonly core: WasmCore;
-  /** @internal the instance's exports */
-  declare readonly wasm: WasmExports;
-  /** @internal the adapter's address; 0 once disposed */
-  declare address: number;
   /** @internal the series of a metric with labels, by their values */
   declare series: Level<S>;
   /** @internal the series of a metric without labels */
@@ -75,25 +68,17 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
     const native: NativeOptions = histogram ? nativeOptions(name, histogram) : [0, 0, 0];
     const strings = core.putStrings([name, String(opts.help ?? ""), ...labels]);
     const bounds = buckets === undefined ? -1 : core.putNumbers(Array.from(buckets, Number));
-    const address = core.adopt(this, METRIC_ADAPTER, wasm.glk_metric_new(kind, strings, bounds, ...native));
+    super(core, METRIC_ADAPTER, wasm.glk_metric_new(kind, strings, bounds, ...native));
+    const address = this.address;
     this.name = name; // the core accepted it: ASCII, as it keeps it
     this.help = core.string(wasm.glk_metric_help(address));
     this.labelNames = Object.freeze(labels);
-    this.core = core;
-    this.wasm = wasm;
-    this.address = address;
     this.series = new Map();
     this.single = labels.length ? null : this.newSeries([]);
     // The subclasses have no constructors of their own (less code): the histogram's bounds are set here.
     if (histogram) {
       (this as { buckets?: readonly number[] }).buckets = Object.freeze(core.numbers(wasm.glk_metric_buckets(address)));
     }
-  }
-
-  /** @internal the adapter's address, or the error of a disposed metric */
-  nativeAddress(): number {
-    if (!this.address) throw disposedError(`metric ${this.name}`);
-    return this.address;
   }
 
   withLabels(...values: LabelValue[]): S {
@@ -142,20 +127,13 @@ export abstract class NativeMetric<S extends SeriesHandle> implements Metric<S> 
     return this.wasm.glk_metric_series_count(this.nativeAddress());
   }
 
-  dispose(): void {
-    const address = this.address;
-    if (!address) return;
-    this.address = 0;
+  /** @internal frees the series handles (dispose()) */
+  release(): void {
     const free = (level: Level<S>, depth: number): void =>
       level.forEach((node) => (depth > 1 ? free(node as Level<S>, depth - 1) : (node as S).free()));
     free(this.series, this.labelNames.length);
     this.series = new Map();
     this.single?.free();
-    this.core.free(this, METRIC_ADAPTER, address);
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
   }
 
   /** @internal the series updates on the metric itself go to, or why there is none */

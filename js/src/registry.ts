@@ -5,12 +5,10 @@
 // is read at run time, by a synchronous newRegistry, so no bundler can leave them out and no lazy import
 // could bring them in time. Written in the constructor, as closures: less code than a module's function.
 import { GAUGE, VERSION } from "./constants.js";
-import { disposedError } from "./errors.js";
 import { GaugeMetric, NativeMetric } from "./metrics.js";
 import type { SeriesHandle } from "./series.js";
 import type { AnyMetric, Registry, RegistryOpts } from "./types.js";
-import { REGISTRY_ADAPTER, type WasmCore } from "./wasm-core.js";
-import type { WasmExports } from "./wasm-module.js";
+import { Adapter, REGISTRY_ADAPTER, type WasmCore } from "./wasm-core.js";
 
 /** What a registry keeps of its runtime metrics. */
 export interface RuntimeMetrics {
@@ -45,13 +43,7 @@ const GAUGES = [
     "JS heap limit (browser) or JS heap reserved (Node), where reported."],
 ];
 
-export class MetricRegistry implements Registry {
-  /** @internal the instance the registry lives in */
-  declare readonly core: WasmCore;
-  /** @internal the instance's exports */
-  declare readonly wasm: WasmExports;
-  /** @internal the adapter's address; 0 once disposed */
-  declare address: number;
+export class MetricRegistry extends Adapter implements Registry {
   /** @internal the runtime metrics, if asked for (a shipper leaves out their families) */
   declare runtime: RuntimeMetrics | undefined;
 
@@ -60,9 +52,7 @@ export class MetricRegistry implements Registry {
     const namespace = String(opts.namespace ?? "");
     // The namespace, then each constant label's name and value.
     const strings = [namespace, ...Object.entries(opts.constLabels ?? {}).flat().map(String)];
-    this.core = core;
-    this.wasm = core.wasm;
-    this.address = core.adopt(this, REGISTRY_ADAPTER, this.wasm.glk_registry_new(core.putStrings(strings)));
+    super(core, REGISTRY_ADAPTER, core.wasm.glk_registry_new(core.putStrings(strings)));
     if (opts.includeRuntimeMetrics) {
       // The wasm memory's two in MemoryStats' order (wasmMemoryBytes, heapInUseBytes), then the JS heap's.
       const figures = (): number[] => [...Object.values(core.memoryUse()), ...jsHeap()];
@@ -77,12 +67,6 @@ export class MetricRegistry implements Registry {
         dispose: () => all.forEach((gauge) => gauge.dispose()),
       };
     }
-  }
-
-  /** @internal the adapter's address, or the error of a disposed registry */
-  nativeAddress(): number {
-    if (!this.address) throw disposedError("registry");
-    return this.address;
   }
 
   register<T extends AnyMetric>(metric: T): T {
@@ -108,17 +92,10 @@ export class MetricRegistry implements Registry {
     return this.core.string(this.wasm.glk_registry_expose(registry, +(format === "openmetrics")));
   }
 
-  dispose(): void {
-    const address = this.address;
-    if (!address) return;
-    this.address = 0;
+  /** @internal disposes of the runtime metrics (dispose()) */
+  release(): void {
     this.runtime?.dispose();
     this.runtime = undefined;
-    this.core.free(this, REGISTRY_ADAPTER, address);
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
   }
 
   /** @internal whether the metric is one of this instance's */

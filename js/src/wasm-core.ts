@@ -5,7 +5,7 @@
 // Memory: a JS object that owns wasm memory registers with a FinalizationRegistry whose held value is
 // only what is needed to free it (never the object itself, which would keep it alive). dispose() frees
 // at once and unregisters; the finalizer is the safety net for what is dropped.
-import { type ObservabilityError, statusError } from "./errors.js";
+import { disposedError, type ObservabilityError, statusError } from "./errors.js";
 import type { MetricKind } from "./constants.js";
 import { CounterSeries, GaugeSeries, HistogramSeries, type SeriesClass, type SeriesHandle } from "./series.js";
 import type { MemoryStats } from "./types.js";
@@ -84,22 +84,6 @@ export class WasmCore {
     this.finalizer?.register(owner, [what, address], owner);
   }
 
-  /**
-   * The address of a new metric or registry adapter, owned by `owner` from now on; or, if the core found
-   * an error in its options, frees it and throws that.
-   */
-  adopt(owner: object, what: typeof METRIC_ADAPTER | typeof REGISTRY_ADAPTER, address: number): number {
-    const wasm = this.wasm;
-    const status = (what === METRIC_ADAPTER ? wasm.glk_metric_error : wasm.glk_registry_error)(address);
-    const error = this.errorAt(status);
-    if (error) {
-      this.freeNow(what, address);
-      throw error;
-    }
-    this.freeWithOwner(owner, what, address);
-    return address;
-  }
-
   /** Frees the C++ object at `address` of `owner` now. */
   free(owner: object, what: Owned, address: number): void {
     this.finalizer?.unregister(owner);
@@ -175,4 +159,55 @@ export class WasmCore {
   bytesView(): Uint8Array {
     return new Uint8Array(this.wasm.memory.buffer);
   }
+}
+
+/** What metrics and registries share: a C++ adapter (wasm/bindings.cc) that the object owns, and its lifetime. */
+export abstract class Adapter {
+  /** @internal the instance the adapter lives in */
+  declare readonly core: WasmCore;
+  /** @internal the instance's exports */
+  declare readonly wasm: WasmExports;
+  /** @internal the adapter's address; 0 once disposed */
+  declare address: number;
+
+  /**
+   * Owns the new adapter at `address`; or, if the core found an error in its options, frees it and
+   * throws that.
+   */
+  constructor(core: WasmCore, what: typeof METRIC_ADAPTER | typeof REGISTRY_ADAPTER, address: number) {
+    const wasm = core.wasm;
+    const error = core.errorAt((what === METRIC_ADAPTER ? wasm.glk_metric_error : wasm.glk_registry_error)(address));
+    if (error) {
+      core.freeNow(what, address);
+      throw error;
+    }
+    core.freeWithOwner(this, what, address);
+    this.core = core;
+    this.wasm = wasm;
+    this.address = address;
+  }
+
+  /** @internal the adapter's address, or the error of a disposed metric or registry */
+  nativeAddress(): number {
+    if (!this.address) throw disposedError(this.name ? `metric ${this.name}` : "registry");
+    return this.address;
+  }
+
+  dispose(): void {
+    const address = this.address;
+    if (!address) return;
+    this.address = 0;
+    this.release();
+    this.core.free(this, this.name ? METRIC_ADAPTER : REGISTRY_ADAPTER, address);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** A metric's name, never empty (the core refuses that); a registry has none. */
+  declare readonly name?: string;
+
+  /** @internal frees what the object holds beside its adapter (dispose()) */
+  abstract release(): void;
 }
