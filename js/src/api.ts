@@ -85,7 +85,7 @@ export function createApi(exports: WasmExports, heap: HeapView, crypto: WebCrypt
       return ship({
         id: core.string(wasm.glk_encoder_client(encoder)),
         encode(final, dropped) {
-          const count = wasm.glk_encoder_encode(encoder, registry.nativeAddress(), final ? 1 : 0, dropped);
+          const count = wasm.glk_encoder_encode(encoder, registry.nativeAddress(), +final, dropped);
           const batches = Array.from({ length: count }, (_, i) => core.bytes(wasm.glk_encoder_batch(encoder, i)));
           wasm.glk_release();
           return batches;

@@ -9,14 +9,13 @@ import { disposedError, type ObservabilityError, statusError } from "./errors.js
 import type { MetricKind } from "./constants.js";
 import { CounterSeries, GaugeSeries, HistogramSeries, type SeriesClass, type SeriesHandle } from "./series.js";
 import type { MemoryStats } from "./types.js";
+import { encoder } from "./wasm-instance.js";
 import type { HeapView, WasmExports } from "./wasm-module.js";
 
 /** What a finalizer frees: a series handle of a metric kind, a metric adapter or a registry adapter. */
 export const METRIC_ADAPTER = 3;
 export const REGISTRY_ADAPTER = 4;
 export type Owned = MetricKind | typeof METRIC_ADAPTER | typeof REGISTRY_ADAPTER;
-
-const encoder = new TextEncoder();
 
 // The exports that neither read nor change a counter or gauge cell, called without a flush: the
 // histogram update (a hot path) and the scratch-buffer helpers.
@@ -106,10 +105,9 @@ export class WasmCore {
 
   /** The string whose address an export returned (its length from glk_len). */
   string(address: number): string {
-    const length = this.wasm.glk_len();
-    const s = decoder.decode(this.bytesView().subarray(address, address + length));
-    if (length > 4096) this.wasm.glk_release(); // do not keep an exposition's worth of wasm heap
-    return s;
+    const bytes = this.bytes(address);
+    if (bytes.length > 4096) this.wasm.glk_release(); // do not keep an exposition's worth of wasm heap
+    return decoder.decode(bytes);
   }
 
   /** A copy of the bytes whose address an export returned. */

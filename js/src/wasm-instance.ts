@@ -7,7 +7,8 @@ import type { HeapView, WasmExports } from "./wasm-module.js";
 export type WasmSource = ArrayBuffer | Uint8Array | string;
 
 const PAGE = 65536;
-const encoder = new TextEncoder();
+/** UTF-8 into the module's memory (here and in WasmCore: one encoder a page). */
+export const encoder = new TextEncoder();
 
 /**
  * The imports of the module, over the memory it will export (known once it is instantiated). `grown` is
