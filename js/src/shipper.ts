@@ -63,9 +63,10 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   let keepaliveBytes = 0; // bodies of keepalive requests in flight
   let failures = 0; // retryable failures since the server last answered (the backoff exponent)
   let retryTimer: Timer | undefined;
-  let ended = false; // a final batch was made (stop, or the page went away)
-  let stopping = false; // stop() was called
-  let closed = false; // stop() finished: the encoder is freed
+  // Flags, false until set (undefined: no initializer to ship).
+  let ended: boolean | undefined; // a final batch was made (stop, or the page went away)
+  let stopping: boolean | undefined; // stop() was called
+  let closed: boolean | undefined; // stop() finished: the encoder is freed
   // flush() and stop() calls waiting: while there are any, a retry keeps a Node process alive.
   let waiting = 0;
 
@@ -208,7 +209,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   };
 
   // Sends the oldest batch unless one is already on its way or a retry is pending.
-  let pumping = false;
+  let pumping: boolean | undefined;
   const pump = (): void => {
     if (pumping || retryTimer || closed) return;
     while (queue[0] && Date.now() - queue[0].t > maxBatchAgeMs) drop(queue[0], `not confirmed within ${maxBatchAgeMs} ms`);
