@@ -22,20 +22,6 @@ import { Adapter, METRIC_ADAPTER, type WasmCore } from "./wasm-core.js";
 
 const FACTORY_NAMES = ["newCounter", "newGauge", "newHistogram"] as const;
 
-// A histogram's native bucket options as glk_metric_new takes them, the core's defaults where absent.
-// The core validates them, except what the export's unsigned 32-bit parameter could not carry.
-function nativeOptions(name: string, opts: HistogramOpts): NativeOptions {
-  const maxBuckets = Number(opts.nativeMaxBuckets ?? NATIVE_MAX_BUCKETS);
-  if (maxBuckets >>> 0 !== maxBuckets) { // not a whole number in 0 … 2^32 - 1
-    throw new ObservabilityError(
-      "INVALID_ARGUMENT",
-      `histogram ${name}: nativeMaxBuckets is ${maxBuckets} (it must be a whole number)`,
-    );
-  }
-  return [Number(opts.nativeBucketFactor ?? 0), Number(opts.nativeZeroThreshold ?? NATIVE_ZERO_THRESHOLD), maxBuckets];
-}
-type NativeOptions = [factor: number, zeroThreshold: number, maxBuckets: number];
-
 function labelKey(value: LabelValue): string {
   return typeof value === "string" ? value : String(value);
 }
@@ -65,10 +51,20 @@ export abstract class NativeMetric<S extends SeriesHandle> extends Adapter imple
     const name = String(opts.name ?? "");
     const histogram = kind === HISTOGRAM ? (opts as HistogramOpts) : undefined;
     const buckets = histogram?.buckets;
-    const native: NativeOptions = histogram ? nativeOptions(name, histogram) : [0, 0, 0];
+    // A histogram's native bucket options, the core's defaults where absent (a counter or gauge ignores
+    // them). The core validates them, except what the export's unsigned 32-bit parameter could not carry.
+    const maxBuckets = Number(histogram?.nativeMaxBuckets ?? NATIVE_MAX_BUCKETS);
+    if (maxBuckets >>> 0 !== maxBuckets) { // not a whole number in 0 … 2^32 - 1
+      throw new ObservabilityError(
+        "INVALID_ARGUMENT",
+        `histogram ${name}: nativeMaxBuckets is ${maxBuckets} (it must be a whole number)`,
+      );
+    }
+    const factor = Number(histogram?.nativeBucketFactor ?? 0);
+    const zeroThreshold = Number(histogram?.nativeZeroThreshold ?? NATIVE_ZERO_THRESHOLD);
     const strings = core.putStrings([name, String(opts.help ?? ""), ...labels]);
     const bounds = buckets === undefined ? -1 : core.putNumbers(Array.from(buckets, Number));
-    super(core, METRIC_ADAPTER, wasm.glk_metric_new(kind, strings, bounds, ...native));
+    super(core, METRIC_ADAPTER, wasm.glk_metric_new(kind, strings, bounds, factor, zeroThreshold, maxBuckets));
     const address = this.address;
     this.name = name; // the core accepted it: ASCII, as it keeps it
     this.help = core.string(wasm.glk_metric_help(address));
