@@ -12,7 +12,7 @@ import { HistogramSeries } from "./series.js";
 import { ship } from "./shipper.js";
 import type { Histogram, HistogramChild, Observability, Timer } from "./types.js";
 import { WasmCore } from "./wasm-core.js";
-import type { HeapView, WasmExports } from "./wasm-module.js";
+import type { HeapView } from "./wasm-module.js";
 
 export { ObservabilityError, VERSION };
 
@@ -41,8 +41,8 @@ function newTimer(target: Histogram | HistogramChild): Timer {
 }
 
 /** The API over an instance; `crypto` (where there is one) gives shippers their client ids. */
-export function createApi(exports: WasmExports, heap: HeapView, crypto: WebCrypto | undefined): Observability {
-  const core = new WasmCore(exports, heap);
+export function createApi(heap: HeapView, crypto: WebCrypto | undefined): Observability {
+  const core = new WasmCore(heap);
   const wasm = core.wasm;
   // A bucket helper over the core's: no bounds means the arguments were refused.
   const bucketHelper = (helper: string, make: (a: number, b: number, count: number) => number, needs: string) =>

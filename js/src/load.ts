@@ -26,8 +26,8 @@ export async function instantiate(
   load: Instantiate,
   webCrypto: WebCrypto | undefined | Promise<WebCrypto | undefined>,
 ): Promise<Observability> {
-  const [{ exports, heap }, crypto] = await Promise.all([instantiateWith(load), webCrypto]);
-  return createApi(exports, heap, crypto);
+  const [heap, crypto] = await Promise.all([instantiateWith(load), webCrypto]);
+  return createApi(heap, crypto);
 }
 
 /**

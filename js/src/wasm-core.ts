@@ -37,10 +37,10 @@ export class WasmCore {
    */
   declare readonly updated: SeriesHandle[];
 
-  constructor(exports: WasmExports, heap: HeapView) {
+  constructor(heap: HeapView) {
     // The exports, every function but WITHOUT_FLUSH's calling flushQueue() first.
     const wasm: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(exports)) {
+    for (const [name, value] of Object.entries(heap.exports)) {
       wasm[name] =
         typeof value !== "function" || WITHOUT_FLUSH.includes(name)
           ? value

@@ -53,7 +53,7 @@ export function wasmImports(memory: () => WasmExports["memory"], grown?: () => v
 export type Instantiate = (imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>;
 
 /** The module from `source`: fetched from a URL (a string), or compiled from bytes. */
-export function instantiateWasm(source: WasmSource): Promise<{ exports: WasmExports; heap: HeapView }> {
+export function instantiateWasm(source: WasmSource): Promise<HeapView> {
   return instantiateWith(typeof source === "string" ? fromUrl(source) : fromBytes(source as BufferSource));
 }
 
@@ -63,13 +63,12 @@ export function instantiateWasm(source: WasmSource): Promise<{ exports: WasmExpo
  * left (EVAL_CTORS, wasm/CMakeLists.txt). The inline entry calls it with fromBytes only, so that its page
  * carries no fetching.
  */
-export async function instantiateWith(instantiate: Instantiate): Promise<{ exports: WasmExports; heap: HeapView }> {
-  let exports: WasmExports | undefined;
-  const heap = {} as HeapView; // its view is made once the memory is known
-  const view = () => void (heap.f64 = new Float64Array(exports!.memory.buffer));
-  exports = (await instantiate(wasmImports(() => exports!.memory, view))).exports as unknown as WasmExports;
+export async function instantiateWith(instantiate: Instantiate): Promise<HeapView> {
+  const heap = {} as HeapView; // its exports and view once the module is instantiated
+  const view = () => void (heap.f64 = new Float64Array(heap.exports.memory.buffer));
+  heap.exports = (await instantiate(wasmImports(() => heap.exports.memory, view))).exports as unknown as WasmExports;
   view();
-  return { exports, heap };
+  return heap;
 }
 
 // Streaming compiles while the bytes arrive, but needs the server to say application/wasm; with any

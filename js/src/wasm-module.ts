@@ -59,10 +59,11 @@ export interface WasmExports {
 }
 
 /**
- * A Float64Array over the module's whole memory. Growing the memory detaches the old array (whose
- * writes would then be lost silently), so the loader replaces `f64` on every growth (wasm-instance.ts):
- * read it at each use, never keep it.
+ * An instance of the module: its exports, and a Float64Array over its whole memory. Growing the memory
+ * detaches the old array (whose writes would then be lost silently), so the loader replaces `f64` on
+ * every growth (wasm-instance.ts): read it at each use, never keep it.
  */
 export interface HeapView {
+  exports: WasmExports;
   f64: Float64Array;
 }
