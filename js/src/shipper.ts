@@ -133,17 +133,16 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     const n = keepalive ? b.bytes.length : 0; // what it adds to keepaliveBytes while in flight
     keepaliveBytes += n;
     let status = 0;
-    let wait = 0;
+    let wait: number | undefined; // the server's Retry-After in ms, where it gave one
     let info: { result?: unknown; error?: unknown; message?: unknown; skipped?: unknown } = {};
     try {
       if (fetchFn) {
         const res: ResponseLike = await fetchFn(url, { method: "POST", body: b.bytes, headers, keepalive });
         status = res.status;
-        // Retry-After: delta-seconds (at most 9 digits) or an HTTP-date; in ms, 0 when absent, unreadable
-        // or past (Date.parse gives NaN for undefined and "").
+        // Retry-After: delta-seconds (at most 9 digits) or an HTTP-date; NaN when absent or unreadable
+        // (Date.parse gives NaN for undefined and ""), negative when past: then it asks for no wait.
         const retryAfter = res.headers?.get("retry-after")?.trim();
         wait = /^\d{1,9}$/.test(retryAfter!) ? Number(retryAfter) * 1000 : Date.parse(retryAfter!) - Date.now();
-        if (!(wait > 0)) wait = 0;
         info = ((await res.json?.().catch(() => 0)) || {}) as typeof info;
       } else {
         // No fetch (old browsers): a beacon. No headers, no answer: queued counts as confirmed.
@@ -180,7 +179,8 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
     // The wait before the retry (docs/shipping.md): full jitter under a bound doubling per consecutive
     // failure, never sooner than the server's Retry-After, never longer than the largest backoff.
     const jittered = Math.floor(Math.random() * Math.min(maxBackoffMs, initialBackoffMs * 2 ** failures++));
-    return Math.max(jittered, Math.min(wait, maxBackoffMs));
+    // (An absent or unreadable Retry-After makes NaN here, a past one a negative wait: no wait asked.)
+    return Math.max(jittered, Math.min(wait!, maxBackoffMs) || 0);
   };
 
   // Families the server left out of an applied batch (deploy skew: not what it declares) are not sent
