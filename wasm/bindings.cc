@@ -45,13 +45,16 @@ std::vector<double> g_nums;
 std::string g_last_error;  // of the most recent glk_metric_child that returned 0
 
 // The strings JS wrote into g_in (its first `n` bytes), as views into it: valid until JS writes again.
+// Sized by a first count of the ends: the module then links no growth path of a vector of views.
 std::vector<std::string_view> In(std::size_t n) {
-  std::vector<std::string_view> out;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (g_in[i] == '\xff') {
-      out.emplace_back(g_in.data() + start, i - start);
-      start = i + 1;
+  const char* in = g_in.data();
+  std::vector<std::string_view> out(static_cast<std::size_t>(std::count(in, in + n, '\xff')));
+  const char* start = in;
+  std::string_view* next = out.data();
+  for (const char* p = in; p != in + n; ++p) {
+    if (*p == '\xff') {
+      *next++ = std::string_view(start, static_cast<std::size_t>(p - start));
+      start = p + 1;
     }
   }
   return out;
