@@ -76,7 +76,7 @@ int Nums(std::vector<double> v) {
 
 // No std::shared_ptr in this module (its control block brings libc++'s RTTI support, ~1 KB gzip'd):
 // metrics and registries are plain heap objects, registered with detail::RegisterReleased, and a
-// metric counts its owners itself: JS (until glk_metric_free) and each registry that holds it. So a
+// metric counts its owners itself: JS (until glk_free) and each registry that holds it. So a
 // metric JS disposes while it is registered lives on in the registry, as with the core's shared_ptr.
 
 // A metric of any of the three types; JS dispatches on `kind`.
@@ -89,8 +89,10 @@ Metric& M(std::uintptr_t p) { return *reinterpret_cast<Metric*>(p); }
 void Disown(Metric* m) {
   if (--m->owners == 0) delete m;
 }
+// The keeper a registry calls when it lets go of a metric (as JS does through glk_free).
+void ReleaseMetric(std::uintptr_t m) { Disown(&M(m)); }
 
-// A registry is the core's own: it releases each metric registered in it (glk_metric_free) when it lets
+// A registry is the core's own: it releases each metric registered in it (ReleaseMetric) when it lets
 // go of it.
 obs::Registry& R(std::uintptr_t p) { return *reinterpret_cast<obs::Registry*>(p); }
 
@@ -184,15 +186,13 @@ EMSCRIPTEN_KEEPALIVE Metric* glk_metric_new(int kind, std::size_t in, int bucket
   }
   return m;
 }
-EMSCRIPTEN_KEEPALIVE void glk_metric_free(std::uintptr_t m) { Disown(&M(m)); }
 EMSCRIPTEN_KEEPALIVE int glk_metric_kind(std::uintptr_t m) { return M(m).kind; }
-EMSCRIPTEN_KEEPALIVE const char* glk_metric_error(std::uintptr_t m) { return Error(M(m).vec->status()); }
 EMSCRIPTEN_KEEPALIVE const char* glk_metric_help(std::uintptr_t m) { return Out(M(m).vec->help()); }
 EMSCRIPTEN_KEEPALIVE int glk_metric_series_count(std::uintptr_t m) {
   return static_cast<int>(M(m).vec->series_count());
 }
 
-// In: label values. The address of a new series handle (free it with glk_child_free), or 0 with the
+// In: label values. The address of a new series handle (free it with glk_free), or 0 with the
 // reason in glk_last_error().
 EMSCRIPTEN_KEEPALIVE std::uintptr_t glk_metric_child(std::uintptr_t p, std::size_t in) {
   const Metric& m = M(p);
@@ -228,12 +228,10 @@ EMSCRIPTEN_KEEPALIVE obs::Registry* glk_registry_new(std::size_t in) {
   s.erase(s.begin());  // a move down rather than a second vector
   return new obs::Registry(namespace_, s);
 }
-EMSCRIPTEN_KEEPALIVE void glk_registry_free(obs::Registry* r) { delete r; }
-EMSCRIPTEN_KEEPALIVE const char* glk_registry_error(std::uintptr_t r) { return Error(R(r).status()); }
 EMSCRIPTEN_KEEPALIVE const char* glk_registry_register(std::uintptr_t r, std::uintptr_t p) {
   Metric& m = M(p);
   ++m.owners;  // the registry's, given back as JS gives its own back: at once if the registry refuses it
-  return Error(obs::detail::RegisterReleased(R(r), *m.vec, p, &glk_metric_free));
+  return Error(obs::detail::RegisterReleased(R(r), *m.vec, p, &ReleaseMetric));
 }
 EMSCRIPTEN_KEEPALIVE int glk_registry_unregister(std::uintptr_t r, std::uintptr_t p) {
   return R(r).Unregister(*M(p).vec);
@@ -290,7 +288,7 @@ EMSCRIPTEN_KEEPALIVE const char* glk_encoder_batch(std::uintptr_t e, int i) {
   return Out(std::move(E(e).batches[static_cast<std::size_t>(i)]));
 }
 
-// ---- series values, freeing a series handle, the heap (reads: compiled for size like the rest) ---------
+// ---- series values (reads: compiled for size like the rest) --------------------------------------------
 
 EMSCRIPTEN_KEEPALIVE double glk_counter_value(obs::CounterChild* p) { return p->Value(); }
 EMSCRIPTEN_KEEPALIVE double glk_gauge_value(obs::GaugeChild* p) { return p->Value(); }
@@ -299,18 +297,32 @@ EMSCRIPTEN_KEEPALIVE double glk_histogram_count(obs::HistogramChild* p) {
 }
 EMSCRIPTEN_KEEPALIVE double glk_histogram_sum(obs::HistogramChild* p) { return p->Sum(); }
 
-EMSCRIPTEN_KEEPALIVE void glk_child_free(int kind, std::uintptr_t p) {
-  switch (kind) {
+// ---- what JS owns: one export frees each, one reads an adapter's error (`what` is a Kind) ---------------
+
+// Frees a series handle of a metric kind, a metric adapter (for JS: the registries holding it keep it)
+// or a registry adapter.
+EMSCRIPTEN_KEEPALIVE void glk_free(int what, std::uintptr_t p) {
+  switch (what) {
     case kCounter:
       delete reinterpret_cast<obs::CounterChild*>(p);
       break;
     case kGauge:
       delete reinterpret_cast<obs::GaugeChild*>(p);
       break;
-    default:
+    case kHistogram:
       delete reinterpret_cast<obs::HistogramChild*>(p);
       break;
+    case kMetricAdapter:
+      ReleaseMetric(p);
+      break;
+    default:
+      delete &R(p);
+      break;
   }
+}
+// The error a metric or registry adapter was made with (its options refused), empty if none.
+EMSCRIPTEN_KEEPALIVE const char* glk_error(int what, std::uintptr_t p) {
+  return Error(what == kMetricAdapter ? M(p).vec->status() : R(p).status());
 }
 
 }  // extern "C"

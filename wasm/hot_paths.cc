@@ -26,13 +26,14 @@ static_assert(sizeof(std::atomic<std::uint64_t>) == sizeof(double) &&
 // `p` is an address returned by bindings.cc's metricChild, never 0 (JS checks).
 extern "C" {
 
-// The byte address of the double JS updates for a series (0 for an inert handle, which JS never makes).
-EMSCRIPTEN_KEEPALIVE std::uintptr_t glk_counter_cell(obs::CounterChild* p) {
-  auto* cell = CellOf(*p);
-  return cell != nullptr ? reinterpret_cast<std::uintptr_t>(&cell->float_bits) : 0;
-}
-EMSCRIPTEN_KEEPALIVE std::uintptr_t glk_gauge_cell(obs::GaugeChild* p) {
-  auto* cell = CellOf(*p);
+// The byte address of the double JS updates for a series of a counter or gauge (`kind`; 0 for an inert
+// handle, which JS never makes). Called once per handle: one export for both kinds.
+EMSCRIPTEN_KEEPALIVE std::uintptr_t glk_cell(int kind, std::uintptr_t p) {
+  if (kind == kCounter) {
+    auto* cell = CellOf(*reinterpret_cast<obs::CounterChild*>(p));
+    return cell != nullptr ? reinterpret_cast<std::uintptr_t>(&cell->float_bits) : 0;
+  }
+  auto* cell = CellOf(*reinterpret_cast<obs::GaugeChild*>(p));
   return cell != nullptr ? reinterpret_cast<std::uintptr_t>(&cell->bits) : 0;
 }
 

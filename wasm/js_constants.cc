@@ -66,6 +66,8 @@ std::string Constants() {
   out += "export const COUNTER = " + std::to_string(obs::wasm::kCounter) + ";\n";
   out += "export const GAUGE = " + std::to_string(obs::wasm::kGauge) + ";\n";
   out += "export const HISTOGRAM = " + std::to_string(obs::wasm::kHistogram) + ";\n";
+  out += "export const METRIC_ADAPTER = " + std::to_string(obs::wasm::kMetricAdapter) + ";\n";
+  out += "export const REGISTRY_ADAPTER = " + std::to_string(obs::wasm::kRegistryAdapter) + ";\n";
   out += "export const BATCH_CONTENT_TYPE = " + Quote(obs::kBatchContentType) + ";\n";
   out += "export const MAX_BATCH_BYTES = " + std::to_string(obs::BatchEncoder::kDefaultMaxBatchBytes) + ";\n";
   const obs::HistogramOpts histogram;

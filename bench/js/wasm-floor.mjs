@@ -35,7 +35,7 @@ const ps = [];
 for (let k = 0; k < 8; k++) ps.push(metric(0, `c${k}_total`));
 const hp = metric(2, "h_seconds");
 // A counter update is no call: JS adds to the cell's double (js/src/series.ts, wasm/hot_paths.cc).
-const cells = ps.map((p) => w.glk_counter_cell(p) >>> 3);
+const cells = ps.map((p) => w.glk_cell(0, p) >>> 3);
 const observe = w.glk_histogram_observe;
 const objs = Array.from({ length: 8 }, () => ({ v: 0 }));
 let sink = 0;

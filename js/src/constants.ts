@@ -8,8 +8,10 @@ export {
   GAUGE,
   HISTOGRAM,
   MAX_BATCH_BYTES,
+  METRIC_ADAPTER,
   NATIVE_MAX_BUCKETS,
   NATIVE_ZERO_THRESHOLD,
+  REGISTRY_ADAPTER,
   VERSION,
 } from "./generated/constants.js";
 export type MetricKind = typeof COUNTER | typeof GAUGE | typeof HISTOGRAM;

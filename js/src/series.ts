@@ -31,7 +31,7 @@ export abstract class SeriesHandle {
   constructor(address: number) {
     this.address = address;
     this.core.freeWithOwner(this, this.kind, address);
-    this.cell = this.kind === HISTOGRAM ? 0 : (this.kind ? this.wasm.glk_gauge_cell : this.wasm.glk_counter_cell)(address) >>> 3;
+    this.cell = this.kind === HISTOGRAM ? 0 : this.wasm.glk_cell(this.kind, address) >>> 3;
   }
 
   /** @internal frees the C++ handle now (the metric is disposed); later updates throw */

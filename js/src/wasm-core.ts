@@ -6,15 +6,14 @@
 // only what is needed to free it (never the object itself, which would keep it alive). dispose() frees
 // at once and unregisters; the finalizer is the safety net for what is dropped.
 import { disposedError, type ObservabilityError, statusError } from "./errors.js";
-import type { MetricKind } from "./constants.js";
+import { type MetricKind, METRIC_ADAPTER, REGISTRY_ADAPTER } from "./constants.js";
 import { CounterSeries, GaugeSeries, HistogramSeries, type SeriesClass, type SeriesHandle } from "./series.js";
 import type { MemoryStats } from "./types.js";
 import { encoder } from "./wasm-instance.js";
 import type { HeapView, WasmExports } from "./wasm-module.js";
 
 /** What a finalizer frees: a series handle of a metric kind, a metric adapter or a registry adapter. */
-export const METRIC_ADAPTER = 3;
-export const REGISTRY_ADAPTER = 4;
+export { METRIC_ADAPTER, REGISTRY_ADAPTER };
 export type Owned = MetricKind | typeof METRIC_ADAPTER | typeof REGISTRY_ADAPTER;
 
 // The exports that neither read nor change a counter or gauge cell, called without a flush: the
@@ -143,9 +142,7 @@ export class WasmCore {
   }
 
   freeNow(what: Owned, address: number): void {
-    if (what === METRIC_ADAPTER) this.wasm.glk_metric_free(address);
-    else if (what === REGISTRY_ADAPTER) this.wasm.glk_registry_free(address);
-    else this.wasm.glk_child_free(what, address);
+    this.wasm.glk_free(what, address);
   }
 
   // The number buffer's first `count` doubles (glk_nums makes room for them).
@@ -174,7 +171,7 @@ export abstract class Adapter {
    */
   constructor(core: WasmCore, what: typeof METRIC_ADAPTER | typeof REGISTRY_ADAPTER, address: number) {
     const wasm = core.wasm;
-    const error = core.errorAt((what === METRIC_ADAPTER ? wasm.glk_metric_error : wasm.glk_registry_error)(address));
+    const error = core.errorAt(wasm.glk_error(what, address));
     if (error) {
       core.freeNow(what, address);
       throw error;

@@ -9,13 +9,15 @@ export interface WasmExports {
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   glk_counter_value(p: number): number;
   glk_gauge_value(p: number): number;
-  /** The byte address of the double JS updates in place for a series (wasm/hot_paths.cc). */
-  glk_counter_cell(p: number): number;
-  glk_gauge_cell(p: number): number;
+  /** The byte address of the double JS updates in place for a counter or gauge series (wasm/hot_paths.cc). */
+  glk_cell(kind: number, p: number): number;
   glk_histogram_observe(p: number, v: number): void;
   glk_histogram_count(p: number): number;
   glk_histogram_sum(p: number): number;
-  glk_child_free(kind: number, p: number): void;
+  /** Frees a series handle (what: its metric kind), a metric adapter or a registry adapter (wasm/kinds.h). */
+  glk_free(what: number, p: number): void;
+  /** The error a metric or registry adapter was made with (what: METRIC_ADAPTER or REGISTRY_ADAPTER). */
+  glk_error(what: number, p: number): number;
   glk_heap_in_use(): number;
   glk_in(n: number): number;
   glk_len(): number;
@@ -31,9 +33,7 @@ export interface WasmExports {
     nativeZeroThreshold: number,
     nativeMaxBuckets: number,
   ): number;
-  glk_metric_free(m: number): void;
   glk_metric_kind(m: number): number;
-  glk_metric_error(m: number): number;
   glk_metric_help(m: number): number;
   glk_metric_series_count(m: number): number;
   glk_metric_child(m: number, inLen: number): number;
@@ -41,8 +41,6 @@ export interface WasmExports {
   glk_metric_reset(m: number): number;
   glk_metric_buckets(m: number): number;
   glk_registry_new(inLen: number): number;
-  glk_registry_free(r: number): void;
-  glk_registry_error(r: number): number;
   glk_registry_register(r: number, m: number): number;
   glk_registry_unregister(r: number, m: number): number;
   glk_registry_expose(r: number, format: number): number;
