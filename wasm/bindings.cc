@@ -279,8 +279,11 @@ EMSCRIPTEN_KEEPALIVE void glk_encoder_skip(std::uintptr_t e, std::size_t in) {
 // glk_encoder_batch hands out, each once.
 EMSCRIPTEN_KEEPALIVE int glk_encoder_encode(std::uintptr_t e, std::uintptr_t r, int final, double dropped) {
   Encoder& enc = E(e);
-  enc.batches = enc.encoder.Encode(
+  std::vector<std::string> batches = enc.encoder.Encode(
       R(r).Gather(), {.final = final != 0, .dropped_batches = static_cast<std::uint64_t>(dropped)});
+  // Swapped in, the previous batches freed with the local: a move assignment would inline a clear and
+  // free of its own.
+  enc.batches.swap(batches);
   return static_cast<int>(enc.batches.size());
 }
 // Batch i of the latest Encode, moved into the output buffer (JS copies each once).

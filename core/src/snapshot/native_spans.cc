@@ -16,8 +16,13 @@ bool SpanWriter::Add(std::int32_t index, std::uint64_t count) {
     return false;
   }
   std::int32_t fill = index - next_;
-  if (spans_.empty() || fill > kMaxFilledGap) {
-    spans_.push_back({spans_.empty() ? index : fill, 0});
+  // Two pushes, not one of a chosen offset: push_back is then a function of its own, which gzip takes
+  // mostly as a copy of vector<uint64_t>'s, instead of its growth path inlined here.
+  if (spans_.empty()) {
+    spans_.push_back({index, 0});
+    fill = 0;
+  } else if (fill > kMaxFilledGap) {
+    spans_.push_back({fill, 0});
     fill = 0;
   }
   // push_back, not resize: the growth path the native reads use too.
