@@ -4,6 +4,7 @@
 #include <cstring>
 #include <mutex>
 #include <shared_mutex>
+#include <type_traits>
 #include <utility>
 
 #include "golivekit/observability/detail/cells.h"
@@ -405,6 +406,20 @@ void MetricVec::SplitLabelValues(const CellBase& c, std::vector<std::string>& ou
   }
 }
 
+namespace {
+
+// What a build without threads (kThreads) takes instead of a lock: SharedSpinMutex's operations are empty
+// there, but std::shared_lock and std::unique_lock would still cost the WebAssembly module their code.
+struct NoLock {
+  NoLock() = default;
+  explicit NoLock(SharedSpinMutex&) noexcept {}
+  void unlock() noexcept {}
+};
+template <class Lock>
+using LockIfThreads = std::conditional_t<kThreads, Lock, NoLock>;
+
+}  // namespace
+
 class MetricVec::SortedReadLock {
  public:
   // New series since the last scrape are sorted into place once (steady state does no sorting), and
@@ -413,13 +428,14 @@ class MetricVec::SortedReadLock {
   explicit SortedReadLock(const MetricVec& v) : shared_(v.mu_) {
     if (v.sorted_ == v.order_.size()) return;
     shared_.unlock();
-    exclusive_ = std::unique_lock(v.mu_);
+    exclusive_ = Exclusive(v.mu_);
     v.SortOrderLocked();
   }
 
  private:
-  std::shared_lock<SharedSpinMutex> shared_;
-  std::unique_lock<SharedSpinMutex> exclusive_;
+  using Exclusive = LockIfThreads<std::unique_lock<SharedSpinMutex>>;
+  LockIfThreads<std::shared_lock<SharedSpinMutex>> shared_;
+  Exclusive exclusive_;
 };
 
 namespace {
