@@ -3,7 +3,6 @@
 // sample is a few appends.
 #include "golivekit/observability/encode.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -74,9 +73,9 @@ struct ExposedNames {
 ExposedNames NamesFor(const FamilySnapshot& f, bool om) {
   ExposedNames n{.family = f.name, .type = MetricTypeName(f.type), .sample_suffix = {}};
   if (f.type == MetricType::kCounter && om) {
-    // OpenMetrics names the counter family without `_total`; a counter without that suffix cannot be
-    // a valid OpenMetrics counter and is exposed as unknown (as client_golang does).
-    // OpenMetricsFamilyName takes off exactly `_total`, which the samples then put back.
+    // OpenMetrics names the counter family without `_total` (which its samples put back); a counter
+    // without that suffix cannot be a valid OpenMetrics counter and is exposed as unknown (as
+    // client_golang does).
     if (const std::string_view om_family = OpenMetricsFamilyName(n.family); !om_family.empty()) {
       n.sample_suffix = "_total"sv;
       n.family = om_family;
