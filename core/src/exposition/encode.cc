@@ -3,7 +3,6 @@
 // sample is a few appends.
 #include "golivekit/observability/encode.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -74,16 +73,17 @@ struct ExposedNames {
 ExposedNames NamesFor(const FamilySnapshot& f, bool om) {
   ExposedNames n{.family = f.name, .type = MetricTypeName(f.type), .sample_suffix = {}};
   if (f.type == MetricType::kCounter && om) {
-    // OpenMetrics names the counter family without `_total`; a counter without that suffix cannot be
-    // a valid OpenMetrics counter and is exposed as unknown (as client_golang does).
+    // OpenMetrics names the counter family without `_total` (which its samples put back); a counter
+    // without that suffix cannot be a valid OpenMetrics counter and is exposed as unknown (as
+    // client_golang does).
     if (const std::string_view om_family = OpenMetricsFamilyName(n.family); !om_family.empty()) {
-      n.sample_suffix = n.family.substr(om_family.size());
+      n.sample_suffix = "_total"sv;
       n.family = om_family;
     } else {
-      n.type = "unknown";
+      n.type = "unknown"sv;
     }
   }
-  if (f.type == MetricType::kUnknown && !om) n.type = "untyped";
+  if (f.type == MetricType::kUnknown && !om) n.type = "untyped"sv;
   return n;
 }
 
@@ -157,31 +157,31 @@ void PutValueSamples(Writer& w, const FamilySnapshot& f, const ExposedNames& n, 
 void PutHistogramSamples(Writer& w, const FamilySnapshot& f, std::string_view family, Format format) {
   const bool om = format == Format::kOpenMetrics;
   // Each bound formatted once per family, into a slot of its own: its length, then its text (a plain
-  // array: no strings to construct, grow and free).
+  // array: no strings to construct, grow and free). The last slot is the +Inf bucket's, which
+  // FormatFloatTo spells "+Inf" in both formats.
   constexpr std::size_t kSlot = kMaxFloatChars + 1;
   const std::size_t bounds = f.bucket_bounds.size();
-  const std::unique_ptr<char[]> le(new char[bounds * kSlot]);
-  std::size_t le_room = 16;
-  for (std::size_t i = 0; i < bounds; ++i) {
+  const std::unique_ptr<char[]> le(new char[(bounds + 1) * kSlot]);
+  for (std::size_t i = 0; i <= bounds; ++i) {
     char* const text = &le[i * kSlot + 1];
-    const auto n = static_cast<std::size_t>(FormatFloatTo(text, f.bucket_bounds[i], format) - text);
-    text[-1] = static_cast<char>(n);
-    le_room = std::max(le_room, n + 8);
+    const double bound = i < bounds ? f.bucket_bounds[i] : HUGE_VAL;
+    text[-1] = static_cast<char>(FormatFloatTo(text, bound, format) - text);
   }
   // OpenMetrics allows negative bounds only in histograms without _sum (and then without _count).
   const bool with_sum = !om || f.bucket_bounds.empty() || f.bucket_bounds.front() >= 0;
   for (const SeriesSnapshot& s : f.series) {
-    const std::size_t room = family.size() + 8 + LabelsBound(f, s) + kValueRoom + le_room;
+    // A bound is at most kMaxFloatChars long; `le="` and `"}` are 6 more.
+    const std::size_t room = family.size() + 8 + LabelsBound(f, s) + kValueRoom + kMaxFloatChars + 8;
     for (std::size_t i = 0; i <= bounds; ++i) {
-      std::string_view bound = "+Inf"sv;
-      std::uint64_t count = s.count;
-      if (i < bounds) {
-        const char* const slot = &le[i * kSlot];
-        bound = {slot + 1, static_cast<std::size_t>(slot[0])};
-        count = s.bucket_counts[i];
-      }
+      const char* const slot = &le[i * kSlot];
+      const std::uint64_t count = i < bounds ? s.bucket_counts[i] : s.count;
       PutSample(w, f, s, family, room,
-                {.suffix = "_bucket"sv, .le = bound, .is_count = true, .value = 0, .count = count}, format);
+                {.suffix = "_bucket"sv,
+                 .le = {slot + 1, static_cast<std::size_t>(slot[0])},
+                 .is_count = true,
+                 .value = 0,
+                 .count = count},
+                format);
     }
     if (!with_sum) continue;
     PutSample(w, f, s, family, room,
