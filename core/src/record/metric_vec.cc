@@ -156,7 +156,18 @@ void MetricVec::Init(CellBase* cell, std::span<const std::string_view> values, s
   }
 }
 
-std::vector<Descriptor> MetricVec::Describe() const { return {Descriptor{name_, help_, type_, labels_}}; }
+// Filled in place: a Descriptor built first would be copied into the vector once more, and a copy of the
+// label names as a vector links a copy constructor of vector<string> that nothing else needs. Appends
+// rather than assignments, which would link string code of their own.
+std::vector<Descriptor> MetricVec::Describe() const {
+  std::vector<Descriptor> out(1);
+  Descriptor& d = out[0];
+  d.name.append(name_);
+  d.help.append(help_);
+  d.type = type_;
+  for (const std::string& l : labels_) d.label_names.push_back(l);
+  return out;
+}
 
 // One switch rather than a factory callback per metric type: the table and the default series share it.
 CellBase* MetricVec::NewCell() const {
