@@ -86,11 +86,11 @@ struct Metric {
   std::unique_ptr<obs::detail::MetricVec> vec;
 };
 Metric& M(std::uintptr_t p) { return *reinterpret_cast<Metric*>(p); }
-void Disown(Metric* m) {
-  if (--m->owners == 0) delete m;
+// Gives one owner's hold back: a registry's keeper calls it when it lets go of the metric, JS through
+// glk_free.
+void ReleaseMetric(std::uintptr_t p) {
+  if (--M(p).owners == 0) delete &M(p);
 }
-// The keeper a registry calls when it lets go of a metric (as JS does through glk_free).
-void ReleaseMetric(std::uintptr_t m) { Disown(&M(m)); }
 
 // A registry is the core's own: it releases each metric registered in it (ReleaseMetric) when it lets
 // go of it.

@@ -3,6 +3,7 @@
 // only the first time: a repeated `withLabels('GET', '200')` is two Map lookups.
 import {
   HISTOGRAM,
+  METRIC_ADAPTER,
   type MetricKind,
   NATIVE_MAX_BUCKETS,
   NATIVE_ZERO_THRESHOLD,
@@ -18,7 +19,7 @@ import type {
   LabelValue,
   Metric,
 } from "./types.js";
-import { Adapter, METRIC_ADAPTER, type WasmCore } from "./wasm-core.js";
+import { Adapter, type WasmCore } from "./wasm-core.js";
 
 const FACTORY_NAMES = ["newCounter", "newGauge", "newHistogram"] as const;
 

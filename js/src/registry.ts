@@ -4,11 +4,11 @@
 // and of the JS heap, read at each exposition, and the build info. Every page carries those: the option
 // is read at run time, by a synchronous newRegistry, so no bundler can leave them out and no lazy import
 // could bring them in time. Written in the constructor, as closures: less code than a module's function.
-import { GAUGE, VERSION } from "./constants.js";
+import { GAUGE, REGISTRY_ADAPTER, VERSION } from "./constants.js";
 import { GaugeMetric, NativeMetric } from "./metrics.js";
 import type { SeriesHandle } from "./series.js";
 import type { AnyMetric, Registry, RegistryOpts } from "./types.js";
-import { Adapter, REGISTRY_ADAPTER, type WasmCore } from "./wasm-core.js";
+import { Adapter, type WasmCore } from "./wasm-core.js";
 
 /** What a registry keeps of its runtime metrics. */
 export interface RuntimeMetrics {

@@ -13,7 +13,6 @@ import { encoder } from "./wasm-instance.js";
 import type { HeapView, WasmExports } from "./wasm-module.js";
 
 /** What a finalizer frees: a series handle of a metric kind, a metric adapter or a registry adapter. */
-export { METRIC_ADAPTER, REGISTRY_ADAPTER };
 export type Owned = MetricKind | typeof METRIC_ADAPTER | typeof REGISTRY_ADAPTER;
 
 // The exports that neither read nor change a counter or gauge cell, called without a flush: the
