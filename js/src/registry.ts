@@ -26,9 +26,8 @@ function jsHeap(): number[] {
     process?: { memoryUsage?: () => { heapUsed: number; heapTotal: number } };
   };
   const memory = g.performance?.memory;
-  if (memory) return [memory.usedJSHeapSize, memory.jsHeapSizeLimit];
-  const usage = typeof g.process?.memoryUsage === "function" ? g.process.memoryUsage() : undefined;
-  return usage ? [usage.heapUsed, usage.heapTotal] : [];
+  const usage = !memory && typeof g.process?.memoryUsage === "function" && g.process.memoryUsage();
+  return memory ? [memory.usedJSHeapSize, memory.jsHeapSizeLimit] : usage ? [usage.heapUsed, usage.heapTotal] : [];
 }
 
 // The gauges refresh() sets, in the order of its figures; the JS heap's two only where it is reported.

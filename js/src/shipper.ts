@@ -82,8 +82,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   const bufferedBytes = () => queue.reduce((n, b) => n + b.bytes.length, 0);
 
   const remove = (b: Batch, e?: ObservabilityError): void => {
-    const i = queue.indexOf(b);
-    if (i >= 0) queue.splice(i, 1);
+    queue.splice(queue.indexOf(b) >>> 0, 1); // not queued: -1 >>> 0 is past the end, and nothing goes
     if (e) s.lastError = e.message;
     b.done(e);
   };
