@@ -13,13 +13,16 @@ namespace {
 
 // Appends the names a family occupies in either format (its sample names and its OpenMetrics family
 // name), each after the family's own name: a clash then finds the family it is with by the same scan.
+// A suffixed name is appended to in place, and the registry's other names are built by Substitute:
+// registration links no string concatenation (operator+ and its constructor) of its own.
 void Occupy(std::vector<std::string>& pairs, const std::string& full, MetricType type) {
   pairs.push_back(full);
   pairs.push_back(full);
   if (type == MetricType::kHistogram) {
     for (const char* suffix : {"_bucket", "_sum", "_count"}) {
       pairs.push_back(full);
-      pairs.push_back(full + suffix);
+      pairs.push_back(full);
+      pairs.back().append(suffix);
     }
   } else if (const std::string_view family = OpenMetricsFamilyName(full);
              type == MetricType::kCounter && !family.empty()) {
@@ -75,7 +78,7 @@ void Registry::AddConstLabel(std::string_view name, std::string_view value) {
 // In the map's order, so that the first invalid label reported is the same however it was given.
 void Registry::CheckOpts() {
   if (!opts_.namespace_.empty()) {
-    prefix_ = opts_.namespace_ + "_";
+    detail::Substitute(prefix_, "{}_", {opts_.namespace_});
     if (Status s = CheckMetricName(opts_.namespace_); !s.ok()) {
       status_ = Fail(StatusCode::kInvalidArgument, "registry namespace: {}", {s.message()});
     }
@@ -149,7 +152,8 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
     return Fail(StatusCode::kAlreadyExists, "collector is already registered", {});
   std::vector<std::string> occupied;  // (family, name) pairs of the names this collector would occupy
   for (const Descriptor& d : descs) {
-    const std::string full = prefix_ + d.name;
+    std::string full;
+    detail::Substitute(full, "{}{}", {prefix_, d.name});
     // How every refusal names the family: "counter myapp_x", built once for all of them.
     std::string subject;
     detail::Substitute(subject, "{} {}", {MetricTypeName(d.type), full});
