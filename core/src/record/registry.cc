@@ -143,14 +143,18 @@ const std::string* Registry::Occupier(const std::string& name) const {
 Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
   if (!status_.ok()) return status_;
   if (Status s = collector.status(); !s.ok()) return s;
-  std::vector<Descriptor> descs = collector.Describe();
+  // The entry is made first and filled as the checks go (its occupied names are the (family, name) pairs
+  // this collector would occupy); a refusal drops it, and with it the keeper.
+  std::unique_ptr<Entry> entry(
+      new Entry{&collector, std::move(keeper), collector.Describe(), {}, check, nullptr});
+  const std::vector<Descriptor>& descs = entry->descriptors;
+  std::vector<std::string>& occupied = entry->occupied;
 
   std::lock_guard lock(mu_);
   bool registered = false;
   for (const Entry& e : entries_) registered |= e.collector == &collector;
   if (registered && descs.empty())
     return Fail(StatusCode::kAlreadyExists, "collector is already registered", {});
-  std::vector<std::string> occupied;  // (family, name) pairs of the names this collector would occupy
   for (const Descriptor& d : descs) {
     std::string full;
     detail::Substitute(full, "{}{}", {prefix_, d.name});
@@ -180,8 +184,7 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
   }
   std::unique_ptr<Entry>* last = &entries_.first;
   while (*last) last = &(*last)->next;
-  last->reset(
-      new Entry{&collector, std::move(keeper), std::move(descs), std::move(occupied), check, nullptr});
+  *last = std::move(entry);
   return {};
 }
 
