@@ -13,13 +13,16 @@ namespace {
 
 // Appends the names a family occupies in either format (its sample names and its OpenMetrics family
 // name), each after the family's own name: a clash then finds the family it is with by the same scan.
+// A suffixed name is appended to in place, and the registry's other names are built by Substitute:
+// registration links no string concatenation (operator+ and its constructor) of its own.
 void Occupy(std::vector<std::string>& pairs, const std::string& full, MetricType type) {
   pairs.push_back(full);
   pairs.push_back(full);
   if (type == MetricType::kHistogram) {
     for (const char* suffix : {"_bucket", "_sum", "_count"}) {
       pairs.push_back(full);
-      pairs.push_back(full + suffix);
+      pairs.push_back(full);
+      pairs.back().append(suffix);
     }
   } else if (const std::string_view family = OpenMetricsFamilyName(full);
              type == MetricType::kCounter && !family.empty()) {
@@ -75,7 +78,7 @@ void Registry::AddConstLabel(std::string_view name, std::string_view value) {
 // In the map's order, so that the first invalid label reported is the same however it was given.
 void Registry::CheckOpts() {
   if (!opts_.namespace_.empty()) {
-    prefix_ = opts_.namespace_ + "_";
+    detail::Substitute(prefix_, "{}_", {opts_.namespace_});
     if (Status s = CheckMetricName(opts_.namespace_); !s.ok()) {
       status_ = Fail(StatusCode::kInvalidArgument, "registry namespace: {}", {s.message()});
     }
@@ -140,16 +143,21 @@ const std::string* Registry::Occupier(const std::string& name) const {
 Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
   if (!status_.ok()) return status_;
   if (Status s = collector.status(); !s.ok()) return s;
-  std::vector<Descriptor> descs = collector.Describe();
+  // The entry is made first and filled as the checks go (its occupied names are the (family, name) pairs
+  // this collector would occupy); a refusal drops it, and with it the keeper.
+  std::unique_ptr<Entry> entry(
+      new Entry{&collector, std::move(keeper), collector.Describe(), {}, check, nullptr});
+  const std::vector<Descriptor>& descs = entry->descriptors;
+  std::vector<std::string>& occupied = entry->occupied;
 
   std::lock_guard lock(mu_);
   bool registered = false;
   for (const Entry& e : entries_) registered |= e.collector == &collector;
   if (registered && descs.empty())
     return Fail(StatusCode::kAlreadyExists, "collector is already registered", {});
-  std::vector<std::string> occupied;  // (family, name) pairs of the names this collector would occupy
   for (const Descriptor& d : descs) {
-    const std::string full = prefix_ + d.name;
+    std::string full;
+    detail::Substitute(full, "{}{}", {prefix_, d.name});
     // How every refusal names the family: "counter myapp_x", built once for all of them.
     std::string subject;
     detail::Substitute(subject, "{} {}", {MetricTypeName(d.type), full});
@@ -176,8 +184,7 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
   }
   std::unique_ptr<Entry>* last = &entries_.first;
   while (*last) last = &(*last)->next;
-  last->reset(
-      new Entry{&collector, std::move(keeper), std::move(descs), std::move(occupied), check, nullptr});
+  *last = std::move(entry);
   return {};
 }
 
