@@ -140,7 +140,7 @@ void MetricVec::SortLabelNames() {
 }
 
 MetricVec::~MetricVec() {
-  for (CellBase* c : order_) Release(c);
+  for (const std::uint64_t w : order_) Release(AsCell(w));
   if (default_cell_) Release(default_cell_);
   if (layout_) Release(layout_);
   Release(shared_name_);
@@ -241,7 +241,7 @@ bool MetricVec::Less(const CellBase* a, const CellBase* b) const noexcept {
 void MetricVec::Rebuild(std::size_t count) {
   slots_.reset(new CellBase*[count]());
   mask_ = count - 1;
-  for (CellBase* c : order_) Place(c);
+  for (const std::uint64_t w : order_) Place(AsCell(w));
 }
 
 void MetricVec::Place(CellBase* cell) noexcept {
@@ -260,7 +260,7 @@ CellBase* MetricVec::FindLocked(std::span<const std::string_view> values, std::u
 }
 
 void MetricVec::InsertLocked(CellBase* cell) {
-  order_.push_back(cell);
+  order_.push_back(AsWord(cell));
   if (order_.size() * 4 > (mask_ + 1) * 3) {
     Rebuild(2 * (mask_ + 1));
   } else {
@@ -339,7 +339,7 @@ Status MetricVec::Remove(const std::span<const std::string_view>* values) {
   if (labels_.empty())
     return Refusal(StatusCode::kFailedPrecondition, kNothingTo, values ? "delete" : "reset");
   if (values && values->size() != labels_.size()) return LabelCountError(values->size());
-  std::vector<CellBase*> gone;
+  std::vector<std::uint64_t> gone;
   {
     std::unique_lock lock(mu_);
     if (values == nullptr) {
@@ -349,15 +349,15 @@ Status MetricVec::Remove(const std::span<const std::string_view>* values) {
       CellBase* cell = FindLocked(*values, HashLabelValues(*values));
       if (cell == nullptr) return Refusal(StatusCode::kNotFound, "{} {}: no series with these label values");
       std::size_t pos = 0;
-      while (order_[pos] != cell) ++pos;
+      while (order_[pos] != AsWord(cell)) ++pos;
       order_.erase(order_.begin() + static_cast<std::ptrdiff_t>(pos));
       if (pos < sorted_) --sorted_;
-      gone.push_back(cell);
+      gone.push_back(AsWord(cell));
     }
     removals_.fetch_add(1, std::memory_order_release);
     Rebuild(mask_ + 1);
   }
-  for (CellBase* c : gone) Release(c);
+  for (const std::uint64_t w : gone) Release(AsCell(w));
   return {};
 }
 
@@ -367,7 +367,7 @@ std::size_t MetricVec::series_count() const {
 }
 
 void MetricVec::SortOrderLocked() const {
-  SortTail(order_, sorted_, [this](const CellBase* a, const CellBase* b) { return Less(a, b); });
+  SortTail(order_, sorted_, [this](std::uint64_t a, std::uint64_t b) { return Less(AsCell(a), AsCell(b)); });
   sorted_ = order_.size();
 }
 
@@ -486,7 +486,7 @@ void MetricVec::FillFamily(FamilySnapshot& f) const {
   const SortedReadLock lock(*this);
   std::vector<SeriesSnapshot>(order_.size()).swap(f.series);  // sized: no growth path in the module
   for (std::size_t k = 0; k < order_.size(); ++k) {
-    const CellBase& c = *order_[k];
+    const CellBase& c = *AsCell(order_[k]);
     SeriesSnapshot& s = f.series[k];
     SplitLabelValues(c, s.label_values);
     ReadValues(type_, c, s, scratch);
@@ -510,7 +510,7 @@ void MetricVec::RefillFamily(FamilySnapshot& f) const {
   const SortedReadLock lock(*this);
   f.series.resize(order_.size());
   for (std::size_t k = 0; k < order_.size(); ++k) {
-    const CellBase& c = *order_[k];
+    const CellBase& c = *AsCell(order_[k]);
     SeriesSnapshot& s = f.series[k];
     s.label_values.resize(perm_.size());
     const char* p = c.label_values.data();

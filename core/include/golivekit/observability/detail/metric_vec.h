@@ -275,6 +275,11 @@ class MetricVec : public Collector {
   Status LabelCountError(std::size_t got) const;
   // A refusal that names this metric: `pattern` begins "{} {}" (kind, name), `arg` fills its third "{}".
   Status Refusal(StatusCode code, const char* pattern, std::string_view arg = {}) const;
+  // A cell of the series order, and the word that stands for it there.
+  static CellBase* AsCell(std::uint64_t word) noexcept {
+    return reinterpret_cast<CellBase*>(static_cast<std::uintptr_t>(word));
+  }
+  static std::uint64_t AsWord(CellBase* cell) noexcept { return reinterpret_cast<std::uintptr_t>(cell); }
 
   const std::uint64_t id_;                  // unique for the process lifetime (thread caches key on it)
   std::atomic<std::uint64_t> removals_{0};  // bumped by Delete/Reset: invalidates thread caches
@@ -290,7 +295,9 @@ class MetricVec : public Collector {
   // mask_ + 1 slots (a power of two), null when empty, linear probing; a deletion rebuilds them
   std::unique_ptr<CellBase*[]> slots_;
   std::size_t mask_ = 0;
-  mutable std::vector<CellBase*> order_;  // all live cells; [0, sorted_) sorted
+  // All live cells, as their addresses; [0, sorted_) sorted. Words rather than pointers: the module's
+  // native buckets grow a vector of words already, so the series order adds no vector code of its own.
+  mutable std::vector<std::uint64_t> order_;
   mutable std::size_t sorted_ = 0;
   CellBase* default_cell_ = nullptr;
 };
