@@ -7,8 +7,9 @@
 // gzip'd JS and ~2 KB of the module, for a dozen functions that are called rarely. Values
 // cross as numbers only; strings and arrays go through three scratch buffers in wasm memory:
 //
-// - In (glk_in): JS writes UTF-8 strings into it, each followed by a 0xFF byte (a byte that never occurs
-//   in UTF-8), and passes how many bytes it wrote. Label values may hold any character, NUL included.
+// - In (glk_in): JS writes the strings' UTF-8 bytes into it and, at its start, a string_view of each
+//   (address and length: two 32-bit words), and passes how many strings it wrote. Label values may hold
+//   any character, NUL included.
 // - Out: a function returning a string or bytes returns their address and leaves their length for
 //   glk_len(). Valid until the next such call (JS copies at once, and frees a large one: glk_release).
 // - Nums (glk_nums): arrays of doubles, both ways (bucket bounds).
@@ -18,7 +19,6 @@
 // frees it exactly once (dispose, FinalizationRegistry, the shipper's stop).
 #include <emscripten/emscripten.h>
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -38,26 +38,17 @@ namespace {
 
 using namespace golivekit::observability::wasm;  // Kind
 
-std::string g_in;
+void* g_in = nullptr;  // the strings' views, then their bytes
+std::size_t g_in_size = 0;
 std::string g_out;
 std::size_t g_len = 0;
 std::vector<double> g_nums;
 std::string g_last_error;  // of the most recent glk_metric_child that returned 0
 
-// The strings JS wrote into g_in (its first `n` bytes), as views into it: valid until JS writes again.
-// Sized by a first count of the ends: the module then links no growth path of a vector of views.
-std::vector<std::string_view> In(std::size_t n) {
-  const char* in = g_in.data();
-  std::vector<std::string_view> out(static_cast<std::size_t>(std::count(in, in + n, '\xff')));
-  const char* start = in;
-  std::string_view* next = out.data();
-  for (const char* p = in; p != in + n; ++p) {
-    if (*p == '\xff') {
-      *next++ = std::string_view(start, static_cast<std::size_t>(p - start));
-      start = p + 1;
-    }
-  }
-  return out;
+// The `n` strings JS wrote into g_in, as views into it: valid until JS writes again. JS writes the views
+// itself (no parsing here, and no vector made per call).
+std::span<const std::string_view> In(std::size_t n) {
+  return {static_cast<const std::string_view*>(g_in), n};
 }
 
 const char* Bytes(const std::string& s) {
@@ -117,7 +108,7 @@ std::vector<double> BucketsIn(int n) {
 // The label names are appended one at a time: the append is linked anyway, a vector made from a range
 // would be code of its own.
 template <class Opts>
-Opts Declared(const std::vector<std::string_view>& s) {
+Opts Declared(std::span<const std::string_view> s) {
   Opts o{.name = std::string(s[0]), .help = std::string(s[1])};
   for (std::size_t i = 2; i < s.size(); ++i) o.labels.emplace_back(s[i]);
   return o;
@@ -136,10 +127,15 @@ extern "C" {
 
 // ---- scratch buffers ---------------------------------------------------------------------------------
 
-// The address of the input buffer, grown to `n` bytes.
-EMSCRIPTEN_KEEPALIVE char* glk_in(std::size_t n) {
-  if (g_in.size() < n) g_in.resize(n);
-  return g_in.data();
+// The address of the input buffer, grown to `n` bytes. Raw storage from operator new (which creates the
+// string views JS writes in it): a vector's growth or initialization would be code of its own.
+EMSCRIPTEN_KEEPALIVE void* glk_in(std::size_t n) {
+  if (g_in_size < n) {
+    ::operator delete(g_in);
+    g_in = ::operator new(n);
+    g_in_size = n;
+  }
+  return g_in;
 }
 // The length of the bytes whose address the latest string-returning export gave.
 EMSCRIPTEN_KEEPALIVE std::size_t glk_len() { return g_len; }
@@ -161,7 +157,7 @@ EMSCRIPTEN_KEEPALIVE const char* glk_last_error() { return Bytes(g_last_error); 
 // fills in the defaults, which it has from js_constants.cc).
 EMSCRIPTEN_KEEPALIVE Metric* glk_metric_new(int kind, std::size_t in, int buckets, double native_factor,
                                             double native_zero_threshold, std::uint32_t native_max_buckets) {
-  const std::vector<std::string_view> s = In(in);
+  const std::span<const std::string_view> s = In(in);
   auto* m = new Metric{kind, 1, nullptr};
   switch (kind) {
     case kCounter:
@@ -196,8 +192,7 @@ EMSCRIPTEN_KEEPALIVE int glk_metric_series_count(std::uintptr_t m) {
 // reason in glk_last_error().
 EMSCRIPTEN_KEEPALIVE std::uintptr_t glk_metric_child(std::uintptr_t p, std::size_t in) {
   const Metric& m = M(p);
-  const std::vector<std::string_view> in_views = In(in);
-  const std::span<const std::string_view> v(in_views);
+  const std::span<const std::string_view> v = In(in);
   switch (m.kind) {
     case kCounter:
       return Adopt(static_cast<obs::Counter&>(*m.vec).WithLabelValues(v));
@@ -223,10 +218,8 @@ EMSCRIPTEN_KEEPALIVE int glk_metric_buckets(std::uintptr_t p) {
 // In: namespace, then constant labels as name, value, name, value, … (each name once: an object's keys,
 // js/src/registry.ts).
 EMSCRIPTEN_KEEPALIVE obs::Registry* glk_registry_new(std::size_t in) {
-  std::vector<std::string_view> s = In(in);
-  const std::string_view namespace_ = s[0];
-  s.erase(s.begin());  // a move down rather than a second vector
-  return new obs::Registry(namespace_, s);
+  const std::span<const std::string_view> s = In(in);
+  return new obs::Registry(s[0], std::vector<std::string_view>(s.begin() + 1, s.end()));  // takes a vector
 }
 EMSCRIPTEN_KEEPALIVE const char* glk_registry_register(std::uintptr_t r, std::uintptr_t p) {
   Metric& m = M(p);

@@ -18,18 +18,20 @@ if (typeof w.glk_metric_new !== "function" || typeof w.glk_metric_child !== "fun
   console.error("wasm-floor: the module has no glk_metric_new/glk_metric_child any more; update this script (wasm/bindings.cc)");
   process.exit(2);
 }
-// glk_metric_new reads name and help from the input buffer: UTF-8, each followed by 0xFF.
+// glk_metric_new reads name and help from the input buffer: a string view of each (address and length,
+// two 32-bit words), then their UTF-8 bytes.
 const metric = (kind, name) => {
   const text = [name, "x"];
-  let at = w.glk_in(64);
+  let view = w.glk_in(64) >> 2;
   const mem = new Uint8Array(w.memory.buffer);
-  const start = at;
+  const words = new Uint32Array(w.memory.buffer);
+  let at = (view + text.length * 2) * 4;
   for (const s of text) {
-    at += new TextEncoder().encodeInto(s, mem.subarray(at)).written;
-    mem[at++] = 255;
+    words[view++] = at;
+    at += words[view++] = new TextEncoder().encodeInto(s, mem.subarray(at)).written;
   }
   // Default classic buckets (-1), no native buckets (factor 0; threshold and limit then unused).
-  return w.glk_metric_child(w.glk_metric_new(kind, at - start, -1, 0, 2 ** -128, 160), 0);
+  return w.glk_metric_child(w.glk_metric_new(kind, text.length, -1, 0, 2 ** -128, 160), 0);
 };
 const ps = [];
 for (let k = 0; k < 8; k++) ps.push(metric(0, `c${k}_total`));

@@ -87,18 +87,23 @@ export class WasmCore {
     this.freeNow(what, address);
   }
 
-  /** Writes strings into the input buffer (UTF-8, each followed by 0xFF); returns the bytes written. */
+  /**
+   * Writes strings into the input buffer: their UTF-8 bytes, and before them a string view of each (address
+   * and length, wasm/bindings.cc); returns how many.
+   */
   putStrings(strings: readonly string[]): number {
-    let max = 0;
-    for (const s of strings) max += s.length * 3 + 1;
-    const start = this.wasm.glk_in(max);
+    // 8 bytes for each string's view, at most 3 for each UTF-16 unit.
+    let room = strings.length * 8;
+    for (const s of strings) room += s.length * 3;
+    let view = this.wasm.glk_in(room) >> 2;
     const memory = this.bytesView();
-    let at = start;
+    const words = new Uint32Array(memory.buffer);
+    let at = (view + strings.length * 2) * 4;
     for (const s of strings) {
-      at += encoder.encodeInto(s, memory.subarray(at)).written!;
-      memory[at++] = 255;
+      words[view++] = at;
+      at += words[view++] = encoder.encodeInto(s, memory.subarray(at)).written!;
     }
-    return at - start;
+    return strings.length;
   }
 
   /** The string whose address an export returned (its length from glk_len). */
