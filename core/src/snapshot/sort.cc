@@ -1,5 +1,6 @@
 #include "snapshot/sort.h"
 
+#include <numeric>
 #include <utility>
 
 namespace golivekit::observability::detail {
@@ -22,6 +23,13 @@ void SortIndices(IndexArray& idx, FunctionRef<bool(std::uint32_t, std::uint32_t)
     std::swap(idx[0], idx[end - 1]);
     sift_down(0, end - 1);
   }
+}
+
+IndexArray SortedOrder(std::size_t n, FunctionRef<bool(std::uint32_t, std::uint32_t)> less_at) {
+  IndexArray idx(n);
+  std::iota(idx.begin(), idx.end(), std::uint32_t{0});
+  SortIndices(idx, less_at);
+  return idx;
 }
 
 }  // namespace golivekit::observability::detail

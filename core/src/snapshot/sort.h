@@ -20,13 +20,8 @@ namespace golivekit::observability::detail {
 void SortIndices(IndexArray& idx, FunctionRef<bool(std::uint32_t, std::uint32_t)> less);
 
 /// The order of `n` items by `less_at(a, b)` over their indices: idx[k] is the index of the k-th item.
-template <class LessAt>
-IndexArray SortedOrder(std::size_t n, LessAt less_at) {
-  IndexArray idx(n);
-  std::iota(idx.begin(), idx.end(), std::uint32_t{0});
-  SortIndices(idx, less_at);
-  return idx;
-}
+/// Out of line (sort.cc): every sort of the core shares its allocation, numbering and call.
+IndexArray SortedOrder(std::size_t n, FunctionRef<bool(std::uint32_t, std::uint32_t)> less_at);
 
 /// v[0, first) is sorted by `less`: sorts v[first, end) and merges the two (stable) in place. The tail is
 /// moved out in its sorted order (an array of the tail's size, usually far smaller than v), and the
