@@ -10,7 +10,6 @@
 #include "golivekit/observability/detail/native_cells.h"
 #include "golivekit/observability/snapshot.h"
 #include "snapshot/native_spans.h"
-#include "snapshot/sort.h"
 
 namespace golivekit::observability::detail {
 
@@ -165,26 +164,43 @@ std::int32_t CollectBuckets(const NativeBucketsCell& cell, std::vector<std::uint
   return schema;
 }
 
-// The reads' order by key: the core's one out-of-line sort (snapshot/sort.h) rather than a sort of their
-// own, which the WebAssembly module would carry inlined in every family's collect.
-IndexArray SortedReads(const std::vector<std::uint64_t>& reads) {
-  const std::uint64_t* r = reads.data();
-  return SortedOrder(reads.size() / 2, [r](std::uint32_t a, std::uint32_t b) { return r[2 * a] < r[2 * b]; });
+void SwapReads(std::uint64_t* r, std::size_t a, std::size_t b) {
+  std::swap(r[2 * a], r[2 * b]);
+  std::swap(r[2 * a + 1], r[2 * b + 1]);
 }
 
-// Writes the reads, in `order`, into `out`'s spans, `by` schemas below theirs; returns how many buckets
-// that makes.
-std::size_t FoldReads(const std::vector<std::uint64_t>& reads, const IndexArray& order, std::int32_t by,
-                      NativeBuckets& out) {
+// Heapsort by key: O(n log n) without the several KB a std::sort instantiation adds to the module. One
+// loop builds the heap (k >= n) and then takes the largest out (k < n), so the sift is written once.
+void SortReads(std::vector<std::uint64_t>& reads) {
+  std::uint64_t* r = reads.data();
+  const std::size_t n = reads.size() / 2;
+  for (std::size_t k = n + n / 2; k-- > 1;) {
+    std::size_t root = 0, size = k;
+    if (k >= n) {
+      root = k - n;
+      size = n;
+    } else {
+      SwapReads(r, 0, k);
+    }
+    for (std::size_t child; (child = 2 * root + 1) < size; root = child) {
+      if (child + 1 < size && r[2 * child] < r[2 * child + 2]) ++child;
+      if (!(r[2 * root] < r[2 * child])) break;
+      SwapReads(r, root, child);
+    }
+  }
+}
+
+// Writes the sorted reads into `out`'s spans, `by` schemas below theirs; returns how many buckets that
+// makes.
+std::size_t FoldReads(const std::vector<std::uint64_t>& reads, std::int32_t by, NativeBuckets& out) {
   for (auto* v : {&out.positive_counts, &out.negative_counts}) v->clear();
   for (auto* v : {&out.positive_spans, &out.negative_spans}) v->clear();
   SpanWriter sides[2] = {{out.positive_spans, out.positive_counts},
                          {out.negative_spans, out.negative_counts}};
   std::size_t buckets = 0;
-  for (const std::uint32_t i : order) {
-    const auto key = static_cast<std::int64_t>(reads[2 * i] ^ kKeyBias);
-    buckets +=
-        sides[key & 1].Add(LowerNativeIndex(static_cast<std::int32_t>(key >> 1), by), reads[2 * i + 1]);
+  for (std::size_t i = 0; i < reads.size(); i += 2) {
+    const auto key = static_cast<std::int64_t>(reads[i] ^ kKeyBias);
+    buckets += sides[key & 1].Add(LowerNativeIndex(static_cast<std::int32_t>(key >> 1), by), reads[i + 1]);
   }
   return buckets;
 }
@@ -198,11 +214,10 @@ std::uint64_t ReadNativeBuckets(const NativeBucketsCell& cell, NativeBuckets& ou
   const std::int32_t schema = CollectBuckets(cell, scratch, total);
   out.zero_count = cell.zero_count.load(std::memory_order_relaxed);
   total += out.zero_count + cell.nan_count.load(std::memory_order_relaxed);
-  const IndexArray order = SortedReads(scratch);
+  SortReads(scratch);
   // Lowering keeps the reads in order (it is monotonic), so each try only folds them again.
   std::int32_t by = 0;
-  while (FoldReads(scratch, order, by, out) > cell.config->max_buckets && schema - by > kNativeSchemaMin)
-    ++by;
+  while (FoldReads(scratch, by, out) > cell.config->max_buckets && schema - by > kNativeSchemaMin) ++by;
   out.schema = schema - by;
   out.zero_threshold = cell.config->zero_threshold;
   return total;
