@@ -12,7 +12,7 @@ import { args, assert, main, printWhereTheBytesAre, run, runPage, shippedSizes }
 
 const APPS = path.join(path.dirname(fileURLToPath(import.meta.url)), "apps");
 
-// The regression budget of this page: what it shipped when last set (23,287 B; 39,914 B when this test was written),
+// The regression budget of this page: what it shipped when last set (23,355 B; 39,914 B when this test was written),
 // rounded up. The goal (docs/performance.md) is lower: at most 22 KB and below OpenTelemetry's page.
 const BUDGET = 23 * 1024;
 const GOAL = 22 * 1024;

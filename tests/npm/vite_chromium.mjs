@@ -57,7 +57,7 @@ main("npm.vite_chromium", async () => {
   console.log(`requests: ${requests.map((r) => `${r.path} ${r.status}`).join(", ")}`);
   console.log(`npm.size: vite build ships ${jsGzip + wasmGzip} bytes gzip (js ${jsGzip}, wasm ${wasmGzip})`);
   printWhereTheBytesAre(sizes, wasmBytes);
-  // The regression budget for what a Vite build ships (JS + wasm, gzip): 23,716 B when last set, rounded up. This
+  // The regression budget for what a Vite build ships (JS + wasm, gzip): 23,784 B when last set, rounded up. This
   // page's own walk-through code is counted too, so the package alone is a little smaller.
   const budget = 23.5 * 1024;
   assert(jsGzip + wasmGzip <= budget, `vite build ships ${jsGzip + wasmGzip} bytes gzip, over the ${budget}-byte budget`);
