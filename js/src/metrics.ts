@@ -79,7 +79,7 @@ export abstract class NativeMetric<S extends SeriesHandle> extends Adapter imple
   }
 
   withLabels(...values: LabelValue[]): S {
-    if (values.length !== this.labelNames.length || values.length === 0) return this.withoutLabels(values.length);
+    if (values.length !== this.labelNames.length || values.length === 0) return this.withoutLabels(values);
     // The series of these values (one per level), made now if it was not before: one walk for both.
     const last = values.length - 1;
     let level = this.series;
@@ -145,14 +145,17 @@ export abstract class NativeMetric<S extends SeriesHandle> extends Adapter imple
   }
 
   /** @internal withLabels() without values on a metric without labels, or with the wrong number of them */
-  withoutLabels(count: number): S {
+  withoutLabels(values: LabelValue[]): S {
     this.nativeAddress(); // a disposed metric says so first
-    if (count === 0 && this.single !== null) return this.single;
-    const expected = this.labelNames.length;
-    throw new ObservabilityError(
-      "INVALID_ARGUMENT",
-      `${this.name}: expected ${expected} label value${expected === 1 ? "" : "s"} {${this.labelNames.join(", ")}}, got ${count}`,
-    );
+    if (!values.length && this.single) return this.single;
+    // The core refuses the count with the message JS gives (core/src/record/metric_vec.cc, "counter name:
+    // expected …"), after the metric's type, which JS leaves out: the page carries the text once.
+    try {
+      return this.newSeries(values.map(labelKey));
+    } catch (e) {
+      const message = (e as Error).message;
+      throw new ObservabilityError((e as ObservabilityError).code, message.slice(message.indexOf(" ") + 1));
+    }
   }
 
   /** @internal forgets the series of these values, and the levels that are left empty */
