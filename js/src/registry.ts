@@ -30,8 +30,10 @@ function jsHeap(): number[] {
   return memory ? [memory.usedJSHeapSize, memory.jsHeapSizeLimit] : usage ? [usage.heapUsed, usage.heapTotal] : [];
 }
 
-// The gauges refresh() sets, in the order of its figures; the JS heap's two only where it is reported.
+// The runtime metrics: the build info, then the gauges refresh() sets, in the order of its figures (the
+// JS heap's two only where it is reported). A row's third item, if any, is a label name.
 const GAUGES = [
+  ["golivekit_build_info", "Version of golivekit-observability; always 1.", "version"],
   ["golivekit_runtime_wasm_memory_bytes",
     "Size of the WebAssembly linear memory of the metrics module (grows, never shrinks)."],
   ["golivekit_runtime_heap_inuse_bytes",
@@ -55,15 +57,13 @@ export class MetricRegistry extends Adapter implements Registry {
     if (opts.includeRuntimeMetrics) {
       // The wasm memory's two in MemoryStats' order (wasmMemoryBytes, heapInUseBytes), then the JS heap's.
       const figures = (): number[] => [...Object.values(core.memoryUse()), ...jsHeap()];
-      const add = ([name, help]: string[], labels?: string[]): GaugeMetric =>
-        this.register(new GaugeMetric(core, GAUGE, { name: name!, help: help!, labels }));
-      const gauges = GAUGES.slice(0, figures().length).map((row) => add(row));
-      const all = [...gauges, add(["golivekit_build_info", "Version of golivekit-observability; always 1."], ["version"])];
-      all[all.length - 1]!.withLabels(VERSION).set(1);
+      const gauges = GAUGES.slice(0, figures().length + 1).map(([name, help, ...labels]) =>
+        this.register(new GaugeMetric(core, GAUGE, { name: name!, help: help!, labels })));
+      gauges[0]!.withLabels(VERSION).set(1);
       this.runtime = {
-        names: all.map((gauge) => (namespace && `${namespace}_`) + gauge.name),
-        refresh: () => figures().forEach((value, i) => gauges[i]?.set(value)),
-        dispose: () => all.forEach((gauge) => gauge.dispose()),
+        names: gauges.map((gauge) => (namespace && `${namespace}_`) + gauge.name),
+        refresh: () => figures().forEach((value, i) => gauges[i + 1]!.set(value)),
+        dispose: () => gauges.forEach((gauge) => gauge.dispose()),
       };
     }
   }
