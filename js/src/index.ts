@@ -17,7 +17,7 @@
  *
  * @packageDocumentation
  */
-import { instantiate, sharedLoad, webCrypto } from "./load.js";
+import { instantiate, nodeJsHeap, sharedLoad, webCrypto } from "./load.js";
 import type { LoadOptions, Observability } from "./types.js";
 import { fromBytes, fromUrl, type Instantiate } from "./wasm-instance.js";
 
@@ -47,7 +47,7 @@ async function readNodeFile(href: string): Promise<Uint8Array> {
   return fs.readFile(/^[a-z][a-z0-9+.-]*:/i.test(href) ? new URL(href) : href);
 }
 
-const load = sharedLoad(async (options) => instantiate(await wasmSource(options), webCrypto()));
+const load = sharedLoad(async (options) => instantiate(await wasmSource(options), webCrypto(), nodeJsHeap));
 
 /**
  * Loads and instantiates the WebAssembly module and returns the metrics API. Without options the

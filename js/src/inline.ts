@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-import { instantiate, webCrypto } from "./load.js";
+import { instantiate, nodeJsHeap, webCrypto } from "./load.js";
 import { fromBytes } from "./wasm-instance.js";
 import wasmGzipBase64 from "./observability-wasm-inline.js";
 import type { LoadOptions, Observability } from "./types.js";
@@ -25,7 +25,7 @@ let shared: Promise<Observability> | undefined;
 
 /** Instantiates the inlined WebAssembly module; see the default entry's `loadObservability`. */
 export function loadObservability(options?: LoadOptions): Promise<Observability> {
-  const fromInline = async () => instantiate(fromBytes((options?.wasmBinary ?? (await inlinedModule())) as BufferSource), webCrypto());
+  const fromInline = async () => instantiate(fromBytes((options?.wasmBinary ?? (await inlinedModule())) as BufferSource), webCrypto(), nodeJsHeap);
   if (options?.wasmBinary) return fromInline();
   shared ??= fromInline();
   return shared;

@@ -3,6 +3,7 @@
 // sharing of one instance that index.ts and browser.ts give loadObservability().
 import { createApi } from "./api.js";
 import type { WebCrypto } from "./api.js";
+import { browserJsHeap, type JsHeap } from "./registry.js";
 import type { LoadOptions, Observability } from "./types.js";
 import { type Instantiate, instantiateWith } from "./wasm-instance.js";
 
@@ -22,12 +23,23 @@ export async function webCrypto(): Promise<WebCrypto | undefined> {
   return typeof crypto?.getRandomValues === "function" ? crypto : undefined;
 }
 
+// The JS heap where the browser (performance.memory) or Node (process.memoryUsage) reports it: what the
+// entries for both (index.ts, inline.ts) give their registries' runtime metrics.
+export const nodeJsHeap: JsHeap = () => {
+  const heap = browserJsHeap();
+  const p = (globalThis as { process?: { memoryUsage?: () => { heapUsed: number; heapTotal: number } } }).process;
+  const usage = !heap.length && typeof p?.memoryUsage === "function" && p.memoryUsage();
+  return usage ? [usage.heapUsed, usage.heapTotal] : heap;
+};
+
+/** The API over an instance made by `load`; `jsHeap` reads the JS heap for the runtime metrics. */
 export async function instantiate(
   load: Instantiate,
   webCrypto: WebCrypto | undefined | Promise<WebCrypto | undefined>,
+  jsHeap: JsHeap = browserJsHeap,
 ): Promise<Observability> {
   const [heap, crypto] = await Promise.all([instantiateWith(load), webCrypto]);
-  return createApi(heap, crypto);
+  return createApi(heap, crypto, jsHeap);
 }
 
 /**

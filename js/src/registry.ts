@@ -19,16 +19,16 @@ export interface RuntimeMetrics {
   dispose(): void;
 }
 
-// The JS heap (used, limit) where the browser (performance.memory) or Node (process.memoryUsage) reports it.
-function jsHeap(): number[] {
-  const g = globalThis as {
-    performance?: { memory?: { usedJSHeapSize: number; jsHeapSizeLimit: number } };
-    process?: { memoryUsage?: () => { heapUsed: number; heapTotal: number } };
-  };
-  const memory = g.performance?.memory;
-  const usage = !memory && typeof g.process?.memoryUsage === "function" && g.process.memoryUsage();
-  return memory ? [memory.usedJSHeapSize, memory.jsHeapSizeLimit] : usage ? [usage.heapUsed, usage.heapTotal] : [];
-}
+/** The JS heap's figures (used, limit) where the platform reports them, else none. */
+export type JsHeap = () => number[];
+
+// The JS heap where a browser reports it (performance.memory): what browser.ts gives its registries. The
+// other entries give nodeJsHeap (load.ts), which reads Node's process.memoryUsage() too, a path no page takes.
+export const browserJsHeap: JsHeap = () => {
+  const memory = (globalThis as { performance?: { memory?: { usedJSHeapSize: number; jsHeapSizeLimit: number } } })
+    .performance?.memory;
+  return memory ? [memory.usedJSHeapSize, memory.jsHeapSizeLimit] : [];
+};
 
 // The runtime metrics: the build info, then the gauges refresh() sets, in the order of its figures (the
 // JS heap's two only where it is reported). A row's third item, if any, is a label name.
@@ -48,7 +48,7 @@ export class MetricRegistry extends Adapter implements Registry {
   /** @internal the runtime metrics, if asked for (a shipper leaves out their families) */
   declare runtime: RuntimeMetrics | undefined;
 
-  constructor(core: WasmCore, opts: RegistryOpts = {}) {
+  constructor(core: WasmCore, opts: RegistryOpts = {}, jsHeap: JsHeap) {
     if (typeof opts !== "object" || !opts) throw new TypeError("newRegistry: options must be an object");
     const namespace = String(opts.namespace ?? "");
     // The namespace, then each constant label's name and value.
