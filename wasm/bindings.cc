@@ -165,29 +165,29 @@ EMSCRIPTEN_KEEPALIVE const char* glk_last_error() { return Bytes(g_last_error); 
 EMSCRIPTEN_KEEPALIVE Metric* glk_metric_new(int kind, std::size_t in, int buckets, double native_factor,
                                             double native_zero_threshold, std::uint32_t native_max_buckets) {
   const std::span<const std::string_view> s = In(in);
-  auto* m = new Metric{kind, 1, nullptr};
+  obs::detail::MetricVec* vec;
   switch (kind) {
     case kCounter:
-      m->vec.reset(new obs::Counter(Declared<obs::CounterOpts>(s)));
+      vec = new obs::Counter(Declared<obs::CounterOpts>(s));
       break;
     case kGauge:
-      m->vec.reset(new obs::Gauge(Declared<obs::GaugeOpts>(s)));
+      vec = new obs::Gauge(Declared<obs::GaugeOpts>(s));
       break;
     default: {
-      m->kind = kHistogram;
+      kind = kHistogram;
       // The declaration as the other kinds make it (one instance of that code), moved in.
       obs::CounterOpts d = Declared<obs::CounterOpts>(s);
-      m->vec.reset(new obs::Histogram({.name = std::move(d.name),
-                                       .help = std::move(d.help),
-                                       .labels = std::move(d.labels),
-                                       .buckets = BucketsIn(buckets),
-                                       .native_bucket_factor = native_factor,
-                                       .native_zero_threshold = native_zero_threshold,
-                                       .native_max_buckets = native_max_buckets}));
+      vec = new obs::Histogram({.name = std::move(d.name),
+                                .help = std::move(d.help),
+                                .labels = std::move(d.labels),
+                                .buckets = BucketsIn(buckets),
+                                .native_bucket_factor = native_factor,
+                                .native_zero_threshold = native_zero_threshold,
+                                .native_max_buckets = native_max_buckets});
       break;
     }
   }
-  return m;
+  return new Metric{kind, 1, std::unique_ptr<obs::detail::MetricVec>(vec)};
 }
 EMSCRIPTEN_KEEPALIVE int glk_metric_kind(std::uintptr_t m) { return M(m).kind; }
 EMSCRIPTEN_KEEPALIVE const char* glk_metric_help(std::uintptr_t m) { return Out(M(m).vec->help()); }
