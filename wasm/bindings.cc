@@ -226,7 +226,7 @@ EMSCRIPTEN_KEEPALIVE int glk_metric_buckets(std::uintptr_t p) {
 // js/src/registry.ts).
 EMSCRIPTEN_KEEPALIVE obs::Registry* glk_registry_new(std::size_t in) {
   const std::span<const std::string_view> s = In(in);
-  return new obs::Registry(s[0], std::vector<std::string_view>(s.begin() + 1, s.end()));  // takes a vector
+  return obs::detail::NewRegistryFromPairs(s[0], s.subspan(1));
 }
 EMSCRIPTEN_KEEPALIVE const char* glk_registry_register(std::uintptr_t r, std::uintptr_t p) {
   Metric& m = M(p);

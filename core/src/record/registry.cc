@@ -53,11 +53,19 @@ Registry::Registry(RegistryOpts opts) : opts_(std::move(opts)) {
 }
 
 Registry::Registry(std::string_view namespace_, const std::vector<std::string_view>& const_label_pairs)
+    : Registry(namespace_, std::span<const std::string_view>(const_label_pairs)) {}
+
+Registry::Registry(std::string_view namespace_, std::span<const std::string_view> const_label_pairs)
     : opts_{.namespace_ = std::string(namespace_)} {
   for (std::size_t i = 0; i + 1 < const_label_pairs.size(); i += 2) {
     AddConstLabel(const_label_pairs[i], const_label_pairs[i + 1]);
   }
   CheckOpts();
+}
+
+Registry* detail::NewRegistryFromPairs(std::string_view namespace_,
+                                       std::span<const std::string_view> const_label_pairs) {
+  return new Registry(namespace_, const_label_pairs);
 }
 
 // Appended, then moved down by swaps: a registry has a handful of constant labels, and this links no

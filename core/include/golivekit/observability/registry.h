@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,6 +49,11 @@ class ConstLabels;  // gather.cc
 /// keeps no list of its own.
 Status RegisterReleased(Registry& registry, MetricVec& metric, std::uintptr_t owner,
                         void (*release)(std::uintptr_t));
+/// A new registry from a namespace and constant labels given as name, value, name, value, …, exactly as
+/// Registry's constructor from label pairs makes it, for an embedder whose labels are in an array of its
+/// own (the npm module's C exports: no vector is copied). The caller deletes it.
+Registry* NewRegistryFromPairs(std::string_view namespace_,
+                               std::span<const std::string_view> const_label_pairs);
 }  // namespace detail
 
 /// Options of `NewRegistry` (fields in this order, for designated initializers).
@@ -169,6 +175,10 @@ class Registry {
   };
   friend Status detail::RegisterReleased(Registry& registry, detail::MetricVec& metric, std::uintptr_t owner,
                                          void (*release)(std::uintptr_t));
+  friend Registry* detail::NewRegistryFromPairs(std::string_view namespace_,
+                                                std::span<const std::string_view> const_label_pairs);
+  // The constructor from label pairs, over any array of them.
+  Registry(std::string_view namespace_, std::span<const std::string_view> const_label_pairs);
   Status Add(Collector& collector, Keeper keeper, OutputCheck check);
   Status CheckDescriptor(const Descriptor& d, const std::string& full, const std::string& subject) const;
   static Status FamilyConflict(const Descriptor& old, const Descriptor& d, const std::string& full,
