@@ -479,7 +479,8 @@ void MetricVec::FillFamily(FamilySnapshot& f) const {
   f.type = type_;
   SortedLabelNames(f.label_names);
   if (layout_) {
-    std::vector<double>(layout_->bounds).swap(f.bucket_bounds);
+    // A copy moved in: the module has vector<double>'s move assignment already, a swap would be inlined.
+    f.bucket_bounds = std::vector<double>(layout_->bounds);
     f.native = layout_->native;
   }
   std::vector<std::uint64_t> scratch;
