@@ -40,6 +40,7 @@ bool MountWebRoot(httplib::Server& server, const std::string& dir) {
   const bool built = !dir.empty() && IsFile(dir + "/index.html") && server.set_mount_point("/", dir);
   if (built) {
     server.set_file_extension_and_mimetype_mapping("wasm", "application/wasm");
+    server.set_file_extension_and_mimetype_mapping("gz", "application/gzip");  // the module, gzip'd
     server.set_file_extension_and_mimetype_mapping("js", "text/javascript; charset=utf-8");
     server.set_file_extension_and_mimetype_mapping("html", "text/html; charset=utf-8");
     server.set_file_request_handler([](const httplib::Request& req, httplib::Response& res) {

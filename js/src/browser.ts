@@ -9,13 +9,14 @@
 import type { WebCrypto } from "./api.js";
 import { instantiate, sharedLoad } from "./load.js";
 import type { LoadOptions, Observability } from "./types.js";
+import { moduleUrl } from "./module-url.js";
 import { fromBytes, fromUrl } from "./wasm-instance.js";
 
 export type * from "./types.js";
 export { ObservabilityError, VERSION } from "./api.js";
 
 const load = sharedLoad((options) => {
-  const url = options.wasmUrl ?? new URL("./observability.wasm", import.meta.url);
+  const url = options.wasmUrl ?? moduleUrl();
   const source = options.wasmBinary
     ? fromBytes(options.wasmBinary as BufferSource)
     : fromUrl(typeof url === "string" ? url : url.href);

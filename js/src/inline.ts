@@ -15,17 +15,14 @@ import type { LoadOptions, Observability } from "./types.js";
 export type * from "./types.js";
 export { ObservabilityError, VERSION } from "./api.js";
 
-// The module's bytes from the base64 of its gzip'd form (scripts/npm-dist.mjs).
-async function inlinedModule(): Promise<ArrayBuffer> {
-  const gz = Uint8Array.from(atob(wasmGzipBase64), (c) => c.charCodeAt(0));
-  return new Response(new Blob([gz]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
-}
+// The module's gzip'd bytes from their base64 (scripts/npm-dist.mjs); fromBytes gunzips them.
+const inlinedModule = () => Uint8Array.from(atob(wasmGzipBase64), (c) => c.charCodeAt(0));
 
 let shared: Promise<Observability> | undefined;
 
 /** Instantiates the inlined WebAssembly module; see the default entry's `loadObservability`. */
 export function loadObservability(options?: LoadOptions): Promise<Observability> {
-  const fromInline = async () => instantiate(fromBytes((options?.wasmBinary ?? (await inlinedModule())) as BufferSource), webCrypto(), nodeJsHeap);
+  const fromInline = async () => instantiate(fromBytes((options?.wasmBinary ?? inlinedModule()) as BufferSource), webCrypto(), nodeJsHeap);
   if (options?.wasmBinary) return fromInline();
   shared ??= fromInline();
   return shared;

@@ -71,23 +71,26 @@ export async function instantiateWith(instantiate: Instantiate): Promise<HeapVie
   return heap;
 }
 
-// Streaming compiles while the bytes arrive, but needs the server to say application/wasm; with any
-// other Content-Type it fails, and the bytes are fetched again and compiled whole.
+// The module's bytes as fetched, whatever the server says of them: gzip'd as the package ships them
+// (observability.wasm.gz, which even a server that compresses nothing sends at its gzip'd size), gunzipped
+// already by a server that marked them Content-Encoding: gzip, or a plain .wasm given as `wasmUrl`.
+// Compiled once they are all here rather than while they arrive: the module is small, and no
+// Content-Type (application/wasm, which streaming compilation needs) is asked of the server.
 export const fromUrl = (url: string): Instantiate => async (imports) => {
-  const get = async () => {
-    const response = await fetch(url, { credentials: "same-origin" });
-    if (!response.ok) throw new Error(`golivekit-observability: cannot load ${url}: HTTP ${response.status}`);
-    return response;
-  };
-  if (typeof WebAssembly.instantiateStreaming === "function") {
-    try {
-      return (await WebAssembly.instantiateStreaming(get(), imports)).instance;
-    } catch {
-      // not application/wasm, or not a wasm module at all: the second try says which
-    }
-  }
-  return fromBytes(await (await get()).arrayBuffer())(imports);
+  const response = await fetch(url, { credentials: "same-origin" });
+  if (!response.ok) throw new Error(`golivekit-observability: cannot load ${url}: HTTP ${response.status}`);
+  return fromBytes(await response.arrayBuffer())(imports);
 };
 
+/** The module from its bytes: a plain module ("\0asm" first), or one gzip'd (1f 8b first). */
 export const fromBytes = (bytes: BufferSource): Instantiate => async (imports) =>
-  (await WebAssembly.instantiate(bytes, imports)).instance;
+  (await WebAssembly.instantiate(await gunzipped(bytes), imports)).instance;
+
+// gzip by the platform's DecompressionStream (browsers since 2023, Node 18); the entries that fetch
+// observability.wasm.gz fetch the plain module where there is none (module-url.ts).
+async function gunzipped(bytes: BufferSource): Promise<BufferSource> {
+  const b = new Uint8Array((bytes as ArrayBufferView).buffer ?? bytes, (bytes as ArrayBufferView).byteOffset);
+  return b[0] === 0x1f && b[1] === 0x8b
+    ? new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer()
+    : bytes;
+}

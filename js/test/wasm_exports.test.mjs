@@ -11,6 +11,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { gunzipSync, gzipSync } from "node:zlib";
 
 import ts from "typescript";
 
@@ -130,33 +131,60 @@ test("memory grows through emscripten_resize_heap and the float hook writes into
   assert.throws(() => abort(), WebAssembly.RuntimeError);
 });
 
-// Browsers fetch the module (js/src/wasm-instance.ts). Node 20's fetch and instantiateStreaming behave as
-// theirs do, so the fetch path is tried here against a loopback server.
-test("fetching the module: streamed, re-fetched when not served as application/wasm, clear errors", async (t) => {
+// Browsers fetch the module (js/src/wasm-instance.ts): the package's gzip'd observability.wasm.gz, or a
+// plain module given as wasmUrl, from any server. Node 20's fetch behaves as theirs does, so the fetch
+// path is tried here against a loopback server.
+test("fetching the module: gzip'd or plain, whatever the server says of it; clear errors", async (t) => {
   const { createServer } = await import("node:http");
   const bytes = readFileSync(join(root, "dist", "observability.wasm"));
+  const packed = readFileSync(join(root, "dist", "observability.wasm.gz"));
+  assert.deepEqual(gunzipSync(packed), bytes, "dist/observability.wasm.gz is dist/observability.wasm gzip'd");
   const hits = [];
   const server = createServer((req, res) => {
     hits.push(req.url);
-    if (req.url === "/ok.wasm") res.writeHead(200, { "content-type": "application/wasm" }).end(bytes);
-    else if (req.url === "/octet.wasm") res.writeHead(200, { "content-type": "application/octet-stream" }).end(bytes);
-    else if (req.url === "/page.wasm") res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html>");
+    const serve = (type, body, headers = {}) => res.writeHead(200, { "content-type": type, ...headers }).end(body);
+    if (req.url === "/m.wasm.gz") serve("application/gzip", packed);
+    // A server that marks .gz files as gzip-encoded: the fetch gunzips them already.
+    else if (req.url === "/encoded.wasm.gz") serve("application/wasm", packed, { "content-encoding": "gzip" });
+    else if (req.url === "/plain.wasm") serve("application/wasm", bytes);
+    else if (req.url === "/octet.wasm") serve("application/octet-stream", bytes);
+    // A plain module that the server gzips on the fly, as most do for what they compress.
+    else if (req.url === "/onthefly.wasm") serve("application/wasm", gzipSync(bytes), { "content-encoding": "gzip" });
+    else if (req.url === "/page.wasm") serve("text/html", "<!doctype html>");
+    else if (req.url === "/truncated.wasm.gz") serve("application/gzip", packed.subarray(0, packed.length >> 1));
     else res.writeHead(404).end();
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   t.after(() => server.close());
   const base = `http://127.0.0.1:${server.address().port}`;
 
-  const { exports: streamed } = await instantiateWasm(`${base}/ok.wasm`);
   const observe = shippedNames.get("glk_histogram_observe");
-  assert.equal(typeof streamed[observe], "function");
-  assert.deepEqual(hits, ["/ok.wasm"], "served as application/wasm: one request, compiled while streaming");
-
-  hits.length = 0;
-  const { exports: refetched } = await instantiateWasm(`${base}/octet.wasm`);
-  assert.equal(typeof refetched[observe], "function");
-  assert.deepEqual(hits, ["/octet.wasm", "/octet.wasm"], "another Content-Type: fetched again and compiled whole");
-
+  for (const file of ["m.wasm.gz", "encoded.wasm.gz", "plain.wasm", "octet.wasm", "onthefly.wasm"]) {
+    hits.length = 0;
+    const { exports: x } = await instantiateWasm(`${base}/${file}`);
+    assert.equal(typeof x[observe], "function", file);
+    assert.deepEqual(hits, [`/${file}`], `${file}: one request`);
+  }
   await assert.rejects(instantiateWasm(`${base}/missing.wasm`), /cannot load .*missing\.wasm: HTTP 404/);
   await assert.rejects(instantiateWasm(`${base}/page.wasm`), (e) => e instanceof WebAssembly.CompileError);
+  await assert.rejects(instantiateWasm(`${base}/truncated.wasm.gz`), (e) => e instanceof TypeError, "a cut gzip stream");
+});
+
+test("the module from bytes: plain or gzip'd, as an ArrayBuffer or any view of one", async () => {
+  const bytes = readFileSync(join(root, "dist", "observability.wasm"));
+  const packed = readFileSync(join(root, "dist", "observability.wasm.gz"));
+  const observe = shippedNames.get("glk_histogram_observe");
+  const inBigger = (b) => new Uint8Array([7, 7, ...b, 7]).subarray(2, 2 + b.length); // a view at an offset
+  for (const [what, source] of [
+    ["plain Uint8Array", new Uint8Array(bytes)],
+    ["gzip'd Uint8Array", new Uint8Array(packed)],
+    ["gzip'd ArrayBuffer", new Uint8Array(packed).slice().buffer],
+    ["plain view at an offset", inBigger(bytes)],
+    ["gzip'd view at an offset", inBigger(packed)],
+    ["gzip'd DataView", new DataView(inBigger(packed).buffer, 2, packed.length)],
+  ]) {
+    const { exports: x } = await instantiateWasm(source);
+    assert.equal(typeof x[observe], "function", what);
+  }
+  await assert.rejects(instantiateWasm(new Uint8Array(0)), (e) => e instanceof WebAssembly.CompileError, "no bytes");
 });

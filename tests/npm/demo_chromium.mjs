@@ -38,7 +38,7 @@ main("npm.demo_chromium", async () => {
   console.log(build.stdout.trim());
   const webRoot = path.join(out, "dist");
   assert(fs.existsSync(path.join(webRoot, "dashboard.html")), `no dashboard.html in ${webRoot}`);
-  assert(fs.readdirSync(path.join(webRoot, "assets")).some((f) => f.endsWith(".wasm")), "the bundle has no separate .wasm");
+  assert(fs.readdirSync(path.join(webRoot, "assets")).some((f) => /\.wasm-[^.]*\.gz$/.test(f)), "the bundle has no separate gzip'd module");
 
   const shots = { page: path.join(ctx.work, "demo-page.png"), dashboard: path.join(ctx.work, "demo-dashboard.png"), both: path.join(ctx.work, "demo.png") };
   for (const f of Object.values(shots)) fs.rmSync(f, { force: true });

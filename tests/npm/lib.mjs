@@ -127,13 +127,30 @@ export function gzipSize(file) {
   return zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 }
 
-/** What a build in `dist` ships: its .js and .wasm files with their sizes, and the gzip -9 sums. */
-export function shippedSizes(dist) {
+/**
+ * Whether a built file is the module: observability.wasm, or its gzip'd form as the package ships it
+ * (observability.wasm.gz, which Vite emits as observability.wasm-<hash>.gz).
+ */
+export const isModuleFile = (f) => /\.wasm$|\.wasm[^/]*\.gz$/.test(f);
+
+/**
+ * What a build in `dist` ships: its .js files and modules with their sizes, and the gzip -9 sums. With
+ * `fetched` (the paths a page requested, as runPage's `requests` give them), only the files the page
+ * loaded: a build also carries the plain module that browsers without DecompressionStream fetch instead.
+ */
+export function shippedSizes(dist, fetched) {
   const files = listFiles(dist)
-    .filter((f) => /\.(m?js|wasm)$/.test(f))
+    .filter((f) => /\.m?js$/.test(f) || isModuleFile(f))
+    .filter((f) => !fetched || fetched.some((r) => r.path === `/${f}`))
     .map((f) => ({ file: f, bytes: fs.statSync(path.join(dist, f)).size, gzip: gzipSize(path.join(dist, f)) }));
-  const gzip = (wasm) => files.filter((f) => f.file.endsWith(".wasm") === wasm).reduce((a, f) => a + f.gzip, 0);
+  const gzip = (wasm) => files.filter((f) => isModuleFile(f.file) === wasm).reduce((a, f) => a + f.gzip, 0);
   return { files, js: gzip(false), wasm: gzip(true), total: gzip(false) + gzip(true) };
+}
+
+/** A module's bytes as a built file holds them, gunzipped where the file is gzip'd. */
+export function moduleBytes(file) {
+  const bytes = fs.readFileSync(file);
+  return bytes[0] === 0x1f && bytes[1] === 0x8b ? zlib.gunzipSync(bytes) : bytes;
 }
 
 /**
@@ -213,6 +230,7 @@ const MIME = {
   ".js": "text/javascript; charset=utf-8",
   ".mjs": "text/javascript; charset=utf-8",
   ".wasm": "application/wasm",
+  ".gz": "application/gzip",
   ".css": "text/css; charset=utf-8",
   ".json": "application/json",
   ".svg": "image/svg+xml",
@@ -272,10 +290,10 @@ export async function serveStatic(dir) {
  * failed request or request that leaves the local server (those are aborted). Returns
  * { result, requests, consoleLines }. Chromium and the server are always closed.
  */
-export async function runPage(ctx, dir, { timeoutMs = 30_000 } = {}) {
+export async function runPage(ctx, dir, { timeoutMs = 30_000, initScript } = {}) {
   const server = await serveStatic(dir);
   try {
-    const out = await runPageAt(ctx, server.origin, { timeoutMs });
+    const out = await runPageAt(ctx, server.origin, { timeoutMs, initScript });
     return { ...out, requests: server.requests };
   } finally {
     await server.close();
@@ -285,9 +303,10 @@ export async function runPage(ctx, dir, { timeoutMs = 30_000 } = {}) {
 /**
  * Opens `${origin}/index.html` (a server already running: static, or Vite's dev server) in Chromium and
  * waits for the page's window.__result. Requests outside `origin` are aborted and fail the test, as do
- * console errors, page errors and HTTP errors.
+ * console errors, page errors and HTTP errors. `initScript` (a function) runs in the page before its own
+ * scripts.
  */
-export async function runPageAt(ctx, origin, { timeoutMs = 30_000 } = {}) {
+export async function runPageAt(ctx, origin, { timeoutMs = 30_000, initScript } = {}) {
   assert(fs.existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}`);
   const { chromium } = rootRequire(ctx.root)("playwright-core");
   const problems = [];
@@ -302,6 +321,7 @@ export async function runPageAt(ctx, origin, { timeoutMs = 30_000 } = {}) {
       problems.push(`request outside the local server (aborted): ${url}`);
       return route.abort();
     });
+    if (initScript) await context.addInitScript(initScript);
     const page = await context.newPage();
     page.on("console", (msg) => {
       consoleLines.push(`[${msg.type()}] ${msg.text()}`);

@@ -1,6 +1,8 @@
 // npm.tarball_contents: the packed tarball holds what users need and nothing else; every relative
 // import in what it ships, and every "exports" target, points at a file it ships.
+import fs from "node:fs";
 import path from "node:path";
+import zlib from "node:zlib";
 import { args, assert, fail, main, run } from "./lib.mjs";
 
 const REQUIRED = [
@@ -17,6 +19,7 @@ const REQUIRED = [
   "dist/vitals.js",
   "dist/vitals.d.ts",
   "dist/observability.wasm",
+  "dist/observability.wasm.gz",
   "dist/observability-wasm-inline.js",
   "dist/generated/constants.js",
   "dist/generated/web-vitals.js",
@@ -30,7 +33,7 @@ const ALLOWED = [
   /^dist\/[a-z0-9-]+\.js$/,
   /^dist\/[a-z0-9-]+\.d\.ts$/,
   /^dist\/generated\/[a-z0-9-]+\.(js|d\.ts)$/, // written from the C++ by the build (wasm/js_constants.cc)
-  /^dist\/observability\.wasm$/,
+  /^dist\/observability\.wasm(\.gz)?$/,
 ];
 
 main("npm.tarball_contents", async () => {
@@ -118,8 +121,14 @@ main("npm.tarball_contents", async () => {
     if (!f.endsWith(".js") || f === "dist/observability-wasm-inline.js") continue;
     assert(!/\beval\s*\(|\bnew\s+Function\s*\(/.test(read(f)), `${f} calls eval or new Function`);
   }
-  // The wasm module is really a wasm module.
-  const magic = run("tar", ["-xOzf", ctx.tarball, "package/dist/observability.wasm"], { env: { LC_ALL: "C" } });
-  assert(magic.stdout.startsWith("\0asm"), "dist/observability.wasm does not start with the wasm magic number");
+  // The wasm module is really a wasm module, and observability.wasm.gz is it gzip'd.
+  const unpacked = fs.mkdtempSync(path.join(ctx.work, "tarball-wasm-"));
+  run("tar", ["-xzf", ctx.tarball, "-C", unpacked, "package/dist/observability.wasm", "package/dist/observability.wasm.gz"]);
+  const wasm = fs.readFileSync(path.join(unpacked, "package", "dist", "observability.wasm"));
+  const gz = fs.readFileSync(path.join(unpacked, "package", "dist", "observability.wasm.gz"));
+  fs.rmSync(unpacked, { recursive: true, force: true });
+  assert(wasm.subarray(0, 4).toString("latin1") === "\0asm", "dist/observability.wasm does not start with the wasm magic number");
+  assert(zlib.gunzipSync(gz).equals(wasm), "dist/observability.wasm.gz is not dist/observability.wasm gzip'd");
+  assert(gz.length < zlib.gzipSync(wasm, { level: 9 }).length, "dist/observability.wasm.gz: not deflated harder than zlib's level 9");
   console.log(`${files.size} files, ${checked} relative imports checked: ${[...files].sort().join(" ")}`);
 });
