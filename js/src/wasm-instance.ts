@@ -77,20 +77,19 @@ export async function instantiateWith(instantiate: Instantiate): Promise<HeapVie
 // Compiled once they are all here rather than while they arrive: the module is small, and no
 // Content-Type (application/wasm, which streaming compilation needs) is asked of the server.
 export const fromUrl = (url: string): Instantiate => async (imports) => {
-  const response = await fetch(url, { credentials: "same-origin" });
+  const response = await fetch(url); // credentials: "same-origin", fetch's default
   if (!response.ok) throw new Error(`golivekit-observability: cannot load ${url}: HTTP ${response.status}`);
   return fromBytes(await response.arrayBuffer())(imports);
 };
 
-/** The module from its bytes: a plain module ("\0asm" first), or one gzip'd (1f 8b first). */
+/** The module from its bytes: a plain module ("\0asm" first), or one gzip'd (1f 8b first; 1f is enough). */
 export const fromBytes = (bytes: BufferSource): Instantiate => async (imports) =>
   (await WebAssembly.instantiate(await gunzipped(bytes), imports)).instance;
 
 // gzip by the platform's DecompressionStream (browsers since 2023, Node 18); the entries that fetch
 // observability.wasm.gz fetch the plain module where there is none (module-url.ts).
 async function gunzipped(bytes: BufferSource): Promise<BufferSource> {
-  const b = new Uint8Array((bytes as ArrayBufferView).buffer ?? bytes, (bytes as ArrayBufferView).byteOffset);
-  return b[0] === 0x1f && b[1] === 0x8b
+  return new Uint8Array((bytes as ArrayBufferView).buffer ?? bytes, (bytes as ArrayBufferView).byteOffset)[0] === 0x1f
     ? new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer()
     : bytes;
 }
