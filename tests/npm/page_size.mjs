@@ -2,9 +2,10 @@
 // `vite build`s of the same page (apps/page-size: a registry, a labelled counter, a gauge, a histogram with
 // classic and native buckets, shipping; apps/page-size-otel: a meter provider, a periodic reader, the
 // OTLP/HTTP exporter, the same instruments), each measured as JS + wasm, gzip -9. Ours comes from the
-// packed tarball and runs in Chromium (it must update, expose and ship); OpenTelemetry's comes from the
-// root's node_modules (dev dependencies) and is built only. Prints both, where our bytes are, and records
-// them in <work>/page-size.json.
+// packed tarball and runs in Chromium (it must update, expose and ship); it is measured as what the page
+// loaded. OpenTelemetry's comes from the root's node_modules (dev dependencies) and is built only: one
+// bundle with nothing loaded later, all of which a page loads. Prints both, where our bytes are, and
+// records them in <work>/page-size.json.
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,9 +13,9 @@ import { args, assert, isModuleFile, main, moduleBytes, printWhereTheBytesAre, r
 
 const APPS = path.join(path.dirname(fileURLToPath(import.meta.url)), "apps");
 
-// The regression budget of this page: what it shipped when last set (23,355 B; 39,914 B when this test was written),
+// The regression budget of this page: what it loaded when last set (22,512 B; 39,914 B when this test was written),
 // rounded up. The goal (docs/performance.md) is lower: at most 22 KB and below OpenTelemetry's page.
-const BUDGET = 23 * 1024;
+const BUDGET = 22.5 * 1024;
 const GOAL = 22 * 1024;
 
 // A zero-config Vite build of apps/<template> in <consumer>/<template>; resolves to its dist/.
@@ -40,6 +41,7 @@ main("npm.page_size", async () => {
   const otel = shippedSizes(otelDist); // built only: a page loads all of its JS
   assert(otel.files.length >= 1 && otel.wasm === 0, `OpenTelemetry's page: ${JSON.stringify(otel.files)}`);
   const otelJs = otel.files.map((f) => fs.readFileSync(path.join(otelDist, f.file), "utf8")).join("\n");
+  assert(!/\bimport\(/.test(otelJs), "OpenTelemetry's page loads code later (import()): count what it loads instead");
   for (const word of ["/v1/metrics", "resourceMetrics", "explicitBucketBoundaries"]) {
     assert(otelJs.includes(word), `OpenTelemetry's page lacks "${word}": not the SDK and exporter the comparison needs`);
   }
