@@ -12,8 +12,8 @@
  * ```
  *
  * This entry keeps the module as a file of its own beside it, gzip'd (`observability.wasm.gz`: Vite,
- * webpack and Node find it with no configuration). `@golivekit/observability/inline` has it inlined instead, for bundlers
- * that do not handle `new URL(…, import.meta.url)` assets (esbuild).
+ * webpack and Node find it with no configuration). `@golivekit/observability/inline` has it inlined
+ * instead, for bundlers that do not handle `new URL(…, import.meta.url)` assets (esbuild).
  *
  * @packageDocumentation
  */
@@ -26,9 +26,9 @@ export type * from "./types.js";
 export { ObservabilityError, VERSION } from "./api.js";
 
 // Browsers and bundlers: the module is fetched from its URL (module-url.ts: `new URL(…, import.meta.url)`,
-// which Vite and webpack rewrite to the emitted asset). Node: fetch() cannot read
-// file: URLs (E2 in docs/building.md), so the bytes are read here. Builds for the browser take browser.ts
-// instead (the package's "browser" condition), which has no Node path.
+// which Vite and webpack rewrite to the emitted asset). Node: fetch() cannot read file: URLs (E2 in
+// docs/building.md), so the bytes are read here. Builds for the browser take browser.ts instead (the
+// package's "browser" condition), which has no Node path.
 async function wasmSource(options: LoadOptions): Promise<Instantiate> {
   if (options.wasmBinary) return fromBytes(options.wasmBinary as BufferSource);
   const url = options.wasmUrl ?? moduleUrl();
