@@ -28,6 +28,8 @@ main("npm.node", async () => {
   }
   assertEqual(path.relative(installed, fileURLToPath(out.resolved.default)), path.join("dist", "index.js"), "default entry file");
   assertEqual(path.relative(installed, fileURLToPath(out.resolved.inline)), path.join("dist", "inline.js"), "inline entry file");
+  assertEqual(path.relative(installed, fileURLToPath(out.resolved.wasm)), path.join("dist", "observability.wasm"), "the plain module");
+  assertEqual(path.relative(installed, fileURLToPath(out.resolved.wasmGz)), path.join("dist", "observability.wasm.gz"), "the gzip'd module");
   const expectedExports = ["ObservabilityError", "VERSION", "loadObservability"];
   assertEqual(out.exportsOf.default, expectedExports, "exports of the default entry");
   assertEqual(out.exportsOf.inline, expectedExports, "exports of the inline entry");
@@ -47,6 +49,6 @@ main("npm.node", async () => {
   checkScenario(out.default, { where: "node, default entry", version: ctx.version, entry: "default" });
   checkScenario(out.inline, { where: "node, inline entry", version: ctx.version, entry: "inline" });
   assertEqual(out.distinctInstances, true, "the default and inline entries are distinct instances");
-  assertEqual(out.wasmUrlExpose, "# TYPE g gauge\ng 1.5\n", "expose() of an instance loaded with wasmUrl");
+  assertEqual(out.wasmUrlExpose, ["# TYPE g gauge\ng 1.5\n", "# TYPE g gauge\ng 1.5\n"], "expose() of instances loaded with wasmUrl (plain, gzip'd)");
   assertEqual(out.wasmUrlNewInstance, true, "loadObservability({ wasmUrl }) makes a new instance");
 });

@@ -60,6 +60,17 @@ main("npm.vite_chromium", async () => {
   assert(oldModule.length === 1 && oldModule[0].path === `/${wasm[0]}` && oldModule[0].status === 200,
     `without DecompressionStream: expected one request, of the plain module: ${JSON.stringify(old.requests)}`);
 
+  // The plain module by wasmUrl, as docs/api-js.md suggests for hosts that Brotli-compress ahead: the
+  // package's "./observability.wasm" export through Vite's ?url import.
+  const plainApp = copyApp(ctx, "vite-plain");
+  run(process.execPath, [vite, "build"], { cwd: plainApp, timeoutMs: 90_000, env: { NO_COLOR: "1", CI: "1" } });
+  const plain = await runPage(ctx, path.join(plainApp, "dist"));
+  assert(plain.result.text === "# HELP plain_module Loaded from the plain module.\n# TYPE plain_module gauge\nplain_module 1\n",
+    `the plain-module page exposed ${JSON.stringify(plain.result.text)}`);
+  const plainModule = plain.requests.filter((r) => isModuleFile(r.path));
+  assert(plainModule.length === 1 && plainModule[0].path.endsWith(".wasm") && plainModule[0].status === 200,
+    `the plain-module page: expected one request, of the plain module: ${JSON.stringify(plain.requests)}`);
+
   // What the page loaded, gzip -9.
   const { files: sizes, js: jsGzip, wasm: wasmGzip } = shippedSizes(dist, requests);
   const report = { total_gzip: jsGzip + wasmGzip, js_gzip: jsGzip, wasm_gzip: wasmGzip, gzip_level: 9, files: sizes };

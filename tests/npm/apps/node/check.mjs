@@ -11,6 +11,8 @@ const out = {
     default: import.meta.resolve("@golivekit/observability"),
     inline: import.meta.resolve("@golivekit/observability/inline"),
     packageJson: import.meta.resolve("@golivekit/observability/package.json"),
+    wasm: import.meta.resolve("@golivekit/observability/observability.wasm"),
+    wasmGz: import.meta.resolve("@golivekit/observability/observability.wasm.gz"),
   },
   exportsOf: { default: Object.keys(defaultEntry).sort(), inline: Object.keys(inlineEntry).sort() },
   deepImport: null,
@@ -36,13 +38,16 @@ out.default = await runScenario("default", defaultEntry);
 out.inline = await runScenario("inline", inlineEntry);
 // The two entries are independent instances.
 out.distinctInstances = (await defaultEntry.loadObservability()) !== (await inlineEntry.loadObservability());
-// An explicit wasmUrl (Node reads the file) gives a new instance that works.
-const wasmUrl = new URL("./observability.wasm", out.resolved.default);
-const own = await defaultEntry.loadObservability({ wasmUrl });
-const reg = own.newRegistry();
-reg.register(own.newGauge({ name: "g" })).set(1.5);
-out.wasmUrlExpose = reg.expose();
-out.wasmUrlNewInstance = own !== (await defaultEntry.loadObservability());
-reg.dispose();
+// An explicit wasmUrl (Node reads the file), the package's plain module or its gzip'd one, gives a new
+// instance that works.
+out.wasmUrlExpose = [];
+for (const wasmUrl of [new URL(out.resolved.wasm), out.resolved.wasmGz]) {
+  const own = await defaultEntry.loadObservability({ wasmUrl });
+  const reg = own.newRegistry();
+  reg.register(own.newGauge({ name: "g" })).set(1.5);
+  out.wasmUrlExpose.push(reg.expose());
+  out.wasmUrlNewInstance = own !== (await defaultEntry.loadObservability());
+  reg.dispose();
+}
 
 process.stdout.write(JSON.stringify(out));
