@@ -36,12 +36,12 @@ main("npm.vite_chromium", async () => {
   const installedGz = fs.readFileSync(path.join(pkgDir, "dist", "observability.wasm.gz"));
   assert(fs.readFileSync(path.join(dist, gz[0])).equals(installedGz), `${gz[0]} differs from the package's dist/observability.wasm.gz`);
   assert(moduleBytes(path.join(dist, gz[0])).equals(wasmBytes), `${gz[0]} is not the module gzip'd`);
-  const referenced = (name) => js.some((f) => fs.readFileSync(path.join(dist, f), "utf8").includes(path.posix.basename(name)));
-  for (const f of js) {
+  const sources = js.map((f) => [f, fs.readFileSync(path.join(dist, f), "utf8")]);
+  for (const [f, src] of sources) {
     // The default entry must not drag in the base64 copy of the module (that is the /inline entry).
-    const src = fs.readFileSync(path.join(dist, f), "utf8");
     assert(!/[A-Za-z0-9+/]{10000}/.test(src), `${f} contains the base64-inlined wasm module: the default entry pulled in the inline copy`);
   }
+  const referenced = (name) => sources.some(([, src]) => src.includes(path.posix.basename(name)));
   for (const f of [...wasm, ...gz]) assert(referenced(f), `no built .js refers to the emitted ${f}`);
 
   const { result, requests, pageInfo } = await runPage(ctx, dist);
