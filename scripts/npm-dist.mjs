@@ -42,10 +42,18 @@ function shortName(i, letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU
   return i < letters.length ? letters[i] : letters[Math.floor(i / letters.length) - 1] + letters[i % letters.length];
 }
 
-// The module with its exports and imports renamed, and the mappings (C name -> short name).
-function shortenNames(module) {
+// The module with its exports and imports renamed, and the mappings (C name -> short name). With `given`
+// (the full module's mappings), the lite module gets the same short names, so that one compiled JS calls
+// either: its exports are the full module's less glk_registry_expose, and a name the full module lacks is
+// refused.
+function shortenNames(module, given) {
   const names = new Map();
   const importNames = new Map();
+  const shortFor = (mapping, name, made) => {
+    if (!given) return made();
+    if (!mapping.has(name)) throw new Error(`npm-dist: the lite module has ${name}, which the full module lacks`);
+    return mapping.get(name);
+  };
   const parts = [module.subarray(0, 8)];
   for (const s of sections(module)) {
     if (s.id === SECTION.import) {
@@ -53,7 +61,8 @@ function shortenNames(module) {
       const body = uleb(imports.length);
       let renamed = 0;
       for (const { name, kind, start, nameStart, nameEnd, end } of imports) {
-        const short = kind === 0 && name.includes("_") ? shortName(renamed++) : name;
+        const renames = kind === 0 && name.includes("_");
+        const short = renames ? shortFor(given?.importNames, name, () => shortName(renamed++)) : name;
         if (short !== name) importNames.set(name, short);
         body.push(...module.subarray(start, nameStart), ...nameBytes(short), ...module.subarray(nameEnd, end));
       }
@@ -62,7 +71,8 @@ function shortenNames(module) {
       let exported = 0;
       let runtime = 0;
       const exports = readExports(module, s).map(({ name, kind, index }) => {
-        const short = name.startsWith("glk_") ? shortName(exported++) : name.startsWith("__") ? `__${shortName(runtime++)}` : name;
+        const short = name.startsWith("glk_") ? shortFor(given?.names, name, () => shortName(exported++))
+          : name.startsWith("__") ? shortFor(given?.names, name, () => `__${shortName(runtime++)}`) : name;
         if (short !== name) names.set(name, short);
         return { name: short, kind, index };
       });
@@ -108,7 +118,7 @@ const INTERNAL_NAMES = [
   "core", "kind", "address", "cell", "pending", "queued", "flushInto", "enqueue", "free",
   // metrics and registries
   "nativeAddress", "onlySeries", "names", "refresh", "series", "single",
-  "withoutLabels", "forget", "newSeries", "runtime", "own", "release",
+  "withoutLabels", "forget", "newSeries", "runtime", "exposition", "own", "release",
   // the memory view, the batch source and its batches
   "f64", "id", "encode", "skip", "busy", "done",
 ];
@@ -116,8 +126,8 @@ const INTERNAL_NAMES = [
 // The declaration files of the package's entry points: a member of theirs with an internal name would be
 // renamed under its users.
 const PUBLIC_DECLARATIONS = [
-  "types.d.ts", "index.d.ts", "browser.d.ts", "inline.d.ts", "vitals.d.ts", "generated/web-vitals.d.ts",
-  "generated/constants.d.ts",
+  "types.d.ts", "index.d.ts", "browser.d.ts", "inline.d.ts", "lite.d.ts", "lite-browser.d.ts", "lite-inline.d.ts",
+  "vitals.d.ts", "generated/web-vitals.d.ts", "generated/constants.d.ts",
 ];
 
 // The letters by how often they occur in the page's minified code, most often first: gzip codes a
@@ -259,9 +269,15 @@ function zopfliGzip(file) {
 
 const dist = join(root, "dist");
 mkdirSync(dist, { recursive: true });
-const { module: shortModule, names: exportNames, importNames } = shortenNames(readFileSync(join(from, "observability.wasm")));
-writeFileSync(join(dist, "observability.wasm"), shortModule);
-chmodSync(join(dist, "observability.wasm"), 0o644); // the linker marks the .wasm executable; it is data
+const full = shortenNames(readFileSync(join(from, "observability.wasm")));
+const { names: exportNames, importNames } = full;
+// The module of the /lite entry (js/src/lite.ts): the same build without the exposition, its exports
+// named as the full module's.
+const lite = shortenNames(readFileSync(join(from, "observability-lite.wasm")), full);
+for (const [file, shortened] of [["observability", full], ["observability-lite", lite]]) {
+  writeFileSync(join(dist, `${file}.wasm`), shortened.module);
+  chmodSync(join(dist, `${file}.wasm`), 0o644); // the linker marks the .wasm executable; it is data
+}
 for (const [file, names] of [["exports", exportNames], ["imports", importNames]]) {
   writeFileSync(join(from, `observability.${file}.json`), `${JSON.stringify(Object.fromEntries(names), null, 2)}\n`);
 }
@@ -276,6 +292,7 @@ const gz = zopfliGzip(join(dist, "observability.wasm"));
 // gets the module at this size also from a server that does not compress .wasm (nginx's and Apache's
 // defaults), and 5 % smaller than from one that gzips it on the fly.
 writeFileSync(join(dist, "observability.wasm.gz"), gz);
+writeFileSync(join(dist, "observability-lite.wasm.gz"), zopfliGzip(join(dist, "observability-lite.wasm")));
 writeFileSync(
   join(dist, "observability-wasm-inline.js"),
   `// observability.wasm, gzip'd and in base64, for the /inline entry (generated by scripts/npm-dist.mjs).\nexport default "${gz.toString("base64")}";\n`,

@@ -236,7 +236,9 @@ EMSCRIPTEN_KEEPALIVE const char* glk_registry_register(std::uintptr_t r, std::ui
 EMSCRIPTEN_KEEPALIVE int glk_registry_unregister(std::uintptr_t r, std::uintptr_t p) {
   return R(r).Unregister(*M(p).vec);
 }
-// format: 0 text 0.0.4, 1 OpenMetrics 1.0.
+#if !defined(GLK_OBS_WASM_LITE)
+// format: 0 text 0.0.4, 1 OpenMetrics 1.0. Not in the lite module (wasm/CMakeLists.txt), whose pages
+// never expose: without this export the link leaves both text encoders out.
 // A fresh Gather and the inline Encode with a format known to be text: the module then links neither the
 // protobuf encoder nor the refill steps of Gather(Snapshot&) (Registry::Expose would need both).
 EMSCRIPTEN_KEEPALIVE const char* glk_registry_expose(std::uintptr_t r, int format) {
@@ -244,6 +246,7 @@ EMSCRIPTEN_KEEPALIVE const char* glk_registry_expose(std::uintptr_t r, int forma
   obs::Encode(R(r).Gather(), format == 1 ? obs::Format::kOpenMetrics : obs::Format::kText, g_out);
   return Bytes(g_out);
 }
+#endif
 
 // ---- buckets (into nums; returns how many, 0 for invalid arguments) ----------------------------------
 

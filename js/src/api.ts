@@ -7,7 +7,7 @@
 import { COUNTER, GAUGE, HISTOGRAM, MAX_BATCH_BYTES, VERSION } from "./constants.js";
 import { ObservabilityError } from "./errors.js";
 import { CounterMetric, GaugeMetric, HistogramMetric } from "./metrics.js";
-import { type JsHeap, MetricRegistry } from "./registry.js";
+import { type Exposition, MetricRegistry } from "./registry.js";
 import { HistogramSeries } from "./series.js";
 import { ship } from "./shipper.js";
 import type { Histogram, HistogramChild, Observability, Timer } from "./types.js";
@@ -41,10 +41,10 @@ function newTimer(target: Histogram | HistogramChild): Timer {
 }
 
 /**
- * The API over an instance; `crypto` (where there is one) gives shippers their client ids, `jsHeap` the
- * runtime metrics their JS heap figures.
+ * The API over an instance; `crypto` (where there is one) gives shippers their client ids, `exposition`
+ * (the entry's: runtime-metrics.ts, or lite-exposition.ts in /lite) what registries add to their exposition.
  */
-export function createApi(heap: HeapView, crypto: WebCrypto | undefined, jsHeap: JsHeap): Observability {
+export function createApi(heap: HeapView, crypto: WebCrypto | undefined, exposition: Exposition): Observability {
   const core = new WasmCore(heap);
   const wasm = core.wasm;
   // A bucket helper over the core's: no bounds means the arguments were refused.
@@ -55,7 +55,7 @@ export function createApi(heap: HeapView, crypto: WebCrypto | undefined, jsHeap:
       return bounds;
     };
   return {
-    newRegistry: (opts) => new MetricRegistry(core, opts, jsHeap),
+    newRegistry: (opts) => new MetricRegistry(core, opts, exposition),
     newCounter: (opts) => new CounterMetric(core, COUNTER, opts),
     newGauge: (opts) => new GaugeMetric(core, GAUGE, opts),
     newHistogram: (opts) => new HistogramMetric(core, HISTOGRAM, opts),

@@ -9,19 +9,16 @@
 import type { WebCrypto } from "./api.js";
 import { instantiate, sharedLoad } from "./load.js";
 import type { LoadOptions, Observability } from "./types.js";
+import { pageSource } from "./module-source.js";
 import { moduleUrl } from "./module-url.js";
-import { fromBytes, fromUrl } from "./wasm-instance.js";
+import { withRuntimeMetrics } from "./runtime-metrics.js";
 
 export type * from "./types.js";
 export { ObservabilityError, VERSION } from "./api.js";
 
-const load = sharedLoad((options) => {
-  const url = options.wasmUrl ?? moduleUrl();
-  const source = options.wasmBinary
-    ? fromBytes(options.wasmBinary as BufferSource)
-    : fromUrl(typeof url === "string" ? url : url.href);
-  return instantiate(source, (globalThis as { crypto?: WebCrypto }).crypto);
-});
+const load = sharedLoad((options) =>
+  instantiate(pageSource(options, moduleUrl), (globalThis as { crypto?: WebCrypto }).crypto,
+    withRuntimeMetrics()));
 
 /** Loads and instantiates the WebAssembly module; see the default entry's `loadObservability`. */
 export function loadObservability(options?: LoadOptions): Promise<Observability> {

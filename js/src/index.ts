@@ -17,38 +17,20 @@
  *
  * @packageDocumentation
  */
-import { instantiate, nodeJsHeap, sharedLoad, webCrypto } from "./load.js";
+import { instantiate, sharedLoad, webCrypto } from "./load.js";
 import type { LoadOptions, Observability } from "./types.js";
+import { anySource } from "./module-source.js";
 import { moduleUrl } from "./module-url.js";
-import { fromBytes, fromUrl, type Instantiate } from "./wasm-instance.js";
+import { nodeJsHeap, withRuntimeMetrics } from "./runtime-metrics.js";
 
 export type * from "./types.js";
 export { ObservabilityError, VERSION } from "./api.js";
 
 // Browsers and bundlers: the module is fetched from its URL (module-url.ts: `new URL(…, import.meta.url)`,
-// which Vite and webpack rewrite to the emitted asset). Node: fetch() cannot read file: URLs (E2 in
-// docs/building.md), so the bytes are read here. Builds for the browser take browser.ts instead (the
-// package's "browser" condition), which has no Node path.
-async function wasmSource(options: LoadOptions): Promise<Instantiate> {
-  if (options.wasmBinary) return fromBytes(options.wasmBinary as BufferSource);
-  const url = options.wasmUrl ?? moduleUrl();
-  const href = typeof url === "string" ? url : url.href;
-  return isNode() ? fromBytes((await readNodeFile(href)) as BufferSource) : fromUrl(href);
-}
-
-function isNode(): boolean {
-  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return typeof p?.versions?.node === "string" && typeof (globalThis as { window?: unknown }).window === "undefined";
-}
-
-async function readNodeFile(href: string): Promise<Uint8Array> {
-  // A module name in a variable, so that bundlers for the browser neither follow nor warn about it.
-  const fsModule = "node:fs/promises";
-  const fs = (await import(/* @vite-ignore */ fsModule)) as { readFile(p: URL | string): Promise<Uint8Array> };
-  return fs.readFile(/^[a-z][a-z0-9+.-]*:/i.test(href) ? new URL(href) : href);
-}
-
-const load = sharedLoad(async (options) => instantiate(await wasmSource(options), webCrypto(), nodeJsHeap));
+// which Vite and webpack rewrite to the emitted asset). Node: its file is read (module-source.ts). Builds
+// for the browser take browser.ts instead (the package's "browser" condition), which has no Node path.
+const load = sharedLoad(async (options) =>
+  instantiate(await anySource(options, moduleUrl), webCrypto(), withRuntimeMetrics(nodeJsHeap)));
 
 /**
  * Loads and instantiates the WebAssembly module and returns the metrics API. Without options the

@@ -7,23 +7,16 @@
  *
  * @packageDocumentation
  */
-import { instantiate, nodeJsHeap, webCrypto } from "./load.js";
-import { fromBytes } from "./wasm-instance.js";
-import wasmGzipBase64 from "./observability-wasm-inline.js";
+import { inlineLoad } from "./inline-load.js";
+import { nodeJsHeap, withRuntimeMetrics } from "./runtime-metrics.js";
 import type { LoadOptions, Observability } from "./types.js";
 
 export type * from "./types.js";
 export { ObservabilityError, VERSION } from "./api.js";
 
-// The module's gzip'd bytes from their base64 (scripts/npm-dist.mjs); fromBytes gunzips them.
-const inlinedModule = () => Uint8Array.from(atob(wasmGzipBase64), (c) => c.charCodeAt(0));
-
-let shared: Promise<Observability> | undefined;
+const load = inlineLoad(withRuntimeMetrics(nodeJsHeap));
 
 /** Instantiates the inlined WebAssembly module; see the default entry's `loadObservability`. */
 export function loadObservability(options?: LoadOptions): Promise<Observability> {
-  const fromInline = async () => instantiate(fromBytes((options?.wasmBinary ?? inlinedModule()) as BufferSource), webCrypto(), nodeJsHeap);
-  if (options?.wasmBinary) return fromInline();
-  shared ??= fromInline();
-  return shared;
+  return load(options);
 }

@@ -1,9 +1,10 @@
-// Instantiation shared by the entry points, in the way the entry gives (index.ts and browser.ts: fetched, or
-// from bytes; inline.ts: from bytes), with the Web Crypto it gives for the shipper's client ids; and the
-// sharing of one instance that index.ts and browser.ts give loadObservability().
+// Instantiation shared by the entry points, in the way the entry gives (index.ts, browser.ts and the /lite
+// ones: fetched, or from bytes; inline.ts: from bytes), with the Web Crypto it gives for the shipper's
+// client ids and its part in each registry's exposition (registry.ts, Exposition); and the sharing of one instance that the entries
+// give loadObservability().
 import { createApi } from "./api.js";
 import type { WebCrypto } from "./api.js";
-import { browserJsHeap, type JsHeap } from "./registry.js";
+import type { Exposition } from "./registry.js";
 import type { LoadOptions, Observability } from "./types.js";
 import { type Instantiate, instantiateWith } from "./wasm-instance.js";
 
@@ -23,23 +24,14 @@ export async function webCrypto(): Promise<WebCrypto | undefined> {
   return typeof crypto?.getRandomValues === "function" ? crypto : undefined;
 }
 
-// The JS heap where the browser (performance.memory) or Node (process.memoryUsage) reports it: what the
-// entries for both (index.ts, inline.ts) give their registries' runtime metrics.
-export const nodeJsHeap: JsHeap = () => {
-  const heap = browserJsHeap();
-  const p = (globalThis as { process?: { memoryUsage?: () => { heapUsed: number; heapTotal: number } } }).process;
-  const usage = !heap.length && typeof p?.memoryUsage === "function" && p.memoryUsage();
-  return usage ? [usage.heapUsed, usage.heapTotal] : heap;
-};
-
-/** The API over an instance made by `load`; `jsHeap` reads the JS heap for the runtime metrics. */
+/** The API over an instance made by `load`, with the entry's part in its registries' exposition. */
 export async function instantiate(
   load: Instantiate,
   webCrypto: WebCrypto | undefined | Promise<WebCrypto | undefined>,
-  jsHeap: JsHeap = browserJsHeap,
+  exposition: Exposition,
 ): Promise<Observability> {
   const [heap, crypto] = await Promise.all([instantiateWith(load), webCrypto]);
-  return createApi(heap, crypto, jsHeap);
+  return createApi(heap, crypto, exposition);
 }
 
 /**

@@ -1,71 +1,41 @@
 // A registry: the C++ registry adapter (wasm/bindings.cc) with the metrics of the same instance
-// registered in it, and its exposition; and its own gauges if asked for (RegistryOpts.
-// includeRuntimeMetrics, the spec's IncludeGoMetrics for this target): the memory of the wasm instance
-// and of the JS heap, read at each exposition, and the build info. Every page carries those: the option
-// is read at run time, by a synchronous newRegistry, so no bundler can leave them out and no lazy import
-// could bring them in time. Written in the constructor, as closures: less code than a module's function.
-import { GAUGE, REGISTRY_ADAPTER, VERSION } from "./constants.js";
-import { GaugeMetric, NativeMetric } from "./metrics.js";
+// registered in it, its exposition, and what its entry adds to that (runtime-metrics.ts: the runtime
+// metrics; lite-exposition.ts: the refusal of the exposition that the /lite entries leave out).
+import { REGISTRY_ADAPTER } from "./constants.js";
+import { NativeMetric } from "./metrics.js";
 import type { SeriesHandle } from "./series.js";
 import type { AnyMetric, Registry, RegistryOpts } from "./types.js";
 import { Adapter, type WasmCore } from "./wasm-core.js";
 
-/** What a registry keeps of its runtime metrics. */
+/** What an entry adds to a registry's exposition. */
 export interface RuntimeMetrics {
-  /** The family names of the gauges (with the registry's namespace). */
+  /** The family names of its gauges (with the registry's namespace), which a shipper leaves out. */
   names: string[];
-  /** Reads the figures into the gauges (before an exposition). */
+  /** Called before each exposition: reads the figures into the gauges (or refuses the exposition). */
   refresh(): void;
   dispose(): void;
 }
 
-/** The JS heap's figures (used, limit) where the platform reports them, else none. */
-export type JsHeap = () => number[];
-
-// The JS heap where a browser reports it (performance.memory): what browser.ts gives its registries. The
-// other entries give nodeJsHeap (load.ts), which reads Node's process.memoryUsage() too, a path no page takes.
-export const browserJsHeap: JsHeap = () => {
-  const memory = (globalThis as { performance?: { memory?: { usedJSHeapSize: number; jsHeapSizeLimit: number } } })
-    .performance?.memory;
-  return memory ? [memory.usedJSHeapSize, memory.jsHeapSizeLimit] : [];
-};
-
-// The runtime metrics: the build info, then the gauges refresh() sets, in the order of its figures (the
-// JS heap's two only where it is reported). A row's third item, if any, is a label name.
-const GAUGES = [
-  ["golivekit_build_info", "Version of golivekit-observability; always 1.", "version"],
-  ["golivekit_runtime_wasm_memory_bytes",
-    "Size of the WebAssembly linear memory of the metrics module (grows, never shrinks)."],
-  ["golivekit_runtime_heap_inuse_bytes",
-    "Bytes handed out by the allocator of the metrics module and not yet returned."],
-  ["golivekit_runtime_js_heap_used_bytes",
-    "JS heap in use, where the browser (performance.memory) or Node (process.memoryUsage) reports it."],
-  ["golivekit_runtime_js_heap_limit_bytes",
-    "JS heap limit (browser) or JS heap reserved (Node), where reported."],
-];
+/**
+ * An entry's part in each of its registries, given `includeRuntimeMetrics`: the runtime metrics if asked
+ * for (runtime-metrics.ts, the entries with the exposition), or in the /lite entries an object whose
+ * refresh() refuses the exposition, and a refusal of the runtime metrics (lite-exposition.ts). Written in
+ * the entries' own modules, so that a page carries only its entry's.
+ */
+export type Exposition = (registry: MetricRegistry, namespace: string, runtimeMetrics?: boolean) =>
+  RuntimeMetrics | undefined;
 
 export class MetricRegistry extends Adapter implements Registry {
-  /** @internal the runtime metrics, if asked for (a shipper leaves out their families) */
+  /** @internal the runtime metrics, if asked for (a shipper leaves out their families), or /lite's refusal */
   declare runtime: RuntimeMetrics | undefined;
 
-  constructor(core: WasmCore, opts: RegistryOpts = {}, jsHeap: JsHeap) {
+  constructor(core: WasmCore, opts: RegistryOpts = {}, exposition: Exposition) {
     if (typeof opts !== "object" || !opts) throw new TypeError("newRegistry: options must be an object");
     const namespace = String(opts.namespace ?? "");
     // The namespace, then each constant label's name and value.
     const strings = [namespace, ...Object.entries(opts.constLabels ?? {}).flat().map(String)];
     super(core, REGISTRY_ADAPTER, core.wasm.glk_registry_new(core.putStrings(strings)));
-    if (opts.includeRuntimeMetrics) {
-      // The wasm memory's two in MemoryStats' order (wasmMemoryBytes, heapInUseBytes), then the JS heap's.
-      const figures = (): number[] => [...Object.values(core.memoryUse()), ...jsHeap()];
-      const gauges = GAUGES.slice(0, figures().length + 1).map(([name, help, ...labels]) =>
-        this.register(new GaugeMetric(core, GAUGE, { name: name!, help: help!, labels })));
-      gauges[0]!.withLabels(VERSION).set(1);
-      this.runtime = {
-        names: gauges.map((gauge) => (namespace && `${namespace}_`) + gauge.name),
-        refresh: () => figures().forEach((value, i) => gauges[i + 1]!.set(value)),
-        dispose: () => gauges.forEach((gauge) => gauge.dispose()),
-      };
-    }
+    this.runtime = exposition(this, namespace, opts.includeRuntimeMetrics);
   }
 
   register<T extends AnyMetric>(metric: T): T {

@@ -100,6 +100,30 @@ test("every wasm export is declared in WasmExports with its parameter count, and
   assert.deepEqual(problems, []);
 });
 
+// The /lite entries' module (wasm/CMakeLists.txt: GLK_OBS_WASM_LITE) is the same build without the
+// exposition: one compiled JS calls either, so its exports must be the full module's, under the same short
+// names with the same parameter counts, less glk_registry_expose alone; and it imports the same.
+test("the lite module exports the full module's but glk_registry_expose, under the same names", async () => {
+  const lite = new WebAssembly.Module(readFileSync(join(root, "dist", "observability-lite.wasm")));
+  const full = new WebAssembly.Module(readFileSync(join(root, "dist", "observability.wasm")));
+  const { exports: x } = await instantiateWasm(readFileSync(join(root, "dist", "observability-lite.wasm")));
+  const built = await builtExports();
+  const liteNames = WebAssembly.Module.exports(lite).map((e) => `${e.name} (${e.kind})`);
+  const expected = WebAssembly.Module.exports(full)
+    .filter((e) => e.name !== shippedNames.get("glk_registry_expose"))
+    .map((e) => `${e.name} (${e.kind})`);
+  assert.equal(expected.length, WebAssembly.Module.exports(full).length - 1, "the full module exports glk_registry_expose");
+  assert.deepEqual(liteNames.sort(), expected.sort());
+  for (const [name, arity] of built) {
+    if (name !== shippedNames.get("glk_registry_expose")) {
+      assert.equal(typeof x[name] === "function" ? x[name].length : "value", arity, `${name}: parameter count`);
+    }
+  }
+  assert.deepEqual(WebAssembly.Module.imports(lite), WebAssembly.Module.imports(full));
+  assert.deepEqual(gunzipSync(readFileSync(join(root, "dist", "observability-lite.wasm.gz"))),
+    readFileSync(join(root, "dist", "observability-lite.wasm")));
+});
+
 test("the module imports exactly what wasm-instance.ts supplies", () => {
   const module = new WebAssembly.Module(readFileSync(join(root, "dist", "observability.wasm")));
   const imported = WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name} (${i.kind})`).sort();

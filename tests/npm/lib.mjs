@@ -497,9 +497,8 @@ export function checkScenario(r, { where, version, entry }) {
 // points at its cause. Function names come from emcc's symbol map of the same link, which the wasm build
 // leaves beside the module (GLK_OBS_WASM_SYMBOLS, set by tests/npm/CMakeLists.txt), demangled by c++filt
 // where binutils has it.
-export function printWhereTheBytesAre(sizes, wasmBytes) {
+export function printWhereTheBytesAre(sizes, wasmBytes, symbolsPath = process.env.GLK_OBS_WASM_SYMBOLS) {
   for (const s of sizes) console.log(`npm.size:   ${s.file}: ${s.bytes} bytes, ${s.gzip} gzip`);
-  const symbolsPath = process.env.GLK_OBS_WASM_SYMBOLS;
   assert(symbolsPath && fs.existsSync(symbolsPath), `no symbol map of the module (GLK_OBS_WASM_SYMBOLS=${symbolsPath})`);
   const { sections, functions, dataBytes } = wasmBreakdown(wasmBytes, fs.readFileSync(symbolsPath, "utf8"));
   assert(functions.length > 100 && !functions.some((f) => f.name.startsWith("function ")),

@@ -15,11 +15,17 @@ const REQUIRED = [
   "dist/browser.d.ts",
   "dist/inline.js",
   "dist/inline.d.ts",
+  "dist/lite.js",
+  "dist/lite.d.ts",
+  "dist/lite-browser.js",
+  "dist/lite-inline.js",
   "dist/types.d.ts",
   "dist/vitals.js",
   "dist/vitals.d.ts",
   "dist/observability.wasm",
   "dist/observability.wasm.gz",
+  "dist/observability-lite.wasm",
+  "dist/observability-lite.wasm.gz",
   "dist/observability-wasm-inline.js",
   "dist/generated/constants.js",
   "dist/generated/web-vitals.js",
@@ -33,7 +39,7 @@ const ALLOWED = [
   /^dist\/[a-z0-9-]+\.js$/,
   /^dist\/[a-z0-9-]+\.d\.ts$/,
   /^dist\/generated\/[a-z0-9-]+\.(js|d\.ts)$/, // written from the C++ by the build (wasm/js_constants.cc)
-  /^dist\/observability\.wasm(\.gz)?$/,
+  /^dist\/observability(-lite)?\.wasm(\.gz)?$/,
 ];
 
 main("npm.tarball_contents", async () => {
@@ -92,8 +98,8 @@ main("npm.tarball_contents", async () => {
     const f = path.posix.normalize(t);
     assert(files.has(f), `package.json points at ${t}, which the tarball does not have`);
   }
-  assert(pkg.exports?.["."] && pkg.exports?.["./inline"] && pkg.exports?.["./vitals"],
-    `package.json must export ".", "./inline" and "./vitals": ${JSON.stringify(pkg.exports)}`);
+  assert(pkg.exports?.["."] && pkg.exports?.["./inline"] && pkg.exports?.["./lite"] && pkg.exports?.["./vitals"],
+    `package.json must export ".", "./inline", "./lite" and "./vitals": ${JSON.stringify(pkg.exports)}`);
 
   // Every relative import / export / reference in shipped .js and .d.ts files resolves to a shipped file.
   const specRe = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["'](\.{1,2}\/[^"']+)["']|\/\/\/\s*<reference\s+path=["']([^"']+)["']/g;
@@ -121,14 +127,19 @@ main("npm.tarball_contents", async () => {
     if (!f.endsWith(".js") || f === "dist/observability-wasm-inline.js") continue;
     assert(!/\beval\s*\(|\bnew\s+Function\s*\(/.test(read(f)), `${f} calls eval or new Function`);
   }
-  // The wasm module is really a wasm module, and observability.wasm.gz is it gzip'd.
+  // The wasm modules are really wasm modules, each .gz is its module gzip'd, and the lite one is smaller.
   const unpacked = fs.mkdtempSync(path.join(ctx.work, "tarball-wasm-"));
-  run("tar", ["-xzf", ctx.tarball, "-C", unpacked, "package/dist/observability.wasm", "package/dist/observability.wasm.gz"]);
-  const wasm = fs.readFileSync(path.join(unpacked, "package", "dist", "observability.wasm"));
-  const gz = fs.readFileSync(path.join(unpacked, "package", "dist", "observability.wasm.gz"));
+  const modules = ["observability", "observability-lite"];
+  run("tar", ["-xzf", ctx.tarball, "-C", unpacked, ...modules.flatMap((m) => [`package/dist/${m}.wasm`, `package/dist/${m}.wasm.gz`])]);
+  const [full, lite] = modules.map((m) => {
+    const wasm = fs.readFileSync(path.join(unpacked, "package", "dist", `${m}.wasm`));
+    const gz = fs.readFileSync(path.join(unpacked, "package", "dist", `${m}.wasm.gz`));
+    assert(wasm.subarray(0, 4).toString("latin1") === "\0asm", `dist/${m}.wasm does not start with the wasm magic number`);
+    assert(zlib.gunzipSync(gz).equals(wasm), `dist/${m}.wasm.gz is not dist/${m}.wasm gzip'd`);
+    assert(gz.length < zlib.gzipSync(wasm, { level: 9 }).length, `dist/${m}.wasm.gz: not deflated harder than zlib's level 9`);
+    return { wasm, gz };
+  });
   fs.rmSync(unpacked, { recursive: true, force: true });
-  assert(wasm.subarray(0, 4).toString("latin1") === "\0asm", "dist/observability.wasm does not start with the wasm magic number");
-  assert(zlib.gunzipSync(gz).equals(wasm), "dist/observability.wasm.gz is not dist/observability.wasm gzip'd");
-  assert(gz.length < zlib.gzipSync(wasm, { level: 9 }).length, "dist/observability.wasm.gz: not deflated harder than zlib's level 9");
+  assert(lite.gz.length < full.gz.length, `the lite module (${lite.gz.length} B gzip'd) is not smaller than the full one`);
   console.log(`${files.size} files, ${checked} relative imports checked: ${[...files].sort().join(" ")}`);
 });

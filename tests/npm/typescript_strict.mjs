@@ -1,6 +1,6 @@
 // npm.typescript_strict: a strict TypeScript consumer (NodeNext, noUncheckedIndexedAccess, no ambient
-// types) of both entries, type-checked against the installed package with the root's tsc. Its
-// @ts-expect-error lines must all be needed; a deliberately broken file must be rejected.
+// types) of the default, /inline and /lite entries, type-checked against the installed package with the
+// root's tsc. Its @ts-expect-error lines must all be needed; a deliberately broken file must be rejected.
 import fs from "node:fs";
 import path from "node:path";
 import { args, assert, copyApp, fail, main, run } from "./lib.mjs";
@@ -22,7 +22,7 @@ main("npm.typescript_strict", async () => {
   }
   const listed = ok.stdout.split("\n").map((l) => l.trim()).filter(Boolean).map((l) => path.resolve(app, l));
   const installed = fs.realpathSync(path.join(ctx.consumer, "node_modules", "@golivekit", "observability"));
-  for (const f of ["index.d.ts", "inline.d.ts", "types.d.ts"]) {
+  for (const f of ["index.d.ts", "inline.d.ts", "lite.d.ts", "types.d.ts"]) {
     const p = path.join(installed, "dist", f);
     assert(listed.includes(p), `tsc did not use ${p}; files:\n${listed.join("\n")}`);
   }

@@ -2,7 +2,8 @@
 // (`vite`, where most users start) instead of built, and run in Chromium. The dev server pre-bundles
 // dependencies into node_modules/.vite/deps and would lose a `.wasm` fetched beside the module (the page
 // would get index.html: "expected magic word 00 61 73 6d, found 3c 21 64 6f"); the package's
-// "development" export condition gives dev servers the entry with the module inlined instead.
+// "development" export condition gives dev servers the entry with the module inlined instead. The same for
+// the /lite entry (apps/page-size-lite), whose dev-server entry must behave as its build does.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
@@ -72,5 +73,19 @@ main("npm.vite_dev_chromium", async () => {
     console.log(`vite dev server: the default entry works in Chromium (${server.origin})`);
   } finally {
     await server.stop();
+  }
+
+  const liteApp = copyApp(ctx, "page-size-lite", "vite-dev-lite-app");
+  const liteServer = await startViteDev(ctx, liteApp);
+  try {
+    const { result } = await runPageAt(ctx, liteServer.origin);
+    assert(result.sent.length >= 1 && result.sent[0] > 100, `the lite page shipped ${JSON.stringify(result.sent)}`);
+    const { values, refused } = result;
+    assert(values.clicks === 2 && values.visible === 1 && values.count === 3, `the lite page's values: ${JSON.stringify(values)}`);
+    assert(/^FAILED_PRECONDITION: registry\.expose\(\): .*import @golivekit\/observability for it$/.test(refused),
+      `the lite page's expose() was not refused as in its build: ${refused}`);
+    console.log(`vite dev server: the /lite entry works in Chromium (${liteServer.origin})`);
+  } finally {
+    await liteServer.stop();
   }
 });
