@@ -1,7 +1,7 @@
 // Instantiation shared by the entry points, in the way the entry gives (index.ts, browser.ts and the /lite
 // ones: fetched, or from bytes; inline.ts: from bytes), with the Web Crypto it gives for the shipper's
-// client ids and its part in each registry's exposition (registry.ts, Exposition); and the sharing of one instance that the entries
-// give loadObservability().
+// client ids and its part in each registry's exposition (registry.ts, Exposition); and the sharing of
+// one instance that the entries give loadObservability().
 import { createApi } from "./api.js";
 import type { WebCrypto } from "./api.js";
 import type { Exposition } from "./registry.js";

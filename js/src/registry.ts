@@ -8,7 +8,7 @@ import type { AnyMetric, Registry, RegistryOpts } from "./types.js";
 import { Adapter, type WasmCore } from "./wasm-core.js";
 
 /** What an entry adds to a registry's exposition. */
-export interface RuntimeMetrics {
+export interface ExpositionPart {
   /** The family names of its gauges (with the registry's namespace), which a shipper leaves out. */
   names: string[];
   /** Called before each exposition: reads the figures into the gauges (or refuses the exposition). */
@@ -23,11 +23,11 @@ export interface RuntimeMetrics {
  * the entries' own modules, so that a page carries only its entry's.
  */
 export type Exposition = (registry: MetricRegistry, namespace: string, runtimeMetrics?: boolean) =>
-  RuntimeMetrics | undefined;
+  ExpositionPart | undefined;
 
 export class MetricRegistry extends Adapter implements Registry {
   /** @internal the runtime metrics, if asked for (a shipper leaves out their families), or /lite's refusal */
-  declare runtime: RuntimeMetrics | undefined;
+  declare runtime: ExpositionPart | undefined;
 
   constructor(core: WasmCore, opts: RegistryOpts = {}, exposition: Exposition) {
     if (typeof opts !== "object" || !opts) throw new TypeError("newRegistry: options must be an object");
