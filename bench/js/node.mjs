@@ -1,16 +1,22 @@
 #!/usr/bin/env node
-// The JS benchmark suite in Node: @golivekit/observability (dist/index.js) against prom-client and a
-// pure-JS increment. Prints a markdown table; `--json <file>` also writes the results as JSON.
+// The JS benchmark suite in Node: @golivekit/observability (dist/index.js, or with `--entry lite` the
+// /lite entry, dist/lite.js) against prom-client and a pure-JS increment. Prints a markdown table;
+// `--json <file>` also writes the results as JSON.
 //
-//   node bench/js/node.mjs [--json out.json] [--min-time-ms 200] [--repeats 5] [--only id,id]
+//   node bench/js/node.mjs [--entry default|lite] [--json out.json] [--min-time-ms 200] [--repeats 5] [--only id,id]
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { createRequire } from "node:module";
-import { loadObservability } from "../../dist/index.js";
 import { benchArgs } from "./args.mjs";
 import { runSuite, formatTable } from "./cases.mjs";
 
-const args = benchArgs("node bench/js/node.mjs [--json FILE] [--min-time-ms 200] [--repeats 5] [--only id,id]");
+const args = benchArgs(
+  "node bench/js/node.mjs [--entry default|lite] [--json FILE] [--min-time-ms 200] [--repeats 5] [--only id,id]",
+  { entry: { type: "string", default: "default" } },
+);
+const ENTRIES = { default: "index.js", lite: "lite.js" };
+if (!ENTRIES[args.entry]) throw new Error(`--entry ${args.entry}: default or lite`);
+const { loadObservability } = await import(`../../dist/${ENTRIES[args.entry]}`);
 const require = createRequire(import.meta.url);
 const prom = require("prom-client");
 const promVersion = require("prom-client/package.json").version;
@@ -23,6 +29,7 @@ const { results, notes } = await runSuite({
   minTimeMs: args.minTimeMs,
   repeats: args.repeats,
   only: args.only,
+  exposes: args.entry !== "lite",
   log: (m) => process.stderr.write(m + "\n"),
 });
 const seconds = (performance.now() - t0) / 1000;
@@ -34,6 +41,7 @@ const env = {
   cpu: os.cpus()[0]?.model ?? "unknown",
   cores: os.cpus().length,
   observability: obs.version,
+  entry: `dist/${ENTRIES[args.entry]}`,
   promClient: promVersion,
   minTimeMs: args.minTimeMs,
   repeats: args.repeats,
@@ -41,7 +49,7 @@ const env = {
 };
 
 console.log(`## JS benchmark — Node ${env.node} (V8 ${env.v8}), ${env.cores} × ${env.cpu}`);
-console.log(`@golivekit/observability ${env.observability} (dist/index.js) vs prom-client ${env.promClient}; ` +
+console.log(`@golivekit/observability ${env.observability} (${env.entry}) vs prom-client ${env.promClient}; ` +
   `median of ${env.repeats} batches of ≥ ${env.minTimeMs} ms; ratio = ours / reference; suite took ${env.seconds} s\n`);
 console.log(formatTable(results));
 console.log("");
