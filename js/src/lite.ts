@@ -1,7 +1,7 @@
 /**
  * `@golivekit/observability/lite`: the default entry's API for pages that record and ship, and never
  * read the exposition. Its module (`observability-lite.wasm`) is the same core without the text and
- * OpenMetrics encoders, and its JS has no runtime metrics: a page about 1.5 KB lighter (gzip'd), less
+ * OpenMetrics encoders, and its JS has no runtime metrics: a page about 1.3 KB lighter (gzip'd), less
  * than OpenTelemetry's metrics SDK with its OTLP exporter (docs/performance.md).
  *
  * ```ts
