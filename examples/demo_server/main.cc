@@ -212,7 +212,9 @@ bool Check(const obs::Status& st, const char* what) {
 // page (examples/demo_server/web/src/metrics.js) uses the same buckets: the event latency the default
 // ones (as docs/merge.md and the shipping tests declare it), render and message sizes those of their
 // server-side counterparts. Label values are few and chosen by the page; max_series bounds what a
-// hostile client could add.
+// hostile client could add, and the max_… and min_/max_value fields how far one batch can move a total
+// (docs/merge.md, "Bounded influence"): far above what the page records between two batches (it ships
+// every 5 s), in each metric's unit.
 std::shared_ptr<obs::ClientMetrics> NewDemoClientMetrics(const Flags& f) {
   obs::ClientMetricsOpts opts{
       .metrics = {
@@ -220,35 +222,45 @@ std::shared_ptr<obs::ClientMetrics> NewDemoClientMetrics(const Flags& f) {
            .help = "Events the browser sent, by event.",
            .type = obs::MetricType::kCounter,
            .labels = {"event"},
-           .max_series = 50},
+           .max_series = 50,
+           .max_increment = 10000},
           {.name = "golivekit_client_event_latency_seconds",
            .help = "Time from a user event to the server's reply applied to the page, as the browser saw it.",
            .type = obs::MetricType::kHistogram,
            .labels = {"event"},
            .buckets = obs::DefaultBuckets,
            .native_bucket_factor = 1.1,  // native buckets beside the classic ones, merged exactly
-           .max_series = 50},
+           .max_series = 50,
+           .max_observations = 10000,
+           .max_abs_observation = 600},
           {.name = "golivekit_client_render_seconds",
            .help = "Time to apply a render or a diff to the page's DOM, by component.",
            .type = obs::MetricType::kHistogram,
            .labels = {"component"},
            .buckets = obs::GoliveKitRenderLatencyBuckets(),
-           .max_series = 50},
+           .max_series = 50,
+           .max_observations = 10000,
+           .max_abs_observation = 60},
           {.name = "golivekit_client_message_size_bytes",
            .help = "Sizes of the LiveView messages the browser sent and received.",
            .type = obs::MetricType::kHistogram,
            .labels = {"direction"},
            .buckets = obs::GoliveKitSizeBuckets(),
-           .max_series = 5},
+           .max_series = 5,
+           .max_observations = 10000,
+           .max_abs_observation = 64 << 20},
           {.name = "golivekit_client_errors_total",
            .help = "Errors seen in the browser, by type (network, http, server, script).",
            .type = obs::MetricType::kCounter,
            .labels = {"type"},
-           .max_series = 20},
+           .max_series = 20,
+           .max_increment = 1000},
           {.name = "golivekit_client_open_views",
            .help = "Views open in browsers (sum over live clients).",
            .type = obs::MetricType::kGauge,
-           .gauge_policy = obs::GaugePolicy::kSumLive},
+           .gauge_policy = obs::GaugePolicy::kSumLive,
+           .min_value = 0,
+           .max_value = 100},
       }};
   // Web Vitals (LCP, INP, CLS, FCP, TTFB), buckets aligned with their good/poor thresholds.
   for (obs::ClientMetricDecl& decl : obs::WebVitalsClientMetrics()) opts.metrics.push_back(std::move(decl));

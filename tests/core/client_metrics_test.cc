@@ -151,6 +151,26 @@ TEST_SUITE("client_metrics") {
     CHECK(bad({.name = "c_total", .help = "h", .labels = {"a", "a"}}).find("duplicate label name \"a\"") !=
           std::string::npos);
     CHECK(bad({.name = "c_total", .help = "h", .labels = {"__x"}}).find("__x") != std::string::npos);
+    CHECK(bad({.name = "c_total", .help = "h", .max_increment = 0})
+              .find("max_increment must be finite and > 0") != std::string::npos);
+    CHECK(bad({.name = "c_total", .help = "h", .max_increment = INFINITY}).find("max_increment") !=
+          std::string::npos);
+    CHECK(bad({.name = "g", .help = "h", .type = obs::MetricType::kGauge, .min_value = 2, .max_value = 1})
+              .find("min_value <= max_value") != std::string::npos);
+    CHECK(bad({.name = "g", .help = "h", .type = obs::MetricType::kGauge, .min_value = -INFINITY})
+              .find("must be finite") != std::string::npos);
+    CHECK(bad({.name = "h",
+               .help = "h",
+               .type = obs::MetricType::kHistogram,
+               .buckets = {1},
+               .max_observations = 0})
+              .find("max_observations must be at least 1") != std::string::npos);
+    CHECK(bad({.name = "h",
+               .help = "h",
+               .type = obs::MetricType::kHistogram,
+               .buckets = {1},
+               .max_abs_observation = NAN})
+              .find("max_abs_observation must be finite and > 0") != std::string::npos);
     obs::ClientMetricsOpts forever;
     forever.client_ttl = std::chrono::hours(24LL * 365 * 1000000);
     CHECK(obs::ClientMetrics(forever).status().message().find("at most a year") != std::string::npos);
@@ -418,8 +438,87 @@ TEST_SUITE("client_metrics") {
     CHECK(Rejections(*cm, "body_too_large") == 1);
   }
 
+  TEST_CASE(
+      "what one batch may contribute is bounded by the declaration, and a batch beyond is refused whole") {
+    obs::ClientMetricsOpts opts = DemoOpts();
+    opts.metrics[0].max_increment = 100;
+    opts.metrics[1].max_observations = 10;
+    opts.metrics[1].max_abs_observation = 60;
+    opts.metrics[2].min_value = 0;
+    opts.metrics[2].max_value = 50;
+    opts.metrics.push_back({.name = "golivekit_client_native_seconds",
+                            .help = "Native only.",
+                            .type = obs::MetricType::kHistogram,
+                            .native_bucket_factor = 1.1,
+                            .max_observations = 3});
+    auto cm = obs::NewClientMetrics(opts);
+    // At the limits: applied.
+    REQUIRE(cm->Apply(Bytes(Id(1), 1, {Events({{"a", 100}}), Latency("h", {4, 3, 3}, 600), Views(50)}), T0)
+                .outcome == Outcome::kApplied);
+    REQUIRE(cm->Apply(Bytes(Id(1), 2, {Views(0), Latency("n", {0, 0, 1}, -60)}), T0).outcome ==
+            Outcome::kApplied);
+    // One past each: refused whole, named, counted; the batch's other (valid) families are not merged.
+    const auto refused = [&](std::uint64_t seq, obs::BatchFamily f, const std::string& message) {
+      obs::BatchFamily fine =
+          f.name == "golivekit_client_events_total" ? Latency("b", {1, 0, 0}, 0.05) : Events({{"b", 1}});
+      CheckRejected(*cm, Bytes(Id(2), seq, {std::move(fine), std::move(f)}), Reason::kValueOutOfRange,
+                    message);
+      CHECK(Absent(*cm, "golivekit_client_events_total", {"b"}));
+      CHECK(Absent(*cm, "golivekit_client_event_latency_seconds", {"b"}));
+    };
+    refused(1, Events({{"c", 100.5}}),
+            "golivekit_client_events_total[c]: increment 100.5 is beyond max_increment 100");
+    refused(1, Latency("h", {5, 3, 3}, 1),
+            "golivekit_client_event_latency_seconds[h]: observation count 11 is beyond max_observations 10");
+    refused(1, Latency("h", {1, 0, 0}, 60.5),
+            "|sum increment| 60.5 is beyond count * max_abs_observation 60");
+    refused(1, Latency("h", {1, 0, 0}, -61), "|sum increment| 61 is beyond");
+    refused(1, Latency("h", {0, 0, 0}, 0.001),
+            "|sum increment| 0.001 is beyond count * max_abs_observation 0");
+    refused(1, Views(50.5), "golivekit_client_open_views: value 50.5 is beyond max_value 50");
+    refused(1, Views(-1), "value -1 is beyond min_value 0");
+    // Native buckets count observations too (a native-only family: its count is the native one).
+    obs::BatchFamily native{.name = "golivekit_client_native_seconds",
+                            .type = obs::MetricType::kHistogram,
+                            .native = true,
+                            .series = {{.sum_delta = 1,
+                                        .native = {.schema = 3,
+                                                   .zero_threshold = obs::kDefaultNativeZeroThreshold,
+                                                   .zero_count = 1,
+                                                   .positive_spans = {{.offset = 0, .length = 1}},
+                                                   .positive_counts = {3}}}}};
+    refused(1, native, "golivekit_client_native_seconds: observation count 4 is beyond max_observations 3");
+    native.series[0].native.positive_counts = {2};
+    REQUIRE(cm->Apply(Bytes(Id(2), 1, {native}), T0).outcome == Outcome::kApplied);
+    // What the accepted batches made, untouched by the refused ones.
+    CHECK(Value(*cm, "golivekit_client_events_total", {"a"}) == 100);
+    CHECK(Value(*cm, "golivekit_client_event_latency_seconds", {"h"}) == 10);
+    CHECK(Value(*cm, "golivekit_client_open_views") == 0);
+    CHECK(Value(*cm, "golivekit_client_native_seconds") == 3);
+    CHECK(Rejections(*cm, "value_out_of_range") == 8);
+    CHECK(obs::RejectReasonName(Reason::kValueOutOfRange) == "value_out_of_range");
+    // Per batch, not per total: the same increment again is accepted.
+    CHECK(cm->Apply(Bytes(Id(1), 3, {Events({{"a", 100}})}), T0).outcome == Outcome::kApplied);
+    CHECK(Value(*cm, "golivekit_client_events_total", {"a"}) == 200);
+    // A skipped family (not declared) is not held to any declaration's limits.
+    obs::BatchFamily other = Events({{"x", 1e300}});
+    other.name = "other_total";
+    const obs::ApplyResult r = cm->Apply(Bytes(Id(1), 4, {other}), T0);
+    CHECK(r.outcome == Outcome::kApplied);
+    CHECK(r.skipped.size() == 1);
+  }
+
   TEST_CASE("totals stay finite and exact: a batch that would push one out of range is refused whole") {
-    auto cm = obs::NewClientMetrics(DemoOpts());
+    // Contribution limits lifted, so that single batches can bring totals to the edge of a double.
+    obs::ClientMetricsOpts unbounded = DemoOpts();
+    for (obs::ClientMetricDecl& d : unbounded.metrics) {
+      d.max_increment = std::numeric_limits<double>::max();
+      d.max_observations = UINT64_MAX;
+      d.max_abs_observation = std::numeric_limits<double>::max();
+      d.min_value = -std::numeric_limits<double>::max();
+      d.max_value = std::numeric_limits<double>::max();
+    }
+    auto cm = obs::NewClientMetrics(unbounded);
     const double big = std::numeric_limits<double>::max();
     // A counter near the largest double, twice: the second would make the total +Inf for everyone.
     REQUIRE(cm->Apply(Bytes(Id(1), 1, {Events({{"a", big}})}), T0).outcome == Outcome::kApplied);
@@ -454,7 +553,7 @@ TEST_SUITE("client_metrics") {
     CHECK(Value(*cm, "golivekit_client_events_total", {"b"}) == 1);
 
     // Several series of one batch that land in the overflow series add up there: checked together.
-    obs::ClientMetricsOpts opts = DemoOpts();
+    obs::ClientMetricsOpts opts = unbounded;
     opts.metrics[0].max_series = 1;
     auto capped = obs::NewClientMetrics(opts);
     CheckRejected(*capped, Bytes(Id(1), 1, {Events({{"x", big}, {"y", big}})}), Reason::kTotalOutOfRange,

@@ -498,13 +498,54 @@ TEST_SUITE("native") {
   }
 
   TEST_CASE("ingest: a batch that would make a total non-finite is 400 total_out_of_range, nothing merged") {
-    IngestServer s;
+    // The counter's contribution limit lifted, so that two batches can reach the edge of a double.
+    obs::ClientMetricsOpts declared = ClientOpts();
+    declared.metrics[0].max_increment = std::numeric_limits<double>::max();
+    IngestServer s({}, declared);
     const double big = std::numeric_limits<double>::max();
     CheckAccepted(s.Post(MakeBatch(Id(1), 1, big)), "applied", 1);
     CheckError(s.Post(MakeBatch(Id(1), 2, big, 3.0)), 400, "total_out_of_range");
     CHECK(s.Value(kEvents) == big);
     CHECK(s.Value(kViews) == 0);  // the gauge of the refused batch did not stick either
     CHECK(s.Value(Rejections("total_out_of_range")) == 1);
+  }
+
+  TEST_CASE("ingest: past what one batch may contribute is 400 value_out_of_range, nothing merged") {
+    obs::ClientMetricsOpts declared = ClientOpts();
+    declared.metrics[0].max_increment = 100;
+    declared.metrics[1].max_observations = 1;
+    declared.metrics[1].max_abs_observation = 60;
+    declared.metrics[2].min_value = 0;
+    declared.metrics[2].max_value = 10;
+    IngestServer s({}, declared);
+    const std::string latency_count = "golivekit_client_event_latency_seconds_count{event=\"click\"}";
+    // At every limit: applied.
+    CheckAccepted(s.Post(MakeBatch(Id(1), 1, 100, 10.0, false, 60.0)), "applied", 1);
+    // One past each, beside values that are fine: refused whole, counted, nothing of the batch merged.
+    CheckError(s.Post(MakeBatch(Id(2), 1, 101, 1.0)), 400, "value_out_of_range");
+    CheckError(s.Post(MakeBatch(Id(2), 1, 1, 10.5)), 400, "value_out_of_range");
+    CheckError(s.Post(MakeBatch(Id(2), 1, 1, -0.5)), 400, "value_out_of_range");
+    CheckError(s.Post(MakeBatch(Id(2), 1, 1, 1.0, false, 60.5)), 400, "value_out_of_range");
+    CheckError(s.Post(MakeBatch(Id(2), 1, 1, 1.0, false, -61.0)), 400, "value_out_of_range");
+    obs::Batch two{.client = Id(2), .sequence = 1};
+    std::vector<std::uint64_t> deltas(glk_obs_test::LatencyBuckets().size() + 1, 0);
+    deltas[0] = 2;
+    two.families.push_back(
+        {.name = "golivekit_client_event_latency_seconds",
+         .type = obs::MetricType::kHistogram,
+         .label_names = {"event"},
+         .bucket_bounds = glk_obs_test::LatencyBuckets(),
+         .series = {{.label_values = {"click"}, .bucket_deltas = deltas, .sum_delta = 0.002}}});
+    std::string body;
+    obs::EncodeBatch(two, body);
+    CheckError(s.Post(body), 400, "value_out_of_range");
+    CHECK(s.Value(kEvents) == 100);
+    CHECK(s.Value(kViews) == 10);
+    CHECK(s.Value(latency_count) == 1);
+    CHECK(s.Value(Rejections("value_out_of_range")) == 6);
+    // The refused sequence was not used up: the same client's batch within the limits is applied.
+    CheckAccepted(s.Post(MakeBatch(Id(2), 1, 1, 0.0)), "applied", 1);
+    CHECK(s.Value(kEvents) == 101);
   }
 
   TEST_CASE("ingest: a tiny per-address rate gives a Retry-After of at most a day") {

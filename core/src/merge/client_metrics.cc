@@ -44,6 +44,7 @@ constexpr std::string_view kReasonNames[kRejectReasonCount] = {
     "invalid_label_value",
     "duplicate_series",
     "total_out_of_range",
+    "value_out_of_range",
     "stale_sequence",
     "too_many_clients",
     "rate_limited",
@@ -280,7 +281,18 @@ Status CheckClientDecl(const ClientMetricDecl& d) {
     return refuse("a client metric is a counter, a gauge or a histogram");
   }
   if (d.max_series == 0) return refuse("max_series must be at least 1");
+  if (d.type == MetricType::kCounter && !(d.max_increment > 0 && std::isfinite(d.max_increment))) {
+    return refuse("max_increment must be finite and > 0");
+  }
+  if (d.type == MetricType::kGauge &&
+      !(std::isfinite(d.min_value) && std::isfinite(d.max_value) && d.min_value <= d.max_value)) {
+    return refuse("min_value and max_value must be finite, min_value <= max_value");
+  }
   if (d.type != MetricType::kHistogram) return {};
+  if (d.max_observations == 0) return refuse("max_observations must be at least 1");
+  if (!(d.max_abs_observation > 0 && std::isfinite(d.max_abs_observation))) {
+    return refuse("max_abs_observation must be finite and > 0");
+  }
   if (!(d.native_bucket_factor == 0 ||
         (d.native_bucket_factor > 1 && std::isfinite(d.native_bucket_factor)))) {
     return refuse("native_bucket_factor must be 0 (off) or finite and > 1");
@@ -664,6 +676,7 @@ struct ClientMetrics::State {
         skipped.push_back({.metric = f.name, .reason = skip->reason, .message = std::move(skip->message)});
         continue;
       }
+      if (auto problem = CheckContribution(f, metrics[it->second].decl, counts)) return problem;
       FamilyPlan& p = plan.emplace_back(FamilyPlan{.metric = it->second,
                                                    .family = &f,
                                                    .series = {},
@@ -724,6 +737,47 @@ struct ClientMetrics::State {
       if (d < declared.size() && declared[d] == client[c]) ++d;
     }
     return d == declared.size();
+  }
+
+  // What each series of a declared family contributes, against its declaration's limits; `counts` are
+  // a histogram's observation count increments, one per series. Checked on the increments as sent, so
+  // the limit is per batch whatever the series holds already.
+  static std::optional<Problem> CheckContribution(const BatchFamily& f, const ClientMetricDecl& d,
+                                                  const std::vector<std::uint64_t>& counts) {
+    for (std::size_t i = 0; i < f.series.size(); ++i) {
+      const BatchSeries& s = f.series[i];
+      const auto beyond = [&](const char* what, double value, const char* limit, double bound) {
+        return Problem{RejectReason::kValueOutOfRange,
+                       f.name + (s.label_values.empty() ? "" : List(s.label_values)) + ": " + what + " " +
+                           FormatFloat(value) + " is beyond " + limit + " " + FormatFloat(bound) +
+                           " (what one batch may contribute)"};
+      };
+      switch (d.type) {
+        case MetricType::kCounter:
+          if (s.value > d.max_increment)
+            return beyond("increment", s.value, "max_increment", d.max_increment);
+          break;
+        case MetricType::kGauge:
+          if (s.value < d.min_value) return beyond("value", s.value, "min_value", d.min_value);
+          if (s.value > d.max_value) return beyond("value", s.value, "max_value", d.max_value);
+          break;
+        default: {
+          const std::uint64_t n = counts[i];
+          if (n > d.max_observations) {
+            return beyond("observation count", static_cast<double>(n), "max_observations",
+                          static_cast<double>(d.max_observations));
+          }
+          // |sum| <= n * max_abs_observation in doubles: the sum is finite (checked above); a product
+          // that rounds, or overflows to +Inf, lets through no more than n observations could bring.
+          if (std::fabs(s.sum_delta) > static_cast<double>(n) * d.max_abs_observation) {
+            return beyond("|sum increment|", std::fabs(s.sum_delta), "count * max_abs_observation",
+                          static_cast<double>(n) * d.max_abs_observation);
+          }
+          break;
+        }
+      }
+    }
+    return std::nullopt;
   }
 
   // Histograms: appends the series' count increment to `counts`.

@@ -17,13 +17,19 @@ std::vector<double> WebVitalsClsBuckets() { return {0.01, 0.05, 0.1, 0.15, 0.25,
 std::vector<double> WebVitalsFcpBuckets() { return {0.5, 1, 1.5, 1.8, 2.5, 3, 4, 6}; }
 std::vector<double> WebVitalsTtfbBuckets() { return {0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.4, 1.8, 3}; }
 
+// What one batch may contribute (docs/merge.md, "Bounded influence"): a page reports each vital once,
+// or a few times as INP and CLS are revised, so a batch brings a handful of observations; the largest
+// plausible value is a 10-minute load (CLS: a shift score of 100, where 0.25 is already poor).
 std::vector<ClientMetricDecl> WebVitalsClientMetrics() {
-  const auto histogram = [](std::string_view name, std::string help, std::vector<double> buckets) {
+  const auto histogram = [](std::string_view name, std::string help, std::vector<double> buckets,
+                            double max_abs_observation = 600) {
     return ClientMetricDecl{.name = std::string(name),
                             .help = std::move(help),
                             .type = MetricType::kHistogram,
                             .buckets = std::move(buckets),
-                            .native_bucket_factor = kWebVitalsNativeBucketFactor};
+                            .native_bucket_factor = kWebVitalsNativeBucketFactor,
+                            .max_observations = 100,
+                            .max_abs_observation = max_abs_observation};
   };
   return {
       histogram(kWebVitalsLcpName,
@@ -34,7 +40,7 @@ std::vector<ClientMetricDecl> WebVitalsClientMetrics() {
                 WebVitalsInpBuckets()),
       histogram(kWebVitalsClsName,
                 "Cumulative Layout Shift of page views, unitless (web.dev: good <= 0.1, poor > 0.25).",
-                WebVitalsClsBuckets()),
+                WebVitalsClsBuckets(), 100),
       histogram(kWebVitalsFcpName,
                 "First Contentful Paint of page loads, in seconds (web.dev: good <= 1.8, poor > 3).",
                 WebVitalsFcpBuckets()),

@@ -34,7 +34,9 @@
 ///
 /// Bounded: at most `max_clients` clients are tracked (each forgotten `client_ttl` after it was last
 /// seen), at most `max_series` series per metric (label sets beyond go to one overflow series whose
-/// label values are all `__overflow__`), label values at most `max_label_value_length` bytes.
+/// label values are all `__overflow__`), label values at most `max_label_value_length` bytes, and what
+/// one batch adds to a series at most what its declaration allows (max_increment, max_observations,
+/// max_abs_observation, min_value and max_value).
 ///
 /// Thread-safety: every member may be called from any thread; Apply and Collect are serialized by an
 /// internal mutex (a typical batch takes microseconds).
@@ -91,6 +93,23 @@ struct ClientMetricDecl {
   GaugePolicy gauge_policy = GaugePolicy::kSumLive;
   /// Series kept for this metric, the overflow series included; at least 1.
   std::size_t max_series = 1000;
+
+  // What one batch may contribute to one series. A batch with more is refused whole
+  // (RejectReason::kValueOutOfRange, HTTP 400), nothing of it merged, and counted; so one client moves
+  // a total by at most this much per batch and series, however it lies (docs/merge.md, "Bounded
+  // influence", gives the bound per second). The defaults are far above what a page records in one
+  // batch interval; a declaration should set what its unit makes sensible (a latency in seconds, say).
+
+  /// Counters: the largest increment. Finite and > 0.
+  double max_increment = 1e6;
+  /// Histograms: the most observations. At least 1.
+  std::uint64_t max_observations = 10000;
+  /// Histograms: the largest magnitude of an observation, on average: a batch's |sum increment| may
+  /// be at most its observation count times this. Finite and > 0.
+  double max_abs_observation = 1e6;
+  /// Gauges: the values a client may report, both finite and min_value <= max_value.
+  double min_value = -1e9;
+  double max_value = 1e9;
 };
 
 /// Options of NewClientMetrics (fields in this order, for designated initializers).
@@ -125,6 +144,7 @@ enum class RejectReason {
   kInvalidLabelValue,    ///< a label value that is not UTF-8, or longer than max_label_value_length
   kDuplicateSeries,      ///< the same family, or the same series, twice in one batch
   kTotalOutOfRange,      ///< would make a counter total or histogram sum non-finite, or a count pass 2^53
+  kValueOutOfRange,      ///< beyond what the declaration lets one batch contribute (max_increment, …)
   kStaleSequence,        ///< more than 64 sequences behind the client's newest: never applied
   kTooManyClients,       ///< max_clients reached
   kRateLimited,          ///< the client's token bucket is empty

@@ -49,7 +49,8 @@ std::vector<double> WebVitalsFcpBuckets();
 std::vector<double> WebVitalsTtfbBuckets();
 
 /// The five declarations, in the order LCP, INP, CLS, FCP, TTFB: histograms without labels, with the
-/// buckets above and HELP texts stating the unit and the thresholds (default max_series). Put them in
+/// buckets above and HELP texts stating the unit and the thresholds (default max_series), and what one
+/// batch may contribute to each: 100 observations, of at most 600 s on average (CLS: 100). Put them in
 /// ClientMetricsOpts::metrics, alone or with the application's own declarations.
 std::vector<ClientMetricDecl> WebVitalsClientMetrics();
 
