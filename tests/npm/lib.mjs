@@ -409,6 +409,18 @@ function sampleValue(text, name, labels) {
   return Number(line.slice(prefix.length));
 }
 
+/**
+ * Judges the result of apps/page-size-lite (the /lite entry, built or under a dev server): it shipped,
+ * read its values back, and its expose() was refused with the error that names the default entry.
+ */
+export function checkLitePage(r, where) {
+  assert(r.sent.length >= 1 && r.sent[0] > 100, `${where}: the lite page shipped ${JSON.stringify(r.sent)}`);
+  assert(r.values.clicks === 2 && r.values.visible === 1 && r.values.count === 3,
+    `${where}: the lite page's values: ${JSON.stringify(r.values)}`);
+  assert(/^FAILED_PRECONDITION: registry\.expose\(\): .*import @golivekit\/observability for it$/.test(r.refused),
+    `${where}: the lite page's expose() was not refused as it should be: ${r.refused}`);
+}
+
 /** Judges a scenario result (see apps/shared/scenario.js); `where` names the consumer in messages. */
 export function checkScenario(r, { where, version, entry }) {
   const w = (s) => `${where}: ${s}`;

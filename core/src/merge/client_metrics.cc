@@ -144,6 +144,11 @@ std::string List(const std::vector<std::string>& v) {
   return s + "]";
 }
 
+// A series as messages name it: the family's name, then its label values unless it has none.
+std::string SeriesName(const std::string& family, const std::vector<std::string>& values) {
+  return values.empty() ? family : family + List(values);
+}
+
 // Why phase 1 refuses a batch, before the refusal is counted.
 struct Problem {
   RejectReason reason;
@@ -747,10 +752,10 @@ struct ClientMetrics::State {
     for (std::size_t i = 0; i < f.series.size(); ++i) {
       const BatchSeries& s = f.series[i];
       const auto beyond = [&](const char* what, double value, const char* limit, double bound) {
-        return Problem{RejectReason::kValueOutOfRange,
-                       f.name + (s.label_values.empty() ? "" : List(s.label_values)) + ": " + what + " " +
-                           FormatFloat(value) + " is beyond " + limit + " " + FormatFloat(bound) +
-                           " (what one batch may contribute)"};
+        return Problem{RejectReason::kValueOutOfRange, SeriesName(f.name, s.label_values) + ": " + what +
+                                                           " " + FormatFloat(value) + " is beyond " + limit +
+                                                           " " + FormatFloat(bound) +
+                                                           " (what one batch may contribute)"};
       };
       switch (d.type) {
         case MetricType::kCounter:
@@ -825,7 +830,7 @@ struct ClientMetrics::State {
     if (!classic) {
       return Problem{
           RejectReason::kTotalOutOfRange,
-          f.name + List(s.label_values) + ": the observation count increment of one batch passes 2^53"};
+          SeriesName(f.name, s.label_values) + ": the observation count increment of one batch passes 2^53"};
     }
     count = *classic;
     if (!f.native) return std::nullopt;
@@ -836,10 +841,10 @@ struct ClientMetrics::State {
     if (!native) {
       return Problem{
           RejectReason::kTotalOutOfRange,
-          f.name + List(s.label_values) + ": the observation count increment of one batch passes 2^53"};
+          SeriesName(f.name, s.label_values) + ": the observation count increment of one batch passes 2^53"};
     }
     if (f.classic() && *classic != *native) {
-      return Problem{RejectReason::kInvalidValue, f.name + List(s.label_values) + ": " +
+      return Problem{RejectReason::kInvalidValue, SeriesName(f.name, s.label_values) + ": " +
                                                       std::to_string(*native) + " native observations, " +
                                                       std::to_string(*classic) +
                                                       " classic ones (a histogram counts each in both)"};
@@ -887,7 +892,7 @@ struct ClientMetrics::State {
           target.kind == SeriesTarget::Kind::kExisting ? Totals(m.series[target.index]) : Projected{};
       const std::uint64_t count = plan.counts.empty() ? 0 : plan.counts[i];
       if (auto why = Project(m.decl.type, s, count, to_overflow ? *overflow_totals : one)) {
-        return Problem{RejectReason::kTotalOutOfRange, f.name + List(s.label_values) + ": " + *why};
+        return Problem{RejectReason::kTotalOutOfRange, SeriesName(f.name, s.label_values) + ": " + *why};
       }
       targets.push_back(target);
     }
