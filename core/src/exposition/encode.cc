@@ -144,12 +144,29 @@ void PutSample(Writer& w, const FamilySnapshot& f, const SeriesSnapshot& s, std:
   w.Commit(p);
 }
 
-// Counters, gauges and unknown: one line per series.
+// OpenMetrics' start of a counter or histogram series: `_created`, in seconds since the Unix epoch, when
+// the snapshot has it (RegistryOpts::created_timestamps). `room` holds the line: "_created" is no longer
+// than the suffixes it comes after ("_total" + a value, "_bucket" + a bound).
+void PutCreated(Writer& w, const FamilySnapshot& f, const SeriesSnapshot& s, std::string_view family,
+                std::size_t room, Format format) {
+  if (format != Format::kOpenMetrics || s.created_ms == 0) return;
+  PutSample(w, f, s, family, room + 8,
+            {.suffix = "_created"sv,
+             .le = {},
+             .is_count = false,
+             .value = static_cast<double>(s.created_ms) / 1000,
+             .count = 0},
+            format);
+}
+
+// Counters, gauges and unknown: one line per series (and a counter's `_created`).
 void PutValueSamples(Writer& w, const FamilySnapshot& f, const ExposedNames& n, Format format) {
   for (const SeriesSnapshot& s : f.series) {
     const std::size_t room = n.family.size() + n.sample_suffix.size() + LabelsBound(f, s) + kValueRoom;
     PutSample(w, f, s, n.family, room,
               {.suffix = n.sample_suffix, .le = {}, .is_count = false, .value = s.value, .count = 0}, format);
+    // Only a counter exposed as one (with its `_total`) has a start; as `unknown` it has none.
+    if (!n.sample_suffix.empty()) PutCreated(w, f, s, n.family, room, format);
   }
 }
 
@@ -183,11 +200,13 @@ void PutHistogramSamples(Writer& w, const FamilySnapshot& f, std::string_view fa
                  .count = count},
                 format);
     }
-    if (!with_sum) continue;
-    PutSample(w, f, s, family, room,
-              {.suffix = "_sum"sv, .le = {}, .is_count = false, .value = s.sum, .count = 0}, format);
-    PutSample(w, f, s, family, room,
-              {.suffix = "_count"sv, .le = {}, .is_count = true, .value = 0, .count = s.count}, format);
+    if (with_sum) {
+      PutSample(w, f, s, family, room,
+                {.suffix = "_sum"sv, .le = {}, .is_count = false, .value = s.sum, .count = 0}, format);
+      PutSample(w, f, s, family, room,
+                {.suffix = "_count"sv, .le = {}, .is_count = true, .value = 0, .count = s.count}, format);
+    }
+    PutCreated(w, f, s, family, room, format);
   }
 }
 

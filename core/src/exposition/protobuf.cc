@@ -34,6 +34,12 @@ namespace label_field {
 constexpr std::uint32_t kName = 1, kValue = 2;
 }
 constexpr std::uint32_t kValueField = 1;  // Gauge.value, Counter.value, Untyped.value
+// The start of a series (client_model 0.5 and later; earlier readers, Debian's schema and Prometheus
+// before 2.50 among them, skip the unknown field): Counter.created_timestamp, Histogram.created_timestamp.
+constexpr std::uint32_t kCounterCreatedField = 3, kHistogramCreatedField = 15;
+namespace timestamp_field {  // google.protobuf.Timestamp
+constexpr std::uint32_t kSeconds = 1, kNanos = 2;
+}
 namespace histogram_field {
 constexpr std::uint32_t kSampleCount = 1, kSampleSum = 2, kBucket = 3, kSchema = 5, kZeroThreshold = 6,
                         kZeroCount = 7, kNegativeSpan = 9, kNegativeDelta = 10, kPositiveSpan = 12,
@@ -99,6 +105,30 @@ char* PutLabels(char* p, const FamilySnapshot& f, const SeriesSnapshot& s) {
   return p;
 }
 
+// A series' start as a google.protobuf.Timestamp field (`created_ms` > 0): its size, and the field.
+std::uint64_t CreatedSeconds(std::int64_t created_ms) {
+  return static_cast<std::uint64_t>(created_ms / 1000);
+}
+std::uint64_t CreatedNanos(std::int64_t created_ms) {
+  return static_cast<std::uint64_t>(created_ms % 1000) * 1000000;
+}
+std::size_t TimestampSize(std::int64_t created_ms) {
+  const std::uint64_t nanos = CreatedNanos(created_ms);
+  return 1 + VarintSize(CreatedSeconds(created_ms)) + (nanos != 0 ? 1 + VarintSize(nanos) : 0);
+}
+std::size_t CreatedFieldSize(std::int64_t created_ms) {
+  return created_ms > 0 ? 2 + TimestampSize(created_ms) : 0;  // tag and length: one byte each
+}
+char* PutCreatedField(char* p, std::uint32_t field, std::int64_t created_ms) {
+  if (created_ms <= 0) return p;
+  p = PutVarint(PutTag(p, field, WireType::kLen), TimestampSize(created_ms));
+  p = PutVarintField(p, timestamp_field::kSeconds, CreatedSeconds(created_ms));
+  if (const std::uint64_t nanos = CreatedNanos(created_ms); nanos != 0) {
+    p = PutVarintField(p, timestamp_field::kNanos, nanos);
+  }
+  return p;
+}
+
 constexpr std::size_t kValueMessageSize = 9;                          // Counter/Gauge/Untyped: one double
 constexpr std::size_t kValueFieldSize = 2 + kValueMessageSize;        // tag, length, message
 constexpr std::size_t kMaxBucketField = 2 + 1 + 10 + 1 + 8;           // tag, length, count field, bound field
@@ -108,12 +138,15 @@ constexpr std::size_t kMaxDeltaField = pb::kMaxTag + pb::kMaxVarint;  // one unp
 // Counters, gauges and untyped: a Metric of known size, written in one go.
 void PutValueMetric(MessageWriter& w, const FamilySnapshot& f, const SeriesSnapshot& s, std::uint32_t field) {
   const std::size_t labels = LabelsSize(f, s);
-  const std::size_t metric = labels + kValueFieldSize;
+  const std::int64_t created = field == metric_field::kCounter ? s.created_ms : 0;
+  const std::size_t value = kValueMessageSize + CreatedFieldSize(created);
+  const std::size_t metric = labels + 1 + VarintSize(value) + value;
   char* p = w.Reserve(1 + pb::kMaxVarint + metric);
   p = PutVarint(PutTag(p, family_field::kMetric, WireType::kLen), metric);
   p = PutLabels(p, f, s);
-  p = PutVarint(PutTag(p, field, WireType::kLen), kValueMessageSize);
+  p = PutVarint(PutTag(p, field, WireType::kLen), value);
   p = PutDoubleField(p, kValueField, s.value);
+  p = PutCreatedField(p, kCounterCreatedField, created);
   w.Commit(p);
 }
 
@@ -191,6 +224,7 @@ void PutHistogramMetric(MessageWriter& w, const FamilySnapshot& f, const SeriesS
   w.Commit(p);
   PutClassicBuckets(w, f, s);
   if (f.native) PutNativeBuckets(w, s.native);
+  w.Commit(PutCreatedField(w.Reserve(CreatedFieldSize(s.created_ms)), kHistogramCreatedField, s.created_ms));
   w.CloseMessage(histogram);
   w.CloseMessage(metric);
 }

@@ -89,7 +89,8 @@ Status CounterChild::Add(double delta) const {
 }
 
 Counter::Counter(CounterOpts opts)
-    : MetricVec(MetricType::kCounter, std::move(opts.name), std::move(opts.help), std::move(opts.labels)) {
+    : MetricVec(MetricType::kCounter, std::move(opts.name), std::move(opts.help), std::move(opts.labels),
+                opts.max_series, opts.series_ttl) {
   InitDefaultCell();
 }
 

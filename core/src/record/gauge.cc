@@ -10,7 +10,8 @@ double UnixSeconds() noexcept {
 }
 
 Gauge::Gauge(GaugeOpts opts)
-    : MetricVec(MetricType::kGauge, std::move(opts.name), std::move(opts.help), std::move(opts.labels)) {
+    : MetricVec(MetricType::kGauge, std::move(opts.name), std::move(opts.help), std::move(opts.labels),
+                opts.max_series, opts.series_ttl) {
   InitDefaultCell();
 }
 

@@ -75,7 +75,8 @@ const detail::HistogramLayout* MakeLayout(HistogramOpts& o, bool native) {
 }  // namespace
 
 Histogram::Histogram(HistogramOpts opts)
-    : MetricVec(MetricType::kHistogram, std::move(opts.name), std::move(opts.help), std::move(opts.labels)) {
+    : MetricVec(MetricType::kHistogram, std::move(opts.name), std::move(opts.help), std::move(opts.labels),
+                opts.max_series, opts.series_ttl) {
   Status s = CheckNative(name(), opts);
   const bool native = s.ok() && opts.native_bucket_factor != 0;
   if (s.ok()) s = CheckBuckets(name(), opts.buckets, native);

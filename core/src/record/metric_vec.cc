@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "golivekit/observability/detail/cells.h"
+#include "golivekit/observability/detail/clock.h"
 #include "golivekit/observability/names.h"
 #include "message.h"
 #include "record/declaration.h"
@@ -53,6 +54,16 @@ struct CacheReleaser {
 };
 
 std::atomic<std::uint64_t> g_next_vec_id{1};
+
+// The label value of every label of the overflow series, where new label sets go once a metric is at
+// its series limit (as for client metrics: client_metrics.cc).
+constexpr std::string_view kOverflowValue = "__overflow__";
+
+// The longest series lifetime: what a second count of 32 bits holds, with room (about 68 years).
+constexpr std::int64_t kMaxTtlSeconds = std::int64_t{1} << 31;
+
+// The clock of lifetimes in whole seconds, never 0 (CellBase::idle_since's "updated").
+std::uint32_t LifetimeSecond() noexcept { return static_cast<std::uint32_t>(SteadyMs() / 1000 + 1); }
 
 // Delete and Reset of a metric without labels: one pattern, the operation its argument.
 constexpr const char* kNothingTo = "{} {} has no labels; nothing to {}";
@@ -111,16 +122,25 @@ std::uint64_t HashLabelValues(std::span<const std::string_view> values) noexcept
 }
 
 MetricVec::MetricVec(MetricType type, std::string&& name, std::string&& help,
-                     std::vector<std::string>&& labels)
+                     std::vector<std::string>&& labels, std::size_t max_series,
+                     std::chrono::milliseconds series_ttl)
     : id_(g_next_vec_id.fetch_add(1, std::memory_order_relaxed)),
       type_(type),
       shared_name_(new MetricName(type, std::move(name))),
       name_(shared_name_->value),
       help_(std::move(help)),
       labels_(std::move(labels)),
-      perm_(labels_.size()) {
+      perm_(labels_.size()),
+      max_series_(max_series) {
   trusted_output_ = true;
   status_ = CheckFamilyDecl(MetricTypeName(type_), type_, name_, help_, labels_);
+  // Rounded up: a series never goes before its lifetime is over.
+  const std::int64_t ttl = (series_ttl.count() + 999) / 1000;
+  if (status_.ok() && (series_ttl.count() < 0 || ttl > kMaxTtlSeconds)) {
+    status_ = Fail(StatusCode::kInvalidArgument, "{} {}: series_ttl is {} ms (it must be 0 to 2^31 s)",
+                   {MetricTypeName(type_), name_, series_ttl.count()});
+  }
+  ttl_seconds_ = static_cast<std::uint32_t>(ttl);
   SortLabelNames();
   Rebuild(labels_.empty() ? 1 : 16);
 }
@@ -150,6 +170,7 @@ void MetricVec::Init(CellBase* cell, std::span<const std::string_view> values, s
   Retain(shared_name_);
   cell->name = shared_name_;
   cell->hash = hash;
+  cell->created_ms = WallMs();
   for (const std::uint32_t i : perm_) {
     cell->label_values.append(values[i]);
     cell->label_values.push_back(kEnd);
@@ -238,13 +259,13 @@ bool MetricVec::Less(const CellBase* a, const CellBase* b) const noexcept {
 // WebAssembly module then links no vector code for it. Deletion and Reset rebuild it too (at the same
 // size): linear probing then needs neither tombstones nor a backward shift, and one loop places every
 // cell, the cells keeping their hash.
-void MetricVec::Rebuild(std::size_t count) {
+void MetricVec::Rebuild(std::size_t count) const {
   slots_.reset(new CellBase*[count]());
   mask_ = count - 1;
   for (const std::uint64_t w : order_) Place(AsCell(w));
 }
 
-void MetricVec::Place(CellBase* cell) noexcept {
+void MetricVec::Place(CellBase* cell) const noexcept {
   std::size_t i = cell->hash & mask_;
   while (slots_[i] != nullptr) i = (i + 1) & mask_;
   slots_[i] = cell;
@@ -304,6 +325,12 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, Status* e
       CacheStore(id_, removals, hash, c);
       return c;
     }
+    // At the limit with the overflow series made: no exclusive lock for a flood of new label sets.
+    if (overflow_ != nullptr && AtLimitLocked()) {
+      overflowed_.fetch_add(1, std::memory_order_relaxed);
+      Retain(overflow_);
+      return overflow_;
+    }
   }
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (!IsValidUtf8(values[i])) {
@@ -316,7 +343,9 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, Status* e
   CellBase* fresh = NewCell();
   Init(fresh, values, hash);
   std::unique_lock lock(mu_);
-  if (CellBase* c = FindLocked(values, hash)) {
+  CellBase* c = FindLocked(values, hash);
+  if (c == nullptr && AtLimitLocked()) c = OverflowLocked();
+  if (c != nullptr) {
     Retain(c);
     lock.unlock();
     delete fresh;
@@ -327,6 +356,33 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, Status* e
   lock.unlock();
   CacheStore(id_, removals, hash, fresh);
   return fresh;
+}
+
+bool MetricVec::AtLimitLocked() const noexcept {
+  const std::size_t limit = max_series_.load(std::memory_order_relaxed);
+  // The overflow series has a place kept for it: at most limit - 1 others.
+  return limit != 0 && order_.size() - (overflow_ != nullptr ? 1 : 0) + 1 >= limit;
+}
+
+CellBase* MetricVec::OverflowLocked() {
+  overflowed_.fetch_add(1, std::memory_order_relaxed);
+  if (overflow_ != nullptr) return overflow_;
+  const std::vector<std::string_view> values(labels_.size(), kOverflowValue);
+  const std::uint64_t hash = HashLabelValues(values);
+  overflow_ = FindLocked(values, hash);  // a label set of __overflow__ values given before
+  if (overflow_ == nullptr) {
+    overflow_ = NewCell();
+    Init(overflow_, values, hash);
+    InsertLocked(overflow_);
+  }
+  return overflow_;
+}
+
+void MetricVec::LimitSeries(std::size_t limit) noexcept {
+  std::size_t have = max_series_.load(std::memory_order_relaxed);
+  while ((have == 0 || limit < have) &&
+         !max_series_.compare_exchange_weak(have, limit, std::memory_order_relaxed)) {
+  }
 }
 
 Status MetricVec::DeleteLabelValues(std::span<const std::string_view> values) { return Remove(&values); }
@@ -345,6 +401,7 @@ Status MetricVec::Remove(const std::span<const std::string_view>* values) {
     if (values == nullptr) {
       gone.swap(order_);
       sorted_ = 0;
+      overflow_ = nullptr;
     } else {
       CellBase* cell = FindLocked(*values, HashLabelValues(*values));
       if (cell == nullptr) return Refusal(StatusCode::kNotFound, "{} {}: no series with these label values");
@@ -353,6 +410,7 @@ Status MetricVec::Remove(const std::span<const std::string_view>* values) {
       order_.erase(order_.begin() + static_cast<std::ptrdiff_t>(pos));
       if (pos < sorted_) --sorted_;
       gone.push_back(AsWord(cell));
+      if (cell == overflow_) overflow_ = nullptr;
     }
     removals_.fetch_add(1, std::memory_order_release);
     Rebuild(mask_ + 1);
@@ -364,6 +422,39 @@ Status MetricVec::Remove(const std::span<const std::string_view>* values) {
 std::size_t MetricVec::series_count() const {
   std::shared_lock lock(mu_);
   return order_.size();
+}
+
+// A series is idle from the first gather that finds it not updated since the one before (an update
+// clears the stamp that gather writes): so it goes at the first gather more than the lifetime after the
+// last update, one gather interval and a second late at most, never early. Stamps are read and written
+// under the exclusive lock, which orders this against the other gathers; updates only clear them.
+void MetricVec::ExpireIdle() const {
+  const std::uint32_t now = LifetimeSecond();
+  std::vector<std::uint64_t> gone;
+  {
+    std::unique_lock lock(mu_);
+    std::size_t kept = 0;
+    std::size_t sorted = sorted_;
+    for (std::size_t k = 0; k < order_.size(); ++k) {
+      CellBase* c = AsCell(order_[k]);
+      const std::uint32_t since = c->idle_since.load(std::memory_order_relaxed);
+      if (since == 0) {
+        c->idle_since.store(now, std::memory_order_relaxed);
+      } else if (now - since > ttl_seconds_ && c != default_cell_) {
+        gone.push_back(order_[k]);
+        if (k < sorted_) --sorted;
+        if (c == overflow_) overflow_ = nullptr;
+        continue;
+      }
+      order_[kept++] = order_[k];
+    }
+    if (gone.empty()) return;
+    order_.resize(kept);
+    sorted_ = sorted;
+    removals_.fetch_add(1, std::memory_order_release);
+    Rebuild(mask_ + 1);
+  }
+  for (const std::uint64_t w : gone) Release(AsCell(w));
 }
 
 void MetricVec::SortOrderLocked() const {
@@ -483,6 +574,7 @@ void MetricVec::FillFamily(FamilySnapshot& f) const {
     f.bucket_bounds = std::vector<double>(layout_->bounds);
     f.native = layout_->native;
   }
+  if (ttl_seconds_ != 0) ExpireIdle();
   std::vector<std::uint64_t> scratch;
   const SortedReadLock lock(*this);
   std::vector<SeriesSnapshot>(order_.size()).swap(f.series);  // sized: no growth path in the module
@@ -491,6 +583,7 @@ void MetricVec::FillFamily(FamilySnapshot& f) const {
     SeriesSnapshot& s = f.series[k];
     SplitLabelValues(c, s.label_values);
     ReadValues(type_, c, s, scratch);
+    s.created_ms = type_ == MetricType::kGauge ? 0 : c.created_ms;
   }
 }
 
@@ -507,6 +600,7 @@ void MetricVec::RefillFamily(FamilySnapshot& f) const {
     f.bucket_bounds.clear();
     f.native = false;
   }
+  if (ttl_seconds_ != 0) ExpireIdle();
   std::vector<std::uint64_t> scratch;
   const SortedReadLock lock(*this);
   f.series.resize(order_.size());
@@ -518,6 +612,7 @@ void MetricVec::RefillFamily(FamilySnapshot& f) const {
     for (std::string& v : s.label_values) v = NextValue(p);
     ClearValues(type_, s);
     ReadValues(type_, c, s, scratch);
+    s.created_ms = type_ == MetricType::kGauge ? 0 : c.created_ms;
   }
 }
 

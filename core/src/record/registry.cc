@@ -64,8 +64,12 @@ Registry::Registry(std::string_view namespace_, std::span<const std::string_view
 }
 
 Registry* detail::NewRegistryFromPairs(std::string_view namespace_,
-                                       std::span<const std::string_view> const_label_pairs) {
-  return new Registry(namespace_, const_label_pairs);
+                                       std::span<const std::string_view> const_label_pairs,
+                                       std::size_t max_series, bool created_timestamps) {
+  auto* r = new Registry(namespace_, const_label_pairs);
+  r->opts_.max_series = max_series;
+  r->opts_.created_timestamps = created_timestamps;
+  return r;
 }
 
 // Appended, then moved down by swaps: a registry has a handful of constant labels, and this links no
@@ -193,6 +197,10 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
   std::unique_ptr<Entry>* last = &entries_.first;
   while (*last) last = &(*last)->next;
   *last = std::move(entry);
+  // The library's own metrics (no output check) take the registry's series limit.
+  if (check == nullptr && opts_.max_series != 0) {
+    static_cast<detail::MetricVec&>(collector).LimitSeries(opts_.max_series);
+  }
   return {};
 }
 

@@ -17,6 +17,7 @@
 /// and allocate nothing (a series that two threads update at once allocates its per-thread stripe once);
 /// `WithLabels` takes a shared lock for the lookup and an exclusive one only to create a series.
 #include <array>
+#include <chrono>
 #include <memory>
 #include <span>
 #include <string>
@@ -32,9 +33,17 @@ namespace golivekit::observability {
 
 /// Options of `NewCounter` (fields in this order, for designated initializers).
 struct CounterOpts {
-  std::string name = {};                 ///< e.g. "myapp_page_views_total"; see CheckMetricName
-  std::string help = {};                 ///< HELP text, any UTF-8
-  std::vector<std::string> labels = {};  ///< label names, e.g. {"method", "code"}; see CheckLabelName
+  std::string name = {};  ///< e.g. "myapp_page_views_total"; see CheckMetricName
+  std::string help = {};  ///< HELP text, any UTF-8
+  std::vector<std::string> labels =
+      {};  ///< label names, e.g. {"method", "code"}; see CheckLabelName  /// The most series (label sets)
+           ///< kept, the overflow series included; 0: no limit. With max_series - 1
+  /// others, a new label set goes to the one overflow series, whose label values are all `__overflow__`
+  /// (counted in a registry's golivekit_registry_overflow_samples_total{metric}).
+  std::size_t max_series = 0;
+  /// A series not updated for this long goes at the next gather (counted in whole seconds, rounded
+  /// up; see docs/api-cpp.md, "Series limits and lifetimes"); 0: series never expire.
+  std::chrono::milliseconds series_ttl{0};
 };
 
 /// A handle to one series of a counter, returned by `Counter::WithLabels`. Cheap to copy; keep it to

@@ -13,6 +13,7 @@
 /// Thread-safety: every member may be called from any thread; updates through a handle take no lock and
 /// allocate nothing (`Add`/`Sub`/`Inc`/`Dec` are a compare-and-swap loop, `Set` a store).
 #include <array>
+#include <chrono>
 #include <memory>
 #include <span>
 #include <string>
@@ -30,7 +31,14 @@ namespace golivekit::observability {
 struct GaugeOpts {
   std::string name = {};
   std::string help = {};
-  std::vector<std::string> labels = {};
+  std::vector<std::string> labels = {};  /// The most series (label sets) kept, the overflow series included;
+                                         /// 0: no limit. With max_series - 1
+  /// others, a new label set goes to the one overflow series, whose label values are all `__overflow__`
+  /// (counted in a registry's golivekit_registry_overflow_samples_total{metric}).
+  std::size_t max_series = 0;
+  /// A series not updated for this long goes at the next gather (counted in whole seconds, rounded
+  /// up; see docs/api-cpp.md, "Series limits and lifetimes"); 0: series never expire.
+  std::chrono::milliseconds series_ttl{0};
 };
 
 /// Seconds since the Unix epoch, as `SetToCurrentTime` records it.

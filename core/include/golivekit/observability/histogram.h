@@ -26,6 +26,7 @@
 /// buckets one more atomic add). The first observation in a native bucket range a series has not seen
 /// may allocate a bigger table (at most a few times in a series' life, bounded by native_max_buckets).
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -65,7 +66,14 @@ struct HistogramOpts {
   /// about to exceed it halves its resolution (schema - 1: each pair of neighbouring buckets becomes one,
   /// counts added, nothing lost), as client_golang and Prometheus do, as often as needed down to schema -4,
   /// where every possible bucket fits. Between 1 and 32768.
-  std::uint32_t native_max_buckets = 160;
+  std::uint32_t native_max_buckets = 160;  /// The most series (label sets) kept, the overflow series
+                                           /// included; 0: no limit. With max_series - 1
+  /// others, a new label set goes to the one overflow series, whose label values are all `__overflow__`
+  /// (counted in a registry's golivekit_registry_overflow_samples_total{metric}).
+  std::size_t max_series = 0;
+  /// A series not updated for this long goes at the next gather (counted in whole seconds, rounded
+  /// up; see docs/api-cpp.md, "Series limits and lifetimes"); 0: series never expire.
+  std::chrono::milliseconds series_ttl{0};
 };
 
 /// A handle to one series of a histogram; same lifetime rules as `CounterChild`.

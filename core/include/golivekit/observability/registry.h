@@ -51,9 +51,13 @@ Status RegisterReleased(Registry& registry, MetricVec& metric, std::uintptr_t ow
                         void (*release)(std::uintptr_t));
 /// A new registry from a namespace and constant labels given as name, value, name, value, …, exactly as
 /// Registry's constructor from label pairs makes it, for an embedder whose labels are in an array of its
-/// own (the npm module's C exports: no vector is copied). The caller deletes it.
+/// own (the npm module's C exports: no vector is copied), and RegistryOpts' max_series and
+/// created_timestamps. The caller deletes it.
 Registry* NewRegistryFromPairs(std::string_view namespace_,
-                               std::span<const std::string_view> const_label_pairs);
+                               std::span<const std::string_view> const_label_pairs, std::size_t max_series,
+                               bool created_timestamps);
+/// The name of the family in which a registry counts its metrics' overflows.
+inline constexpr std::string_view kOverflowSamplesFamily = "golivekit_registry_overflow_samples_total";
 }  // namespace detail
 
 /// Options of `NewRegistry` (fields in this order, for designated initializers).
@@ -67,6 +71,17 @@ struct RegistryOpts {
   std::string namespace_ = {};
   /// Labels added to every exposed series, e.g. {{"service", "golivekit"}, {"env", "production"}}.
   std::map<std::string, std::string> const_labels = {};
+  /// The series limit of each of the library's metrics registered here that has none of its own or a
+  /// higher one (their `max_series`; 0: none). So the registry holds at most this many series per
+  /// metric, overflow series included, and the overflows are counted in its
+  /// golivekit_registry_overflow_samples_total{metric} (a family it exposes once any metric of it has a
+  /// limit). A metric keeps the lowest limit it was given, also after Unregister.
+  std::size_t max_series = 0;
+  /// Start timestamps of counters and histograms: each series' creation time as OpenMetrics `_created`
+  /// samples and as the protobuf `created_timestamp` (SeriesSnapshot::created_ms), so that Prometheus
+  /// can tell a series that expired and came back from zero. Off: Gather leaves them 0 (as
+  /// client_golang, whose Prometheus before 2.50 stores `_created` samples as series of their own).
+  bool created_timestamps = false;
 };
 
 class Registry {
@@ -176,7 +191,8 @@ class Registry {
   friend Status detail::RegisterReleased(Registry& registry, detail::MetricVec& metric, std::uintptr_t owner,
                                          void (*release)(std::uintptr_t));
   friend Registry* detail::NewRegistryFromPairs(std::string_view namespace_,
-                                                std::span<const std::string_view> const_label_pairs);
+                                                std::span<const std::string_view> const_label_pairs,
+                                                std::size_t max_series, bool created_timestamps);
   // The constructor from label pairs, over any array of them.
   Registry(std::string_view namespace_, std::span<const std::string_view> const_label_pairs);
   Status Add(Collector& collector, Keeper keeper, OutputCheck check);
@@ -206,6 +222,9 @@ class Registry {
   std::size_t KeepValid(const Entry& e, const detail::ConstLabels& const_labels,
                         std::vector<FamilySnapshot>& families, std::size_t first, std::size_t end) const;
   static void SortByName(std::vector<FamilySnapshot>& families);
+  // Writes golivekit_registry_overflow_samples_total over `f` (a new or a kept family); false if no
+  // metric of the registry has a series limit (mu_ held).
+  bool FillOverflowFamily(const detail::ConstLabels& const_labels, FamilySnapshot& f) const;
 
   mutable std::mutex mu_;
   Entries entries_;

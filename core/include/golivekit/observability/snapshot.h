@@ -74,6 +74,10 @@ struct SeriesSnapshot {
   std::uint64_t count = 0;
   /// Histogram with native buckets (`FamilySnapshot::native`): the native buckets.
   NativeBuckets native = {};
+  /// Counter or histogram: when the series was created (its start), in milliseconds since the Unix
+  /// epoch; 0 when unknown or not wanted (RegistryOpts::created_timestamps). The OpenMetrics encoder
+  /// writes it as `_created`, the protobuf one as `created_timestamp`; the text format has no place for it.
+  std::int64_t created_ms = 0;
 };
 
 /// One metric family: name, metadata and all its series.

@@ -55,6 +55,7 @@ struct CounterCell final : CellBase {
 
   void Inc() noexcept { AddInt(1); }
   void AddInt(std::uint64_t n) noexcept {
+    Touch();
     Stripe* s = stripe.load(std::memory_order_acquire);
     if (s == nullptr) {
       std::uint64_t v = base.load(std::memory_order_relaxed);
@@ -71,23 +72,33 @@ struct CounterCell final : CellBase {
       cell.fetch_add(n, std::memory_order_relaxed);
     }
   }
-  void AddFloat(double v) noexcept { AtomicAddDouble(float_bits, v); }
+  void AddFloat(double v) noexcept {
+    Touch();
+    AtomicAddDouble(float_bits, v);
+  }
   double Value() const noexcept;
 
   /// Installs the stripe once (the only allocation of a counter after creation) and returns it.
   Stripe* Contended() noexcept;
 
-  std::atomic<std::uint64_t> base{0};
   /// The IEEE 754 bits of the fractional adds. In a build without threads (the npm module) the embedder
-  /// may add to it in place, as a double at this address (js/src/series.ts).
+  /// may add to it in place, as a double at this address (js/src/series.ts). First, at the offset of a
+  /// gauge's value: the embedder finds `idle_since` as far before either (kStampWordsBack).
   std::atomic<std::uint64_t> float_bits{0};
+  std::atomic<std::uint64_t> base{0};
   std::atomic<Stripe*> stripe{nullptr};
 };
 
 /// A gauge series: one double.
 struct GaugeCell final : CellBase {
-  void Set(double v) noexcept { bits.store(DoubleBits(v), std::memory_order_relaxed); }
-  void Add(double v) noexcept { AtomicAddDouble(bits, v); }
+  void Set(double v) noexcept {
+    Touch();
+    bits.store(DoubleBits(v), std::memory_order_relaxed);
+  }
+  void Add(double v) noexcept {
+    Touch();
+    AtomicAddDouble(bits, v);
+  }
   double Value() const noexcept { return BitsDouble(bits.load(std::memory_order_relaxed)); }
   /// The value's IEEE 754 bits; a build without threads may update it in place, as CounterCell's.
   std::atomic<std::uint64_t> bits{0};
@@ -113,6 +124,7 @@ struct HistogramCell final : CellBase {
   }
   ~HistogramCell() override { Release(layout); }
   void Observe(double v) noexcept {
+    Touch();
     if (native) {
       // Native first, classic after with release: a scrape reads the classic counts first (acquire), so
       // every classic observation it sees is in the native count it reads next, and `count` (native)

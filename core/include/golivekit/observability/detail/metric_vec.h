@@ -3,6 +3,7 @@
 // reference that keeps a series alive while a handle to it exists. Not part of the public API.
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -54,6 +55,11 @@ struct CellBase {
   }
 
   std::atomic<std::uint32_t> refs{1};
+  // 0 while the series has been updated since the last gather of a metric with a series lifetime; else
+  // the second (LifetimeSecond) of the gather that first found it idle. Updates write it only when it is
+  // not 0 already, so an update costs a load and a branch more, and no store in the steady state. In the
+  // npm module JS writes it too (kStampWordsBack).
+  std::atomic<std::uint32_t> idle_since{0};
   const MetricName* name = nullptr;
   // Of the label values (HashLabelValues), for the metric's series table: kept here, so that the table
   // is an array of cells and is rebuilt from the series order.
@@ -62,6 +68,13 @@ struct CellBase {
   // occurs in UTF-8: one string rather than one per value (less memory, one allocation at most), which
   // sorts by a byte comparison and is split only when a snapshot is taken.
   std::string label_values;
+  // When the series was created: milliseconds since the Unix epoch (WallMs), for created timestamps.
+  std::int64_t created_ms = 0;
+
+  /// Marks the series updated (series lifetimes): every update calls it.
+  void Touch() noexcept {
+    if (idle_since.load(std::memory_order_relaxed) != 0) idle_since.store(0, std::memory_order_relaxed);
+  }
 };
 
 inline void Retain(CellBase* c) noexcept { c->refs.fetch_add(1, std::memory_order_relaxed); }
@@ -191,7 +204,8 @@ class SharedSpinMutex {
 /// (kept sorted incrementally so a scrape does not sort).
 class MetricVec : public Collector {
  public:
-  MetricVec(MetricType type, std::string&& name, std::string&& help, std::vector<std::string>&& labels);
+  MetricVec(MetricType type, std::string&& name, std::string&& help, std::vector<std::string>&& labels,
+            std::size_t max_series, std::chrono::milliseconds series_ttl);
   ~MetricVec() override;
   MetricVec(const MetricVec&) = delete;
   MetricVec& operator=(const MetricVec&) = delete;
@@ -218,6 +232,16 @@ class MetricVec : public Collector {
 
   /// Number of live series.
   std::size_t series_count() const;
+
+  /// The most series this metric keeps, its overflow series included (0: no limit): its own
+  /// `max_series`, or a registry's (LimitSeries).
+  std::size_t max_series() const noexcept { return max_series_.load(std::memory_order_relaxed); }
+  /// Lookups (WithLabels) of a new label set that went to the overflow series because the metric was at
+  /// its limit.
+  std::uint64_t overflowed() const noexcept { return overflowed_.load(std::memory_order_relaxed); }
+  /// Lowers the series limit to `limit` if it has none or a higher one (a registry's max_series, at
+  /// Register). Series beyond it stay; new label sets go to the overflow series.
+  void LimitSeries(std::size_t limit) noexcept;
 
   /// Writes this metric's family (name, help, type, sorted label names, histogram bounds) with every
   /// live series, sorted by label values, over `f`, kept from an earlier gather
@@ -254,9 +278,16 @@ class MetricVec : public Collector {
   bool Equal(const CellBase& c, std::span<const std::string_view> values) const noexcept;
   void Init(CellBase* cell, std::span<const std::string_view> values, std::uint64_t hash) const;
   bool Less(const CellBase* a, const CellBase* b) const noexcept;
-  void Rebuild(std::size_t count);
+  // Whether a new label set must go to the overflow series (mu_ held, either side).
+  bool AtLimitLocked() const noexcept;
+  // The overflow series, created if missing (mu_ held exclusively); counts the lookup.
+  CellBase* OverflowLocked();
+  // Removes the series idle for longer than the lifetime, and stamps those idle since the last gather
+  // (a gather of a metric with a lifetime).
+  void ExpireIdle() const;
+  void Rebuild(std::size_t count) const;
   // Puts `cell` in the first empty slot of its probe path.
-  void Place(CellBase* cell) noexcept;
+  void Place(CellBase* cell) const noexcept;
   CellBase* FindLocked(std::span<const std::string_view> values, std::uint64_t hash) const noexcept;
   // Adds `cell` (its hash set) to the series order and the table.
   void InsertLocked(CellBase* cell);
@@ -281,8 +312,9 @@ class MetricVec : public Collector {
   }
   static std::uint64_t AsWord(CellBase* cell) noexcept { return reinterpret_cast<std::uintptr_t>(cell); }
 
-  const std::uint64_t id_;                  // unique for the process lifetime (thread caches key on it)
-  std::atomic<std::uint64_t> removals_{0};  // bumped by Delete/Reset: invalidates thread caches
+  const std::uint64_t id_;  // unique for the process lifetime (thread caches key on it)
+  // Bumped by Delete, Reset and expiry: invalidates thread caches.
+  mutable std::atomic<std::uint64_t> removals_{0};
   MetricType type_;
   const MetricName* shared_name_;
   const std::string& name_;  // the shared name's: one copy of it
@@ -293,13 +325,18 @@ class MetricVec : public Collector {
 
   mutable SharedSpinMutex mu_;
   // mask_ + 1 slots (a power of two), null when empty, linear probing; a deletion rebuilds them
-  std::unique_ptr<CellBase*[]> slots_;
-  std::size_t mask_ = 0;
+  // (mutable: a gather removes expired series)
+  mutable std::unique_ptr<CellBase*[]> slots_;
+  mutable std::size_t mask_ = 0;
   // All live cells, as their addresses; [0, sorted_) sorted. Words rather than pointers: the module's
   // native buckets grow a vector of words already, so the series order adds no vector code of its own.
   mutable std::vector<std::uint64_t> order_;
   mutable std::size_t sorted_ = 0;
   CellBase* default_cell_ = nullptr;
+  std::atomic<std::size_t> max_series_;
+  std::uint32_t ttl_seconds_ = 0;         // the lifetime, rounded up; 0: series never expire
+  mutable CellBase* overflow_ = nullptr;  // in the table once a label set overflowed; mu_
+  mutable std::atomic<std::uint64_t> overflowed_{0};
 };
 
 }  // namespace golivekit::observability::detail
