@@ -120,7 +120,7 @@ const INTERNAL_NAMES = [
   "nativeAddress", "onlySeries", "names", "refresh", "series", "single",
   "withoutLabels", "forget", "newSeries", "runtime", "own", "release",
   // the memory view, the batch source and its batches
-  "f64", "id", "encode", "skip", "busy", "done",
+  "f64", "u32", "id", "encode", "skip", "busy", "done",
 ];
 
 // The declaration files of the package's entry points: a member of theirs with an internal name would be

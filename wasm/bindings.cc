@@ -19,6 +19,7 @@
 // frees it exactly once (dispose, FinalizationRegistry, the shipper's stop).
 #include <emscripten/emscripten.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -110,14 +111,16 @@ std::vector<double> BucketsIn(int n) {
   return std::move(g_nums);
 }
 
-// Options of a counter or a gauge from the input (name, help, label names), made where the metric's
-// constructor takes them: no moves from one kind's options to another's.
+// Options of a counter or a gauge from the input (name, help, label names) and the series limits, made
+// where the metric's constructor takes them: no moves from one kind's options to another's.
 // The label names are appended one at a time: the append is linked anyway, a vector made from a range
 // would be code of its own.
 template <class Opts>
-Opts Declared(std::span<const std::string_view> s) {
+Opts Declared(std::span<const std::string_view> s, std::uint32_t max_series, std::uint32_t ttl_ms) {
   Opts o{.name = std::string(s[0]), .help = std::string(s[1])};
   for (std::size_t i = 2; i < s.size(); ++i) o.labels.emplace_back(s[i]);
+  o.max_series = max_series;
+  o.series_ttl = std::chrono::milliseconds(ttl_ms);
   return o;
 }
 
@@ -161,29 +164,33 @@ EMSCRIPTEN_KEEPALIVE const char* glk_last_error() { return Bytes(g_last_error); 
 
 // In: name, help, label names. Histograms: `buckets` bounds in nums (all of it: JS sized it with
 // glk_nums(buckets)), or -1 for the defaults; the native bucket options as HistogramOpts has them (JS
-// fills in the defaults, which it has from js_constants.cc).
+// fills in the defaults, which it has from js_constants.cc). Every kind: max_series, and series_ttl in
+// whole milliseconds (JS rounds up and checks both).
 EMSCRIPTEN_KEEPALIVE Metric* glk_metric_new(int kind, std::size_t in, int buckets, double native_factor,
-                                            double native_zero_threshold, std::uint32_t native_max_buckets) {
+                                            double native_zero_threshold, std::uint32_t native_max_buckets,
+                                            std::uint32_t max_series, std::uint32_t ttl_ms) {
   const std::span<const std::string_view> s = In(in);
   obs::detail::MetricVec* vec;
   switch (kind) {
     case kCounter:
-      vec = new obs::Counter(Declared<obs::CounterOpts>(s));
+      vec = new obs::Counter(Declared<obs::CounterOpts>(s, max_series, ttl_ms));
       break;
     case kGauge:
-      vec = new obs::Gauge(Declared<obs::GaugeOpts>(s));
+      vec = new obs::Gauge(Declared<obs::GaugeOpts>(s, max_series, ttl_ms));
       break;
     default: {
       kind = kHistogram;
       // The declaration as the other kinds make it (one instance of that code), moved in.
-      obs::CounterOpts d = Declared<obs::CounterOpts>(s);
+      obs::CounterOpts d = Declared<obs::CounterOpts>(s, max_series, ttl_ms);
       vec = new obs::Histogram({.name = std::move(d.name),
                                 .help = std::move(d.help),
                                 .labels = std::move(d.labels),
                                 .buckets = BucketsIn(buckets),
                                 .native_bucket_factor = native_factor,
                                 .native_zero_threshold = native_zero_threshold,
-                                .native_max_buckets = native_max_buckets});
+                                .native_max_buckets = native_max_buckets,
+                                .max_series = d.max_series,
+                                .series_ttl = d.series_ttl});
       break;
     }
   }
@@ -223,15 +230,20 @@ EMSCRIPTEN_KEEPALIVE int glk_metric_buckets(std::uintptr_t p) {
 // ---- registries --------------------------------------------------------------------------------------
 
 // In: namespace, then constant labels as name, value, name, value, … (each name once: an object's keys,
-// js/src/registry.ts).
-EMSCRIPTEN_KEEPALIVE obs::Registry* glk_registry_new(std::size_t in) {
+// js/src/registry.ts). RegistryOpts' max_series and created_timestamps (0 or 1).
+EMSCRIPTEN_KEEPALIVE obs::Registry* glk_registry_new(std::size_t in, std::uint32_t max_series, int created) {
   const std::span<const std::string_view> s = In(in);
-  return obs::detail::NewRegistryFromPairs(s[0], s.subspan(1));
+  return obs::detail::NewRegistryFromPairs(s[0], s.subspan(1), max_series, created != 0);
 }
 EMSCRIPTEN_KEEPALIVE const char* glk_registry_register(std::uintptr_t r, std::uintptr_t p) {
   Metric& m = M(p);
   ++m.owners;  // the registry's, given back as JS gives its own back: at once if the registry refuses it
-  return Error(obs::detail::RegisterReleased(R(r), *m.vec, p, &ReleaseMetric));
+  const obs::Status s = obs::detail::RegisterReleased(R(r), *m.vec, p, &ReleaseMetric);
+#if !defined(GLK_OBS_WASM_LITE)
+  // The lite module has no exposition, so no overflow counter to expose (wasm/CMakeLists.txt).
+  if (s.ok()) obs::detail::CountOverflowsOf(R(r), *m.vec);
+#endif
+  return Error(s);
 }
 EMSCRIPTEN_KEEPALIVE int glk_registry_unregister(std::uintptr_t r, std::uintptr_t p) {
   return R(r).Unregister(*M(p).vec);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "golivekit/observability/client_batch.h"
+#include "golivekit/observability/detail/cells.h"
 #include "golivekit/observability/encode.h"
 #include "golivekit/observability/histogram.h"
 #include "golivekit/observability/version.h"
@@ -55,13 +56,26 @@ std::string Numbers(const std::vector<double>& v) {
   return out + "]";
 }
 
+// How many 32-bit words before the double JS updates in place (CounterCell::float_bits, GaugeCell::bits)
+// the series' CellBase::idle_since lies, which JS clears when it updates (series lifetimes); measured on
+// cells of this build, whose layout is the module's (wasm32). 0 if the two kinds disagree.
+std::ptrdiff_t StampWordsBack() {
+  const obs::detail::CounterCell counter;
+  const obs::detail::GaugeCell gauge;
+  const auto back = [](const auto& cell, const auto& value) {
+    return (reinterpret_cast<const char*>(&value) - reinterpret_cast<const char*>(&cell.idle_since)) / 4;
+  };
+  const std::ptrdiff_t c = back(counter, counter.float_bits);
+  return c == back(gauge, gauge.bits) && c > 0 ? c : 0;
+}
+
 // Every page loads this file: one comment for all, the sources of the values in the order of the lines.
 std::string Constants() {
   std::string out(kHeader);
   out += "// project(VERSION) of CMakeLists.txt (GLK_OBS_VERSION); wasm/kinds.h; kBatchContentType;\n";
   out +=
       "// BatchEncoder::kDefaultMaxBatchBytes; HistogramOpts' native_zero_threshold and "
-      "native_max_buckets.\n";
+      "native_max_buckets;\n// the cells' layout (CellBase::idle_since, detail/cells.h).\n";
   out += "export const VERSION = " + Quote(obs::kVersion) + ";\n";
   out += "export const COUNTER = " + std::to_string(obs::wasm::kCounter) + ";\n";
   out += "export const GAUGE = " + std::to_string(obs::wasm::kGauge) + ";\n";
@@ -73,6 +87,7 @@ std::string Constants() {
   const obs::HistogramOpts histogram;
   out += "export const NATIVE_ZERO_THRESHOLD = " + obs::FormatFloat(histogram.native_zero_threshold) + ";\n";
   out += "export const NATIVE_MAX_BUCKETS = " + std::to_string(histogram.native_max_buckets) + ";\n";
+  out += "export const STAMP_WORDS_BACK = " + std::to_string(StampWordsBack()) + ";\n";
   return out;
 }
 
@@ -140,5 +155,9 @@ int main(int argc, char** argv) {
   }
   std::string web_vitals;
   if (!WebVitals(web_vitals)) return 1;
+  if (StampWordsBack() == 0) {
+    std::fprintf(stderr, "js_constants: a counter's and a gauge's value are not as far from idle_since\n");
+    return 1;
+  }
   return Write(argv[1], Constants()) && Write(argv[2], web_vitals) ? 0 : 1;
 }

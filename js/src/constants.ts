@@ -12,6 +12,7 @@ export {
   NATIVE_MAX_BUCKETS,
   NATIVE_ZERO_THRESHOLD,
   REGISTRY_ADAPTER,
+  STAMP_WORDS_BACK,
   VERSION,
 } from "./generated/constants.js";
 export type MetricKind = typeof COUNTER | typeof GAUGE | typeof HISTOGRAM;

@@ -23,6 +23,27 @@ import { Adapter, type WasmCore } from "./wasm-core.js";
 
 const FACTORY_NAMES = ["newCounter", "newGauge", "newHistogram"] as const;
 
+/**
+ * Refuses series limits or lifetimes (`asked`) where the module has none: the /lite module, which records
+ * and ships only (its core is built with GLK_OBS_RECORD_ONLY, wasm/CMakeLists.txt) and, having no
+ * exposition, no glk_registry_expose either.
+ */
+export function needsSeriesControl(core: WasmCore, what: string, asked: unknown): void {
+  if (asked && !core.wasm.glk_registry_expose) {
+    throw new ObservabilityError("FAILED_PRECONDITION",
+      `${what}: @golivekit/observability/lite has no series limits or lifetimes; import @golivekit/observability for them`);
+  }
+}
+
+/** `value` as a number, if it is a whole number in 0 … 2^32 - 1 (what the export's parameter carries). */
+export function whole(name: string, option: string, value: unknown): number {
+  const n = Number(value);
+  if (n >>> 0 !== n) {
+    throw new ObservabilityError("INVALID_ARGUMENT", `${name}: ${option} is ${n} (it must be a whole number)`);
+  }
+  return n;
+}
+
 function labelKey(value: LabelValue): string {
   return typeof value === "string" ? value : String(value);
 }
@@ -54,18 +75,26 @@ export abstract class NativeMetric<S extends SeriesHandle> extends Adapter imple
     const buckets = histogram?.buckets;
     // A histogram's native bucket options, the core's defaults where absent (a counter or gauge ignores
     // them). The core validates them, except what the export's unsigned 32-bit parameter could not carry.
-    const maxBuckets = Number(histogram?.nativeMaxBuckets ?? NATIVE_MAX_BUCKETS);
-    if (maxBuckets >>> 0 !== maxBuckets) { // not a whole number in 0 … 2^32 - 1
-      throw new ObservabilityError(
-        "INVALID_ARGUMENT",
-        `histogram ${name}: nativeMaxBuckets is ${maxBuckets} (it must be a whole number)`,
-      );
-    }
+    const maxBuckets = whole(name, "nativeMaxBuckets", histogram?.nativeMaxBuckets ?? NATIVE_MAX_BUCKETS);
     const factor = Number(histogram?.nativeBucketFactor ?? 0);
     const zeroThreshold = Number(histogram?.nativeZeroThreshold ?? NATIVE_ZERO_THRESHOLD);
+    needsSeriesControl(core, name, opts.maxSeries || opts.seriesTtlMs);
     const strings = core.putStrings([name, String(opts.help ?? ""), ...labels]);
     const bounds = buckets === undefined ? -1 : core.putNumbers(Array.from(buckets, Number));
-    super(core, METRIC_ADAPTER, wasm.glk_metric_new(kind, strings, bounds, factor, zeroThreshold, maxBuckets));
+    super(
+      core,
+      METRIC_ADAPTER,
+      wasm.glk_metric_new(
+        kind,
+        strings,
+        bounds,
+        factor,
+        zeroThreshold,
+        maxBuckets,
+        whole(name, "maxSeries", opts.maxSeries ?? 0),
+        whole(name, "seriesTtlMs", Math.ceil(Number(opts.seriesTtlMs ?? 0))),
+      ),
+    );
     const address = this.address;
     this.name = name; // the core accepted it: ASCII, as it keeps it
     this.help = core.string(wasm.glk_metric_help(address));

@@ -2,7 +2,7 @@
 // registered in it, its exposition, and what its entry adds to that (runtime-metrics.ts: the runtime
 // metrics; lite-exposition.ts: the refusal of the exposition that the /lite entries leave out).
 import { REGISTRY_ADAPTER } from "./constants.js";
-import { NativeMetric } from "./metrics.js";
+import { NativeMetric, needsSeriesControl, whole } from "./metrics.js";
 import type { SeriesHandle } from "./series.js";
 import type { AnyMetric, Registry, RegistryOpts } from "./types.js";
 import { Adapter, type WasmCore } from "./wasm-core.js";
@@ -34,7 +34,16 @@ export class MetricRegistry extends Adapter implements Registry {
     const namespace = String(opts.namespace ?? "");
     // The namespace, then each constant label's name and value.
     const strings = [namespace, ...Object.entries(opts.constLabels ?? {}).flat().map(String)];
-    super(core, REGISTRY_ADAPTER, core.wasm.glk_registry_new(core.putStrings(strings)));
+    needsSeriesControl(core, "newRegistry", opts.maxSeries);
+    super(
+      core,
+      REGISTRY_ADAPTER,
+      core.wasm.glk_registry_new(
+        core.putStrings(strings),
+        whole("newRegistry", "maxSeries", opts.maxSeries ?? 0),
+        +!!opts.createdTimestamps,
+      ),
+    );
     this.runtime = exposition(this, namespace, opts.includeRuntimeMetrics);
   }
 

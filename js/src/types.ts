@@ -19,6 +19,19 @@ export interface CounterOpts {
   help?: string;
   /** Label names, in the order `withLabels` takes the values. */
   labels?: readonly string[];
+  /**
+   * The most series (label sets) kept, the overflow series included; `0` or absent: no limit. With
+   * `maxSeries - 1` others, a new label set goes to the one overflow series, whose label values are all
+   * `__overflow__` (counted in a registry's `golivekit_registry_overflow_samples_total{metric}`).
+   */
+  maxSeries?: number;
+  /**
+   * A series not updated for this long goes at the next gather (`expose()`, a shipper's batch), counted
+   * in whole seconds, rounded up; `0` or absent: series never expire; at most 2^32 - 1 (49 days). A kept
+   * series handle of an expired series is detached (its updates are no longer exported): call
+   * `withLabels` again.
+   */
+  seriesTtlMs?: number;
 }
 
 /** Options of {@link Observability.newGauge}. */
@@ -62,6 +75,16 @@ export interface RegistryOpts {
    * `golivekit_build_info{version}`, read at each `expose()`.
    */
   includeRuntimeMetrics?: boolean;
+  /**
+   * The series limit of each metric registered here without a lower `maxSeries` of its own; `0` or
+   * absent: none.
+   */
+  maxSeries?: number;
+  /**
+   * Start timestamps of counters and histograms in the OpenMetrics exposition (`_created` samples), so
+   * that Prometheus can tell a series that expired and came back from zero.
+   */
+  createdTimestamps?: boolean;
 }
 
 /** Where `loadObservability` finds the WebAssembly module. Usually nothing needs to be given. */

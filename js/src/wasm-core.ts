@@ -71,8 +71,8 @@ export class WasmCore {
   flushQueue(): void {
     const queue = this.updated;
     if (!queue.length) return;
-    const f64 = this.heap.f64;
-    for (const series of queue) series.flushInto(f64);
+    const heap = this.heap;
+    for (const series of queue) series.flushInto(heap);
     queue.length = 0;
   }
 

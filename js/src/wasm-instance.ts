@@ -41,6 +41,8 @@ export function wasmImports(memory: () => WasmExports["memory"], grown?: () => v
       },
       // Core's float-digits hook (detail/float_hook.h): String(v) is ECMA-262's Number::toString, the
       // shortest digits that read back as v, as {fmt} picks natively. ASCII, at most 25 characters.
+      // Core's clock (detail/clock.h): series lifetimes and created timestamps.
+      glk_obs_host_now: () => Date.now(),
       glk_obs_host_shortest: (v: number, out: number) => {
         const s = String(v);
         return encoder.encodeInto(s, new Uint8Array(memory().buffer, out, s.length)).written!;
@@ -65,7 +67,11 @@ export function instantiateWasm(source: WasmSource): Promise<HeapView> {
  */
 export async function instantiateWith(instantiate: Instantiate): Promise<HeapView> {
   const heap = {} as HeapView; // its exports and view once the module is instantiated
-  const view = () => void (heap.f64 = new Float64Array(heap.exports.memory.buffer));
+  const view = () => {
+    const buffer = heap.exports.memory.buffer;
+    heap.f64 = new Float64Array(buffer);
+    heap.u32 = new Uint32Array(buffer);
+  };
   heap.exports = (await instantiate(wasmImports(() => heap.exports.memory, view))).exports as unknown as WasmExports;
   view();
   return heap;

@@ -24,7 +24,7 @@ export interface WasmExports {
   glk_release(): void;
   glk_nums(n: number): number;
   glk_last_error(): number;
-  /** The last three: HistogramOpts' native_bucket_factor, native_zero_threshold, native_max_buckets. */
+  /** HistogramOpts' native_bucket_factor, native_zero_threshold, native_max_buckets; max_series, series_ttl. */
   glk_metric_new(
     kind: number,
     inLen: number,
@@ -32,6 +32,8 @@ export interface WasmExports {
     nativeFactor: number,
     nativeZeroThreshold: number,
     nativeMaxBuckets: number,
+    maxSeries: number,
+    seriesTtlMs: number,
   ): number;
   glk_metric_kind(m: number): number;
   glk_metric_help(m: number): number;
@@ -40,7 +42,8 @@ export interface WasmExports {
   glk_metric_remove(m: number, inLen: number): number;
   glk_metric_reset(m: number): number;
   glk_metric_buckets(m: number): number;
-  glk_registry_new(inLen: number): number;
+  /** created: 0 or 1 (RegistryOpts' created_timestamps). */
+  glk_registry_new(inLen: number, maxSeries: number, created: number): number;
   glk_registry_register(r: number, m: number): number;
   glk_registry_unregister(r: number, m: number): number;
   glk_registry_expose(r: number, format: number): number;
@@ -64,4 +67,6 @@ export interface WasmExports {
 export interface HeapView {
   exports: WasmExports;
   f64: Float64Array;
+  /** The same memory as 32-bit words: a series' lifetime stamp (STAMP_WORDS_BACK) is cleared through it. */
+  u32: Uint32Array;
 }

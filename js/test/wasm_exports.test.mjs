@@ -102,7 +102,8 @@ test("every wasm export is declared in WasmExports with its parameter count, and
 
 // The /lite entries' module (wasm/CMakeLists.txt: GLK_OBS_WASM_LITE) is the same build without the
 // exposition: one compiled JS calls either, so its exports must be the full module's, under the same short
-// names with the same parameter counts, less glk_registry_expose alone; and it imports the same.
+// names with the same parameter counts, less glk_registry_expose alone; and it imports the same but the
+// clock, which its record-only core (GLK_OBS_RECORD_ONLY: no lifetimes, no created timestamps) never reads.
 test("the lite module exports the full module's but glk_registry_expose, under the same names", async () => {
   const lite = new WebAssembly.Module(readFileSync(join(root, "dist", "observability-lite.wasm")));
   const full = new WebAssembly.Module(readFileSync(join(root, "dist", "observability.wasm")));
@@ -119,7 +120,14 @@ test("the lite module exports the full module's but glk_registry_expose, under t
       assert.equal(typeof x[name] === "function" ? x[name].length : "value", arity, `${name}: parameter count`);
     }
   }
-  assert.deepEqual(WebAssembly.Module.imports(lite), WebAssembly.Module.imports(full));
+  const fullImports = WebAssembly.Module.imports(full);
+  const liteImports = WebAssembly.Module.imports(lite);
+  assert.equal(liteImports.length, fullImports.length - 1, "the lite module imports one function fewer");
+  for (const i of liteImports) assert.ok(fullImports.some((f) => f.name === i.name && f.kind === i.kind), i.name);
+  // The one it lacks is the clock (the second import that wasm-instance.ts supplies: see below).
+  const env = Object.keys(wasmImports(() => undefined).env);
+  const missing = fullImports.filter((f) => !liteImports.some((i) => i.name === f.name)).map((f) => f.name);
+  assert.deepEqual(missing, [env[2]]);
   assert.deepEqual(gunzipSync(readFileSync(join(root, "dist", "observability-lite.wasm.gz"))),
     readFileSync(join(root, "dist", "observability-lite.wasm")));
 });
@@ -134,16 +142,19 @@ test("the module imports exactly what wasm-instance.ts supplies", () => {
   assert.deepEqual(imported, supplied);
 });
 
-test("memory grows through emscripten_resize_heap and the float hook writes into it", async () => {
+test("memory grows through emscripten_resize_heap, the clock is Date.now and the float hook writes into memory", async () => {
   const { exports: x } = await instantiateWasm(readFileSync(join(root, "dist", "observability.wasm")));
   let grown = 0;
   const env = wasmImports(() => x.memory, () => grown++).env;
-  // Supplied in the source's order (js/src/wasm-instance.ts), the last two under short names.
+  // Supplied in the source's order (js/src/wasm-instance.ts), all but abort under short names.
   const names = Object.keys(env);
-  assert.equal(names.length, 3, `env supplies ${names.join(", ")}`);
+  assert.equal(names.length, 4, `env supplies ${names.join(", ")}`);
   assert.equal(names[0], "abort");
   assert.ok(names.slice(1).every((name) => /^[A-Za-z]{1,2}$/.test(name)), `shipped as ${names.join(", ")}`);
-  const [abort, resizeHeap, shortest] = Object.values(env);
+  const [abort, resizeHeap, now, shortest] = Object.values(env);
+  const startedAt = Date.now();
+  const clock = now();
+  assert.ok(clock >= startedAt && clock <= Date.now(), "the core's clock is Date.now()");
   const before = x.memory.buffer.byteLength;
   assert.equal(resizeHeap(before + 1), 1);
   assert.ok(x.memory.buffer.byteLength >= before * 1.2, "grown by a fifth at least");

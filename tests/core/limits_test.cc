@@ -62,8 +62,9 @@ const obs::SeriesSnapshot* FindSeries(const obs::FamilySnapshot& f, const std::v
   return nullptr;
 }
 
-double OverflowsOf(const obs::Snapshot& snap, const std::string& metric) {
-  const obs::FamilySnapshot* f = FindFamily(snap, kOverflowFamily);
+double OverflowsOf(const obs::Snapshot& snap, const std::string& metric,
+                   const std::string& family = kOverflowFamily) {
+  const obs::FamilySnapshot* f = FindFamily(snap, family);
   REQUIRE(f != nullptr);
   const obs::SeriesSnapshot* s = FindSeries(*f, {metric});
   REQUIRE(s != nullptr);
@@ -108,20 +109,21 @@ TEST_SUITE("limits") {
     auto g = obs::NewGauge({.name = "g", .help = "h", .labels = {"a", "b"}, .max_series = 2});
     auto h = obs::NewHistogram(
         {.name = "h_seconds", .help = "h", .labels = {"a", "b"}, .buckets = {1}, .max_series = 2});
+    auto reg = obs::NewRegistry();
+    REQUIRE(reg->Register(g).ok());
+    REQUIRE(reg->Register(h).ok());
     g->WithLabels("1", "1").Set(1);
     g->WithLabels("2", "2").Set(7);
     g->WithLabels("3", "3").Set(9);  // the last write to the overflow series wins, as for any gauge
     h->WithLabels("1", "1").Observe(0.5);
     h->WithLabels("2", "2").Observe(2);
     h->WithLabels("3", "3").Observe(0.5);
-    auto reg = obs::NewRegistry();
-    REQUIRE(reg->Register(g).ok());
-    REQUIRE(reg->Register(h).ok());
     const obs::Snapshot snap = reg->Gather();
     const obs::SeriesSnapshot* gs = FindSeries(*FindFamily(snap, "g"), {"__overflow__", "__overflow__"});
     REQUIRE(gs != nullptr);
     CHECK(gs->value == 9);
-    const obs::SeriesSnapshot* hs = FindSeries(*FindFamily(snap, "h_seconds"), {"__overflow__", "__overflow__"});
+    const obs::SeriesSnapshot* hs =
+        FindSeries(*FindFamily(snap, "h_seconds"), {"__overflow__", "__overflow__"});
     REQUIRE(hs != nullptr);
     CHECK(hs->count == 2);
     CHECK(hs->sum == 2.5);
@@ -136,7 +138,8 @@ TEST_SUITE("limits") {
     CHECK(c->WithLabels("__overflow__").Value() == 10);
   }
 
-  TEST_CASE("limits: a metric without labels ignores max_series, and without limits there is no overflow family") {
+  TEST_CASE(
+      "limits: a metric without labels ignores max_series, and without limits there is no overflow family") {
     auto c = obs::NewCounter({.name = "plain_total", .help = "h", .max_series = 1});
     c->Inc();
     auto reg = obs::NewRegistry();
@@ -148,8 +151,7 @@ TEST_SUITE("limits") {
   }
 
   TEST_CASE("limits: RegistryOpts::max_series limits each metric that has no lower limit of its own") {
-    auto reg = obs::NewRegistry(
-        {.namespace_ = "app", .const_labels = {{"env", "prod"}}, .max_series = 3});
+    auto reg = obs::NewRegistry({.namespace_ = "app", .const_labels = {{"env", "prod"}}, .max_series = 3});
     auto wide = obs::NewCounter({.name = "wide_total", .help = "h", .labels = {"k"}});
     auto narrow = obs::NewCounter({.name = "narrow_total", .help = "h", .labels = {"k"}, .max_series = 2});
     auto loose = obs::NewGauge({.name = "loose", .help = "h", .labels = {"k"}, .max_series = 100});
@@ -168,16 +170,19 @@ TEST_SUITE("limits") {
     CHECK(narrow->series_count() == 2);
     CHECK(loose->series_count() == 3);
     const obs::Snapshot snap = reg->Gather();
-    const obs::FamilySnapshot* f = FindFamily(snap, kOverflowFamily);
+    // A family of the registry like any other: with its namespace and constant labels.
+    const obs::FamilySnapshot* f = FindFamily(snap, std::string("app_") + kOverflowFamily);
     REQUIRE(f != nullptr);
-    // Named as the registry exposes them, with its constant labels, sorted.
+    // The metrics named as the registry exposes them, sorted.
     CHECK(f->label_names == std::vector<std::string>{"env", "metric"});
-    CHECK(SeriesKeys(*f) == std::vector<std::string>{"prod/app_loose", "prod/app_narrow_total", "prod/app_wide_total"});
+    CHECK(SeriesKeys(*f) ==
+          std::vector<std::string>{"prod/app_loose", "prod/app_narrow_total", "prod/app_wide_total"});
     CHECK(FindSeries(*f, {"prod", "app_wide_total"})->value == 48);
     CHECK(FindSeries(*f, {"prod", "app_narrow_total"})->value == 49);
     const std::string text = reg->Expose();
-    CHECK(Contains(text, "# TYPE golivekit_registry_overflow_samples_total counter\n"));
-    CHECK(Contains(text, "golivekit_registry_overflow_samples_total{env=\"prod\",metric=\"app_wide_total\"} 48\n"));
+    CHECK(Contains(text, "# TYPE app_golivekit_registry_overflow_samples_total counter\n"));
+    CHECK(Contains(
+        text, "app_golivekit_registry_overflow_samples_total{env=\"prod\",metric=\"app_wide_total\"} 48\n"));
     CHECK(Contains(text, "app_wide_total{env=\"prod\",k=\"__overflow__\"} 48\n"));
   }
 
@@ -192,7 +197,8 @@ TEST_SUITE("limits") {
       for (int i = 0; i < 5; ++i) c->WithLabels(std::to_string(round * 10 + i)).Inc();
       h->WithLabels(std::to_string(round)).Observe(1.5);
       reg->Gather(kept);
-      CHECK(obs::Encode(kept, obs::Format::kOpenMetrics) == obs::Encode(reg->Gather(), obs::Format::kOpenMetrics));
+      CHECK(obs::Encode(kept, obs::Format::kOpenMetrics) ==
+            obs::Encode(reg->Gather(), obs::Format::kOpenMetrics));
     }
     CHECK(OverflowsOf(kept, "x_total") == 19);
     CHECK(OverflowsOf(kept, "h") == 3);
@@ -238,7 +244,8 @@ TEST_SUITE("limits") {
     CHECK(FindFamily(reg->Gather(), "g")->series.empty());
   }
 
-  TEST_CASE("lifetimes: a gauge set to the same value is updated, and a metric without labels never expires") {
+  TEST_CASE(
+      "lifetimes: a gauge set to the same value is updated, and a metric without labels never expires") {
     TestClock clock(0);
     auto g = obs::NewGauge({.name = "g", .help = "h", .labels = {"k"}, .series_ttl = 2s});
     auto plain = obs::NewCounter({.name = "plain_total", .help = "h", .series_ttl = 1s});
@@ -282,8 +289,8 @@ TEST_SUITE("limits") {
 
   TEST_CASE("lifetimes: an expired overflow series is made again for the next new label set") {
     TestClock clock(0);
-    auto c = obs::NewCounter(
-        {.name = "x_total", .help = "h", .labels = {"k"}, .max_series = 2, .series_ttl = 1s});
+    auto c =
+        obs::NewCounter({.name = "x_total", .help = "h", .labels = {"k"}, .max_series = 2, .series_ttl = 1s});
     auto reg = obs::NewRegistry();
     REQUIRE(reg->Register(c).ok());
     c->WithLabels("a").Inc();
@@ -342,16 +349,19 @@ TEST_SUITE("limits") {
     }
   }
 
-  TEST_CASE("created timestamps: protobuf Counter field 3 and Histogram field 15, as google.protobuf.Timestamp") {
+  TEST_CASE(
+      "created timestamps: protobuf Counter field 3 and Histogram field 15, as google.protobuf.Timestamp") {
     obs::Snapshot snap;
-    snap.families.push_back({.name = "a_total", .help = "", .type = obs::MetricType::kCounter, .series = {{}}});
+    snap.families.push_back(
+        {.name = "a_total", .help = "", .type = obs::MetricType::kCounter, .series = {{}}});
     snap.families.back().series[0].value = 1;
     snap.families.back().series[0].created_ms = 1'700'000'000'250;
     const std::string pb = obs::Encode(snap, obs::Format::kProtobuf);
     // Counter{value=1 (9 bytes), created_timestamp=3 {seconds=1 1700000000, nanos=2 250000000}}
     const std::string seconds = {'\x08', '\x80', '\xe2', '\xcf', '\xaa', '\x06'};
     const std::string nanos = {'\x10', '\x80', '\xe5', '\x9a', '\x77'};
-    const std::string timestamp = std::string{'\x1a', static_cast<char>(seconds.size() + nanos.size())} + seconds + nanos;
+    const std::string timestamp =
+        std::string{'\x1a', static_cast<char>(seconds.size() + nanos.size())} + seconds + nanos;
     const std::string counter = std::string{'\x1a', static_cast<char>(9 + timestamp.size())} +
                                 std::string{'\x09', 0, 0, 0, 0, 0, 0, '\xf0', '\x3f'} + timestamp;
     CHECK(Contains(pb, counter));
@@ -360,8 +370,10 @@ TEST_SUITE("limits") {
     CHECK(Contains(obs::Encode(snap, obs::Format::kProtobuf), std::string{'\x1a', 6} + seconds));
     // A histogram's is its last field (15), after the buckets.
     obs::Snapshot hist;
-    hist.families.push_back({.name = "h", .help = "", .type = obs::MetricType::kHistogram, .bucket_bounds = {1}});
-    hist.families.back().series.push_back({.bucket_counts = {1}, .sum = 0.5, .count = 1, .created_ms = 1'700'000'000'000});
+    hist.families.push_back(
+        {.name = "h", .help = "", .type = obs::MetricType::kHistogram, .bucket_bounds = {1}});
+    hist.families.back().series.push_back(
+        {.bucket_counts = {1}, .sum = 0.5, .count = 1, .created_ms = 1'700'000'000'000});
     const std::string hpb = obs::Encode(hist, obs::Format::kProtobuf);
     CHECK(hpb.substr(hpb.size() - 8) == std::string{'\x7a', 6} + seconds);
   }

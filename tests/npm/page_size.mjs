@@ -15,10 +15,11 @@ import { args, assert, checkLitePage, isModuleFile, main, moduleBytes, printWher
 
 const APPS = path.join(path.dirname(fileURLToPath(import.meta.url)), "apps");
 
-// The regression budget of the default entry's page: what it loaded when last set (22,526 B; 39,914 B
-// when this test was written), rounded up. The goal (docs/performance.md), which the /lite page must meet:
-// at most 22 KB and below OpenTelemetry's page.
-const BUDGET = 22.5 * 1024;
+// The regression budget of the default entry's page: what it loaded when last set (24,091 B, with series
+// limits, lifetimes and created timestamps; 22,526 B before them, 39,914 B when this test was written),
+// rounded up. The goal (docs/performance.md), which the /lite page must meet: at most 22 KB and below
+// OpenTelemetry's page.
+const BUDGET = 23.75 * 1024;
 const GOAL = 22 * 1024;
 
 // A zero-config Vite build of apps/<template> in <consumer>/<template>; resolves to its dist/.

@@ -78,8 +78,9 @@ main("npm.vite_chromium", async () => {
   console.log(`requests: ${requests.map((r) => `${r.path} ${r.status}`).join(", ")}`);
   console.log(`npm.size: the vite build's page loads ${jsGzip + wasmGzip} bytes gzip (js ${jsGzip}, wasm ${wasmGzip})`);
   printWhereTheBytesAre(sizes, wasmBytes);
-  // The regression budget for what the page loads (JS + module, gzip): 22,961 B when last set, rounded up. This
-  // page's own walk-through code is counted too, so the package alone is a little smaller.
-  const budget = 23 * 1024;
+  // The regression budget for what the page loads (JS + module, gzip): 24,520 B when last set (with series
+  // limits, lifetimes and created timestamps; 22,961 B before them), rounded up. This page's own walk-through
+  // code is counted too, so the package alone is a little smaller.
+  const budget = 24.25 * 1024;
   assert(jsGzip + wasmGzip <= budget, `the page loads ${jsGzip + wasmGzip} bytes gzip, over the ${budget}-byte budget`);
 });

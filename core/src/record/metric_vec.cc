@@ -134,15 +134,26 @@ MetricVec::MetricVec(MetricType type, std::string&& name, std::string&& help,
       max_series_(max_series) {
   trusted_output_ = true;
   status_ = CheckFamilyDecl(MetricTypeName(type_), type_, name_, help_, labels_);
-  // Rounded up: a series never goes before its lifetime is over.
-  const std::int64_t ttl = (series_ttl.count() + 999) / 1000;
-  if (status_.ok() && (series_ttl.count() < 0 || ttl > kMaxTtlSeconds)) {
-    status_ = Fail(StatusCode::kInvalidArgument, "{} {}: series_ttl is {} ms (it must be 0 to 2^31 s)",
-                   {MetricTypeName(type_), name_, series_ttl.count()});
-  }
-  ttl_seconds_ = static_cast<std::uint32_t>(ttl);
+  CheckSeriesControl(max_series, series_ttl);
   SortLabelNames();
   Rebuild(labels_.empty() ? 1 : 16);
+}
+
+void MetricVec::CheckSeriesControl(std::size_t max_series, std::chrono::milliseconds series_ttl) {
+  // A build without them ignores the options: its embedder refuses them (the npm package's /lite entry:
+  // js/src/metrics.ts, needsSeriesControl).
+  if constexpr (!kSeriesControl) {
+    (void)max_series;
+    (void)series_ttl;
+    return;
+  }
+  // Rounded up: a series never goes before its lifetime is over.
+  const std::int64_t ttl = (series_ttl.count() + 999) / 1000;
+  if (series_ttl.count() < 0 || ttl > kMaxTtlSeconds) {
+    Refuse(Fail(StatusCode::kInvalidArgument, "{} {}: series_ttl is {} ms (it must be 0 to 2^31 s)",
+                {MetricTypeName(type_), name_, series_ttl.count()}));
+  }
+  ttl_seconds_ = static_cast<std::uint32_t>(ttl);
 }
 
 // Exposition order: a selection sort of the declaration positions by their names. A metric has a few
@@ -160,6 +171,9 @@ void MetricVec::SortLabelNames() {
 }
 
 MetricVec::~MetricVec() {
+  if constexpr (kSeriesControl) {
+    if (CounterCell* c = overflow_count_.load(std::memory_order_relaxed)) Release(c);
+  }
   for (const std::uint64_t w : order_) Release(AsCell(w));
   if (default_cell_) Release(default_cell_);
   if (layout_) Release(layout_);
@@ -170,7 +184,7 @@ void MetricVec::Init(CellBase* cell, std::span<const std::string_view> values, s
   Retain(shared_name_);
   cell->name = shared_name_;
   cell->hash = hash;
-  cell->created_ms = WallMs();
+  if constexpr (kSeriesControl) cell->created_ms = WallMs();
   for (const std::uint32_t i : perm_) {
     cell->label_values.append(values[i]);
     cell->label_values.push_back(kEnd);
@@ -326,8 +340,8 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, Status* e
       return c;
     }
     // At the limit with the overflow series made: no exclusive lock for a flood of new label sets.
-    if (overflow_ != nullptr && AtLimitLocked()) {
-      overflowed_.fetch_add(1, std::memory_order_relaxed);
+    if (kSeriesControl && overflow_ != nullptr && AtLimitLocked()) {
+      CountOverflow();
       Retain(overflow_);
       return overflow_;
     }
@@ -344,7 +358,7 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, Status* e
   Init(fresh, values, hash);
   std::unique_lock lock(mu_);
   CellBase* c = FindLocked(values, hash);
-  if (c == nullptr && AtLimitLocked()) c = OverflowLocked();
+  if (kSeriesControl && c == nullptr && AtLimitLocked()) c = OverflowLocked();
   if (c != nullptr) {
     Retain(c);
     lock.unlock();
@@ -364,8 +378,20 @@ bool MetricVec::AtLimitLocked() const noexcept {
   return limit != 0 && order_.size() - (overflow_ != nullptr ? 1 : 0) + 1 >= limit;
 }
 
-CellBase* MetricVec::OverflowLocked() {
+void MetricVec::CountOverflow() const noexcept {
   overflowed_.fetch_add(1, std::memory_order_relaxed);
+  if (CounterCell* c = overflow_count_.load(std::memory_order_acquire)) c->Inc();
+}
+
+void MetricVec::CountOverflowsIn(CounterCell* counter) {
+  if (counter == nullptr) return;
+  Retain(counter);
+  CounterCell* none = nullptr;
+  if (!overflow_count_.compare_exchange_strong(none, counter, std::memory_order_acq_rel)) Release(counter);
+}
+
+CellBase* MetricVec::OverflowLocked() {
+  CountOverflow();
   if (overflow_ != nullptr) return overflow_;
   const std::vector<std::string_view> values(labels_.size(), kOverflowValue);
   const std::uint64_t hash = HashLabelValues(values);
@@ -401,7 +427,7 @@ Status MetricVec::Remove(const std::span<const std::string_view>* values) {
     if (values == nullptr) {
       gone.swap(order_);
       sorted_ = 0;
-      overflow_ = nullptr;
+      if constexpr (kSeriesControl) overflow_ = nullptr;
     } else {
       CellBase* cell = FindLocked(*values, HashLabelValues(*values));
       if (cell == nullptr) return Refusal(StatusCode::kNotFound, "{} {}: no series with these label values");
@@ -410,7 +436,7 @@ Status MetricVec::Remove(const std::span<const std::string_view>* values) {
       order_.erase(order_.begin() + static_cast<std::ptrdiff_t>(pos));
       if (pos < sorted_) --sorted_;
       gone.push_back(AsWord(cell));
-      if (cell == overflow_) overflow_ = nullptr;
+      if (kSeriesControl && cell == overflow_) overflow_ = nullptr;
     }
     removals_.fetch_add(1, std::memory_order_release);
     Rebuild(mask_ + 1);
@@ -427,7 +453,8 @@ std::size_t MetricVec::series_count() const {
 // A series is idle from the first gather that finds it not updated since the one before (an update
 // clears the stamp that gather writes): so it goes at the first gather more than the lifetime after the
 // last update, one gather interval and a second late at most, never early. Stamps are read and written
-// under the exclusive lock, which orders this against the other gathers; updates only clear them.
+// under the exclusive lock, which orders this against the other gathers; updates only clear them. The
+// series order is compacted in place, so its sorted prefix stays sorted.
 void MetricVec::ExpireIdle() const {
   const std::uint32_t now = LifetimeSecond();
   std::vector<std::uint64_t> gone;
@@ -441,7 +468,7 @@ void MetricVec::ExpireIdle() const {
       if (since == 0) {
         c->idle_since.store(now, std::memory_order_relaxed);
       } else if (now - since > ttl_seconds_ && c != default_cell_) {
-        gone.push_back(order_[k]);
+        gone.push_back(AsWord(c));
         if (k < sorted_) --sorted;
         if (c == overflow_) overflow_ = nullptr;
         continue;
@@ -449,7 +476,7 @@ void MetricVec::ExpireIdle() const {
       order_[kept++] = order_[k];
     }
     if (gone.empty()) return;
-    order_.resize(kept);
+    while (order_.size() > kept) order_.pop_back();
     sorted_ = sorted;
     removals_.fetch_add(1, std::memory_order_release);
     Rebuild(mask_ + 1);
@@ -574,7 +601,7 @@ void MetricVec::FillFamily(FamilySnapshot& f) const {
     f.bucket_bounds = std::vector<double>(layout_->bounds);
     f.native = layout_->native;
   }
-  if (ttl_seconds_ != 0) ExpireIdle();
+  if (kSeriesControl && ttl_seconds_ != 0) ExpireIdle();
   std::vector<std::uint64_t> scratch;
   const SortedReadLock lock(*this);
   std::vector<SeriesSnapshot>(order_.size()).swap(f.series);  // sized: no growth path in the module
@@ -583,7 +610,7 @@ void MetricVec::FillFamily(FamilySnapshot& f) const {
     SeriesSnapshot& s = f.series[k];
     SplitLabelValues(c, s.label_values);
     ReadValues(type_, c, s, scratch);
-    s.created_ms = type_ == MetricType::kGauge ? 0 : c.created_ms;
+    if constexpr (kSeriesControl) s.created_ms = type_ == MetricType::kGauge ? 0 : c.created_ms;
   }
 }
 
@@ -600,7 +627,7 @@ void MetricVec::RefillFamily(FamilySnapshot& f) const {
     f.bucket_bounds.clear();
     f.native = false;
   }
-  if (ttl_seconds_ != 0) ExpireIdle();
+  if (kSeriesControl && ttl_seconds_ != 0) ExpireIdle();
   std::vector<std::uint64_t> scratch;
   const SortedReadLock lock(*this);
   f.series.resize(order_.size());
@@ -612,7 +639,7 @@ void MetricVec::RefillFamily(FamilySnapshot& f) const {
     for (std::string& v : s.label_values) v = NextValue(p);
     ClearValues(type_, s);
     ReadValues(type_, c, s, scratch);
-    s.created_ms = type_ == MetricType::kGauge ? 0 : c.created_ms;
+    if constexpr (kSeriesControl) s.created_ms = type_ == MetricType::kGauge ? 0 : c.created_ms;
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "golivekit/observability/counter.h"
 #include "golivekit/observability/detail/metric_vec.h"
 #include "golivekit/observability/names.h"
 #include "message.h"
@@ -50,6 +51,11 @@ Registry::Registry(RegistryOpts opts) : opts_(std::move(opts)) {
     const_label_values_.push_back(value);
   }
   CheckOpts();
+}
+
+Registry::~Registry() {
+  // A build without series limits never makes the overflow counter: nor the code that deletes one.
+  if constexpr (!detail::kSeriesControl) (void)overflow_samples_.release();
 }
 
 Registry::Registry(std::string_view namespace_, const std::vector<std::string_view>& const_label_pairs)
@@ -127,15 +133,23 @@ Status Registry::Register(std::shared_ptr<Collector> collector) {
   if (!status_.ok()) return status_;
   if (!collector) return Fail(StatusCode::kInvalidArgument, "Register: null collector", {});
   Collector& c = *collector;
-  return Add(c,
-             Keeper(reinterpret_cast<std::uintptr_t>(new std::shared_ptr<Collector>(std::move(collector))),
-                    [](std::uintptr_t p) { delete reinterpret_cast<std::shared_ptr<Collector>*>(p); }),
-             c.trusted_output_ ? nullptr : &CheckForeignOutput);
+  const bool ours = c.trusted_output_;
+  Status s =
+      Add(c,
+          Keeper(reinterpret_cast<std::uintptr_t>(new std::shared_ptr<Collector>(std::move(collector))),
+                 [](std::uintptr_t p) { delete reinterpret_cast<std::shared_ptr<Collector>*>(p); }),
+          ours ? nullptr : &CheckForeignOutput);
+  if (s.ok() && ours) CountOverflows(static_cast<detail::MetricVec&>(c));
+  return s;
 }
 
 Status Registry::RegisterUnowned(detail::MetricVec& metric) {
-  return Add(metric, Keeper(0, nullptr), nullptr);
+  Status s = Add(metric, Keeper(0, nullptr), nullptr);
+  if (s.ok()) CountOverflows(metric);
+  return s;
 }
+
+void detail::CountOverflowsOf(Registry& registry, MetricVec& metric) { registry.CountOverflows(metric); }
 
 Status detail::RegisterReleased(Registry& registry, MetricVec& metric, std::uintptr_t owner,
                                 void (*release)(std::uintptr_t)) {
@@ -152,7 +166,7 @@ const std::string* Registry::Occupier(const std::string& name) const {
 }
 
 // On refusal `keeper` is dropped here, which is what the caller of Register expects.
-Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
+Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check, bool limited) {
   if (!status_.ok()) return status_;
   if (Status s = collector.status(); !s.ok()) return s;
   // The entry is made first and filled as the checks go (its occupied names are the (family, name) pairs
@@ -198,7 +212,7 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check) {
   while (*last) last = &(*last)->next;
   *last = std::move(entry);
   // The library's own metrics (no output check) take the registry's series limit.
-  if (check == nullptr && opts_.max_series != 0) {
+  if (detail::kSeriesControl && check == nullptr && opts_.max_series != 0 && limited) {
     static_cast<detail::MetricVec&>(collector).LimitSeries(opts_.max_series);
   }
   return {};
@@ -242,6 +256,25 @@ Status Registry::FamilyConflict(const Descriptor& old, const Descriptor& d, cons
   }
   return Fail(StatusCode::kAlreadyExists, "{} is already registered (another collector with the same name)",
               {subject});
+}
+
+// The counter is registered like any metric (namespace, constant labels, a name a user family may have
+// taken first: then it counts unexposed), but without the registry's series limit: it has a series per
+// metric with a limit. A metric keeps counting in the first registry's.
+void Registry::CountOverflows(detail::MetricVec& metric) {
+  if (metric.max_series() == 0 || metric.label_names().empty()) return;
+  std::lock_guard lock(overflow_mu_);
+  if (!overflow_samples_) {
+    overflow_samples_ = std::make_unique<Counter>(CounterOpts{
+        .name = "golivekit_registry_overflow_samples_total",
+        .help =
+            "Lookups of new label sets that went to a metric's overflow series (its series limit reached).",
+        .labels = {"metric"}});
+    (void)Add(*overflow_samples_, Keeper(0, nullptr), nullptr, false);
+  }
+  std::string full;
+  detail::Substitute(full, "{}{}", {prefix_, metric.name()});
+  metric.CountOverflowsIn(CellOf(overflow_samples_->WithLabels(full)));
 }
 
 bool Registry::Unregister(const std::shared_ptr<Collector>& collector) {

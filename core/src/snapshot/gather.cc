@@ -246,7 +246,6 @@ Snapshot Registry::Gather() const {
       if (Keep(e, const_labels, f)) snap.families.push_back(std::move(f));
     }
   }
-  if (FamilySnapshot f; FillOverflowFamily(const_labels, f)) snap.families.push_back(std::move(f));
   SortByName(snap.families);
   return snap;
 }
@@ -277,7 +276,6 @@ void Registry::Gather(Snapshot& snap) const {
     }
     n = KeepValid(e, const_labels, families, first, n);
   }
-  if (!FillOverflowFamily(const_labels, NextFamily(families, n))) --n;  // a spare, cut by the resize
   families.resize(n);
   SortByName(families);
 }
@@ -303,45 +301,9 @@ bool Registry::Keep(const Entry& e, const ConstLabels& const_labels, FamilySnaps
   }
   if (!prefix_.empty()) Prepend(prefix_, f.name);
   const_labels.AddTo(f);
-  if (!opts_.created_timestamps) {
+  if (detail::kSeriesControl && !opts_.created_timestamps) {
     for (SeriesSnapshot& s : f.series) s.created_ms = 0;
   }
-  return true;
-}
-
-// One series per metric of the library with labels and a series limit, named as the registry exposes it.
-bool Registry::FillOverflowFamily(const ConstLabels& const_labels, FamilySnapshot& f) const {
-  std::size_t n = 0;
-  for (const Entry& e : entries_) {
-    if (e.check != nullptr) continue;
-    const auto& m = static_cast<const detail::MetricVec&>(*e.collector);
-    if (m.max_series() == 0 || m.label_names().empty()) continue;
-    if (n == f.series.size()) f.series.emplace_back();
-    SeriesSnapshot& s = f.series[n++];
-    s.label_values.resize(1);
-    s.label_values[0].clear();
-    detail::Substitute(s.label_values[0], "{}{}", {prefix_, m.name()});
-    s.value = static_cast<double>(m.overflowed());
-    // A kept family may have been another's: every other field cleared.
-    s.bucket_counts.clear();
-    s.sum = 0;
-    s.count = 0;
-    s.native = {};
-    s.created_ms = 0;
-  }
-  if (n == 0) return false;
-  f.series.resize(n);
-  detail::SortBy(f.series, [](const SeriesSnapshot& a, const SeriesSnapshot& b) {
-    return a.label_values < b.label_values;
-  });
-  f.name = detail::kOverflowSamplesFamily;
-  f.help = "Lookups of new label sets that went to a metric's overflow series (its series limit reached).";
-  f.type = MetricType::kCounter;
-  f.label_names.resize(1);
-  f.label_names[0] = "metric";
-  f.bucket_bounds.clear();
-  f.native = false;
-  const_labels.AddTo(f);
   return true;
 }
 

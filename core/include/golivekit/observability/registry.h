@@ -49,6 +49,10 @@ class ConstLabels;  // gather.cc
 /// keeps no list of its own.
 Status RegisterReleased(Registry& registry, MetricVec& metric, std::uintptr_t owner,
                         void (*release)(std::uintptr_t));
+/// What Register does besides RegisterReleased for a metric with a series limit: its overflows are
+/// counted in the registry's golivekit_registry_overflow_samples_total{metric}. Separate, so that an
+/// embedder without an exposition (the npm module's /lite) links none of it.
+void CountOverflowsOf(Registry& registry, MetricVec& metric);
 /// A new registry from a namespace and constant labels given as name, value, name, value, …, exactly as
 /// Registry's constructor from label pairs makes it, for an embedder whose labels are in an array of its
 /// own (the npm module's C exports: no vector is copied), and RegistryOpts' max_series and
@@ -56,8 +60,6 @@ Status RegisterReleased(Registry& registry, MetricVec& metric, std::uintptr_t ow
 Registry* NewRegistryFromPairs(std::string_view namespace_,
                                std::span<const std::string_view> const_label_pairs, std::size_t max_series,
                                bool created_timestamps);
-/// The name of the family in which a registry counts its metrics' overflows.
-inline constexpr std::string_view kOverflowSamplesFamily = "golivekit_registry_overflow_samples_total";
 }  // namespace detail
 
 /// Options of `NewRegistry` (fields in this order, for designated initializers).
@@ -84,9 +86,14 @@ struct RegistryOpts {
   bool created_timestamps = false;
 };
 
+class Counter;
+
 class Registry {
  public:
   explicit Registry(RegistryOpts opts);
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
   /// The same as a namespace and constant labels given as name, value, name, value, … (a name given
   /// twice keeps its first value, as in the map). For embedders that hold the labels as strings: the npm
   /// module, which then links no std::map insertion.
@@ -188,6 +195,7 @@ class Registry {
     [[nodiscard]] Iterator end() const noexcept { return {nullptr}; }
     std::unique_ptr<Entry> first;
   };
+  friend void detail::CountOverflowsOf(Registry& registry, detail::MetricVec& metric);
   friend Status detail::RegisterReleased(Registry& registry, detail::MetricVec& metric, std::uintptr_t owner,
                                          void (*release)(std::uintptr_t));
   friend Registry* detail::NewRegistryFromPairs(std::string_view namespace_,
@@ -195,7 +203,8 @@ class Registry {
                                                 std::size_t max_series, bool created_timestamps);
   // The constructor from label pairs, over any array of them.
   Registry(std::string_view namespace_, std::span<const std::string_view> const_label_pairs);
-  Status Add(Collector& collector, Keeper keeper, OutputCheck check);
+  // `limited`: a metric of the library takes the registry's max_series (all but the overflow counter).
+  Status Add(Collector& collector, Keeper keeper, OutputCheck check, bool limited = true);
   Status CheckDescriptor(const Descriptor& d, const std::string& full, const std::string& subject) const;
   static Status FamilyConflict(const Descriptor& old, const Descriptor& d, const std::string& full,
                                const std::string& subject);
@@ -222,9 +231,6 @@ class Registry {
   std::size_t KeepValid(const Entry& e, const detail::ConstLabels& const_labels,
                         std::vector<FamilySnapshot>& families, std::size_t first, std::size_t end) const;
   static void SortByName(std::vector<FamilySnapshot>& families);
-  // Writes golivekit_registry_overflow_samples_total over `f` (a new or a kept family); false if no
-  // metric of the registry has a series limit (mu_ held).
-  bool FillOverflowFamily(const detail::ConstLabels& const_labels, FamilySnapshot& f) const;
 
   mutable std::mutex mu_;
   Entries entries_;
@@ -233,6 +239,12 @@ class Registry {
   mutable Status last_error_;  // guarded by mu_
   mutable std::mutex scratch_mu_;
   mutable Snapshot scratch_;  // Expose's snapshot, kept between scrapes; guarded by scratch_mu_
+  // golivekit_registry_overflow_samples_total, registered here once a metric with a series limit is:
+  // made and registered under overflow_mu_, after mu_ is let go.
+  std::mutex overflow_mu_;
+  std::unique_ptr<Counter> overflow_samples_;
+  // Gives a metric with a series limit its series of overflow_samples_.
+  void CountOverflows(detail::MetricVec& metric);
 };
 
 /// Creates a registry. `NewRegistry()` gives one with no namespace and no constant labels.

@@ -72,9 +72,7 @@ struct CellBase {
   std::int64_t created_ms = 0;
 
   /// Marks the series updated (series lifetimes): every update calls it.
-  void Touch() noexcept {
-    if (idle_since.load(std::memory_order_relaxed) != 0) idle_since.store(0, std::memory_order_relaxed);
-  }
+  void Touch() noexcept;
 };
 
 inline void Retain(CellBase* c) noexcept { c->refs.fetch_add(1, std::memory_order_relaxed); }
@@ -149,6 +147,7 @@ class FunctionRef<R(Args...)> {
 std::uint64_t HashLabelValues(std::span<const std::string_view> values) noexcept;
 
 struct HistogramLayout;
+struct CounterCell;
 
 /// Reads a histogram series (histogram.cc) into the value fields of `s`, whose native buckets are empty
 /// and bucket counts empty or at their size. `scratch` is the native buckets' working memory, kept across
@@ -163,6 +162,22 @@ inline constexpr bool kThreads = false;
 #else
 inline constexpr bool kThreads = true;
 #endif
+
+/// Whether this build keeps series limits, lifetimes and created timestamps, which only a process that
+/// exposes its metrics needs. A build that only records and ships them (GLK_OBS_RECORD_ONLY: the npm
+/// package's /lite module, whose page pays for every byte) leaves them out and ignores those options,
+/// which its embedder refuses (js/src/metrics.ts).
+#if defined(GLK_OBS_RECORD_ONLY)
+inline constexpr bool kSeriesControl = false;
+#else
+inline constexpr bool kSeriesControl = true;
+#endif
+
+inline void CellBase::Touch() noexcept {
+  if constexpr (kSeriesControl) {
+    if (idle_since.load(std::memory_order_relaxed) != 0) idle_since.store(0, std::memory_order_relaxed);
+  }
+}
 
 /// A reader-writer lock whose shared side is one atomic add to take and one to release, inline.
 /// Writers (series creation, deletion, the first scrape after new series) are rare and short, and
@@ -242,6 +257,9 @@ class MetricVec : public Collector {
   /// Lowers the series limit to `limit` if it has none or a higher one (a registry's max_series, at
   /// Register). Series beyond it stay; new label sets go to the overflow series.
   void LimitSeries(std::size_t limit) noexcept;
+  /// Counts each lookup that goes to the overflow series in this counter series too (a registry's
+  /// golivekit_registry_overflow_samples_total{metric}), unless it counts in one already.
+  void CountOverflowsIn(CounterCell* counter);
 
   /// Writes this metric's family (name, help, type, sorted label names, histogram bounds) with every
   /// live series, sorted by label values, over `f`, kept from an earlier gather
@@ -273,6 +291,8 @@ class MetricVec : public Collector {
 
  private:
   void SortLabelNames();
+  // Refuses invalid limits, or any in a build without them (kSeriesControl); keeps the lifetime.
+  void CheckSeriesControl(std::size_t max_series, std::chrono::milliseconds series_ttl);
   // A new series of this metric's type, its header not yet filled in.
   CellBase* NewCell() const;
   bool Equal(const CellBase& c, std::span<const std::string_view> values) const noexcept;
@@ -337,6 +357,9 @@ class MetricVec : public Collector {
   std::uint32_t ttl_seconds_ = 0;         // the lifetime, rounded up; 0: series never expire
   mutable CellBase* overflow_ = nullptr;  // in the table once a label set overflowed; mu_
   mutable std::atomic<std::uint64_t> overflowed_{0};
+  std::atomic<CounterCell*> overflow_count_{nullptr};  // counted (CountOverflowsIn)
+  // Counts one lookup that went to the overflow series.
+  void CountOverflow() const noexcept;
 };
 
 }  // namespace golivekit::observability::detail
