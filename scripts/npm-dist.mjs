@@ -118,7 +118,7 @@ const INTERNAL_NAMES = [
   "core", "kind", "address", "cell", "pending", "queued", "flushInto", "enqueue", "free",
   // metrics and registries
   "nativeAddress", "onlySeries", "names", "refresh", "series", "single",
-  "withoutLabels", "forget", "newSeries", "runtime", "own", "release",
+  "withoutLabels", "forget", "newSeries", "runtime", "own", "release", "uncached",
   // the memory view, the batch source and its batches
   "f64", "u32", "id", "encode", "skip", "busy", "done",
 ];

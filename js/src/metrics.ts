@@ -63,6 +63,12 @@ export abstract class NativeMetric<S extends SeriesHandle> extends Adapter imple
   declare series: Level<S>;
   /** @internal the series of a metric without labels */
   declare readonly single: S | null;
+  /**
+   * @internal a metric with a series lifetime keeps no series handles: each withLabels gets the live
+   * series from the core, since a kept handle of an expired series is detached (and would keep its
+   * memory)
+   */
+  declare readonly uncached: boolean;
 
   constructor(core: WasmCore, kind: MetricKind, opts: CounterOpts | HistogramOpts) {
     if (typeof opts !== "object" || !opts) {
@@ -79,6 +85,7 @@ export abstract class NativeMetric<S extends SeriesHandle> extends Adapter imple
     const factor = Number(histogram?.nativeBucketFactor ?? 0);
     const zeroThreshold = Number(histogram?.nativeZeroThreshold ?? NATIVE_ZERO_THRESHOLD);
     needsSeriesControl(core, name, opts.maxSeries || opts.seriesTtlMs);
+    const ttl = whole(name, "seriesTtlMs", Math.ceil(Number(opts.seriesTtlMs ?? 0)));
     const strings = core.putStrings([name, String(opts.help ?? ""), ...labels]);
     const bounds = buckets === undefined ? -1 : core.putNumbers(Array.from(buckets, Number));
     super(
@@ -92,11 +99,12 @@ export abstract class NativeMetric<S extends SeriesHandle> extends Adapter imple
         zeroThreshold,
         maxBuckets,
         whole(name, "maxSeries", opts.maxSeries ?? 0),
-        whole(name, "seriesTtlMs", Math.ceil(Number(opts.seriesTtlMs ?? 0))),
+        ttl,
       ),
     );
     const address = this.address;
     this.name = name; // the core accepted it: ASCII, as it keeps it
+    this.uncached = ttl > 0;
     this.help = core.string(wasm.glk_metric_help(address));
     this.labelNames = Object.freeze(labels);
     this.series = new Map();
@@ -108,7 +116,9 @@ export abstract class NativeMetric<S extends SeriesHandle> extends Adapter imple
   }
 
   withLabels(...values: LabelValue[]): S {
-    if (values.length !== this.labelNames.length || values.length === 0) return this.withoutLabels(values);
+    if (values.length !== this.labelNames.length || values.length === 0 || this.uncached) {
+      return this.withoutLabels(values);
+    }
     // The series of these values (one per level), made now if it was not before: one walk for both.
     const last = values.length - 1;
     let level = this.series;
