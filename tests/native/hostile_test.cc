@@ -138,6 +138,60 @@ std::string PostHeaders(std::size_t length) {
 }  // namespace
 
 TEST_SUITE("native") {
+  TEST_CASE(
+      "hostile: 1M label values against server metrics with max_series: bounded series and memory, exact "
+      "totals") {
+    // The application's own metrics, fed label values it does not control (a user id, a raw path).
+    const std::size_t flood = glk_obs_test::Scaled(1000000);
+    auto registry = obs::NewRegistry({.max_series = 2000});
+    auto requests = obs::NewCounter(
+        {.name = "app_requests_total", .help = "Requests, by path", .labels = {"path"}, .max_series = 1000});
+    auto latency = obs::NewHistogram(
+        {.name = "app_latency_seconds", .help = "Latency, by path", .labels = {"path"}, .buckets = {0.1, 1}});
+    REQUIRE(registry->Register(requests).ok());
+    REQUIRE(registry->Register(latency).ok());
+    std::string scrape = registry->Expose();
+    const std::size_t rss_before = glk_obs_test::RssKib();
+    const auto start = Clock::now();
+    for (std::size_t i = 0; i < flood; ++i) {
+      const std::string path = "/user/" + std::to_string(i);
+      requests->WithLabels(path).Inc();
+      latency->WithLabels(path).Observe(0.5);
+      if (i % 100000 == 0) {  // scrapes meanwhile, into one kept buffer as the exporter does
+        scrape.clear();
+        registry->Expose(obs::Format::kText, scrape);
+      }
+    }
+    const double took = glk_obs_test::Seconds(Clock::now() - start);
+    scrape.clear();
+    registry->Expose(obs::Format::kText, scrape);
+    const std::size_t rss_after = glk_obs_test::RssKib();
+    MESSAGE("server-metric flood: " << flood
+                                    << " label values into a counter (max_series 1000) and a histogram "
+                                    << "(the registry's 2000) in " << took << " s");
+    CHECK(requests->series_count() == 1000);
+    CHECK(latency->series_count() == 2000);
+    // Totals exact, the overflow series included.
+    CHECK(glk_obs_test::SampleValue(scrape, "app_requests_total{path=\"__overflow__\"}") ==
+          static_cast<double>(flood - 999));
+    CHECK(glk_obs_test::SampleValue(scrape, "app_latency_seconds_count{path=\"__overflow__\"}") ==
+          static_cast<double>(flood - 1999));
+    double total = 0;
+    for (const obs::FamilySnapshot& f : registry->Gather().families) {
+      if (f.name != "app_requests_total") continue;
+      for (const obs::SeriesSnapshot& series : f.series) total += series.value;
+    }
+    CHECK(total == static_cast<double>(flood));
+    CHECK(glk_obs_test::SampleValue(
+              scrape, "golivekit_registry_overflow_samples_total{metric=\"app_requests_total\"}") ==
+          static_cast<double>(flood - 999));
+    CHECK(glk_obs_test::SampleValue(
+              scrape, "golivekit_registry_overflow_samples_total{metric=\"app_latency_seconds\"}") ==
+          static_cast<double>(flood - 1999));
+    // 3,000 series of some hundred bytes each: the flood adds about a megabyte, whatever its size.
+    ReportRss("server-metric flood", rss_before, rss_after, 8);
+  }
+
   TEST_CASE("hostile: a flood of new client ids: 503 past max_clients, bounded memory, known clients go on") {
     const std::size_t flood = glk_obs_test::Scaled(200000);
     obs::ClientMetricsOpts opts = ClientOpts();
