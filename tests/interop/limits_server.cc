@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
                                     .buckets = {0.1, 1},
                                     .series_ttl = 2s});
   auto temperature = obs::NewGauge({.name = "glk_limits_temperature_celsius", .help = "A gauge"});
-  for (const auto& st : {registry->Register(requests), registry->Register(latency), registry->Register(temperature)}) {
+  for (const auto& st :
+       {registry->Register(requests), registry->Register(latency), registry->Register(temperature)}) {
     if (!st.ok()) {
       std::fprintf(stderr, "%s\n", st.ToString().c_str());
       return 1;
