@@ -134,6 +134,18 @@ TEST_SUITE("limits") {
     CHECK(OverflowsOf(snap, "h_seconds") == 2);
   }
 
+  TEST_CASE(
+      "limits: past the limit an invalid label value is still refused, not sent to the overflow series") {
+    auto c = obs::NewCounter({.name = "x_total", .help = "h", .labels = {"k"}, .max_series = 2});
+    c->WithLabels("a").Inc();
+    c->WithLabels("b").Inc();  // makes the overflow series
+    const obs::CounterChild bad = c->WithLabels(std::string("\xff"));
+    CHECK_FALSE(bad.ok());
+    CHECK(bad.status().code() == obs::StatusCode::kInvalidArgument);
+    CHECK(c->overflowed() == 1);
+    CHECK(c->WithLabels("__overflow__").Value() == 1);
+  }
+
   TEST_CASE("limits: max_series 1 sends every label set to the overflow series") {
     auto c = obs::NewCounter({.name = "one_total", .help = "h", .labels = {"k"}, .max_series = 1});
     for (int i = 0; i < 10; ++i) c->WithLabels(std::to_string(i)).Inc();

@@ -65,6 +65,13 @@ constexpr std::int64_t kMaxTtlSeconds = std::int64_t{1} << 31;
 // The clock of lifetimes in whole seconds, never 0 (CellBase::idle_since's "updated").
 std::uint32_t LifetimeSecond() noexcept { return static_cast<std::uint32_t>(SteadyMs() / 1000 + 1); }
 
+bool AllValidUtf8(std::span<const std::string_view> values) noexcept {
+  for (const std::string_view v : values) {
+    if (!IsValidUtf8(v)) return false;
+  }
+  return true;
+}
+
 // Delete and Reset of a metric without labels: one pattern, the operation its argument.
 constexpr const char* kNothingTo = "{} {} has no labels; nothing to {}";
 
@@ -339,8 +346,9 @@ CellBase* MetricVec::Acquire(std::span<const std::string_view> values, Status* e
       CacheStore(id_, removals, hash, c);
       return c;
     }
-    // At the limit with the overflow series made: no exclusive lock for a flood of new label sets.
-    if (kSeriesControl && overflow_ != nullptr && AtLimitLocked()) {
+    // At the limit with the overflow series made: no exclusive lock for a flood of new label sets (whose
+    // values must be valid all the same: an invalid one is refused below, as before the limit).
+    if (kSeriesControl && overflow_ != nullptr && AtLimitLocked() && AllValidUtf8(values)) {
       CountOverflow();
       Retain(overflow_);
       return overflow_;
