@@ -11,15 +11,14 @@
 // glk_limits_temperature_celsius (a gauge: no _created) is set. Then, every 200 ms, "busy" is updated in
 // both, "idle" never again: it expires 2 to 3 s after the first scrape. Prints "listening on
 // http://HOST:PORT" and serves until SIGTERM or SIGINT.
-#include <golivekit/observability/exporter.h>
-#include <signal.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <golivekit/observability.hpp>
 #include <string>
 #include <thread>
+
+#include "serve_util.h"
 
 namespace obs = golivekit::observability;
 using namespace std::chrono_literals;
@@ -64,32 +63,11 @@ int main(int argc, char** argv) {
   latency->WithLabels("busy").Observe(0.5);
   temperature->Set(21.5);
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-  obs::Status error;
-  auto exporter = obs::Exporter::Start(registry, {.host = host, .port = port, .threads = 2}, &error);
-  if (!exporter) {
-    std::fprintf(stderr, "exporter: %s\n", error.ToString().c_str());
-    return 1;
-  }
-  std::printf("listening on http://%s:%d\n", host.c_str(), exporter->port());
-  std::fflush(stdout);
-
-  std::jthread busy([&](std::stop_token stop) {
+  return glk_obs_test::ServeUntilStopped(registry, host, port, 2, [&](std::stop_token stop) {
     while (!stop.stop_requested()) {
       requests->WithLabels("busy").Inc();
       latency->WithLabels("busy").Observe(0.5);
       std::this_thread::sleep_for(200ms);
     }
   });
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  busy.request_stop();
-  busy.join();
-  exporter->Stop();
-  return 0;
 }

@@ -7,9 +7,6 @@
 // glk_accuracy_native_seconds has native buckets only; glk_accuracy_both_seconds has the default
 // classic buckets beside them (what Prometheus 2.42 keeps of those is part of the test). Prints
 // "observed N values" and "listening on http://HOST:PORT", then serves until SIGTERM or SIGINT.
-#include <golivekit/observability/exporter.h>
-#include <signal.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +15,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "serve_util.h"
 
 namespace obs = golivekit::observability;
 
@@ -105,25 +104,5 @@ int main(int argc, char** argv) {
   std::printf("observed %zu values (schema %d)\n", values.size(),
               static_cast<int>(native_only->native_schema()));
 
-  // Blocked before the exporter starts its threads, which inherit the mask: sigwait below gets them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-  obs::Status error;
-  auto exporter =
-      obs::Exporter::Start(registry, {.host = args.host, .port = args.port, .threads = 4}, &error);
-  if (!exporter) {
-    std::fprintf(stderr, "exporter: %s\n", error.ToString().c_str());
-    return 1;
-  }
-  std::printf("listening on http://%s:%d\n", args.host.c_str(), exporter->port());
-  std::fflush(stdout);
-
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  exporter->Stop();
-  return 0;
+  return glk_obs_test::ServeUntilStopped(registry, args.host, args.port, 4);
 }
