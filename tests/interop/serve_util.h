@@ -28,8 +28,8 @@ inline int ServeUntilStopped(const std::shared_ptr<golivekit::observability::Reg
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   golivekit::observability::Status error;
-  auto exporter =
-      golivekit::observability::Exporter::Start(registry, {.host = host, .port = port, .threads = threads}, &error);
+  auto exporter = golivekit::observability::Exporter::Start(
+      registry, {.host = host, .port = port, .threads = threads}, &error);
   if (!exporter) {
     std::fprintf(stderr, "exporter: %s\n", error.ToString().c_str());
     return 1;
