@@ -891,3 +891,140 @@ TEST_SUITE("client_metrics") {
                 obs::ClientMetrics::Clock::now()) == kThreads * kBatches);
   }
 }
+
+TEST_SUITE("client_metrics.reconfigure") {
+  TEST_CASE("a reload keeps the totals of unchanged metrics, the clients' windows and their live gauges") {
+    auto cm = obs::NewClientMetrics(DemoOpts());
+    REQUIRE(
+        cm->Apply(Bytes(Id(1), 1, {Events({{"click", 2}}), Latency("click", {1, 0, 0}, 0.05), Views(3)}), T0)
+            .accepted());
+    REQUIRE(cm->Apply(Bytes(Id(2), 1, {Views(4)}), T0).accepted());
+
+    // The same declarations in another order, new help, a new limit, and one more metric.
+    obs::ClientMetricsOpts next = DemoOpts();
+    std::reverse(next.metrics.begin(), next.metrics.end());
+    next.metrics[2].help = "Events, as the browser saw them.";
+    next.metrics[2].max_increment = 5;
+    next.metrics.push_back({.name = "golivekit_client_errors_total", .help = "Errors.", .labels = {"type"}});
+    obs::ReconfigureReport report;
+    REQUIRE(cm->Reconfigure(next, &report).ok());
+    CHECK(report.added == std::vector<std::string>{"golivekit_client_errors_total"});
+    CHECK(report.kept.size() == 3);
+    CHECK(report.reset.empty());
+    CHECK(report.removed.empty());
+
+    CHECK(Value(*cm, "golivekit_client_events_total", {"click"}) == 2);
+    CHECK(Value(*cm, "golivekit_client_event_latency_seconds", {"click"}) == 1);
+    CHECK(Value(*cm, "golivekit_client_open_views") == 7);  // both clients' gauges, at the moved index
+    CHECK(Value(*cm, "golivekit_client_ingest_batches_total", {"applied"}) == 2);
+    CHECK(cm->tracked_clients() == 2);
+    // A retry of a batch applied before the reload is still a duplicate.
+    CHECK(cm->Apply(Bytes(Id(1), 1, {Events({{"click", 2}})}), T0).outcome == Outcome::kDuplicate);
+    // The new limit applies; the new metric merges.
+    CheckRejected(*cm, Bytes(Id(1), 2, {Events({{"click", 6}})}), Reason::kValueOutOfRange, "max_increment");
+    obs::BatchFamily errors{.name = "golivekit_client_errors_total",
+                            .type = obs::MetricType::kCounter,
+                            .label_names = {"type"},
+                            .bucket_bounds = {},
+                            .series = {{.label_values = {"script"}, .value = 1}}};
+    REQUIRE(cm->Apply(Bytes(Id(1), 3, {Events({{"click", 1}}), errors, Views(1)}), T0).accepted());
+    CHECK(Value(*cm, "golivekit_client_events_total", {"click"}) == 3);
+    CHECK(Value(*cm, "golivekit_client_errors_total", {"script"}) == 1);
+    CHECK(Value(*cm, "golivekit_client_open_views") == 5);
+    std::vector<obs::FamilySnapshot> fams;
+    REQUIRE(cm->CollectAt(fams, T0).ok());
+    const auto events = std::find_if(fams.begin(), fams.end(),
+                                     [](const auto& f) { return f.name == "golivekit_client_events_total"; });
+    REQUIRE(events != fams.end());
+    CHECK(events->help == "Events, as the browser saw them.");
+  }
+
+  TEST_CASE("a metric of another shape starts from zero, a removed one is gone, and its gauges with it") {
+    auto cm = obs::NewClientMetrics(DemoOpts());
+    REQUIRE(
+        cm->Apply(Bytes(Id(1), 1, {Events({{"click", 2}}), Latency("click", {1, 0, 0}, 0.05), Views(3)}), T0)
+            .accepted());
+    obs::ClientMetricsOpts next = DemoOpts();
+    next.metrics[1].buckets = {0.1, 0.5, 1};  // another classic layout: reset
+    next.metrics.pop_back();                  // the gauge: removed
+    obs::ReconfigureReport report;
+    REQUIRE(cm->Reconfigure(next, &report).ok());
+    CHECK(report.kept == std::vector<std::string>{"golivekit_client_events_total"});
+    CHECK(report.reset == std::vector<std::string>{"golivekit_client_event_latency_seconds"});
+    CHECK(report.removed == std::vector<std::string>{"golivekit_client_open_views"});
+    CHECK(Value(*cm, "golivekit_client_events_total", {"click"}) == 2);
+    CHECK(Absent(*cm, "golivekit_client_event_latency_seconds", {"click"}));
+    CHECK(Absent(*cm, "golivekit_client_open_views"));
+
+    // Declared again (sum over live clients): the client's old value did not survive its removal.
+    REQUIRE(cm->Reconfigure(DemoOpts(), &report).ok());
+    CHECK(report.added == std::vector<std::string>{"golivekit_client_open_views"});
+    CHECK(Value(*cm, "golivekit_client_open_views") == 0);
+    // The old layout again: a reset once more; the client's batches merge into it.
+    CHECK(report.reset == std::vector<std::string>{"golivekit_client_event_latency_seconds"});
+    REQUIRE(cm->Apply(Bytes(Id(1), 2, {Latency("click", {0, 1, 0}, 0.5)}), T0).accepted());
+    CHECK(Value(*cm, "golivekit_client_event_latency_seconds", {"click"}) == 1);
+  }
+
+  TEST_CASE("invalid new declarations are refused and change nothing") {
+    auto cm = obs::NewClientMetrics(DemoOpts());
+    REQUIRE(cm->Apply(Bytes(Id(1), 1, {Events({{"click", 2}})}), T0).accepted());
+    obs::ClientMetricsOpts next = DemoOpts();
+    next.metrics[0].name = "bad name";
+    next.metrics.pop_back();
+    obs::ReconfigureReport report;
+    const obs::Status st = cm->Reconfigure(next, &report);
+    CHECK(st.code() == obs::StatusCode::kInvalidArgument);
+    CHECK_MESSAGE(st.message().find("bad name") != std::string::npos, st.message());
+    CHECK(report.kept.empty());
+    CHECK(cm->opts().metrics.size() == 3);
+    CHECK(Value(*cm, "golivekit_client_events_total", {"click"}) == 2);
+    CHECK(Value(*cm, "golivekit_client_open_views") == 0);
+  }
+
+  TEST_CASE("Registry::Redescribe checks the new families before the change and swaps them in one step") {
+    auto cm = obs::NewClientMetrics(DemoOpts());
+    auto reg = obs::NewRegistry();
+    auto other = std::make_shared<obs::Counter>(obs::CounterOpts{.name = "app_requests_total", .help = "h"});
+    REQUIRE(reg->Register(cm).ok());
+    REQUIRE(reg->Register(other).ok());
+    REQUIRE(cm->Apply(Bytes(Id(1), 1, {Events({{"click", 2}})}), T0).accepted());
+
+    // A new client metric whose name another collector has: refused, and the change never runs.
+    obs::ClientMetricsOpts clash = DemoOpts();
+    clash.metrics.push_back({.name = "app_requests_total", .help = "h"});
+    bool ran = false;
+    obs::Status st = reg->Redescribe(*cm, obs::NewClientMetrics(clash)->Describe(), [&] {
+      ran = true;
+      return cm->Reconfigure(clash);
+    });
+    CHECK(st.code() == obs::StatusCode::kAlreadyExists);
+    CHECK_MESSAGE(st.message().find("app_requests_total") != std::string::npos, st.message());
+    CHECK_FALSE(ran);
+    CHECK(cm->opts().metrics.size() == 3);
+
+    // A valid change: the next gather exposes the new family and keeps the old totals.
+    obs::ClientMetricsOpts next = DemoOpts();
+    next.metrics.push_back({.name = "golivekit_client_errors_total", .help = "Errors.", .labels = {"type"}});
+    REQUIRE(
+        reg->Redescribe(*cm, obs::NewClientMetrics(next)->Describe(), [&] { return cm->Reconfigure(next); })
+            .ok());
+    obs::BatchFamily errors{.name = "golivekit_client_errors_total",
+                            .type = obs::MetricType::kCounter,
+                            .label_names = {"type"},
+                            .bucket_bounds = {},
+                            .series = {{.label_values = {"script"}, .value = 1}}};
+    REQUIRE(cm->Apply(Bytes(Id(1), 2, {errors}), T0).accepted());
+    const std::string text = reg->Expose();
+    CHECK(text.find("golivekit_client_errors_total{type=\"script\"} 1\n") != std::string::npos);
+    CHECK(text.find("golivekit_client_events_total{event=\"click\"} 2\n") != std::string::npos);
+    CHECK(reg->dropped_families() == 0);
+
+    // A change that fails leaves the old descriptors; an unregistered collector is not found.
+    st = reg->Redescribe(*cm, {}, [] { return obs::InvalidArgument("no"); });
+    CHECK(st.message() == "no");
+    CHECK(reg->Expose().find("golivekit_client_errors_total") != std::string::npos);
+    auto stranger = obs::NewClientMetrics(DemoOpts());
+    CHECK(reg->Redescribe(*stranger, {}, [] { return obs::Status(); }).code() == obs::StatusCode::kNotFound);
+  }
+}

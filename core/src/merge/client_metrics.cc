@@ -560,6 +560,66 @@ struct ClientMetrics::State {
     return problem;
   }
 
+  // --- reconfiguring --------------------------------------------------------------------------------
+
+  // Whether a series merged under `a` can go on merging under `b`: what the exposed series are (type,
+  // label names) and what a client's buckets are merged into (classic bounds, native resolution).
+  // Help, gauge policy and limits may change under a series.
+  static bool SameShape(const Metric& a, const Metric& b) {
+    return a.decl.type == b.decl.type && a.labels == b.labels && a.decl.buckets == b.decl.buckets &&
+           a.native == b.native && a.native_schema == b.native_schema;
+  }
+
+  // Takes over what `old` merged (this State is fresh, from new declarations): the series of every metric
+  // of the same name and shape, every client with its window and the gauges it reported for those
+  // metrics, and the self-metrics' counts.
+  void Adopt(State& old, ReconfigureReport& report) {
+    std::vector<std::optional<std::uint32_t>> moved(old.metrics.size());
+    for (std::uint32_t i = 0; i < old.metrics.size(); ++i) {
+      Metric& from = old.metrics[i];
+      const auto it = by_name.find(from.decl.name);
+      if (it == by_name.end()) {
+        report.removed.push_back(from.decl.name);
+        continue;
+      }
+      Metric& to = metrics[it->second];
+      if (!SameShape(from, to)) {
+        report.reset.push_back(from.decl.name);
+        continue;
+      }
+      to.index = std::move(from.index);
+      to.series = std::move(from.series);
+      to.overflow = from.overflow;
+      to.overflowed = from.overflowed;
+      moved[i] = it->second;
+      report.kept.push_back(from.decl.name);
+    }
+    for (const Metric& m : metrics) {
+      if (!old.by_name.contains(m.decl.name)) report.added.push_back(m.decl.name);
+    }
+    clients = std::move(old.clients);
+    lru = std::move(old.lru);
+    for (auto& [id, c] : clients) RemapGauges(c, moved);
+    std::copy(std::begin(old.batches), std::end(old.batches), std::begin(batches));
+    std::copy(std::begin(old.rejections), std::end(old.rejections), std::begin(rejections));
+    std::copy(std::begin(old.skipped_families), std::end(old.skipped_families), std::begin(skipped_families));
+    received_bytes = old.received_bytes;
+    client_dropped = old.client_dropped;
+  }
+
+  // A gauge value of a metric that was kept moves to the metric's new index (its series kept theirs);
+  // one of a removed or reset metric goes with it.
+  static void RemapGauges(Client& c, const std::vector<std::optional<std::uint32_t>>& moved) {
+    std::unordered_map<std::uint64_t, Client::Gauge> gauges;
+    for (const auto& [key, g] : c.gauges) {
+      const auto metric = static_cast<std::uint32_t>(key >> 32);
+      if (metric < moved.size() && moved[metric]) {
+        gauges.emplace(GaugeKey(*moved[metric], static_cast<std::uint32_t>(key)), g);
+      }
+    }
+    c.gauges = std::move(gauges);
+  }
+
   // --- counting outcomes -----------------------------------------------------------------------------
 
   ApplyResult Reject(RejectReason reason, std::string message) {
@@ -1142,6 +1202,24 @@ ClientMetrics::ClientMetrics(ClientMetricsOpts opts)
 }
 
 ClientMetrics::~ClientMetrics() = default;
+
+// The new declarations are checked whole before anything changes (a second engine is built from
+// them), so a refused configuration leaves this one serving as it was.
+Status ClientMetrics::Reconfigure(ClientMetricsOpts opts, ReconfigureReport* report) {
+  if (Status checked = ClientMetrics(opts).status(); !checked.ok()) return checked;
+  ReconfigureReport local;
+  std::lock_guard lock(mu_);
+  auto fresh = std::make_unique<State>(opts_);
+  // `fresh` refers to opts_, which takes the new options below; `state_` only needs its own metrics'
+  // declarations (copies) until it is dropped.
+  opts_ = std::move(opts);
+  for (const ClientMetricDecl& d : opts_.metrics) (void)fresh->Declare(d);
+  fresh->Adopt(*state_, local);
+  state_ = std::move(fresh);
+  status_ = {};
+  if (report != nullptr) *report = std::move(local);
+  return {};
+}
 
 std::shared_ptr<ClientMetrics> NewClientMetrics(ClientMetricsOpts opts) {
   return std::make_shared<ClientMetrics>(std::move(opts));

@@ -157,9 +157,11 @@ Status detail::RegisterReleased(Registry& registry, MetricVec& metric, std::uint
 }
 
 // The registered family that occupies a name, or null: a linear scan, since registration is rare and
-// registries hold at most some hundreds of families, and no second index to keep in step.
-const std::string* Registry::Occupier(const std::string& name) const {
+// registries hold at most some hundreds of families, and no second index to keep in step. `skip`: an
+// entry whose families are being replaced.
+const std::string* Registry::Occupier(const std::string& name, const Entry* skip) const {
   for (const Entry& e : entries_) {
+    if (&e == skip) continue;
     if (const std::string* family = Occupant(e.occupied, e.occupied.size(), name)) return family;
   }
   return nullptr;
@@ -173,23 +175,42 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check, boo
   // this collector would occupy); a refusal drops it, and with it the keeper.
   std::unique_ptr<Entry> entry(
       new Entry{&collector, std::move(keeper), collector.Describe(), {}, check, nullptr});
-  const std::vector<Descriptor>& descs = entry->descriptors;
-  std::vector<std::string>& occupied = entry->occupied;
 
   std::lock_guard lock(mu_);
   bool registered = false;
   for (const Entry& e : entries_) registered |= e.collector == &collector;
-  if (registered && descs.empty())
-    return Fail(StatusCode::kAlreadyExists, "collector is already registered", {});
+  if (registered) {
+    if (entry->descriptors.empty())
+      return Fail(StatusCode::kAlreadyExists, "collector is already registered", {});
+    std::string subject;
+    const Descriptor& d = entry->descriptors.front();
+    detail::Substitute(subject, "{} {}{}", {MetricTypeName(d.type), prefix_, d.name});
+    return Fail(StatusCode::kAlreadyExists, "{} is already registered", {subject});
+  }
+  if (Status s = CheckFamilies(entry->descriptors, entry->occupied, nullptr); !s.ok()) return s;
+  std::unique_ptr<Entry>* last = &entries_.first;
+  while (*last) last = &(*last)->next;
+  *last = std::move(entry);
+  // The library's own metrics (no output check) take the registry's series limit.
+  if (detail::kSeriesControl && check == nullptr && opts_.max_series != 0 && limited) {
+    static_cast<detail::MetricVec&>(collector).LimitSeries(opts_.max_series);
+  }
+  return {};
+}
+
+// Checks the families of one collector against each other and against those of every entry but `skip`,
+// and fills `occupied` with the names they would take.
+Status Registry::CheckFamilies(const std::vector<Descriptor>& descs, std::vector<std::string>& occupied,
+                               const Entry* skip) const {
   for (const Descriptor& d : descs) {
     std::string full;
     detail::Substitute(full, "{}{}", {prefix_, d.name});
     // How every refusal names the family: "counter myapp_x", built once for all of them.
     std::string subject;
     detail::Substitute(subject, "{} {}", {MetricTypeName(d.type), full});
-    if (registered) return Fail(StatusCode::kAlreadyExists, "{} is already registered", {subject});
     if (Status s = CheckDescriptor(d, full, subject); !s.ok()) return s;
     for (const Entry& e : entries_) {
+      if (&e == skip) continue;
       for (const Descriptor& old : e.descriptors) {
         if (old.name == d.name) return FamilyConflict(old, d, full, subject);
       }
@@ -198,7 +219,7 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check, boo
     Occupy(occupied, full, d.type);
     for (std::size_t i = first + 1; i < occupied.size(); i += 2) {
       const std::string& n = occupied[i];
-      const std::string* family = Occupier(n);
+      const std::string* family = Occupier(n, skip);
       if (family == nullptr) family = Occupant(occupied, first, n);
       if (family != nullptr) {
         return Fail(
@@ -208,13 +229,24 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check, boo
       }
     }
   }
-  std::unique_ptr<Entry>* last = &entries_.first;
-  while (*last) last = &(*last)->next;
-  *last = std::move(entry);
-  // The library's own metrics (no output check) take the registry's series limit.
-  if (detail::kSeriesControl && check == nullptr && opts_.max_series != 0 && limited) {
-    static_cast<detail::MetricVec&>(collector).LimitSeries(opts_.max_series);
+  return {};
+}
+
+// Under mu_, so that no gather sees the collector's new families with the old descriptors or the
+// reverse (a family without its descriptor is left out of a scrape: its series would go stale).
+Status Registry::Redescribe(const Collector& collector, std::vector<Descriptor> next,
+                            const std::function<Status()>& change) {
+  std::lock_guard lock(mu_);
+  Entry* entry = nullptr;
+  for (const Entry& e : entries_) {
+    if (e.collector == &collector) entry = const_cast<Entry*>(&e);
   }
+  if (entry == nullptr) return Fail(StatusCode::kNotFound, "Redescribe: the collector is not registered", {});
+  std::vector<std::string> occupied;
+  if (Status s = CheckFamilies(next, occupied, entry); !s.ok()) return s;
+  if (Status s = change(); !s.ok()) return s;
+  entry->descriptors = std::move(next);
+  entry->occupied = std::move(occupied);
   return {};
 }
 

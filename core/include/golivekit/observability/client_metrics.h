@@ -210,6 +210,19 @@ struct ApplyResult {
   [[nodiscard]] bool accepted() const noexcept { return outcome != Outcome::kRejected; }
 };
 
+/// What ClientMetrics::Reconfigure did to each metric, by name, in declaration order of the old
+/// (removed, reset, kept) or new (added) declarations.
+struct ReconfigureReport {
+  std::vector<std::string> added = {};    ///< newly declared: start from zero
+  std::vector<std::string> removed = {};  ///< no longer declared: their series are gone
+  /// Declared again with another type, label names, classic bounds or native resolution: their series
+  /// start from zero (Prometheus sees a counter reset, which rate() and increase() take in their stride).
+  std::vector<std::string> reset = {};
+  /// Declared again with the same shape: their series keep their totals (new help, gauge policy and
+  /// limits apply from the next batch on; a lower max_series keeps the series there are).
+  std::vector<std::string> kept = {};
+};
+
 class ClientMetrics final : public Collector {
  public:
   using Clock = std::chrono::steady_clock;
@@ -228,6 +241,17 @@ class ClientMetrics final : public Collector {
   /// counted in golivekit_client_ingest_received_bytes_total.
   ApplyResult Apply(const Batch& batch, std::size_t received_bytes, Clock::time_point now = Clock::now());
 
+  /// Replaces the declarations and options while the engine serves, keeping what can be kept (a
+  /// gateway's configuration reload): see ReconfigureReport for what happens to each metric. Clients keep
+  /// their state (exactly-once windows, rate buckets, the gauges of kept metrics), so a batch applied
+  /// before is still a duplicate after. New options apply from the next batch; a lower max_clients
+  /// forgets no client (new ones wait until enough expire).
+  ///
+  /// Errors, with nothing changed: the error status() would have for these options. The families this
+  /// collector describes change with the declarations: in a registry, call it through
+  /// Registry::Redescribe, which checks the new families and swaps them in one step.
+  Status Reconfigure(ClientMetricsOpts opts, ReconfigureReport* report = nullptr);
+
   /// Counts a batch a transport refused before Apply (413, 415, 401, …) in the self-metrics.
   void CountRejection(RejectReason reason, std::size_t received_bytes = 0);
 
@@ -236,6 +260,7 @@ class ClientMetrics final : public Collector {
   [[nodiscard]] std::size_t live_clients(Clock::time_point now = Clock::now()) const;
   /// Series currently kept for a declared metric (0 for an unknown name).
   [[nodiscard]] std::size_t series_count(std::string_view metric) const;
+  /// The options (not to be read while Reconfigure runs on another thread).
   [[nodiscard]] const ClientMetricsOpts& opts() const noexcept { return opts_; }
 
   /// The declared families and the self-metrics:

@@ -25,6 +25,7 @@
 /// with each other by the registry's mutex.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -117,6 +118,14 @@ class Registry {
   /// Removes a collector registered before; false if it was not registered.
   bool Unregister(const std::shared_ptr<Collector>& collector);
   bool Unregister(const Collector& collector);
+  /// Changes what a registered collector describes: checks `next` as Register would (against every other
+  /// collector's families), and only if it passes runs `change`, which must make the collector describe
+  /// and collect `next` from then on (ClientMetrics::Reconfigure, say); then the registry takes `next`.
+  /// No gather runs in between, so no scrape sees the new families with the old descriptions or the
+  /// reverse. Errors, with nothing changed: NotFound for a collector not registered here, the refusal of
+  /// the check, or the error `change` returns (which must then have changed nothing).
+  Status Redescribe(const Collector& collector, std::vector<Descriptor> next,
+                    const std::function<Status()>& change);
 
   /// An immutable snapshot of every registered family, with the namespace and constant labels applied,
   /// sorted and validated (see snapshot.h). A family a collector produces that it did not describe, or
@@ -208,7 +217,10 @@ class Registry {
   Status CheckDescriptor(const Descriptor& d, const std::string& full, const std::string& subject) const;
   static Status FamilyConflict(const Descriptor& old, const Descriptor& d, const std::string& full,
                                const std::string& subject);
-  const std::string* Occupier(const std::string& name) const;  // mu_ held
+  // mu_ held:
+  const std::string* Occupier(const std::string& name, const Entry* skip) const;
+  Status CheckFamilies(const std::vector<Descriptor>& descs, std::vector<std::string>& occupied,
+                       const Entry* skip) const;
 
   void CheckOpts();
   bool IsConstLabel(std::string_view name) const;
