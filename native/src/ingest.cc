@@ -101,12 +101,15 @@ class AddressLimiter {
 // ---------------------------------------------------------------------------------------------------
 // The endpoint.
 
+// One set of options, checked, with what they imply; immutable once made. An Update makes another, and
+// requests in flight keep the one they began with.
 struct Endpoint {
   std::shared_ptr<ClientMetrics> client;
   IngestOpts opts;
   bool any_origin = false;
   std::string allow_headers;  // the preflight's Access-Control-Allow-Headers
-  std::unique_ptr<AddressLimiter> limiter;
+  // Shared with the next Endpoint when an Update keeps the rate limit's options: buckets carry over.
+  std::shared_ptr<AddressLimiter> limiter;
 };
 
 enum class BodyRead {
@@ -302,8 +305,17 @@ void RefuseUnreadBody(Endpoint& ep, httplib::Response& res, const Body& body) {
 }
 
 void Post(Endpoint& ep, const httplib::Request& req, httplib::Response& res,
-          const httplib::ContentReader& reader) {
+          const httplib::ContentReader& reader, std::optional<std::chrono::seconds> closed) {
   const IngestOpts& opts = ep.opts;
+  if (closed) {
+    res.set_header("Retry-After", std::to_string(closed->count()));
+    if (req.has_header("Origin") && OriginAllowed(ep, req.get_header_value("Origin"))) {
+      SetCors(res, req.get_header_value("Origin"));
+    }
+    Refuse(ep, req, res, &reader, 503, RejectReason::kShuttingDown,
+           "this server is shutting down: send the batch again (to another instance)");
+    return;
+  }
   if (req.has_header("Origin")) {
     const std::string origin = req.get_header_value("Origin");
     if (!OriginAllowed(ep, origin)) {
@@ -419,11 +431,12 @@ void MethodNotAllowed(Endpoint& ep, const httplib::Request& req, httplib::Respon
          "method " + req.method + " is not allowed: use POST");
 }
 
-}  // namespace
-
-Status MountIngest(httplib::Server& server, std::shared_ptr<ClientMetrics> client_metrics, IngestOpts opts) {
-  if (!client_metrics) return InvalidArgument("MountIngest: client_metrics is null");
-  if (!client_metrics->status().ok()) return client_metrics->status();
+// Checks the options and makes the Endpoint they describe; `previous`, if any, gives its limiter when
+// the limit's options are unchanged.
+Status MakeEndpoint(std::shared_ptr<ClientMetrics> client, IngestOpts opts, const Endpoint* previous,
+                    std::shared_ptr<Endpoint>& out) {
+  if (!client) return InvalidArgument("MountIngest: client_metrics is null");
+  if (!client->status().ok()) return client->status();
   if (opts.path.empty() || opts.path.front() != '/') {
     return InvalidArgument("MountIngest: path \"" + opts.path + "\" does not begin with '/'");
   }
@@ -455,30 +468,93 @@ Status MountIngest(httplib::Server& server, std::shared_ptr<ClientMetrics> clien
     ep->allow_headers += ", " + header;
   }
   if (opts.address_rate_per_second > 0) {
-    ep->limiter = std::make_unique<AddressLimiter>(opts.address_rate_per_second, opts.address_burst,
-                                                   opts.max_tracked_addresses);
+    const bool same_limit = previous != nullptr && previous->limiter &&
+                            previous->opts.address_rate_per_second == opts.address_rate_per_second &&
+                            previous->opts.address_burst == opts.address_burst &&
+                            previous->opts.max_tracked_addresses == opts.max_tracked_addresses;
+    ep->limiter = same_limit
+                      ? previous->limiter
+                      : std::make_shared<AddressLimiter>(opts.address_rate_per_second, opts.address_burst,
+                                                         opts.max_tracked_addresses);
   }
-  ep->client = std::move(client_metrics);
+  ep->client = std::move(client);
   ep->opts = std::move(opts);
+  out = std::move(ep);
+  return {};
+}
 
-  const std::string pattern = detail::RegexEscape(ep->opts.path);
-  server.Post(pattern, [ep](const httplib::Request& req, httplib::Response& res,
-                            const httplib::ContentReader& reader) { Post(*ep, req, res, reader); });
-  server.Options(pattern,
-                 [ep](const httplib::Request& req, httplib::Response& res) { Options(*ep, req, res); });
-  const auto not_allowed_with_body = [ep](const httplib::Request& req, httplib::Response& res,
-                                          const httplib::ContentReader& reader) {
-    MethodNotAllowed(*ep, req, res, &reader);
+}  // namespace
+
+// The routes hold this; each request takes the current Endpoint (a shared_ptr copy under a mutex held
+// for nothing else) and runs with it to the end.
+struct IngestEndpoint::State {
+  mutable std::mutex mu;
+  std::shared_ptr<Endpoint> current;
+  std::optional<std::chrono::seconds> closed;  // Close()'s Retry-After
+
+  std::pair<std::shared_ptr<Endpoint>, std::optional<std::chrono::seconds>> Take() const {
+    std::lock_guard lock(mu);
+    return {current, closed};
+  }
+};
+
+IngestEndpoint::IngestEndpoint(std::shared_ptr<State> state) noexcept : state_(std::move(state)) {}
+IngestEndpoint::~IngestEndpoint() = default;
+
+Status IngestEndpoint::Update(IngestOpts opts) {
+  const std::shared_ptr<Endpoint> now = state_->Take().first;
+  if (opts.path != now->opts.path) {
+    return InvalidArgument("IngestEndpoint::Update: the path cannot change (mounted on \"" + now->opts.path +
+                           "\", asked for \"" + opts.path + "\")");
+  }
+  std::shared_ptr<Endpoint> next;
+  if (Status st = MakeEndpoint(now->client, std::move(opts), now.get(), next); !st.ok()) return st;
+  std::lock_guard lock(state_->mu);
+  state_->current = std::move(next);
+  return {};
+}
+
+void IngestEndpoint::Close(std::chrono::seconds retry_after) {
+  std::lock_guard lock(state_->mu);
+  state_->closed = std::max(retry_after, std::chrono::seconds(1));
+}
+
+bool IngestEndpoint::closed() const {
+  std::lock_guard lock(state_->mu);
+  return state_->closed.has_value();
+}
+
+Status MountIngest(httplib::Server& server, std::shared_ptr<ClientMetrics> client_metrics, IngestOpts opts,
+                   std::shared_ptr<IngestEndpoint>* endpoint) {
+  std::shared_ptr<Endpoint> first;
+  if (Status st = MakeEndpoint(std::move(client_metrics), std::move(opts), nullptr, first); !st.ok())
+    return st;
+  const std::string pattern = detail::RegexEscape(first->opts.path);
+  auto state = std::make_shared<IngestEndpoint::State>();
+  state->current = std::move(first);
+
+  server.Post(pattern, [state](const httplib::Request& req, httplib::Response& res,
+                               const httplib::ContentReader& reader) {
+    auto [ep, closed] = state->Take();
+    Post(*ep, req, res, reader, closed);
+  });
+  server.Options(pattern, [state](const httplib::Request& req, httplib::Response& res) {
+    Options(*state->Take().first, req, res);
+  });
+  const auto not_allowed_with_body = [state](const httplib::Request& req, httplib::Response& res,
+                                             const httplib::ContentReader& reader) {
+    MethodNotAllowed(*state->Take().first, req, res, &reader);
   };
   server.Put(pattern, not_allowed_with_body);
   server.Patch(pattern, not_allowed_with_body);
   server.Delete(pattern, not_allowed_with_body);
   // GET and HEAD, and a DELETE without a body, which cpp-httplib routes to the plain handlers.
-  const auto not_allowed = [ep](const httplib::Request& req, httplib::Response& res) {
-    MethodNotAllowed(*ep, req, res, nullptr);
+  const auto not_allowed = [state](const httplib::Request& req, httplib::Response& res) {
+    MethodNotAllowed(*state->Take().first, req, res, nullptr);
   };
   server.Get(pattern, not_allowed);
   server.Delete(pattern, not_allowed);
+  if (endpoint != nullptr) *endpoint = std::shared_ptr<IngestEndpoint>(new IngestEndpoint(std::move(state)));
   return {};
 }
 

@@ -320,6 +320,58 @@ TEST_SUITE("native") {
     CHECK(s.Value(Rejections("forbidden")) == 3);
   }
 
+  TEST_CASE("ingest: Update replaces token, origins and limits while serving, the path stays, totals stay") {
+    IngestServer s({.bearer_token = "old"});
+    CheckAccepted(s.Post(MakeBatch(Id(1), 1, 1), {{"Authorization", "Bearer old"}}), "applied", 1);
+    REQUIRE(s.endpoint != nullptr);
+
+    // Refused options change nothing.
+    obs::Status st =
+        s.endpoint->Update({.allowed_origins = {"https://app.example.com/"}, .bearer_token = "new"});
+    CHECK(st.code() == obs::StatusCode::kInvalidArgument);
+    st = s.endpoint->Update({.path = "/other", .bearer_token = "new"});
+    CHECK_MESSAGE(st.message().find("the path cannot change") != std::string::npos, st.message());
+    CheckAccepted(s.Post(MakeBatch(Id(1), 2, 1), {{"Authorization", "Bearer old"}}), "applied", 2);
+
+    REQUIRE(s.endpoint->Update({.allowed_origins = {"https://app.example.com"}, .bearer_token = "new"}).ok());
+    CheckError(s.Post(MakeBatch(Id(1), 3, 1), {{"Authorization", "Bearer old"}}), 403, "forbidden");
+    CheckError(
+        s.Post(MakeBatch(Id(1), 3, 1), {{"Authorization", "Bearer new"}, {"Origin", "https://x.example"}}),
+        403, "origin_not_allowed");
+    CheckAccepted(s.Post(MakeBatch(Id(1), 3, 1),
+                         {{"Authorization", "Bearer new"}, {"Origin", "https://app.example.com"}}),
+                  "applied", 3);
+    CHECK(s.Value(kEvents) == 3);
+
+    // A rate limit set by an Update: the burst, then 429.
+    REQUIRE(s.endpoint->Update({.address_rate_per_second = 0.001, .address_burst = 1}).ok());
+    CheckAccepted(s.Post(MakeBatch(Id(1), 4, 1)), "applied", 4);
+    CheckError(s.Post(MakeBatch(Id(1), 5, 1)), 429, "rate_limited");
+  }
+
+  TEST_CASE("ingest: Close answers every POST with 503 shutting_down and Retry-After, keep-alive survives") {
+    IngestServer s({.allowed_origins = {"https://app.example.com"}});
+    CheckAccepted(s.Post(MakeBatch(Id(1), 1, 1)), "applied", 1);
+    CHECK_FALSE(s.endpoint->closed());
+    s.endpoint->Close(std::chrono::seconds(2));
+    CHECK(s.endpoint->closed());
+    auto cli = s.Client();
+    cli.set_keep_alive(true);
+    for (int i = 0; i < 2; ++i) {
+      auto res = cli.Post("/metrics/ingest", {{"Origin", "https://app.example.com"}}, MakeBatch(Id(1), 2, 5),
+                          kBatchType);
+      CheckError(res, 503, "shutting_down");
+      CHECK(res->get_header_value("Retry-After") == "2");
+      CHECK(res->get_header_value("Access-Control-Allow-Origin") == "https://app.example.com");
+    }
+    auto preflight = cli.Options("/metrics/ingest", {{"Origin", "https://app.example.com"},
+                                                     {"Access-Control-Request-Method", "POST"}});
+    REQUIRE(preflight);
+    CHECK(preflight->status == 204);
+    CHECK(s.Value(kEvents) == 1);
+    CHECK(s.Value(Rejections("shutting_down")) == 2);
+  }
+
   TEST_CASE("ingest: CORS allowlist: allowed origins get their headers, others 403, no Origin is fine") {
     IngestServer s({.allowed_origins = {"https://app.example.com", "http://localhost:3000"}});
     auto res = s.Post(MakeBatch(Id(1), 1, 1), {{"Origin", "https://app.example.com"}});

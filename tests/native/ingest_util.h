@@ -151,7 +151,7 @@ class IngestServer {
     REQUIRE(registry->Register(client).ok());
     obs::ConfigureServer(server, threads);
     REQUIRE(obs::MountMetrics(server, registry).ok());
-    const obs::Status st = obs::MountIngest(server, client, std::move(opts));
+    const obs::Status st = obs::MountIngest(server, client, std::move(opts), &endpoint);
     INFO(st.ToString());
     REQUIRE(st.ok());
     port = server.bind_to_any_port("127.0.0.1");
@@ -201,6 +201,7 @@ class IngestServer {
 
   std::shared_ptr<obs::Registry> registry = obs::NewRegistry();
   std::shared_ptr<obs::ClientMetrics> client;
+  std::shared_ptr<obs::IngestEndpoint> endpoint;
   Server server;
   std::thread thread;
   int port = 0;

@@ -56,8 +56,9 @@ constexpr std::string_view kReasonNames[kRejectReasonCount] = {
     "forbidden",
     "origin_not_allowed",
     "method_not_allowed",
+    "shutting_down",
 };
-static_assert(kReasonNames[kRejectReasonCount - 1] == "method_not_allowed");
+static_assert(kReasonNames[kRejectReasonCount - 1] == "shutting_down");
 
 // The `reason` label of golivekit_client_ingest_skipped_families_total, indexed by SkipReason.
 constexpr std::string_view kSkipReasonNames[kSkipReasonCount] = {

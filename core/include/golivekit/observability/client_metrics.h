@@ -157,10 +157,11 @@ enum class RejectReason {
   kForbidden,             ///< 403: wrong token
   kOriginNotAllowed,      ///< 403: browser origin not in the CORS allowlist
   kMethodNotAllowed,      ///< 405
+  kShuttingDown,          ///< 503: the server is draining before it stops (IngestEndpoint::Close)
 };
-inline constexpr int kRejectReasonCount = static_cast<int>(RejectReason::kMethodNotAllowed) + 1;
+inline constexpr int kRejectReasonCount = static_cast<int>(RejectReason::kShuttingDown) + 1;
 
-/// snake_case name of a reason: "malformed", "invalid_declarations", …, "method_not_allowed"; "" for kNone.
+/// snake_case name of a reason: "malformed", "invalid_declarations", …, "shutting_down"; "" for kNone.
 std::string_view RejectReasonName(RejectReason reason) noexcept;
 
 /// Why one family of an applied batch was left out; the `reason` label of

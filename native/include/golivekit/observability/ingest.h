@@ -104,14 +104,45 @@ struct IngestOpts {
   std::string trusted_proxy_header = {};
 };
 
+/// A mounted ingest endpoint whose options change while it serves: what a server that reloads its
+/// configuration (golivekit-gateway) or drains before it stops needs. MountIngest gives one.
+///
+/// Thread-safety: every member may be called from any thread while the server serves.
+class IngestEndpoint {
+ public:
+  IngestEndpoint(const IngestEndpoint&) = delete;
+  IngestEndpoint& operator=(const IngestEndpoint&) = delete;
+  ~IngestEndpoint();
+
+  /// Replaces the options, checked as MountIngest checks them; on error nothing changes. The path
+  /// cannot change (the route stays where it was mounted: InvalidArgument). A request that began before
+  /// finishes with the options it began with. The per-address buckets carry over unless the rate,
+  /// burst or max_tracked_addresses changed (then every address starts with a full bucket).
+  Status Update(IngestOpts opts);
+  /// From now on every POST gets 503 with `{"error":"shutting_down"}` and `Retry-After: retry_after`
+  /// (at least 1 s), counted with reason shutting_down; preflights are still answered. For a server
+  /// that stops taking batches before it stops (a client's shipper sends the batch again, and a load
+  /// balancer that health-checks the server sends it to another instance). Not undone.
+  void Close(std::chrono::seconds retry_after = std::chrono::seconds(1));
+  [[nodiscard]] bool closed() const;
+
+  struct State;  // the routes' view of it (ingest.cc)
+
+ private:
+  friend Status MountIngest(httplib::Server&, std::shared_ptr<ClientMetrics>, IngestOpts,
+                            std::shared_ptr<IngestEndpoint>*);
+  explicit IngestEndpoint(std::shared_ptr<State> state) noexcept;
+  std::shared_ptr<State> state_;
+};
+
 /// Mounts `POST` (and `OPTIONS`, and 405 for GET, HEAD, PUT, PATCH, DELETE) on `opts.path` of an
-/// existing server.
+/// existing server. If `endpoint` is not null, it receives the handle that changes the options later.
 ///
 /// Errors, with nothing mounted: InvalidArgument for a null `client_metrics`, a path that does not
 /// begin with '/', `max_body_bytes` or `max_tracked_addresses` of 0, a `body_timeout` under 1 ms, a negative
 /// or non-finite rate or burst, or an allowed origin that is neither "*" nor of the form
 /// scheme://host[:port]; the ClientMetrics' own error if it is invalid.
 Status MountIngest(httplib::Server& server, std::shared_ptr<ClientMetrics> client_metrics,
-                   IngestOpts opts = {});
+                   IngestOpts opts = {}, std::shared_ptr<IngestEndpoint>* endpoint = nullptr);
 
 }  // namespace golivekit::observability
