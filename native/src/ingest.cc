@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -437,36 +438,14 @@ Status MakeEndpoint(std::shared_ptr<ClientMetrics> client, IngestOpts opts, cons
                     std::shared_ptr<Endpoint>& out) {
   if (!client) return InvalidArgument("MountIngest: client_metrics is null");
   if (!client->status().ok()) return client->status();
-  if (opts.path.empty() || opts.path.front() != '/') {
-    return InvalidArgument("MountIngest: path \"" + opts.path + "\" does not begin with '/'");
-  }
-  if (opts.max_body_bytes == 0) return InvalidArgument("MountIngest: max_body_bytes is 0");
-  if (opts.max_tracked_addresses == 0) return InvalidArgument("MountIngest: max_tracked_addresses is 0");
-  if (opts.body_timeout.count() < 1) return InvalidArgument("MountIngest: body_timeout is under 1 ms");
-  if (!std::isfinite(opts.address_rate_per_second) || opts.address_rate_per_second < 0 ||
-      !std::isfinite(opts.address_burst) || opts.address_burst < 0) {
-    return InvalidArgument("MountIngest: address_rate_per_second and address_burst must be finite and >= 0");
-  }
-  if (opts.address_rate_per_second > 0 && opts.address_burst < 1) {
-    return InvalidArgument("MountIngest: address_burst must be at least 1 when there is a rate limit");
-  }
+  if (Status st = CheckIngestOpts(opts); !st.ok()) return st;
 
   auto ep = std::make_shared<Endpoint>();
   for (const std::string& origin : opts.allowed_origins) {
-    if (origin == "*") {
-      ep->any_origin = true;
-    } else if (!ValidOrigin(origin)) {
-      return InvalidArgument("MountIngest: allowed origin \"" + origin +
-                             "\" is not \"*\" nor scheme://host[:port] (no path, no trailing '/')");
-    }
+    ep->any_origin |= origin == "*";
   }
   ep->allow_headers = "content-type, authorization";
-  for (const std::string& header : opts.extra_allowed_headers) {
-    if (header.empty() || header.find_first_of(",\r\n") != std::string::npos) {
-      return InvalidArgument("MountIngest: extra allowed header \"" + header + "\" is not a header name");
-    }
-    ep->allow_headers += ", " + header;
-  }
+  for (const std::string& header : opts.extra_allowed_headers) ep->allow_headers += ", " + header;
   if (opts.address_rate_per_second > 0) {
     const bool same_limit = previous != nullptr && previous->limiter &&
                             previous->opts.address_rate_per_second == opts.address_rate_per_second &&
@@ -485,17 +464,71 @@ Status MakeEndpoint(std::shared_ptr<ClientMetrics> client, IngestOpts opts, cons
 
 }  // namespace
 
+Status CheckIngestOpts(const IngestOpts& opts) {
+  if (opts.path.empty() || opts.path.front() != '/') {
+    return InvalidArgument("MountIngest: path \"" + opts.path + "\" does not begin with '/'");
+  }
+  if (opts.max_body_bytes == 0) return InvalidArgument("MountIngest: max_body_bytes is 0");
+  if (opts.max_tracked_addresses == 0) return InvalidArgument("MountIngest: max_tracked_addresses is 0");
+  if (opts.body_timeout.count() < 1) return InvalidArgument("MountIngest: body_timeout is under 1 ms");
+  if (!std::isfinite(opts.address_rate_per_second) || opts.address_rate_per_second < 0 ||
+      !std::isfinite(opts.address_burst) || opts.address_burst < 0) {
+    return InvalidArgument("MountIngest: address_rate_per_second and address_burst must be finite and >= 0");
+  }
+  if (opts.address_rate_per_second > 0 && opts.address_burst < 1) {
+    return InvalidArgument("MountIngest: address_burst must be at least 1 when there is a rate limit");
+  }
+  for (const std::string& origin : opts.allowed_origins) {
+    if (origin != "*" && !ValidOrigin(origin)) {
+      return InvalidArgument("MountIngest: allowed origin \"" + origin +
+                             "\" is not \"*\" nor scheme://host[:port] (no path, no trailing '/')");
+    }
+  }
+  for (const std::string& header : opts.extra_allowed_headers) {
+    if (header.empty() || header.find_first_of(",\r\n") != std::string::npos) {
+      return InvalidArgument("MountIngest: extra allowed header \"" + header + "\" is not a header name");
+    }
+  }
+  return {};
+}
+
 // The routes hold this; each request takes the current Endpoint (a shared_ptr copy under a mutex held
 // for nothing else) and runs with it to the end.
+// POSTs that may still apply are counted, so that Close can wait for them.
 struct IngestEndpoint::State {
   mutable std::mutex mu;
   std::shared_ptr<Endpoint> current;
   std::optional<std::chrono::seconds> closed;  // Close()'s Retry-After
+  int applying = 0;                            // POSTs admitted before Close that have not finished
+  std::condition_variable idle;
 
   std::pair<std::shared_ptr<Endpoint>, std::optional<std::chrono::seconds>> Take() const {
     std::lock_guard lock(mu);
     return {current, closed};
   }
+
+  // A POST: admitted (counted until it ends) unless the endpoint is closed.
+  class Admission {
+   public:
+    explicit Admission(State& s) : s_(s) {
+      std::lock_guard lock(s.mu);
+      ep = s.current;
+      closed = s.closed;
+      if (!closed) ++s.applying;
+    }
+    Admission(const Admission&) = delete;
+    Admission& operator=(const Admission&) = delete;
+    ~Admission() {
+      if (closed) return;
+      std::lock_guard lock(s_.mu);
+      if (--s_.applying == 0) s_.idle.notify_all();
+    }
+    std::shared_ptr<Endpoint> ep;
+    std::optional<std::chrono::seconds> closed;
+
+   private:
+    State& s_;
+  };
 };
 
 IngestEndpoint::IngestEndpoint(std::shared_ptr<State> state) noexcept : state_(std::move(state)) {}
@@ -515,8 +548,9 @@ Status IngestEndpoint::Update(IngestOpts opts) {
 }
 
 void IngestEndpoint::Close(std::chrono::seconds retry_after) {
-  std::lock_guard lock(state_->mu);
+  std::unique_lock lock(state_->mu);
   state_->closed = std::max(retry_after, std::chrono::seconds(1));
+  state_->idle.wait(lock, [this] { return state_->applying == 0; });
 }
 
 bool IngestEndpoint::closed() const {
@@ -535,8 +569,8 @@ Status MountIngest(httplib::Server& server, std::shared_ptr<ClientMetrics> clien
 
   server.Post(pattern, [state](const httplib::Request& req, httplib::Response& res,
                                const httplib::ContentReader& reader) {
-    auto [ep, closed] = state->Take();
-    Post(*ep, req, res, reader, closed);
+    const IngestEndpoint::State::Admission admitted(*state);
+    Post(*admitted.ep, req, res, reader, admitted.closed);
   });
   server.Options(pattern, [state](const httplib::Request& req, httplib::Response& res) {
     Options(*state->Take().first, req, res);

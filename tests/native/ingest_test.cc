@@ -372,6 +372,37 @@ TEST_SUITE("native") {
     CHECK(s.Value(Rejections("shutting_down")) == 2);
   }
 
+  TEST_CASE("ingest: Close waits for a POST admitted before it, which is applied; later ones are refused") {
+    IngestServer s;
+    const std::string request = PostRequest(MakeBatch(Id(1), 1, 7));
+    const std::size_t head = request.find("\r\n\r\n") + 4;
+    const int fd = glk_obs_test::ConnectLoopback(s.port);
+    SendAll(fd, request.substr(0, head + 3));  // admitted: headers and a part of the body
+    // cpp-httplib hands a request to a worker as soon as its headers are read; a second is a wide margin
+    // (a POST not admitted yet by then would be refused, and the checks below would say so).
+    std::this_thread::sleep_for(1s);
+    std::atomic<bool> closed{false};
+    std::thread closer([&] {
+      s.endpoint->Close();
+      closed = true;
+    });
+    std::this_thread::sleep_for(200ms);
+    CHECK_FALSE(closed.load());  // still waiting for the body
+    SendAll(fd, request.substr(head + 3));
+    std::string answer;
+    char buf[4096];
+    while (answer.find("}") == std::string::npos) {
+      const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+      REQUIRE(n > 0);
+      answer.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    closer.join();
+    CHECK_MESSAGE(answer.find("\"result\":\"applied\"") != std::string::npos, answer);
+    CHECK(s.Value(kEvents) == 7);
+    CheckError(s.Post(MakeBatch(Id(1), 2, 1)), 503, "shutting_down");
+  }
+
   TEST_CASE("ingest: CORS allowlist: allowed origins get their headers, others 403, no Origin is fine") {
     IngestServer s({.allowed_origins = {"https://app.example.com", "http://localhost:3000"}});
     auto res = s.Post(MakeBatch(Id(1), 1, 1), {{"Origin", "https://app.example.com"}});

@@ -104,6 +104,10 @@ struct IngestOpts {
   std::string trusted_proxy_header = {};
 };
 
+/// The checks MountIngest makes of its options (the errors listed there but the null and invalid
+/// ClientMetrics): for a program that reads them from a file and wants to refuse them before it mounts.
+Status CheckIngestOpts(const IngestOpts& opts);
+
 /// A mounted ingest endpoint whose options change while it serves: what a server that reloads its
 /// configuration (golivekit-gateway) or drains before it stops needs. MountIngest gives one.
 ///
@@ -122,7 +126,9 @@ class IngestEndpoint {
   /// From now on every POST gets 503 with `{"error":"shutting_down"}` and `Retry-After: retry_after`
   /// (at least 1 s), counted with reason shutting_down; preflights are still answered. For a server
   /// that stops taking batches before it stops (a client's shipper sends the batch again, and a load
-  /// balancer that health-checks the server sends it to another instance). Not undone.
+  /// balancer that health-checks the server sends it to another instance). Returns once every POST
+  /// admitted before it has finished (at most IngestOpts::body_timeout plus one Apply): from then on
+  /// nothing more is merged, so a scrape that begins after it reads the final totals. Not undone.
   void Close(std::chrono::seconds retry_after = std::chrono::seconds(1));
   [[nodiscard]] bool closed() const;
 
