@@ -99,12 +99,14 @@ class Fields {
   void Whole(const std::string& key, T& out, std::uint64_t min, std::uint64_t max) {
     const Json* v = Get(key);
     if (v == nullptr) return;
-    if (!v->is_number_integer() || (v->is_number_integer() && !v->is_number_unsigned() && v->get<std::int64_t>() < 0)) {
+    if (!v->is_number_integer() ||
+        (v->is_number_integer() && !v->is_number_unsigned() && v->get<std::int64_t>() < 0)) {
       return Fail(key, "must be a whole number, not " + Quoted(*v));
     }
     const std::uint64_t n = v->get<std::uint64_t>();
     if (n < min || n > max) {
-      return Fail(key, Quoted(*v) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+      return Fail(key,
+                  Quoted(*v) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
     }
     out = static_cast<T>(n);
   }
@@ -115,7 +117,8 @@ class Fields {
     if (v == nullptr) return;
     const auto parsed = v->is_string() ? ParseDuration(v->get<std::string>()) : std::nullopt;
     if (!parsed) {
-      return Fail(key, Quoted(*v) + " is not a duration (a string like \"500ms\", \"30s\", \"10m\", \"1h30m\")");
+      return Fail(key,
+                  Quoted(*v) + " is not a duration (a string like \"500ms\", \"30s\", \"10m\", \"1h30m\")");
     }
     out = *parsed;
   }
@@ -152,7 +155,9 @@ class Fields {
   void Adopt(obs::Status st) {
     if (error_.ok() && !st.ok()) error_ = std::move(st);
   }
-  [[nodiscard]] std::string Path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  [[nodiscard]] std::string Path(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
 
  private:
   [[nodiscard]] std::string Where() const { return path_.empty() ? "the configuration" : path_; }
@@ -175,11 +180,20 @@ class Fields {
         i += 2;
       } else if (i < s.size()) {
         switch (s[i++]) {
-          case 's': unit = 1000; break;
-          case 'm': unit = 60'000; break;
-          case 'h': unit = 3'600'000; break;
-          case 'd': unit = 86'400'000; break;
-          default: return std::nullopt;
+          case 's':
+            unit = 1000;
+            break;
+          case 'm':
+            unit = 60'000;
+            break;
+          case 'h':
+            unit = 3'600'000;
+            break;
+          case 'd':
+            unit = 86'400'000;
+            break;
+          default:
+            return std::nullopt;
         }
       } else {
         return std::nullopt;  // a number without a unit
@@ -206,7 +220,8 @@ obs::Status ParseListen(const std::string& listen, Config& out) {
   }
   std::string host = listen.substr(0, colon);
   if (host.front() == '[') {
-    if (host.size() < 3 || host.back() != ']') return FieldError("listen", Quoted(Json(listen)) + ": unclosed '['");
+    if (host.size() < 3 || host.back() != ']')
+      return FieldError("listen", Quoted(Json(listen)) + ": unclosed '['");
     host = host.substr(1, host.size() - 2);
   }
   const std::string port = listen.substr(colon + 1);
@@ -243,10 +258,13 @@ void ReadIngest(Fields& parent, const std::string& base_dir, obs::IngestOpts& in
   std::string token_file;
   f.String("bearer_token_file", token_file);
   if (!token_file.empty()) {
-    if (!in.bearer_token.empty()) f.Fail("bearer_token_file", "give bearer_token or bearer_token_file, not both");
-    const std::string path = token_file.front() == '/' || base_dir.empty() ? token_file : base_dir + "/" + token_file;
+    if (!in.bearer_token.empty())
+      f.Fail("bearer_token_file", "give bearer_token or bearer_token_file, not both");
+    const std::string path =
+        token_file.front() == '/' || base_dir.empty() ? token_file : base_dir + "/" + token_file;
     std::string token;
-    if (obs::Status st = ReadFile(path, token); !st.ok()) f.Fail("bearer_token_file", std::string(st.message()));
+    if (obs::Status st = ReadFile(path, token); !st.ok())
+      f.Fail("bearer_token_file", std::string(st.message()));
     while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
     if (token.empty()) f.Fail("bearer_token_file", path + " is empty");
     in.bearer_token = std::move(token);
@@ -372,7 +390,8 @@ void ReadMetrics(Fields& parent, obs::ClientMetricsOpts& c) {
   for (std::size_t i = 0; i < c.metrics.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
       if (c.metrics[i].name == c.metrics[j].name) {
-        const std::string where = i < (v ? v->size() : 0) ? "metrics[" + std::to_string(i) + "]" : "web_vitals";
+        const std::string where =
+            i < (v ? v->size() : 0) ? "metrics[" + std::to_string(i) + "]" : "web_vitals";
         return parent.Adopt(FieldError(where, "\"" + c.metrics[i].name + "\" is declared twice"));
       }
     }
@@ -439,8 +458,9 @@ obs::Status LoadConfig(const std::string& path, Config& out) {
 
 obs::Status CheckReloadable(const Config& running, const Config& next) {
   const auto needs_restart = [](const std::string& field, const std::string& was, const std::string& now) {
-    return obs::Status(obs::StatusCode::kFailedPrecondition,
-                       field + ": changing it needs a restart (running with " + was + ", the file says " + now + ")");
+    return obs::Status(
+        obs::StatusCode::kFailedPrecondition,
+        field + ": changing it needs a restart (running with " + was + ", the file says " + now + ")");
   };
   if (running.listen() != next.listen()) return needs_restart("listen", running.listen(), next.listen());
   if (running.threads != next.threads) {
@@ -449,7 +469,8 @@ obs::Status CheckReloadable(const Config& running, const Config& next) {
   if (running.metrics_path != next.metrics_path) {
     return needs_restart("metrics_path", running.metrics_path, next.metrics_path);
   }
-  if (running.ingest.path != next.ingest.path) return needs_restart("ingest.path", running.ingest.path, next.ingest.path);
+  if (running.ingest.path != next.ingest.path)
+    return needs_restart("ingest.path", running.ingest.path, next.ingest.path);
   return {};
 }
 

@@ -34,7 +34,7 @@ double UnixSeconds() {
 }  // namespace
 
 struct Gateway::Impl {
-  Config config;  // replaced by Reload (reload_mu held)
+  Config config;             // replaced by Reload (reload_mu held)
   std::string metrics_path;  // the scrapes' path, which no reload changes: read by every response
   std::shared_ptr<obs::Registry> registry;
   std::shared_ptr<obs::ClientMetrics> client;
@@ -63,9 +63,9 @@ obs::Status Gateway::Impl::Mount() {
   registry = obs::NewRegistry({.include_runtime_metrics = true, .include_process_metrics = true});
   client = obs::NewClientMetrics(config.clients);
   if (obs::Status st = registry->Register(client); !st.ok()) return st;
-  reload_successful = std::make_shared<obs::Gauge>(obs::GaugeOpts{
-      .name = "golivekit_gateway_config_last_reload_successful",
-      .help = "Whether the last configuration reload (SIGHUP) succeeded; 1 after the start."});
+  reload_successful = std::make_shared<obs::Gauge>(
+      obs::GaugeOpts{.name = "golivekit_gateway_config_last_reload_successful",
+                     .help = "Whether the last configuration reload (SIGHUP) succeeded; 1 after the start."});
   reload_timestamp = std::make_shared<obs::Gauge>(obs::GaugeOpts{
       .name = "golivekit_gateway_config_last_reload_success_timestamp_seconds",
       .help = "When the configuration was last loaded successfully (the start, or a reload)."});
@@ -76,7 +76,8 @@ obs::Status Gateway::Impl::Mount() {
   reload_timestamp->Set(UnixSeconds());
 
   obs::ConfigureServer(server, config.threads);
-  if (obs::Status st = obs::MountMetrics(server, registry, {.path = config.metrics_path}); !st.ok()) return st;
+  if (obs::Status st = obs::MountMetrics(server, registry, {.path = config.metrics_path}); !st.ok())
+    return st;
   if (obs::Status st = obs::MountIngest(server, client, config.ingest, &ingest); !st.ok()) return st;
   server.Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("golivekit-gateway is Healthy.\n", "text/plain; charset=utf-8");
@@ -93,7 +94,8 @@ obs::Status Gateway::Impl::Mount() {
     request_began = Clock::now();
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  server.set_logger([this](const httplib::Request& req, const httplib::Response& res) { OnResponse(req, res); });
+  server.set_logger(
+      [this](const httplib::Request& req, const httplib::Response& res) { OnResponse(req, res); });
   return {};
 }
 
@@ -124,7 +126,8 @@ std::unique_ptr<Gateway> Gateway::Start(Config config, obs::Status* error) {
   }
   if (i.port <= 0) {
     const std::string why = errno != 0 ? std::strerror(errno) : "cannot bind";
-    return fail(obs::Status(obs::StatusCode::kFailedPrecondition, "listen " + i.config.listen() + ": " + why));
+    return fail(
+        obs::Status(obs::StatusCode::kFailedPrecondition, "listen " + i.config.listen() + ": " + why));
   }
   i.thread = std::thread([&i] { i.server.listen_after_bind(); });
   while (!i.server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -161,6 +164,8 @@ obs::Status Gateway::Reload(Config next, obs::ReconfigureReport* report) {
   i.config = std::move(next);
   return {};
 }
+
+void Gateway::ReloadFailed() { impl_->reload_successful->Set(0); }
 
 bool Gateway::Drain() {
   Impl& i = *impl_;

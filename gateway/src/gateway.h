@@ -36,6 +36,10 @@ class Gateway {
   /// happens to each metric: ClientMetrics::Reconfigure (`report`).
   obs::Status Reload(Config next, obs::ReconfigureReport* report);
 
+  /// A reload that failed before Reload (a file that does not parse): golivekit_gateway_config_last_
+  /// reload_successful says 0 until the next successful one.
+  void ReloadFailed();
+
   /// The first half of a graceful stop: /-/ready answers 503, the ingest endpoint refuses every batch
   /// (503, Retry-After), and once the batches in flight are merged, waits until one scrape of
   /// metrics_path that began after them has been answered, at most `drain_timeout`. True if it was.

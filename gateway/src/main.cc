@@ -55,7 +55,8 @@ int ParseFlags(int argc, char** argv, Flags& f) {
       std::printf("golivekit-gateway %s\n", obs::kVersion.data());
       return -1;
     } else {
-      std::fprintf(stderr, "golivekit-gateway: unknown or incomplete argument %s\n%s", argv[i], kUsage.data());
+      std::fprintf(stderr, "golivekit-gateway: unknown or incomplete argument %s\n%s", argv[i],
+                   kUsage.data());
       return 2;
     }
   }
@@ -84,6 +85,7 @@ void Reload(gw::Gateway& gateway, const Flags& flags) {
   obs::Status st = Load(flags, next);
   if (st.ok()) st = gateway.Reload(std::move(next), &report);
   if (!st.ok()) {
+    gateway.ReloadFailed();
     gw::Log("error", "reload refused, still serving the previous configuration",
             {{"config", flags.config}, {"err", std::string(st.message())}});
     return;
@@ -108,13 +110,14 @@ int main(int argc, char** argv) {
     if (flags.check) {
       std::fprintf(stderr, "golivekit-gateway: %s\n", std::string(st.message()).c_str());
     } else {
-      gw::Log("error", "configuration refused", {{"config", flags.config}, {"err", std::string(st.message())}});
+      gw::Log("error", "configuration refused",
+              {{"config", flags.config}, {"err", std::string(st.message())}});
     }
     return 1;
   }
   if (flags.check) {
-    std::printf("%s: valid, %zu client metrics, listen %s\n", flags.config.c_str(), config.clients.metrics.size(),
-                config.listen().c_str());
+    std::printf("%s: valid, %zu client metrics, listen %s\n", flags.config.c_str(),
+                config.clients.metrics.size(), config.listen().c_str());
     return 0;
   }
 
