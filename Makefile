@@ -11,6 +11,8 @@
 #   make demo    build the demo's web app (scripts/build-demo-web.sh) and server, run it on http://127.0.0.1:3000
 #                (page on /, dashboard on /dashboard.html, metrics on /metrics; Ctrl-C stops it; other
 #                flags: make demo DEMO_ARGS="--port 3001 --sim-users 0")
+#   make package build the native preset and a Debian package of it (cpack: build/native/golivekit-observability_*.deb:
+#                the libraries, headers, CMake package, golivekit-gateway and its systemd unit; docs/gateway.md)
 #   make clean   remove build/
 
 SHELL := /bin/bash
@@ -25,7 +27,7 @@ endif
 BENCH_ARGS ?=
 DEMO_ARGS ?=
 
-.PHONY: all deps test bench bench-js demo clean
+.PHONY: all deps test bench bench-js demo package clean
 
 all: test
 
@@ -57,6 +59,11 @@ demo: deps
 	@echo "  Prometheus: deploy/prometheus/prometheus.yml, Grafana: deploy/grafana/golivekit-dashboard.json (docs/deployment.md)."
 	@echo "  Ctrl-C stops the server."
 	@exec build/native/examples/demo_server $(DEMO_ARGS)
+
+package: deps
+	cmake --preset native
+	cmake --build --preset native
+	cd build/native && cpack -G DEB
 
 clean:
 	rm -rf build
