@@ -25,6 +25,7 @@ packages=(
   golang-github-prometheus-client-model-dev      # client_model's metrics.proto (the protobuf exposition's schema)
   clang-format-14                                # the C++ format check (scripts/check-format.sh)
   zopfli                                         # the /inline entry's module, deflated harder (scripts/npm-dist.mjs)
+  haproxy                                        # the load balancer of npm.fleet (deploy/haproxy/haproxy.cfg)
 )
 
 missing=()
