@@ -431,6 +431,7 @@ obs::Status ParseConfig(std::string_view text, const std::string& base_dir, Conf
   if (const Json* shutdown = f.Get("shutdown")) {
     Fields s(*shutdown, "shutdown");
     s.Duration("drain_timeout", out.drain_timeout);
+    s.Whole("scrapers", out.drain_scrapers, 1, 100);
     s.Done();
     f.Adopt(s.status());
   }

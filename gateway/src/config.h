@@ -21,6 +21,7 @@ struct Config {
   obs::IngestOpts ingest = {};
   obs::ClientMetricsOpts clients = {};
   std::chrono::milliseconds drain_timeout{30000};
+  int drain_scrapers = 1;  // distinct scrapers whose post-merge scrape ends the drain
 
   // "listen" as the file spells it: host:port, an IPv6 host in brackets.
   [[nodiscard]] std::string listen() const;

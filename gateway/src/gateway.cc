@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -52,7 +53,7 @@ struct Gateway::Impl {
   std::condition_variable drained;
   bool closing = false;
   Clock::time_point merged_all = Clock::time_point::max();
-  bool scraped = false;
+  std::set<std::string> scrapers;  // remote address and User-Agent of each scrape after merged_all
 
   obs::Status Mount();
   void OnResponse(const httplib::Request& req, const httplib::Response& res);
@@ -76,6 +77,9 @@ obs::Status Gateway::Impl::Mount() {
   reload_timestamp->Set(UnixSeconds());
 
   obs::ConfigureServer(server, config.threads);
+  // An idle keep-alive connection holds a worker until this passes, and Stop waits for it: short, as
+  // the exporter's (shippers send every few seconds at most, and reconnecting costs one handshake).
+  server.set_keep_alive_timeout(1);
   if (obs::Status st = obs::MountMetrics(server, registry, {.path = config.metrics_path}); !st.ok())
     return st;
   if (obs::Status st = obs::MountIngest(server, client, config.ingest, &ingest); !st.ok()) return st;
@@ -99,12 +103,13 @@ obs::Status Gateway::Impl::Mount() {
   return {};
 }
 
-// A scrape answered, routed after the last merge: the drain may end.
+// A scrape answered, routed after the last merge: the drain ends once enough scrapers had one. A
+// scraper is told by its address and User-Agent (two Prometheus servers of an HA pair differ in one).
 void Gateway::Impl::OnResponse(const httplib::Request& req, const httplib::Response& res) {
   if (req.path != metrics_path || res.status != 200) return;
   std::lock_guard lock(drain_mu);
   if (closing && request_began >= merged_all) {
-    scraped = true;
+    scrapers.insert(req.remote_addr + " " + req.get_header_value("User-Agent"));
     drained.notify_all();
   }
 }
@@ -177,7 +182,8 @@ bool Gateway::Drain() {
   i.ingest->Close();  // returns once the batches admitted before it are merged
   std::unique_lock lock(i.drain_mu);
   i.merged_all = Clock::now();
-  return i.drained.wait_for(lock, i.config.drain_timeout, [&] { return i.scraped; });
+  const auto enough = static_cast<std::size_t>(i.config.drain_scrapers);
+  return i.drained.wait_for(lock, i.config.drain_timeout, [&] { return i.scrapers.size() >= enough; });
 }
 
 void Gateway::Stop() {

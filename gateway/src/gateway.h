@@ -41,8 +41,9 @@ class Gateway {
   void ReloadFailed();
 
   /// The first half of a graceful stop: /-/ready answers 503, the ingest endpoint refuses every batch
-  /// (503, Retry-After), and once the batches in flight are merged, waits until one scrape of
-  /// metrics_path that began after them has been answered, at most `drain_timeout`. True if it was.
+  /// (503, Retry-After), and once the batches in flight are merged, waits until `drain_scrapers`
+  /// distinct scrapers (remote address and User-Agent) have each had a scrape of metrics_path that
+  /// began after them answered, at most `drain_timeout`. True if they had.
   bool Drain();
 
   /// Stops the server (scrapes in flight finish). Idempotent.

@@ -45,6 +45,7 @@ TEST_SUITE("gateway") {
     CHECK(c.clients.client_ttl == 600s);
     CHECK(c.clients.live_timeout == 60s);
     CHECK(c.drain_timeout == 30s);
+    CHECK(c.drain_scrapers == 1);
     // Four declared, then the five Web Vitals.
     REQUIRE(c.clients.metrics.size() == 9);
     const obs::ClientMetricDecl& latency = c.clients.metrics[1];
@@ -64,7 +65,7 @@ TEST_SUITE("gateway") {
     CHECK(c.clients.metrics.empty());
     REQUIRE(
         gw::ParseConfig(R"({"listen": "[::1]:0", "clients": {"client_ttl": "1h30m", "live_timeout": "1500ms"},
-                                "shutdown": {"drain_timeout": "0s"}})",
+                                "shutdown": {"drain_timeout": "0s", "scrapers": 2}})",
                         ".", c)
             .ok());
     CHECK(c.host == "::1");
@@ -73,6 +74,7 @@ TEST_SUITE("gateway") {
     CHECK(c.clients.client_ttl == 5400s);
     CHECK(c.clients.live_timeout == 2s);  // whole seconds, rounded up
     CHECK(c.drain_timeout == 0ms);
+    CHECK(c.drain_scrapers == 2);
 
     const std::string dir = "/tmp/glk_gateway_config_test";
     std::remove((dir + "/token").c_str());

@@ -162,6 +162,34 @@ TEST_SUITE("gateway") {
     CHECK(g.Status("/-/healthy") == 200);
   }
 
+  TEST_CASE("gateway: with scrapers 2, the drain waits for a second scraper, not a second scrape") {
+    gw::Config c = TestConfig();
+    c.drain_scrapers = 2;
+    Running g(c);
+    std::atomic<bool> done{false};
+    std::atomic<bool> scraped{false};
+    std::thread drainer([&] {
+      scraped = g.gateway->Drain();
+      done = true;
+    });
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (g.Status("/-/ready") != 503 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(5ms);
+    // Ingest closed: POSTs are refused, so Close has returned (nothing was in flight).
+    while (g.Post(MakeBatch(Id(1), 1, 1))->status != 503 && std::chrono::steady_clock::now() < deadline) {
+    }
+    std::this_thread::sleep_for(500ms);  // well past the moment the drain took as the last merge
+    auto cli = g.Client();
+    for (int i = 0; i < 3; ++i)
+      REQUIRE(cli.Get("/metrics", {{"User-Agent", "Prometheus/2.42.0 (a)"}})->status == 200);
+    std::this_thread::sleep_for(200ms);
+    CHECK_FALSE(done.load());  // one scraper, three scrapes: still draining
+    REQUIRE(cli.Get("/metrics", {{"User-Agent", "Prometheus/2.42.0 (b)"}})->status == 200);
+    while (!done && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+    drainer.join();
+    CHECK(scraped.load());
+  }
+
   TEST_CASE("gateway: without a scrape, Drain gives up after drain_timeout") {
     gw::Config c = TestConfig();
     c.drain_timeout = 300ms;
