@@ -3,20 +3,11 @@
 //
 // The binary: $GLK_OBS_DEMO_SERVER if set (CMake cache variable GLK_OBS_DEMO_SERVER), else the one the
 // fixture npm.demo_server (demo_server_build.mjs) built natively into <work>/native-demo.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { assert, fail } from "./lib.mjs";
+import { assert, fail, spawnTied } from "./lib.mjs";
 
-// A demo_server never outlives its test, however the test ends. setpriv (util-linux, on every Debian)
-// asks the kernel to SIGKILL it when this Node process dies, even by SIGKILL or a crash; and an exit
-// through process.exit() (lib.mjs's main(), or a tool that exits the process, as playwright-core does
-// on a Node it refuses) kills the ones still running first.
-const SETPRIV = "/usr/bin/setpriv";
-const running = new Set();
-process.on("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
+// A demo_server never outlives its test (lib.mjs, spawnTied).
 
 export function demoServerPath(ctx) {
   const p = process.env.GLK_OBS_DEMO_SERVER || path.join(ctx.work, "native-demo", "examples", "demo_server");
@@ -30,9 +21,7 @@ export function demoServerPath(ctx) {
  */
 export async function startDemoServer(ctx, flags = []) {
   const argv = [demoServerPath(ctx), "--host", "127.0.0.1", "--port", "0", "--sim-users", "0", ...flags];
-  const child = spawn(SETPRIV, ["--pdeathsig", "SIGKILL", "--", ...argv], { stdio: ["ignore", "pipe", "pipe"] });
-  running.add(child);
-  child.on("exit", () => running.delete(child));
+  const child = spawnTied(argv, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   let earlyExit;
   const base = await new Promise((resolve, reject) => {

@@ -1,23 +1,14 @@
 // Helpers of npm.fleet (fleet.mjs): child processes that never outlive the test, free ports, bounded
 // polling, Prometheus' HTTP API and HAProxy's stats. Node built-ins only.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { TestFailure, assert, fail } from "./lib.mjs";
+import { TestFailure, assert, fail, spawnTied } from "./lib.mjs";
 
-// setpriv (util-linux) makes the kernel SIGKILL a child when this Node process dies, however it dies;
-// an exit through process.exit() kills the ones still running first.
-const SETPRIV = "/usr/bin/setpriv";
-const running = new Set();
-process.on("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
-
-/** The native golivekit-gateway: $GLK_OBS_GATEWAY, else what the fixture npm.fleet_gateway built. */
+/** The native golivekit-gateway: $GLK_OBS_GATEWAY, else what the fixture npm.demo_server built. */
 export function gatewayPath(ctx) {
-  const p = process.env.GLK_OBS_GATEWAY || path.join(ctx.work, "native-gateway", "gateway", "golivekit-gateway");
-  assert(fs.existsSync(p), `golivekit-gateway not found at ${p} (the fixture npm.fleet_gateway builds it; or set GLK_OBS_GATEWAY)`);
+  const p = process.env.GLK_OBS_GATEWAY || path.join(ctx.work, "native-demo", "gateway", "golivekit-gateway");
+  assert(fs.existsSync(p), `golivekit-gateway not found at ${p} (the fixture npm.demo_server builds it; or set GLK_OBS_GATEWAY)`);
   return p;
 }
 
@@ -78,16 +69,14 @@ export class Processes {
   start(name, argv, env = {}) {
     const log = path.join(this.dir, `${name}.log`);
     const fd = fs.openSync(log, "w");
-    const child = spawn(SETPRIV, ["--pdeathsig", "SIGKILL", "--", ...argv], {
+    const child = spawnTied(argv, {
       stdio: ["ignore", fd, fd],
       env: { ...process.env, ...env },
     });
     fs.closeSync(fd);
-    running.add(child);
     const p = { name, argv, child, log, pid: child.pid, exit: undefined };
     p.exited = new Promise((resolve) =>
       child.on("exit", (code, signal) => {
-        running.delete(child);
         p.exit = { code, signal };
         resolve(p.exit);
       }),

@@ -6,7 +6,7 @@
 // work dir (the build tree's tests/npm) holds the packed tarball, the consumer project and state.json
 // written by the npm.pack fixture.
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import { createRequire } from "node:module";
@@ -18,6 +18,21 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../../scripts/chromium.mjs";
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const APPS = path.join(HERE, "apps");
 export const CHROMIUM = process.env.GLK_OBS_CHROMIUM || CHROMIUM_PATH;
+
+// A child process that never outlives its test, however the test ends: setpriv (util-linux, on every
+// Debian) asks the kernel to SIGKILL it when this Node process dies, even by SIGKILL or a crash; and an
+// exit through process.exit() (main() below, or a tool that exits the process, as playwright-core does
+// on a Node it refuses) kills the ones still running first.
+const tied = new Set();
+process.on("exit", () => {
+  for (const child of tied) child.kill("SIGKILL");
+});
+export function spawnTied(argv, options) {
+  const child = spawn("/usr/bin/setpriv", ["--pdeathsig", "SIGKILL", "--", ...argv], options);
+  tied.add(child);
+  child.on("exit", () => tied.delete(child));
+  return child;
+}
 
 export class TestFailure extends Error {}
 
