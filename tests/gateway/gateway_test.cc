@@ -68,6 +68,36 @@ struct Running {
   std::unique_ptr<gw::Gateway> gateway;
 };
 
+// Drains a gateway on a thread of its own. The constructor returns once the drain has begun: not ready,
+// and batches refused (probed with a batch of client 1 that, had it been taken, would change nothing).
+struct Drainer {
+  explicit Drainer(Running& g)
+      : thread([this, &g] {
+          scraped = g.gateway->Drain();
+          done = true;
+        }) {
+    while ((g.Status("/-/ready") != 503 || g.Post(MakeBatch(Id(1), 1, 3))->status != 503) &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+  Drainer(const Drainer&) = delete;
+  Drainer& operator=(const Drainer&) = delete;
+  ~Drainer() {
+    if (thread.joinable()) thread.join();
+  }
+  // Whether the drain ended with its scrapes (false: drain_timeout passed).
+  bool Join() {
+    thread.join();
+    return scraped;
+  }
+
+  const std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::now() + 10s;
+  std::atomic<bool> done{false};
+  std::atomic<bool> scraped{false};
+  std::thread thread;
+};
+
 }  // namespace
 
 TEST_SUITE("gateway") {
@@ -138,27 +168,18 @@ TEST_SUITE("gateway") {
       "merge") {
     Running g(TestConfig());
     REQUIRE(g.Post(MakeBatch(Id(1), 1, 3))->status == 200);
-    std::atomic<bool> done{false};
-    std::atomic<bool> scraped{false};
-    std::thread drainer([&] {
-      scraped = g.gateway->Drain();
-      done = true;
-    });
-    // Not ready, and batches refused, while /metrics still serves (and the first such scrape ends it).
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (g.Status("/-/ready") != 503 && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(5ms);
-    CHECK(g.Status("/-/ready") == 503);
+    Drainer drainer(g);
     auto refused = g.Post(MakeBatch(Id(1), 2, 5));
     REQUIRE(refused);
     CHECK(refused->status == 503);
     CHECK(refused->get_header_value("Retry-After") == "1");
-    while (!done && std::chrono::steady_clock::now() < deadline) {
+    CHECK(g.Status("/-/ready") == 503);
+    // /metrics still serves, with the totals (and the first scrape after the last merge ends the drain).
+    while (!drainer.done && std::chrono::steady_clock::now() < drainer.deadline) {
       CHECK(SampleValue(g.Metrics(), kEvents) == 3);
       std::this_thread::sleep_for(20ms);
     }
-    drainer.join();
-    CHECK(scraped.load());
+    CHECK(drainer.Join());
     CHECK(g.Status("/-/healthy") == 200);
   }
 
@@ -166,28 +187,16 @@ TEST_SUITE("gateway") {
     gw::Config c = TestConfig();
     c.drain_scrapers = 2;
     Running g(c);
-    std::atomic<bool> done{false};
-    std::atomic<bool> scraped{false};
-    std::thread drainer([&] {
-      scraped = g.gateway->Drain();
-      done = true;
-    });
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (g.Status("/-/ready") != 503 && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(5ms);
-    // Ingest closed: POSTs are refused, so Close has returned (nothing was in flight).
-    while (g.Post(MakeBatch(Id(1), 1, 1))->status != 503 && std::chrono::steady_clock::now() < deadline) {
-    }
+    Drainer drainer(g);
     std::this_thread::sleep_for(500ms);  // well past the moment the drain took as the last merge
     auto cli = g.Client();
-    for (int i = 0; i < 3; ++i)
+    for (int i = 0; i < 3; ++i) {
       REQUIRE(cli.Get("/metrics", {{"User-Agent", "Prometheus/2.42.0 (a)"}})->status == 200);
+    }
     std::this_thread::sleep_for(200ms);
-    CHECK_FALSE(done.load());  // one scraper, three scrapes: still draining
+    CHECK_FALSE(drainer.done.load());  // one scraper, three scrapes: still draining
     REQUIRE(cli.Get("/metrics", {{"User-Agent", "Prometheus/2.42.0 (b)"}})->status == 200);
-    while (!done && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
-    drainer.join();
-    CHECK(scraped.load());
+    CHECK(drainer.Join());
   }
 
   TEST_CASE("gateway: without a scrape, Drain gives up after drain_timeout") {
