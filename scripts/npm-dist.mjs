@@ -112,8 +112,8 @@ function renameInCode(text, names, declarations) {
 const INTERNAL_NAMES = [
   // WasmCore
   "wasm", "heap", "seriesClasses", "flushQueue", "freeWithOwner", "putStrings", "string",
-  "bytes", "putNumbers", "numbers", "errorAt", "check", "memoryUse", "finalizer", "updated", "freeNow",
-  "numberBuffer", "bytesView",
+  "bytes", "putNumbers", "numbers", "errorAt", "check", "memoryUse", "finalizer", "updated",
+  "numberBuffer",
   // series handles (the prototype's core, wasm, heap and kind too)
   "core", "kind", "address", "cell", "pending", "queued", "flushInto", "enqueue", "free",
   // metrics and registries

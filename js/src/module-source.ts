@@ -8,14 +8,14 @@ import { fromBytes, fromUrl, type Instantiate } from "./wasm-instance.js";
 /** The module as a page loads it: the given bytes, or fetched. */
 export function pageSource(options: LoadOptions, moduleUrl: () => URL): Instantiate {
   const url = options.wasmUrl ?? moduleUrl();
-  return options.wasmBinary ? fromBytes(options.wasmBinary as BufferSource) : fromUrl(typeof url === "string" ? url : url.href);
+  return options.wasmBinary ? fromBytes(options.wasmBinary as BufferSource) : fromUrl(String(url));
 }
 
 /** The module in a page or in Node, where its file is read. */
 export async function anySource(options: LoadOptions, moduleUrl: () => URL): Promise<Instantiate> {
   if (options.wasmBinary || !isNode()) return pageSource(options, moduleUrl);
   const url = options.wasmUrl ?? moduleUrl();
-  return fromBytes((await readNodeFile(typeof url === "string" ? url : url.href)) as BufferSource);
+  return fromBytes((await readNodeFile(String(url))) as BufferSource);
 }
 
 function isNode(): boolean {

@@ -128,15 +128,16 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   const send = async (b: Batch): Promise<number> => {
     b.busy = true;
     s.sent++;
-    const keepalive = fitsKeepalive(b);
-    const n = keepalive ? b.bytes.length : 0; // what it adds to keepaliveBytes while in flight
+    // What it adds to keepaliveBytes while in flight; 0 when it does not fit: then not keepalive (a batch
+    // is never empty).
+    const n = fitsKeepalive(b) ? b.bytes.length : 0;
     keepaliveBytes += n;
     let status = 0;
     let wait: number | undefined; // the server's Retry-After in ms, where it gave one
     let info: { result?: unknown; error?: unknown; message?: unknown; skipped?: unknown } = {};
     try {
       if (fetchFn) {
-        const res: ResponseLike = await fetchFn(url, { method: "POST", body: b.bytes, headers, keepalive });
+        const res: ResponseLike = await fetchFn(url, { method: "POST", body: b.bytes, headers, keepalive: n > 0 });
         status = res.status;
         // Retry-After: delta-seconds (at most 9 digits) or an HTTP-date; NaN when absent or unreadable
         // (Date.parse gives NaN for undefined and ""), negative when past: then it asks for no wait.

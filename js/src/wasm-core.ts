@@ -58,7 +58,7 @@ export class WasmCore {
     this.seriesClasses = classes;
     this.updated = [];
     if (typeof FinalizationRegistry === "function") {
-      this.finalizer = new FinalizationRegistry(([what, address]) => this.freeNow(what, address));
+      this.finalizer = new FinalizationRegistry(([what, address]) => this.wasm.glk_free(what, address));
     }
   }
 
@@ -84,7 +84,7 @@ export class WasmCore {
   /** Frees the C++ object at `address` of `owner` now. */
   free(owner: object, what: Owned, address: number): void {
     this.finalizer?.unregister(owner);
-    this.freeNow(what, address);
+    this.wasm.glk_free(what, address);
   }
 
   /**
@@ -96,7 +96,7 @@ export class WasmCore {
     let room = strings.length * 8;
     for (const s of strings) room += s.length * 3;
     let view = this.wasm.glk_in(room) >> 2;
-    const memory = this.bytesView();
+    const memory = new Uint8Array(this.wasm.memory.buffer); // a fresh view: growth detached the last one
     const words = new Uint32Array(memory.buffer);
     let at = (view + strings.length * 2) * 4;
     for (const s of strings) {
@@ -115,7 +115,7 @@ export class WasmCore {
 
   /** A copy of the bytes whose address an export returned. */
   bytes(address: number): Uint8Array {
-    return this.bytesView().slice(address, address + this.wasm.glk_len());
+    return new Uint8Array(this.wasm.memory.buffer).slice(address, address + this.wasm.glk_len());
   }
 
   /** Writes numbers into the number buffer; returns how many. */
@@ -145,18 +145,9 @@ export class WasmCore {
     return { wasmMemoryBytes: this.wasm.memory.buffer.byteLength, heapInUseBytes: this.wasm.glk_heap_in_use() };
   }
 
-  freeNow(what: Owned, address: number): void {
-    this.wasm.glk_free(what, address);
-  }
-
   // The number buffer's first `count` doubles (glk_nums makes room for them).
   numberBuffer(count: number): Float64Array {
     return new Float64Array(this.wasm.memory.buffer, this.wasm.glk_nums(count), count);
-  }
-
-  // A fresh view each time: memory growth detaches the old buffer.
-  bytesView(): Uint8Array {
-    return new Uint8Array(this.wasm.memory.buffer);
   }
 }
 
@@ -177,7 +168,7 @@ export abstract class Adapter {
     const wasm = core.wasm;
     const error = core.errorAt(wasm.glk_error(what, address));
     if (error) {
-      core.freeNow(what, address);
+      wasm.glk_free(what, address);
       throw error;
     }
     core.freeWithOwner(this, what, address);

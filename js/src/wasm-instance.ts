@@ -14,7 +14,7 @@ export const encoder = new TextEncoder();
  * The imports of the module, over the memory it will export (known once it is instantiated). `grown` is
  * called after the memory grew (views of it must be made again).
  */
-export function wasmImports(memory: () => WasmExports["memory"], grown?: () => void): WebAssembly.Imports {
+export function wasmImports(memory: () => WasmExports["memory"], grown: () => void): WebAssembly.Imports {
   return {
     env: {
       // libc's abort(): the core calls it only for what cannot go on (operator new without memory).
@@ -34,7 +34,7 @@ export function wasmImports(memory: () => WasmExports["memory"], grown?: () => v
           } catch {
             continue; // the larger step may exceed the maximum where the exact one does not
           }
-          grown?.();
+          grown();
           return 1;
         }
         return 0;
@@ -42,7 +42,7 @@ export function wasmImports(memory: () => WasmExports["memory"], grown?: () => v
       // Core's float-digits hook (detail/float_hook.h): String(v) is ECMA-262's Number::toString, the
       // shortest digits that read back as v, as {fmt} picks natively. ASCII, at most 25 characters.
       // Core's clock (detail/clock.h): series lifetimes and created timestamps.
-      glk_obs_host_now: () => Date.now(),
+      glk_obs_host_now: Date.now,
       glk_obs_host_shortest: (v: number, out: number) => {
         const s = String(v);
         return encoder.encodeInto(s, new Uint8Array(memory().buffer, out, s.length)).written!;
@@ -96,6 +96,6 @@ export const fromBytes = (bytes: BufferSource): Instantiate => async (imports) =
 // observability.wasm.gz fetch the plain module where there is none (module-url.ts).
 async function gunzipped(bytes: BufferSource): Promise<BufferSource> {
   return new Uint8Array((bytes as ArrayBufferView).buffer ?? bytes, (bytes as ArrayBufferView).byteOffset)[0] === 0x1f
-    ? new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer()
+    ? new Response(new Response(bytes).body!.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer()
     : bytes;
 }
