@@ -1,9 +1,9 @@
 // Writes the TypeScript modules that carry facts owned by the C++ side into the npm package, so that
 // they are written once: js/src/generated/constants.ts (the version, the metric kinds of the wasm
-// exports, the batch media type, the default largest batch, the defaults of native histogram options;
-// js/src/constants.ts re-exports them for every entry) and js/src/generated/web-vitals.ts (the Web Vitals
-// declarations; imported by the /vitals entry only, so that pages without Web Vitals carry none of those
-// bytes). Neither file is in git.
+// exports, the batch media type, the client id's query parameter, the default largest batch, the
+// defaults of native histogram options; js/src/constants.ts re-exports them for every entry) and
+// js/src/generated/web-vitals.ts (the Web Vitals declarations; imported by the /vitals entry only, so
+// that pages without Web Vitals carry none of those bytes). Neither file is in git.
 //
 // Compiled by emscripten and run under node by the wasm build (wasm/CMakeLists.txt), before tsc
 // compiles js/src into dist/. Usage: node js_constants.cjs <constants.ts> <web-vitals.ts>
@@ -72,7 +72,9 @@ std::ptrdiff_t StampWordsBack() {
 // Every page loads this file: one comment for all, the sources of the values in the order of the lines.
 std::string Constants() {
   std::string out(kHeader);
-  out += "// project(VERSION) of CMakeLists.txt (GLK_OBS_VERSION); wasm/kinds.h; kBatchContentType;\n";
+  out +=
+      "// project(VERSION) of CMakeLists.txt (GLK_OBS_VERSION); wasm/kinds.h; kBatchContentType; "
+      "kClientIdParam;\n";
   out +=
       "// BatchEncoder::kDefaultMaxBatchBytes; HistogramOpts' native_zero_threshold and "
       "native_max_buckets;\n// the cells' layout (CellBase::idle_since, detail/cells.h).\n";
@@ -83,6 +85,7 @@ std::string Constants() {
   out += "export const METRIC_ADAPTER = " + std::to_string(obs::wasm::kMetricAdapter) + ";\n";
   out += "export const REGISTRY_ADAPTER = " + std::to_string(obs::wasm::kRegistryAdapter) + ";\n";
   out += "export const BATCH_CONTENT_TYPE = " + Quote(obs::kBatchContentType) + ";\n";
+  out += "export const CLIENT_ID_PARAM = " + Quote(obs::kClientIdParam) + ";\n";
   out += "export const MAX_BATCH_BYTES = " + std::to_string(obs::BatchEncoder::kDefaultMaxBatchBytes) + ";\n";
   const obs::HistogramOpts histogram;
   out += "export const NATIVE_ZERO_THRESHOLD = " + obs::FormatFloat(histogram.native_zero_threshold) + ";\n";

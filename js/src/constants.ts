@@ -4,6 +4,7 @@ import { COUNTER, GAUGE, HISTOGRAM } from "./generated/constants.js";
 
 export {
   BATCH_CONTENT_TYPE,
+  CLIENT_ID_PARAM,
   COUNTER,
   GAUGE,
   HISTOGRAM,

@@ -8,7 +8,7 @@
 //
 // Exactly once is the server's job (docs/merge.md): each batch carries (client id, sequence), so a
 // batch is resent byte for byte until the server confirms it, and a duplicate is harmless.
-import { BATCH_CONTENT_TYPE } from "./constants.js";
+import { BATCH_CONTENT_TYPE, CLIENT_ID_PARAM } from "./constants.js";
 import { ObservabilityError } from "./errors.js";
 import type { ResponseLike, Shipper, ShipperStats, ShippingOpts } from "./types.js";
 
@@ -46,13 +46,17 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
   // written here once (a named constant each would be a declaration more in every page). The largest
   // batch age is half the server's default client_ttl: never resend older batches.
   const {
-    url,
+    url: base,
     intervalMs = 15_000,
     maxBufferBytes = 262_144, // 256 KiB
     initialBackoffMs = 1000,
     maxBackoffMs = 30_000,
     maxBatchAgeMs = 300_000,
   } = opts;
+  // Every request (fetch, keepalive or beacon) names the client in its URL: a load balancer can route
+  // on it, so that retries and the final batch reach the instance that holds the client's state
+  // (docs/shipping.md#affinity). A query parameter: a beacon carries no headers.
+  const url = base + (base.includes("?") ? "&" : "?") + CLIENT_ID_PARAM + "=" + src.id;
   const fetchFn = opts.fetch ?? g.fetch;
   const headers = { "content-type": BATCH_CONTENT_TYPE, ...opts.headers };
   const s: ShipperStats = {
@@ -149,7 +153,7 @@ export function ship(src: BatchSource, opts: ShippingOpts): Shipper {
         status = g.navigator?.sendBeacon?.(url, new Blob([b.bytes as BlobPart], { type: BATCH_CONTENT_TYPE })) ? 200 : 0;
       }
     } catch (e) {
-      s.lastError = `${url}: ${(e as Error)?.message ?? e}`; // network error, CORS refusal
+      s.lastError = `${base}: ${(e as Error)?.message ?? e}`; // network error, CORS refusal
     } finally {
       keepaliveBytes -= n;
       b.busy = false;

@@ -274,7 +274,10 @@ export interface ResponseLike {
   json?(): Promise<unknown>;
 }
 
-/** The request the shipper makes for each batch (always `fetch(url, init)`, one batch per request). */
+/**
+ * The request the shipper makes for each batch (always `fetch(url, init)`, one batch per request; `url`
+ * is {@link ShippingOpts.url} with `glk_client=<clientId>` added to its query).
+ */
 export interface ShippingRequestInit {
   method: "POST";
   /** One batch (format in docs/wire-format.md), at most `maxBatchBytes`. */
@@ -290,7 +293,11 @@ export type FetchLike = (url: string, init: ShippingRequestInit) => Promise<Resp
 
 /** Options of {@link Observability.startShipping}. */
 export interface ShippingOpts {
-  /** The server's ingest endpoint, e.g. `"/metrics/ingest"` (a cross-origin URL needs the server's CORS allowlist). */
+  /**
+   * The server's ingest endpoint, e.g. `"/metrics/ingest"` (a cross-origin URL needs the server's CORS
+   * allowlist). Every request adds `glk_client=<clientId>` to its query (after `&` if the url has a
+   * query), for a load balancer to route each client to one instance (docs/shipping.md, "Affinity").
+   */
   url: string;
   /** How often a batch of what changed is made and sent. Default 15000 ms. */
   intervalMs?: number;
@@ -351,7 +358,7 @@ export interface ShipperStats {
  * sequence numbers); a page or process may run several.
  */
 export interface Shipper {
-  /** This client's id: 32 hex digits, random, fixed for the shipper's lifetime. */
+  /** This client's id: 32 hex digits, random, fixed for the shipper's lifetime; `glk_client` of every request's URL. */
   readonly clientId: string;
   /**
    * Makes a batch of what changed now and resolves once the server has confirmed (applied, or found

@@ -93,7 +93,7 @@ describe("requests", () => {
     await shipper.flush();
     assert.equal(fetch.calls.length, 1);
     const { url, init, body } = fetch.calls[0];
-    assert.equal(url, "https://example.test/metrics/ingest");
+    assert.equal(url, `https://example.test/metrics/ingest?glk_client=${shipper.clientId}`);
     assert.equal(init.method, "POST");
     assert.deepEqual(init.headers, { "content-type": "application/vnd.golivekit.metrics-batch", authorization: "Bearer t0k" });
     assert.equal(init.keepalive, true);
@@ -108,6 +108,22 @@ describe("requests", () => {
       { ...shipper.stats(), lastError: undefined },
       { batches: 1, sent: 1, accepted: 1, duplicate: 0, rejected: 0, dropped: 0, retries: 0, skippedFamilies: 0, bufferedBatches: 0, bufferedBytes: 0, lastError: undefined },
     );
+  });
+
+  test("every request names the client in its URL (glk_client), after the url's own query", async () => {
+    for (const url of ["https://example.test/metrics/ingest", "https://example.test/metrics/ingest?x=1"]) {
+      const answers = [() => json(503, {}), () => { throw new TypeError("fetch failed"); }];
+      const { events, fetch, shipper } = setup({ url, fetch: fakeFetch((c, i) => (answers[i] ?? applied)()), initialBackoffMs: 5 });
+      assert.match(shipper.clientId, /^[0-9a-f]{32}$/);
+      events.withLabels("a").inc();
+      await shipper.flush(); // two failed attempts, then the retry that goes through
+      await shipper.stop(); // the final batch
+      assert.equal(fetch.calls.length, 4);
+      const expected = `${url}${url.includes("?") ? "&" : "?"}glk_client=${shipper.clientId}`;
+      assert.deepEqual(fetch.calls.map((c) => c.url), Array(4).fill(expected));
+      assert.equal(shipper.stats().retries, 2);
+      assert.equal(shipper.stats().lastError, `${url}: fetch failed`); // the url as configured
+    }
   });
 
   test("native histograms ship in batch version 2, native-only ones included; classic-only batches stay version 1", async () => {
@@ -397,12 +413,13 @@ describe("page hide and unload (browser globals simulated)", () => {
 
   test("visibilitychange to hidden sends what changed at once, with keepalive", async () => {
     const page = fakePage();
-    const { events, fetch } = setup();
+    const { events, fetch, shipper } = setup();
     events.withLabels("a").inc();
     page.hide();
     await sleep(10);
     assert.equal(fetch.calls.length, 1);
     assert.equal(fetch.calls[0].init.keepalive, true);
+    assert.equal(fetch.calls[0].url, `https://example.test/metrics/ingest?glk_client=${shipper.clientId}`);
     assert.equal(header(fetch.calls[0].body).final, false);
   });
 
@@ -483,17 +500,21 @@ test("without fetch, batches go by navigator.sendBeacon (a queued beacon counts 
       value: { sendBeacon: (url, blob) => beacons.push({ url, blob }) > 0 },
       configurable: true,
     });
-    const registry = obs.newRegistry();
-    registry.register(obs.newCounter({ name: "b_total", help: "h" })).inc();
-    const shipper = obs.startShipping(registry, { url: "/ingest", intervalMs: HOUR });
-    await shipper.flush();
-    await shipper.stop();
-    assert.equal(beacons.length, 2);
-    assert.equal(beacons[0].url, "/ingest");
-    assert.equal(beacons[0].blob.type, "application/vnd.golivekit.metrics-batch");
-    const last = new Uint8Array(await beacons[1].blob.arrayBuffer());
-    assert.equal(header(last).final, true);
-    assert.equal(shipper.stats().accepted, 2);
+    // The client in the URL as with fetch (a beacon has no headers): after the url's own query, if any.
+    for (const [url, query] of [["/ingest", "?"], ["/ingest?x=1", "?x=1&"]]) {
+      beacons.length = 0;
+      const registry = obs.newRegistry();
+      registry.register(obs.newCounter({ name: "b_total", help: "h" })).inc();
+      const shipper = obs.startShipping(registry, { url, intervalMs: HOUR });
+      await shipper.flush();
+      await shipper.stop();
+      assert.equal(beacons.length, 2);
+      for (const b of beacons) assert.equal(b.url, `/ingest${query}glk_client=${shipper.clientId}`);
+      assert.equal(beacons[0].blob.type, "application/vnd.golivekit.metrics-batch");
+      const last = new Uint8Array(await beacons[1].blob.arrayBuffer());
+      assert.equal(header(last).final, true);
+      assert.equal(shipper.stats().accepted, 2);
+    }
   } finally {
     globalThis.fetch = realFetch;
     if (hadNavigator) Object.defineProperty(globalThis, "navigator", hadNavigator);

@@ -49,7 +49,7 @@ struct Pending {
 // The parts of an http(s)://host[:port]/path URL that cpp-httplib's client takes separately.
 struct Url {
   std::string scheme_host_port;
-  std::string path;
+  std::string path;  // with the URL's query, if it has one
 };
 
 #ifdef CPPHTTPLIB_OPENSSL_SUPPORT
@@ -65,9 +65,10 @@ Status ParseUrl(const std::string& url, Url& out) {
     return InvalidArgument("Shipper: url \"" + url + "\" is not http://host[:port]/path" +
                            (kHasTls ? " or https://..." : " (this build has no TLS)"));
   }
-  const std::size_t path = url.find('/', sep + 3);
+  const std::size_t path = url.find_first_of("/?", sep + 3);
   out.scheme_host_port = url.substr(0, path);
   out.path = path == std::string::npos ? "/" : url.substr(path);
+  if (out.path[0] == '?') out.path.insert(0, 1, '/');  // http://host?x=1
   if (out.scheme_host_port.size() == sep + 3)
     return InvalidArgument("Shipper: url \"" + url + "\" has no host");
   return {};
@@ -422,7 +423,15 @@ std::unique_ptr<Shipper> detail::ShipperAccess::Start(std::shared_ptr<Registry> 
   Url url;
   if (Status st = ParseUrl(opts.url, url); !st.ok()) return fail(st);
 
-  auto impl = std::make_unique<Shipper::Impl>(NewClientId(), opts.max_batch_bytes);
+  const ClientId id = NewClientId();
+  // Every request names the client in its URL (docs/shipping.md#affinity): a load balancer routes on it,
+  // so that retries and the final batch reach the instance that holds this client's state.
+  url.path += url.path.find('?') == std::string::npos ? '?' : '&';
+  url.path += kClientIdParam;
+  url.path += '=';
+  url.path += ClientIdHex(id);
+
+  auto impl = std::make_unique<Shipper::Impl>(id, opts.max_batch_bytes);
   impl->client = std::make_unique<httplib::Client>(url.scheme_host_port);
   if (!impl->client->is_valid()) {
     return fail(InvalidArgument("Shipper::Start: cannot make a client for \"" + opts.url + "\""));

@@ -55,15 +55,17 @@ std::unique_ptr<obs::Shipper> StartShipper(const ClientRegistry& client, obs::Sh
 }
 
 // An ingest endpoint of the test's own: fails the first `fail_first` requests (or all, or hangs) with
-// `fail_status` and `retry_after`, then hands bodies to ClientMetrics::Apply.
+// `fail_status` and `retry_after`, then hands bodies to ClientMetrics::Apply. It serves "/" too (a
+// shipper's url without a path), and records the request target (path and query) of every request.
 class FakeIngest {
  public:
   FakeIngest() : client(obs::NewClientMetrics(ClientOpts())) {
     REQUIRE(registry->Register(client).ok());
     obs::ConfigureServer(server, 4);
     REQUIRE(obs::MountMetrics(server, registry).ok());
-    server.Post("/metrics/ingest",
-                [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
+    for (const char* path : {"/metrics/ingest", "/"}) {
+      server.Post(path, [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
+    }
     port = server.bind_to_any_port("127.0.0.1");
     REQUIRE(port > 0);
     thread = std::thread([this] { server.listen_after_bind(); });
@@ -97,6 +99,10 @@ class FakeIngest {
     std::lock_guard<std::mutex> lock(mu);
     return applied;
   }
+  std::vector<std::string> Targets() {
+    std::lock_guard<std::mutex> lock(mu);
+    return targets;
+  }
   double Value(const std::string& series) {
     httplib::Client cli("127.0.0.1", port);
     auto res = cli.Get("/metrics");
@@ -116,6 +122,7 @@ class FakeIngest {
     {
       std::unique_lock<std::mutex> lock(mu);
       times.push_back(Clock::now());
+      targets.push_back(req.target);
       cv.wait(lock, [this] { return !hang; });
       status = fail_status;
       retry = retry_after;
@@ -149,6 +156,7 @@ class FakeIngest {
   std::mutex mu;
   std::condition_variable cv;
   std::vector<Clock::time_point> times;
+  std::vector<std::string> targets;
   std::vector<std::uint64_t> applied;
   int fail_status = 503;
   std::string retry_after;
@@ -228,6 +236,34 @@ TEST_SUITE("native") {
     CHECK(st.requests_sent == 6);
     CHECK(st.batches_accepted == 2);
     CHECK(st.batches_dropped == 0);
+  }
+
+  TEST_CASE("shipper: every request, retries included, names the client in its URL (glk_client)") {
+    // The url as configured -> the request target the server sees, before "glk_client=<id>".
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"/metrics/ingest", "/metrics/ingest?"},
+        {"/metrics/ingest?x=1", "/metrics/ingest?x=1&"},
+        {"?x=1", "/?x=1&"},  // no path: "/"
+    };
+    for (const auto& [tail, target] : cases) {
+      CAPTURE(tail);
+      FakeIngest fake;
+      fake.fail_first = 1;  // the retry carries it too
+      fake.Set(503, "");
+      std::string url = fake.url();
+      url.replace(url.find("/metrics/ingest"), std::string::npos, tail);
+      ClientRegistry client;
+      auto shipper = StartShipper(client, {.url = url, .interval = 1h, .backoff_initial = 10ms});
+      const std::string id = obs::ClientIdHex(shipper->client_id());
+      CHECK(id.size() == 32);
+      client.events->WithLabels("click").Inc();
+      REQUIRE(shipper->Flush(5s));
+      shipper->Stop();  // the final batch
+      const std::vector<std::string> targets = fake.Targets();
+      CHECK(targets.size() == 3);
+      for (const std::string& t : targets) CHECK(t == target + std::string(obs::kClientIdParam) + "=" + id);
+      CHECK(fake.Applied() == std::vector<std::uint64_t>{1, 2});
+    }
   }
 
   TEST_CASE("shipper: no server at all: retried, Flush times out, Stop is bounded") {

@@ -31,6 +31,11 @@ namespace golivekit::observability {
 
 /// The media type of a batch on HTTP (any parameters after it are ignored).
 inline constexpr std::string_view kBatchContentType = "application/vnd.golivekit.metrics-batch";
+/// The query parameter both shippers (native and JS) add to every ingest URL, with the client id as
+/// ClientIdHex writes it (`?glk_client=<32 hex digits>`): a key a load balancer can route on, so that a
+/// client's retries and final batch reach the instance that holds its exactly-once state
+/// (docs/shipping.md#affinity). A routing key only: the server does not read it.
+inline constexpr std::string_view kClientIdParam = "glk_client";
 /// The newest format version this library writes and reads: version 2 carries native histogram buckets.
 inline constexpr std::uint8_t kBatchVersion = 2;
 /// The oldest version this library reads. Writers use the lowest version that carries the batch: 1

@@ -55,7 +55,9 @@ struct ShipperAccess;
 
 /// Options of `Shipper::Start` (fields in this order, for designated initializers).
 struct ShipperOpts {
-  /// The ingest endpoint: "http://host[:port]/path" (or "https://…", if cpp-httplib has TLS).
+  /// The ingest endpoint: "http://host[:port]/path[?query]" (or "https://…", if cpp-httplib has TLS).
+  /// Every request adds the client id to its query, `glk_client=<ClientIdHex(client_id())>`
+  /// (kClientIdParam), for load balancers to route on (docs/shipping.md#affinity).
   std::string url = "http://127.0.0.1:3000/metrics/ingest";
   /// How often the registry is gathered and shipped; at least 1 ms.
   std::chrono::milliseconds interval{15000};
@@ -119,7 +121,7 @@ class Shipper {
   void Stop();
 
   [[nodiscard]] ShipperStats stats() const;
-  /// The client id of the batches.
+  /// The client id of the batches; ClientIdHex of it is the `glk_client` of every request's URL.
   [[nodiscard]] const ClientId& client_id() const noexcept;
 
  private:
