@@ -372,7 +372,8 @@ TEST_SUITE("native") {
     CHECK(s.Value(Rejections("shutting_down")) == 2);
   }
 
-  TEST_CASE("ingest: Close waits for a POST admitted before it, which is applied; later ones are refused") {
+  TEST_CASE(
+      "ingest: Close waits for a POST admitted before it, which is applied, and later ones are refused") {
     IngestServer s;
     const std::string request = PostRequest(MakeBatch(Id(1), 1, 7));
     const std::size_t head = request.find("\r\n\r\n") + 4;

@@ -157,11 +157,9 @@ Status detail::RegisterReleased(Registry& registry, MetricVec& metric, std::uint
 }
 
 // The registered family that occupies a name, or null: a linear scan, since registration is rare and
-// registries hold at most some hundreds of families, and no second index to keep in step. `skip`: an
-// entry whose families are being replaced.
-const std::string* Registry::Occupier(const std::string& name, const Entry* skip) const {
+// registries hold at most some hundreds of families, and no second index to keep in step.
+const std::string* Registry::Occupier(const std::string& name) const {
   for (const Entry& e : entries_) {
-    if (&e == skip) continue;
     if (const std::string* family = Occupant(e.occupied, e.occupied.size(), name)) return family;
   }
   return nullptr;
@@ -175,19 +173,41 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check, boo
   // this collector would occupy); a refusal drops it, and with it the keeper.
   std::unique_ptr<Entry> entry(
       new Entry{&collector, std::move(keeper), collector.Describe(), {}, check, nullptr});
+  const std::vector<Descriptor>& descs = entry->descriptors;
+  std::vector<std::string>& occupied = entry->occupied;
 
   std::lock_guard lock(mu_);
   bool registered = false;
   for (const Entry& e : entries_) registered |= e.collector == &collector;
-  if (registered) {
-    if (entry->descriptors.empty())
-      return Fail(StatusCode::kAlreadyExists, "collector is already registered", {});
+  if (registered && descs.empty())
+    return Fail(StatusCode::kAlreadyExists, "collector is already registered", {});
+  for (const Descriptor& d : descs) {
+    std::string full;
+    detail::Substitute(full, "{}{}", {prefix_, d.name});
+    // How every refusal names the family: "counter myapp_x", built once for all of them.
     std::string subject;
-    const Descriptor& d = entry->descriptors.front();
-    detail::Substitute(subject, "{} {}{}", {MetricTypeName(d.type), prefix_, d.name});
-    return Fail(StatusCode::kAlreadyExists, "{} is already registered", {subject});
+    detail::Substitute(subject, "{} {}", {MetricTypeName(d.type), full});
+    if (registered) return Fail(StatusCode::kAlreadyExists, "{} is already registered", {subject});
+    if (Status s = CheckDescriptor(d, full, subject); !s.ok()) return s;
+    for (const Entry& e : entries_) {
+      for (const Descriptor& old : e.descriptors) {
+        if (old.name == d.name) return FamilyConflict(old, d, full, subject);
+      }
+    }
+    const std::size_t first = occupied.size();
+    Occupy(occupied, full, d.type);
+    for (std::size_t i = first + 1; i < occupied.size(); i += 2) {
+      const std::string& n = occupied[i];
+      const std::string* family = Occupier(n);
+      if (family == nullptr) family = Occupant(occupied, first, n);
+      if (family != nullptr) {
+        return Fail(
+            StatusCode::kAlreadyExists,
+            "{}: name \"{}\" clashes with family {} (sample and OpenMetrics family names must be unique)",
+            {subject, n, *family});
+      }
+    }
   }
-  if (Status s = CheckFamilies(entry->descriptors, entry->occupied, nullptr); !s.ok()) return s;
   std::unique_ptr<Entry>* last = &entries_.first;
   while (*last) last = &(*last)->next;
   *last = std::move(entry);
@@ -198,55 +218,50 @@ Status Registry::Add(Collector& collector, Keeper keeper, OutputCheck check, boo
   return {};
 }
 
-// Checks the families of one collector against each other and against those of every entry but `skip`,
-// and fills `occupied` with the names they would take.
-Status Registry::CheckFamilies(const std::vector<Descriptor>& descs, std::vector<std::string>& occupied,
-                               const Entry* skip) const {
-  for (const Descriptor& d : descs) {
-    std::string full;
-    detail::Substitute(full, "{}{}", {prefix_, d.name});
-    // How every refusal names the family: "counter myapp_x", built once for all of them.
-    std::string subject;
-    detail::Substitute(subject, "{} {}", {MetricTypeName(d.type), full});
-    if (Status s = CheckDescriptor(d, full, subject); !s.ok()) return s;
-    for (const Entry& e : entries_) {
-      if (&e == skip) continue;
-      for (const Descriptor& old : e.descriptors) {
-        if (old.name == d.name) return FamilyConflict(old, d, full, subject);
-      }
-    }
-    const std::size_t first = occupied.size();
-    Occupy(occupied, full, d.type);
-    for (std::size_t i = first + 1; i < occupied.size(); i += 2) {
-      const std::string& n = occupied[i];
-      const std::string* family = Occupier(n, skip);
-      if (family == nullptr) family = Occupant(occupied, first, n);
-      if (family != nullptr) {
-        return Fail(
-            StatusCode::kAlreadyExists,
-            "{}: name \"{}\" clashes with family {} (sample and OpenMetrics family names must be unique)",
-            {subject, n, *family});
-      }
-    }
-  }
-  return {};
-}
+namespace {
 
-// Under mu_, so that no gather sees the collector's new families with the old descriptors or the
-// reverse (a family without its descriptor is left out of a scrape: its series would go stale).
+// A collector that only describes: what Redescribe checks new families against.
+class DescribedOnly final : public Collector {
+ public:
+  explicit DescribedOnly(std::vector<Descriptor> descriptors) : descriptors_(std::move(descriptors)) {}
+  [[nodiscard]] std::vector<Descriptor> Describe() const override { return descriptors_; }
+  Status Collect(std::vector<FamilySnapshot>& /*out*/) const override { return {}; }
+
+ private:
+  std::vector<Descriptor> descriptors_;
+};
+
+}  // namespace
+
+// The new families are checked by Register itself, in a scratch registry of the same namespace and
+// constant labels that holds the other collectors' families: one set of rules, and Add (in every
+// WebAssembly module) untouched. Under mu_ from the check to the swap, so that no gather sees the new
+// families with the old descriptors or the reverse (a family without its descriptor is left out of a
+// scrape, and its series would go stale).
 Status Registry::Redescribe(const Collector& collector, std::vector<Descriptor> next,
                             const std::function<Status()>& change) {
   std::lock_guard lock(mu_);
+  std::vector<std::string_view> pairs;
+  for (std::size_t i = 0; i < const_label_names_.size(); ++i) {
+    pairs.push_back(const_label_names_[i]);
+    pairs.push_back(const_label_values_[i]);
+  }
+  Registry scratch(opts_.namespace_, std::span<const std::string_view>(pairs));
   Entry* entry = nullptr;
   for (const Entry& e : entries_) {
-    if (e.collector == &collector) entry = const_cast<Entry*>(&e);
+    if (e.collector == &collector) {
+      entry = const_cast<Entry*>(&e);
+    } else {
+      (void)scratch.Register(std::make_shared<DescribedOnly>(e.descriptors));  // passed here before
+    }
   }
   if (entry == nullptr) return Fail(StatusCode::kNotFound, "Redescribe: the collector is not registered", {});
-  std::vector<std::string> occupied;
-  if (Status s = CheckFamilies(next, occupied, entry); !s.ok()) return s;
+  if (Status s = scratch.Register(std::make_shared<DescribedOnly>(next)); !s.ok()) return s;
   if (Status s = change(); !s.ok()) return s;
+  const Entry* checked = nullptr;
+  for (const Entry& e : scratch.entries_) checked = &e;  // the last: `next`
+  entry->occupied = checked->occupied;
   entry->descriptors = std::move(next);
-  entry->occupied = std::move(occupied);
   return {};
 }
 

@@ -217,10 +217,7 @@ class Registry {
   Status CheckDescriptor(const Descriptor& d, const std::string& full, const std::string& subject) const;
   static Status FamilyConflict(const Descriptor& old, const Descriptor& d, const std::string& full,
                                const std::string& subject);
-  // mu_ held:
-  const std::string* Occupier(const std::string& name, const Entry* skip) const;
-  Status CheckFamilies(const std::vector<Descriptor>& descs, std::vector<std::string>& occupied,
-                       const Entry* skip) const;
+  const std::string* Occupier(const std::string& name) const;  // mu_ held
 
   void CheckOpts();
   bool IsConstLabel(std::string_view name) const;
