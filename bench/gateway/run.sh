@@ -39,12 +39,25 @@ wrk_run "$demo_base/metrics/ingest" "$tmp/batch.bin" applied
 kill "$demo_pid"
 wait "$demo_pid" 2>/dev/null || true
 
-"$gateway" --config "$here/gateway.jsonc" 2>"$tmp/gateway.log" &
-gateway_pid=$!
-pids="$gateway_pid"
-for _ in $(seq 50); do grep -q "msg=started" "$tmp/gateway.log" && break; sleep 0.1; done
-listen=$(sed -n 's/.*msg=started .*listen=\([^ ]*\).*/\1/p' "$tmp/gateway.log")
-base="http://$listen"
+# A gateway of the bench configuration; sets gateway_pid, listen and base.
+start_gateway() {
+  "$gateway" --config "$here/gateway.jsonc" 2>"$tmp/gateway.log" &
+  gateway_pid=$!
+  pids="$gateway_pid"
+  for _ in $(seq 50); do grep -q "msg=started" "$tmp/gateway.log" && break; sleep 0.1; done
+  listen=$(sed -n 's/.*msg=started .*listen=\([^ ]*\).*/\1/p' "$tmp/gateway.log")
+  base="http://$listen"
+}
+# GET /metrics with as many connections as the endpoint serves scrapes at once
+# (ExporterOpts::max_concurrent_scrapes, 4): more would measure its 503s.
+scrape_run() {
+  tracked=$(curl -s "$base/metrics" | sed -n 's/^golivekit_client_ingest_clients{state="tracked"} //p')
+  echo "== gateway: GET /metrics ($(curl -s "$base/metrics" | wc -c) bytes) holding $tracked clients (4 connections), RSS $(rss "$gateway_pid")"
+  wrk -t2 -c4 -d"${DURATION:-10s}" -H "Accept-Encoding: gzip" "$base/metrics" | grep -E "Requests/sec|Non-2xx|Socket"
+  echo "   RSS after the scrapes: $(rss "$gateway_pid")"
+}
+
+start_gateway
 echo "== gateway $base, RSS at start: $(rss "$gateway_pid")"
 echo "== gateway: 14 KB batch, every request applied"
 wrk_run "$base/metrics/ingest" "$tmp/batch.bin" applied
@@ -53,9 +66,11 @@ wrk_run "$base/metrics/ingest" "$tmp/batch.bin" duplicate
 echo "== gateway: 400 B batch, every request applied"
 wrk_run "$base/metrics/ingest" "$tmp/small.bin" applied
 python3 "$here/prefill.py" "$listen" "${CLIENTS:-10000}"
-tracked=$(curl -s "$base/metrics" | sed -n 's/^golivekit_client_ingest_clients{state="tracked"} //p')
-# As many connections as the endpoint serves scrapes at once (ExporterOpts::max_concurrent_scrapes, 4):
-# more would measure its 503s.
-echo "== gateway: GET /metrics holding $tracked clients (4 connections), RSS $(rss "$gateway_pid")"
-wrk -t2 -c4 -d"${DURATION:-10s}" -H "Accept-Encoding: gzip" "$base/metrics" | grep -E "Requests/sec|Non-2xx|Socket"
-echo "== gateway: RSS after the scrapes: $(rss "$gateway_pid"); /metrics is $(curl -s "$base/metrics" | wc -c) bytes"
+scrape_run  # the series the 14 KB batches made: 50 events' counters and histograms, and more
+kill "$gateway_pid"
+wait "$gateway_pid" 2>/dev/null || true
+
+# Clients' state alone: a fresh gateway, the prefill's clients (one counter series).
+start_gateway
+python3 "$here/prefill.py" "$listen" "${CLIENTS:-10000}"
+scrape_run

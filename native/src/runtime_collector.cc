@@ -7,8 +7,10 @@
 #endif
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -101,10 +103,9 @@ class RuntimeCollector final : public Collector {
     }
     Push(out, kThreads, kThreadsHelp, threads);
 #if GLK_OBS_HAVE_MALLINFO2
-    // Walks every malloc arena under its lock: fine once per scrape, not for a hot path.
     // When malloc is not glibc's (jemalloc, tcmalloc, a sanitizer's allocator), mallinfo2 describes an
     // allocator nobody uses and reports no arena at all: the heap families are left out, not shown as 0.
-    const struct mallinfo2 mi = ::mallinfo2();
+    const struct mallinfo2 mi = Heap();
     if (mi.arena != 0 || mi.hblkhd != 0) {
       Push(out, kHeapInuse, kHeapInuseHelp, static_cast<double>(mi.uordblks + mi.hblkhd));
       Push(out, kHeapFree, kHeapFreeHelp, static_cast<double>(mi.fordblks));
@@ -115,6 +116,26 @@ class RuntimeCollector final : public Collector {
   }
 
  private:
+#if GLK_OBS_HAVE_MALLINFO2
+  // mallinfo2 walks the free lists of every malloc arena, each under its lock: with a large heap and
+  // many arenas (a server of many threads) that is most of a small scrape's cost (a gateway holding
+  // 10,000 clients: about a sixth of its /metrics CPU). So it is read at most once a second; the heap
+  // gauges may be that old.
+  struct mallinfo2 Heap() const {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(heap_mu_);
+    if (heap_read_ == std::chrono::steady_clock::time_point{} ||
+        now - heap_read_ >= std::chrono::seconds(1)) {
+      heap_ = ::mallinfo2();
+      heap_read_ = now;
+    }
+    return heap_;
+  }
+
+  mutable std::mutex heap_mu_;
+  mutable struct mallinfo2 heap_ {};
+  mutable std::chrono::steady_clock::time_point heap_read_{};
+#endif
   std::string version_;
   Status status_;
 };
