@@ -245,7 +245,10 @@ TEST_SUITE("native") {
         {"/metrics/ingest?x=1", "/metrics/ingest?x=1&"},
         {"?x=1", "/?x=1&"},  // no path: "/"
     };
-    for (const auto& [tail, target] : cases) {
+    for (const auto& tail_and_target : cases) {
+      // (No structured binding: clang 14 cannot capture one in CAPTURE's lambda.)
+      const std::string& tail = tail_and_target.first;
+      const std::string& target = tail_and_target.second;
       CAPTURE(tail);
       FakeIngest fake;
       fake.fail_first = 1;  // the retry carries it too
