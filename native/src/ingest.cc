@@ -502,9 +502,10 @@ struct IngestEndpoint::State {
   int applying = 0;                            // POSTs admitted before Close that have not finished
   std::condition_variable idle;
 
-  std::pair<std::shared_ptr<Endpoint>, std::optional<std::chrono::seconds>> Take() const {
+  // The options now, for a request that merges nothing (a preflight, a wrong method) or an Update.
+  std::shared_ptr<Endpoint> Current() const {
     std::lock_guard lock(mu);
-    return {current, closed};
+    return current;
   }
 
   // A POST: admitted (counted until it ends) unless the endpoint is closed.
@@ -535,7 +536,7 @@ IngestEndpoint::IngestEndpoint(std::shared_ptr<State> state) noexcept : state_(s
 IngestEndpoint::~IngestEndpoint() = default;
 
 Status IngestEndpoint::Update(IngestOpts opts) {
-  const std::shared_ptr<Endpoint> now = state_->Take().first;
+  const std::shared_ptr<Endpoint> now = state_->Current();
   if (opts.path != now->opts.path) {
     return InvalidArgument("IngestEndpoint::Update: the path cannot change (mounted on \"" + now->opts.path +
                            "\", asked for \"" + opts.path + "\")");
@@ -573,18 +574,18 @@ Status MountIngest(httplib::Server& server, std::shared_ptr<ClientMetrics> clien
     Post(*admitted.ep, req, res, reader, admitted.closed);
   });
   server.Options(pattern, [state](const httplib::Request& req, httplib::Response& res) {
-    Options(*state->Take().first, req, res);
+    Options(*state->Current(), req, res);
   });
   const auto not_allowed_with_body = [state](const httplib::Request& req, httplib::Response& res,
                                              const httplib::ContentReader& reader) {
-    MethodNotAllowed(*state->Take().first, req, res, &reader);
+    MethodNotAllowed(*state->Current(), req, res, &reader);
   };
   server.Put(pattern, not_allowed_with_body);
   server.Patch(pattern, not_allowed_with_body);
   server.Delete(pattern, not_allowed_with_body);
   // GET and HEAD, and a DELETE without a body, which cpp-httplib routes to the plain handlers.
   const auto not_allowed = [state](const httplib::Request& req, httplib::Response& res) {
-    MethodNotAllowed(*state->Take().first, req, res, nullptr);
+    MethodNotAllowed(*state->Current(), req, res, nullptr);
   };
   server.Get(pattern, not_allowed);
   server.Delete(pattern, not_allowed);
